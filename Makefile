@@ -1,0 +1,46 @@
+# The two entry points: `make demo` and `make test`. Everything else is CMake.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+
+.PHONY: all deps build test test-asan fuzz demo demo-stop bench clean
+
+all: build
+
+deps:
+	@./.ci/install-deps
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j 2
+
+# Unit tests and fuzz corpora under AddressSanitizer + UBSan.
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTAILOR_SANITIZE=ON \
+	      -DTAILOR_MODULE=OFF -DTAILOR_BENCH=OFF
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j 2
+
+# libFuzzer under ASan + UBSan; FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	./tests/fuzz/run $(FUZZ_SECONDS)
+
+demo: build
+	@echo "tailor: the demo storefront arrives with the nginx module (issue 3)."
+	@echo "tailor: for now, the module is at $(BUILD)/ngx_http_tailor_module.so"
+	@echo "tailor: and the CLI at $(BUILD)/tailorctl"
+
+demo-stop:
+	@true
+
+bench: build
+	./$(BUILD)/tailor_bench
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

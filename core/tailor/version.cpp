@@ -1,0 +1,7 @@
+#include "tailor/version.h"
+
+namespace tailor {
+
+std::string_view version() noexcept { return "0.1.0"; }
+
+}  // namespace tailor

@@ -1,0 +1,64 @@
+// tailorctl: the operator's and marketer's command line over tailor_core.
+#include <cstdio>
+#include <exception>
+#include <string_view>
+
+#include "commands.h"
+#include "tailor/version.h"
+
+namespace {
+
+struct Command {
+    std::string_view name;
+    int (*run)(const tailorctl::Args&);
+    std::string_view summary;
+};
+
+constexpr Command kCommands[] = {
+    {"sign", tailorctl::run_sign, "sign a visitor id: sign --key-file F [--kid K] [VID]"},
+    {"verify", tailorctl::run_verify, "verify a cookie value: verify --key-file F VALUE"},
+    {"profile", tailorctl::run_profile, "profile encode|decode: JSON <-> MessagePack on stdio"},
+    {"render", tailorctl::run_render,
+     "render --page PAGE.html --slot NAME=FILE ... [--chunk-random SEED]"},
+};
+
+void usage(std::FILE* out) {
+    std::fprintf(out, "usage: tailorctl COMMAND [ARGS]\n\ncommands:\n");
+    for (const auto& c : kCommands) {
+        std::fprintf(out, "  %-8.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
+                     static_cast<int>(c.summary.size()), c.summary.data());
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return tailorctl::kExitUsage;
+    }
+    std::string_view name = argv[1];
+    if (name == "--help" || name == "-h" || name == "help") {
+        usage(stdout);
+        return tailorctl::kExitOk;
+    }
+    if (name == "--version") {
+        auto v = tailor::version();
+        std::printf("tailorctl %.*s\n", static_cast<int>(v.size()), v.data());
+        return tailorctl::kExitOk;
+    }
+    tailorctl::Args args(argv + 2, argv + argc);
+    for (const auto& c : kCommands) {
+        if (c.name == name) {
+            try {
+                return c.run(args);
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "tailorctl %s: %s\n", argv[1], e.what());
+                return tailorctl::kExitFailure;
+            }
+        }
+    }
+    std::fprintf(stderr, "tailorctl: unknown command \"%s\"\n", argv[1]);
+    usage(stderr);
+    return tailorctl::kExitUsage;
+}
