@@ -1,0 +1,87 @@
+// ProfileCache: a per-worker LRU of what Redis answered for a visitor, each entry short-lived.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace tailor {
+
+// StoredBlob
+//
+// One value of the MGET: absent (Redis nil) or the bytes stored.
+struct StoredBlob {
+    bool present = false;
+    std::string bytes;
+};
+
+// StoredVisitor
+//
+// What Redis holds for one visitor: tailor:{vid}:profile, :live and :caps.
+struct StoredVisitor {
+    StoredBlob profile;
+    StoredBlob live;
+    StoredBlob caps;
+
+    [[nodiscard]] size_t size() const noexcept {
+        return profile.bytes.size() + live.bytes.size() + caps.bytes.size();
+    }
+};
+
+// ProfileCache
+//
+// Bounded by entry count and by total bytes; an entry older than `ttl_ms` is a
+// miss (stale profiles are worse than slow ones, so the default TTL is short).
+// Not thread-safe: one per worker.
+//
+// Example:
+//   ProfileCache cache(1000, 1000);
+//   cache.put("vid", std::move(data), now_ms);
+//   if (const StoredVisitor* v = cache.get("vid", now_ms)) { ... }
+class ProfileCache {
+  public:
+    static constexpr size_t kDefaultMaxBytes = 64 * 1024 * 1024;
+
+    ProfileCache(size_t max_entries, int64_t ttl_ms, size_t max_bytes = kDefaultMaxBytes) noexcept
+        : max_entries_(max_entries), ttl_ms_(ttl_ms), max_bytes_(max_bytes) {}
+
+    // get
+    //
+    // The cached data for `vid`, or null when absent or expired. The pointer
+    // is valid until the next put() or erase().
+    [[nodiscard]] const StoredVisitor* get(std::string_view vid, int64_t now_ms);
+
+    // put
+    //
+    // Stores (or replaces) `vid`'s data, evicting the least recently used
+    // entries beyond the bounds. Data larger than the byte bound is not kept.
+    void put(std::string_view vid, StoredVisitor data, int64_t now_ms);
+
+    void erase(std::string_view vid);
+
+    [[nodiscard]] size_t entries() const noexcept { return index_.size(); }
+    [[nodiscard]] size_t bytes() const noexcept { return bytes_; }
+
+  private:
+    struct Entry {
+        std::string vid;
+        StoredVisitor data;
+        int64_t stored_at_ms;
+    };
+    using List = std::list<Entry>;
+
+    void erase(List::iterator it);
+
+    size_t max_entries_;
+    int64_t ttl_ms_;
+    size_t max_bytes_;
+    size_t bytes_ = 0;
+    List lru_;                                                    // most recent first
+    std::unordered_map<std::string_view, List::iterator> index_;  // keys view Entry::vid
+};
+
+}  // namespace tailor
