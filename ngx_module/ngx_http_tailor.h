@@ -1,4 +1,4 @@
-// The only place the glue includes nginx: its headers are C, first, in extern "C".
+// The glue's shared declarations; the only place the glue includes nginx, its headers first, as C.
 #pragma once
 
 extern "C" {
@@ -7,4 +7,106 @@ extern "C" {
 #include <ngx_http.h>
 }
 
+#include <type_traits>
+
+#include "tailor/outcome.h"
+
 extern "C" ngx_module_t ngx_http_tailor_module;
+
+namespace tailor {
+class Engine;
+class Keyring;
+class ProfileCache;
+class Personalization;
+}  // namespace tailor
+
+struct ngx_http_tailor_redis_conf_t;
+struct ngx_http_tailor_redis_op_t;
+
+struct ngx_http_tailor_main_conf_t {
+    ngx_http_tailor_redis_conf_t* redis;
+    ngx_str_t keys_file;
+    tailor::Keyring* keyring;      // owned by a cycle pool cleanup
+    tailor::Engine* engine;        // owned by a cycle pool cleanup
+    ngx_uint_t cache_size;         // 0: off
+    ngx_msec_t cache_ttl;
+    size_t max_profile;
+    ngx_str_t identify_header;
+    ngx_uint_t identify_hash;
+    u_char* identify_lowcase;
+    ngx_flag_t enabled_somewhere;  // any location has tailor on
+};
+
+enum ngx_http_tailor_samesite_e : ngx_uint_t {
+    NGX_HTTP_TAILOR_SAMESITE_LAX = 0,
+    NGX_HTTP_TAILOR_SAMESITE_STRICT,
+    NGX_HTTP_TAILOR_SAMESITE_NONE,
+    NGX_HTTP_TAILOR_SAMESITE_OMIT
+};
+
+struct ngx_http_tailor_cookie_conf_t {
+    ngx_str_t name;
+    ngx_str_t domain;
+    ngx_str_t path;
+    time_t max_age;
+    ngx_flag_t secure;
+    ngx_flag_t httponly;
+    ngx_uint_t samesite;
+};
+
+struct ngx_http_tailor_consent_conf_t {
+    ngx_str_t spec;                    // as written, for logs
+    ngx_uint_t source;                 // tailor::ConsentSource
+    ngx_str_t category;                // group or category the source must grant
+    ngx_http_complex_value_t* value;   // variable:$x, or the consent cookie
+    ngx_flag_t honor_gpc;
+};
+
+struct ngx_http_tailor_loc_conf_t {
+    ngx_flag_t enable;
+    ngx_msec_t timeout;
+    ngx_hash_t types;
+    ngx_array_t* types_keys;
+    ngx_http_tailor_cookie_conf_t cookie;
+    ngx_http_tailor_consent_conf_t* consent;
+    ngx_flag_t cookie_set;             // tailor_cookie given here (merge helper)
+};
+
+// Per-request state. Lives in r->pool; C++ members are owned by `personalization`,
+// which a pool cleanup destroys, so this struct itself stays trivially destructible.
+struct ngx_http_tailor_ctx_t {
+    ngx_http_request_t* request;
+    ngx_http_tailor_redis_op_t* op;    // in flight: detach on cleanup
+    tailor::Personalization* personalization;
+    ngx_event_t deadline;
+    ngx_event_t wake;
+    ngx_msec_t started;
+    ngx_str_t vid;                     // in r->pool
+    ngx_str_t set_cookie;              // "name=value; attrs", empty: none
+
+    // body filter
+    ngx_chain_t* free;
+    ngx_chain_t* busy;
+    ngx_chain_t* out;
+    ngx_chain_t** last_out;
+
+    tailor::Outcome outcome;
+    unsigned done : 1;
+    unsigned waiting : 1;
+    unsigned rewriting : 1;
+    unsigned finished : 1;
+};
+
+static_assert(std::is_trivially_destructible<ngx_http_tailor_ctx_t>::value,
+              "the request ctx lives in r->pool and is never destroyed");
+
+// ngx_http_tailor_access.cpp
+ngx_int_t ngx_http_tailor_access_handler(ngx_http_request_t* r) noexcept;
+ngx_http_tailor_ctx_t* ngx_http_tailor_get_ctx(ngx_http_request_t* r) noexcept;
+
+// ngx_http_tailor_filter.cpp
+ngx_int_t ngx_http_tailor_filter_init(ngx_conf_t* cf) noexcept;
+
+// ngx_http_tailor_module.cpp
+ngx_int_t ngx_http_tailor_init_worker_redis(ngx_cycle_t* cycle) noexcept;
+extern ngx_str_t ngx_http_tailor_default_types[];
