@@ -82,7 +82,7 @@ void ngx_http_tailor_redis_log_error(ngx_http_tailor_redis_t* rc, ngx_uint_t lev
     va_end(args);
 
     if (skipped) {
-        p = ngx_slprintf(p, last, " (%ui more errors since the last report)", skipped);
+        p = ngx_slprintf(p, last, " (%ui more since the last report)", skipped);
     }
 
     ngx_log_error(level, rc->log, 0, "tailor redis \"%s\" %V: %*s", rc->name, &rc->conf->peer,
@@ -101,142 +101,10 @@ uint64_t ngx_http_tailor_redis_clock_us() noexcept {
 }
 
 
-/* the adapter: hiredis's ev hooks on an ngx_connection_t, level-triggered */
+/* the adapter's way back (ngx_http_tailor_redis_adapter.cpp) */
 
 void ngx_http_tailor_redis_read_handler(ngx_event_t* ev) noexcept;
 void ngx_http_tailor_redis_write_handler(ngx_event_t* ev) noexcept;
-
-
-ngx_http_tailor_redis_t* ngx_http_tailor_redis_from(ngx_connection_t* c) noexcept {
-    return static_cast<ngx_http_tailor_redis_t*>(static_cast<redisAsyncContext*>(c->data)->data);
-}
-
-
-// The hooks run inside hiredis, where the context must not be freed: a failure
-// only posts a close.
-void ngx_http_tailor_redis_hook_failed(ngx_connection_t* c, const char* what) noexcept {
-    ngx_http_tailor_redis_t* rc;
-
-    rc = ngx_http_tailor_redis_from(c);
-
-    ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "%s failed, reconnecting", what);
-
-    if (rc->state != NGX_HTTP_TAILOR_REDIS_CLOSING) {
-        rc->state = NGX_HTTP_TAILOR_REDIS_CLOSING;
-        if (!rc->close_ev.posted) {
-            ngx_post_event(&rc->close_ev, &ngx_posted_events);
-        }
-    }
-}
-
-
-// Level-triggered, whatever the event method's default: hiredis reads 16k per
-// call, and an edge-triggered fd stalls on a larger reply.
-void ngx_http_tailor_redis_add_read(void* privdata) noexcept {
-    auto* c = static_cast<ngx_connection_t*>(privdata);
-
-    if (!c->read->active) {
-        if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
-            ngx_http_tailor_redis_hook_failed(c, "adding read event");
-        }
-    }
-}
-
-
-void ngx_http_tailor_redis_del_read(void* privdata) noexcept {
-    auto* c = static_cast<ngx_connection_t*>(privdata);
-
-    if (c->read->active) {
-        if (ngx_del_event(c->read, NGX_READ_EVENT, 0) != NGX_OK) {
-            ngx_http_tailor_redis_hook_failed(c, "deleting read event");
-        }
-    }
-}
-
-
-void ngx_http_tailor_redis_add_write(void* privdata) noexcept {
-    auto* c = static_cast<ngx_connection_t*>(privdata);
-
-    if (!c->write->active) {
-        if (ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
-            ngx_http_tailor_redis_hook_failed(c, "adding write event");
-        }
-    }
-}
-
-
-void ngx_http_tailor_redis_del_write(void* privdata) noexcept {
-    auto* c = static_cast<ngx_connection_t*>(privdata);
-
-    if (c->write->active) {
-        if (ngx_del_event(c->write, NGX_WRITE_EVENT, 0) != NGX_OK) {
-            ngx_http_tailor_redis_hook_failed(c, "deleting write event");
-        }
-    }
-}
-
-
-// hiredis is about to close the fd itself (redisFree): take it out of epoll
-// while it is still open, drop posted events, and give the connection back
-// without closing, so the fd is closed exactly once.
-void ngx_http_tailor_redis_cleanup(void* privdata) noexcept {
-    auto* c = static_cast<ngx_connection_t*>(privdata);
-
-    if (c->read->active) {
-        (void) ngx_del_event(c->read, NGX_READ_EVENT, 0);
-    }
-
-    if (c->write->active) {
-        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
-    }
-
-    if (c->read->posted) {
-        ngx_delete_posted_event(c->read);
-    }
-
-    if (c->write->posted) {
-        ngx_delete_posted_event(c->write);
-    }
-
-    if (c->read->timer_set) {
-        ngx_del_timer(c->read);
-    }
-
-    if (c->write->timer_set) {
-        ngx_del_timer(c->write);
-    }
-
-    static_cast<redisAsyncContext*>(c->data)->ev.data = nullptr;
-
-    c->fd = static_cast<ngx_socket_t>(-1);
-    ngx_free_connection(c);
-}
-
-
-bool ngx_http_tailor_redis_attach(ngx_http_tailor_redis_t* rc, redisAsyncContext* ac) noexcept {
-    ngx_connection_t* c;
-
-    c = ngx_get_connection(ac->c.fd, rc->log);
-    if (c == nullptr) {
-        return false;
-    }
-
-    c->data = ac;
-    c->log = rc->log;
-    c->read->log = rc->log;
-    c->write->log = rc->log;
-    c->read->handler = ngx_http_tailor_redis_read_handler;
-    c->write->handler = ngx_http_tailor_redis_write_handler;
-
-    ac->ev.data = c;
-    ac->ev.addRead = ngx_http_tailor_redis_add_read;
-    ac->ev.delRead = ngx_http_tailor_redis_del_read;
-    ac->ev.addWrite = ngx_http_tailor_redis_add_write;
-    ac->ev.delWrite = ngx_http_tailor_redis_del_write;
-    ac->ev.cleanup = ngx_http_tailor_redis_cleanup;
-
-    return true;
-}
 
 
 /* the connection's life */
@@ -643,7 +511,10 @@ void ngx_http_tailor_redis_connect(ngx_http_tailor_redis_t* rc) noexcept {
 
     ac->data = rc;
 
-    if (!ngx_http_tailor_redis_attach(rc, ac)) {
+    if (ngx_http_tailor_redis_adapter_attach(ac, rc->log, ngx_http_tailor_redis_read_handler,
+                                             ngx_http_tailor_redis_write_handler)
+        != NGX_OK)
+    {
         rc->stats->connect_failures++;
         ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "no free connection for redis");
         redisAsyncFree(ac);
@@ -714,6 +585,22 @@ bool ngx_http_tailor_redis_admit(ngx_http_tailor_redis_t* rc) noexcept {
 }
 
 }  // namespace
+
+
+// The hooks run inside hiredis, where the context must not be freed: a failure
+// only posts a close.
+void ngx_http_tailor_redis_adapter_failed(redisAsyncContext* ac, const char* what) noexcept {
+    auto* rc = static_cast<ngx_http_tailor_redis_t*>(ac->data);
+
+    ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "%s failed, reconnecting", what);
+
+    if (rc->state != NGX_HTTP_TAILOR_REDIS_CLOSING) {
+        rc->state = NGX_HTTP_TAILOR_REDIS_CLOSING;
+        if (!rc->close_ev.posted) {
+            ngx_post_event(&rc->close_ev, &ngx_posted_events);
+        }
+    }
+}
 
 
 ngx_http_tailor_redis_t* ngx_http_tailor_redis_create(ngx_cycle_t* cycle,

@@ -177,3 +177,21 @@ const ngx_http_tailor_redis_stats_t* ngx_http_tailor_redis_stats(
 //
 // The clock elapsed_us is measured with: CLOCK_MONOTONIC, in microseconds.
 uint64_t ngx_http_tailor_redis_now_us() noexcept;
+
+
+/* internal to the Redis layer, not for callers */
+
+// ngx_http_tailor_redis_adapter_attach (ngx_http_tailor_redis_adapter.cpp)
+//
+// Wraps the context's fd in an ngx_connection_t and installs hiredis's event
+// hooks: level-triggered, idempotent; the cleanup hook lets hiredis close the
+// fd. The handlers get an event whose connection's data is `ac`.
+ngx_int_t ngx_http_tailor_redis_adapter_attach(redisAsyncContext* ac, ngx_log_t* log,
+                                               ngx_event_handler_pt read_handler,
+                                               ngx_event_handler_pt write_handler) noexcept;
+
+// ngx_http_tailor_redis_adapter_failed (ngx_http_tailor_redis.cpp)
+//
+// An event hook could not (un)register the fd; called inside hiredis, so the
+// client only schedules a close.
+void ngx_http_tailor_redis_adapter_failed(redisAsyncContext* ac, const char* what) noexcept;
