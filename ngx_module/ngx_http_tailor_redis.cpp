@@ -17,6 +17,7 @@ struct ngx_http_tailor_redis_t {
     ngx_log_t*                          log;
     redisAsyncContext*                  ac;
     ngx_uint_t                          state;
+    ngx_flag_t                          up;             // has been ready
     ngx_http_tailor_redis_stats_t*      stats;
 
     ngx_msec_t                          backoff;        // next reconnect delay
@@ -146,7 +147,7 @@ void ngx_http_tailor_redis_close(ngx_http_tailor_redis_t* rc, bool reconnect) no
         ngx_delete_posted_event(&rc->close_ev);
     }
 
-    if (reconnect && rc->stats->connected) {
+    if (reconnect && rc->up) {
         rc->stats->disconnects++;
     }
 
@@ -154,6 +155,7 @@ void ngx_http_tailor_redis_close(ngx_http_tailor_redis_t* rc, bool reconnect) no
 
     rc->ac = nullptr;
     rc->state = NGX_HTTP_TAILOR_REDIS_DOWN;
+    rc->up = 0;
     rc->handshake = 0;
     rc->stats->connected = 0;
 
@@ -174,6 +176,7 @@ void ngx_http_tailor_redis_ready_now(ngx_http_tailor_redis_t* rc) noexcept {
     }
 
     rc->state = NGX_HTTP_TAILOR_REDIS_READY;
+    rc->up = 1;
     rc->backoff = rc->conf->reconnect;
     rc->conn_replies = 0;
     rc->stall_replies = 0;
@@ -304,7 +307,7 @@ void ngx_http_tailor_redis_on_disconnect(const redisAsyncContext* ac, int status
         ngx_delete_posted_event(&rc->close_ev);
     }
 
-    if (rc->stats->connected) {
+    if (rc->up) {
         rc->stats->disconnects++;
 
     } else if (rc->state == NGX_HTTP_TAILOR_REDIS_HANDSHAKE) {
@@ -313,6 +316,7 @@ void ngx_http_tailor_redis_on_disconnect(const redisAsyncContext* ac, int status
 
     rc->ac = nullptr;
     rc->state = NGX_HTTP_TAILOR_REDIS_DOWN;
+    rc->up = 0;
     rc->handshake = 0;
     rc->stats->connected = 0;
 

@@ -103,8 +103,8 @@ typedef void (*ngx_http_tailor_redis_handler_pt)(void* data, const redisReply* r
 // ngx_process == NGX_PROCESS_WORKER || ngx_process == NGX_PROCESS_SINGLE).
 // `name` (a string literal, e.g. "profile" or "events") tags log lines.
 // `stats` points where the counters go (e.g. this worker's slot in shared
-// memory, zeroed by the caller) and must outlive the client; nullptr keeps
-// them inside the client. Several clients may share one conf: each has its
+// memory, zeroed by the caller), one block per client, and must outlive the
+// client; nullptr keeps them inside the client. Several clients may share one conf: each has its
 // own connection. Returns nullptr on allocation failure (logged).
 ngx_http_tailor_redis_t* ngx_http_tailor_redis_create(ngx_cycle_t* cycle,
                                                       const ngx_http_tailor_redis_conf_t* conf,
@@ -122,7 +122,8 @@ void ngx_http_tailor_redis_destroy(ngx_http_tailor_redis_t* rc) noexcept;
 //
 // True when a send would be accepted right now: connected, AUTH/SELECT done,
 // unsent bytes under max_output, fewer than max_pending commands in flight.
-// A pure query (send checks again and counts the reject).
+// A pure query (send checks again and counts the reject). The request-side
+// functions accept rc == nullptr (no "tailor_redis"): not ready, not sent.
 bool ngx_http_tailor_redis_ready(const ngx_http_tailor_redis_t* rc) noexcept;
 
 // ngx_http_tailor_redis_send
