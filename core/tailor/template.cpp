@@ -36,6 +36,65 @@ constexpr std::array<std::string_view, 17> kUrlAttributes = {
     "data",     "srcset", "background", "codebase",   "manifest",  "ping",
     "longdesc", "usemap", "icon",       "lowsrc",     "xlink:href"};
 
+// Stands for a placeholder in a value prefix: a byte literal text never holds
+// there (value_char drops controls only at the start, so check both).
+constexpr char kPlaceholderMark = '\x01';
+constexpr size_t kMaxValuePrefix = 512;
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+    return s.substr(0, prefix.size()) == prefix;
+}
+
+// Whether a URL value starting with `p` (as HtmlContext::value_char keeps it)
+// has its scheme and host settled by literal text, so what a placeholder adds
+// can only be path, query or fragment. Anything unclear is "no": a '&' may be
+// a character reference hiding ':' or '/', and a placeholder may hold either.
+bool url_prefix_is_fixed(std::string_view p) {
+    if (p.empty()) {
+        return false;
+    }
+    if (p[0] == '?' || p[0] == '#') {
+        return true;  // this document
+    }
+    if (p[0] == '/' || p[0] == '\\') {
+        // "/p/..." is a path; "//host" and "/\host" are another host.
+        return p[0] == '/' && p.size() >= 2 && p[1] != '/' && p[1] != '\\' && p[1] != '&' &&
+               p[1] != kPlaceholderMark;
+    }
+    for (std::string_view scheme : {"mailto:", "tel:"}) {
+        if (starts_with(p, scheme)) {
+            return true;  // neither runs script
+        }
+    }
+    for (std::string_view scheme : {"http://", "https://"}) {
+        if (starts_with(p, scheme)) {
+            // The host ends at the first '/', '?', '#' or '\'; it must be literal.
+            const std::string_view rest = p.substr(scheme.size());
+            const size_t end = rest.find_first_of("/?#\\");
+            if (end == std::string_view::npos || end == 0) {
+                return false;
+            }
+            for (char c : rest.substr(0, end)) {
+                if (c == '&' || c == kPlaceholderMark) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+    // A relative path: its first segment must end, in literal text, before a
+    // ':' could make it a scheme ("products/..." yes, "javascript:..." no).
+    for (char c : p) {
+        if (c == '/' || c == '?' || c == '#') {
+            return true;
+        }
+        if (c == ':' || c == '&' || c == '\\' || c == kPlaceholderMark) {
+            return false;
+        }
+    }
+    return false;
+}
+
 // A tokenizer for just enough of HTML to know where a placeholder sits: the
 // states of the WHATWG tokenizer that change what escaping means, folded.
 class HtmlContext {
@@ -65,9 +124,12 @@ class HtmlContext {
         }
     }
 
-    // A placeholder occupies value bytes: it is not a URL anchor, and it
-    // counts as content so the next one is not "at the start".
-    void feed_placeholder() { value_chars_ += 1; }
+    // A placeholder in a value could hold anything, ':' and '/' included.
+    void feed_placeholder() {
+        if (value_.size() < kMaxValuePrefix) {
+            value_.push_back(kPlaceholderMark);
+        }
+    }
 
     // Why an escaped (or, if `raw`, a raw) placeholder is unsafe here; empty
     // when it is safe.
@@ -107,9 +169,10 @@ class HtmlContext {
         }
         const bool url =
             std::find(kUrlAttributes.begin(), kUrlAttributes.end(), attr_) != kUrlAttributes.end();
-        if (url && !url_anchored_) {
-            return "placeholder at the start of URL attribute \"" + attr_ +
-                   "\"; begin the value with a literal path or scheme, e.g. \"/p/{{sku}}\"";
+        if (url && !url_prefix_is_fixed(value_)) {
+            return "placeholder in URL attribute \"" + attr_ +
+                   "\" before a literal path, query, or http(s) scheme and host; "
+                   "e.g. \"/p/{{sku}}\"";
         }
         return {};
     }
@@ -126,21 +189,20 @@ class HtmlContext {
     }
 
     void begin_value(State s) {
-        value_chars_ = 0;
-        url_anchored_ = false;
+        value_.clear();
         state_ = s;
     }
 
-    // The scheme is settled once the value holds ':', '?' or '#', or a '/'
-    // after its first character ("/p/..." but not "/" + "/evil.example").
+    // Keeps the start of the value the way a URL parser reads it: leading
+    // whitespace and controls stripped, tab/CR/LF dropped anywhere
+    // ("java\tscript:" is "javascript:"), lower-cased.
     void value_char(char c) {
-        if (value_chars_ == 0 && is_space(c)) {
-            return;  // browsers strip leading URL whitespace
+        const auto u = static_cast<unsigned char>(c);
+        if (value_.size() >= kMaxValuePrefix || (value_.empty() && u <= 0x20) || c == '\t' ||
+            c == '\n' || c == '\r') {
+            return;
         }
-        if (c == ':' || c == '?' || c == '#' || (c == '/' && value_chars_ > 0)) {
-            url_anchored_ = true;
-        }
-        ++value_chars_;
+        value_.push_back(to_lower(c));
     }
 
     void end_tag() {
@@ -311,8 +373,7 @@ class HtmlContext {
     std::string tag_;
     bool end_tag_ = false;
     std::string attr_;
-    size_t value_chars_ = 0;
-    bool url_anchored_ = false;
+    std::string value_;  // the value so far, as value_char() keeps it
     int dashes_ = 0;
     std::string raw_tag_;
     size_t raw_match_ = 0;

@@ -11,9 +11,10 @@
 // The compiler tracks the HTML context of each placeholder and refuses the
 // ones escaping cannot make safe: inside <script>/<style>, comments, tag or
 // attribute names, unquoted attribute values, event handlers (on*), style
-// and srcdoc, and the start of a URL attribute (a value of
-// "javascript:..." would run). Raw placeholders are refused everywhere but
-// text. So every template that compiles is safe for any profile data.
+// and srcdoc, and a URL attribute before literal text has fixed its scheme
+// and host ("/p/{{sku}}" is fine; "{{url}}" could be "javascript:...").
+// Raw placeholders are refused everywhere but text. So every template that
+// compiles is safe for any profile data.
 #pragma once
 
 #include <cstddef>

@@ -110,6 +110,29 @@ TEST(Template, UrlAttributesNeedALiteralStart) {
     EXPECT_EQ(compile_error("<img SRC='{{u}}'>").code, TemplateErrorCode::kUnsafeContext);
 }
 
+TEST(Template, UrlPrefixesThatFixSchemeAndHostAreAccepted) {
+    for (const char* ok :
+         {"<a href=\"/p/{{sku}}\">", "<a href=\"/p/{{a}}/{{b}}\">", "<a href=\"products/{{sku}}\">",
+          "<a href=\"?q={{q}}\">", "<a href=\"#{{id}}\">",
+          "<a href=\"https://shop.example/{{p}}\">", "<a href=\"HTTP://shop.example?q={{q}}\">",
+          "<a href=\"mailto:{{email}}\">", "<a href=\"tel:{{phone}}\">"}) {
+        TemplateError err;
+        EXPECT_TRUE(compile_template(ok, &err).has_value()) << ok << ": " << err.message;
+    }
+}
+
+TEST(Template, UrlPrefixesThatCouldRunScriptAreRefused) {
+    for (const char* bad :
+         {"<a href=\"javascript:alert('{{x}}')\">", "<a href=\"JavaScript:{{x}}\">",
+          "<a href=\"java\tscript:{{x}}\">", "<a href=\"javascript&#58;a/{{x}}\">",
+          "<a href=\"data:text/html,{{x}}\">", "<a href=\"https://{{host}}/\">",
+          "<a href=\"https://shop.{{x}}/\">", "<a href=\"//{{host}}\">",
+          "<a href=\"/&#47;{{host}}\">", "<a href=\"{{a}}/{{b}}\">", "<a href=\"/{{a}}/{{b}}\">",
+          "<form action=\"{{x}}\">"}) {
+        EXPECT_EQ(compile_error(bad).code, TemplateErrorCode::kUnsafeContext) << bad;
+    }
+}
+
 TEST(Template, ScriptAndStyleContentsAreRefused) {
     EXPECT_EQ(compile_error("<script>var n = \"{{name}}\";</script>").code,
               TemplateErrorCode::kUnsafeContext);
