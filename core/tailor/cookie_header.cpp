@@ -101,10 +101,19 @@ std::optional<std::string_view> find_cookie(std::string_view header,
     if (name.empty()) {
         return std::nullopt;
     }
-    CookieCursor cursor(header);
-    Cookie c;
-    while (cursor.next(&c)) {
-        if (c.name == name) {
+    // Same walk as CookieCursor, but a segment is validated only once its
+    // name matches: most of a Cookie header is other sites' long values.
+    std::string_view rest = header;
+    while (!rest.empty()) {
+        const size_t semi = rest.find(';');
+        const std::string_view segment = rest.substr(0, semi);
+        rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+        const size_t eq = segment.find('=');
+        if (eq == std::string_view::npos || trim_ows(segment.substr(0, eq)) != name) {
+            continue;
+        }
+        Cookie c;
+        if (parse_segment(segment, &c)) {
             return c.value;
         }
     }
