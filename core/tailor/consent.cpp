@@ -220,7 +220,9 @@ std::optional<ConsentPolicy> parse_consent_policy(std::string_view text, std::st
                   "\" (expected none, variable, onetrust[:GROUP] or cookiebot[:CATEGORY])");
         return std::nullopt;
     }
-    std::memcpy(policy.category_, category.data(), category.size());
+    if (!category.empty()) {  // an empty view may hold nullptr, which memcpy must not see
+        std::memcpy(policy.category_, category.data(), category.size());
+    }
     policy.category_length_ = static_cast<unsigned char>(category.size());
     return policy;
 }
