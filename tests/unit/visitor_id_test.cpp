@@ -268,7 +268,8 @@ TEST(VisitorCookie, SignsWithANamedKey) {
 
 TEST(VisitorCookie, CheckReportsKidAndVid) {
     const Keyring ring = make_ring({{"k1", 'x'}});
-    const auto check = check_visitor_cookie(sign(kVid, ring), ring);
+    const std::string cookie = sign(kVid, ring);  // check.kid views it
+    const auto check = check_visitor_cookie(cookie, ring);
     EXPECT_EQ(check.status, VisitorCookieStatus::kValid);
     EXPECT_EQ(check.kid, "k1");
     EXPECT_EQ(check.vid->view(), kVid);
