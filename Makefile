@@ -32,12 +32,10 @@ fuzz: deps
 	./tests/fuzz/run $(FUZZ_SECONDS)
 
 demo: build
-	@echo "tailor: the demo storefront arrives with the nginx module (issue 3)."
-	@echo "tailor: for now, the module is at $(BUILD)/ngx_http_tailor_module.so"
-	@echo "tailor: and the CLI at $(BUILD)/tailorctl"
+	@BUILD=$(abspath $(BUILD)) ./conf/demo/run
 
 demo-stop:
-	@true
+	@./conf/demo/stop
 
 bench: build
 	./$(BUILD)/tailor_bench

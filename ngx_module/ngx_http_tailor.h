@@ -14,6 +14,7 @@ extern "C" {
 extern "C" ngx_module_t ngx_http_tailor_module;
 
 namespace tailor {
+class ConsentPolicy;
 class Engine;
 class Keyring;
 class ProfileCache;
@@ -26,9 +27,9 @@ struct ngx_http_tailor_redis_op_t;
 struct ngx_http_tailor_main_conf_t {
     ngx_http_tailor_redis_conf_t* redis;
     ngx_str_t keys_file;
-    tailor::Keyring* keyring;      // owned by a cycle pool cleanup
-    tailor::Engine* engine;        // owned by a cycle pool cleanup
-    ngx_uint_t cache_size;         // 0: off
+    tailor::Keyring* keyring;  // owned by a cycle pool cleanup
+    tailor::Engine* engine;    // owned by a cycle pool cleanup
+    ngx_uint_t cache_size;     // 0: off
     ngx_msec_t cache_ttl;
     size_t max_profile;
     ngx_str_t identify_header;
@@ -55,10 +56,9 @@ struct ngx_http_tailor_cookie_conf_t {
 };
 
 struct ngx_http_tailor_consent_conf_t {
-    ngx_str_t spec;                    // as written, for logs
-    ngx_uint_t source;                 // tailor::ConsentSource
-    ngx_str_t category;                // group or category the source must grant
-    ngx_http_complex_value_t* value;   // variable:$x, or the consent cookie
+    ngx_str_t spec;                       // as written, for logs
+    const tailor::ConsentPolicy* policy;  // owned by a cycle pool cleanup
+    ngx_http_complex_value_t* value;      // variable:$x, or the consent cookie
     ngx_flag_t honor_gpc;
 };
 
@@ -69,20 +69,20 @@ struct ngx_http_tailor_loc_conf_t {
     ngx_array_t* types_keys;
     ngx_http_tailor_cookie_conf_t cookie;
     ngx_http_tailor_consent_conf_t* consent;
-    ngx_flag_t cookie_set;             // tailor_cookie given here (merge helper)
+    ngx_flag_t cookie_set;  // tailor_cookie given here (merge helper)
 };
 
 // Per-request state. Lives in r->pool; C++ members are owned by `personalization`,
 // which a pool cleanup destroys, so this struct itself stays trivially destructible.
 struct ngx_http_tailor_ctx_t {
     ngx_http_request_t* request;
-    ngx_http_tailor_redis_op_t* op;    // in flight: detach on cleanup
+    ngx_http_tailor_redis_op_t* op;  // in flight: detach on cleanup
     tailor::Personalization* personalization;
     ngx_event_t deadline;
     ngx_event_t wake;
     ngx_msec_t started;
-    ngx_str_t vid;                     // in r->pool
-    ngx_str_t set_cookie;              // "name=value; attrs", empty: none
+    ngx_str_t vid;         // in r->pool
+    ngx_str_t set_cookie;  // "name=value; attrs", empty: none
 
     // body filter
     ngx_chain_t* free;

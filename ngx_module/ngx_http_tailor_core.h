@@ -1,0 +1,66 @@
+// The bridge to tailor_core: nginx structures in, core calls, nginx answers out.
+//
+// Everything personalization-specific (cookies, consent, profiles, decisions,
+// the rewriter) is decided in core; these functions only translate. None of
+// them throws: a failure is logged, counted, and the default page is served.
+#pragma once
+
+#include "ngx_http_tailor.h"
+
+struct ngx_http_tailor_redis_t;
+struct redisReply;
+
+// Configuration time (EMERG + NGX_CONF_ERROR, so nginx -t names file and line).
+char* ngx_http_tailor_core_create(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf) noexcept;
+char* ngx_http_tailor_core_load_keys(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf) noexcept;
+char* ngx_http_tailor_core_parse_consent(ngx_conf_t* cf,
+                                         ngx_http_tailor_consent_conf_t* consent) noexcept;
+
+// Worker lifecycle: the per-worker Redis connection and profile cache.
+ngx_int_t ngx_http_tailor_core_init_worker(ngx_cycle_t* cycle,
+                                           ngx_http_tailor_main_conf_t* mcf) noexcept;
+void ngx_http_tailor_core_exit_worker(ngx_cycle_t* cycle,
+                                      ngx_http_tailor_main_conf_t* mcf) noexcept;
+ngx_http_tailor_redis_t* ngx_http_tailor_core_profile_redis() noexcept;
+
+// Access phase.
+//
+// ngx_http_tailor_core_consent: kNone when personalization is allowed,
+// otherwise the outcome that explains why not (kGpc, kNoConsent).
+tailor::Outcome ngx_http_tailor_core_consent(ngx_http_request_t* r,
+                                             ngx_http_tailor_loc_conf_t* lcf) noexcept;
+// NGX_OK and ctx->vid set when the request carries a valid visitor cookie.
+ngx_int_t ngx_http_tailor_core_read_cookie(ngx_http_request_t* r, ngx_http_tailor_main_conf_t* mcf,
+                                           ngx_http_tailor_loc_conf_t* lcf,
+                                           ngx_http_tailor_ctx_t* ctx) noexcept;
+// Issues a new signed id (ctx->vid, ctx->set_cookie) and decides for a visitor without a profile.
+tailor::Outcome ngx_http_tailor_core_new_visitor(ngx_http_request_t* r,
+                                                 ngx_http_tailor_main_conf_t* mcf,
+                                                 ngx_http_tailor_loc_conf_t* lcf,
+                                                 ngx_http_tailor_ctx_t* ctx) noexcept;
+// True when the worker cache held this visitor's data and a decision was made from it.
+bool ngx_http_tailor_core_personalize_cached(ngx_http_request_t* r,
+                                             ngx_http_tailor_main_conf_t* mcf,
+                                             ngx_http_tailor_ctx_t* ctx) noexcept;
+// Decodes the MGET reply (null: Redis failed) and decides; returns the outcome.
+tailor::Outcome ngx_http_tailor_core_personalize_reply(ngx_http_request_t* r,
+                                                       ngx_http_tailor_ctx_t* ctx,
+                                                       const redisReply* reply) noexcept;
+bool ngx_http_tailor_core_changes_page(tailor::Personalization* p) noexcept;
+void ngx_http_tailor_core_drop_validators(ngx_http_request_t* r) noexcept;
+std::string_view ngx_http_tailor_core_segment(tailor::Personalization* p) noexcept;
+
+// Header filter: the upstream's identify header links the visitor to a known id.
+ngx_int_t ngx_http_tailor_core_identify(ngx_http_request_t* r, ngx_http_tailor_main_conf_t* mcf,
+                                        ngx_http_tailor_loc_conf_t* lcf,
+                                        ngx_http_tailor_ctx_t* ctx) noexcept;
+
+// Body filter.
+using ngx_http_tailor_sink_pt = void (*)(void* data, const char* p, size_t n) noexcept;
+ngx_int_t ngx_http_tailor_core_start_rewrite(ngx_http_request_t* r,
+                                             ngx_http_tailor_ctx_t* ctx) noexcept;
+void ngx_http_tailor_core_rewrite(ngx_http_tailor_ctx_t* ctx, const u_char* p, size_t n,
+                                  ngx_http_tailor_sink_pt sink, void* data) noexcept;
+void ngx_http_tailor_core_rewrite_finish(ngx_http_request_t* r, ngx_http_tailor_ctx_t* ctx,
+                                         ngx_http_tailor_sink_pt sink, void* data) noexcept;
+bool ngx_http_tailor_core_rewrite_holding(ngx_http_tailor_ctx_t* ctx) noexcept;

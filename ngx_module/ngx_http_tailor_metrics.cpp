@@ -1,0 +1,270 @@
+// Metrics: atomic counters in one shared zone, so every worker adds to the same numbers.
+#include "ngx_http_tailor_metrics.h"
+
+#include <cinttypes>
+#include <cstdio>
+
+#include "tailor/version.h"
+
+namespace {
+
+// The zone is re-used across reloads when its name and size stay the same, so
+// counters survive `nginx -s reload`.
+ngx_str_t ngx_http_tailor_metrics_zone_name = ngx_string("tailor_metrics");
+
+ngx_http_tailor_metrics_t* ngx_http_tailor_metrics;
+
+// Upper bounds in microseconds; the last bucket is +Inf.
+constexpr ngx_msec_int_t ngx_http_tailor_latency_bounds_us[NGX_HTTP_TAILOR_LATENCY_BUCKETS] = {
+    100, 250, 500, 1000, 2000, 5000, 10000, 25000, 50000, 100000};
+
+struct ngx_http_tailor_counter_desc_t {
+    const char* name;
+    const char* help;
+};
+
+constexpr ngx_http_tailor_counter_desc_t
+    ngx_http_tailor_counter_descs[NGX_HTTP_TAILOR_COUNTER_COUNT] = {
+        {"tailor_requests_total", "Main requests in locations with tailor on."},
+        {"tailor_personalized_total", "Responses whose body the module rewrote."},
+        {"tailor_slots_filled_total", "Slots whose default content was replaced."},
+        {"tailor_cookies_issued_total", "Visitor cookies set (new visitors and identify links)."},
+        {"tailor_bad_cookies_total", "Visitor cookies that were present but did not verify."},
+        {"tailor_identify_links_total", "Upstream identify headers that linked a visitor id."},
+        {"tailor_cache_hits_total", "Profiles served from the worker cache."},
+        {"tailor_cache_misses_total", "Cache lookups that went to Redis."},
+        {"tailor_rewriter_bailouts_total", "Slots or pages passed through unmodified at a limit."},
+        {"tailor_compressed_passthrough_total",
+         "Responses passed through untouched because the upstream compressed them."},
+        {"tailor_decision_errors_total", "Decisions that failed; the default page was served."},
+};
+
+ngx_int_t ngx_http_tailor_metrics_init(ngx_shm_zone_t* zone, void* data) noexcept {
+    if (data != nullptr) {
+        zone->data = data;
+        ngx_http_tailor_metrics = static_cast<ngx_http_tailor_metrics_t*>(data);
+        return NGX_OK;
+    }
+
+    auto* shpool = reinterpret_cast<ngx_slab_pool_t*>(zone->shm.addr);
+
+    if (zone->shm.exists) {
+        zone->data = shpool->data;
+        ngx_http_tailor_metrics = static_cast<ngx_http_tailor_metrics_t*>(shpool->data);
+        return NGX_OK;
+    }
+
+    auto* metrics = static_cast<ngx_http_tailor_metrics_t*>(
+        ngx_slab_calloc(shpool, sizeof(ngx_http_tailor_metrics_t)));
+    if (metrics == nullptr) {
+        return NGX_ERROR;
+    }
+
+    shpool->data = metrics;
+    zone->data = metrics;
+    ngx_http_tailor_metrics = metrics;
+    return NGX_OK;
+}
+
+void ngx_http_tailor_add(ngx_atomic_t* counter, ngx_atomic_int_t n) noexcept {
+    (void)ngx_atomic_fetch_add(counter, n);
+}
+
+// Appends to the status body; the buffer is sized before rendering.
+struct ngx_http_tailor_text_t {
+    u_char* pos;
+    u_char* end;
+};
+
+void ngx_http_tailor_print(ngx_http_tailor_text_t* t, const char* fmt, ...) noexcept
+    __attribute__((format(printf, 2, 3)));
+
+void ngx_http_tailor_print(ngx_http_tailor_text_t* t, const char* fmt, ...) noexcept {
+    va_list args;
+    va_start(args, fmt);
+    int n =
+        vsnprintf(reinterpret_cast<char*>(t->pos), static_cast<size_t>(t->end - t->pos), fmt, args);
+    va_end(args);
+    if (n > 0) {
+        t->pos += ngx_min(static_cast<size_t>(n), static_cast<size_t>(t->end - t->pos));
+    }
+}
+
+void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t* m) noexcept {
+    auto version = tailor::version();
+    ngx_http_tailor_print(t,
+                          "# HELP tailor_info Tailor build.\n"
+                          "# TYPE tailor_info gauge\n"
+                          "tailor_info{version=\"%.*s\"} 1\n",
+                          static_cast<int>(version.size()), version.data());
+
+    for (ngx_uint_t i = 0; i < NGX_HTTP_TAILOR_COUNTER_COUNT; i++) {
+        const auto& d = ngx_http_tailor_counter_descs[i];
+        ngx_http_tailor_print(t, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIuPTR "\n", d.name,
+                              d.help, d.name, d.name, static_cast<uintptr_t>(m->counters[i]));
+    }
+
+    ngx_http_tailor_print(t,
+                          "# HELP tailor_outcomes_total Requests by what decided their page.\n"
+                          "# TYPE tailor_outcomes_total counter\n");
+    for (size_t i = 1; i < tailor::kOutcomeCount; i++) {
+        auto name = tailor::outcome_name(static_cast<tailor::Outcome>(i));
+        ngx_http_tailor_print(t, "tailor_outcomes_total{outcome=\"%.*s\"} %" PRIuPTR "\n",
+                              static_cast<int>(name.size()), name.data(),
+                              static_cast<uintptr_t>(m->outcomes[i]));
+    }
+
+    ngx_http_tailor_redis_stats_t redis = {};
+    for (const auto& w : m->redis) {
+        redis.connects += w.connects;
+        redis.connect_failures += w.connect_failures;
+        redis.disconnects += w.disconnects;
+        redis.stall_resets += w.stall_resets;
+        redis.reply_resets += w.reply_resets;
+        redis.down_rejects += w.down_rejects;
+        redis.busy_rejects += w.busy_rejects;
+        redis.commands += w.commands;
+        redis.replies += w.replies;
+        redis.errors += w.errors;
+        redis.failed += w.failed;
+        redis.in_flight += w.in_flight;
+        redis.connected += w.connected;
+    }
+    const struct {
+        const char* name;
+        const char* type;
+        uint64_t value;
+    } redis_rows[] = {
+        {"tailor_redis_connects_total", "counter", redis.connects},
+        {"tailor_redis_connect_failures_total", "counter", redis.connect_failures},
+        {"tailor_redis_disconnects_total", "counter", redis.disconnects},
+        {"tailor_redis_stall_resets_total", "counter", redis.stall_resets},
+        {"tailor_redis_reply_resets_total", "counter", redis.reply_resets},
+        {"tailor_redis_down_rejects_total", "counter", redis.down_rejects},
+        {"tailor_redis_busy_rejects_total", "counter", redis.busy_rejects},
+        {"tailor_redis_commands_total", "counter", redis.commands},
+        {"tailor_redis_replies_total", "counter", redis.replies},
+        {"tailor_redis_error_replies_total", "counter", redis.errors},
+        {"tailor_redis_failed_total", "counter", redis.failed},
+        {"tailor_redis_in_flight", "gauge", redis.in_flight},
+        {"tailor_redis_connected_workers", "gauge", redis.connected},
+    };
+    for (const auto& row : redis_rows) {
+        ngx_http_tailor_print(t, "# TYPE %s %s\n%s %" PRIu64 "\n", row.name, row.type, row.name,
+                              row.value);
+    }
+
+    ngx_http_tailor_print(t,
+                          "# HELP tailor_redis_latency_seconds Profile round trip to Redis.\n"
+                          "# TYPE tailor_redis_latency_seconds histogram\n");
+    uintptr_t cumulative = 0;
+    for (ngx_uint_t i = 0; i < NGX_HTTP_TAILOR_LATENCY_BUCKETS; i++) {
+        cumulative += m->latency_buckets[i];
+        ngx_msec_int_t us = ngx_http_tailor_latency_bounds_us[i];
+        ngx_http_tailor_print(
+            t, "tailor_redis_latency_seconds_bucket{le=\"%d.%06d\"} %" PRIuPTR "\n",
+            static_cast<int>(us / 1000000), static_cast<int>(us % 1000000), cumulative);
+    }
+    cumulative += m->latency_buckets[NGX_HTTP_TAILOR_LATENCY_BUCKETS];
+    uintptr_t sum = m->latency_sum_us;
+    ngx_http_tailor_print(t,
+                          "tailor_redis_latency_seconds_bucket{le=\"+Inf\"} %" PRIuPTR
+                          "\n"
+                          "tailor_redis_latency_seconds_sum %" PRIuPTR ".%06" PRIuPTR
+                          "\n"
+                          "tailor_redis_latency_seconds_count %" PRIuPTR "\n",
+                          cumulative, sum / 1000000, sum % 1000000,
+                          static_cast<uintptr_t>(m->latency_count));
+}
+
+}  // namespace
+
+ngx_int_t ngx_http_tailor_metrics_init_zone(ngx_conf_t* cf) noexcept {
+    ngx_shm_zone_t* zone = ngx_shared_memory_add(cf, &ngx_http_tailor_metrics_zone_name,
+                                                 16 * ngx_pagesize, &ngx_http_tailor_module);
+    if (zone == nullptr) {
+        return NGX_ERROR;
+    }
+    zone->init = ngx_http_tailor_metrics_init;
+    zone->noreuse = 0;
+    return NGX_OK;
+}
+
+void ngx_http_tailor_metrics_count(ngx_http_tailor_counter_e counter, ngx_atomic_int_t n) noexcept {
+    if (ngx_http_tailor_metrics != nullptr && counter < NGX_HTTP_TAILOR_COUNTER_COUNT) {
+        ngx_http_tailor_add(&ngx_http_tailor_metrics->counters[counter], n);
+    }
+}
+
+void ngx_http_tailor_metrics_outcome(tailor::Outcome outcome) noexcept {
+    auto i = static_cast<size_t>(outcome);
+    if (ngx_http_tailor_metrics != nullptr && i < tailor::kOutcomeCount) {
+        ngx_http_tailor_add(&ngx_http_tailor_metrics->outcomes[i], 1);
+    }
+}
+
+void ngx_http_tailor_metrics_latency(uint64_t usec) noexcept {
+    if (ngx_http_tailor_metrics == nullptr) {
+        return;
+    }
+    ngx_uint_t i = 0;
+    while (i < NGX_HTTP_TAILOR_LATENCY_BUCKETS &&
+           usec > static_cast<uint64_t>(ngx_http_tailor_latency_bounds_us[i])) {
+        i++;
+    }
+    ngx_http_tailor_add(&ngx_http_tailor_metrics->latency_buckets[i], 1);
+    ngx_http_tailor_add(&ngx_http_tailor_metrics->latency_sum_us,
+                        static_cast<ngx_atomic_int_t>(usec));
+    ngx_http_tailor_add(&ngx_http_tailor_metrics->latency_count, 1);
+}
+
+ngx_http_tailor_redis_stats_t* ngx_http_tailor_metrics_redis_slot() noexcept {
+    if (ngx_http_tailor_metrics == nullptr || ngx_worker >= NGX_HTTP_TAILOR_MAX_WORKERS) {
+        return nullptr;
+    }
+    ngx_http_tailor_redis_stats_t* slot = &ngx_http_tailor_metrics->redis[ngx_worker];
+    // counters carry on across reloads; the gauges belong to the new client
+    slot->in_flight = 0;
+    slot->connected = 0;
+    return slot;
+}
+
+ngx_int_t ngx_http_tailor_status_handler(ngx_http_request_t* r) noexcept {
+    if (!(r->method & (NGX_HTTP_GET | NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    ngx_int_t rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_tailor_metrics == nullptr) {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    constexpr size_t size = 16384;
+    ngx_buf_t* b = ngx_create_temp_buf(r->pool, size);
+    if (b == nullptr) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_tailor_text_t text = {b->pos, b->end};
+    ngx_http_tailor_render(&text, ngx_http_tailor_metrics);
+    b->last = text.pos;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    ngx_str_set(&r->headers_out.content_type, "text/plain; version=0.0.4; charset=utf-8");
+    r->headers_out.content_type_len = sizeof("text/plain") - 1;
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    rc = ngx_http_send_header(r);
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    ngx_chain_t out = {b, nullptr};
+    return ngx_http_output_filter(r, &out);
+}

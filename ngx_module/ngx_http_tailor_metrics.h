@@ -1,0 +1,50 @@
+// Counters shared by all workers (one shared memory zone), served as Prometheus text.
+#pragma once
+
+#include "ngx_http_tailor.h"
+#include "ngx_http_tailor_redis.h"
+#include "tailor/outcome.h"
+
+enum ngx_http_tailor_counter_e : ngx_uint_t {
+    NGX_HTTP_TAILOR_REQUESTS = 0,
+    NGX_HTTP_TAILOR_PERSONALIZED,
+    NGX_HTTP_TAILOR_SLOTS_FILLED,
+    NGX_HTTP_TAILOR_COOKIES_ISSUED,
+    NGX_HTTP_TAILOR_BAD_COOKIES,
+    NGX_HTTP_TAILOR_IDENTIFY_LINKS,
+    NGX_HTTP_TAILOR_CACHE_HITS,
+    NGX_HTTP_TAILOR_CACHE_MISSES,
+    NGX_HTTP_TAILOR_REWRITER_BAILOUTS,
+    NGX_HTTP_TAILOR_COMPRESSED_PASSTHROUGH,
+    NGX_HTTP_TAILOR_DECISION_ERRORS,
+    NGX_HTTP_TAILOR_COUNTER_COUNT
+};
+
+#define NGX_HTTP_TAILOR_LATENCY_BUCKETS 10
+
+// One Redis stats slot per worker (by ngx_worker); workers beyond it keep
+// their Redis counters to themselves.
+#define NGX_HTTP_TAILOR_MAX_WORKERS 64
+
+struct ngx_http_tailor_metrics_t {
+    ngx_atomic_t counters[NGX_HTTP_TAILOR_COUNTER_COUNT];
+    ngx_atomic_t outcomes[tailor::kOutcomeCount];
+    ngx_atomic_t latency_buckets[NGX_HTTP_TAILOR_LATENCY_BUCKETS + 1];
+    ngx_atomic_t latency_sum_us;
+    ngx_atomic_t latency_count;
+    ngx_http_tailor_redis_stats_t redis[NGX_HTTP_TAILOR_MAX_WORKERS];
+};
+
+// Registers the shared zone; called once per configuration cycle.
+ngx_int_t ngx_http_tailor_metrics_init_zone(ngx_conf_t* cf) noexcept;
+
+void ngx_http_tailor_metrics_count(ngx_http_tailor_counter_e counter,
+                                   ngx_atomic_int_t n = 1) noexcept;
+void ngx_http_tailor_metrics_outcome(tailor::Outcome outcome) noexcept;
+void ngx_http_tailor_metrics_latency(uint64_t usec) noexcept;
+
+// This worker's Redis stats slot in shared memory, or null.
+ngx_http_tailor_redis_stats_t* ngx_http_tailor_metrics_redis_slot() noexcept;
+
+// The tailor_status content handler.
+ngx_int_t ngx_http_tailor_status_handler(ngx_http_request_t* r) noexcept;
