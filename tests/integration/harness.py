@@ -1009,8 +1009,9 @@ class SlowBackend:
       headers             extra response headers [(name, value)]
       content_type, status
     `routes` maps a path to a dict of the same keyword arguments, overriding them.
-    .requests lists (method, path, headers) of every request; .stalled is an Event
-    set when a response reaches its stall point.
+    .requests lists (method, path, headers) of every request, .sent_bodies the
+    body bytes of every response; .stalled is an Event set when a response
+    reaches its stall point.
     """
 
     def __init__(self, body=b"", chunk_size=1, delay=0.0, chunked=True, gzip=False,
@@ -1022,6 +1023,7 @@ class SlowBackend:
         self.routes = dict(routes or {})
         self.port = port or free_port()
         self.requests = []
+        self.sent_bodies = []      # the exact body bytes of each response, as framed
         self.stalled = threading.Event()
         self._continue = threading.Event()
         self._stop = threading.Event()
@@ -1120,6 +1122,8 @@ class SlowBackend:
             body = body.encode()
         if spec["gzip"]:
             body = gzip.compress(body)
+        with self._lock:
+            self.sent_bodies.append(body)
         head = ["HTTP/1.1 %d X" % spec["status"], "Content-Type: " + spec["content_type"]]
         if spec["gzip"]:
             head.append("Content-Encoding: gzip")

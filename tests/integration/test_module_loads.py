@@ -8,6 +8,8 @@ PAGE = (b"<!doctype html>\n<html><head><title>plain</title></head>\n<body>\n"
         b"<p>" + b"x" * 5000 + b"</p>\n</body></html>\n")
 
 HTTP = """
+    {{KEYS_LINE}}
+
     server {
         listen 127.0.0.1:{{PORT}};
         server_name localhost;
@@ -22,7 +24,11 @@ HTTP = """
 
 def serve_page(nginx, tailor="on"):
     nginx.write_file("html/index.html", PAGE)
-    nginx.write(HTTP, TAILOR=tailor)
+    keys_line = ""
+    if harness.module_has("tailor_keys"):   # required next to "tailor on" once it exists
+        keys = harness.KeyFile(nginx.path("conf", "tailor.keys"))
+        keys_line = "tailor_keys %s;" % keys.path
+    nginx.write(HTTP, TAILOR=tailor, KEYS_LINE=keys_line)
     return nginx
 
 

@@ -1,0 +1,146 @@
+# scenario: the nginx.conf and page shapes the behaviour tests share.
+#
+# tailor_http() renders the http{} body for a storefront: static pages under
+# html/, a proxied location to a SlowBackend, the status endpoint, and an access
+# log of $tailor_status. Directives the built module does not know yet are left
+# out (nginx-tests' has()), so the plain tests keep working while the module grows.
+
+import os
+
+import pytest
+
+import harness
+
+RUN_PENDING = os.environ.get("TAILOR_RUN_PENDING") == "1"
+
+PAGE = (b"<!doctype html>\n<html><head><title>shop</title></head>\n<body>\n"
+        b"<header>Shop</header>\n"
+        b"<tailor-slot name=\"hero\">Welcome, shopper</tailor-slot>\n"
+        b"<main>" + b"Lorem ipsum dolor sit amet. " * 200 + b"</main>\n"
+        b"<tailor-slot name=\"promo\">Free shipping over $50</tailor-slot>\n"
+        b"</body></html>\n")
+
+DEFAULT_HERO = b"<tailor-slot name=\"hero\">Welcome, shopper</tailor-slot>"
+
+
+def pending(feature):
+    """Skip until `feature` lands (TAILOR_RUN_PENDING=1 runs it anyway)."""
+    return pytest.mark.skipif(not RUN_PENDING, reason="needs " + feature)
+
+
+def profile_for(slots=None, **attrs):
+    """A profile whose built-in decision fills slot NAME with attribute "slot:NAME".
+
+    The schema (docs/profile.md) is not written yet; this is the one place to
+    change when it is."""
+    p = {"v": 1}
+    for name, text in (slots or {}).items():
+        p["slot:" + name] = text
+    p.update(attrs)
+    return p
+
+
+def seed(redis, vid, slots=None, **attrs):
+    redis.set(harness.profile_key(vid), harness.encode_profile(profile_for(slots, **attrs)))
+
+
+def tailor_http(redis=None, keys=None, backend=None, timeout="20ms", consent=None,
+                cookie="tailor_vid path=/", http_extra="", location_extra="",
+                backend_extra=""):
+    has = harness.module_has
+    top = []
+    if redis is not None and has("tailor_redis"):
+        top.append("tailor_redis %s connect_timeout=100ms;" % redis)
+    if keys is not None and has("tailor_keys"):
+        top.append("tailor_keys %s;" % keys)
+    if consent and has("tailor_consent"):
+        top.append("tailor_consent %s;" % consent)
+    loc = ["tailor on;"]
+    if timeout and has("tailor_timeout"):
+        loc.append("tailor_timeout %s;" % timeout)
+    if cookie and has("tailor_cookie"):
+        loc.append("tailor_cookie %s;" % cookie)
+    log = "access_log logs/access.log;"
+    if has("tailor_status"):
+        top.append("log_format tailor '$request_uri $status $tailor_status [$tailor_vid]';")
+        log = "access_log logs/tailor.log tailor;"
+    status = ""
+    if has("tailor_status"):
+        status = "location = /tailor-status { tailor_status; }"
+    up = ""
+    if backend is not None:
+        up = """
+        location /up/ {
+            %s
+            proxy_pass http://%s/;
+            proxy_buffering off;
+            proxy_http_version 1.1;
+            %s
+        }""" % ("\n            ".join(loc), backend, backend_extra)
+    return """
+    %s
+    %s
+
+    server {
+        listen 127.0.0.1:{{PORT}};
+        server_name localhost;
+        root html;
+        %s
+
+        location / {
+            %s
+            %s
+        }
+
+        location /plain/ {
+            alias html/;
+            tailor off;
+        }
+        %s
+        %s
+    }
+""" % ("\n    ".join(top), http_extra, log, "\n            ".join(loc), location_extra, up,
+       status)
+
+
+def start_shop(nginx, page=PAGE, **kw):
+    nginx.write_file("html/index.html", page)
+    nginx.write(tailor_http(**kw))
+    nginx.start()
+    return nginx
+
+
+def outcomes(nginx):
+    """[(uri, status, tailor_status, vid)] from logs/tailor.log, oldest first."""
+    out = []
+    for line in nginx.read_log("tailor.log").splitlines():
+        uri, status, outcome, vid = line.split(" ", 3)
+        out.append((uri, int(status), outcome, vid.strip("[]")))
+    return out
+
+
+def last_outcome(nginx, n=1):
+    """The outcome of the n-th last logged request (waits for the log line)."""
+    harness.wait_for(lambda: len(outcomes(nginx)) >= n, harness.IO_TIMEOUT, "access log line")
+    return outcomes(nginx)[-n][2]
+
+
+def status_metrics(nginx):
+    r = nginx.get("/tailor-status")
+    assert r.status == 200, r
+    return harness.parse_metrics(r.text)
+
+
+def outcome_count(metrics, outcome):
+    """The largest sample labelled outcome=<outcome>, whatever the metric's name."""
+    vals = [v for (n, ls), v in metrics.items() if ("outcome", outcome) in ls]
+    return max(vals) if vals else 0.0
+
+
+def cookie_header(name, value):
+    return {"Cookie": "%s=%s" % (name, value)}
+
+
+def set_cookies(resp, name="tailor_vid"):
+    return [harness.parse_cookie(v) for v in resp.header_all("Set-Cookie")
+            if v.split("=", 1)[0].strip() == name]
