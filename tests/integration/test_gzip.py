@@ -1,0 +1,41 @@
+# nginx's own gzip compresses personalized output; a response the upstream
+# already compressed passes through untouched and is counted.
+
+import gzip
+
+import harness
+import scenario
+from scenario import PAGE, cookie_header, pending
+
+pytestmark = pending("tailor_redis, the slot rewriter and tailor_status")
+
+GZIP = "gzip on; gzip_types text/html; gzip_min_length 0; gzip_proxied any;"
+
+
+def test_gzip_on_compresses_personalized_output(nginx, redis, keys, sign):
+    vid = harness.new_vid()
+    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    scenario.start_shop(nginx, redis=redis.address, keys=keys.path, timeout="1s",
+                        http_extra=GZIP)
+    r = nginx.get("/index.html", headers=dict(cookie_header("tailor_vid", sign(vid)),
+                                              **{"Accept-Encoding": "gzip"}))
+    assert r.status == 200 and r.header("Content-Encoding") == "gzip"
+    body = gzip.decompress(r.body)
+    assert b"Hi Ann" in body and body.endswith(b"</html>\n")
+
+
+def test_compressed_upstream_passes_through(nginx, redis, keys, sign, backend):
+    vid = harness.new_vid()
+    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    b = backend(body=PAGE, gzip=True, chunk_size=100, chunked=False)
+    scenario.start_shop(nginx, redis=redis.address, keys=keys.path, backend=b.address,
+                        timeout="1s")
+    before = scenario.status_metrics(nginx)
+    r = nginx.get("/up/index.html", headers=dict(cookie_header("tailor_vid", sign(vid)),
+                                                 **{"Accept-Encoding": "gzip"}))
+    assert r.status == 200 and r.header("Content-Encoding") == "gzip"
+    assert r.body == b.sent_bodies[-1], "the upstream's bytes, untouched"
+    assert gzip.decompress(r.body) == PAGE
+    after = scenario.status_metrics(nginx)
+    name = "tailor_compressed_passthrough_total"
+    assert harness.metric(after, name) == harness.metric(before, name) + 1

@@ -1,0 +1,39 @@
+# The status endpoint serves Prometheus text with the counters summed over
+# workers, and they say what happened to the requests before.
+
+import harness
+import scenario
+from scenario import cookie_header, pending
+
+pytestmark = pending("tailor_status and the outcome counters")
+
+
+def test_status_counts_outcomes(nginx_factory, redis, keys, sign):
+    nginx = nginx_factory(worker_processes=2)
+    vid = harness.new_vid()
+    scenario.seed(redis, vid, {"hero": "Hi"})
+    scenario.start_shop(nginx, redis=redis.address, keys=keys.path, timeout="1s")
+    r = nginx.get("/tailor-status")
+    assert r.status == 200
+    assert r.header("Content-Type").startswith("text/plain")
+    before = harness.parse_metrics(r.text)
+
+    cookie = cookie_header("tailor_vid", sign(vid))
+    for _ in range(3):
+        nginx.get("/index.html", headers=cookie)                                 # hit
+    for _ in range(2):
+        nginx.get("/index.html")                                                 # new
+    nginx.get("/index.html", headers={"Sec-GPC": "1"})                           # gpc
+    nginx.get("/index.html", headers=cookie_header("tailor_vid", sign(harness.new_vid())))  # miss
+
+    after = scenario.status_metrics(nginx)
+    for outcome, n in (("hit", 3), ("new", 2), ("gpc", 1), ("miss", 1)):
+        got = scenario.outcome_count(after, outcome) - scenario.outcome_count(before, outcome)
+        assert got == n, "%s: %s more, expected %d" % (outcome, got, n)
+
+
+def test_status_is_not_personalized_or_logged_as_a_visit(nginx, redis, keys):
+    scenario.start_shop(nginx, redis=redis.address, keys=keys.path)
+    r = nginx.get("/tailor-status")
+    assert r.status == 200 and not r.header_all("Set-Cookie")
+    harness.parse_metrics(r.text)   # parses as Prometheus text
