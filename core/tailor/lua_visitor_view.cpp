@@ -1,0 +1,465 @@
+// LuaVisitorView: the shared __index closure that materialises visitor fields on first read.
+#include "tailor/lua_visitor_view.h"
+
+#include <algorithm>
+#include <string_view>
+#include <vector>
+
+#include <lua.hpp>
+
+namespace tailor {
+namespace {
+
+enum class Field : int {
+    kFirstName = 1,
+    kKnown,
+    kLoggedIn,
+    kCurrency,
+    kNow,
+    kVisits,
+    kFirstSeen,
+    kLastSeen,
+    kOrdersCount,
+    kLastOrderAt,
+    kTotalSpent,
+    kDaysSinceLastOrder,
+    kDaysSinceFirstSeen,
+    kHoursSinceLastPurchase,
+    kCartCount,
+    kCartValue,
+    kTopCategory,
+    kPoints,
+    kTier,
+    kLoyalty,
+    kFlags,
+    kConsent,
+    kRequest,
+    kAcquisition,
+    kPurchases,
+    kViewed,
+    kCart,
+    kAffinities,
+    kAffinity,
+    kAttributes,
+    kConsumables,
+    kPurchased,
+    kInCart,
+};
+
+constexpr struct {
+    const char* name;
+    Field field;
+} kFields[] = {
+    {"first_name", Field::kFirstName},
+    {"known", Field::kKnown},
+    {"logged_in", Field::kLoggedIn},
+    {"currency", Field::kCurrency},
+    {"now", Field::kNow},
+    {"visits", Field::kVisits},
+    {"first_seen", Field::kFirstSeen},
+    {"last_seen", Field::kLastSeen},
+    {"orders_count", Field::kOrdersCount},
+    {"last_order_at", Field::kLastOrderAt},
+    {"total_spent", Field::kTotalSpent},
+    {"days_since_last_order", Field::kDaysSinceLastOrder},
+    {"days_since_first_seen", Field::kDaysSinceFirstSeen},
+    {"hours_since_last_purchase", Field::kHoursSinceLastPurchase},
+    {"cart_count", Field::kCartCount},
+    {"cart_value", Field::kCartValue},
+    {"top_category", Field::kTopCategory},
+    {"points", Field::kPoints},
+    {"tier", Field::kTier},
+    {"loyalty", Field::kLoyalty},
+    {"flags", Field::kFlags},
+    {"consent", Field::kConsent},
+    {"request", Field::kRequest},
+    {"acquisition", Field::kAcquisition},
+    {"purchases", Field::kPurchases},
+    {"viewed", Field::kViewed},
+    {"cart", Field::kCart},
+    {"affinities", Field::kAffinities},
+    {"affinity", Field::kAffinity},
+    {"attributes", Field::kAttributes},
+    {"consumables", Field::kConsumables},
+    {"purchased", Field::kPurchased},
+    {"in_cart", Field::kInCart},
+};
+
+void push_sv(lua_State* L, std::string_view s) {
+    lua_pushlstring(L, s.data(), s.size());
+}
+
+// Empty strings read as nil, the Lua idiom for "not known", and what
+// templates' {{name|default}} falls back on.
+void push_sv_or_nil(lua_State* L, std::string_view s) {
+    if (s.empty()) {
+        lua_pushnil(L);
+    } else {
+        push_sv(L, s);
+    }
+}
+
+void push_int(lua_State* L, int64_t n) {
+    lua_pushnumber(L, static_cast<lua_Number>(n));
+}
+
+void set_sv(lua_State* L, const char* key, std::string_view s) {
+    if (!s.empty()) {
+        push_sv(L, s);
+        lua_setfield(L, -2, key);
+    }
+}
+
+void set_int(lua_State* L, const char* key, int64_t n) {
+    push_int(L, n);
+    lua_setfield(L, -2, key);
+}
+
+void set_bool(lua_State* L, const char* key, bool b) {
+    lua_pushboolean(L, b ? 1 : 0);
+    lua_setfield(L, -2, key);
+}
+
+const char* consent_name(ConsentFlag f) {
+    switch (f) {
+        case ConsentFlag::kGranted:
+            return "granted";
+        case ConsentFlag::kDenied:
+            return "denied";
+        case ConsentFlag::kUnknown:
+            break;
+    }
+    return "unknown";
+}
+
+// Floor division, so an overdue item is -1 day due, not 0.
+int64_t floor_div(int64_t a, int64_t b) {
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) {
+        --q;
+    }
+    return q;
+}
+
+int64_t latest_purchase_at(const Profile& p) {
+    int64_t at = p.last_order_at;
+    for (const Purchase& line : p.purchases) {
+        at = std::max(at, line.at);
+    }
+    return at;
+}
+
+void push_consumables(lua_State* L, const Profile& p, int64_t now) {
+    // The latest line per consumable sku: an earlier purchase that a newer
+    // one replaced is not due any more.
+    std::vector<const Purchase*> latest;
+    for (const Purchase& line : p.purchases) {
+        if (line.cycle_days <= 0 || line.at <= 0 || line.sku.empty()) {
+            continue;
+        }
+        auto it = std::find_if(latest.begin(), latest.end(),
+                               [&](const Purchase* q) { return q->sku == line.sku; });
+        if (it == latest.end()) {
+            latest.push_back(&line);
+        } else if (line.at > (*it)->at) {
+            *it = &line;
+        }
+    }
+    std::sort(latest.begin(), latest.end(), [](const Purchase* a, const Purchase* b) {
+        int64_t da = a->at + a->cycle_days * kSecondsPerDay;
+        int64_t db = b->at + b->cycle_days * kSecondsPerDay;
+        return da != db ? da < db : a->sku < b->sku;
+    });
+    lua_createtable(L, static_cast<int>(latest.size()), 0);
+    int i = 0;
+    for (const Purchase* line : latest) {
+        int64_t due_at = line->at + line->cycle_days * kSecondsPerDay;
+        lua_createtable(L, 0, 9);
+        set_sv(L, "sku", line->sku);
+        set_sv(L, "category", line->category);
+        set_int(L, "last_at", line->at);
+        set_int(L, "qty", line->qty);
+        set_int(L, "cycle_days", line->cycle_days);
+        set_int(L, "due_at", due_at);
+        set_int(L, "due_in_days", floor_div(due_at - now, kSecondsPerDay));
+        set_int(L, "days_since_purchase", now > line->at ? (now - line->at) / kSecondsPerDay : 0);
+        set_bool(L, "in_cart", p.in_cart(line->sku));
+        lua_rawseti(L, -2, ++i);
+    }
+}
+
+void push_field(lua_State* L, Field field, const Profile& p, const RequestFacts& f) {
+    switch (field) {
+        case Field::kFirstName:
+            return push_sv_or_nil(L, p.first_name);
+        case Field::kKnown:
+            return lua_pushboolean(L, p.has_shop_profile ? 1 : 0);
+        case Field::kLoggedIn:
+            return lua_pushboolean(L, f.logged_in ? 1 : 0);
+        case Field::kCurrency:
+            return push_sv_or_nil(L, p.currency);
+        case Field::kNow:
+            return push_int(L, f.now);
+        case Field::kVisits:
+            return push_int(L, p.visits);
+        case Field::kFirstSeen:
+            return push_int(L, p.first_seen);
+        case Field::kLastSeen:
+            return push_int(L, p.last_seen);
+        case Field::kOrdersCount:
+            return push_int(L, p.orders_count);
+        case Field::kLastOrderAt:
+            return push_int(L, p.last_order_at);
+        case Field::kTotalSpent:
+            return push_int(L, p.total_spent);
+        case Field::kDaysSinceLastOrder: {
+            auto d = p.days_since_last_order(f.now);
+            return d ? push_int(L, *d) : lua_pushnil(L);
+        }
+        case Field::kDaysSinceFirstSeen: {
+            auto d = p.days_since_first_seen(f.now);
+            return d ? push_int(L, *d) : lua_pushnil(L);
+        }
+        case Field::kHoursSinceLastPurchase: {
+            int64_t at = latest_purchase_at(p);
+            if (at <= 0) {
+                return lua_pushnil(L);
+            }
+            return push_int(L, f.now > at ? (f.now - at) / 3600 : 0);
+        }
+        case Field::kCartCount:
+            return push_int(L, p.cart_quantity());
+        case Field::kCartValue:
+            return push_int(L, p.cart_value());
+        case Field::kTopCategory: {
+            const Affinity* top = p.top_affinity();
+            return top ? push_sv(L, top->category) : lua_pushnil(L);
+        }
+        case Field::kPoints:
+            return push_int(L, p.loyalty.points);
+        case Field::kTier:
+            return push_sv_or_nil(L, p.loyalty.tier);
+        case Field::kLoyalty: {
+            lua_createtable(L, 0, 4);
+            set_int(L, "points", p.loyalty.points);
+            set_sv(L, "tier", p.loyalty.tier);
+            set_int(L, "points_expire_at", p.loyalty.points_expire_at);
+            if (p.loyalty.points_expire_at > 0) {
+                set_int(L, "days_to_points_expiry",
+                        floor_div(p.loyalty.points_expire_at - f.now, kSecondsPerDay));
+            }
+            return;
+        }
+        case Field::kFlags:
+            lua_createtable(L, 0, 4);
+            set_bool(L, "open_return", p.flags.open_return);
+            set_bool(L, "open_complaint", p.flags.open_complaint);
+            set_bool(L, "unsubscribed", p.flags.unsubscribed);
+            return;
+        case Field::kConsent:
+            lua_createtable(L, 0, 4);
+            lua_pushstring(L, consent_name(p.consent.personalization));
+            lua_setfield(L, -2, "personalization");
+            lua_pushstring(L, consent_name(p.consent.email));
+            lua_setfield(L, -2, "email");
+            lua_pushstring(L, consent_name(p.consent.sms));
+            lua_setfield(L, -2, "sms");
+            set_bool(L, "request", f.consent_personalization);
+            return;
+        case Field::kRequest:
+            lua_createtable(L, 0, 5);
+            set_sv(L, "path", f.path);
+            set_sv(L, "query", f.query);
+            set_sv(L, "referrer", f.referrer_source);
+            set_sv(L, "device", f.device_class);
+            lua_createtable(L, 0, static_cast<int>(f.cookie_count));
+            for (size_t i = 0; i < f.cookie_count; ++i) {
+                push_sv(L, f.cookies[i].name);
+                push_sv(L, f.cookies[i].value);
+                lua_rawset(L, -3);
+            }
+            lua_setfield(L, -2, "cookies");
+            return;
+        case Field::kAcquisition:
+            lua_createtable(L, 0, 5);
+            set_sv(L, "source", p.acquisition.source);
+            set_sv(L, "medium", p.acquisition.medium);
+            set_sv(L, "campaign", p.acquisition.campaign);
+            set_sv(L, "referrer", p.acquisition.referrer);
+            set_int(L, "at", p.acquisition.at);
+            return;
+        case Field::kPurchases: {
+            lua_createtable(L, static_cast<int>(p.purchases.size()), 0);
+            int i = 0;
+            for (const Purchase& line : p.purchases) {
+                lua_createtable(L, 0, 6);
+                set_sv(L, "sku", line.sku);
+                set_sv(L, "category", line.category);
+                set_int(L, "at", line.at);
+                set_int(L, "qty", line.qty);
+                set_int(L, "cycle_days", line.cycle_days);
+                set_int(L, "price", line.price);
+                lua_rawseti(L, -2, ++i);
+            }
+            return;
+        }
+        case Field::kViewed: {
+            lua_createtable(L, static_cast<int>(p.viewed.size()), 0);
+            int i = 0;
+            for (const ViewedItem& item : p.viewed) {
+                lua_createtable(L, 0, 4);
+                set_sv(L, "sku", item.sku);
+                set_sv(L, "category", item.category);
+                set_int(L, "at", item.at);
+                set_int(L, "price", item.price);
+                lua_rawseti(L, -2, ++i);
+            }
+            return;
+        }
+        case Field::kCart: {
+            lua_createtable(L, static_cast<int>(p.cart.size()), 0);
+            int i = 0;
+            for (const CartLine& line : p.cart) {
+                lua_createtable(L, 0, 4);
+                set_sv(L, "sku", line.sku);
+                set_int(L, "qty", line.qty);
+                set_int(L, "added_at", line.added_at);
+                set_int(L, "price", line.price);
+                lua_rawseti(L, -2, ++i);
+            }
+            return;
+        }
+        case Field::kAffinities: {
+            lua_createtable(L, static_cast<int>(p.affinities.size()), 0);
+            int i = 0;
+            for (const Affinity& a : p.affinities) {
+                lua_createtable(L, 0, 2);
+                set_sv(L, "category", a.category);
+                lua_pushnumber(L, a.score);
+                lua_setfield(L, -2, "score");
+                lua_rawseti(L, -2, ++i);
+            }
+            return;
+        }
+        case Field::kAffinity:
+            lua_createtable(L, 0, static_cast<int>(p.affinities.size()));
+            for (const Affinity& a : p.affinities) {
+                push_sv(L, a.category);
+                lua_pushnumber(L, a.score);
+                lua_rawset(L, -3);
+            }
+            return;
+        case Field::kAttributes:
+            lua_createtable(L, 0, static_cast<int>(p.attributes.size()));
+            for (const Attribute& a : p.attributes) {
+                push_sv(L, a.name);
+                switch (a.type) {
+                    case AttributeType::kString:
+                        push_sv(L, a.text);
+                        break;
+                    case AttributeType::kNumber:
+                        lua_pushnumber(L, a.number);
+                        break;
+                    case AttributeType::kBool:
+                        lua_pushboolean(L, a.boolean ? 1 : 0);
+                        break;
+                }
+                lua_rawset(L, -3);
+            }
+            return;
+        case Field::kConsumables:
+            return push_consumables(L, p, f.now);
+        case Field::kPurchased:
+            lua_createtable(L, 0, static_cast<int>(p.purchases.size()));
+            for (const Purchase& line : p.purchases) {
+                push_sv(L, line.sku);
+                lua_pushboolean(L, 1);
+                lua_rawset(L, -3);
+            }
+            return;
+        case Field::kInCart:
+            lua_createtable(L, 0, static_cast<int>(p.cart.size()));
+            for (const CartLine& line : p.cart) {
+                push_sv(L, line.sku);
+                lua_pushboolean(L, 1);
+                lua_rawset(L, -3);
+            }
+            return;
+    }
+    lua_pushnil(L);
+}
+
+// __index(view, key): upvalue 1 is the Context, upvalue 2 the field map.
+int view_index(lua_State* L) {
+    auto* ctx = static_cast<LuaVisitorView::Context*>(lua_touserdata(L, lua_upvalueindex(1)));
+    if (ctx->table == nullptr || lua_topointer(L, 1) != ctx->table) {
+        return luaL_error(L, "visitor view used outside its evaluation");
+    }
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(2));
+    if (!lua_isnumber(L, -1)) {
+        const char* key = lua_isstring(L, 2) ? lua_tostring(L, 2) : luaL_typename(L, 2);
+        return luaL_error(L, "unknown visitor field '%s'", key);
+    }
+    auto field = static_cast<Field>(lua_tointeger(L, -1));
+    lua_pop(L, 1);
+    push_field(L, field, *ctx->profile, *ctx->facts);
+    // Cache it: the next read is a plain table hit.
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1);
+    return 1;
+}
+
+int view_newindex(lua_State* L) {
+    return luaL_error(L, "the visitor view is read-only");
+}
+
+}  // namespace
+
+bool LuaVisitorView::install(lua_State* L) noexcept {
+    struct Install {
+        static int run(lua_State* S) {
+            auto* self = static_cast<LuaVisitorView*>(lua_touserdata(S, 1));
+            lua_createtable(S, 0, 3);  // the metatable
+            lua_pushlightuserdata(S, &self->context_);
+            lua_createtable(S, 0, static_cast<int>(sizeof(kFields) / sizeof(kFields[0])));
+            for (const auto& f : kFields) {
+                lua_pushinteger(S, static_cast<lua_Integer>(f.field));
+                lua_setfield(S, -2, f.name);
+            }
+            lua_pushcclosure(S, view_index, 2);
+            lua_setfield(S, -2, "__index");
+            lua_pushcfunction(S, view_newindex);
+            lua_setfield(S, -2, "__newindex");
+            lua_pushliteral(S, "tailor.view");
+            lua_setfield(S, -2, "__metatable");
+            self->metatable_ref_ = luaL_ref(S, LUA_REGISTRYINDEX);
+            return 0;
+        }
+    };
+    lua_pushcfunction(L, &Install::run);
+    lua_pushlightuserdata(L, this);
+    if (lua_pcall(L, 1, 0, 0) != 0) {
+        lua_pop(L, 1);
+        return false;
+    }
+    return true;
+}
+
+void LuaVisitorView::push(lua_State* L, const Profile& profile, const RequestFacts& facts) {
+    lua_createtable(L, 0, 8);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, metatable_ref_);
+    lua_setmetatable(L, -2);
+    context_.profile = &profile;
+    context_.facts = &facts;
+    context_.table = lua_topointer(L, -1);
+}
+
+void LuaVisitorView::invalidate() noexcept {
+    context_.profile = nullptr;
+    context_.facts = nullptr;
+    context_.table = nullptr;
+}
+
+}  // namespace tailor

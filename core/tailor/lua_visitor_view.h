@@ -1,0 +1,75 @@
+// LuaVisitorView: the table rules read as `v`, built lazily from a Profile and RequestFacts.
+//
+// Each evaluation gets a fresh, empty table whose metatable's __index (one C
+// closure shared by all views) turns a field name into a value the first
+// time a rule reads it and caches it in the table with rawset. A pack that
+// reads five fields pays for five; lists (purchases, viewed, cart, ...)
+// become Lua tables only when read. bench/rules_bench.cpp measures the view
+// alone (BM_Rules_ViewTouchAll).
+//
+// A view is valid only during the evaluation that made it: the closure
+// checks the table is the current one before it dereferences the Profile,
+// so a rule that stashes `v` somewhere gets an error later, not freed memory.
+// An unknown field is an error too ("unknown visitor field"), so a typo in a
+// rule shows up in `tailorctl rules test` instead of silently reading nil.
+//
+// docs/rules.md lists every field.
+#pragma once
+
+#include "tailor/profile.h"
+#include "tailor/rules_request.h"
+
+struct lua_State;
+
+namespace tailor {
+
+// LuaVisitorView
+//
+// Owns the per-state context the shared __index closure reads. Not
+// thread-safe; lives as long as its state.
+//
+// Example:
+//   LuaVisitorView view;
+//   view.install(L);                    // once per state
+//   view.push(L, profile, facts);       // a new `v` on the stack
+//   ... run the rules ...
+//   view.invalidate();                  // `v` is dead from here
+class LuaVisitorView {
+  public:
+    // install
+    //
+    // Creates the shared metatable and field map in the state. Call once,
+    // before push; returns false if the state ran out of memory.
+    //
+    // Example:
+    //   if (!view.install(L)) { /* state unusable */ }
+    [[nodiscard]] bool install(lua_State* L) noexcept;
+
+    // push
+    //
+    // Pushes a new empty view bound to `profile` and `facts`, which must
+    // outlive the evaluation. May raise a Lua memory error: call it inside a
+    // protected call.
+    //
+    // Example:
+    //   view.push(L, p, f);  // stack: ... v
+    void push(lua_State* L, const Profile& profile, const RequestFacts& facts);
+
+    // invalidate
+    //
+    // Unbinds the current view, so a stale reference to it errors.
+    void invalidate() noexcept;
+
+    // Context for the __index closure; public for the C callback only.
+    struct Context {
+        const Profile* profile = nullptr;
+        const RequestFacts* facts = nullptr;
+        const void* table = nullptr;  // the live view, or null
+    };
+
+  private:
+    Context context_;
+    int metatable_ref_ = -2;  // LUA_NOREF
+};
+
+}  // namespace tailor
