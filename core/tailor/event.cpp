@@ -900,6 +900,39 @@ std::optional<DecodedEvent> decode_event(std::string_view blob) noexcept {
     }
 }
 
+std::optional<EventRouting> event_routing(std::string_view blob) noexcept {
+    if (blob.size() > kMaxEventBlobBytes) {
+        return std::nullopt;
+    }
+    Reader r(blob);
+    size_t keys = 0;
+    if (!r.map(&keys)) {
+        return std::nullopt;
+    }
+    EventRouting routing;
+    for (size_t k = 0; k < keys; ++k) {
+        std::string_view key;
+        if (!r.str(&key)) {
+            return std::nullopt;
+        }
+        std::string_view* want = nullptr;
+        if (key == "type") {
+            want = &routing.type;
+        } else if (key == "vid") {
+            want = &routing.vid;
+        } else if (key == "prev") {
+            want = &routing.previous_vid;
+        }
+        if (want != nullptr ? !r.str(want) : !r.skip(kMaxDecodeDepth - 1)) {
+            return std::nullopt;
+        }
+    }
+    if (routing.type.empty() || routing.vid.empty()) {
+        return std::nullopt;
+    }
+    return routing;
+}
+
 void XaddCommand::build(const StreamConfig& config, std::string_view type, std::string_view vid,
                         std::string_view blob) noexcept {
     int n = 0;

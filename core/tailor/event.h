@@ -345,6 +345,26 @@ struct DecodedEvent {
 //   e->name == "Product Viewed", e->property("price")->number == 19.99
 [[nodiscard]] std::optional<DecodedEvent> decode_event(std::string_view blob) noexcept;
 
+// EventRouting
+//
+// The fields a flusher needs to route a blob without decoding it all: views
+// into the blob, valid as long as it is.
+struct EventRouting {
+    std::string_view type;
+    std::string_view vid;
+    std::string_view previous_vid;  // Identify only
+};
+
+// event_routing
+//
+// Scans an encoded event for type, vid and prev; nullopt if the blob is not
+// a map or lacks a type or a vid. Allocates nothing.
+//
+// Example:
+//   auto r = event_routing(blob);
+//   r->type == "Product Viewed", r->vid == "q3Zf0x8W2mYbT1kL9cVn_A"
+[[nodiscard]] std::optional<EventRouting> event_routing(std::string_view blob) noexcept;
+
 // StreamConfig
 //
 // The event stream's key and approximate length cap (`MAXLEN ~`; 0 means
