@@ -61,7 +61,7 @@ TEST(VisitorId, RefusesExternalIdsOutsideTheSyntax) {
     EXPECT_FALSE(VisitorId::from_string("customer.12345678901"));  // the cookie separator
     EXPECT_FALSE(VisitorId::from_string("customer 12345678901"));
     EXPECT_FALSE(VisitorId::from_string("customer+1234567890/"));  // standard base64
-    EXPECT_FALSE(VisitorId::from_string(std::string("customer\0" "123456789", 18)));
+    EXPECT_FALSE(VisitorId::from_string(std::string("customer") + '\0' + "123456789"));
 }
 
 TEST(VisitorId, IsTriviallyCopyableWithInlineStorage) {
