@@ -30,7 +30,7 @@ namespace tailor {
 inline constexpr int64_t kProfileSchemaVersion = 1;
 
 // A blob larger than this is refused before a byte of it is parsed. The
-// `tailor_profile_max_size` directive may lower it, never raise it.
+// `tailor_max_profile` directive may lower it; larger values are clamped to it.
 inline constexpr size_t kMaxProfileBytes = 256 * 1024;
 
 // Containers nested deeper than this are refused. The schema itself needs 3

@@ -1,23 +1,21 @@
 // ProfileDecode: bounded, zero-copy MessagePack decoding of the profile and live blobs.
 //
 // Three steps per blob:
-//   1. scan_blob walks the encoding once, building nothing: it refuses
-//      truncation, declared lengths the blob cannot hold, nesting past the
-//      depth limit, trailing bytes, and computes exactly how much zone memory
-//      msgpack-c will need. msgpack-c allocates `count * 24` (or 48) bytes for
-//      a container as soon as it reads the header, before it knows whether
-//      the data is there, so a 5-byte `dd ff ff ff ff` would ask for 96 GiB;
-//      the scan is what makes handing it untrusted bytes safe.
+//   1. scan_msgpack_blob (profile_scan.h) walks the encoding once, building
+//      nothing, refuses what would hurt msgpack-c (lying lengths, deep
+//      nesting) and says how much zone memory the parse takes.
 //   2. msgpack_unpack into a zone sized from the scan (one malloc, freed
 //      before returning). Its STR/BIN objects point into the input buffer,
 //      never into the zone, so the Profile can keep them after the zone dies.
 //   3. The object tree is read field by field into the Profile.
 #include "tailor/profile.h"
+#include "tailor/profile_scan.h"
 
 #include <msgpack.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <limits>
 #include <new>
 #include <utility>
@@ -26,194 +24,11 @@ namespace tailor {
 
 namespace {
 
-constexpr size_t kArrayItemBytes = sizeof(msgpack_object);
-constexpr size_t kMapPairBytes = sizeof(msgpack_object_kv);
 constexpr size_t kZoneSlack = 64;
 constexpr int64_t kMaxCount = std::numeric_limits<int64_t>::max();
 
-struct Scan {
-    ProfileError error = ProfileError::kNone;
-    size_t zone_bytes = 0;
-};
-
-uint64_t read_be(const unsigned char* p, size_t n) noexcept {
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; ++i) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
 bool is_map_header(unsigned char b) noexcept {
     return (b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0xdf;
-}
-
-// scan_blob: step 1 above. Iterative, so hostile nesting costs no stack.
-Scan scan_blob(const unsigned char* p, size_t size, size_t max_depth) noexcept {
-    enum class Kind { kScalar, kArray, kMap };
-    uint64_t remaining[kMaxProfileDepth];  // values still to read in each open container
-    size_t depth = 0;
-    size_t pos = 0;
-    Scan out;
-    for (;;) {
-        if (pos >= size) {
-            out.error = ProfileError::kTruncated;
-            return out;
-        }
-        const unsigned char b = p[pos++];
-        Kind kind = Kind::kScalar;
-        uint64_t count = 0;      // container elements (map: pairs)
-        uint64_t skip = 0;       // payload bytes after the header
-        size_t length_size = 0;  // bytes of a big-endian length that follows
-        if (b <= 0x7f || b >= 0xe0) {
-            // positive or negative fixint: no payload
-        } else if (b <= 0x8f) {
-            kind = Kind::kMap;
-            count = b & 0x0fu;
-        } else if (b <= 0x9f) {
-            kind = Kind::kArray;
-            count = b & 0x0fu;
-        } else if (b <= 0xbf) {
-            skip = b & 0x1fu;  // fixstr
-        } else {
-            switch (b) {
-                case 0xc0:  // nil
-                case 0xc2:  // false
-                case 0xc3:  // true
-                    break;
-                case 0xc4:  // bin 8
-                case 0xd9:  // str 8
-                    length_size = 1;
-                    break;
-                case 0xc5:
-                case 0xda:
-                    length_size = 2;
-                    break;
-                case 0xc6:
-                case 0xdb:
-                    length_size = 4;
-                    break;
-                case 0xc7:  // ext 8/16/32: length, then a type byte, then data
-                    length_size = 1;
-                    skip = 1;
-                    break;
-                case 0xc8:
-                    length_size = 2;
-                    skip = 1;
-                    break;
-                case 0xc9:
-                    length_size = 4;
-                    skip = 1;
-                    break;
-                case 0xcc:  // uint 8
-                case 0xd0:  // int 8
-                    skip = 1;
-                    break;
-                case 0xcd:
-                case 0xd1:
-                    skip = 2;
-                    break;
-                case 0xca:  // float 32
-                case 0xce:
-                case 0xd2:
-                    skip = 4;
-                    break;
-                case 0xcb:  // float 64
-                case 0xcf:
-                case 0xd3:
-                    skip = 8;
-                    break;
-                case 0xd4:  // fixext 1/2/4/8/16: a type byte, then data
-                    skip = 2;
-                    break;
-                case 0xd5:
-                    skip = 3;
-                    break;
-                case 0xd6:
-                    skip = 5;
-                    break;
-                case 0xd7:
-                    skip = 9;
-                    break;
-                case 0xd8:
-                    skip = 17;
-                    break;
-                case 0xdc:
-                    kind = Kind::kArray;
-                    length_size = 2;
-                    break;
-                case 0xdd:
-                    kind = Kind::kArray;
-                    length_size = 4;
-                    break;
-                case 0xde:
-                    kind = Kind::kMap;
-                    length_size = 2;
-                    break;
-                case 0xdf:
-                    kind = Kind::kMap;
-                    length_size = 4;
-                    break;
-                default:  // 0xc1: never used by MessagePack
-                    out.error = ProfileError::kMalformed;
-                    return out;
-            }
-        }
-        if (length_size > 0) {
-            if (size - pos < length_size) {
-                out.error = ProfileError::kTruncated;
-                return out;
-            }
-            const uint64_t n = read_be(p + pos, length_size);
-            pos += length_size;
-            if (kind == Kind::kScalar) {
-                skip += n;
-            } else {
-                count = n;
-            }
-        }
-        if (kind == Kind::kScalar) {
-            if (size - pos < skip) {
-                out.error = ProfileError::kTruncated;
-                return out;
-            }
-            pos += static_cast<size_t>(skip);
-        } else {
-            if (depth >= max_depth) {
-                out.error = ProfileError::kTooDeep;
-                return out;
-            }
-            const uint64_t values = kind == Kind::kMap ? count * 2 : count;
-            // Every value takes at least one byte, so a count the rest of the
-            // blob cannot hold is a lie; refuse it before msgpack-c trusts it.
-            if (values > size - pos) {
-                out.error = ProfileError::kTruncated;
-                return out;
-            }
-            // count <= size here, so this cannot overflow.
-            out.zone_bytes +=
-                static_cast<size_t>(count) * (kind == Kind::kMap ? kMapPairBytes : kArrayItemBytes);
-            if (out.zone_bytes > kMaxProfileZoneBytes) {
-                out.error = ProfileError::kTooComplex;
-                return out;
-            }
-            if (values > 0) {
-                remaining[depth++] = values;
-                continue;
-            }
-        }
-        // A value is complete: close every container it completes.
-        while (depth > 0 && --remaining[depth - 1] == 0) {
-            --depth;
-        }
-        if (depth == 0) {
-            break;
-        }
-    }
-    if (pos != size) {
-        out.error = ProfileError::kMalformed;  // bytes after the top value
-    }
-    return out;
 }
 
 std::string_view as_view(const msgpack_object_str& s) noexcept {
@@ -246,7 +61,7 @@ class ParsedBlob {
         if (bytes.empty() || !is_map_header(p[0])) {
             return ProfileError::kNotAMap;
         }
-        const Scan scan = scan_blob(p, bytes.size(), max_depth);
+        const BlobScan scan = scan_msgpack_blob(bytes, max_depth);
         if (scan.error != ProfileError::kNone) {
             return scan.error;
         }
@@ -700,27 +515,35 @@ int64_t earliest_known(int64_t a, int64_t b) noexcept {
 }
 
 // Both sides' recently viewed, one entry per sku (the latest view), most
-// recent first, capped.
-void merge_viewed(Reader& rd, std::vector<ViewedItem>&& shop, std::vector<ViewedItem>&& live,
-                  std::vector<ViewedItem>* out) {
-    std::vector<ViewedItem> all = std::move(shop);
+// recent first, capped. In place: an insertion sort is stable, allocates
+// nothing (std::stable_sort takes a buffer) and is linear on lists writers
+// already keep newest first; n is at most 2 * kMaxViewed.
+void merge_viewed(Reader& rd, std::vector<ViewedItem>* shop, const std::vector<ViewedItem>& live) {
+    std::vector<ViewedItem>& all = *shop;
     all.insert(all.end(), live.begin(), live.end());
-    std::stable_sort(all.begin(), all.end(),
-                     [](const ViewedItem& a, const ViewedItem& b) { return a.at > b.at; });
-    out->clear();
-    out->reserve(std::min(all.size(), kMaxViewed));
-    for (const ViewedItem& item : all) {
-        const bool seen = std::any_of(out->begin(), out->end(),
-                                      [&](const ViewedItem& o) { return o.sku == item.sku; });
+    for (size_t i = 1; i < all.size(); ++i) {
+        const ViewedItem item = all[i];
+        size_t j = i;
+        for (; j > 0 && all[j - 1].at < item.at; --j) {
+            all[j] = all[j - 1];
+        }
+        all[j] = item;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < all.size(); ++i) {
+        const auto end = all.begin() + static_cast<std::ptrdiff_t>(kept);
+        const bool seen =
+            std::any_of(all.begin(), end, [&](const ViewedItem& o) { return o.sku == all[i].sku; });
         if (seen) {
             continue;
         }
-        if (out->size() == kMaxViewed) {
+        if (kept == kMaxViewed) {
             rd.count_over_limit();
             continue;
         }
-        out->push_back(item);
+        all[kept++] = all[i];
     }
+    all.resize(kept);
 }
 
 ProfileDecodeResult decode(std::string_view profile_bytes, std::string_view live_bytes,
@@ -749,7 +572,8 @@ ProfileDecodeResult decode(std::string_view profile_bytes, std::string_view live
         }
     }
     p.first_seen = earliest_known(shop.first_seen, live.first_seen);
-    merge_viewed(rd, std::move(shop.viewed), std::move(live.viewed), &p.viewed);
+    merge_viewed(rd, &shop.viewed, live.viewed);
+    p.viewed = std::move(shop.viewed);
     // The cart is a snapshot, not a log: take one side whole. The module sees
     // add-to-cart pages as they happen, the shop sees checkouts; whichever
     // snapshot is newer wins, the shop's on a tie.

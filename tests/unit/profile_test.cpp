@@ -1,5 +1,6 @@
 // Profile and its MessagePack decoding: schema, bounds, refusals, zero copy, live merge.
 #include "tailor/profile.h"
+#include "tailor/profile_scan.h"
 
 #include <gtest/gtest.h>
 #include <msgpack.h>
@@ -750,6 +751,29 @@ TEST(CheckProfileBlob, RunsTheStructuralChecksOnly) {
     EXPECT_EQ(check_profile_blob(typical_profile()), ProfileError::kNone);
     EXPECT_EQ(check_profile_blob("\x91\xc0"), ProfileError::kNotAMap);
     EXPECT_EQ(check_profile_blob(nested(kMaxProfileDepth)), ProfileError::kTooDeep);
+}
+
+TEST(ProfileScan, ZoneBytesAreWhatMsgpackBuilds) {
+    // {"a": [1, 2, 3], "b": {}}: one 2-pair map, one 3-item array, one empty map.
+    const std::string blob(
+        "\x82\xa1"
+        "a\x93\x01\x02\x03\xa1"
+        "b\x80",
+        10);
+    const BlobScan s = scan_msgpack_blob(blob, kMaxProfileDepth);
+    EXPECT_EQ(s.error, ProfileError::kNone);
+    EXPECT_EQ(s.zone_bytes, 2 * sizeof(msgpack_object_kv) + 3 * sizeof(msgpack_object));
+}
+
+TEST(ProfileScan, AcceptsEveryScalarEncoding) {
+    Mp m;
+    m.arr(13).nil().b(true).i(-1).i(-200).i(70000).u(UINT64_MAX).f(1.5f).d(2.5);
+    m.s(std::string(40, 's')).s(std::string(300, 's')).bin("b");
+    m.raw(std::string("\xd4\x01\x02", 3));          // fixext 1
+    m.raw(std::string("\xc7\x02\x05\xaa\xbb", 5));  // ext 8
+    const std::string blob = m.str();
+    EXPECT_EQ(scan_msgpack_blob(blob, 1).error, ProfileError::kNone);
+    EXPECT_EQ(scan_msgpack_blob(blob, 0).error, ProfileError::kTooDeep);
 }
 
 TEST(ProfileErrorName, EveryErrorHasADistinctName) {
