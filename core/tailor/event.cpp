@@ -430,6 +430,12 @@ EncodeResult encode_event(const Event& event, std::string* out) noexcept {
     keys += event.previous_vid.empty() ? 0 : 1;
 
     const size_t start = out->size();
+    try {
+        out->reserve(start + 512);  // a typical event fits: one growth at most
+    } catch (...) {
+        result.status = EncodeStatus::kOutOfMemory;
+        return result;
+    }
     Sink sink{out};
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sink, sink_write);
