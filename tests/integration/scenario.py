@@ -29,15 +29,12 @@ def pending(feature):
 
 
 def profile_for(slots=None, **attrs):
-    """A profile whose built-in decision fills slot NAME with attribute "slot:NAME".
-
-    The schema (docs/profile.md) is not written yet; this is the one place to
-    change when it is."""
-    p = {"v": 1}
-    for name, text in (slots or {}).items():
-        p["slot:" + name] = text
-    p.update(attrs)
-    return p
+    """A profile (docs/profile.md, schema v1) whose built-in decision fills slot
+    NAME with the escaped text of attribute "slot:NAME"; extra keywords become
+    further free-form attributes."""
+    a = {"slot:" + name: text for name, text in (slots or {}).items()}
+    a.update(attrs)
+    return {"v": 1, "attrs": a}
 
 
 def seed(redis, vid, slots=None, **attrs):
