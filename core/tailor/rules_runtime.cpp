@@ -552,6 +552,9 @@ bool load(Impl* m, const RulePack& pack, RulesError* error) {
     }
 
     for (const RulePackSource& source : pack.sources) {
+        if (!source.text.empty() && source.text[0] == '\x1b') {
+            return fail(source.name + ": precompiled bytecode is refused; ship the Lua source");
+        }
         std::string chunk = "@" + source.name;
         // mode "t": text only, precompiled bytecode is refused
         if (luaL_loadbufferx(L, source.text.data(), source.text.size(), chunk.c_str(), "t") != 0) {
