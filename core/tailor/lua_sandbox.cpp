@@ -65,14 +65,28 @@ std::unique_ptr<LuaSandbox> LuaSandbox::create(const LuaLimits& limits,
         }
         return nullptr;
     }
-    box->state_ = lua_newstate(&LuaSandbox::allocate, box.get());
+    // LuaJIT's own allocator is several times faster than malloc for its
+    // small objects, so the state starts with it and the counting wrapper is
+    // put in front of it; what the fresh state holds is counted from GCCOUNT.
+    box->state_ = luaL_newstate();
     if (box->state_ == nullptr) {
         if (error != nullptr) {
-            *error = "lua_newstate failed (memory ceiling too low, or LuaJIT without GC64)";
+            *error = "luaL_newstate failed";
         }
         return nullptr;
     }
     lua_State* L = box->state_;
+    box->inner_ = lua_getallocf(L, &box->inner_ud_);
+    box->used_ = static_cast<size_t>(lua_gc(L, LUA_GCCOUNT, 0)) * 1024 +
+                 static_cast<size_t>(lua_gc(L, LUA_GCCOUNTB, 0));
+    box->peak_ = box->used_;
+    if (box->used_ > limits.memory_bytes) {
+        if (error != nullptr) {
+            *error = "memory ceiling below what an empty Lua state needs";
+        }
+        return nullptr;
+    }
+    lua_setallocf(L, &LuaSandbox::allocate, box.get());
     if (luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF) == 0) {
         if (error != nullptr) {
             *error = "cannot switch the JIT off, so budgets could not hold";
@@ -103,15 +117,15 @@ void* LuaSandbox::allocate(void* ud, void* ptr, size_t osize, size_t nsize) noex
         osize = 0;  // for a new block, osize encodes the type, not a size
     }
     if (nsize == 0) {
-        std::free(ptr);
-        box->used_ -= osize;
+        box->inner_(box->inner_ud_, ptr, osize, 0);
+        box->used_ = osize < box->used_ ? box->used_ - osize : 0;
         return nullptr;
     }
     if (nsize > osize && box->used_ + (nsize - osize) > box->limits_.memory_bytes) {
         box->memory_failed_ = true;
         return nullptr;
     }
-    void* block = std::realloc(ptr, nsize);
+    void* block = box->inner_(box->inner_ud_, ptr, ptr == nullptr ? 0 : osize, nsize);
     if (block == nullptr) {
         box->memory_failed_ = true;
         return nullptr;
@@ -142,12 +156,19 @@ LuaCut LuaSandbox::over_budget() const noexcept {
     return LuaCut::kNone;
 }
 
+void LuaSandbox::check_deadline() noexcept {
+    if (deadline_ != 0 && !time_spent_ && now_micros() > deadline_) {
+        time_spent_ = true;
+    }
+}
+
 void LuaSandbox::hook(lua_State* L, lua_Debug*) {
     void* ud = nullptr;
     lua_getallocf(L, &ud);
     auto* box = static_cast<LuaSandbox*>(ud);
     ++box->ticks_;
     if (!box->guarded_) {
+        box->check_deadline();
         return;
     }
     LuaCut cut = box->over_budget();
@@ -155,6 +176,9 @@ void LuaSandbox::hook(lua_State* L, lua_Debug*) {
         return;
     }
     box->cut_ = cut;
+    if (cut == LuaCut::kTime) {
+        box->time_spent_ = true;
+    }
     // Raised again at every tick until the guarded code unwinds: the sandbox
     // offers no pcall, so nothing inside a rule can swallow it for good.
     luaL_error(L, "tailor: %s budget exceeded", lua_cut_name(cut));
@@ -182,6 +206,7 @@ void LuaSandbox::begin_evaluation() noexcept {
     eval_start_ = ticks_;
     eval_limit_ = ticks_for(limits_.evaluation_instructions);
     deadline_ = limits_.evaluation_micros > 0 ? now_micros() + limits_.evaluation_micros : 0;
+    time_spent_ = false;
     cut_ = LuaCut::kNone;
     memory_failed_ = false;
 }
@@ -212,10 +237,9 @@ LuaCut LuaSandbox::leave_guarded() noexcept {
 }
 
 bool LuaSandbox::evaluation_exhausted() const noexcept {
-    if (eval_limit_ != 0 && ticks_ - eval_start_ > eval_limit_) {
-        return true;
-    }
-    return deadline_ != 0 && now_micros() > deadline_;
+    // No clock read here (it would be one per rule): the hook reads the clock
+    // every kHookInstructions and latches time_spent_ when the deadline passes.
+    return time_spent_ || (eval_limit_ != 0 && ticks_ - eval_start_ > eval_limit_);
 }
 
 bool LuaSandbox::take_memory_failure() noexcept {

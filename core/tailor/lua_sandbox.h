@@ -10,8 +10,10 @@
 // measures both). C functions the sandbox offers are bounded by the memory
 // ceiling (string.rep, table.concat) or by argument caps (patterns).
 //
-// Memory: the state is created by lua_newstate with a counting allocator
-// (this LuaJIT is built with GC64, which allows it); an allocation past the
+// Memory: every allocation of the state goes through a counting wrapper put
+// in front of LuaJIT's own allocator with lua_setallocf (LuaJIT's allocator
+// is much faster than malloc for its small objects; what the fresh state
+// already holds is counted from LUA_GCCOUNT). An allocation past the
 // ceiling fails and LuaJIT raises "not enough memory" as LUA_ERRMEM, which
 // the runtime catches like any other rule error. Frees always succeed.
 //
@@ -125,9 +127,12 @@ class LuaSandbox {
     static void hook(lua_State* L, lua_Debug* ar);
     [[nodiscard]] LuaCut over_budget() const noexcept;
     [[nodiscard]] static int64_t now_micros() noexcept;
+    void check_deadline() noexcept;
 
     LuaLimits limits_;
     lua_State* state_ = nullptr;
+    void* (*inner_)(void*, void*, size_t, size_t) = nullptr;  // LuaJIT's allocator
+    void* inner_ud_ = nullptr;
     size_t used_ = 0;
     size_t peak_ = 0;
     bool memory_failed_ = false;
@@ -140,6 +145,7 @@ class LuaSandbox {
     uint64_t eval_start_ = 0;
     uint64_t eval_limit_ = 0;  // ticks an evaluation may run, 0 = none
     int64_t deadline_ = 0;     // monotonic micros, 0 = none
+    bool time_spent_ = false;  // the deadline passed during this evaluation
     LuaCut cut_ = LuaCut::kNone;
 };
 

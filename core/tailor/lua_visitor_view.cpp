@@ -103,22 +103,107 @@ void push_int(lua_State* L, int64_t n) {
     lua_pushnumber(L, static_cast<lua_Number>(n));
 }
 
-void set_sv(lua_State* L, const char* key, std::string_view s) {
-    if (!s.empty()) {
-        push_sv(L, s);
-        lua_setfield(L, -2, key);
+// Keys of list items and sub-tables, interned once per state: pushing one is
+// an array read, where lua_setfield would hash and intern the name each time.
+enum Key : int {
+    kSku = 1,
+    kCategory,
+    kAt,
+    kQty,
+    kCycleDays,
+    kPrice,
+    kAddedAt,
+    kScore,
+    kLastAt,
+    kDueAt,
+    kDueInDays,
+    kDaysSincePurchase,
+    kInCartKey,
+    kPointsKey,
+    kTierKey,
+    kPointsExpireAt,
+    kDaysToPointsExpiry,
+    kOpenReturn,
+    kOpenComplaint,
+    kUnsubscribed,
+    kPersonalization,
+    kEmail,
+    kSms,
+    kRequestKey,
+    kPath,
+    kQuery,
+    kReferrer,
+    kDevice,
+    kCookies,
+    kSource,
+    kMedium,
+    kCampaign,
+    kKeyCount
+};
+
+constexpr const char* kKeyNames[] = {
+    "",
+    "sku",
+    "category",
+    "at",
+    "qty",
+    "cycle_days",
+    "price",
+    "added_at",
+    "score",
+    "last_at",
+    "due_at",
+    "due_in_days",
+    "days_since_purchase",
+    "in_cart",
+    "points",
+    "tier",
+    "points_expire_at",
+    "days_to_points_expiry",
+    "open_return",
+    "open_complaint",
+    "unsubscribed",
+    "personalization",
+    "email",
+    "sms",
+    "request",
+    "path",
+    "query",
+    "referrer",
+    "device",
+    "cookies",
+    "source",
+    "medium",
+    "campaign",
+};
+static_assert(sizeof(kKeyNames) / sizeof(kKeyNames[0]) == kKeyCount, "one name per key");
+
+// Where the interned keys table sits on the stack while a value is built.
+struct Builder {
+    lua_State* L;
+    int keys;
+
+    // table at -2 after the value is pushed: t[key] = value
+    void set(Key key) const {
+        lua_rawgeti(L, keys, key);
+        lua_insert(L, -2);
+        lua_rawset(L, -3);
     }
-}
-
-void set_int(lua_State* L, const char* key, int64_t n) {
-    push_int(L, n);
-    lua_setfield(L, -2, key);
-}
-
-void set_bool(lua_State* L, const char* key, bool b) {
-    lua_pushboolean(L, b ? 1 : 0);
-    lua_setfield(L, -2, key);
-}
+    void set_sv(Key key, std::string_view s) const {
+        if (!s.empty()) {
+            push_sv(L, s);
+            set(key);
+        }
+    }
+    void set_int(Key key, int64_t n) const {
+        push_int(L, n);
+        set(key);
+    }
+    void set_bool(Key key, bool b) const {
+        lua_pushboolean(L, b ? 1 : 0);
+        set(key);
+    }
+};
 
 const char* consent_name(ConsentFlag f) {
     switch (f) {
@@ -149,7 +234,8 @@ int64_t latest_purchase_at(const Profile& p) {
     return at;
 }
 
-void push_consumables(lua_State* L, const Profile& p, int64_t now) {
+void push_consumables(const Builder& b, const Profile& p, int64_t now) {
+    lua_State* L = b.L;
     // The latest line per consumable sku: an earlier purchase that a newer
     // one replaced is not due any more.
     std::vector<const Purchase*> latest;
@@ -165,30 +251,31 @@ void push_consumables(lua_State* L, const Profile& p, int64_t now) {
             *it = &line;
         }
     }
-    std::sort(latest.begin(), latest.end(), [](const Purchase* a, const Purchase* b) {
-        int64_t da = a->at + a->cycle_days * kSecondsPerDay;
-        int64_t db = b->at + b->cycle_days * kSecondsPerDay;
-        return da != db ? da < db : a->sku < b->sku;
+    std::sort(latest.begin(), latest.end(), [](const Purchase* x, const Purchase* y) {
+        int64_t dx = x->at + x->cycle_days * kSecondsPerDay;
+        int64_t dy = y->at + y->cycle_days * kSecondsPerDay;
+        return dx != dy ? dx < dy : x->sku < y->sku;
     });
     lua_createtable(L, static_cast<int>(latest.size()), 0);
     int i = 0;
     for (const Purchase* line : latest) {
         int64_t due_at = line->at + line->cycle_days * kSecondsPerDay;
         lua_createtable(L, 0, 9);
-        set_sv(L, "sku", line->sku);
-        set_sv(L, "category", line->category);
-        set_int(L, "last_at", line->at);
-        set_int(L, "qty", line->qty);
-        set_int(L, "cycle_days", line->cycle_days);
-        set_int(L, "due_at", due_at);
-        set_int(L, "due_in_days", floor_div(due_at - now, kSecondsPerDay));
-        set_int(L, "days_since_purchase", now > line->at ? (now - line->at) / kSecondsPerDay : 0);
-        set_bool(L, "in_cart", p.in_cart(line->sku));
+        b.set_sv(kSku, line->sku);
+        b.set_sv(kCategory, line->category);
+        b.set_int(kLastAt, line->at);
+        b.set_int(kQty, line->qty);
+        b.set_int(kCycleDays, line->cycle_days);
+        b.set_int(kDueAt, due_at);
+        b.set_int(kDueInDays, floor_div(due_at - now, kSecondsPerDay));
+        b.set_int(kDaysSincePurchase, now > line->at ? (now - line->at) / kSecondsPerDay : 0);
+        b.set_bool(kInCartKey, p.in_cart(line->sku));
         lua_rawseti(L, -2, ++i);
     }
 }
 
-void push_field(lua_State* L, Field field, const Profile& p, const RequestFacts& f) {
+void push_field(const Builder& b, Field field, const Profile& p, const RequestFacts& f) {
+    lua_State* L = b.L;
     switch (field) {
         case Field::kFirstName:
             return push_sv_or_nil(L, p.first_name);
@@ -241,64 +328,64 @@ void push_field(lua_State* L, Field field, const Profile& p, const RequestFacts&
             return push_sv_or_nil(L, p.loyalty.tier);
         case Field::kLoyalty: {
             lua_createtable(L, 0, 4);
-            set_int(L, "points", p.loyalty.points);
-            set_sv(L, "tier", p.loyalty.tier);
-            set_int(L, "points_expire_at", p.loyalty.points_expire_at);
+            b.set_int(kPointsKey, p.loyalty.points);
+            b.set_sv(kTierKey, p.loyalty.tier);
+            b.set_int(kPointsExpireAt, p.loyalty.points_expire_at);
             if (p.loyalty.points_expire_at > 0) {
-                set_int(L, "days_to_points_expiry",
-                        floor_div(p.loyalty.points_expire_at - f.now, kSecondsPerDay));
+                b.set_int(kDaysToPointsExpiry,
+                          floor_div(p.loyalty.points_expire_at - f.now, kSecondsPerDay));
             }
             return;
         }
         case Field::kFlags:
             lua_createtable(L, 0, 4);
-            set_bool(L, "open_return", p.flags.open_return);
-            set_bool(L, "open_complaint", p.flags.open_complaint);
-            set_bool(L, "unsubscribed", p.flags.unsubscribed);
+            b.set_bool(kOpenReturn, p.flags.open_return);
+            b.set_bool(kOpenComplaint, p.flags.open_complaint);
+            b.set_bool(kUnsubscribed, p.flags.unsubscribed);
             return;
         case Field::kConsent:
             lua_createtable(L, 0, 4);
             lua_pushstring(L, consent_name(p.consent.personalization));
-            lua_setfield(L, -2, "personalization");
+            b.set(kPersonalization);
             lua_pushstring(L, consent_name(p.consent.email));
-            lua_setfield(L, -2, "email");
+            b.set(kEmail);
             lua_pushstring(L, consent_name(p.consent.sms));
-            lua_setfield(L, -2, "sms");
-            set_bool(L, "request", f.consent_personalization);
+            b.set(kSms);
+            b.set_bool(kRequestKey, f.consent_personalization);
             return;
         case Field::kRequest:
             lua_createtable(L, 0, 5);
-            set_sv(L, "path", f.path);
-            set_sv(L, "query", f.query);
-            set_sv(L, "referrer", f.referrer_source);
-            set_sv(L, "device", f.device_class);
+            b.set_sv(kPath, f.path);
+            b.set_sv(kQuery, f.query);
+            b.set_sv(kReferrer, f.referrer_source);
+            b.set_sv(kDevice, f.device_class);
             lua_createtable(L, 0, static_cast<int>(f.cookie_count));
             for (size_t i = 0; i < f.cookie_count; ++i) {
                 push_sv(L, f.cookies[i].name);
                 push_sv(L, f.cookies[i].value);
                 lua_rawset(L, -3);
             }
-            lua_setfield(L, -2, "cookies");
+            b.set(kCookies);
             return;
         case Field::kAcquisition:
             lua_createtable(L, 0, 5);
-            set_sv(L, "source", p.acquisition.source);
-            set_sv(L, "medium", p.acquisition.medium);
-            set_sv(L, "campaign", p.acquisition.campaign);
-            set_sv(L, "referrer", p.acquisition.referrer);
-            set_int(L, "at", p.acquisition.at);
+            b.set_sv(kSource, p.acquisition.source);
+            b.set_sv(kMedium, p.acquisition.medium);
+            b.set_sv(kCampaign, p.acquisition.campaign);
+            b.set_sv(kReferrer, p.acquisition.referrer);
+            b.set_int(kAt, p.acquisition.at);
             return;
         case Field::kPurchases: {
             lua_createtable(L, static_cast<int>(p.purchases.size()), 0);
             int i = 0;
             for (const Purchase& line : p.purchases) {
                 lua_createtable(L, 0, 6);
-                set_sv(L, "sku", line.sku);
-                set_sv(L, "category", line.category);
-                set_int(L, "at", line.at);
-                set_int(L, "qty", line.qty);
-                set_int(L, "cycle_days", line.cycle_days);
-                set_int(L, "price", line.price);
+                b.set_sv(kSku, line.sku);
+                b.set_sv(kCategory, line.category);
+                b.set_int(kAt, line.at);
+                b.set_int(kQty, line.qty);
+                b.set_int(kCycleDays, line.cycle_days);
+                b.set_int(kPrice, line.price);
                 lua_rawseti(L, -2, ++i);
             }
             return;
@@ -308,10 +395,10 @@ void push_field(lua_State* L, Field field, const Profile& p, const RequestFacts&
             int i = 0;
             for (const ViewedItem& item : p.viewed) {
                 lua_createtable(L, 0, 4);
-                set_sv(L, "sku", item.sku);
-                set_sv(L, "category", item.category);
-                set_int(L, "at", item.at);
-                set_int(L, "price", item.price);
+                b.set_sv(kSku, item.sku);
+                b.set_sv(kCategory, item.category);
+                b.set_int(kAt, item.at);
+                b.set_int(kPrice, item.price);
                 lua_rawseti(L, -2, ++i);
             }
             return;
@@ -321,10 +408,10 @@ void push_field(lua_State* L, Field field, const Profile& p, const RequestFacts&
             int i = 0;
             for (const CartLine& line : p.cart) {
                 lua_createtable(L, 0, 4);
-                set_sv(L, "sku", line.sku);
-                set_int(L, "qty", line.qty);
-                set_int(L, "added_at", line.added_at);
-                set_int(L, "price", line.price);
+                b.set_sv(kSku, line.sku);
+                b.set_int(kQty, line.qty);
+                b.set_int(kAddedAt, line.added_at);
+                b.set_int(kPrice, line.price);
                 lua_rawseti(L, -2, ++i);
             }
             return;
@@ -334,9 +421,9 @@ void push_field(lua_State* L, Field field, const Profile& p, const RequestFacts&
             int i = 0;
             for (const Affinity& a : p.affinities) {
                 lua_createtable(L, 0, 2);
-                set_sv(L, "category", a.category);
+                b.set_sv(kCategory, a.category);
                 lua_pushnumber(L, a.score);
-                lua_setfield(L, -2, "score");
+                b.set(kScore);
                 lua_rawseti(L, -2, ++i);
             }
             return;
@@ -368,7 +455,7 @@ void push_field(lua_State* L, Field field, const Profile& p, const RequestFacts&
             }
             return;
         case Field::kConsumables:
-            return push_consumables(L, p, f.now);
+            return push_consumables(b, p, f.now);
         case Field::kPurchased:
             lua_createtable(L, 0, static_cast<int>(p.purchases.size()));
             for (const Purchase& line : p.purchases) {
@@ -389,7 +476,35 @@ void push_field(lua_State* L, Field field, const Profile& p, const RequestFacts&
     lua_pushnil(L);
 }
 
-// __index(view, key): upvalue 1 is the Context, upvalue 2 the field map.
+// Field names sit in the keys table after the item keys.
+constexpr int kFieldKeyBase = 100;
+static_assert(kKeyCount < kFieldKeyBase, "field keys must not overlap item keys");
+
+// Scalars are cheap to copy and nearly every pack reads them: set them up
+// front, so reading one is a plain table hit instead of a metamethod call.
+constexpr Field kEagerFields[] = {
+    Field::kFirstName,
+    Field::kKnown,
+    Field::kLoggedIn,
+    Field::kCurrency,
+    Field::kNow,
+    Field::kVisits,
+    Field::kFirstSeen,
+    Field::kLastSeen,
+    Field::kOrdersCount,
+    Field::kLastOrderAt,
+    Field::kTotalSpent,
+    Field::kDaysSinceLastOrder,
+    Field::kDaysSinceFirstSeen,
+    Field::kHoursSinceLastPurchase,
+    Field::kCartCount,
+    Field::kCartValue,
+    Field::kTopCategory,
+    Field::kPoints,
+    Field::kTier,
+};
+
+// __index(view, key): upvalue 1 is the Context, 2 the field map, 3 the keys.
 int view_index(lua_State* L) {
     auto* ctx = static_cast<LuaVisitorView::Context*>(lua_touserdata(L, lua_upvalueindex(1)));
     if (ctx->table == nullptr || lua_topointer(L, 1) != ctx->table) {
@@ -403,7 +518,7 @@ int view_index(lua_State* L) {
     }
     auto field = static_cast<Field>(lua_tointeger(L, -1));
     lua_pop(L, 1);
-    push_field(L, field, *ctx->profile, *ctx->facts);
+    push_field(Builder{L, lua_upvalueindex(3)}, field, *ctx->profile, *ctx->facts);
     // Cache it: the next read is a plain table hit.
     lua_pushvalue(L, 2);
     lua_pushvalue(L, -2);
@@ -421,6 +536,18 @@ bool LuaVisitorView::install(lua_State* L) noexcept {
     struct Install {
         static int run(lua_State* S) {
             auto* self = static_cast<LuaVisitorView*>(lua_touserdata(S, 1));
+            lua_createtable(S, kFieldKeyBase + 40, 0);  // the keys
+            for (int k = 1; k < kKeyCount; ++k) {
+                lua_pushstring(S, kKeyNames[k]);
+                lua_rawseti(S, -2, k);
+            }
+            for (const auto& f : kFields) {
+                lua_pushstring(S, f.name);
+                lua_rawseti(S, -2, kFieldKeyBase + static_cast<int>(f.field));
+            }
+            lua_pushvalue(S, -1);
+            self->keys_ref_ = luaL_ref(S, LUA_REGISTRYINDEX);
+            int keys = lua_gettop(S);
             lua_createtable(S, 0, 3);  // the metatable
             lua_pushlightuserdata(S, &self->context_);
             lua_createtable(S, 0, static_cast<int>(sizeof(kFields) / sizeof(kFields[0])));
@@ -428,7 +555,8 @@ bool LuaVisitorView::install(lua_State* L) noexcept {
                 lua_pushinteger(S, static_cast<lua_Integer>(f.field));
                 lua_setfield(S, -2, f.name);
             }
-            lua_pushcclosure(S, view_index, 2);
+            lua_pushvalue(S, keys);
+            lua_pushcclosure(S, view_index, 3);
             lua_setfield(S, -2, "__index");
             lua_pushcfunction(S, view_newindex);
             lua_setfield(S, -2, "__newindex");
@@ -448,12 +576,26 @@ bool LuaVisitorView::install(lua_State* L) noexcept {
 }
 
 void LuaVisitorView::push(lua_State* L, const Profile& profile, const RequestFacts& facts) {
-    lua_createtable(L, 0, 8);
+    lua_createtable(L, 0, 32);
+    int view = lua_gettop(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, metatable_ref_);
-    lua_setmetatable(L, -2);
+    lua_setmetatable(L, view);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, keys_ref_);
+    Builder b{L, view + 1};
+    for (Field field : kEagerFields) {
+        push_field(b, field, profile, facts);
+        if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);  // left to __index, which answers nil again
+            continue;
+        }
+        lua_rawgeti(L, b.keys, kFieldKeyBase + static_cast<int>(field));
+        lua_insert(L, -2);
+        lua_rawset(L, view);
+    }
+    lua_pop(L, 1);
     context_.profile = &profile;
     context_.facts = &facts;
-    context_.table = lua_topointer(L, -1);
+    context_.table = lua_topointer(L, view);
 }
 
 void LuaVisitorView::invalidate() noexcept {

@@ -1,11 +1,14 @@
 // LuaVisitorView: the table rules read as `v`, built lazily from a Profile and RequestFacts.
 //
-// Each evaluation gets a fresh, empty table whose metatable's __index (one C
-// closure shared by all views) turns a field name into a value the first
-// time a rule reads it and caches it in the table with rawset. A pack that
-// reads five fields pays for five; lists (purchases, viewed, cart, ...)
-// become Lua tables only when read. bench/rules_bench.cpp measures the view
-// alone (BM_Rules_ViewTouchAll).
+// Each evaluation gets a fresh table holding the scalars (numbers, flags,
+// short strings: ~20 fields, set with pre-interned keys), whose metatable's
+// __index (one C closure shared by all views) builds everything else, the
+// lists (purchases, viewed, cart, consumables, ...) and small sub-tables, the
+// first time a rule reads it, and caches it with rawset. Scalars went eager
+// because nearly every pack reads them and a table hit is several times
+// cheaper than a metamethod call; lists stay lazy because most rules never
+// look at them. bench/rules_bench.cpp measures the view alone
+// (BM_Rules_ViewTouchAll) and an empty evaluation (BM_Rules_Evaluate_Empty).
 //
 // A view is valid only during the evaluation that made it: the closure
 // checks the table is the current one before it dereferences the Profile,
@@ -70,6 +73,7 @@ class LuaVisitorView {
   private:
     Context context_;
     int metatable_ref_ = -2;  // LUA_NOREF
+    int keys_ref_ = -2;
 };
 
 }  // namespace tailor
