@@ -11,6 +11,10 @@
 #include <cstring>
 #include <new>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace tailor {
 namespace {
 
@@ -35,6 +39,88 @@ inline char to_lower(unsigned char c) {
 }
 inline bool ends_tag_name(unsigned char c) {
     return c == '>' || c == '/' || is_ws(c);
+}
+
+// Byte classes for the fast path, one table lookup per byte.
+enum : uint8_t { kClassWs = 1, kClassTagNameEnd = 2, kClassAttrNameEnd = 4, kClassUnquotedEnd = 8 };
+struct ByteClasses {
+    uint8_t of[256] = {};
+    constexpr ByteClasses() {
+        for (unsigned c : {' ', '\n', '\t', '\r', '\f'}) {
+            of[c] = kClassWs | kClassTagNameEnd | kClassAttrNameEnd | kClassUnquotedEnd;
+        }
+        of[static_cast<unsigned char>('>')] =
+            kClassTagNameEnd | kClassAttrNameEnd | kClassUnquotedEnd;
+        of[static_cast<unsigned char>('/')] = kClassTagNameEnd | kClassAttrNameEnd;
+        of[static_cast<unsigned char>('=')] = kClassAttrNameEnd;
+    }
+};
+constexpr ByteClasses kBytes;
+inline bool has_class(char c, uint8_t cls) {
+    return (kBytes.of[static_cast<unsigned char>(c)] & cls) != 0;
+}
+
+// find_byte: memchr tuned for the short gaps of HTML (text between tags,
+// attribute values: tens of bytes). The first 64 bytes are searched inline
+// with SSE2, which saves memchr's call and setup on every tag; longer runs
+// (scripts, styles, long text) go to memchr's wider loop.
+inline const char* find_byte(const char* p, const char* end, char c) {
+#if defined(__SSE2__)
+    const __m128i needle = _mm_set1_epi8(c);
+    for (int block = 0; block < 4 && end - p >= 16; ++block, p += 16) {
+        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        const int mask = _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, needle));
+        if (mask != 0) {
+            return p + __builtin_ctz(static_cast<unsigned>(mask));
+        }
+    }
+    if (end - p < 16) {
+        for (; p < end; ++p) {
+            if (*p == c) {
+                return p;
+            }
+        }
+        return nullptr;
+    }
+#endif
+    return static_cast<const char*>(std::memchr(p, c, static_cast<size_t>(end - p)));
+}
+
+// find_class: the first byte at or after `p` in one of the classes `cls`,
+// or `end`. (An SSE2 version ran fewer instructions but more cycles on
+// the bench page: names are short.)
+inline const char* find_class(const char* p, const char* end, uint8_t cls) {
+    while (p < end && !has_class(*p, cls)) {
+        ++p;
+    }
+    return p;
+}
+
+// For each first letter, the lengths (as bits) of the start-tag names we act
+// on; one lookup rejects span, section, strong, img, input, p and the rest.
+struct NameGate {
+    uint32_t lengths[256] = {};
+    constexpr void add(char first, size_t n) {
+        lengths[static_cast<unsigned char>(first)] |= 1u << n;
+        lengths[static_cast<unsigned char>(first - 'a' + 'A')] |= 1u << n;
+    }
+    constexpr NameGate() {
+        add('t', kSlotTag.size());
+        for (std::string_view raw : kRawNames) {
+            add(raw[0], raw.size());
+        }
+    }
+};
+constexpr NameGate kStartGate;
+
+// ASCII case-insensitive `p[0..lit.size())` == `lit`; `lit` is lower case.
+inline bool equals_lower(const char* p, std::string_view lit) {
+    for (size_t i = 0; i < lit.size(); ++i) {
+        if (to_lower(static_cast<unsigned char>(p[i])) != lit[i]) {
+            return false;
+        }
+    }
+    return true;
 }
 
 }  // namespace
@@ -318,6 +404,109 @@ void SlotRewriter::push_tail(const char* p, size_t n) noexcept {
     tail_len_ = static_cast<uint8_t>(std::min<size_t>(3, tail_len_ + n));
 }
 
+inline bool SlotRewriter::name_matters(const char* name, size_t n, bool end_tag) const noexcept {
+    const char first = to_lower(static_cast<unsigned char>(name[0]));
+    if (end_tag) {
+        return (first == 't' && n == kSlotTag.size() && mode_ != Mode::kTop &&
+                equals_lower(name, kSlotTag)) ||
+               (first == 'b' && n == kBodyTag.size() &&
+                (inject_pending_ || mode_ == Mode::kHolding) && equals_lower(name, kBodyTag));
+    }
+    if (n >= 32 || (kStartGate.lengths[static_cast<unsigned char>(first)] & (1u << n)) == 0) {
+        return false;
+    }
+    if (n == kSlotTag.size()) {
+        return equals_lower(name, kSlotTag);
+    }
+    for (std::string_view raw : kRawNames) {
+        if (raw.size() == n && raw[0] == first && equals_lower(name, raw)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// The fast path: given the '<' at `lt`, walks a whole start or end tag that
+// needs no action (same states as run(), without saving them) and returns
+// the byte after its '>'. Returns null, having changed nothing, for anything
+// else (a tag we act on, a comment, text, or a tag cut by the chunk's end);
+// run() then takes it byte by byte.
+const char* SlotRewriter::skip_boring_tag(const char* lt, const char* end) const noexcept {
+    const char* s = lt + 1;
+    bool end_tag = false;
+    if (s < end && *s == '/') {
+        end_tag = true;
+        ++s;
+    }
+    if (s >= end || !is_alpha(static_cast<unsigned char>(*s))) {
+        return nullptr;
+    }
+    const char* name = s;
+    s = find_class(s, end, kClassTagNameEnd);
+    if (s == end || name_matters(name, static_cast<size_t>(s - name), end_tag)) {
+        return nullptr;
+    }
+    for (;;) {
+        // before attribute name (also after a quoted value)
+        while (s < end && has_class(*s, kClassWs)) {
+            ++s;
+        }
+        if (s == end) {
+            return nullptr;
+        }
+        if (*s == '>') {
+            return s + 1;
+        }
+        if (*s == '/') {  // self-closing start: '>' ends, anything else is rescanned
+            if (++s == end) {
+                return nullptr;
+            }
+            if (*s == '>') {
+                return s + 1;
+            }
+            continue;
+        }
+        // attribute name; its first byte may be '=' or a quote
+        s = find_class(s + 1, end, kClassAttrNameEnd);
+        while (s < end && has_class(*s, kClassWs)) {
+            ++s;
+        }
+        if (s == end) {
+            return nullptr;
+        }
+        if (*s == '>') {
+            return s + 1;
+        }
+        if (*s != '=') {
+            continue;  // '/' or the next attribute's name
+        }
+        // before attribute value
+        ++s;
+        while (s < end && has_class(*s, kClassWs)) {
+            ++s;
+        }
+        if (s == end) {
+            return nullptr;
+        }
+        const char c = *s;
+        if (c == '"' || c == '\'') {
+            const char* q = find_byte(s + 1, end, c);
+            if (q == nullptr) {
+                return nullptr;
+            }
+            s = q + 1;
+            continue;
+        }
+        s = find_class(s, end, kClassUnquotedEnd);
+        if (s == end) {
+            return nullptr;
+        }
+        if (*s == '>') {
+            return s + 1;
+        }
+    }
+}
+
 // After a tag name, or after "/name" closing raw text: `*p` is the delimiter.
 const char* SlotRewriter::after_name_delimiter(const char* p) noexcept {
     const unsigned char c = static_cast<unsigned char>(*p++);
@@ -335,13 +524,22 @@ void SlotRewriter::run(const char* p, const char* const end) noexcept {
     while (p < end) {
         switch (state_) {
             case State::kData: {
-                const void* lt = std::memchr(p, '<', static_cast<size_t>(end - p));
-                if (lt == nullptr) {
-                    return;
+                // Most tags are whole inside the chunk and none of our
+                // business: skip them without leaving this loop.
+                const char* lt;
+                for (;;) {
+                    lt = find_byte(p, end, '<');
+                    if (lt == nullptr) {
+                        return;
+                    }
+                    const char* after = skip_boring_tag(lt, end);
+                    if (after == nullptr) {
+                        break;
+                    }
+                    p = after;
                 }
-                p = static_cast<const char*>(lt);
-                tag_start_ = abs(p);
-                ++p;
+                tag_start_ = abs(lt);
+                p = lt + 1;
                 state_ = State::kTagOpen;
                 break;
             }

@@ -200,6 +200,8 @@ class SlotRewriter {
     static constexpr size_t kNameCap = 12;  // longer than any tag name we look for
 
     void run(const char* p, const char* end) noexcept;
+    [[nodiscard]] const char* skip_boring_tag(const char* lt, const char* end) const noexcept;
+    [[nodiscard]] bool name_matters(const char* name, size_t n, bool end_tag) const noexcept;
     void end_of_write() noexcept;
     void begin_tag_name(bool end_tag, unsigned char first) noexcept;
     void classify_tag_name() noexcept;
