@@ -1,0 +1,59 @@
+-- Storefront: the demo's whole home page (conf/demo), one pack for every slot it has.
+local t = require "tailor"
+
+t.slot "hero" {
+  t.rule "win-back" {
+    when = t.lifecycle { "lapsed", "at_risk" }, priority = 90,
+    html = [[<div class="hero">We miss you, {{first_name|friend}}: 15% off your next bag this week.</div>]],
+  },
+  t.rule "vip-perks" {
+    when = t.lifecycle "vip", priority = 80,
+    html = [[<div class="hero">{{first_name}}, your VIP early access to the holiday roasts is open.</div>]],
+  },
+  t.rule "welcome-back" {
+    when = t.lifecycle "repeat_buyer", priority = 50,
+    html = [[<div class="hero">Welcome back, {{first_name|there}}. New Ethiopian beans just landed.</div>]],
+  },
+  t.rule "first-order" {
+    when = t.lifecycle "new_buyer", priority = 50,
+    html = [[<div class="hero">Thanks for your first order, {{first_name|there}}! Here is how to brew it best.</div>]],
+  },
+}
+
+t.slot "rewards" {
+  t.reward_reminder {
+    id = "vip-points", min_points = 1000, tiers = { "vip" }, priority = 50,
+    html = [[<div class="rewards">{{points}} points: enough for something in your cart.</div>]],
+  },
+  t.reward_reminder {
+    id = "points", min_points = 100,
+    html = [[<div class="rewards">You have {{points}} points. 500 get you a free bag.</div>]],
+  },
+}
+
+t.slot "reorder" {
+  t.reorder_prompt {
+    due_within_days = 7, overdue_days = 30,
+    catalog = { ["COF-250"] = { name = "Ethiopia Yirgacheffe 250 g" },
+                ["COF-1KG"] = { name = "House blend 1 kg" } },
+    html = [[<div class="reorder">Your {{sku_name}} is about due: reorder in one click?</div>]],
+  },
+}
+
+t.slot "recommendations" {
+  t.recommendations {
+    sources = { "viewed", "paired" },
+    pairs = { ["COF-250"] = { "FILTER-100", "DRIPPER-V60" }, ["COF-1KG"] = { "GRINDER-HAND", "MUG-STONE" } },
+    catalog = { ["FILTER-100"] = { name = "Paper filters, 100" }, ["DRIPPER-V60"] = { name = "V60 dripper" },
+                ["GRINDER-HAND"] = { name = "Hand grinder" }, ["MUG-STONE"] = { name = "Stoneware mug" } },
+    item_html = [[<li><a href="/products/{{sku}}">{{name}}</a></li>]],
+    html = [[<section class="recs"><h2>Picked for you</h2><ul>{{{items}}}</ul></section>]],
+  },
+}
+
+t.slot "cart-summary" {
+  t.rule "cart-vip" { when = { t.cart_has_items(), t.lifecycle "vip" }, priority = 10,
+    html = [[<div class="cart">{{cart_count}} item(s) waiting in your cart, with free VIP shipping.</div>]] },
+  t.rule "cart" { when = t.cart_has_items(),
+    html = [[<div class="cart">{{cart_count}} item(s) waiting in your cart.</div>]] },
+}
