@@ -41,8 +41,9 @@ ngx_http_tailor_ctx_t* ngx_http_tailor_create_ctx(ngx_http_request_t* r) noexcep
 
     ctx->deadline.handler = ngx_http_tailor_deadline_handler;
     ctx->deadline.data = ctx;
+    // not cancelable: a worker shutting down gracefully must wait for the
+    // requests parked here, or it exits under them
     ctx->deadline.log = r->connection->log;
-    ctx->deadline.cancelable = 1;
 
     ctx->wake.handler = ngx_http_tailor_wake_handler;
     ctx->wake.data = ctx;

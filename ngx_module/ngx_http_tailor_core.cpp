@@ -270,8 +270,10 @@ char* ngx_http_tailor_core_parse_consent(ngx_conf_t* cf,
         consent->value = cv;
     }
 
+    // core knows the source; the variable itself is nginx's business
+    std::string_view source = consent->value != nullptr ? std::string_view("variable") : spec;
     std::string error;
-    std::optional<tailor::ConsentPolicy> policy = tailor::parse_consent_policy(spec, &error);
+    std::optional<tailor::ConsentPolicy> policy = tailor::parse_consent_policy(source, &error);
     if (!policy) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid \"tailor_consent\" \"%V\": %s",
                            &consent->spec, error.c_str());
@@ -468,12 +470,53 @@ void ngx_http_tailor_core_drop_validators(ngx_http_request_t* r) noexcept {
     ngx_table_elt_t** validators[] = {&r->headers_in.if_none_match,
                                       &r->headers_in.if_modified_since, &r->headers_in.range,
                                       &r->headers_in.if_range};
-    for (ngx_table_elt_t** h : validators) {
-        if (*h != nullptr) {
-            // blank, so an upstream that gets the header list sees nothing to match
-            (*h)->value.len = 0;
-            *h = nullptr;
+    bool any = false;
+    for (ngx_table_elt_t** v : validators) {
+        any = any || *v != nullptr;
+    }
+    if (!any) {
+        return;
+    }
+
+    // The list that proxy_pass and friends forward is rebuilt without them;
+    // shortcut pointers into the old list stay valid (same pool, unchanged).
+    // ngx_list_t points into itself (last == &part), so it is rebuilt in place
+    // and read from a copy of the old head.
+    ngx_list_t old = r->headers_in.headers;
+    if (ngx_list_init(&r->headers_in.headers, r->pool, old.nalloc, sizeof(ngx_table_elt_t)) !=
+        NGX_OK) {
+        r->headers_in.headers = old;
+        return;
+    }
+
+    ngx_list_part_t* part = &old.part;
+    auto* h = static_cast<ngx_table_elt_t*>(part->elts);
+    for (ngx_uint_t i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == nullptr) {
+                break;
+            }
+            part = part->next;
+            h = static_cast<ngx_table_elt_t*>(part->elts);
+            i = 0;
         }
+        bool dropped = false;
+        for (ngx_table_elt_t** v : validators) {
+            dropped = dropped || *v == &h[i];
+        }
+        if (dropped) {
+            continue;
+        }
+        auto* copy = static_cast<ngx_table_elt_t*>(ngx_list_push(&r->headers_in.headers));
+        if (copy == nullptr) {
+            r->headers_in.headers = old;
+            return;
+        }
+        *copy = h[i];
+    }
+
+    for (ngx_table_elt_t** v : validators) {
+        *v = nullptr;
     }
 }
 

@@ -190,8 +190,20 @@ ngx_int_t ngx_http_tailor_sink_mark(ngx_http_tailor_sink_t* sink, bool flush,
     if (!flush && !last_buf) {
         return NGX_OK;
     }
-    if (sink->b == nullptr && ngx_http_tailor_sink_next_buf(sink) != NGX_OK) {
-        return NGX_ERROR;
+    if (sink->b == nullptr) {
+        // An empty marker must not carry Tailor's tag: ngx_chain_update_chains
+        // would recycle it at once (its size is 0) while the write filter may
+        // still hold it behind unsent data.
+        auto* b = static_cast<ngx_buf_t*>(ngx_calloc_buf(sink->r->pool));
+        ngx_chain_t* cl = ngx_alloc_chain_link(sink->r->pool);
+        if (b == nullptr || cl == nullptr) {
+            return NGX_ERROR;
+        }
+        cl->buf = b;
+        cl->next = nullptr;
+        *sink->ctx->last_out = cl;
+        sink->ctx->last_out = &cl->next;
+        sink->b = b;
     }
     if (flush) {
         sink->b->flush = 1;

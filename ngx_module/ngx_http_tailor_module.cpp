@@ -9,6 +9,7 @@
 #include "ngx_http_tailor_core.h"
 #include "ngx_http_tailor_metrics.h"
 #include "ngx_http_tailor_redis.h"
+#include "tailor/profile.h"
 
 namespace {
 
@@ -106,7 +107,8 @@ ngx_str_t ngx_http_tailor_default_types[] = {ngx_string("text/html"), ngx_null_s
 namespace {
 
 constexpr time_t kDefaultCookieMaxAge = 365 * 24 * 60 * 60;
-constexpr size_t kDefaultMaxProfile = 256 * 1024;
+constexpr size_t kDefaultMaxProfile = tailor::kMaxProfileBytes;
+constexpr size_t kMaxProfileLimit = tailor::kMaxProfileBytesLimit;
 constexpr ngx_msec_t kDefaultTimeout = 5;
 
 ngx_str_t ngx_http_tailor_default_cookie_name = ngx_string("tailor_vid");
@@ -149,6 +151,12 @@ char* ngx_http_tailor_init_main_conf(ngx_conf_t* cf, void* conf) noexcept {
     ngx_conf_init_uint_value(mcf->cache_size, 0);
     ngx_conf_init_msec_value(mcf->cache_ttl, 1000);
     ngx_conf_init_size_value(mcf->max_profile, kDefaultMaxProfile);
+    if (mcf->max_profile == 0 || mcf->max_profile > kMaxProfileLimit) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tailor_max_profile\" must be between 1 and %uz bytes",
+                           kMaxProfileLimit);
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
 
     if (mcf->identify_header.len == 0) {
         mcf->identify_header = ngx_http_tailor_default_identify;

@@ -30,8 +30,10 @@ namespace tailor {
 inline constexpr int64_t kProfileSchemaVersion = 1;
 
 // A blob larger than this is refused before a byte of it is parsed. The
-// `tailor_max_profile` directive may lower it; larger values are clamped to it.
+// `tailor_max_profile` directive may change it, up to kMaxProfileBytesLimit;
+// larger values are clamped to that.
 inline constexpr size_t kMaxProfileBytes = 256 * 1024;
+inline constexpr size_t kMaxProfileBytesLimit = 4 * 1024 * 1024;
 
 // Containers nested deeper than this are refused. The schema itself needs 3
 // levels (map > list > map); the rest is room for unknown fields. It must

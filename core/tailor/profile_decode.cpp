@@ -52,7 +52,7 @@ class ParsedBlob {
     }
 
     ProfileError open(std::string_view bytes, const ProfileLimits& limits) noexcept {
-        const size_t max_bytes = std::min(limits.max_bytes, kMaxProfileBytes);
+        const size_t max_bytes = std::min(limits.max_bytes, kMaxProfileBytesLimit);
         const size_t max_depth = std::min(limits.max_depth, kMaxProfileDepth);
         if (bytes.size() > max_bytes) {
             return ProfileError::kTooLarge;

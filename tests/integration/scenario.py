@@ -5,13 +5,8 @@
 # log of $tailor_status. Directives the built module does not know yet are left
 # out (nginx-tests' has()), so the plain tests keep working while the module grows.
 
-import os
-
-import pytest
-
 import harness
 
-RUN_PENDING = os.environ.get("TAILOR_RUN_PENDING") == "1"
 
 PAGE = (b"<!doctype html>\n<html><head><title>shop</title></head>\n<body>\n"
         b"<header>Shop</header>\n"
@@ -21,11 +16,6 @@ PAGE = (b"<!doctype html>\n<html><head><title>shop</title></head>\n<body>\n"
         b"</body></html>\n")
 
 DEFAULT_HERO = b"<tailor-slot name=\"hero\">Welcome, shopper</tailor-slot>"
-
-
-def pending(feature):
-    """Skip until `feature` lands (TAILOR_RUN_PENDING=1 runs it anyway)."""
-    return pytest.mark.skipif(not RUN_PENDING, reason="needs " + feature)
 
 
 def profile_for(slots=None, **attrs):

@@ -5,9 +5,8 @@ import gzip
 
 import harness
 import scenario
-from scenario import PAGE, cookie_header, pending
+from scenario import PAGE, cookie_header
 
-pytestmark = pending("tailor_redis, the slot rewriter and tailor_status")
 
 GZIP = "gzip on; gzip_types text/html; gzip_min_length 0; gzip_proxied any;"
 

@@ -4,9 +4,8 @@
 
 import harness
 import scenario
-from scenario import PAGE, cookie_header, pending, set_cookies
+from scenario import PAGE, cookie_header, set_cookies
 
-pytestmark = pending("tailor_identify_header")
 
 
 def shop(nginx, redis, keys, backend, headers):

@@ -4,9 +4,8 @@
 
 import harness
 import scenario
-from scenario import PAGE, cookie_header, pending
+from scenario import PAGE, cookie_header
 
-pytestmark = pending("tailor_redis, tailor_max_profile and the profile decoder")
 
 BIG = 1024 * 1024
 

@@ -6,9 +6,8 @@ import pytest
 
 import harness
 import scenario
-from scenario import PAGE, cookie_header, pending, set_cookies
+from scenario import PAGE, cookie_header, set_cookies
 
-pytestmark = pending("tailor_keys, tailor_cookie and the access phase")
 
 COOKIE = "tailor_vid max_age=30d path=/ domain=shop.example secure httponly samesite=strict"
 

@@ -6,9 +6,8 @@ import pytest
 
 import harness
 import scenario
-from scenario import PAGE, cookie_header, pending
+from scenario import PAGE, cookie_header
 
-pytestmark = pending("tailor_redis, the slot rewriter and the header filter")
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import threading
 
 import harness
 import scenario
-from scenario import PAGE, pending
+from scenario import PAGE
 
 THREADS = 4
 PER_THREAD = 150
@@ -62,7 +62,6 @@ def test_reload_under_load_static(nginx_factory, keys):
 
 
 @harness.not_under_valgrind()
-@pending("tailor_redis, tailor_keys and the slot rewriter")
 def test_reload_under_load_personalized(nginx_factory, redis, keys, sign):
     nginx = nginx_factory(worker_processes=2)
     vid = harness.new_vid()

@@ -3,9 +3,8 @@
 
 import harness
 import scenario
-from scenario import PAGE, cookie_header, pending
+from scenario import PAGE, cookie_header
 
-pytestmark = pending("tailor_redis, tailor_keys, the access phase and the slot rewriter")
 
 
 def test_seeded_profile_fills_the_slot(nginx, redis, keys, sign):

@@ -6,9 +6,8 @@ import pytest
 
 import harness
 import scenario
-from scenario import PAGE, cookie_header, pending
+from scenario import PAGE, cookie_header
 
-pytestmark = pending("tailor_redis, tailor_keys, the access phase and the slot rewriter")
 
 EXPECTED = PAGE.replace(scenario.DEFAULT_HERO,
                         b"<tailor-slot name=\"hero\">Hi Ann</tailor-slot>")

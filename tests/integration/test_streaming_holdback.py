@@ -6,7 +6,7 @@ import pytest
 
 import harness
 import scenario
-from scenario import cookie_header, pending
+from scenario import cookie_header
 
 HEAD = b"<!doctype html>\n<html><body>\n" + b"<p>" + b"a" * 3000 + b"</p>\n"
 TAIL = (b"ot name=\"hero\">Welcome, shopper</tailor-slot>\n<p>after</p>\n</body></html>\n")
@@ -56,7 +56,6 @@ def test_anonymous_page_streams_while_backend_stalls(nginx, keys, backend, name,
     assert full == body, "the whole page, unchanged"
 
 
-@pending("tailor_redis, tailor_keys and the slot rewriter")
 @pytest.mark.parametrize("name,before,holdable", CASES, ids=[c[0] for c in CASES])
 def test_personalized_page_streams_while_backend_stalls(nginx, redis, keys, sign, backend,
                                                         name, before, holdable):

@@ -8,7 +8,6 @@ import pytest
 
 import harness
 import scenario
-from scenario import pending
 
 IGNORED = {"date"}
 
@@ -70,7 +69,6 @@ def test_opted_out_request_is_exactly_as_without_module(nginx, keys, method, hea
         assert on.status == 206
 
 
-@pending("tailor_redis, tailor_keys and the access phase")
 @pytest.mark.parametrize("method,headers", REQUESTS, ids=IDS)
 def test_known_visitor_without_profile_is_exactly_as_without_module(nginx, redis, keys, sign,
                                                                   method, headers):
