@@ -4,44 +4,44 @@
 #include <time.h>
 
 enum ngx_http_tailor_redis_state_e : ngx_uint_t {
-    NGX_HTTP_TAILOR_REDIS_DOWN = 0,     // no context; reconnect timer armed
-    NGX_HTTP_TAILOR_REDIS_CONNECTING,   // connect(2) in progress
-    NGX_HTTP_TAILOR_REDIS_HANDSHAKE,    // connected, AUTH/SELECT in flight
+    NGX_HTTP_TAILOR_REDIS_DOWN = 0,    // no context; reconnect timer armed
+    NGX_HTTP_TAILOR_REDIS_CONNECTING,  // connect(2) in progress
+    NGX_HTTP_TAILOR_REDIS_HANDSHAKE,   // connected, AUTH/SELECT in flight
     NGX_HTTP_TAILOR_REDIS_READY,
-    NGX_HTTP_TAILOR_REDIS_CLOSING       // a posted close is pending
+    NGX_HTTP_TAILOR_REDIS_CLOSING  // a posted close is pending
 };
 
 struct ngx_http_tailor_redis_t {
     const ngx_http_tailor_redis_conf_t* conf;
-    const char*                         name;
-    ngx_log_t*                          log;
-    redisAsyncContext*                  ac;
-    ngx_uint_t                          state;
-    ngx_flag_t                          up;             // has been ready
-    ngx_http_tailor_redis_stats_t*      stats;
+    const char* name;
+    ngx_log_t* log;
+    redisAsyncContext* ac;
+    ngx_uint_t state;
+    ngx_flag_t up;  // has been ready
+    ngx_http_tailor_redis_stats_t* stats;
 
-    ngx_msec_t                          backoff;        // next reconnect delay
-    ngx_uint_t                          handshake;      // AUTH/SELECT replies due
-    uint64_t                            in_flight;      // callbacks due
-    uint64_t                            conn_replies;   // replies on this connection
-    uint64_t                            stall_replies;  // conn_replies at last tick
-    ngx_flag_t                          stall_waiting;  // in_flight at last tick
+    ngx_msec_t backoff;        // next reconnect delay
+    ngx_uint_t handshake;      // AUTH/SELECT replies due
+    uint64_t in_flight;        // callbacks due
+    uint64_t conn_replies;     // replies on this connection
+    uint64_t stall_replies;    // conn_replies at last tick
+    ngx_flag_t stall_waiting;  // in_flight at last tick
 
-    time_t                              log_sec;        // log throttle
-    ngx_uint_t                          log_skipped;
+    time_t log_sec;  // log throttle
+    ngx_uint_t log_skipped;
 
-    ngx_event_t                         connect_ev;     // connect_timeout
-    ngx_event_t                         stall_ev;       // watchdog tick
-    ngx_event_t                         reconnect_ev;
-    ngx_event_t                         close_ev;       // posted: close from a callback
+    ngx_event_t connect_ev;  // connect_timeout
+    ngx_event_t stall_ev;    // watchdog tick
+    ngx_event_t reconnect_ev;
+    ngx_event_t close_ev;  // posted: close from a callback
 
-    ngx_http_tailor_redis_stats_t       own_stats;
+    ngx_http_tailor_redis_stats_t own_stats;
 };
 
 struct ngx_http_tailor_redis_op_t {
-    ngx_http_tailor_redis_handler_pt    handler;        // nullptr: cancelled
-    void*                               data;
-    uint64_t                            sent_us;
+    ngx_http_tailor_redis_handler_pt handler;  // nullptr: cancelled
+    void* data;
+    uint64_t sent_us;
 };
 
 namespace {
@@ -49,18 +49,16 @@ namespace {
 // privdata of AUTH and SELECT replies (ops are heap, fire-and-forget is null)
 char ngx_http_tailor_redis_handshake_tag;
 
-
 void ngx_http_tailor_redis_connect(ngx_http_tailor_redis_t* rc) noexcept;
-
 
 // A repeating failure (Redis down) logs at most once a second, with a count of
 // what was held back since.
-void ngx_http_tailor_redis_log_error(ngx_http_tailor_redis_t* rc, ngx_uint_t level,
-                                     const char* fmt, ...) noexcept {
-    u_char     buf[NGX_MAX_ERROR_STR];
-    u_char*    p;
-    u_char*    last;
-    va_list    args;
+void ngx_http_tailor_redis_log_error(ngx_http_tailor_redis_t* rc, ngx_uint_t level, const char* fmt,
+                                     ...) noexcept {
+    u_char buf[NGX_MAX_ERROR_STR];
+    u_char* p;
+    u_char* last;
+    va_list args;
     ngx_uint_t skipped;
 
     if (rc->log->log_level < level) {
@@ -90,7 +88,6 @@ void ngx_http_tailor_redis_log_error(ngx_http_tailor_redis_t* rc, ngx_uint_t lev
                   static_cast<size_t>(p - buf), buf);
 }
 
-
 uint64_t ngx_http_tailor_redis_clock_us() noexcept {
     struct timespec ts;
 
@@ -101,12 +98,10 @@ uint64_t ngx_http_tailor_redis_clock_us() noexcept {
     return static_cast<uint64_t>(ts.tv_sec) * 1000000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
 }
 
-
 /* the adapter's way back (ngx_http_tailor_redis_adapter.cpp) */
 
 void ngx_http_tailor_redis_read_handler(ngx_event_t* ev) noexcept;
 void ngx_http_tailor_redis_write_handler(ngx_event_t* ev) noexcept;
-
 
 /* the connection's life */
 
@@ -114,12 +109,11 @@ void ngx_http_tailor_redis_set_in_flight(ngx_http_tailor_redis_t* rc) noexcept {
     rc->stats->in_flight = rc->in_flight;
 }
 
-
 void ngx_http_tailor_redis_schedule(ngx_http_tailor_redis_t* rc) noexcept {
     ngx_msec_t delay;
 
     delay = rc->backoff;
-    delay += static_cast<ngx_msec_t>(ngx_random()) % (delay / 4 + 1);   // spread workers
+    delay += static_cast<ngx_msec_t>(ngx_random()) % (delay / 4 + 1);  // spread workers
 
     rc->backoff = ngx_min(rc->backoff * 2, rc->conf->reconnect_max);
 
@@ -127,7 +121,6 @@ void ngx_http_tailor_redis_schedule(ngx_http_tailor_redis_t* rc) noexcept {
         ngx_add_timer(&rc->reconnect_ev, delay);
     }
 }
-
 
 // Frees the context: hiredis runs every pending callback with a NULL reply,
 // then our cleanup hook, then closes the fd. Never from inside hiredis (its
@@ -169,7 +162,6 @@ void ngx_http_tailor_redis_close(ngx_http_tailor_redis_t* rc, bool reconnect) no
     }
 }
 
-
 void ngx_http_tailor_redis_ready_now(ngx_http_tailor_redis_t* rc) noexcept {
     if (rc->connect_ev.timer_set) {
         ngx_del_timer(&rc->connect_ev);
@@ -190,15 +182,13 @@ void ngx_http_tailor_redis_ready_now(ngx_http_tailor_redis_t* rc) noexcept {
                   &rc->conf->peer);
 }
 
-
 void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privdata) noexcept;
 
-
 bool ngx_http_tailor_redis_handshake(ngx_http_tailor_redis_t* rc) noexcept {
-    int         argc;
-    u_char      db[NGX_INT_T_LEN];
+    int argc;
+    u_char db[NGX_INT_T_LEN];
     const char* argv[3];
-    size_t      argvlen[3];
+    size_t argvlen[3];
 
     if (rc->conf->password.len) {
         argc = 0;
@@ -214,9 +204,8 @@ bool ngx_http_tailor_redis_handshake(ngx_http_tailor_redis_t* rc) noexcept {
         argvlen[argc++] = rc->conf->password.len;
 
         if (redisAsyncCommandArgv(rc->ac, ngx_http_tailor_redis_on_reply,
-                                  &ngx_http_tailor_redis_handshake_tag, argc, argv, argvlen)
-            != REDIS_OK)
-        {
+                                  &ngx_http_tailor_redis_handshake_tag, argc, argv,
+                                  argvlen) != REDIS_OK) {
             return false;
         }
 
@@ -232,9 +221,8 @@ bool ngx_http_tailor_redis_handshake(ngx_http_tailor_redis_t* rc) noexcept {
         argvlen[1] = static_cast<size_t>(ngx_sprintf(db, "%ui", rc->conf->db) - db);
 
         if (redisAsyncCommandArgv(rc->ac, ngx_http_tailor_redis_on_reply,
-                                  &ngx_http_tailor_redis_handshake_tag, 2, argv, argvlen)
-            != REDIS_OK)
-        {
+                                  &ngx_http_tailor_redis_handshake_tag, 2, argv,
+                                  argvlen) != REDIS_OK) {
             return false;
         }
 
@@ -246,7 +234,6 @@ bool ngx_http_tailor_redis_handshake(ngx_http_tailor_redis_t* rc) noexcept {
     ngx_http_tailor_redis_set_in_flight(rc);
     return true;
 }
-
 
 void ngx_http_tailor_redis_on_connect(const redisAsyncContext* ac, int status) noexcept {
     auto* rc = static_cast<ngx_http_tailor_redis_t*>(ac->data);
@@ -271,7 +258,7 @@ void ngx_http_tailor_redis_on_connect(const redisAsyncContext* ac, int status) n
     }
 
     if (rc->state != NGX_HTTP_TAILOR_REDIS_CONNECTING) {
-        return;     // a posted close is pending
+        return;  // a posted close is pending
     }
 
     if (rc->conf->password.len == 0 && rc->conf->db == 0) {
@@ -288,7 +275,6 @@ void ngx_http_tailor_redis_on_connect(const redisAsyncContext* ac, int status) n
         ngx_post_event(&rc->close_ev, &ngx_posted_events);
     }
 }
-
 
 // Only for a connection that was ready (or handshaking); our own closes clear
 // onDisconnect first. The context is being freed and the fd is gone.
@@ -325,10 +311,10 @@ void ngx_http_tailor_redis_on_disconnect(const redisAsyncContext* ac, int status
     ngx_http_tailor_redis_schedule(rc);
 }
 
-
-void ngx_http_tailor_redis_on_handshake(ngx_http_tailor_redis_t* rc, const redisReply* reply) noexcept {
+void ngx_http_tailor_redis_on_handshake(ngx_http_tailor_redis_t* rc,
+                                        const redisReply* reply) noexcept {
     if (reply == nullptr) {
-        return;     // the connection is going; on_disconnect or close decides
+        return;  // the connection is going; on_disconnect or close decides
     }
 
     if (rc->state != NGX_HTTP_TAILOR_REDIS_HANDSHAKE) {
@@ -351,9 +337,8 @@ void ngx_http_tailor_redis_on_handshake(ngx_http_tailor_redis_t* rc, const redis
     }
 }
 
-
 void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privdata) noexcept {
-    ngx_http_tailor_redis_op_t*      op;
+    ngx_http_tailor_redis_op_t* op;
     ngx_http_tailor_redis_handler_pt handler;
 
     auto* rc = static_cast<ngx_http_tailor_redis_t*>(ac->data);
@@ -390,13 +375,12 @@ void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privda
     handler = op->handler;
 
     if (handler != nullptr) {
-        op->handler = nullptr;      // a cancel from inside the handler is a no-op
+        op->handler = nullptr;  // a cancel from inside the handler is a no-op
         handler(op->data, reply, ngx_http_tailor_redis_clock_us() - op->sent_us);
     }
 
     ngx_free(op);
 }
-
 
 void ngx_http_tailor_redis_read_handler(ngx_event_t* ev) noexcept {
     ngx_http_tailor_redis_t* rc;
@@ -410,9 +394,8 @@ void ngx_http_tailor_redis_read_handler(ngx_event_t* ev) noexcept {
     // max_reply (it grows 16k per read) costs the connection, not the worker
     if (ac->c.reader->len - ac->c.reader->pos > rc->conf->max_reply) {
         rc->stats->reply_resets++;
-        ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR,
-                                        "reply larger than max_reply %uz, reconnecting",
-                                        rc->conf->max_reply);
+        ngx_http_tailor_redis_log_error(
+            rc, NGX_LOG_ERR, "reply larger than max_reply %uz, reconnecting", rc->conf->max_reply);
         ngx_http_tailor_redis_close(rc, true);
         return;
     }
@@ -422,7 +405,6 @@ void ngx_http_tailor_redis_read_handler(ngx_event_t* ev) noexcept {
     // ac and c may be gone now
 }
 
-
 void ngx_http_tailor_redis_write_handler(ngx_event_t* ev) noexcept {
     auto* c = static_cast<ngx_connection_t*>(ev->data);
 
@@ -431,20 +413,18 @@ void ngx_http_tailor_redis_write_handler(ngx_event_t* ev) noexcept {
     // ac and c may be gone now
 }
 
-
 /* timers */
 
 void ngx_http_tailor_redis_connect_timeout(ngx_event_t* ev) noexcept {
     auto* rc = static_cast<ngx_http_tailor_redis_t*>(ev->data);
 
     rc->stats->connect_failures++;
-    ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "%s timed out after %M ms",
-                                    rc->state == NGX_HTTP_TAILOR_REDIS_HANDSHAKE
-                                        ? "AUTH/SELECT" : "connect",
-                                    rc->conf->connect_timeout);
+    ngx_http_tailor_redis_log_error(
+        rc, NGX_LOG_ERR, "%s timed out after %M ms",
+        rc->state == NGX_HTTP_TAILOR_REDIS_HANDSHAKE ? "AUTH/SELECT" : "connect",
+        rc->conf->connect_timeout);
     ngx_http_tailor_redis_close(rc, true);
 }
-
 
 // Replies come in order: if commands were waiting at the last tick and not one
 // reply arrived since, the oldest has waited at least stall_timeout.
@@ -470,7 +450,6 @@ void ngx_http_tailor_redis_stall_tick(ngx_event_t* ev) noexcept {
     ngx_add_timer(&rc->stall_ev, rc->conf->stall_timeout);
 }
 
-
 void ngx_http_tailor_redis_reconnect(ngx_event_t* ev) noexcept {
     auto* rc = static_cast<ngx_http_tailor_redis_t*>(ev->data);
 
@@ -479,13 +458,11 @@ void ngx_http_tailor_redis_reconnect(ngx_event_t* ev) noexcept {
     }
 }
 
-
 void ngx_http_tailor_redis_posted_close(ngx_event_t* ev) noexcept {
     auto* rc = static_cast<ngx_http_tailor_redis_t*>(ev->data);
 
     ngx_http_tailor_redis_close(rc, true);
 }
-
 
 // The adapter is attached before redisAsyncSetConnectCallback, which arms the
 // write event through it.
@@ -516,9 +493,7 @@ void ngx_http_tailor_redis_connect(ngx_http_tailor_redis_t* rc) noexcept {
     ac->data = rc;
 
     if (ngx_http_tailor_redis_adapter_attach(ac, rc->log, ngx_http_tailor_redis_read_handler,
-                                             ngx_http_tailor_redis_write_handler)
-        != NGX_OK)
-    {
+                                             ngx_http_tailor_redis_write_handler) != NGX_OK) {
         rc->stats->connect_failures++;
         ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "no free connection for redis");
         redisAsyncFree(ac);
@@ -529,23 +504,21 @@ void ngx_http_tailor_redis_connect(ngx_http_tailor_redis_t* rc) noexcept {
     rc->ac = ac;
     rc->state = NGX_HTTP_TAILOR_REDIS_CONNECTING;
 
-    (void) redisAsyncSetConnectCallback(ac, ngx_http_tailor_redis_on_connect);
-    (void) redisAsyncSetDisconnectCallback(ac, ngx_http_tailor_redis_on_disconnect);
+    (void)redisAsyncSetConnectCallback(ac, ngx_http_tailor_redis_on_connect);
+    (void)redisAsyncSetDisconnectCallback(ac, ngx_http_tailor_redis_on_disconnect);
 
     if (rc->state == NGX_HTTP_TAILOR_REDIS_CONNECTING && !rc->connect_ev.timer_set) {
         ngx_add_timer(&rc->connect_ev, rc->conf->connect_timeout);
     }
 }
 
-
 void ngx_http_tailor_redis_init_event(ngx_http_tailor_redis_t* rc, ngx_event_t* ev,
                                       ngx_event_handler_pt handler) noexcept {
     ev->handler = handler;
     ev->data = rc;
     ev->log = rc->log;
-    ev->cancelable = 1;     // graceful shutdown does not wait for these
+    ev->cancelable = 1;  // graceful shutdown does not wait for these
 }
-
 
 // Refuses what would break the one-callback-per-command accounting.
 bool ngx_http_tailor_redis_allowed(int argc, const char** argv, const size_t* argvlen) noexcept {
@@ -558,10 +531,9 @@ bool ngx_http_tailor_redis_allowed(int argc, const char** argv, const size_t* ar
     }
 
     for (const auto& name : refused) {
-        if (argvlen[0] == name.len
-            && ngx_strncasecmp(reinterpret_cast<u_char*>(const_cast<char*>(argv[0])), name.data,
-                               name.len) == 0)
-        {
+        if (argvlen[0] == name.len &&
+            ngx_strncasecmp(reinterpret_cast<u_char*>(const_cast<char*>(argv[0])), name.data,
+                            name.len) == 0) {
             return false;
         }
     }
@@ -569,13 +541,11 @@ bool ngx_http_tailor_redis_allowed(int argc, const char** argv, const size_t* ar
     return true;
 }
 
-
 // The bounds: connected and past the handshake, unsent bytes under
 // max_output, in-flight commands under max_pending. Counts the reject.
 bool ngx_http_tailor_redis_admit(ngx_http_tailor_redis_t* rc) noexcept {
-    if (rc->state != NGX_HTTP_TAILOR_REDIS_READY || rc->ac == nullptr
-        || (rc->ac->c.flags & (REDIS_DISCONNECTING | REDIS_FREEING)))
-    {
+    if (rc->state != NGX_HTTP_TAILOR_REDIS_READY || rc->ac == nullptr ||
+        (rc->ac->c.flags & (REDIS_DISCONNECTING | REDIS_FREEING))) {
         rc->stats->down_rejects++;
         return false;
     }
@@ -589,7 +559,6 @@ bool ngx_http_tailor_redis_admit(ngx_http_tailor_redis_t* rc) noexcept {
 }
 
 }  // namespace
-
 
 // The hooks run inside hiredis, where the context must not be freed: a failure
 // only posts a close.
@@ -606,15 +575,13 @@ void ngx_http_tailor_redis_adapter_failed(redisAsyncContext* ac, const char* wha
     }
 }
 
-
-ngx_http_tailor_redis_t* ngx_http_tailor_redis_create(ngx_cycle_t* cycle,
-                                                      const ngx_http_tailor_redis_conf_t* conf,
-                                                      const char* name,
-                                                      ngx_http_tailor_redis_stats_t* stats) noexcept {
+ngx_http_tailor_redis_t* ngx_http_tailor_redis_create(
+    ngx_cycle_t* cycle, const ngx_http_tailor_redis_conf_t* conf, const char* name,
+    ngx_http_tailor_redis_stats_t* stats) noexcept {
     ngx_http_tailor_redis_t* rc;
 
-    rc = static_cast<ngx_http_tailor_redis_t*>(ngx_calloc(sizeof(ngx_http_tailor_redis_t),
-                                                          cycle->log));
+    rc = static_cast<ngx_http_tailor_redis_t*>(
+        ngx_calloc(sizeof(ngx_http_tailor_redis_t), cycle->log));
     if (rc == nullptr) {
         return nullptr;
     }
@@ -636,7 +603,6 @@ ngx_http_tailor_redis_t* ngx_http_tailor_redis_create(ngx_cycle_t* cycle,
     return rc;
 }
 
-
 void ngx_http_tailor_redis_destroy(ngx_http_tailor_redis_t* rc) noexcept {
     if (rc == nullptr) {
         return;
@@ -651,14 +617,11 @@ void ngx_http_tailor_redis_destroy(ngx_http_tailor_redis_t* rc) noexcept {
     ngx_free(rc);
 }
 
-
 bool ngx_http_tailor_redis_ready(const ngx_http_tailor_redis_t* rc) noexcept {
-    return rc != nullptr && rc->state == NGX_HTTP_TAILOR_REDIS_READY && rc->ac != nullptr
-           && !(rc->ac->c.flags & (REDIS_DISCONNECTING | REDIS_FREEING))
-           && sdslen(rc->ac->c.obuf) <= rc->conf->max_output
-           && rc->in_flight < rc->conf->max_pending;
+    return rc != nullptr && rc->state == NGX_HTTP_TAILOR_REDIS_READY && rc->ac != nullptr &&
+           !(rc->ac->c.flags & (REDIS_DISCONNECTING | REDIS_FREEING)) &&
+           sdslen(rc->ac->c.obuf) <= rc->conf->max_output && rc->in_flight < rc->conf->max_pending;
 }
-
 
 ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send(ngx_http_tailor_redis_t* rc,
                                                        const ngx_str_t* key, int argc,
@@ -667,15 +630,14 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send(ngx_http_tailor_redis_t* 
                                                        void* data) noexcept {
     ngx_http_tailor_redis_op_t* op;
 
-    (void) key;     // one server: every key lives there (docs/redis.md: Cluster)
+    (void)key;  // one server: every key lives there (docs/redis.md: Cluster)
 
     if (rc == nullptr || handler == nullptr) {
         return nullptr;
     }
 
     if (!ngx_http_tailor_redis_allowed(argc, argv, argvlen)) {
-        ngx_log_error(NGX_LOG_ALERT, rc->log, 0, "tailor redis \"%s\": command refused",
-                      rc->name);
+        ngx_log_error(NGX_LOG_ALERT, rc->log, 0, "tailor redis \"%s\": command refused", rc->name);
         return nullptr;
     }
 
@@ -683,8 +645,8 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send(ngx_http_tailor_redis_t* 
         return nullptr;
     }
 
-    op = static_cast<ngx_http_tailor_redis_op_t*>(ngx_alloc(sizeof(ngx_http_tailor_redis_op_t),
-                                                            rc->log));
+    op = static_cast<ngx_http_tailor_redis_op_t*>(
+        ngx_alloc(sizeof(ngx_http_tailor_redis_op_t), rc->log));
     if (op == nullptr) {
         return nullptr;
     }
@@ -693,9 +655,8 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send(ngx_http_tailor_redis_t* 
     op->data = data;
     op->sent_us = ngx_http_tailor_redis_clock_us();
 
-    if (redisAsyncCommandArgv(rc->ac, ngx_http_tailor_redis_on_reply, op, argc, argv, argvlen)
-        != REDIS_OK)
-    {
+    if (redisAsyncCommandArgv(rc->ac, ngx_http_tailor_redis_on_reply, op, argc, argv, argvlen) !=
+        REDIS_OK) {
         ngx_free(op);
         return nullptr;
     }
@@ -707,19 +668,17 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send(ngx_http_tailor_redis_t* 
     return op;
 }
 
-
 ngx_int_t ngx_http_tailor_redis_send_nowait(ngx_http_tailor_redis_t* rc, const ngx_str_t* key,
                                             int argc, const char** argv,
                                             const size_t* argvlen) noexcept {
-    (void) key;
+    (void)key;
 
     if (rc == nullptr) {
         return NGX_DECLINED;
     }
 
     if (!ngx_http_tailor_redis_allowed(argc, argv, argvlen)) {
-        ngx_log_error(NGX_LOG_ALERT, rc->log, 0, "tailor redis \"%s\": command refused",
-                      rc->name);
+        ngx_log_error(NGX_LOG_ALERT, rc->log, 0, "tailor redis \"%s\": command refused", rc->name);
         return NGX_ERROR;
     }
 
@@ -729,9 +688,7 @@ ngx_int_t ngx_http_tailor_redis_send_nowait(ngx_http_tailor_redis_t* rc, const n
 
     // a null privdata, not a null callback: the reply is still counted
     if (redisAsyncCommandArgv(rc->ac, ngx_http_tailor_redis_on_reply, nullptr, argc, argv,
-                              argvlen)
-        != REDIS_OK)
-    {
+                              argvlen) != REDIS_OK) {
         return NGX_ERROR;
     }
 
@@ -742,19 +699,16 @@ ngx_int_t ngx_http_tailor_redis_send_nowait(ngx_http_tailor_redis_t* rc, const n
     return NGX_OK;
 }
 
-
 void ngx_http_tailor_redis_cancel(ngx_http_tailor_redis_op_t* op) noexcept {
     if (op != nullptr) {
         op->handler = nullptr;
     }
 }
 
-
 const ngx_http_tailor_redis_stats_t* ngx_http_tailor_redis_stats(
     const ngx_http_tailor_redis_t* rc) noexcept {
     return rc ? rc->stats : nullptr;
 }
-
 
 uint64_t ngx_http_tailor_redis_now_us() noexcept {
     return ngx_http_tailor_redis_clock_us();

@@ -7,7 +7,6 @@ void ngx_http_tailor_redis_hook_failed(ngx_connection_t* c, const char* what) no
     ngx_http_tailor_redis_adapter_failed(static_cast<redisAsyncContext*>(c->data), what);
 }
 
-
 // Level-triggered, whatever the event method's default: hiredis reads 16k per
 // call, and an edge-triggered fd stalls on a larger reply.
 void ngx_http_tailor_redis_add_read(void* privdata) noexcept {
@@ -20,7 +19,6 @@ void ngx_http_tailor_redis_add_read(void* privdata) noexcept {
     }
 }
 
-
 void ngx_http_tailor_redis_del_read(void* privdata) noexcept {
     auto* c = static_cast<ngx_connection_t*>(privdata);
 
@@ -30,7 +28,6 @@ void ngx_http_tailor_redis_del_read(void* privdata) noexcept {
         }
     }
 }
-
 
 void ngx_http_tailor_redis_add_write(void* privdata) noexcept {
     auto* c = static_cast<ngx_connection_t*>(privdata);
@@ -42,7 +39,6 @@ void ngx_http_tailor_redis_add_write(void* privdata) noexcept {
     }
 }
 
-
 void ngx_http_tailor_redis_del_write(void* privdata) noexcept {
     auto* c = static_cast<ngx_connection_t*>(privdata);
 
@@ -53,7 +49,6 @@ void ngx_http_tailor_redis_del_write(void* privdata) noexcept {
     }
 }
 
-
 // hiredis is about to close the fd itself (redisFree): take it out of epoll
 // while it is still open, drop posted events, and give the connection back
 // without closing, so the fd is closed exactly once.
@@ -61,11 +56,11 @@ void ngx_http_tailor_redis_cleanup(void* privdata) noexcept {
     auto* c = static_cast<ngx_connection_t*>(privdata);
 
     if (c->read->active) {
-        (void) ngx_del_event(c->read, NGX_READ_EVENT, 0);
+        (void)ngx_del_event(c->read, NGX_READ_EVENT, 0);
     }
 
     if (c->write->active) {
-        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+        (void)ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
     }
 
     if (c->read->posted) {
@@ -91,7 +86,6 @@ void ngx_http_tailor_redis_cleanup(void* privdata) noexcept {
 }
 
 }  // namespace
-
 
 // The fd is hiredis's; nginx only watches it. Handlers find the context in
 // c->data.

@@ -12,16 +12,14 @@ constexpr size_t kMaxOutput = 1024 * 1024;
 constexpr size_t kMaxReply = 8 * 1024 * 1024;
 constexpr ngx_uint_t kMaxDb = 65535;
 
-
 // "name=value": is `arg` the parameter `name`? If so, `value` is what follows.
-bool ngx_http_tailor_redis_param(const ngx_str_t* arg, const char* name, ngx_str_t* value) noexcept {
+bool ngx_http_tailor_redis_param(const ngx_str_t* arg, const char* name,
+                                 ngx_str_t* value) noexcept {
     size_t len;
 
     len = ngx_strlen(name);
 
-    if (arg->len <= len || arg->data[len] != '='
-        || ngx_strncmp(arg->data, name, len) != 0)
-    {
+    if (arg->len <= len || arg->data[len] != '=' || ngx_strncmp(arg->data, name, len) != 0) {
         return false;
     }
 
@@ -29,7 +27,6 @@ bool ngx_http_tailor_redis_param(const ngx_str_t* arg, const char* name, ngx_str
     value->len = arg->len - len - 1;
     return true;
 }
-
 
 char* ngx_http_tailor_redis_parse_msec(ngx_conf_t* cf, const char* name, ngx_str_t* value,
                                        ngx_msec_t* out) noexcept {
@@ -46,7 +43,6 @@ char* ngx_http_tailor_redis_parse_msec(ngx_conf_t* cf, const char* name, ngx_str
     return NGX_CONF_OK;
 }
 
-
 char* ngx_http_tailor_redis_parse_size(ngx_conf_t* cf, const char* name, ngx_str_t* value,
                                        size_t* out) noexcept {
     ssize_t size;
@@ -62,13 +58,12 @@ char* ngx_http_tailor_redis_parse_size(ngx_conf_t* cf, const char* name, ngx_str
     return NGX_CONF_OK;
 }
 
-
 char* ngx_http_tailor_redis_parse_address(ngx_conf_t* cf, ngx_str_t* address,
                                           ngx_http_tailor_redis_conf_t* conf) noexcept {
-    u_char*          p;
-    size_t           len;
-    ngx_url_t        u;
-    ngx_addr_t*      addr;
+    u_char* p;
+    size_t len;
+    ngx_url_t u;
+    ngx_addr_t* addr;
     struct sockaddr* sa;
 
     ngx_memzero(&u, sizeof(ngx_url_t));
@@ -79,8 +74,8 @@ char* ngx_http_tailor_redis_parse_address(ngx_conf_t* cf, ngx_str_t* address,
     // that is the point: the workers must only ever see a literal
     if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
         if (u.err) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s in \"tailor_redis\" address \"%V\"",
-                               u.err, &u.url);
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s in \"tailor_redis\" address \"%V\"", u.err,
+                               &u.url);
         } else {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid \"tailor_redis\" address \"%V\"",
                                &u.url);
@@ -89,8 +84,7 @@ char* ngx_http_tailor_redis_parse_address(ngx_conf_t* cf, ngx_str_t* address,
     }
 
     if (u.naddrs == 0 || u.addrs == nullptr) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "no address for \"tailor_redis\" \"%V\"",
-                           &u.url);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "no address for \"tailor_redis\" \"%V\"", &u.url);
         return static_cast<char*>(NGX_CONF_ERROR);
     }
 
@@ -98,50 +92,49 @@ char* ngx_http_tailor_redis_parse_address(ngx_conf_t* cf, ngx_str_t* address,
     sa = addr->sockaddr;
 
     switch (sa->sa_family) {
-
 #if (NGX_HAVE_UNIX_DOMAIN)
-    case AF_UNIX: {
-        auto* saun = reinterpret_cast<struct sockaddr_un*>(sa);
+        case AF_UNIX: {
+            auto* saun = reinterpret_cast<struct sockaddr_un*>(sa);
 
-        len = ngx_strnlen(reinterpret_cast<u_char*>(saun->sun_path), sizeof(saun->sun_path));
-        if (len == 0 || len >= sizeof(conf->host)) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid unix path in \"tailor_redis\" \"%V\"",
-                               &u.url);
-            return static_cast<char*>(NGX_CONF_ERROR);
+            len = ngx_strnlen(reinterpret_cast<u_char*>(saun->sun_path), sizeof(saun->sun_path));
+            if (len == 0 || len >= sizeof(conf->host)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid unix path in \"tailor_redis\" \"%V\"", &u.url);
+                return static_cast<char*>(NGX_CONF_ERROR);
+            }
+            p = ngx_cpymem(reinterpret_cast<u_char*>(conf->host), saun->sun_path, len);
+            *p = '\0';
+            conf->port = 0;
+            conf->unix_socket = 1;
+            break;
         }
-        p = ngx_cpymem(reinterpret_cast<u_char*>(conf->host), saun->sun_path, len);
-        *p = '\0';
-        conf->port = 0;
-        conf->unix_socket = 1;
-        break;
-    }
 #endif
 
-    case AF_INET:
+        case AF_INET:
 #if (NGX_HAVE_INET6)
-    case AF_INET6:
+        case AF_INET6:
 #endif
-        len = ngx_sock_ntop(sa, addr->socklen, reinterpret_cast<u_char*>(conf->host),
-                            sizeof(conf->host) - 1, 0);
-        if (len == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid \"tailor_redis\" address \"%V\"",
-                               &u.url);
-            return static_cast<char*>(NGX_CONF_ERROR);
-        }
-        conf->host[len] = '\0';
-        conf->port = ngx_inet_get_port(sa);
-        conf->unix_socket = 0;
-        if (conf->port == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "no port in \"tailor_redis\" \"%V\"",
-                               &u.url);
-            return static_cast<char*>(NGX_CONF_ERROR);
-        }
-        break;
+            len = ngx_sock_ntop(sa, addr->socklen, reinterpret_cast<u_char*>(conf->host),
+                                sizeof(conf->host) - 1, 0);
+            if (len == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid \"tailor_redis\" address \"%V\"",
+                                   &u.url);
+                return static_cast<char*>(NGX_CONF_ERROR);
+            }
+            conf->host[len] = '\0';
+            conf->port = ngx_inet_get_port(sa);
+            conf->unix_socket = 0;
+            if (conf->port == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "no port in \"tailor_redis\" \"%V\"",
+                                   &u.url);
+                return static_cast<char*>(NGX_CONF_ERROR);
+            }
+            break;
 
-    default:
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "unsupported address family in \"tailor_redis\" \"%V\"", &u.url);
-        return static_cast<char*>(NGX_CONF_ERROR);
+        default:
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unsupported address family in \"tailor_redis\" \"%V\"", &u.url);
+            return static_cast<char*>(NGX_CONF_ERROR);
     }
 
     p = static_cast<u_char*>(ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN));
@@ -153,8 +146,8 @@ char* ngx_http_tailor_redis_parse_address(ngx_conf_t* cf, ngx_str_t* address,
 
     if (u.naddrs > 1) {
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "\"tailor_redis\" \"%V\" has %ui addresses, using %V", &u.url,
-                           u.naddrs, &conf->peer);
+                           "\"tailor_redis\" \"%V\" has %ui addresses, using %V", &u.url, u.naddrs,
+                           &conf->peer);
     }
 
     return NGX_CONF_OK;
@@ -162,12 +155,11 @@ char* ngx_http_tailor_redis_parse_address(ngx_conf_t* cf, ngx_str_t* address,
 
 }  // namespace
 
-
 char* ngx_http_tailor_redis_parse_conf(ngx_conf_t* cf, ngx_str_t* args, ngx_uint_t nargs,
                                        ngx_http_tailor_redis_conf_t* conf) noexcept {
-    char*      rv;
-    ngx_int_t  n;
-    ngx_str_t  value;
+    char* rv;
+    ngx_int_t n;
+    ngx_str_t value;
     ngx_uint_t i;
 
     if (nargs == 0) {
@@ -206,15 +198,15 @@ char* ngx_http_tailor_redis_parse_conf(ngx_conf_t* cf, ngx_str_t* args, ngx_uint
                                                   &conf->connect_timeout);
 
         } else if (ngx_http_tailor_redis_param(&args[i], "stall_timeout", &value)) {
-            rv = ngx_http_tailor_redis_parse_msec(cf, "stall_timeout", &value,
-                                                  &conf->stall_timeout);
+            rv =
+                ngx_http_tailor_redis_parse_msec(cf, "stall_timeout", &value, &conf->stall_timeout);
 
         } else if (ngx_http_tailor_redis_param(&args[i], "reconnect", &value)) {
             rv = ngx_http_tailor_redis_parse_msec(cf, "reconnect", &value, &conf->reconnect);
 
         } else if (ngx_http_tailor_redis_param(&args[i], "reconnect_max", &value)) {
-            rv = ngx_http_tailor_redis_parse_msec(cf, "reconnect_max", &value,
-                                                  &conf->reconnect_max);
+            rv =
+                ngx_http_tailor_redis_parse_msec(cf, "reconnect_max", &value, &conf->reconnect_max);
 
         } else if (ngx_http_tailor_redis_param(&args[i], "max_output", &value)) {
             rv = ngx_http_tailor_redis_parse_size(cf, "max_output", &value, &conf->max_output);
