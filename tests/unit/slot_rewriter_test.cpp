@@ -223,6 +223,29 @@ TEST(SlotRewriter, UnquotedValueEndsAtWhitespaceNotAtQuote) {
     expect_rewrite(page, kHero, "", page);
 }
 
+TEST(SlotRewriter, AttributeEdgeCasesFollowTheTokenizer) {
+    const std::string slot = "<tailor-slot name=hero>y</tailor-slot>";
+    const std::string filled = "<tailor-slot name=hero><p>Hi Ann</p></tailor-slot>";
+    // The quote is part of an attribute name or an unquoted value: the tag
+    // ends at the first '>', so the slot after it is real.
+    for (const char* open :
+         {"<a =\"x>", "<a b=c=\"x>", "<a b=\"x\"=\"y>", "<a/=\"x>", "<a \"b=x>"}) {
+        expect_rewrite(std::string(open) + slot + "\">", kHero, "",
+                       std::string(open) + filled + "\">", 3);
+    }
+    // A real quoted value, however spaced: the slot is inside it.
+    for (const char* open : {"<a b = \"x>", "<a b=\n'x>", "</div class=\"x>"}) {
+        const std::string page = std::string(open) + slot + "\"'>";
+        expect_rewrite(page, kHero, "", page, 3);
+    }
+}
+
+TEST(SlotRewriter, ControlBytesInNamesAreNameBytes) {
+    const std::string page = std::string("<tailor-slot\x01 name=hero>x</tailor-slot>") +
+                             std::string("<tailor-slot name=hero\x00>x</tailor-slot>", 39);
+    expect_rewrite(page, kHero, "", page);
+}
+
 TEST(SlotRewriter, MissingNamePassesThrough) {
     const std::string page =
         "<tailor-slot>a</tailor-slot><tailor-slot data-name=hero>b</tailor-slot>";
