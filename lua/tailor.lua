@@ -542,6 +542,23 @@ end
 -- in the cart. Item variables: sku, name, url, category. The block's
 -- variables: items (the rendered items), count.
 local SOURCES = { viewed = true, paired = true, replenish = true }
+local NO_ITEM = {}
+
+-- Adds the candidates of `list` to `picked` (an array and a set at once)
+-- until `limit`, skipping bought, in-cart and already picked skus.
+local function offer_all(picked, n, limit, bought, cart, list)
+  for i = 1, #list do
+    if n >= limit then return n end
+    local sku = list[i]
+    if type(sku) == "string" and sku ~= "" and not picked[sku] and not bought[sku]
+        and not cart[sku] then
+      n = n + 1
+      picked[n] = sku
+      picked[sku] = true
+    end
+  end
+  return n
+end
 
 function M.recommendations(opts)
   check_loading("t.recommendations")
@@ -581,23 +598,16 @@ function M.recommendations(opts)
   r.check = function(v)
     if when and not when(v) then return false end
     local bought, cart = v.purchased, v.in_cart
-    local seen, picked = {}, {}
-    local function offer(sku)
-      if #picked < limit and type(sku) == "string" and sku ~= "" and not seen[sku]
-          and not bought[sku] and not cart[sku] then
-        seen[sku] = true
-        picked[#picked + 1] = sku
-      end
-    end
-    for _, s in ipairs(sources) do
+    local picked, n = {}, 0  -- picked[i] = sku, picked[sku] = true
+    for si = 1, #sources do
+      local s = sources[si]
       if s == "viewed" then
-        local viewed = v.viewed
-        for i = 1, #viewed do offer(viewed[i].sku) end
+        n = offer_all(picked, n, limit, bought, cart, v.viewed_skus)
       elseif s == "paired" then
-        local purchases = v.purchases
-        for i = 1, #purchases do
-          local list = paired[purchases[i].sku]
-          if list then for j = 1, #list do offer(list[j]) end end
+        local skus = v.purchase_skus
+        for i = 1, #skus do
+          local list = paired[skus[i]]
+          if list then n = offer_all(picked, n, limit, bought, cart, list) end
         end
       elseif s == "replenish" then
         -- a consumable due again is a purchase, so exclusion would drop it;
@@ -605,25 +615,28 @@ function M.recommendations(opts)
         local items = v.consumables
         for i = 1, #items do
           local list = paired[items[i].sku]
-          if list then for j = 1, #list do offer(list[j]) end end
+          if list then n = offer_all(picked, n, limit, bought, cart, list) end
         end
       else
         local value = v.attributes[sub(s, 11)]
         if type(value) == "string" then
-          for sku in gmatch(value, "[^,%s]+") do offer(sku) end
+          local list = {}
+          for sku in gmatch(value, "[^,%s]+") do list[#list + 1] = sku end
+          n = offer_all(picked, n, limit, bought, cart, list)
         end
       end
-      if #picked >= limit then break end
+      if n >= limit then break end
     end
-    if #picked < min_items then return false end
-    local parts = {}
-    for i, sku in ipairs(picked) do
-      local item = catalog[sku] or {}
-      parts[i] = native.render(item_tpl, {
-        sku = sku, name = item.name or sku, url = item.url, category = item.category,
-      })
+    if n < min_items then return false end
+    local parts, item_vars = {}, {}
+    for i = 1, n do
+      local sku = picked[i]
+      local item = catalog[sku] or NO_ITEM
+      item_vars.sku, item_vars.name, item_vars.url, item_vars.category =
+        sku, item.name or sku, item.url, item.category
+      parts[i] = native.render(item_tpl, item_vars)
     end
-    return true, { items = M.html(concat(parts)), count = #picked }
+    return true, { items = M.html(concat(parts)), count = n }
   end
   return r
 end

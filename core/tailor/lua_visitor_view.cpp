@@ -44,6 +44,8 @@ enum class Field : int {
     kConsumables,
     kPurchased,
     kInCart,
+    kPurchaseSkus,
+    kViewedSkus,
 };
 
 constexpr struct {
@@ -83,6 +85,8 @@ constexpr struct {
     {"consumables", Field::kConsumables},
     {"purchased", Field::kPurchased},
     {"in_cart", Field::kInCart},
+    {"purchase_skus", Field::kPurchaseSkus},
+    {"viewed_skus", Field::kViewedSkus},
 };
 
 void push_sv(lua_State* L, std::string_view s) {
@@ -464,6 +468,25 @@ void push_field(const Builder& b, Field field, const Profile& p, const RequestFa
                 lua_rawset(L, -3);
             }
             return;
+        case Field::kPurchaseSkus: {
+            // just the skus, for candidate lists that need nothing else
+            lua_createtable(L, static_cast<int>(p.purchases.size()), 0);
+            int i = 0;
+            for (const Purchase& line : p.purchases) {
+                push_sv(L, line.sku);
+                lua_rawseti(L, -2, ++i);
+            }
+            return;
+        }
+        case Field::kViewedSkus: {
+            lua_createtable(L, static_cast<int>(p.viewed.size()), 0);
+            int i = 0;
+            for (const ViewedItem& item : p.viewed) {
+                push_sv(L, item.sku);
+                lua_rawseti(L, -2, ++i);
+            }
+            return;
+        }
         case Field::kInCart:
             lua_createtable(L, 0, static_cast<int>(p.cart.size()));
             for (const CartLine& line : p.cart) {

@@ -406,6 +406,7 @@ t.slot "s" { t.rule "r" { html = "{{out}}", vars = function(v)
     v.loyalty.days_to_points_expiry, tostring(v.flags.open_return), v.consent.email,
     tostring(v.consent.request), v.currency, tostring(v.known), v.points, v.tier,
     tostring(v.purchased["MUG-2"]), tostring(v.in_cart["MUG-2"]),
+    v.purchase_skus[2], v.viewed_skus[3],
   }, "|") }
 end } }
 )");
@@ -413,7 +414,7 @@ end } }
     Evaluated r = evaluate(*rt, typical_profile());
     EXPECT_EQ(r.slot("s"),
               "3|COFFEE-1KG|3|GRINDER-1|coffee|0.3|COFFEE-1KG|3|false|gold|10|false|granted|"
-              "true|EUR|true|640|gold|true|nil")
+              "true|EUR|true|640|gold|true|nil|MUG-2|KETTLE-3")
         << r.trace.entries[0].detail;
 }
 
