@@ -18,6 +18,7 @@ class ConsentPolicy;
 class Engine;
 class Keyring;
 class ProfileCache;
+struct RulePack;
 class Personalization;
 }  // namespace tailor
 
@@ -29,6 +30,7 @@ struct ngx_http_tailor_main_conf_t {
     ngx_str_t keys_file;
     tailor::Keyring* keyring;  // owned by a cycle pool cleanup
     tailor::Engine* engine;    // owned by a cycle pool cleanup
+    tailor::RulePack* rules;   // compiled by tailor_rules; moved into engine
     ngx_uint_t cache_size;     // 0: off
     ngx_msec_t cache_ttl;
     size_t max_profile;

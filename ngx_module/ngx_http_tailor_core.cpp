@@ -6,14 +6,18 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ngx_http_tailor_metrics.h"
 #include "ngx_http_tailor_redis.h"
 #include "tailor/consent.h"
 #include "tailor/cookie_header.h"
+#include "tailor/device_class.h"
 #include "tailor/engine.h"
 #include "tailor/keyring.h"
 #include "tailor/profile_cache.h"
+#include "tailor/referrer.h"
+#include "tailor/rules_pack.h"
 #include "tailor/visitor_id.h"
 
 namespace {
@@ -169,14 +173,9 @@ ngx_int_t ngx_http_tailor_issue(ngx_http_request_t* r, ngx_http_tailor_main_conf
     return ngx_http_tailor_set_cookie(r, lcf, signed_value->view(), &ctx->set_cookie);
 }
 
-tailor::RequestFacts ngx_http_tailor_facts(ngx_http_request_t* r) noexcept {
-    tailor::RequestFacts facts;
-    facts.path = ngx_http_tailor_view(r->uri);
-    facts.query = ngx_http_tailor_view(r->args);
-    facts.referer = ngx_http_tailor_view(r->headers_in.referer);
-    facts.user_agent = ngx_http_tailor_view(r->headers_in.user_agent);
-    facts.now_ms = static_cast<int64_t>(ngx_cached_time->sec) * 1000 + ngx_cached_time->msec;
-    return facts;
+int64_t ngx_http_tailor_now_ms() noexcept {
+    ngx_time_t* tp = ngx_timeofday();
+    return static_cast<int64_t>(tp->sec) * 1000 + static_cast<int64_t>(tp->msec);
 }
 
 // Runs the decision for `stored` and keeps it in the request.
@@ -191,8 +190,23 @@ tailor::Outcome ngx_http_tailor_decide(ngx_http_request_t* r, ngx_http_tailor_ct
     }
     ctx->personalization = p;
 
-    tailor::Outcome outcome =
-        mcf->engine->decide(ngx_http_tailor_view(ctx->vid), stored, ngx_http_tailor_facts(r), *p);
+    // what the request says about itself; the views live in r and on this stack
+    tailor::Attribution attribution = tailor::attribution_from_request(
+        ngx_http_tailor_view(r->args), ngx_http_tailor_view(r->headers_in.referer),
+        ngx_http_tailor_view(r->headers_in.server));
+    tailor::RequestFacts facts;
+    facts.visitor_id = ngx_http_tailor_view(ctx->vid);
+    facts.now = static_cast<int64_t>(ngx_time());
+    facts.path = ngx_http_tailor_view(r->uri);
+    facts.query = ngx_http_tailor_view(r->args);
+    facts.referrer_source = attribution.has_utm()
+                                ? attribution.utm_source()
+                                : tailor::referrer_class_name(attribution.referrer_class());
+    facts.device_class = tailor::device_class_name(
+        tailor::classify_device(ngx_http_tailor_view(r->headers_in.user_agent)));
+    facts.consent_personalization = true;  // the gate ran before
+
+    tailor::Outcome outcome = mcf->engine->decide(stored, facts, *p);
     if (p->failed_rules() > 0) {
         ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_DECISION_ERRORS,
                                       static_cast<ngx_atomic_int_t>(p->failed_rules()));
@@ -208,12 +222,43 @@ char* ngx_http_tailor_core_create(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* m
     try {
         tailor::EngineOptions options;
         options.max_profile_bytes = mcf->max_profile;
-        mcf->engine = ngx_http_tailor_pool_own(cf->pool, tailor::Engine(options));
+        std::optional<tailor::RulePack> rules;
+        if (mcf->rules != nullptr) {
+            rules = std::move(*mcf->rules);
+            mcf->rules = nullptr;
+        }
+        mcf->engine = ngx_http_tailor_pool_own(cf->pool, tailor::Engine(options, std::move(rules)));
     } catch (const std::exception& e) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "tailor: %s", e.what());
         return static_cast<char*>(NGX_CONF_ERROR);
     }
     return mcf->engine != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
+}
+
+char* ngx_http_tailor_core_compile_rules(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf,
+                                         ngx_str_t* files, ngx_uint_t n) noexcept {
+    tailor::RulesError error;
+    std::optional<tailor::RulePack> pack;
+    try {
+        std::vector<std::string> paths;
+        for (ngx_uint_t i = 0; i < n; i++) {
+            paths.emplace_back(reinterpret_cast<const char*>(files[i].data), files[i].len);
+        }
+        tailor::RulePackOptions options;
+        options.kit_path = tailor::default_kit_path();
+        pack = tailor::compile_rule_pack_files(paths, options, &error);
+    } catch (const std::exception& e) {
+        error.reason = e.what();
+    }
+
+    if (!pack) {
+        // the pack's own file and line first: that is where the marketer looks
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"tailor_rules\": %s", error.message().c_str());
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+
+    mcf->rules = ngx_http_tailor_pool_own(cf->pool, std::move(*pack));
+    return mcf->rules != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
 }
 
 char* ngx_http_tailor_core_load_keys(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf) noexcept {
@@ -293,6 +338,14 @@ ngx_int_t ngx_http_tailor_core_init_worker(ngx_cycle_t* cycle,
     }
     if (!mcf->enabled_somewhere) {
         return NGX_OK;
+    }
+
+    tailor::RulesError error;
+    if (!mcf->engine->start_worker(&error)) {
+        ngx_log_error(
+            NGX_LOG_ALERT, cycle->log, 0,
+            "tailor: rule pack could not be loaded in this worker, pages stay default: %s",
+            error.message().c_str());
     }
 
     if (mcf->redis != nullptr) {
@@ -404,7 +457,7 @@ bool ngx_http_tailor_core_personalize_cached(ngx_http_request_t* r, ngx_http_tai
         return false;
     }
     const tailor::StoredVisitor* stored =
-        ngx_http_tailor_cache->get(ngx_http_tailor_view(ctx->vid), ngx_http_tailor_facts(r).now_ms);
+        ngx_http_tailor_cache->get(ngx_http_tailor_view(ctx->vid), ngx_http_tailor_now_ms());
     if (stored == nullptr) {
         ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_CACHE_MISSES);
         return false;
@@ -452,7 +505,7 @@ tailor::Outcome ngx_http_tailor_core_personalize_reply(ngx_http_request_t* r,
 
         if (ngx_http_tailor_cache != nullptr && outcome == tailor::Outcome::kHit) {
             ngx_http_tailor_cache->put(ngx_http_tailor_view(ctx->vid), std::move(stored),
-                                       ngx_http_tailor_facts(r).now_ms);
+                                       ngx_http_tailor_now_ms());
         }
         return outcome;
 

@@ -12,6 +12,8 @@ struct redisReply;
 
 // Configuration time (EMERG + NGX_CONF_ERROR, so nginx -t names file and line).
 char* ngx_http_tailor_core_create(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf) noexcept;
+char* ngx_http_tailor_core_compile_rules(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf,
+                                         ngx_str_t* files, ngx_uint_t n) noexcept;
 char* ngx_http_tailor_core_load_keys(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf) noexcept;
 char* ngx_http_tailor_core_parse_consent(ngx_conf_t* cf,
                                          ngx_http_tailor_consent_conf_t* consent) noexcept;

@@ -24,6 +24,7 @@ void ngx_http_tailor_exit_process(ngx_cycle_t* cycle) noexcept;
 
 char* ngx_http_tailor_redis_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* ngx_http_tailor_keys_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_rules_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* ngx_http_tailor_cookie_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* ngx_http_tailor_cache_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* ngx_http_tailor_consent_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
@@ -42,6 +43,9 @@ ngx_command_t ngx_http_tailor_commands[] = {
 
     {ngx_string("tailor_keys"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, ngx_http_tailor_keys_directive,
      NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("tailor_rules"), NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE,
+     ngx_http_tailor_rules_directive, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
 
     {ngx_string("tailor_timeout"),
      NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1,
@@ -267,6 +271,23 @@ char* ngx_http_tailor_keys_directive(ngx_conf_t* cf, ngx_command_t*, void* conf)
     }
 
     return ngx_http_tailor_core_load_keys(cf, mcf);
+}
+
+char* ngx_http_tailor_rules_directive(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
+    auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(conf);
+
+    if (mcf->rules != nullptr) {
+        return const_cast<char*>("is duplicate");
+    }
+
+    auto* value = static_cast<ngx_str_t*>(cf->args->elts);
+    for (ngx_uint_t i = 1; i < cf->args->nelts; i++) {
+        if (ngx_conf_full_name(cf->cycle, &value[i], 1) != NGX_OK) {
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+    }
+
+    return ngx_http_tailor_core_compile_rules(cf, mcf, &value[1], cf->args->nelts - 1);
 }
 
 bool ngx_http_tailor_starts_with(const ngx_str_t& s, std::string_view prefix) noexcept {

@@ -5,6 +5,7 @@
 
 #include "tailor/html_escape.h"
 #include "tailor/profile.h"
+#include "tailor/rules_runtime.h"
 
 namespace tailor {
 
@@ -32,28 +33,65 @@ void decide_builtin(const Profile& profile, Decision& decision) {
 
 }  // namespace
 
-Outcome Engine::decide(std::string_view, const StoredVisitor* stored, const RequestFacts&,
-                       Personalization& out) const noexcept {
-    if (stored == nullptr || (!stored->profile.present && !stored->live.present)) {
-        return Outcome::kMiss;
+Engine::Engine(EngineOptions options, std::optional<RulePack> rules) noexcept
+    : options_(options), rules_(std::move(rules)) {}
+
+Engine::~Engine() = default;
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
+
+bool Engine::start_worker(RulesError* error) noexcept {
+    if (!rules_ || runtime_ != nullptr) {
+        return true;
+    }
+    runtime_ = RuleRuntime::create(*rules_, error);
+    return runtime_ != nullptr;
+}
+
+void Engine::run_rules(const Profile& profile, const RequestFacts& facts, Personalization& out) {
+    if (!rules_) {
+        decide_builtin(profile, out.decision_);
+        return;
+    }
+    if (runtime_ == nullptr) {
+        ++out.failed_rules_;
+        return;
+    }
+    EvalSummary summary = runtime_->evaluate(profile, facts, &out.decision_);
+    out.failed_rules_ += summary.failures;
+    if (!summary.ok) {
+        ++out.failed_rules_;
+    }
+}
+
+Outcome Engine::decide(const StoredVisitor* stored, const RequestFacts& facts,
+                       Personalization& out) noexcept {
+    static const std::string_view kAbsent;
+    std::string_view profile_bytes = kAbsent;
+    std::string_view live_bytes = kAbsent;
+    if (stored != nullptr && stored->profile.present) {
+        profile_bytes = stored->profile.bytes;
+    }
+    if (stored != nullptr && stored->live.present) {
+        live_bytes = stored->live.bytes;
     }
 
     ProfileLimits limits;
     limits.max_bytes = options_.max_profile_bytes;
-    ProfileDecodeResult result = decode_profile(
-        stored->profile.present ? std::string_view(stored->profile.bytes) : std::string_view(),
-        stored->live.present ? std::string_view(stored->live.bytes) : std::string_view(), limits);
+    ProfileDecodeResult result = decode_profile(profile_bytes, live_bytes, limits);
     if (!result.profile) {
         return Outcome::kBadProfile;
     }
 
     try {
-        decide_builtin(*result.profile, out.decision_);
+        run_rules(*result.profile, facts, out);
     } catch (...) {
         out.decision_.clear();
         ++out.failed_rules_;
     }
-    return stored->profile.present ? Outcome::kHit : Outcome::kMiss;
+
+    bool has_profile = stored != nullptr && stored->profile.present;
+    return has_profile ? Outcome::kHit : Outcome::kMiss;
 }
 
 }  // namespace tailor

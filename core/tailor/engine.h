@@ -6,24 +6,19 @@
 #include <memory>
 #include <string_view>
 
+#include <optional>
+
 #include "tailor/decision.h"
 #include "tailor/outcome.h"
 #include "tailor/profile_cache.h"
+#include "tailor/rules_pack.h"
+#include "tailor/rules_request.h"
 
 namespace tailor {
 
+class RuleRuntime;
+struct Profile;
 class SlotRewriter;
-
-// RequestFacts
-//
-// What the request says about itself; views valid for the call only.
-struct RequestFacts {
-    std::string_view path;
-    std::string_view query;
-    std::string_view referer;
-    std::string_view user_agent;
-    int64_t now_ms = 0;
-};
 
 // RewriteStats
 //
@@ -99,32 +94,56 @@ struct EngineOptions {
 
 // Engine
 //
-// Decides what a visitor sees from what Redis holds for them. Immutable after
-// construction and shared by every request of a worker.
+// Decides what a visitor sees from what Redis holds for them, with the rule
+// pack compiled at configuration time. Without a pack a built-in decision
+// applies: a profile attribute "slot:NAME" with a string value fills slot
+// NAME with that text, HTML-escaped.
 //
-// Until rule packs are configured, a built-in decision applies: a profile
-// attribute "slot:NAME" with a string value fills slot NAME with that text,
-// HTML-escaped.
+// The pack is shared; the LuaJIT state that runs it is per process, made by
+// start_worker() (an nginx worker after fork, or tailorctl).
 //
 // Example:
-//   Engine engine(EngineOptions{});
+//   Engine engine(EngineOptions{}, std::move(pack));
+//   engine.start_worker(&error);
 //   Personalization p;
-//   Outcome o = engine.decide("vid", &stored, facts, p);  // kHit, kMiss or kBadProfile
+//   Outcome o = engine.decide(&stored, facts, p);  // kHit, kMiss or kBadProfile
 class Engine {
   public:
-    explicit Engine(EngineOptions options) noexcept : options_(options) {}
+    Engine(EngineOptions options, std::optional<RulePack> rules) noexcept;
+    ~Engine();
+    Engine(Engine&&) noexcept;
+    Engine& operator=(Engine&&) noexcept;
+
+    // start_worker
+    //
+    // Creates this process's rule runtime. False (and `error` says why) when
+    // the pack cannot be loaded; decisions then leave every page default.
+    [[nodiscard]] bool start_worker(RulesError* error) noexcept;
 
     // decide
     //
-    // `stored` is null for a visitor with nothing stored yet (a new visitor).
-    // Returns kHit when a profile was decoded and decided on, kMiss when none
-    // is stored, kBadProfile when the stored one was rejected (the page keeps
-    // its defaults).
-    [[nodiscard]] Outcome decide(std::string_view vid, const StoredVisitor* stored,
-                                 const RequestFacts& facts, Personalization& out) const noexcept;
+    // `stored` is null for a visitor with nothing stored yet (a new visitor:
+    // rules still run, on an empty profile). Returns kHit when a stored
+    // profile was decoded and decided on, kMiss when none is stored,
+    // kBadProfile when the stored one was refused (the page keeps its
+    // defaults). Rule failures do not change the outcome; they are counted
+    // in `out.failed_rules()`.
+    [[nodiscard]] Outcome decide(const StoredVisitor* stored, const RequestFacts& facts,
+                                 Personalization& out) noexcept;
+
+    [[nodiscard]] bool has_rules() const noexcept { return rules_.has_value(); }
+
+    // runtime
+    //
+    // This process's rule runtime (per-rule counters), or null.
+    [[nodiscard]] const RuleRuntime* runtime() const noexcept { return runtime_.get(); }
 
   private:
+    void run_rules(const Profile& profile, const RequestFacts& facts, Personalization& out);
+
     EngineOptions options_;
+    std::optional<RulePack> rules_;
+    std::unique_ptr<RuleRuntime> runtime_;
 };
 
 }  // namespace tailor
