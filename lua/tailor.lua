@@ -386,6 +386,8 @@ local RULE_OPTIONS = {
   when = true, html = true, priority = true, vars = true, experiment = true, variant = true,
 }
 
+local function ALWAYS() return true end
+
 local defined = {}   -- every rule record made, for "defined but in no slot"
 local rule_ids = {}  -- id -> true, for duplicates
 
@@ -429,10 +431,14 @@ function M.rule(id)
     local r = new_rule("rule", id, opts, who)
     r.tpl = compile(who, opts.html)
     local when, vars = r.when, opts.vars
-    r.check = function(v)
-      if when and not when(v) then return false end
-      if vars then return true, vars(v) end
-      return true
+    if vars then
+      r.check = function(v)
+        if when and not when(v) then return false end
+        return true, vars(v)
+      end
+    else
+      -- a predicate already answers (matched); one call less per rule
+      r.check = when or ALWAYS
     end
     return r
   end
@@ -684,7 +690,10 @@ end
 -- exposure for rule-less checks. Usable in `when` and `vars`.
 local assigned, exposed = {}, {}
 
+local NONE = {}  -- read-only stand-in until an evaluation meets an experiment
+
 local function variant_of(exp_name, rule_idx)
+  if assigned == NONE then assigned, exposed = {}, {} end
   local v = assigned[exp_name]
   if not v then
     v = native.assign(experiments[exp_name].id)
@@ -832,7 +841,7 @@ local run, fill, note = native.run, native.fill, native.note
 -- runtime.evaluate(v, tracing): fills the decision through native.fill.
 function runtime.evaluate(v, tracing)
   memo_view, memo_stage, memo_suppressed = v, nil, nil
-  assigned, exposed = {}, {}
+  assigned, exposed = NONE, NONE
   local suppressed
   for si = 1, #slots do
     local slot = slots[si]
@@ -878,7 +887,9 @@ function runtime.evaluate(v, tracing)
   end
   native.set_var("segment", M.stage(v))
   if suppressed then native.set_var("suppressed", suppressed) end
-  for name, variant in pairs(assigned) do native.set_var("exp_" .. name, variant) end
+  if assigned ~= NONE then
+    for name, variant in pairs(assigned) do native.set_var("exp_" .. name, variant) end
+  end
   memo_view = nil
 end
 
