@@ -548,7 +548,6 @@ end
 -- in the cart. Item variables: sku, name, url, category. The block's
 -- variables: items (the rendered items), count.
 local SOURCES = { viewed = true, paired = true, replenish = true }
-local NO_ITEM = {}
 
 -- Adds the candidates of `list` to `picked` (an array and a set at once)
 -- until `limit`, skipping bought, in-cart and already picked skus.
@@ -634,15 +633,7 @@ function M.recommendations(opts)
       if n >= limit then break end
     end
     if n < min_items then return false end
-    local parts, item_vars = {}, {}
-    for i = 1, n do
-      local sku = picked[i]
-      local item = catalog[sku] or NO_ITEM
-      item_vars.sku, item_vars.name, item_vars.url, item_vars.category =
-        sku, item.name or sku, item.url, item.category
-      parts[i] = native.render(item_tpl, item_vars)
-    end
-    return true, { items = M.html(concat(parts)), count = n }
+    return true, { items = M.html(native.render_items(item_tpl, picked, n, catalog)), count = n }
   end
   return r
 end

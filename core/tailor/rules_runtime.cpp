@@ -363,6 +363,69 @@ int native_render(lua_State* L) {
     });
 }
 
+// native.render_items(template, picked, n, catalog) -> html
+// Renders a recommendation block's items into one string: for picked[1..n]
+// (skus), variables sku, and name (default: the sku), url, category from
+// catalog[sku]. One C call and one Lua string for the whole list.
+int native_render_items(lua_State* L) {
+    Impl* m = impl_of(L);
+    size_t tpl = check_index(L, 1, m->templates.size(), "template");
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_Integer n = luaL_checkinteger(L, 3);
+    luaL_checktype(L, 4, LUA_TTABLE);
+    lua_settop(L, 4);
+    return guarded(L, [&]() -> int {
+        std::string html;
+        for (lua_Integer i = 1; i <= n; ++i) {
+            int top = lua_gettop(L);
+            lua_rawgeti(L, 2, static_cast<int>(i));  // top + 1: sku
+            size_t sku_len = 0;
+            const char* sku = lua_tolstring(L, top + 1, &sku_len);
+            if (sku == nullptr) {
+                lua_settop(L, top);
+                continue;
+            }
+            lua_pushvalue(L, top + 1);
+            lua_rawget(L, 4);  // top + 2: catalog entry or nil
+            bool has_item = lua_istable(L, top + 2);
+            auto lookup = [&](std::string_view name, TemplateValue* value) -> bool {
+                if (name == "sku") {
+                    value->text = std::string_view(sku, sku_len);
+                    return true;
+                }
+                if (!has_item || (name != "name" && name != "url" && name != "category")) {
+                    if (name == "name") {
+                        value->text = std::string_view(sku, sku_len);
+                        return true;
+                    }
+                    return false;
+                }
+                lua_pushlstring(L, name.data(), name.size());
+                lua_rawget(L, top + 2);  // stays on the stack until this item is done
+                size_t len = 0;
+                const char* s =
+                    lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : nullptr;
+                if (s == nullptr || len == 0) {
+                    if (name == "name") {
+                        value->text = std::string_view(sku, sku_len);
+                        return true;
+                    }
+                    return false;
+                }
+                value->text = std::string_view(s, len);
+                return true;
+            };
+            if (!lua_checkstack(L, 8)) {
+                break;
+            }
+            m->templates[tpl].render_with(html, lookup);
+            lua_settop(L, top);
+        }
+        lua_pushlstring(L, html.data(), html.size());
+        return 1;
+    });
+}
+
 // native.assign(experiment index) -> variant name
 int native_assign(lua_State* L) {
     Impl* m = impl_of(L);
@@ -432,6 +495,7 @@ constexpr struct {
     {"run", native_run},
     {"fill", native_fill},
     {"render", native_render},
+    {"render_items", native_render_items},
     {"assign", native_assign},
     {"expose", native_expose},
     {"set_var", native_set_var},
