@@ -128,7 +128,34 @@ void write_stdout(void*, std::string_view bytes, tailor::PieceOrigin) {
 
 }  // namespace
 
+namespace {
+
+// `render --rules PACK.lua --profile P.json PAGE.html`: the marketer's preview,
+// which the rules command owns; everything else is a plain fills render.
+int forward_to_rules(const Args& args) {
+    Args forwarded{"render"};
+    for (size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--rules") {
+            if (i + 1 == args.size()) {
+                std::fputs("tailorctl render: --rules needs a pack file\n", stderr);
+                return kExitUsage;
+            }
+            forwarded.push_back(args[++i]);  // packs are positional there
+        } else {
+            forwarded.push_back(args[i]);
+        }
+    }
+    return run_rules(forwarded);
+}
+
+}  // namespace
+
 int run_render(const Args& args) {
+    for (const auto& a : args) {
+        if (a == "--rules") {
+            return forward_to_rules(args);
+        }
+    }
     Options opt;
     if (const int rc = parse(args, &opt); rc != kExitOk) {
         return rc;

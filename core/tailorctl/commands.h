@@ -17,5 +17,6 @@ int run_sign(const Args& args);
 int run_verify(const Args& args);
 int run_profile(const Args& args);
 int run_render(const Args& args);
+int run_rules(const Args& args);
 
 }  // namespace tailorctl

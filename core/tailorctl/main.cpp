@@ -19,7 +19,10 @@ constexpr Command kCommands[] = {
     {"verify", tailorctl::run_verify, "verify a cookie value: verify --key-file F VALUE"},
     {"profile", tailorctl::run_profile, "profile encode|decode: JSON <-> MessagePack on stdio"},
     {"render", tailorctl::run_render,
-     "render --page PAGE.html --slot NAME=FILE ... [--chunk-random SEED]"},
+     "render --page PAGE.html --slot NAME=FILE ... [--inject FILE] [--chunk-random SEED] "
+     "[--stats]"},
+    {"rules", tailorctl::run_rules,
+     "rules check PACK.lua | rules test PACK.lua CASES.lua | rules render --rules PACK.lua ..."},
 };
 
 void usage(std::FILE* out) {
