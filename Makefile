@@ -19,10 +19,11 @@ build: deps $(BUILD)/CMakeCache.txt
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j 2
 
-# Unit tests and fuzz corpora under AddressSanitizer + UBSan.
+# Every test under AddressSanitizer + UBSan: unit tests, fuzz corpora, and the
+# integration tests with an instrumented module in the stock nginx.
 test-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTAILOR_SANITIZE=ON \
-	      -DTAILOR_MODULE=OFF -DTAILOR_BENCH=OFF
+	      -DTAILOR_BENCH=OFF
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j 2
 

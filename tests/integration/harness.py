@@ -473,6 +473,26 @@ BAD_LOG = re.compile(
     r"|UndefinedBehaviorSanitizer|ThreadSanitizer|MemorySanitizer|==\d+==ERROR")
 
 
+def _nginx_env():
+    """The environment nginx runs with. TAILOR_NGINX_PRELOAD names a sanitizer
+    runtime (libasan.so) to load first, for a module built with ASan; its
+    reports go to nginx's stderr, which a daemon sends to error.log, where the
+    teardown looks for them."""
+    preload = os.environ.get("TAILOR_NGINX_PRELOAD")
+    if not preload:
+        return None
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = preload
+    # nginx frees its pools at exit without unwinding everything; leaks are
+    # not what this run is for
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+    return env
+
+
+NGINX_ENV = _nginx_env()
+
+
 class Nginx:
     """One nginx instance in a temp prefix.
 
@@ -583,7 +603,7 @@ class Nginx:
         argv = [NGINX_BIN, "-t", "-p", self.prefix + "/", "-c", self.conf_path,
                 "-e", self.path("logs", "test-config.log")]
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=STARTUP_TIMEOUT)
+                           stderr=subprocess.PIPE, timeout=STARTUP_TIMEOUT, env=NGINX_ENV)
         return p.returncode, (p.stdout + p.stderr).decode(errors="replace")
 
     def start(self, wait=True):
@@ -606,7 +626,7 @@ class Nginx:
         else:
             p = subprocess.run(self._argv(), stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               timeout=STARTUP_TIMEOUT)
+                               timeout=STARTUP_TIMEOUT, env=NGINX_ENV)
             if p.returncode != 0:
                 raise HarnessError("nginx failed to start (rc %d):\n%s\n%s" % (
                     p.returncode, (p.stdout + p.stderr).decode(errors="replace"),
@@ -659,7 +679,7 @@ class Nginx:
         else:
             p = subprocess.run(self._argv("-s", "reload"), stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               timeout=STARTUP_TIMEOUT)
+                               timeout=STARTUP_TIMEOUT, env=NGINX_ENV)
             if p.returncode != 0:
                 raise HarnessError("nginx -s reload: rc %d\n%s"
                                    % (p.returncode, p.stderr.decode(errors="replace")))
