@@ -83,8 +83,9 @@ struct ngx_http_tailor_ctx_t {
     ngx_event_t deadline;
     ngx_event_t wake;
     ngx_msec_t started;
-    ngx_str_t vid;         // in r->pool
-    ngx_str_t set_cookie;  // "name=value; attrs", empty: none
+    ngx_str_t vid;           // in r->pool
+    ngx_str_t set_cookie;    // "name=value; attrs", empty: none
+    ngx_str_t previous_vid;  // the id before the upstream identified the visitor
 
     // body filter
     ngx_chain_t* free;

@@ -615,6 +615,7 @@ ngx_int_t ngx_http_tailor_core_identify(ngx_http_request_t* r, ngx_http_tailor_m
         return NGX_ERROR;
     }
 
+    ctx->previous_vid = previous;
     ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_IDENTIFY_LINKS);
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "tailor: visitor \"%V\" identified as \"%V\"", &previous, &ctx->vid);
