@@ -58,6 +58,7 @@ def test_redis_restarted_recovers(nginx, redis, keys, sign):
                      "personalization after Redis came back")
 
 
+@harness.not_under_valgrind()
 def test_redis_paused(nginx, redis, keys, sign):
     vid = harness.new_vid()
     scenario.seed(redis, vid, {"hero": "Personal"})
@@ -79,6 +80,7 @@ def test_redis_paused(nginx, redis, keys, sign):
                      "personalization after SIGCONT")
 
 
+@harness.not_under_valgrind()
 @pytest.mark.parametrize("mode", ["random", "wrong_type", "wrong_array", "error",
                                   "incomplete", "silent", "close"])
 def test_redis_answers_garbage(nginx, fake_redis, keys, sign, mode):

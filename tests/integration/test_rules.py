@@ -92,6 +92,7 @@ t.slot "promo" { t.rule "fine" { html = [[Promo for {{first_name}}]] } }
     assert harness.metric(m, "tailor_decision_errors_total") >= 1
 
 
+@harness.not_under_valgrind()  # the evaluation's 5 ms wall-clock budget
 def test_an_infinite_loop_is_cut_off_and_the_worker_keeps_serving(nginx, redis, keys, sign):
     vid = harness.new_vid()
     seed_profile(redis, vid, {"v": 1, "first_name": "Ann"})
