@@ -7,6 +7,7 @@ extern "C" {
 #include <ngx_http.h>
 }
 
+#include <string_view>
 #include <type_traits>
 
 #include "tailor/outcome.h"
@@ -106,6 +107,11 @@ static_assert(std::is_trivially_destructible<ngx_http_tailor_ctx_t>::value,
 // ngx_http_tailor_access.cpp
 ngx_int_t ngx_http_tailor_access_handler(ngx_http_request_t* r) noexcept;
 ngx_http_tailor_ctx_t* ngx_http_tailor_get_ctx(ngx_http_request_t* r) noexcept;
+
+// ngx_http_tailor_core.cpp: the first header named `lowcase` (any case) in
+// `headers`, or null; with `hide`, every such header is taken off the list.
+const ngx_table_elt_t* ngx_http_tailor_find_header(ngx_list_t* headers, std::string_view lowcase,
+                                                   bool hide) noexcept;
 
 // ngx_http_tailor_filter.cpp
 ngx_int_t ngx_http_tailor_filter_init(ngx_conf_t* cf) noexcept;

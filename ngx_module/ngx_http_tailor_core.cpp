@@ -72,40 +72,6 @@ T* ngx_http_tailor_pool_make(ngx_pool_t* pool) noexcept {
     return object;
 }
 
-const ngx_table_elt_t* ngx_http_tailor_find_header(ngx_list_t* headers, std::string_view lowcase,
-                                                   bool hide) noexcept {
-    ngx_list_part_t* part = &headers->part;
-    auto* h = static_cast<ngx_table_elt_t*>(part->elts);
-    const ngx_table_elt_t* found = nullptr;
-
-    for (ngx_uint_t i = 0; /* void */; i++) {
-        if (i >= part->nelts) {
-            if (part->next == nullptr) {
-                break;
-            }
-            part = part->next;
-            h = static_cast<ngx_table_elt_t*>(part->elts);
-            i = 0;
-        }
-        if (h[i].hash == 0 || h[i].key.len != lowcase.size()) {
-            continue;
-        }
-        if (ngx_strncasecmp(h[i].key.data,
-                            reinterpret_cast<u_char*>(const_cast<char*>(lowcase.data())),
-                            lowcase.size()) != 0) {
-            continue;
-        }
-        if (found == nullptr) {
-            found = &h[i];
-        }
-        if (!hide) {
-            break;
-        }
-        h[i].hash = 0;
-    }
-    return found;
-}
-
 std::optional<std::string_view> ngx_http_tailor_request_cookie(ngx_http_request_t* r,
                                                                std::string_view name) noexcept {
     auto** cookies = static_cast<ngx_table_elt_t**>(r->headers_in.cookies.elts);
@@ -215,6 +181,40 @@ tailor::Outcome ngx_http_tailor_decide(ngx_http_request_t* r, ngx_http_tailor_ct
 }
 
 }  // namespace
+
+const ngx_table_elt_t* ngx_http_tailor_find_header(ngx_list_t* headers, std::string_view lowcase,
+                                                   bool hide) noexcept {
+    ngx_list_part_t* part = &headers->part;
+    auto* h = static_cast<ngx_table_elt_t*>(part->elts);
+    const ngx_table_elt_t* found = nullptr;
+
+    for (ngx_uint_t i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == nullptr) {
+                break;
+            }
+            part = part->next;
+            h = static_cast<ngx_table_elt_t*>(part->elts);
+            i = 0;
+        }
+        if (h[i].hash == 0 || h[i].key.len != lowcase.size()) {
+            continue;
+        }
+        if (ngx_strncasecmp(h[i].key.data,
+                            reinterpret_cast<u_char*>(const_cast<char*>(lowcase.data())),
+                            lowcase.size()) != 0) {
+            continue;
+        }
+        if (found == nullptr) {
+            found = &h[i];
+        }
+        if (!hide) {
+            break;
+        }
+        h[i].hash = 0;
+    }
+    return found;
+}
 
 // Configuration.
 

@@ -32,25 +32,7 @@ ngx_int_t ngx_http_tailor_add_header(ngx_http_request_t* r, ngx_str_t key,
 
 // One visitor's page (or cookie) must never be stored by a shared cache.
 ngx_int_t ngx_http_tailor_make_private(ngx_http_request_t* r) noexcept {
-    ngx_list_part_t* part = &r->headers_out.headers.part;
-    auto* h = static_cast<ngx_table_elt_t*>(part->elts);
-
-    for (ngx_uint_t i = 0; /* void */; i++) {
-        if (i >= part->nelts) {
-            if (part->next == nullptr) {
-                break;
-            }
-            part = part->next;
-            h = static_cast<ngx_table_elt_t*>(part->elts);
-            i = 0;
-        }
-        if (h[i].hash != 0 && h[i].key.len == sizeof("Cache-Control") - 1 &&
-            ngx_strncasecmp(h[i].key.data,
-                            reinterpret_cast<u_char*>(const_cast<char*>("Cache-Control")),
-                            h[i].key.len) == 0) {
-            h[i].hash = 0;
-        }
-    }
+    (void)ngx_http_tailor_find_header(&r->headers_out.headers, "cache-control", true);
     r->headers_out.cache_control.nelts = 0;
 
     if (r->headers_out.expires != nullptr) {
