@@ -549,22 +549,6 @@ end
 -- variables: items (the rendered items), count.
 local SOURCES = { viewed = true, paired = true, replenish = true }
 
--- Adds the candidates of `list` to `picked` (an array and a set at once)
--- until `limit`, skipping bought, in-cart and already picked skus.
-local function offer_all(picked, n, limit, bought, cart, list)
-  for i = 1, #list do
-    if n >= limit then return n end
-    local sku = list[i]
-    if type(sku) == "string" and sku ~= "" and not picked[sku] and not bought[sku]
-        and not cart[sku] then
-      n = n + 1
-      picked[n] = sku
-      picked[sku] = true
-    end
-  end
-  return n
-end
-
 function M.recommendations(opts)
   check_loading("t.recommendations")
   local id = type(opts) == "table" and opts.id or "recs"
@@ -600,40 +584,14 @@ function M.recommendations(opts)
   local limit = opts.limit or 3
   local min_items = opts.min_items or 1
   local when = r.when
+  -- picking and rendering run in core (native.recommend) straight from the
+  -- profile: v.purchased, v.in_cart and the sku lists are never built here
+  local recommend, html = native.recommend, M.html
   r.check = function(v)
     if when and not when(v) then return false end
-    local bought, cart = v.purchased, v.in_cart
-    local picked, n = {}, 0  -- picked[i] = sku, picked[sku] = true
-    for si = 1, #sources do
-      local s = sources[si]
-      if s == "viewed" then
-        n = offer_all(picked, n, limit, bought, cart, v.viewed_skus)
-      elseif s == "paired" then
-        local skus = v.purchase_skus
-        for i = 1, #skus do
-          local list = paired[skus[i]]
-          if list then n = offer_all(picked, n, limit, bought, cart, list) end
-        end
-      elseif s == "replenish" then
-        -- a consumable due again is a purchase, so exclusion would drop it;
-        -- it is offered through its pairs instead
-        local items = v.consumables
-        for i = 1, #items do
-          local list = paired[items[i].sku]
-          if list then n = offer_all(picked, n, limit, bought, cart, list) end
-        end
-      else
-        local value = v.attributes[sub(s, 11)]
-        if type(value) == "string" then
-          local list = {}
-          for sku in gmatch(value, "[^,%s]+") do list[#list + 1] = sku end
-          n = offer_all(picked, n, limit, bought, cart, list)
-        end
-      end
-      if n >= limit then break end
-    end
+    local n, items = recommend(v, item_tpl, sources, paired, catalog, limit, min_items)
     if n < min_items then return false end
-    return true, { items = M.html(native.render_items(item_tpl, picked, n, catalog)), count = n }
+    return true, { items = html(items), count = n }
   end
   return r
 end

@@ -221,25 +221,9 @@ const char* consent_name(ConsentFlag f) {
     return "unknown";
 }
 
-// Floor division, so an overdue item is -1 day due, not 0.
-int64_t floor_div(int64_t a, int64_t b) {
-    int64_t q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0))) {
-        --q;
-    }
-    return q;
-}
+}  // namespace
 
-int64_t latest_purchase_at(const Profile& p) {
-    int64_t at = p.last_order_at;
-    for (const Purchase& line : p.purchases) {
-        at = std::max(at, line.at);
-    }
-    return at;
-}
-
-void push_consumables(const Builder& b, const Profile& p, int64_t now) {
-    lua_State* L = b.L;
+std::vector<const Purchase*> latest_consumables(const Profile& p) {
     // The latest line per consumable sku: an earlier purchase that a newer
     // one replaced is not due any more.
     std::vector<const Purchase*> latest;
@@ -260,6 +244,31 @@ void push_consumables(const Builder& b, const Profile& p, int64_t now) {
         int64_t dy = y->at + y->cycle_days * kSecondsPerDay;
         return dx != dy ? dx < dy : x->sku < y->sku;
     });
+    return latest;
+}
+
+namespace {
+
+// Floor division, so an overdue item is -1 day due, not 0.
+int64_t floor_div(int64_t a, int64_t b) {
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) {
+        --q;
+    }
+    return q;
+}
+
+int64_t latest_purchase_at(const Profile& p) {
+    int64_t at = p.last_order_at;
+    for (const Purchase& line : p.purchases) {
+        at = std::max(at, line.at);
+    }
+    return at;
+}
+
+void push_consumables(const Builder& b, const Profile& p, int64_t now) {
+    lua_State* L = b.L;
+    std::vector<const Purchase*> latest = latest_consumables(p);
     lua_createtable(L, static_cast<int>(latest.size()), 0);
     int i = 0;
     for (const Purchase* line : latest) {
@@ -619,6 +628,13 @@ void LuaVisitorView::push(lua_State* L, const Profile& profile, const RequestFac
     context_.profile = &profile;
     context_.facts = &facts;
     context_.table = lua_topointer(L, view);
+}
+
+const Profile* LuaVisitorView::profile_of(lua_State* L, int idx) const noexcept {
+    if (context_.table == nullptr || lua_topointer(L, idx) != context_.table) {
+        return nullptr;
+    }
+    return context_.profile;
 }
 
 void LuaVisitorView::invalidate() noexcept {

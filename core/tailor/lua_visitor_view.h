@@ -19,6 +19,8 @@
 // docs/rules.md lists every field.
 #pragma once
 
+#include <vector>
+
 #include "tailor/profile.h"
 #include "tailor/rules_request.h"
 
@@ -63,6 +65,16 @@ class LuaVisitorView {
     // Unbinds the current view, so a stale reference to it errors.
     void invalidate() noexcept;
 
+    // profile_of
+    //
+    // The Profile behind the value at `idx` if it is the live view, else
+    // null: natives that read the profile directly use it instead of
+    // building the view's lists.
+    //
+    // Example:
+    //   const Profile* p = view.profile_of(L, 1);  // null outside an evaluation
+    [[nodiscard]] const Profile* profile_of(lua_State* L, int idx) const noexcept;
+
     // Context for the __index closure; public for the C callback only.
     struct Context {
         const Profile* profile = nullptr;
@@ -75,5 +87,14 @@ class LuaVisitorView {
     int metatable_ref_ = -2;  // LUA_NOREF
     int keys_ref_ = -2;
 };
+
+// latest_consumables
+//
+// The lines `v.consumables` lists, in its order: per sku bought with
+// cycle_days, the latest line, soonest due first.
+//
+// Example:
+//   for (const Purchase* line : latest_consumables(p)) { ... line->sku ... }
+[[nodiscard]] std::vector<const Purchase*> latest_consumables(const Profile& p);
 
 }  // namespace tailor

@@ -363,67 +363,215 @@ int native_render(lua_State* L) {
     });
 }
 
-// native.render_items(template, picked, n, catalog) -> html
-// Renders a recommendation block's items into one string: for picked[1..n]
-// (skus), variables sku, and name (default: the sku), url, category from
-// catalog[sku]. One C call and one Lua string for the whole list.
-int native_render_items(lua_State* L) {
-    Impl* m = impl_of(L);
-    size_t tpl = check_index(L, 1, m->templates.size(), "template");
-    luaL_checktype(L, 2, LUA_TTABLE);
-    lua_Integer n = luaL_checkinteger(L, 3);
-    luaL_checktype(L, 4, LUA_TTABLE);
-    lua_settop(L, 4);
-    return guarded(L, [&]() -> int {
-        std::string html;
-        for (lua_Integer i = 1; i <= n; ++i) {
-            int top = lua_gettop(L);
-            lua_rawgeti(L, 2, static_cast<int>(i));  // top + 1: sku
-            size_t sku_len = 0;
-            const char* sku = lua_tolstring(L, top + 1, &sku_len);
-            if (sku == nullptr) {
-                lua_settop(L, top);
-                continue;
-            }
-            lua_pushvalue(L, top + 1);
-            lua_rawget(L, 4);  // top + 2: catalog entry or nil
-            bool has_item = lua_istable(L, top + 2);
-            auto lookup = [&](std::string_view name, TemplateValue* value) -> bool {
-                if (name == "sku") {
-                    value->text = std::string_view(sku, sku_len);
-                    return true;
-                }
-                if (!has_item || (name != "name" && name != "url" && name != "category")) {
-                    if (name == "name") {
-                        value->text = std::string_view(sku, sku_len);
-                        return true;
-                    }
-                    return false;
-                }
-                lua_pushlstring(L, name.data(), name.size());
-                lua_rawget(L, top + 2);  // stays on the stack until this item is done
-                size_t len = 0;
-                const char* s =
-                    lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : nullptr;
-                if (s == nullptr || len == 0) {
-                    if (name == "name") {
-                        value->text = std::string_view(sku, sku_len);
-                        return true;
-                    }
-                    return false;
-                }
-                value->text = std::string_view(s, len);
+// Renders one recommendation item into `html`: variables sku, and name
+// (default: the sku), url, category from the catalog entry at `entry` (a
+// table, or anything else for none). Values stay on the stack until the
+// caller restores its top.
+void render_item(lua_State* L, const Template& tpl, std::string_view sku, int entry,
+                 std::string& html) {
+    bool has_item = lua_istable(L, entry);
+    auto lookup = [&](std::string_view name, TemplateValue* value) -> bool {
+        if (name == "sku") {
+            value->text = sku;
+            return true;
+        }
+        if (!has_item || (name != "name" && name != "url" && name != "category")) {
+            if (name == "name") {
+                value->text = sku;
                 return true;
-            };
-            if (!lua_checkstack(L, 8)) {
-                break;
             }
-            m->templates[tpl].render_with(html, lookup);
+            return false;
+        }
+        lua_pushlstring(L, name.data(), name.size());
+        lua_rawget(L, entry);  // stays on the stack until this item is done
+        size_t len = 0;
+        const char* s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : nullptr;
+        if (s == nullptr || len == 0) {
+            if (name == "name") {
+                value->text = sku;
+                return true;
+            }
+            return false;
+        }
+        value->text = std::string_view(s, len);
+        return true;
+    };
+    tpl.render_with(html, lookup);
+}
+
+// Candidate picking for native.recommend: an array and a set at once, as
+// the kit's offer_all did it, straight from the Profile.
+struct Picker {
+    const Profile& p;
+    double limit;
+    std::vector<std::string_view> picked;
+
+    bool full() const { return static_cast<double>(picked.size()) >= limit; }
+
+    void offer(std::string_view sku) {
+        if (sku.empty() || full()) {
+            return;
+        }
+        for (std::string_view q : picked) {
+            if (q == sku) {
+                return;
+            }
+        }
+        for (const Purchase& line : p.purchases) {  // anything bought is never shown
+            if (line.sku == sku) {
+                return;
+            }
+        }
+        if (p.in_cart(sku)) {
+            return;
+        }
+        picked.push_back(sku);
+    }
+
+    // The list at `list` (pairs[sku]): its strings in order, anything else
+    // skipped; a string or false/nil offers nothing, as in the kit before.
+    void offer_list(lua_State* L, int list) {
+        if (lua_type(L, list) != LUA_TTABLE) {
+            return;
+        }
+        int n = static_cast<int>(lua_objlen(L, list));
+        for (int i = 1; i <= n && !full(); ++i) {
+            lua_rawgeti(L, list, i);
+            if (lua_type(L, -1) == LUA_TSTRING) {
+                size_t len = 0;
+                const char* s = lua_tolstring(L, -1, &len);
+                offer(std::string_view(s, len));  // the string lives in the pack's table
+            }
+            lua_pop(L, 1);
+        }
+    }
+};
+
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+// native.recommend(v, item template, sources, pairs, catalog, limit, min_items) -> n, html
+// The recommendations rule's picking and rendering in one call, reading the
+// Profile behind `v` directly instead of building v.purchased, v.in_cart,
+// v.viewed_skus and v.purchase_skus: candidates from `sources` in order
+// ("viewed", "paired", "replenish", "attribute:NAME"), deduplicated, never
+// bought or in the cart, up to `limit`. html is "" when n < min_items.
+int native_recommend(lua_State* L) {
+    Impl* m = impl_of(L);
+    const Profile* profile = m->view.profile_of(L, 1);
+    if (profile == nullptr) {
+        return luaL_error(L, "visitor view used outside its evaluation");
+    }
+    size_t tpl = check_index(L, 2, m->templates.size(), "template");
+    luaL_checktype(L, 3, LUA_TTABLE);
+    luaL_checktype(L, 4, LUA_TTABLE);
+    luaL_checktype(L, 5, LUA_TTABLE);
+    lua_Number limit = luaL_checknumber(L, 6);
+    lua_Number min_items = luaL_checknumber(L, 7);
+    lua_settop(L, 7);
+    if (!lua_checkstack(L, 16)) {
+        return luaL_error(L, "not enough memory");
+    }
+    const Profile& p = *profile;
+    std::optional<std::vector<const Purchase*>> consumables;
+    std::string html;
+    size_t n = 0;
+    // Lua errors (longjmp) may only be raised outside the guarded C++ body.
+    const char* bad_pairs = nullptr;
+    // pairs[sku]'s list; false (and bad_pairs set) for what `#list` refuses
+    auto offer_paired = [&](Picker& picker, std::string_view sku) -> bool {
+        int top = lua_gettop(L);
+        lua_pushlstring(L, sku.data(), sku.size());
+        lua_rawget(L, 4);
+        int type = lua_type(L, -1);
+        if (type != LUA_TNIL && type != LUA_TTABLE && type != LUA_TSTRING &&
+            !(type == LUA_TBOOLEAN && lua_toboolean(L, -1) == 0)) {
+            bad_pairs = lua_typename(L, type);
+        } else {
+            picker.offer_list(L, top + 1);
+        }
+        lua_settop(L, top);
+        return bad_pairs == nullptr;
+    };
+    guarded(L, [&]() -> int {
+        Picker picker{p, limit, {}};
+        int sources = static_cast<int>(lua_objlen(L, 3));
+        for (int si = 1; si <= sources && !picker.full(); ++si) {
+            lua_rawgeti(L, 3, si);
+            size_t len = 0;
+            const char* s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : "";
+            std::string_view source(s, len);
+            lua_pop(L, 1);  // the kit's sources list keeps the string alive
+            if (source == "viewed") {
+                for (const ViewedItem& item : p.viewed) {
+                    picker.offer(item.sku);
+                }
+            } else if (source == "paired") {
+                for (const Purchase& line : p.purchases) {
+                    if (picker.full() || !offer_paired(picker, line.sku)) {
+                        break;
+                    }
+                }
+            } else if (source == "replenish") {
+                // a consumable due again is a purchase, so exclusion would
+                // drop it; it is offered through its pairs instead
+                if (!consumables) {
+                    consumables = latest_consumables(p);
+                }
+                for (const Purchase* line : *consumables) {
+                    if (picker.full() || !offer_paired(picker, line->sku)) {
+                        break;
+                    }
+                }
+            } else if (source.size() > 10 && source.substr(0, 10) == "attribute:") {
+                std::string_view name = source.substr(10);
+                const Attribute* found = nullptr;
+                for (const Attribute& a : p.attributes) {
+                    if (a.name == name) {
+                        found = &a;  // the view keeps the last one of a name
+                    }
+                }
+                if (found != nullptr && found->type == AttributeType::kString) {
+                    std::string_view text = found->text;
+                    size_t i = 0;
+                    while (i < text.size() && !picker.full()) {
+                        while (i < text.size() && (text[i] == ',' || is_space(text[i]))) {
+                            ++i;
+                        }
+                        size_t start = i;
+                        while (i < text.size() && text[i] != ',' && !is_space(text[i])) {
+                            ++i;
+                        }
+                        if (i > start) {
+                            picker.offer(text.substr(start, i - start));
+                        }
+                    }
+                }
+            }
+        }
+        if (bad_pairs != nullptr) {
+            return 0;
+        }
+        n = picker.picked.size();
+        if (static_cast<double>(n) < min_items) {
+            return 0;
+        }
+        for (std::string_view sku : picker.picked) {
+            int top = lua_gettop(L);
+            lua_pushlstring(L, sku.data(), sku.size());
+            lua_rawget(L, 5);  // top + 1: catalog entry or nil
+            render_item(L, m->templates[tpl], sku, top + 1, html);
             lua_settop(L, top);
         }
-        lua_pushlstring(L, html.data(), html.size());
-        return 1;
+        return 0;
     });
+    if (bad_pairs != nullptr) {
+        return luaL_error(L, "recommendations: pairs entry is a %s, not a list", bad_pairs);
+    }
+    lua_pushnumber(L, static_cast<lua_Number>(n));
+    lua_pushlstring(L, html.data(), html.size());
+    return 2;
 }
 
 // native.assign(experiment index) -> variant name
@@ -495,7 +643,7 @@ constexpr struct {
     {"run", native_run},
     {"fill", native_fill},
     {"render", native_render},
-    {"render_items", native_render_items},
+    {"recommend", native_recommend},
     {"assign", native_assign},
     {"expose", native_expose},
     {"set_var", native_set_var},

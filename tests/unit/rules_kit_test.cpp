@@ -298,6 +298,34 @@ TEST(RulesKitRecommendations, AttributeSourceLimitAndMinimum) {
     EXPECT_EQ(evaluate(*rt, empty).slot("recs"), "<default>");
 }
 
+TEST(RulesKitRecommendations, ReplenishDedupesAndSkipsOddPairEntries) {
+    auto rt = runtime(R"(
+local t = require "tailor"
+t.slot "recs" {
+  t.recommendations {
+    sources = { "replenish", "paired", "viewed" },
+    pairs = { ["COFFEE-1KG"] = { "DRIPPER-1", 7, "", "DRIPPER-1", "PAPER-9" },
+              ["MUG-2"] = "not a list", ["FILTER-100"] = false },
+    limit = 2.5, min_items = 3,
+    item_html = [[{{sku}};]], html = [[{{{items}}}]],
+  },
+}
+t.slot "bad" {
+  t.recommendations { id = "bad", sources = { "paired" }, pairs = { ["MUG-2"] = 5 },
+                      item_html = "x", html = "x" },
+}
+)");
+    ASSERT_TRUE(rt);
+    Profile p = typical_profile();
+    Evaluated e = evaluate(*rt, p);
+    // limit 2.5 takes a third; numbers, "" and repeats are skipped
+    EXPECT_EQ(e.slot("recs"), "DRIPPER-1;PAPER-9;GRINDER-1;");
+    EXPECT_EQ(e.slot("bad"), "<default>");  // `#5` errors: only its own slot
+    p.viewed.clear();
+    EXPECT_EQ(evaluate(*rt, p).slot("recs"), "<default>");  // 2 < min_items
+    EXPECT_EQ(rt->rule_stats().back().errors, 2u);
+}
+
 constexpr std::string_view kSuppressPack = R"(
 local t = require "tailor"
 t.config { suppress = { recent_purchase_hours = 48 } }
