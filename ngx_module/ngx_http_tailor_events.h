@@ -1,0 +1,97 @@
+// ngx_http_tailor_events_module: browse events at the log phase, a per-worker
+// queue, pipelined EVALSHA batches on their own Redis connection, and an
+// on-disk spool while Redis is away. docs/events.md has the model; the event
+// logic itself (schema, encoding, live script, spool) is in core.
+#pragma once
+
+#include "ngx_http_tailor.h"
+
+#include <cstdint>
+#include <string_view>
+
+extern "C" ngx_module_t ngx_http_tailor_events_module;
+
+namespace tailor {
+class SensitiveQuery;
+}
+
+struct ngx_http_tailor_redis_stats_t;
+
+// One declared property: product_id=$sku, price:number=$arg_price.
+struct ngx_http_tailor_events_prop_t {
+    ngx_str_t name;
+    ngx_http_complex_value_t value;
+    ngx_uint_t kind;  // tailor::PropertyKind
+};
+
+// One "tailor_event" directive.
+struct ngx_http_tailor_events_decl_t {
+    ngx_str_t name;     // as written: the Segment or custom name
+    ngx_uint_t type;    // tailor::EventType
+    ngx_array_t props;  // of ngx_http_tailor_events_prop_t
+};
+
+struct ngx_http_tailor_events_main_conf_t {
+    ngx_str_t stream;               // tailor_events_stream; "tailor:events"
+    ngx_uint_t maxlen;              // MAXLEN ~; 0: uncapped
+    ngx_path_t* spool;              // tailor_events_spool; null: no spool
+    size_t spool_max;               // max_size=; 64m
+    size_t spool_segment;           // segment_size=; 4m
+    ngx_uint_t spool_sync;          // tailor::SpoolSync
+    ngx_uint_t batch;               // tailor_events_batch: events per EVALSHA; 256
+    ngx_msec_t interval;            // tailor_events_flush_interval; 10ms
+    ngx_uint_t queue;               // tailor_events_queue: per-worker bound; 16384
+    time_t live_ttl;                // tailor_events_live ttl=; 90d
+    ngx_uint_t viewed_cap;          // viewed=; 20
+    ngx_uint_t cart_cap;            // cart=; 50
+    ngx_uint_t money_scale;         // money_scale=; 100
+    time_t session_gap;             // session_gap=; 30m
+    tailor::SensitiveQuery* strip;  // defaults + tailor_event_strip; cycle pool cleanup
+    ngx_flag_t enabled_somewhere;   // any location has tailor_events on
+};
+
+struct ngx_http_tailor_events_loc_conf_t {
+    ngx_flag_t enable;    // tailor_events
+    ngx_array_t* events;  // of ngx_http_tailor_events_decl_t; null: page views only
+};
+
+enum ngx_http_tailor_events_counter_e : ngx_uint_t {
+    NGX_HTTP_TAILOR_EVENTS_EMITTED = 0,
+    NGX_HTTP_TAILOR_EVENTS_FLUSHED,
+    NGX_HTTP_TAILOR_EVENTS_DUPLICATES,
+    NGX_HTTP_TAILOR_EVENTS_INVALID,
+    NGX_HTTP_TAILOR_EVENTS_BATCHES,
+    NGX_HTTP_TAILOR_EVENTS_BATCH_EVENTS,
+    NGX_HTTP_TAILOR_EVENTS_SPOOLED,
+    NGX_HTTP_TAILOR_EVENTS_REPLAYED,
+    NGX_HTTP_TAILOR_EVENTS_DROPPED,
+    NGX_HTTP_TAILOR_EVENTS_FAILED_BATCHES,
+    NGX_HTTP_TAILOR_EVENTS_BAD_PROPERTIES,
+    NGX_HTTP_TAILOR_EVENTS_STRIPPED,
+    NGX_HTTP_TAILOR_EVENTS_IDENTIFY,
+    NGX_HTTP_TAILOR_EVENTS_COUNTER_COUNT
+};
+
+// ngx_http_tailor_events_worker.cpp: the per-worker delivery.
+ngx_int_t ngx_http_tailor_events_init_zone(ngx_conf_t* cf) noexcept;
+ngx_int_t ngx_http_tailor_events_init_worker(ngx_cycle_t* cycle,
+                                             ngx_http_tailor_events_main_conf_t* emcf) noexcept;
+void ngx_http_tailor_events_exit_worker(ngx_cycle_t* cycle) noexcept;
+void ngx_http_tailor_events_count(ngx_http_tailor_events_counter_e counter,
+                                  uint64_t n = 1) noexcept;
+
+// Producer id and the next sequence number; false when this process has no
+// delivery (not a worker, or init failed).
+bool ngx_http_tailor_events_next_seq(std::string_view* producer, uint64_t* seq) noexcept;
+
+// Queues one encoded event; counts it emitted or dropped.
+void ngx_http_tailor_events_enqueue(std::string_view blob) noexcept;
+
+// The tailor_events_status content handler (Prometheus text).
+ngx_int_t ngx_http_tailor_events_status_handler(ngx_http_request_t* r) noexcept;
+
+// ngx_http_tailor_events_render_status
+//
+// Appends the events counters, as Prometheus text, at *pos (never past
+// end), and advances *pos; tailor_status calls it so one scrape has all.
+void ngx_http_tailor_events_render_status(u_char** pos, u_char* end) noexcept;

@@ -1,0 +1,786 @@
+// ngx_http_tailor_events_module: directives, configuration, and the log-phase
+// handler that turns a request into events.
+#include "ngx_http_tailor_events.h"
+
+#include <exception>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tailor/device_class.h"
+#include "tailor/engine.h"
+#include "tailor/event.h"
+#include "tailor/event_path.h"
+#include "tailor/referrer.h"
+#include "tailor/spool.h"
+
+namespace {
+
+void* ngx_http_tailor_events_create_main_conf(ngx_conf_t* cf) noexcept;
+char* ngx_http_tailor_events_init_main_conf(ngx_conf_t* cf, void* conf) noexcept;
+void* ngx_http_tailor_events_create_loc_conf(ngx_conf_t* cf) noexcept;
+char* ngx_http_tailor_events_merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept;
+ngx_int_t ngx_http_tailor_events_postconfiguration(ngx_conf_t* cf) noexcept;
+ngx_int_t ngx_http_tailor_events_init_process(ngx_cycle_t* cycle) noexcept;
+void ngx_http_tailor_events_exit_process(ngx_cycle_t* cycle) noexcept;
+
+char* ngx_http_tailor_events_event(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_events_stream(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_events_spool(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_events_strip(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_events_live(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_events_status(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+
+ngx_conf_num_bounds_t ngx_http_tailor_events_batch_bounds = {ngx_conf_check_num_bounds, 1, 4096};
+ngx_conf_num_bounds_t ngx_http_tailor_events_queue_bounds = {ngx_conf_check_num_bounds, 16,
+                                                             1048576};
+
+ngx_command_t ngx_http_tailor_events_commands[] = {
+    {ngx_string("tailor_events"),
+     NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_FLAG,
+     ngx_conf_set_flag_slot, NGX_HTTP_LOC_CONF_OFFSET,
+     offsetof(ngx_http_tailor_events_loc_conf_t, enable), nullptr},
+
+    {ngx_string("tailor_event"),
+     NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_1MORE,
+     ngx_http_tailor_events_event, NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("tailor_events_stream"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE12,
+     ngx_http_tailor_events_stream, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("tailor_events_spool"), NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE,
+     ngx_http_tailor_events_spool, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("tailor_events_batch"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, ngx_conf_set_num_slot,
+     NGX_HTTP_MAIN_CONF_OFFSET, offsetof(ngx_http_tailor_events_main_conf_t, batch),
+     &ngx_http_tailor_events_batch_bounds},
+
+    {ngx_string("tailor_events_flush_interval"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
+     ngx_conf_set_msec_slot, NGX_HTTP_MAIN_CONF_OFFSET,
+     offsetof(ngx_http_tailor_events_main_conf_t, interval), nullptr},
+
+    {ngx_string("tailor_events_queue"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, ngx_conf_set_num_slot,
+     NGX_HTTP_MAIN_CONF_OFFSET, offsetof(ngx_http_tailor_events_main_conf_t, queue),
+     &ngx_http_tailor_events_queue_bounds},
+
+    {ngx_string("tailor_events_live"), NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE,
+     ngx_http_tailor_events_live, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("tailor_event_strip"), NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE,
+     ngx_http_tailor_events_strip, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("tailor_events_status"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+     ngx_http_tailor_events_status, 0, 0, nullptr},
+
+    ngx_null_command};
+
+ngx_http_module_t ngx_http_tailor_events_module_ctx = {
+    nullptr,                                   // preconfiguration
+    ngx_http_tailor_events_postconfiguration,  // postconfiguration
+    ngx_http_tailor_events_create_main_conf,   // create main configuration
+    ngx_http_tailor_events_init_main_conf,     // init main configuration
+    nullptr,                                   // create server configuration
+    nullptr,                                   // merge server configuration
+    ngx_http_tailor_events_create_loc_conf,    // create location configuration
+    ngx_http_tailor_events_merge_loc_conf      // merge location configuration
+};
+
+}  // namespace
+
+ngx_module_t ngx_http_tailor_events_module = {NGX_MODULE_V1,
+                                              &ngx_http_tailor_events_module_ctx,  // module context
+                                              ngx_http_tailor_events_commands,  // module directives
+                                              NGX_HTTP_MODULE,                  // module type
+                                              nullptr,                          // init master
+                                              nullptr,                          // init module
+                                              ngx_http_tailor_events_init_process,  // init process
+                                              nullptr,                              // init thread
+                                              nullptr,                              // exit thread
+                                              ngx_http_tailor_events_exit_process,  // exit process
+                                              nullptr,                              // exit master
+                                              NGX_MODULE_V1_PADDING};
+
+namespace {
+
+constexpr ngx_uint_t kDefaultMaxlen = 1000000;
+constexpr size_t kDefaultSpoolMax = 64 * 1024 * 1024;
+constexpr size_t kDefaultSpoolSegment = 4 * 1024 * 1024;
+constexpr ngx_uint_t kDefaultBatch = 256;
+constexpr ngx_msec_t kDefaultInterval = 10;
+constexpr ngx_uint_t kDefaultQueue = 16384;
+
+ngx_str_t ngx_http_tailor_events_default_stream = ngx_string("tailor:events");
+
+std::string_view ngx_http_tailor_events_view(const ngx_str_t& s) noexcept {
+    if (s.data == nullptr || s.len == 0) {
+        return {};
+    }
+    return {reinterpret_cast<const char*>(s.data), s.len};
+}
+
+std::string_view ngx_http_tailor_events_header(const ngx_table_elt_t* h) noexcept {
+    return h == nullptr ? std::string_view() : ngx_http_tailor_events_view(h->value);
+}
+
+bool ngx_http_tailor_events_param(const ngx_str_t& v, std::string_view name,
+                                  ngx_str_t* value) noexcept {
+    std::string_view s = ngx_http_tailor_events_view(v);
+    if (s.size() <= name.size() || s.substr(0, name.size()) != name) {
+        return false;
+    }
+    value->data = v.data + name.size();
+    value->len = v.len - name.size();
+    return true;
+}
+
+void ngx_http_tailor_events_free_strip(void* data) noexcept {
+    delete static_cast<tailor::SensitiveQuery*>(data);
+}
+
+// Configuration.
+
+void* ngx_http_tailor_events_create_main_conf(ngx_conf_t* cf) noexcept {
+    auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(
+        ngx_pcalloc(cf->pool, sizeof(ngx_http_tailor_events_main_conf_t)));
+    if (emcf == nullptr) {
+        return nullptr;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     emcf->stream = { 0, NULL };
+     *     emcf->spool = NULL;
+     *     emcf->spool_sync = 0;  (SpoolSync::kNone)
+     *     emcf->enabled_somewhere = 0;
+     */
+
+    emcf->maxlen = NGX_CONF_UNSET_UINT;
+    emcf->spool_max = NGX_CONF_UNSET_SIZE;
+    emcf->spool_segment = NGX_CONF_UNSET_SIZE;
+    emcf->batch = NGX_CONF_UNSET_UINT;
+    emcf->interval = NGX_CONF_UNSET_MSEC;
+    emcf->queue = NGX_CONF_UNSET_UINT;
+    emcf->live_ttl = NGX_CONF_UNSET;
+    emcf->viewed_cap = NGX_CONF_UNSET_UINT;
+    emcf->cart_cap = NGX_CONF_UNSET_UINT;
+    emcf->money_scale = NGX_CONF_UNSET_UINT;
+    emcf->session_gap = NGX_CONF_UNSET;
+
+    ngx_pool_cleanup_t* cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == nullptr) {
+        return nullptr;
+    }
+    emcf->strip = new (std::nothrow) tailor::SensitiveQuery();
+    if (emcf->strip == nullptr) {
+        return nullptr;
+    }
+    cln->handler = ngx_http_tailor_events_free_strip;
+    cln->data = emcf->strip;
+    return emcf;
+}
+
+char* ngx_http_tailor_events_init_main_conf(ngx_conf_t* cf, void* conf) noexcept {
+    auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(conf);
+
+    if (emcf->stream.len == 0) {
+        emcf->stream = ngx_http_tailor_events_default_stream;
+    }
+    ngx_conf_init_uint_value(emcf->maxlen, kDefaultMaxlen);
+    ngx_conf_init_size_value(emcf->spool_max, kDefaultSpoolMax);
+    ngx_conf_init_size_value(emcf->spool_segment, kDefaultSpoolSegment);
+    ngx_conf_init_uint_value(emcf->batch, kDefaultBatch);
+    ngx_conf_init_msec_value(emcf->interval, kDefaultInterval);
+    ngx_conf_init_uint_value(emcf->queue, kDefaultQueue);
+    ngx_conf_init_value(emcf->live_ttl, 90 * 24 * 3600);
+    ngx_conf_init_uint_value(emcf->viewed_cap, 20);
+    ngx_conf_init_uint_value(emcf->cart_cap, 50);
+    ngx_conf_init_uint_value(emcf->money_scale, 100);
+    ngx_conf_init_value(emcf->session_gap, 30 * 60);
+
+    if (emcf->interval == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"tailor_events_flush_interval\" must be > 0");
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+
+    if (emcf->spool != nullptr &&
+        (emcf->spool_segment > emcf->spool_max / 2 ||
+         emcf->spool_segment <
+             tailor::kSpoolSegmentHeaderBytes + 64 * 1024 + tailor::kSpoolFrameHeaderBytes)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tailor_events_spool\" segment_size must be at least 72k and at "
+                           "most half of max_size");
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+
+    return NGX_CONF_OK;
+}
+
+void* ngx_http_tailor_events_create_loc_conf(ngx_conf_t* cf) noexcept {
+    auto* elcf = static_cast<ngx_http_tailor_events_loc_conf_t*>(
+        ngx_pcalloc(cf->pool, sizeof(ngx_http_tailor_events_loc_conf_t)));
+    if (elcf == nullptr) {
+        return nullptr;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     elcf->events = NULL;
+     */
+
+    elcf->enable = NGX_CONF_UNSET;
+    return elcf;
+}
+
+char* ngx_http_tailor_events_merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
+    auto* prev = static_cast<ngx_http_tailor_events_loc_conf_t*>(parent);
+    auto* conf = static_cast<ngx_http_tailor_events_loc_conf_t*>(child);
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+
+    bool declared_here = conf->events != nullptr;
+    if (conf->events == nullptr) {
+        conf->events = prev->events;
+    }
+
+    if (!conf->enable) {
+        return NGX_CONF_OK;
+    }
+
+    auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(
+        ngx_http_conf_get_module_main_conf(cf, ngx_http_tailor_events_module));
+    emcf->enabled_somewhere = 1;
+
+    // the main module's location confs are merged already (it comes first)
+    auto* lcf = static_cast<ngx_http_tailor_loc_conf_t*>(
+        ngx_http_conf_get_module_loc_conf(cf, ngx_http_tailor_module));
+    if (declared_here && !lcf->enable) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"tailor_event\" has no effect where \"tailor\" is off: "
+                           "the visitor is not known there");
+    }
+
+    return NGX_CONF_OK;
+}
+
+char* ngx_http_tailor_events_event(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
+    auto* elcf = static_cast<ngx_http_tailor_events_loc_conf_t*>(conf);
+    auto* value = static_cast<ngx_str_t*>(cf->args->elts);
+
+    std::optional<tailor::EventType> type =
+        tailor::parse_event_type(ngx_http_tailor_events_view(value[1]));
+    if (!type) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid event name \"%V\": 1-64 of [A-Za-z0-9 _.-], "
+                           "starting with a letter",
+                           &value[1]);
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+    if (*type == tailor::EventType::kIdentify) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"Identify\" events are made by the identity link, not declared");
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+
+    ngx_uint_t nprops = cf->args->nelts - 2;
+    if (nprops > tailor::kMaxEventProperties) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "an event has at most %uz properties",
+                           tailor::kMaxEventProperties);
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+
+    if (elcf->events == nullptr) {
+        elcf->events = ngx_array_create(cf->pool, 1, sizeof(ngx_http_tailor_events_decl_t));
+        if (elcf->events == nullptr) {
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+    }
+
+    auto* decl = static_cast<ngx_http_tailor_events_decl_t*>(ngx_array_push(elcf->events));
+    if (decl == nullptr) {
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+    decl->name = value[1];
+    decl->type = static_cast<ngx_uint_t>(*type);
+    if (ngx_array_init(&decl->props, cf->pool, nprops ? nprops : 1,
+                       sizeof(ngx_http_tailor_events_prop_t)) != NGX_OK) {
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+
+    for (ngx_uint_t i = 2; i < cf->args->nelts; i++) {
+        ngx_str_t& arg = value[i];
+        u_char* eq = static_cast<u_char*>(ngx_strlchr(arg.data, arg.data + arg.len, '='));
+        if (eq == nullptr) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid property \"%V\": expected name=value",
+                               &arg);
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+
+        ngx_str_t name = {static_cast<size_t>(eq - arg.data), arg.data};
+        ngx_str_t val = {static_cast<size_t>(arg.data + arg.len - eq - 1), eq + 1};
+
+        std::string_view nv = ngx_http_tailor_events_view(name);
+        std::optional<tailor::PropertyKind> kind;
+        size_t colon = nv.find(':');
+        if (colon != std::string_view::npos) {
+            std::string_view k = nv.substr(colon + 1);
+            if (k == "number") {
+                kind = tailor::PropertyKind::kNumber;
+            } else if (k == "string") {
+                kind = tailor::PropertyKind::kString;
+            } else {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid property type in \"%V\": expected :number or :string",
+                                   &arg);
+                return static_cast<char*>(NGX_CONF_ERROR);
+            }
+            name.len = colon;
+            nv = nv.substr(0, colon);
+        }
+
+        tailor::PropertyNameError err = tailor::check_property_name(nv);
+        if (err != tailor::PropertyNameError::kOk) {
+            std::string_view reason = tailor::property_name_error_reason(err);
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "event property \"%V\" %*s", &name,
+                               reason.size(), reason.data());
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+
+        auto* props = static_cast<ngx_http_tailor_events_prop_t*>(decl->props.elts);
+        for (ngx_uint_t j = 0; j < decl->props.nelts; j++) {
+            if (ngx_http_tailor_events_view(props[j].name) == nv) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "duplicate event property \"%V\"", &name);
+                return static_cast<char*>(NGX_CONF_ERROR);
+            }
+        }
+
+        auto* prop = static_cast<ngx_http_tailor_events_prop_t*>(ngx_array_push(&decl->props));
+        if (prop == nullptr) {
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+        ngx_memzero(prop, sizeof(ngx_http_tailor_events_prop_t));
+        prop->name = name;
+        prop->kind = static_cast<ngx_uint_t>(kind ? *kind : tailor::default_property_kind(nv));
+
+        ngx_http_compile_complex_value_t ccv;
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+        ccv.cf = cf;
+        ccv.value = &val;
+        ccv.complex_value = &prop->value;
+        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+char* ngx_http_tailor_events_stream(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
+    auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(conf);
+    auto* value = static_cast<ngx_str_t*>(cf->args->elts);
+
+    if (emcf->stream.len != 0) {
+        return const_cast<char*>("is duplicate");
+    }
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "empty stream key");
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+    emcf->stream = value[1];
+
+    if (cf->args->nelts == 3) {
+        ngx_str_t s;
+        if (!ngx_http_tailor_events_param(value[2], "maxlen=", &s)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid parameter \"%V\"", &value[2]);
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+        ngx_int_t n = ngx_atoi(s.data, s.len);
+        if (n == NGX_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid maxlen \"%V\"", &s);
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+        emcf->maxlen = static_cast<ngx_uint_t>(n);
+    }
+    return NGX_CONF_OK;
+}
+
+char* ngx_http_tailor_events_spool(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
+    auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(conf);
+    auto* value = static_cast<ngx_str_t*>(cf->args->elts);
+
+    if (emcf->spool != nullptr) {
+        return const_cast<char*>("is duplicate");
+    }
+
+    auto* path = static_cast<ngx_path_t*>(ngx_pcalloc(cf->pool, sizeof(ngx_path_t)));
+    if (path == nullptr) {
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+    path->name = value[1];
+    if (path->name.len > 1 && path->name.data[path->name.len - 1] == '/') {
+        path->name.len--;
+    }
+    if (ngx_conf_full_name(cf->cycle, &path->name, 0) != NGX_OK) {
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+    path->conf_file = cf->conf_file->file.name.data;
+    path->line = cf->conf_file->line;
+
+    for (ngx_uint_t i = 2; i < cf->args->nelts; i++) {
+        ngx_str_t s;
+        if (ngx_http_tailor_events_param(value[i], "max_size=", &s) ||
+            ngx_http_tailor_events_param(value[i], "segment_size=", &s)) {
+            ssize_t size = ngx_parse_size(&s);
+            if (size == NGX_ERROR || size <= 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid size \"%V\"", &value[i]);
+                return static_cast<char*>(NGX_CONF_ERROR);
+            }
+            if (value[i].data[0] == 'm') {
+                emcf->spool_max = static_cast<size_t>(size);
+            } else {
+                emcf->spool_segment = static_cast<size_t>(size);
+            }
+
+        } else if (ngx_strcmp(value[i].data, "sync=none") == 0) {
+            emcf->spool_sync = static_cast<ngx_uint_t>(tailor::SpoolSync::kNone);
+        } else if (ngx_strcmp(value[i].data, "sync=rotate") == 0) {
+            emcf->spool_sync = static_cast<ngx_uint_t>(tailor::SpoolSync::kOnRotate);
+        } else if (ngx_strcmp(value[i].data, "sync=always") == 0) {
+            emcf->spool_sync = static_cast<ngx_uint_t>(tailor::SpoolSync::kEveryAppend);
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid parameter \"%V\"", &value[i]);
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+    }
+
+    // created (and given to the worker user) by nginx before the workers start
+    if (ngx_add_path(cf, &path) != NGX_OK) {
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+    emcf->spool = path;
+    return NGX_CONF_OK;
+}
+
+char* ngx_http_tailor_events_strip(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
+    auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(conf);
+    auto* value = static_cast<ngx_str_t*>(cf->args->elts);
+
+    for (ngx_uint_t i = 1; i < cf->args->nelts; i++) {
+        bool ok = false;
+        try {
+            ok = emcf->strip->add(ngx_http_tailor_events_view(value[i]));
+        } catch (const std::exception&) {
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+        if (!ok) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid query parameter name \"%V\": 1-%uz bytes", &value[i],
+                               tailor::kMaxQueryNameBytes);
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+    }
+    return NGX_CONF_OK;
+}
+
+char* ngx_http_tailor_events_live(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
+    auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(conf);
+    auto* value = static_cast<ngx_str_t*>(cf->args->elts);
+
+    if (emcf->live_ttl != NGX_CONF_UNSET) {
+        return const_cast<char*>("is duplicate");
+    }
+
+    for (ngx_uint_t i = 1; i < cf->args->nelts; i++) {
+        ngx_str_t s;
+        if (ngx_http_tailor_events_param(value[i], "ttl=", &s) ||
+            ngx_http_tailor_events_param(value[i], "session_gap=", &s)) {
+            time_t t = ngx_parse_time(&s, 1);
+            if (t == NGX_ERROR || t <= 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid time \"%V\"", &value[i]);
+                return static_cast<char*>(NGX_CONF_ERROR);
+            }
+            if (value[i].data[0] == 't') {
+                emcf->live_ttl = t;
+            } else {
+                emcf->session_gap = t;
+            }
+
+        } else if (ngx_http_tailor_events_param(value[i], "viewed=", &s) ||
+                   ngx_http_tailor_events_param(value[i], "cart=", &s) ||
+                   ngx_http_tailor_events_param(value[i], "money_scale=", &s)) {
+            ngx_int_t n = ngx_atoi(s.data, s.len);
+            if (n <= 0 || n > 1000000 ||
+                (value[i].data[0] != 'm' && n > 64))  // the profile decoder's caps
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid value \"%V\"", &value[i]);
+                return static_cast<char*>(NGX_CONF_ERROR);
+            }
+            ngx_uint_t* field = value[i].data[0] == 'v'   ? &emcf->viewed_cap
+                                : value[i].data[0] == 'c' ? &emcf->cart_cap
+                                                          : &emcf->money_scale;
+            *field = static_cast<ngx_uint_t>(n);
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid parameter \"%V\"", &value[i]);
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+    }
+
+    if (emcf->live_ttl == NGX_CONF_UNSET) {
+        emcf->live_ttl = 90 * 24 * 3600;
+    }
+    return NGX_CONF_OK;
+}
+
+char* ngx_http_tailor_events_status(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
+    auto* clcf = static_cast<ngx_http_core_loc_conf_t*>(
+        ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
+    clcf->handler = ngx_http_tailor_events_status_handler;
+    return NGX_CONF_OK;
+}
+
+// Requests.
+
+struct ngx_http_tailor_events_request_t {
+    ngx_http_request_t* r;
+    ngx_http_tailor_ctx_t* tctx;
+    ngx_http_tailor_events_main_conf_t* emcf;
+    std::string* path;
+    tailor::Attribution attribution;
+    tailor::DeviceClass device;
+    tailor::EventExposure exposures[tailor::kMaxEventExposures];
+    size_t exposure_count;
+    int64_t now_ms;
+};
+
+std::string ngx_http_tailor_events_blob;
+std::string ngx_http_tailor_events_path;
+
+void ngx_http_tailor_events_emit(ngx_http_tailor_events_request_t* er, tailor::EventType type,
+                                 std::string_view name, std::string_view vid,
+                                 std::string_view previous,
+                                 const ngx_http_tailor_events_decl_t* decl) noexcept {
+    ngx_http_request_t* r = er->r;
+
+    std::string_view producer;
+    uint64_t seq;
+    if (!ngx_http_tailor_events_next_seq(&producer, &seq)) {
+        return;
+    }
+
+    std::optional<tailor::EventId> id = tailor::EventId::generate(er->now_ms);
+    if (!id) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "tailor events: no random bytes for an event id, event dropped");
+        ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_DROPPED);
+        return;
+    }
+
+    tailor::EventProperty props[tailor::kMaxEventProperties];
+    size_t nprops = 0;
+    if (decl != nullptr) {
+        auto* p = static_cast<ngx_http_tailor_events_prop_t*>(decl->props.elts);
+        for (ngx_uint_t i = 0; i < decl->props.nelts && nprops < tailor::kMaxEventProperties; i++) {
+            ngx_str_t v;
+            if (ngx_http_complex_value(r, &p[i].value, &v) != NGX_OK) {
+                continue;
+            }
+            if (v.len == 0) {
+                continue;  // an absent variable is an absent property, not ""
+            }
+            props[nprops].name = ngx_http_tailor_events_view(p[i].name);
+            props[nprops].value = ngx_http_tailor_events_view(v);
+            props[nprops].kind = static_cast<tailor::PropertyKind>(p[i].kind);
+            nprops++;
+        }
+    }
+
+    tailor::Event e(*id);
+    e.type = type;
+    e.name = name;
+    e.vid = vid;
+    e.ts_ms = er->now_ms;
+    e.path = *er->path;
+    e.attribution = &er->attribution;
+    e.device = er->device;
+    e.exposures = er->exposures;
+    e.exposure_count = er->exposure_count;
+    e.properties = props;
+    e.property_count = nprops;
+    e.producer = producer;
+    e.seq = seq;
+    e.previous_vid = previous;
+
+    std::string& blob = ngx_http_tailor_events_blob;
+    blob.clear();
+    tailor::EncodeResult res = tailor::encode_event(e, &blob);
+    if (res.status != tailor::EncodeStatus::kOk) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "tailor events: event \"%*s\" not encoded (%s), dropped", name.size(),
+                      name.data(),
+                      res.status == tailor::EncodeStatus::kInvalid ? "invalid" : "out of memory");
+        ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_DROPPED);
+        return;
+    }
+    if (res.dropped_properties > 0) {
+        ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_BAD_PROPERTIES, res.dropped_properties);
+    }
+
+    ngx_http_tailor_events_enqueue(blob);
+}
+
+bool ngx_http_tailor_events_is_page_view(ngx_http_request_t* r) noexcept {
+    if (r->headers_out.status != NGX_HTTP_OK || r->header_only || !(r->method & NGX_HTTP_GET)) {
+        return false;
+    }
+    auto* lcf = static_cast<ngx_http_tailor_loc_conf_t*>(
+        ngx_http_get_module_loc_conf(r, ngx_http_tailor_module));
+    return ngx_http_test_content_type(r, &lcf->types) != nullptr;
+}
+
+ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept {
+    auto* elcf = static_cast<ngx_http_tailor_events_loc_conf_t*>(
+        ngx_http_get_module_loc_conf(r, ngx_http_tailor_events_module));
+    if (!elcf->enable || r != r->main) {
+        return NGX_OK;
+    }
+
+    ngx_http_tailor_ctx_t* tctx = ngx_http_tailor_get_ctx(r);
+    if (tctx == nullptr || tctx->vid.len == 0) {
+        return NGX_OK;
+    }
+
+    // the consent gate: denied means no event and no live update
+    if (tctx->outcome == tailor::Outcome::kNone || tctx->outcome == tailor::Outcome::kGpc ||
+        tctx->outcome == tailor::Outcome::kNoConsent) {
+        return NGX_OK;
+    }
+
+    ngx_uint_t status = r->headers_out.status;
+    bool declared = elcf->events != nullptr && elcf->events->nelts > 0;
+    // the main module's header filter linked the visitor to a known id
+    bool identify =
+        tctx->previous_vid.len != 0 &&
+        ngx_http_tailor_events_view(tctx->previous_vid) != ngx_http_tailor_events_view(tctx->vid);
+    bool page_view = !declared && ngx_http_tailor_events_is_page_view(r);
+    bool events = declared && status >= NGX_HTTP_OK && status < NGX_HTTP_BAD_REQUEST;
+
+    if (!identify && !page_view && !events) {
+        return NGX_OK;
+    }
+
+    auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(
+        ngx_http_get_module_main_conf(r, ngx_http_tailor_events_module));
+
+    try {
+        ngx_time_t* tp = ngx_timeofday();
+        ngx_http_tailor_events_request_t er;
+        er.r = r;
+        er.tctx = tctx;
+        er.emcf = emcf;
+        er.now_ms = static_cast<int64_t>(tp->sec) * 1000 + static_cast<int64_t>(tp->msec);
+
+        std::string& path = ngx_http_tailor_events_path;
+        path.clear();
+        size_t stripped = tailor::append_event_path(
+            &path, ngx_http_tailor_events_view(r->unparsed_uri), *emcf->strip);
+        if (stripped > 0) {
+            ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_STRIPPED, stripped);
+        }
+        er.path = &path;
+
+        er.attribution =
+            tailor::attribution_from_request(ngx_http_tailor_events_view(r->args),
+                                             ngx_http_tailor_events_header(r->headers_in.referer),
+                                             ngx_http_tailor_events_view(r->headers_in.server));
+        er.device =
+            tailor::classify_device(ngx_http_tailor_events_header(r->headers_in.user_agent));
+
+        er.exposure_count = 0;
+        if (tctx->personalization != nullptr) {
+            for (const auto& x : tctx->personalization->decision().exposures()) {
+                if (er.exposure_count == tailor::kMaxEventExposures) {
+                    break;
+                }
+                er.exposures[er.exposure_count++] = {x.rule_id, x.experiment, x.variant};
+            }
+        }
+
+        std::string_view vid = ngx_http_tailor_events_view(tctx->vid);
+
+        if (identify) {
+            ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_IDENTIFY);
+            ngx_http_tailor_events_emit(&er, tailor::EventType::kIdentify, {}, vid,
+                                        ngx_http_tailor_events_view(tctx->previous_vid), nullptr);
+        }
+
+        if (page_view) {
+            ngx_http_tailor_events_emit(&er, tailor::EventType::kPageViewed, {}, vid, {}, nullptr);
+        }
+
+        if (events) {
+            auto* decl = static_cast<ngx_http_tailor_events_decl_t*>(elcf->events->elts);
+            for (ngx_uint_t i = 0; i < elcf->events->nelts; i++) {
+                ngx_http_tailor_events_emit(&er, static_cast<tailor::EventType>(decl[i].type),
+                                            ngx_http_tailor_events_view(decl[i].name), vid, {},
+                                            &decl[i]);
+            }
+        }
+
+    } catch (const std::exception& e) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "tailor events: %s", e.what());
+    }
+
+    return NGX_OK;
+}
+
+ngx_int_t ngx_http_tailor_events_postconfiguration(ngx_conf_t* cf) noexcept {
+    auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(
+        ngx_http_conf_get_module_main_conf(cf, ngx_http_tailor_events_module));
+
+    if (ngx_http_tailor_events_init_zone(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (!emcf->enabled_somewhere) {
+        return NGX_OK;
+    }
+
+    auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
+        ngx_http_conf_get_module_main_conf(cf, ngx_http_tailor_module));
+    if (mcf->redis == nullptr) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tailor_events on\" needs \"tailor_redis\" to deliver events");
+        return NGX_ERROR;
+    }
+
+    auto* cmcf = static_cast<ngx_http_core_main_conf_t*>(
+        ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module));
+    auto* h = static_cast<ngx_http_handler_pt*>(
+        ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers));
+    if (h == nullptr) {
+        return NGX_ERROR;
+    }
+    *h = ngx_http_tailor_events_log_handler;
+    return NGX_OK;
+}
+
+ngx_int_t ngx_http_tailor_events_init_process(ngx_cycle_t* cycle) noexcept {
+    auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(
+        ngx_http_cycle_get_module_main_conf(cycle, ngx_http_tailor_events_module));
+    if (emcf == nullptr || !emcf->enabled_somewhere) {
+        return NGX_OK;
+    }
+    if (ngx_process != NGX_PROCESS_WORKER && ngx_process != NGX_PROCESS_SINGLE) {
+        return NGX_OK;
+    }
+    return ngx_http_tailor_events_init_worker(cycle, emcf);
+}
+
+void ngx_http_tailor_events_exit_process(ngx_cycle_t* cycle) noexcept {
+    ngx_http_tailor_events_exit_worker(cycle);
+}
+
+}  // namespace
