@@ -2,6 +2,7 @@
 #include "tailor/lua_visitor_view.h"
 
 #include <algorithm>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -536,6 +537,17 @@ constexpr Field kEagerFields[] = {
     Field::kTier,
 };
 
+constexpr size_t kEagerCount = sizeof(kEagerFields) / sizeof(kEagerFields[0]);
+
+const char* field_name(Field field) {
+    for (const auto& f : kFields) {
+        if (f.field == field) {
+            return f.name;
+        }
+    }
+    return "";
+}
+
 // __index(view, key): upvalue 1 is the Context, 2 the field map, 3 the keys.
 int view_index(lua_State* L) {
     auto* ctx = static_cast<LuaVisitorView::Context*>(lua_touserdata(L, lua_upvalueindex(1)));
@@ -595,12 +607,41 @@ bool LuaVisitorView::install(lua_State* L) noexcept {
             lua_pushliteral(S, "tailor.view");
             lua_setfield(S, -2, "__metatable");
             self->metatable_ref_ = luaL_ref(S, LUA_REGISTRYINDEX);
+            const auto* chunk = static_cast<const std::string*>(lua_touserdata(S, 2));
+            if (luaL_loadbuffer(S, chunk->data(), chunk->size(), "=tailor.view") != 0) {
+                return lua_error(S);
+            }
+            lua_getglobal(S, "setmetatable");
+            lua_rawgeti(S, LUA_REGISTRYINDEX, self->metatable_ref_);
+            lua_call(S, 2, 1);
+            self->make_ref_ = luaL_ref(S, LUA_REGISTRYINDEX);
             return 0;
         }
     };
+    // The constructor: a table constructor with every eager key present (one
+    // table copy, then stores into existing slots, where a lua_rawset per
+    // field from C hashed a new key each time; a nil value still reads
+    // through __index), then the metatable.
+    std::string chunk;
+    try {
+        chunk = "local setmetatable, mt = ...\nreturn function(";
+        std::string body = "  local v = {";
+        std::string stores;
+        for (size_t i = 0; i < kEagerCount; ++i) {
+            std::string arg = "a" + std::to_string(i);
+            std::string name = field_name(kEagerFields[i]);
+            chunk += (i == 0 ? "" : ", ") + arg;
+            body += " " + name + " = false,";
+            stores += "  v." + name + " = " + arg + "\n";
+        }
+        chunk += ")\n" + body + " }\n" + stores + "  return setmetatable(v, mt)\nend\n";
+    } catch (const std::exception&) {
+        return false;
+    }
     lua_pushcfunction(L, &Install::run);
     lua_pushlightuserdata(L, this);
-    if (lua_pcall(L, 1, 0, 0) != 0) {
+    lua_pushlightuserdata(L, &chunk);
+    if (lua_pcall(L, 2, 0, 0) != 0) {
         lua_pop(L, 1);
         return false;
     }
@@ -608,26 +649,16 @@ bool LuaVisitorView::install(lua_State* L) noexcept {
 }
 
 void LuaVisitorView::push(lua_State* L, const Profile& profile, const RequestFacts& facts) {
-    lua_createtable(L, 0, 32);
-    int view = lua_gettop(L);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, metatable_ref_);
-    lua_setmetatable(L, view);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, keys_ref_);
-    Builder b{L, view + 1};
+    lua_rawgeti(L, LUA_REGISTRYINDEX, make_ref_);
+    // Scalars only: push_field never reads the keys table for them.
+    Builder b{L, 0};
     for (Field field : kEagerFields) {
         push_field(b, field, profile, facts);
-        if (lua_isnil(L, -1)) {
-            lua_pop(L, 1);  // left to __index, which answers nil again
-            continue;
-        }
-        lua_rawgeti(L, b.keys, kFieldKeyBase + static_cast<int>(field));
-        lua_insert(L, -2);
-        lua_rawset(L, view);
     }
-    lua_pop(L, 1);
+    lua_call(L, static_cast<int>(kEagerCount), 1);
     context_.profile = &profile;
     context_.facts = &facts;
-    context_.table = lua_topointer(L, view);
+    context_.table = lua_topointer(L, -1);
 }
 
 const Profile* LuaVisitorView::profile_of(lua_State* L, int idx) const noexcept {

@@ -86,6 +86,7 @@ class LuaVisitorView {
     Context context_;
     int metatable_ref_ = -2;  // LUA_NOREF
     int keys_ref_ = -2;
+    int make_ref_ = -2;  // the Lua constructor of a view from its scalars
 };
 
 // latest_consumables
