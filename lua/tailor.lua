@@ -482,24 +482,20 @@ function M.reorder_prompt(opts)
   local overdue = (opts.overdue_days or 30) * 86400
   local catalog = check_catalog(who, opts.catalog)
   local when = r.when
+  -- the search runs in core (native.due_consumable) straight from the
+  -- profile: v.consumables is not built for it
+  local due = native.due_consumable
   r.check = function(v)
     if when and not when(v) then return false end
-    local now = v.now
-    local items = v.consumables
-    for i = 1, #items do  -- soonest due first
-      local c = items[i]
-      local delta = c.due_at - now
-      if not c.in_cart and delta <= within and delta >= -overdue then
-        local item = catalog[c.sku] or {}
-        return true, {
-          sku = c.sku, sku_name = item.name or c.sku, category = c.category, url = item.url,
-          due_in_days = c.due_in_days > 0 and c.due_in_days or 0,
-          overdue_days = c.due_in_days < 0 and -c.due_in_days or 0,
-          days_since_purchase = c.days_since_purchase,
-        }
-      end
-    end
-    return false
+    local sku, category, due_in_days, days_since_purchase = due(v, within, overdue)
+    if not sku then return false end
+    local item = catalog[sku] or {}
+    return true, {
+      sku = sku, sku_name = item.name or sku, category = category, url = item.url,
+      due_in_days = due_in_days > 0 and due_in_days or 0,
+      overdue_days = due_in_days < 0 and -due_in_days or 0,
+      days_since_purchase = days_since_purchase,
+    }
   end
   return r
 end

@@ -574,6 +574,57 @@ int native_recommend(lua_State* L) {
     return 2;
 }
 
+// native.due_consumable(v, within, overdue) -> sku, category, due_in_days,
+// days_since_purchase | nothing
+// The reorder prompt's search over v.consumables (soonest due first, not in
+// the cart, due within [now - overdue, now + within] seconds), straight from
+// the Profile, so the consumables list is not built for it.
+int native_due_consumable(lua_State* L) {
+    Impl* m = impl_of(L);
+    const Profile* profile = m->view.profile_of(L, 1);
+    if (profile == nullptr || m->facts == nullptr) {
+        return luaL_error(L, "visitor view used outside its evaluation");
+    }
+    lua_Number within = luaL_checknumber(L, 2);
+    lua_Number overdue = luaL_checknumber(L, 3);
+    int64_t now = m->facts->now;
+    const Purchase* found = nullptr;
+    bool failed = false;
+    try {
+        for (const Purchase* line : latest_consumables(*profile)) {
+            auto delta =
+                static_cast<lua_Number>(line->at + line->cycle_days * kSecondsPerDay - now);
+            if (!profile->in_cart(line->sku) && delta <= within && delta >= -overdue) {
+                found = line;
+                break;
+            }
+        }
+    } catch (const std::exception&) {
+        failed = true;
+    }
+    if (failed) {
+        return luaL_error(L, "not enough memory");
+    }
+    if (found == nullptr) {
+        return 0;
+    }
+    int64_t due_in = found->at + found->cycle_days * kSecondsPerDay - now;
+    int64_t due_days = due_in / kSecondsPerDay;
+    if (due_in % kSecondsPerDay != 0 && due_in < 0) {
+        --due_days;  // floor, as v.consumables' due_in_days
+    }
+    lua_pushlstring(L, found->sku.data(), found->sku.size());
+    if (found->category.empty()) {
+        lua_pushnil(L);
+    } else {
+        lua_pushlstring(L, found->category.data(), found->category.size());
+    }
+    lua_pushnumber(L, static_cast<lua_Number>(due_days));
+    lua_pushnumber(
+        L, static_cast<lua_Number>(now > found->at ? (now - found->at) / kSecondsPerDay : 0));
+    return 4;
+}
+
 // native.assign(experiment index) -> variant name
 int native_assign(lua_State* L) {
     Impl* m = impl_of(L);
@@ -644,6 +695,7 @@ constexpr struct {
     {"fill", native_fill},
     {"render", native_render},
     {"recommend", native_recommend},
+    {"due_consumable", native_due_consumable},
     {"assign", native_assign},
     {"expose", native_expose},
     {"set_var", native_set_var},
