@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "ngx_http_tailor_events.h"
 #include "tailor/version.h"
 
 namespace {
@@ -175,6 +176,8 @@ void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t
                           "tailor_redis_latency_seconds_count %" PRIuPTR "\n",
                           cumulative, sum / 1000000, sum % 1000000,
                           static_cast<uintptr_t>(m->latency_count));
+
+    ngx_http_tailor_events_render_status(&t->pos, t->end);
 }
 
 }  // namespace

@@ -610,6 +610,9 @@ int run_profile(const Args& args) {
     if (args[0] == "decode") {
         return run_decode(rest);
     }
+    if (args[0] == "erase") {
+        return run_profile_erase(rest);
+    }
     return usage();
 }
 

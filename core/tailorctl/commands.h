@@ -18,5 +18,7 @@ int run_verify(const Args& args);
 int run_profile(const Args& args);
 int run_render(const Args& args);
 int run_rules(const Args& args);
+int run_events(const Args& args);
+int run_profile_erase(const Args& args);
 
 }  // namespace tailorctl

@@ -17,10 +17,13 @@ struct Command {
 constexpr Command kCommands[] = {
     {"sign", tailorctl::run_sign, "sign a visitor id: sign --key-file F [--kid K] [VID]"},
     {"verify", tailorctl::run_verify, "verify a cookie value: verify --key-file F VALUE"},
-    {"profile", tailorctl::run_profile, "profile encode|decode: JSON <-> MessagePack on stdio"},
+    {"profile", tailorctl::run_profile,
+     "profile encode|decode (JSON <-> MessagePack on stdio) | profile erase VID --redis HOST:PORT"},
     {"render", tailorctl::run_render,
      "render --page PAGE.html --slot NAME=FILE ... [--inject FILE] [--chunk-random SEED] "
      "[--stats]"},
+    {"events", tailorctl::run_events,
+     "events tail [--type T] [--vid V] [--from ID] [--count N] --redis HOST:PORT"},
     {"rules", tailorctl::run_rules,
      "rules check PACK.lua | rules test PACK.lua CASES.lua | rules render --rules PACK.lua ..."},
 };
