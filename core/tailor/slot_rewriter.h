@@ -200,6 +200,7 @@ class SlotRewriter {
     static constexpr size_t kNameCap = 12;  // longer than any tag name we look for
 
     void run(const char* p, const char* end) noexcept;
+    [[nodiscard]] const char* skip_to_tag(const char* p, const char* end) const noexcept;
     [[nodiscard]] const char* skip_boring_tag(const char* lt, const char* end) const noexcept;
     [[nodiscard]] bool name_matters(const char* name, size_t n, bool end_tag) const noexcept;
     void end_of_write() noexcept;

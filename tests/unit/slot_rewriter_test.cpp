@@ -561,6 +561,41 @@ TEST(SlotRewriter, SlotFreeProductPageOnlyGetsTheInjection) {
     expect_rewrite(page, kHero, kInject, expected, 5);
 }
 
+// The boring-tag fast path jumps between '>', quotes and '=' (16 bytes at a
+// time in the quoted values): put each of them at every offset around the
+// block and unroll edges, with a slot hidden in a value and a real one after.
+TEST(SlotRewriter, QuotesAndGtAtEveryOffsetInBoringTags) {
+    for (size_t pad = 0; pad < 40; ++pad) {
+        const std::string fill = std::string(pad, 'y');
+        const std::string head = "<div data-x" + fill + "=\"a>b <tailor-slot name=hero>\"" + fill +
+                                 " c='>" + fill + "' d=e" + fill + ">" + fill + "<span title='" +
+                                 fill + "<tailor-slot name=hero>'" + fill + ">";
+        const std::string page = head + "<tailor-slot name=hero>x</tailor-slot></span></div>";
+        const std::string want =
+            head + "<tailor-slot name=hero><p>Hi Ann</p></tailor-slot></span></div>";
+        const auto stats = expect_rewrite(page, kHero, "", want, 5);
+        EXPECT_EQ(1u, stats.slots_seen) << "pad " << pad;
+    }
+}
+
+// Attribute forms where a quote after '=' does or does not open a value; the
+// fast path hands the unusual ones to the exact walk.
+TEST(SlotRewriter, QuotesOnlyOpenValuesAfterAnAttributesEquals) {
+    const std::string slot = "<tailor-slot name=hero>d</tailor-slot>";
+    const std::string filled = "<tailor-slot name=hero><p>Hi Ann</p></tailor-slot>";
+    // A real value: the slot inside it is text.
+    for (std::string head : {"<div a = '", "<div a\n=\t'", "<div \x01='", "<div a\"b='",
+                             "<div a=b\"c d='", "<div a='1' b='"}) {
+        const std::string page = head + "x>" + slot + "'>";
+        expect_rewrite(page, kHero, "", page, 5);
+    }
+    // Not a value: the tag ends at "x>", the slot after it is real.
+    for (std::string head : {"<div a=\"1\"='", "<div b= d='", "<div='", "<div a=='", "<div a/='",
+                             "<div ='", "<div a= ='"}) {
+        expect_rewrite(head + "x>" + slot + "'>", kHero, "", head + "x>" + filled + "'>", 5);
+    }
+}
+
 TEST(SlotRewriter, RewriteSlotsReportsStats) {
     SlotRewriterStats stats;
     EXPECT_EQ("<tailor-slot name=a>y</tailor-slot>",
