@@ -1285,12 +1285,13 @@ class KeyFile:
         args = ["sign", "--key-file", self.path]
         if kid:
             args += ["--kid", kid]
-        return _tailorctl(args + [vid]).decode().strip()
+        # "--": a random vid may itself start with "--"
+        return _tailorctl(args + ["--", vid]).decode().strip()
 
     def verify(self, value):
         """Does tailorctl accept the cookie value? Returns its stdout or None."""
         try:
-            return _tailorctl(["verify", "--key-file", self.path, value]).decode().strip()
+            return _tailorctl(["verify", "--key-file", self.path, "--", value]).decode().strip()
         except HarnessError:
             return None
 
