@@ -782,6 +782,30 @@ function runtime.finish()
 end
 
 local run, fill, note = native.run, native.fill, native.note
+local run_slot, matched_elsewhere = native.run_slot, native.matched
+
+-- [1]: the position of the rule running inside native.run_slot; core reads
+-- it to blame a failure on that rule, and its hook to restart the per-rule
+-- instruction budget when it changes.
+local marker = { 0 }
+
+-- One slot's rules in one protected call (native.run_slot): the position
+-- of the rule that fills the slot and its vars, or 0. A rule that errors
+-- unwinds the whole call, so the slot keeps its default, as it must.
+local function run_rules(rules, v)
+  for ri = 1, #rules do
+    local r = rules[ri]
+    marker[1] = ri
+    current_rule = r.idx
+    local matched, vars = r.check(v)
+    if matched then
+      local exp = r.experiment
+      if not exp or variant_of(exp, r.idx) == r.variant then return ri, vars end
+      matched_elsewhere(r.idx)
+    end
+  end
+  return 0
+end
 
 -- runtime.evaluate(v, tracing): fills the decision through native.fill.
 function runtime.evaluate(v, tracing)
@@ -800,7 +824,17 @@ function runtime.evaluate(v, tracing)
       if tracing then
         for ri = 1, #rules do note(rules[ri].idx, "suppressed", reason) end
       end
+    elseif not tracing then
+      if #rules > 0 then
+        local ok, pos, vars = run_slot(rules[1].idx, #rules, run_rules, rules, v)
+        if ok and pos > 0 then
+          local r = rules[pos]
+          fill(slot.name, r.idx, r.tpl, vars, v)
+        end
+      end
     else
+      -- tracing (explain, rules test): one protected call per rule, so every
+      -- rule's outcome is noted
       local won = false
       for ri = 1, #rules do
         local r = rules[ri]
@@ -838,5 +872,5 @@ function runtime.evaluate(v, tracing)
   memo_view = nil
 end
 
-native.init(Trusted)
+native.init(Trusted, marker)
 return runtime

@@ -109,6 +109,18 @@ class LuaSandbox {
     void enter_guarded() noexcept;
     [[nodiscard]] LuaCut leave_guarded() noexcept;
 
+    // set_rule_marker
+    //
+    // A registry reference to a table whose [1] guarded code changes each
+    // time it moves on to the next rule inside one guarded call (the kit runs
+    // a whole slot in one protected call). The hook restarts the per-rule
+    // instruction budget when it sees the value change, so each rule still
+    // gets its own budget, to the hook's grain. -2 (LUA_NOREF): none.
+    //
+    // Example:
+    //   box->set_rule_marker(luaL_ref(L, LUA_REGISTRYINDEX));
+    void set_rule_marker(int ref) noexcept { marker_ref_ = ref; }
+
     // evaluation_exhausted
     //
     // Whether the per-request instruction or time budget is spent: the
@@ -147,6 +159,8 @@ class LuaSandbox {
     int64_t deadline_ = 0;     // monotonic micros, 0 = none
     bool time_spent_ = false;  // the deadline passed during this evaluation
     LuaCut cut_ = LuaCut::kNone;
+    int marker_ref_ = -2;      // LUA_NOREF
+    double marker_seen_ = -1;  // the marker's value at the last tick, -1 = none yet
 };
 
 // lua_cut_name

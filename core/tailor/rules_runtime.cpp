@@ -27,6 +27,7 @@ struct RuleRuntime::Impl {
     int runtime_ref = LUA_NOREF;
     int evaluate_ref = LUA_NOREF;
     int trusted_ref = LUA_NOREF;
+    int marker_ref = LUA_NOREF;
 
     // Per evaluation.
     Decision* decision = nullptr;
@@ -94,12 +95,16 @@ int guarded(lua_State* L, Fn&& fn) {
     return results;
 }
 
-// native.init(trusted_metatable)
+// native.init(trusted_metatable, marker): marker[1] is the position of the
+// rule running inside native.run_slot
 int native_init(lua_State* L) {
     Impl* m = impl_of(L);
     luaL_checktype(L, 1, LUA_TTABLE);
-    lua_settop(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    m->marker_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     m->trusted_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    m->sandbox->set_rule_marker(m->marker_ref);
     return 0;
 }
 
@@ -180,6 +185,40 @@ int native_register_rule(lua_State* L) {
     return 1;
 }
 
+// Counts and reports a rule whose protected call failed with `rc`; the
+// error value is on top of the stack.
+void rule_failed(lua_State* L, Impl* m, size_t idx, int rc, LuaCut cut) {
+    RuleStats& st = m->rules[idx];
+    RuleOutcome outcome = RuleOutcome::kError;
+    if (rc == LUA_ERRMEM || cut == LuaCut::kMemory) {
+        outcome = RuleOutcome::kMemory;
+        ++st.memory_errors;
+        // LuaJIT does not collect when an allocation fails; the failed
+        // rule's garbage would starve the next rules, so collect it now.
+        lua_gc(L, LUA_GCCOLLECT, 0);
+    } else if (cut != LuaCut::kNone) {
+        outcome = RuleOutcome::kBudget;
+        ++st.budget_cuts;
+    } else {
+        ++st.errors;
+    }
+    ++m->summary->failures;
+    std::string message;
+    size_t len = 0;
+    const char* text = lua_isstring(L, -1) ? lua_tolstring(L, -1, &len) : nullptr;
+    try {
+        message = text != nullptr ? std::string(text, len)
+                                  : std::string("error object is a ") + luaL_typename(L, -1);
+        if (outcome == RuleOutcome::kBudget) {
+            message = std::string(lua_cut_name(cut)) + " budget exceeded";
+        }
+        m->record(idx, outcome, message);
+        m->queue_error(idx, outcome, message);
+    } catch (const std::exception&) {
+        // counting already happened; the message is a luxury
+    }
+}
+
 // native.run(index, fn, v) -> true, matched, vars | false
 // Runs one rule's test under the per-rule budget and counts the outcome.
 int native_run(lua_State* L) {
@@ -211,36 +250,74 @@ int native_run(lua_State* L) {
         lua_insert(L, -3);
         return 3;
     }
-    RuleOutcome outcome = RuleOutcome::kError;
-    if (rc == LUA_ERRMEM || cut == LuaCut::kMemory) {
-        outcome = RuleOutcome::kMemory;
-        ++st.memory_errors;
-        // LuaJIT does not collect when an allocation fails; the failed
-        // rule's garbage would starve the next rules, so collect it now.
-        lua_gc(L, LUA_GCCOLLECT, 0);
-    } else if (cut != LuaCut::kNone) {
-        outcome = RuleOutcome::kBudget;
-        ++st.budget_cuts;
-    } else {
-        ++st.errors;
-    }
-    ++m->summary->failures;
-    std::string message;
-    size_t len = 0;
-    const char* text = lua_isstring(L, -1) ? lua_tolstring(L, -1, &len) : nullptr;
-    try {
-        message = text != nullptr ? std::string(text, len)
-                                  : std::string("error object is a ") + luaL_typename(L, -1);
-        if (outcome == RuleOutcome::kBudget) {
-            message = std::string(lua_cut_name(cut)) + " budget exceeded";
-        }
-        m->record(idx, outcome, message);
-        m->queue_error(idx, outcome, message);
-    } catch (const std::exception&) {
-        // counting already happened; the message is a luxury
-    }
+    rule_failed(L, m, idx, rc, cut);
     lua_pushboolean(L, 0);
     return 1;
+}
+
+// native.run_slot(first index, count, runner, rules, v) -> true, position, vars | false
+// Runs a whole slot's rules (runner(rules, v), which returns the position of
+// the rule that decided the slot, 0 for none, and its vars) in one protected
+// call instead of one per rule; marker[1] says which rule was running when
+// it failed, and the hook gives each rule its own instruction budget.
+int native_run_slot(lua_State* L) {
+    Impl* m = impl_of(L);
+    size_t first = check_index(L, 1, m->rules.size(), "rule");
+    lua_Integer count = luaL_checkinteger(L, 2);
+    if (count < 1 || static_cast<size_t>(count) > m->rules.size() - first) {
+        return luaL_error(L, "bad rule count");
+    }
+    LuaSandbox& box = *m->sandbox;
+    if (box.evaluation_exhausted()) {
+        ++m->summary->rules_run;
+        ++m->rules[first].skipped;
+        ++m->summary->failures;
+        m->record(first, RuleOutcome::kSkipped, "evaluation budget spent");
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    lua_settop(L, 5);
+    lua_pushvalue(L, 3);
+    lua_pushvalue(L, 4);
+    lua_pushvalue(L, 5);
+    box.enter_guarded();
+    int rc = lua_pcall(L, 2, 2, 0);
+    LuaCut cut = box.leave_guarded();
+    auto n = static_cast<size_t>(count);
+    if (rc == 0) {
+        lua_Integer pos = lua_tointeger(L, -2);
+        size_t ran = pos > 0 && static_cast<size_t>(pos) <= n ? static_cast<size_t>(pos) : n;
+        for (size_t i = 0; i < ran; ++i) {
+            ++m->rules[first + i].evaluations;
+        }
+        m->summary->rules_run += static_cast<uint32_t>(ran);
+        if (pos > 0) {
+            ++m->rules[first + ran - 1].matches;
+        }
+        lua_pushboolean(L, 1);
+        lua_insert(L, -3);
+        return 3;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, m->marker_ref);
+    lua_rawgeti(L, -1, 1);
+    lua_Integer pos = lua_tointeger(L, -1);
+    lua_pop(L, 2);
+    size_t ran = pos > 0 && static_cast<size_t>(pos) <= n ? static_cast<size_t>(pos) : 1;
+    for (size_t i = 0; i < ran; ++i) {
+        ++m->rules[first + i].evaluations;
+    }
+    m->summary->rules_run += static_cast<uint32_t>(ran);
+    rule_failed(L, m, first + ran - 1, rc, cut);
+    lua_pushboolean(L, 0);
+    return 1;
+}
+
+// native.matched(index): a rule matched but its experiment sent the visitor
+// elsewhere (counted here; the winner is counted by run_slot)
+int native_matched(lua_State* L) {
+    Impl* m = impl_of(L);
+    ++m->rules[check_index(L, 1, m->rules.size(), "rule")].matches;
+    return 0;
 }
 
 // Template lookups read the rule's vars first, then the visitor view; dotted
@@ -692,6 +769,8 @@ constexpr struct {
     {"experiment", native_experiment},
     {"register_rule", native_register_rule},
     {"run", native_run},
+    {"run_slot", native_run_slot},
+    {"matched", native_matched},
     {"fill", native_fill},
     {"render", native_render},
     {"recommend", native_recommend},

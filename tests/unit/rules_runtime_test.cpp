@@ -131,6 +131,63 @@ end, html = "x" } }
     EXPECT_EQ(rt->rule_stats()[0].budget_cuts, 1u);
 }
 
+// Without a trace a slot's rules run in one protected call: failures must
+// still be the failing rule's, and each rule must keep its own budget.
+TEST(RulesRuntime, OneCallPerSlotKeepsPerRuleBudgetsAndBlame) {
+    LuaLimits limits;
+    limits.evaluation_micros = 1000000;  // the instruction budgets must do it alone
+    auto rt = runtime(R"(
+local t = require "tailor"
+local function burn(n) local x = 0 for i = 1, n do x = x + i end return x end
+t.slot "heavy" {
+  -- 150k instructions each: over one rule's budget together, not alone
+  t.rule "h1" { when = function(v) burn(75000) return false end, html = "h1" },
+  t.rule "h2" { when = function(v) burn(75000) return true end, html = "h2" },
+}
+t.slot "broken" {
+  t.rule "fine" { when = false, html = "no" },
+  t.rule "boom" { when = function(v) return v.nope end, html = "never" },
+  t.rule "lower" { html = "lower must not show" },
+}
+t.slot "loop" {
+  t.rule "quick" { when = function(v) return false end, html = "no" },
+  t.rule "spin" { when = function(v) while true do end end, html = "x" },
+}
+t.slot "after" { t.rule "ok" { html = "{{first_name}}" } }
+)",
+                      limits);
+    ASSERT_TRUE(rt);
+    Profile p = typical_profile();
+    for (int i = 0; i < 3; ++i) {
+        Decision d;
+        EvalSummary s = rt->evaluate(p, facts(), &d);
+        EXPECT_TRUE(s.ok) << s.error;
+        EXPECT_EQ(s.failures, 2u);
+        EXPECT_EQ(s.rules_run, 7u);
+        EXPECT_EQ(d.slot("heavy").value_or("<default>"), "h2");
+        EXPECT_FALSE(d.slot("broken").has_value());
+        EXPECT_FALSE(d.slot("loop").has_value());
+        EXPECT_EQ(d.slot("after").value_or("<default>"), "Ann");
+    }
+    const auto& st = rt->rule_stats();
+    ASSERT_EQ(st.size(), 8u);
+    EXPECT_EQ(st[0].evaluations, 3u);
+    EXPECT_EQ(st[0].matches, 0u);
+    EXPECT_EQ(st[1].matches, 3u);
+    EXPECT_EQ(st[1].wins, 3u);
+    EXPECT_EQ(st[1].budget_cuts, 0u);
+    EXPECT_EQ(st[3].errors, 3u);       // boom, not the rule before it
+    EXPECT_EQ(st[4].evaluations, 0u);  // lower: not reached
+    EXPECT_EQ(st[5].budget_cuts, 0u);
+    EXPECT_EQ(st[6].budget_cuts, 3u);  // spin
+    std::vector<RuleErrorEvent> events;
+    (void)rt->take_errors(&events);
+    ASSERT_EQ(events.size(), 6u);
+    EXPECT_EQ(events[0].rule, "boom");
+    EXPECT_EQ(events[1].rule, "spin");
+    EXPECT_EQ(events[1].outcome, RuleOutcome::kBudget);
+}
+
 TEST(RulesRuntime, TimeBudgetCutsASlowRule) {
     LuaLimits limits;
     limits.rule_instructions = 1ull << 40;
