@@ -235,20 +235,24 @@ function M.tier(tiers)
   return function(v) return v.tier ~= nil and set[v.tier] == true end
 end
 
+-- Request facts, v.request.path (1), .referrer (2), .device (3), read by
+-- core without building v.request (a table and a cookie table).
+local request = native.request
+
 -- t.path "^/products/": the request path matches a Lua pattern.
 function M.path(pattern)
   if type(pattern) ~= "string" then misuse("t.path: pattern must be a string") end
-  return function(v) return find(v.request.path or "", pattern) ~= nil end
+  return function(v) return find(request(v, 1) or "", pattern) ~= nil end
 end
 
 function M.device(class)
   if type(class) ~= "string" then misuse("t.device: class must be a string") end
-  return function(v) return v.request.device == class end
+  return function(v) return request(v, 3) == class end
 end
 
 function M.source(name)
   if type(name) ~= "string" then misuse("t.source: name must be a string") end
-  return function(v) return v.request.referrer == name end
+  return function(v) return request(v, 2) == name end
 end
 
 -- t.cookie("ab_banner", "off"): a whitelisted cookie is set (to that value).
@@ -304,10 +308,10 @@ function M.suppressed(v)
   if memo_view == v and memo_suppressed ~= nil then return memo_suppressed or nil end
   local s = config.suppress
   local reason = false
-  local flags = v.flags
-  if s.open_return and flags.open_return then
+  local open_return, open_complaint = native.flags(v)  -- v.flags, not built
+  if s.open_return and open_return then
     reason = "open_return"
-  elseif s.open_complaint and flags.open_complaint then
+  elseif s.open_complaint and open_complaint then
     reason = "open_complaint"
   elseif s.recent_purchase_hours > 0 then
     local hours = v.hours_since_last_purchase
@@ -523,14 +527,14 @@ function M.reward_reminder(opts)
   local tier_ok = opts.tiers and M.tier(opts.tiers)
   local expiring = opts.expiring_within_days
   local when = r.when
+  local loyalty = native.loyalty
   r.check = function(v)
     if when and not when(v) then return false end
-    local loyalty = v.loyalty
-    if loyalty.points < min_points then return false end
+    local points, tier, days = loyalty(v)  -- v.loyalty's fields, the table not built
+    if points < min_points then return false end
     if tier_ok and not tier_ok(v) then return false end
-    local days = loyalty.days_to_points_expiry
     if expiring and not (days and days >= 0 and days <= expiring) then return false end
-    return true, { points = loyalty.points, tier = loyalty.tier, expire_in_days = days }
+    return true, { points = points, tier = tier, expire_in_days = days }
   end
   return r
 end

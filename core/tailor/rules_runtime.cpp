@@ -702,6 +702,71 @@ int native_due_consumable(lua_State* L) {
     return 4;
 }
 
+// The Profile behind the view at 1, or a Lua error outside its evaluation.
+const Profile& checked_profile(lua_State* L, Impl* m) {
+    const Profile* profile = m->view.profile_of(L, 1);
+    if (profile == nullptr || m->facts == nullptr) {
+        luaL_error(L, "visitor view used outside its evaluation");
+    }
+    return *profile;
+}
+
+// native.flags(v) -> open_return, open_complaint: what t.suppressed reads of
+// v.flags, without building that table
+int native_flags(lua_State* L) {
+    Impl* m = impl_of(L);
+    const Profile& p = checked_profile(L, m);
+    lua_pushboolean(L, p.flags.open_return ? 1 : 0);
+    lua_pushboolean(L, p.flags.open_complaint ? 1 : 0);
+    return 2;
+}
+
+// native.loyalty(v) -> points, tier, days_to_points_expiry: v.loyalty's
+// fields (nil where the view has none), without building that table
+int native_loyalty(lua_State* L) {
+    Impl* m = impl_of(L);
+    const Profile& p = checked_profile(L, m);
+    lua_pushnumber(L, static_cast<lua_Number>(p.loyalty.points));
+    if (p.loyalty.tier.empty()) {
+        lua_pushnil(L);
+    } else {
+        lua_pushlstring(L, p.loyalty.tier.data(), p.loyalty.tier.size());
+    }
+    if (p.loyalty.points_expire_at > 0) {
+        int64_t left = p.loyalty.points_expire_at - m->facts->now;
+        int64_t days = left / kSecondsPerDay;
+        if (left % kSecondsPerDay != 0 && left < 0) {
+            --days;  // floor, as the view
+        }
+        lua_pushnumber(L, static_cast<lua_Number>(days));
+    } else {
+        lua_pushnil(L);
+    }
+    return 3;
+}
+
+// native.request(v, field) -> v.request.path (1), .referrer (2) or .device
+// (3), nil when empty, without building v.request
+int native_request(lua_State* L) {
+    Impl* m = impl_of(L);
+    (void)checked_profile(L, m);
+    lua_Integer field = luaL_checkinteger(L, 2);
+    std::string_view value;
+    if (field == 1) {
+        value = m->facts->path;
+    } else if (field == 2) {
+        value = m->facts->referrer_source;
+    } else if (field == 3) {
+        value = m->facts->device_class;
+    }
+    if (value.empty()) {
+        lua_pushnil(L);
+    } else {
+        lua_pushlstring(L, value.data(), value.size());
+    }
+    return 1;
+}
+
 // native.assign(experiment index) -> variant name
 int native_assign(lua_State* L) {
     Impl* m = impl_of(L);
@@ -775,6 +840,9 @@ constexpr struct {
     {"render", native_render},
     {"recommend", native_recommend},
     {"due_consumable", native_due_consumable},
+    {"flags", native_flags},
+    {"loyalty", native_loyalty},
+    {"request", native_request},
     {"assign", native_assign},
     {"expose", native_expose},
     {"set_var", native_set_var},

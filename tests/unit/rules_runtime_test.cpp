@@ -188,6 +188,40 @@ t.slot "after" { t.rule "ok" { html = "{{first_name}}" } }
     EXPECT_EQ(events[1].outcome, RuleOutcome::kBudget);
 }
 
+// Kit helpers that read the profile natively refuse a view kept from an
+// earlier evaluation, as the view's own lazy fields do.
+TEST(RulesRuntime, NativeHelpersRefuseAStaleView) {
+    auto rt = runtime(R"(
+local t = require "tailor"
+local stash = {}
+local helpers = { t.device "desktop", t.points_at_least(1), t.tier "gold" }
+t.slot "s" { t.rule "r" { html = "x", when = function(v)
+  local old = stash[1]
+  stash[1] = v
+  if old then return t.suppressed(old) or helpers[1](old) end
+  return false
+end } }
+t.slot "w" { t.reward_reminder { html = "{{points}}", when = function(v)
+  local old = stash[2]
+  stash[2] = v
+  return old == nil
+end } }
+)");
+    ASSERT_TRUE(rt);
+    Decision first;
+    (void)rt->evaluate(typical_profile(), facts(), &first);
+    EXPECT_EQ(first.slot("w").value_or("<default>"), "640");
+    Decision second;
+    EvalSummary s = rt->evaluate(typical_profile(), facts(), &second);
+    EXPECT_EQ(s.failures, 1u);
+    EXPECT_FALSE(second.slot("s").has_value());
+    std::vector<RuleErrorEvent> events;
+    (void)rt->take_errors(&events);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_NE(events[0].message.find("outside its evaluation"), std::string::npos)
+        << events[0].message;
+}
+
 TEST(RulesRuntime, TimeBudgetCutsASlowRule) {
     LuaLimits limits;
     limits.rule_instructions = 1ull << 40;
