@@ -203,7 +203,9 @@ function M.affinity(category, min_score)
   if type(category) ~= "string" then misuse("t.affinity: category must be a string") end
   min_score = min_score or 0.5
   if type(min_score) ~= "number" then misuse("t.affinity: min_score must be a number") end
-  return function(v) return (v.affinity[category] or 0) >= min_score end
+  -- v.affinity[category], read by core without building v.affinity
+  local affinity = native.affinity
+  return function(v) return (affinity(v, category) or 0) >= min_score end
 end
 
 -- t.top_category "coffee": that category is the visitor's strongest.
@@ -638,11 +640,15 @@ end
 -- t.variant(v, "hero-copy"): the visitor's variant ("holdout" too), and an
 -- exposure for rule-less checks. Usable in `when` and `vars`.
 local assigned, exposed = {}, {}
+-- kit-only tables, emptied for the next evaluation rather than made anew
+local assigned_t, exposed_t, assigned_used = {}, {}, false
 
 local NONE = {}  -- read-only stand-in until an evaluation meets an experiment
 
 local function variant_of(exp_name, rule_idx)
-  if assigned == NONE then assigned, exposed = {}, {} end
+  if assigned == NONE then
+    assigned, exposed, assigned_used = assigned_t, exposed_t, true
+  end
   local v = assigned[exp_name]
   if not v then
     v = native.assign(experiments[exp_name].id)
@@ -814,6 +820,11 @@ end
 -- runtime.evaluate(v, tracing): fills the decision through native.fill.
 function runtime.evaluate(v, tracing)
   memo_view, memo_stage, memo_suppressed = v, nil, nil
+  if assigned_used then
+    for k in next, assigned_t do assigned_t[k] = nil end
+    for k in next, exposed_t do exposed_t[k] = nil end
+    assigned_used = false
+  end
   assigned, exposed = NONE, NONE
   local suppressed
   for si = 1, #slots do

@@ -1,6 +1,7 @@
 // RuleRuntime: the kit and packs in a LuaSandbox, the native functions the kit calls, evaluate().
 #include "tailor/rules_runtime.h"
 
+#include <cmath>
 #include <cstring>
 #include <deque>
 #include <new>
@@ -328,12 +329,37 @@ struct LuaLookup {
     int vars;  // stack index or 0
     int view;  // stack index or 0
     int trusted_ref;
+    char number[24] = {};  // a whole number's digits, used before the next lookup
+
+    // Lua's tostring of a number ("%.14g") for whole numbers below 1e14,
+    // without making a Lua string; false for the rest.
+    bool format_whole(lua_Number n, TemplateValue* value) {
+        if (!(n > -1e14 && n < 1e14) || n != static_cast<lua_Number>(static_cast<int64_t>(n))) {
+            return false;
+        }
+        auto i = static_cast<int64_t>(n);
+        if (i == 0 && std::signbit(n)) {
+            return false;  // "-0"
+        }
+        uint64_t u = i < 0 ? static_cast<uint64_t>(-i) : static_cast<uint64_t>(i);
+        char* end = number + sizeof(number);
+        char* p = end;
+        do {
+            *--p = static_cast<char>('0' + u % 10);
+            u /= 10;
+        } while (u != 0);
+        if (i < 0) {
+            *--p = '-';
+        }
+        value->text = std::string_view(p, static_cast<size_t>(end - p));
+        value->trusted = false;
+        return true;
+    }
 
     bool operator()(std::string_view name, TemplateValue* value) {
         if (!lua_checkstack(L, 4)) {
             return false;
         }
-        char key[Template::kMaxNameBytes + 1];
         size_t start = 0;
         bool first = true;
         while (start <= name.size()) {
@@ -343,24 +369,25 @@ struct LuaLookup {
             if (part.empty() || part.size() > Template::kMaxNameBytes) {
                 return false;
             }
-            std::memcpy(key, part.data(), part.size());
-            key[part.size()] = '\0';
             if (first) {
                 lua_pushnil(L);
                 if (vars != 0 && lua_istable(L, vars)) {
                     lua_pop(L, 1);
-                    lua_getfield(L, vars, key);
+                    lua_pushlstring(L, part.data(), part.size());
+                    lua_gettable(L, vars);
                 }
                 if (lua_isnil(L, -1) && view != 0 && lua_istable(L, view)) {
                     lua_pop(L, 1);
-                    lua_getfield(L, view, key);
+                    lua_pushlstring(L, part.data(), part.size());
+                    lua_gettable(L, view);
                 }
                 first = false;
             } else {
                 if (!lua_istable(L, -1)) {
                     return false;
                 }
-                lua_getfield(L, -1, key);
+                lua_pushlstring(L, part.data(), part.size());
+                lua_gettable(L, -2);
             }
             if (dot == std::string_view::npos) {
                 break;
@@ -368,6 +395,9 @@ struct LuaLookup {
             start = dot + 1;
         }
         int type = lua_type(L, -1);
+        if (type == LUA_TNUMBER && format_whole(lua_tonumber(L, -1), value)) {
+            return true;
+        }
         if (type == LUA_TSTRING || type == LUA_TNUMBER) {
             size_t len = 0;
             const char* s = lua_tolstring(L, -1, &len);
@@ -745,6 +775,26 @@ int native_loyalty(lua_State* L) {
     return 3;
 }
 
+// native.affinity(v, category) -> score | nil: v.affinity[category]
+// (the last entry of a category, as the view), without building v.affinity
+int native_affinity(lua_State* L) {
+    Impl* m = impl_of(L);
+    const Profile& p = checked_profile(L, m);
+    std::string_view category = check_sv(L, 2);
+    const Affinity* found = nullptr;
+    for (const Affinity& a : p.affinities) {
+        if (a.category == category) {
+            found = &a;
+        }
+    }
+    if (found == nullptr) {
+        lua_pushnil(L);
+    } else {
+        lua_pushnumber(L, found->score);
+    }
+    return 1;
+}
+
 // native.request(v, field) -> v.request.path (1), .referrer (2) or .device
 // (3), nil when empty, without building v.request
 int native_request(lua_State* L) {
@@ -843,6 +893,7 @@ constexpr struct {
     {"flags", native_flags},
     {"loyalty", native_loyalty},
     {"request", native_request},
+    {"affinity", native_affinity},
     {"assign", native_assign},
     {"expose", native_expose},
     {"set_var", native_set_var},

@@ -326,6 +326,18 @@ t.slot "bad" {
     EXPECT_EQ(rt->rule_stats().back().errors, 2u);
 }
 
+TEST(RulesKitTemplates, NumbersRenderAsLuaTostring) {
+    auto rt = runtime(R"(
+local t = require "tailor"
+t.slot "n" { t.rule "n" { html = "{{a}} {{b}} {{c}} {{d}} {{e}} {{f}} {{g}}",
+  vars = function(v)
+    return { a = 640, b = -3, c = 2.5, d = 1e14, e = 99999999999999, f = -0.0, g = 0 }
+  end } }
+)");
+    ASSERT_TRUE(rt);
+    EXPECT_EQ(evaluate(*rt, typical_profile()).slot("n"), "640 -3 2.5 1e+14 99999999999999 -0 0");
+}
+
 constexpr std::string_view kSuppressPack = R"(
 local t = require "tailor"
 t.config { suppress = { recent_purchase_hours = 48 } }
