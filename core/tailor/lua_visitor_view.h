@@ -1,7 +1,7 @@
 // LuaVisitorView: the table rules read as `v`, built lazily from a Profile and RequestFacts.
 //
 // Each evaluation gets a fresh table holding the scalars (numbers, flags,
-// short strings: ~20 fields, set with pre-interned keys), whose metatable's
+// short strings: ~20 fields, stored by a generated Lua table constructor), whose metatable's
 // __index (one C closure shared by all views) builds everything else, the
 // lists (purchases, viewed, cart, consumables, ...) and small sub-tables, the
 // first time a rule reads it, and caches it with rawset. Scalars went eager
