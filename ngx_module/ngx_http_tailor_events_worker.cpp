@@ -9,6 +9,7 @@
 // new goes behind them. Under load the queue grows while a batch is in
 // flight, so the next batch carries more: many events per write.
 #include "ngx_http_tailor_events.h"
+#include "ngx_http_tailor_metrics.h"
 
 #include <cinttypes>
 #include <cstdarg>
@@ -513,45 +514,9 @@ std::unique_ptr<tailor::Spool> ngx_http_tailor_events_open_spool(ngx_http_tailor
 }
 
 ngx_int_t ngx_http_tailor_events_zone_init(ngx_shm_zone_t* zone, void* data) noexcept {
-    if (data != nullptr) {
-        zone->data = data;
-        ngx_http_tailor_events_shm = static_cast<ngx_http_tailor_events_shm_t*>(data);
-        return NGX_OK;
-    }
-
-    auto* shpool = reinterpret_cast<ngx_slab_pool_t*>(zone->shm.addr);
-    if (zone->shm.exists) {
-        zone->data = shpool->data;
-        ngx_http_tailor_events_shm = static_cast<ngx_http_tailor_events_shm_t*>(shpool->data);
-        return NGX_OK;
-    }
-
-    auto* shm = static_cast<ngx_http_tailor_events_shm_t*>(
-        ngx_slab_calloc(shpool, sizeof(ngx_http_tailor_events_shm_t)));
-    if (shm == nullptr) {
-        return NGX_ERROR;
-    }
-    shpool->data = shm;
-    zone->data = shm;
-    ngx_http_tailor_events_shm = shm;
-    return NGX_OK;
-}
-
-// Appends to the status body, never past its end.
-void ngx_http_tailor_events_print(u_char** pos, u_char* end, const char* fmt, ...) noexcept
-    __attribute__((format(printf, 3, 4)));
-
-void ngx_http_tailor_events_print(u_char** pos, u_char* end, const char* fmt, ...) noexcept {
-    if (*pos >= end) {
-        return;
-    }
-    va_list args;
-    va_start(args, fmt);
-    int n = vsnprintf(reinterpret_cast<char*>(*pos), static_cast<size_t>(end - *pos), fmt, args);
-    va_end(args);
-    if (n > 0) {
-        *pos += ngx_min(static_cast<size_t>(n), static_cast<size_t>(end - *pos));
-    }
+    ngx_http_tailor_events_shm = static_cast<ngx_http_tailor_events_shm_t*>(
+        ngx_http_tailor_shm_data(zone, data, sizeof(ngx_http_tailor_events_shm_t)));
+    return ngx_http_tailor_events_shm != nullptr ? NGX_OK : NGX_ERROR;
 }
 
 }  // namespace
@@ -734,7 +699,7 @@ void ngx_http_tailor_events_render_status(u_char** pos, u_char* end) noexcept {
 
     for (ngx_uint_t i = 0; i < NGX_HTTP_TAILOR_EVENTS_COUNTER_COUNT; i++) {
         const auto& d = ngx_http_tailor_events_descs[i];
-        ngx_http_tailor_events_print(pos, end, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIu64 "\n",
+        ngx_http_tailor_status_print(pos, end, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIu64 "\n",
                                      d.name, d.help, d.name, d.name,
                                      static_cast<uint64_t>(m->counters[i]));
     }
@@ -749,7 +714,7 @@ void ngx_http_tailor_events_render_status(u_char** pos, u_char* end) noexcept {
         connected += m->redis[i].connected;
         disconnects += m->redis[i].disconnects;
     }
-    ngx_http_tailor_events_print(
+    ngx_http_tailor_status_print(
         pos, end,
         "# HELP tailor_events_queued Events waiting in the workers' queues.\n"
         "# TYPE tailor_events_queued gauge\ntailor_events_queued %" PRIu64

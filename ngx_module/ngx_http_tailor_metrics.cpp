@@ -41,30 +41,9 @@ constexpr ngx_http_tailor_counter_desc_t
 };
 
 ngx_int_t ngx_http_tailor_metrics_init(ngx_shm_zone_t* zone, void* data) noexcept {
-    if (data != nullptr) {
-        zone->data = data;
-        ngx_http_tailor_metrics = static_cast<ngx_http_tailor_metrics_t*>(data);
-        return NGX_OK;
-    }
-
-    auto* shpool = reinterpret_cast<ngx_slab_pool_t*>(zone->shm.addr);
-
-    if (zone->shm.exists) {
-        zone->data = shpool->data;
-        ngx_http_tailor_metrics = static_cast<ngx_http_tailor_metrics_t*>(shpool->data);
-        return NGX_OK;
-    }
-
-    auto* metrics = static_cast<ngx_http_tailor_metrics_t*>(
-        ngx_slab_calloc(shpool, sizeof(ngx_http_tailor_metrics_t)));
-    if (metrics == nullptr) {
-        return NGX_ERROR;
-    }
-
-    shpool->data = metrics;
-    zone->data = metrics;
-    ngx_http_tailor_metrics = metrics;
-    return NGX_OK;
+    ngx_http_tailor_metrics = static_cast<ngx_http_tailor_metrics_t*>(
+        ngx_http_tailor_shm_data(zone, data, sizeof(ngx_http_tailor_metrics_t)));
+    return ngx_http_tailor_metrics != nullptr ? NGX_OK : NGX_ERROR;
 }
 
 void ngx_http_tailor_add(ngx_atomic_t* counter, ngx_atomic_int_t n) noexcept {
@@ -77,18 +56,24 @@ struct ngx_http_tailor_text_t {
     u_char* end;
 };
 
+void ngx_http_tailor_vprint(u_char** pos, u_char* end, const char* fmt, va_list args) noexcept {
+    if (*pos >= end) {
+        return;
+    }
+    int n = vsnprintf(reinterpret_cast<char*>(*pos), static_cast<size_t>(end - *pos), fmt, args);
+    if (n > 0) {
+        *pos += ngx_min(static_cast<size_t>(n), static_cast<size_t>(end - *pos));
+    }
+}
+
 void ngx_http_tailor_print(ngx_http_tailor_text_t* t, const char* fmt, ...) noexcept
     __attribute__((format(printf, 2, 3)));
 
 void ngx_http_tailor_print(ngx_http_tailor_text_t* t, const char* fmt, ...) noexcept {
     va_list args;
     va_start(args, fmt);
-    int n =
-        vsnprintf(reinterpret_cast<char*>(t->pos), static_cast<size_t>(t->end - t->pos), fmt, args);
+    ngx_http_tailor_vprint(&t->pos, t->end, fmt, args);
     va_end(args);
-    if (n > 0) {
-        t->pos += ngx_min(static_cast<size_t>(n), static_cast<size_t>(t->end - t->pos));
-    }
 }
 
 void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t* m) noexcept {
@@ -181,6 +166,34 @@ void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t
 }
 
 }  // namespace
+
+void* ngx_http_tailor_shm_data(ngx_shm_zone_t* zone, void* data, size_t size) noexcept {
+    if (data != nullptr) {
+        zone->data = data;
+        return data;
+    }
+
+    auto* shpool = reinterpret_cast<ngx_slab_pool_t*>(zone->shm.addr);
+    if (zone->shm.exists) {
+        zone->data = shpool->data;
+        return shpool->data;
+    }
+
+    void* fresh = ngx_slab_calloc(shpool, size);
+    if (fresh == nullptr) {
+        return nullptr;
+    }
+    shpool->data = fresh;
+    zone->data = fresh;
+    return fresh;
+}
+
+void ngx_http_tailor_status_print(u_char** pos, u_char* end, const char* fmt, ...) noexcept {
+    va_list args;
+    va_start(args, fmt);
+    ngx_http_tailor_vprint(pos, end, fmt, args);
+    va_end(args);
+}
 
 ngx_int_t ngx_http_tailor_metrics_init_zone(ngx_conf_t* cf) noexcept {
     ngx_shm_zone_t* zone = ngx_shared_memory_add(cf, &ngx_http_tailor_metrics_zone_name,

@@ -35,6 +35,14 @@ struct ngx_http_tailor_metrics_t {
     ngx_http_tailor_redis_stats_t redis[NGX_HTTP_TAILOR_MAX_WORKERS];
 };
 
+// The data of a shared zone that holds one zeroed struct of `size` bytes:
+// allocated the first time, the same memory again on reload. For zone->init.
+void* ngx_http_tailor_shm_data(ngx_shm_zone_t* zone, void* data, size_t size) noexcept;
+
+// printf into the status body between *pos and end, never past end.
+void ngx_http_tailor_status_print(u_char** pos, u_char* end, const char* fmt, ...) noexcept
+    __attribute__((format(printf, 3, 4)));
+
 // Registers the shared zone; called once per configuration cycle.
 ngx_int_t ngx_http_tailor_metrics_init_zone(ngx_conf_t* cf) noexcept;
 

@@ -33,7 +33,8 @@ def stream_and_check(nginx, b, before, holdable, headers):
         # everything but the holdable suffix must arrive while the backend stalls
         need = len(before) - len(holdable)
         s.read_until(lambda s: len(s.body) >= need)
-        assert b.stalled.is_set(), "the backend is stalled"
+        # the backend sets the flag just after its last send: wait for it
+        assert b.stalled.wait(harness.IO_TIMEOUT), "the backend is stalled"
         s.drain(quiet=0.3)
         got = s.body
         assert len(got) >= need, "held back more than a tag prefix"
