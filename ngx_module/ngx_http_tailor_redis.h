@@ -11,8 +11,7 @@ extern "C" {
 
 #include <cstdint>
 
-#define NGX_HTTP_TAILOR_REDIS_DEFAULT_PORT  6379
-
+#define NGX_HTTP_TAILOR_REDIS_DEFAULT_PORT 6379
 
 // ngx_http_tailor_redis_conf_t
 //
@@ -21,24 +20,23 @@ extern "C" {
 // by ngx_http_tailor_redis_parse_conf() in cf->pool; it must outlive every
 // client created from it (the cycle pool does).
 struct ngx_http_tailor_redis_conf_t {
-    ngx_str_t   peer;               // "127.0.0.1:6379", "[::1]:6379", "unix:/p"
-    char        host[NGX_SOCKADDR_STRLEN + 1];  // IP literal or unix path
-    in_port_t   port;               // 0 for a unix socket
-    ngx_flag_t  unix_socket;
+    ngx_str_t peer;                      // "127.0.0.1:6379", "[::1]:6379", "unix:/p"
+    char host[NGX_SOCKADDR_STRLEN + 1];  // IP literal or unix path
+    in_port_t port;                      // 0 for a unix socket
+    ngx_flag_t unix_socket;
 
-    ngx_msec_t  connect_timeout;    // connect + AUTH/SELECT; default 100ms
-    ngx_msec_t  stall_timeout;      // no reply while commands wait; 1s
-    ngx_msec_t  reconnect;          // first reconnect delay; 100ms
-    ngx_msec_t  reconnect_max;      // backoff doubles up to this; 5s
-    ngx_uint_t  max_pending;        // commands in flight; 4096
-    size_t      max_output;         // unsent bytes (hiredis obuf); 1m
-    size_t      max_reply;          // unparsed reply bytes; 8m
+    ngx_msec_t connect_timeout;  // connect + AUTH/SELECT; default 100ms
+    ngx_msec_t stall_timeout;    // no reply while commands wait; 1s
+    ngx_msec_t reconnect;        // first reconnect delay; 100ms
+    ngx_msec_t reconnect_max;    // backoff doubles up to this; 5s
+    ngx_uint_t max_pending;      // commands in flight; 4096
+    size_t max_output;           // unsent bytes (hiredis obuf); 1m
+    size_t max_reply;            // unparsed reply bytes; 8m
 
-    ngx_str_t   user;               // AUTH user (Redis 6 ACL); empty: none
-    ngx_str_t   password;           // AUTH password; empty: no AUTH
-    ngx_uint_t  db;                 // SELECT db; 0: no SELECT
+    ngx_str_t user;      // AUTH user (Redis 6 ACL); empty: none
+    ngx_str_t password;  // AUTH password; empty: no AUTH
+    ngx_uint_t db;       // SELECT db; 0: no SELECT
 };
-
 
 // ngx_http_tailor_redis_parse_conf
 //
@@ -55,31 +53,28 @@ struct ngx_http_tailor_redis_conf_t {
 char* ngx_http_tailor_redis_parse_conf(ngx_conf_t* cf, ngx_str_t* args, ngx_uint_t nargs,
                                        ngx_http_tailor_redis_conf_t* conf) noexcept;
 
-
 // ngx_http_tailor_redis_stats_t
 //
 // One client's counters. Single writer (the worker that owns the client);
 // counters only grow, the two gauges are set. 64-bit aligned, so another
 // process may read them from shared memory without tearing on x86-64/arm64.
 struct ngx_http_tailor_redis_stats_t {
-    uint64_t connects;              // connections that became ready
-    uint64_t connect_failures;      // refused, timed out, AUTH/SELECT failed
-    uint64_t disconnects;           // ready connections lost, for any reason
-    uint64_t stall_resets;          // of those: the stall watchdog's doing
-    uint64_t reply_resets;          // of those: a reply over max_reply
-    uint64_t down_rejects;          // send refused: not connected
-    uint64_t busy_rejects;          // send refused: max_output/max_pending
-    uint64_t commands;              // commands written (both send paths)
-    uint64_t replies;               // replies read, error replies included
-    uint64_t errors;                // of those: Redis error replies (-ERR ...)
-    uint64_t failed;                // commands that never got a reply
-    uint64_t in_flight;             // gauge: commands sent, not answered yet
-    uint64_t connected;             // gauge: 1 when ready
+    uint64_t connects;          // connections that became ready
+    uint64_t connect_failures;  // refused, timed out, AUTH/SELECT failed
+    uint64_t disconnects;       // ready connections lost, for any reason
+    uint64_t stall_resets;      // of those: the stall watchdog's doing
+    uint64_t reply_resets;      // of those: a reply over max_reply
+    uint64_t down_rejects;      // send refused: not connected
+    uint64_t busy_rejects;      // send refused: max_output/max_pending
+    uint64_t commands;          // commands written (both send paths)
+    uint64_t replies;           // replies read, error replies included
+    uint64_t errors;            // of those: Redis error replies (-ERR ...)
+    uint64_t failed;            // commands that never got a reply
+    uint64_t in_flight;         // gauge: commands sent, not answered yet
+    uint64_t connected;         // gauge: 1 when ready
 };
 
-
-struct ngx_http_tailor_redis_t;     // one client: one connection, opaque
-
+struct ngx_http_tailor_redis_t;  // one client: one connection, opaque
 
 // ngx_http_tailor_redis_handler_pt
 //
@@ -94,7 +89,6 @@ struct ngx_http_tailor_redis_t;     // one client: one connection, opaque
 typedef void (*ngx_http_tailor_redis_handler_pt)(void* data, const redisReply* reply,
                                                  uint64_t elapsed_us) noexcept;
 
-
 // ngx_http_tailor_redis_create
 //
 // Creates a client in the calling worker and starts connecting (no blocking:
@@ -106,10 +100,9 @@ typedef void (*ngx_http_tailor_redis_handler_pt)(void* data, const redisReply* r
 // memory, zeroed by the caller), one block per client, and must outlive the
 // client; nullptr keeps them inside the client. Several clients may share one conf: each has its
 // own connection. Returns nullptr on allocation failure (logged).
-ngx_http_tailor_redis_t* ngx_http_tailor_redis_create(ngx_cycle_t* cycle,
-                                                      const ngx_http_tailor_redis_conf_t* conf,
-                                                      const char* name,
-                                                      ngx_http_tailor_redis_stats_t* stats) noexcept;
+ngx_http_tailor_redis_t* ngx_http_tailor_redis_create(
+    ngx_cycle_t* cycle, const ngx_http_tailor_redis_conf_t* conf, const char* name,
+    ngx_http_tailor_redis_stats_t* stats) noexcept;
 
 // ngx_http_tailor_redis_destroy
 //
@@ -178,7 +171,6 @@ const ngx_http_tailor_redis_stats_t* ngx_http_tailor_redis_stats(
 //
 // The clock elapsed_us is measured with: CLOCK_MONOTONIC, in microseconds.
 uint64_t ngx_http_tailor_redis_now_us() noexcept;
-
 
 /* internal to the Redis layer, not for callers */
 

@@ -2,6 +2,8 @@
 
 namespace tailor {
 
-std::string_view version() noexcept { return "0.1.0"; }
+std::string_view version() noexcept {
+    return "0.1.0";
+}
 
 }  // namespace tailor
