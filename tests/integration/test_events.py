@@ -416,7 +416,11 @@ def test_redis_killed_under_load_loses_nothing(nginx_factory, durable_redis, key
     assert len(sent) > during > 0
 
     m = events_metrics(nginx)
-    assert counter(m, "tailor_events_spooled_total") > 0, "the outage was noticed"
+    if outage == "kill":
+        # a killed server drops the connection at once; a paused one is
+        # noticed only by the stall watchdog, whose timing depends on the
+        # machine's load, so for it only the delivery guarantees are checked
+        assert counter(m, "tailor_events_spooled_total") > 0, "the outage was noticed"
 
     total = len(sent)
     entries = wait_events(redis, total, timeout=60)
