@@ -109,6 +109,9 @@ local config = {
     open_complaint = true,
     recent_purchase_hours = 24,  -- 0 switches this one off
   },
+  popups = {
+    utc_offset_minutes = 0,  -- what a "day" is for per_day caps: UTC plus this
+  },
 }
 
 local STAGES = {
@@ -116,10 +119,10 @@ local STAGES = {
   repeat_buyer = true, vip = true, at_risk = true, lapsed = true,
 }
 
--- t.config { lifecycle = {...}, suppress = {...} }: overrides the defaults.
+-- t.config { lifecycle = {...}, suppress = {...}, popups = {...} }: overrides the defaults.
 function M.config(opts)
   check_loading("t.config")
-  check_options("t.config", opts, { lifecycle = true, suppress = true })
+  check_options("t.config", opts, { lifecycle = true, suppress = true, popups = true })
   for section, values in pairs(opts) do
     check_options("t.config " .. section, values, config[section])
     for k, v in pairs(values) do
@@ -127,7 +130,11 @@ function M.config(opts)
       if type(v) ~= want then
         misuse("t.config %s: '%s' must be a %s, got %s", section, k, want, type(v))
       end
-      if want == "number" and v < 0 then
+      if k == "utc_offset_minutes" then
+        if v ~= floor(v) or v < -840 or v > 840 then
+          misuse("t.config popups: 'utc_offset_minutes' must be a whole number in -840..840")
+        end
+      elseif want == "number" and v < 0 then
         misuse("t.config %s: '%s' must not be negative", section, k)
       end
       config[section][k] = v
@@ -637,6 +644,157 @@ function M.slot(name)
   end
 end
 
+----------------------------------------------------------------------------
+-- Pop-ups (docs/popups.md): declared like rules, decided on the server (at
+-- most one per page view, by core's policy over the visitor's caps), shown
+-- by the client runtime when the trigger fires.
+
+local trigger_json = setmetatable({}, { __mode = "k" })  -- trigger -> its JSON
+
+local function new_trigger(json)
+  local tr = { json = json }
+  trigger_json[tr] = json
+  return tr
+end
+
+local function whole(who, name, value, min, max)
+  if type(value) ~= "number" or value ~= floor(value) or value < min or value > max then
+    misuse("%s: %s must be a whole number in %d..%d, got %s", who, name, min, max,
+           tostring(value))
+  end
+  return value
+end
+
+-- t.exit_intent(): the pointer leaves near the top edge (desktop), or a fast
+-- upward scroll or the tab hidden (mobile).
+function M.exit_intent()
+  return new_trigger('{"type":"exit_intent"}')
+end
+
+-- t.linger(seconds): the page stays open this long without interaction
+-- that resets it (on a product page: no add-to-cart).
+function M.linger(seconds)
+  whole("t.linger", "seconds", seconds, 1, 3600)
+  return new_trigger(format('{"type":"linger","seconds":%d}', seconds))
+end
+
+-- t.idle(seconds): no input for this long.
+function M.idle(seconds)
+  whole("t.idle", "seconds", seconds, 1, 3600)
+  return new_trigger(format('{"type":"idle","seconds":%d}', seconds))
+end
+
+-- t.scroll_depth(percent): the visitor scrolled this far down the page.
+function M.scroll_depth(percent)
+  whole("t.scroll_depth", "percent", percent, 1, 100)
+  return new_trigger(format('{"type":"scroll_depth","percent":%d}', percent))
+end
+
+-- t.repeat_visit { n = 3, within_days = 30 }: decided here, shown on load:
+-- the visitor's n-th visit or later, first seen at most within_days ago.
+function M.repeat_visit(opts)
+  check_options("t.repeat_visit", opts, { n = true, within_days = true })
+  local n = whole("t.repeat_visit", "n", opts.n, 2, 1000)
+  local days = whole("t.repeat_visit", "within_days", opts.within_days or 30, 1, 3650)
+  local tr = new_trigger(format('{"type":"repeat_visit","n":%d,"within_days":%d}', n, days))
+  tr.check = function(v)
+    local seen = v.days_since_first_seen
+    return v.visits >= n and seen ~= nil and seen <= days
+  end
+  return tr
+end
+
+local INTENTS = { cart = true, product = true, browse = true }
+local CAPS = { per_visit = 1, per_day = 1, cooldown_hours = 24, stop_after_conversion = true }
+local EXCLUDE = {
+  recent_purchase_hours = 24, open_return = true, open_complaint = true, email_campaign = true,
+  higher_intent_flow = true,
+}
+
+-- caps/exclude tables: numbers (or false for "none"), booleans; defaults filled in
+local function check_section(who, name, given, defaults)
+  local out = {}
+  for k, v in pairs(defaults) do out[k] = v end
+  if given == nil then return out end
+  check_options(who .. " " .. name, given, defaults)
+  for k, v in pairs(given) do
+    if type(defaults[k]) == "boolean" then
+      if type(v) ~= "boolean" then misuse("%s: %s.%s must be true or false", who, name, k) end
+      out[k] = v
+    elseif v == false then
+      out[k] = 0
+    else
+      out[k] = whole(who, name .. "." .. k, v, 1, 24 * 365)
+    end
+  end
+  return out
+end
+
+local popups, popup_ids = {}, {}
+
+-- t.popup "id" { trigger = t.exit_intent(), intent = "cart", html = [[...]],
+--                priority = 0, when = predicate,
+--                caps = { per_visit = 1, per_day = 1, cooldown_hours = 24,
+--                         stop_after_conversion = true },
+--                exclude = { recent_purchase_hours = 24, open_return = true,
+--                            open_complaint = true, email_campaign = true,
+--                            higher_intent_flow = true } }
+function M.popup(id)
+  check_loading("t.popup")
+  check_name("t.popup", id)
+  local who = format("popup %q", id)
+  return function(opts)
+    check_options(who, opts, {
+      trigger = true, intent = true, html = true, priority = true, when = true, caps = true,
+      exclude = true,
+    })
+    if popup_ids[id] then misuse("%s: defined twice", who) end
+    if opts.trigger == nil then
+      misuse("%s: option 'trigger' is required (t.exit_intent(), t.linger(s), t.idle(s), " ..
+             "t.scroll_depth(pct), t.repeat_visit{...})", who)
+    end
+    if type(opts.trigger) ~= "table" or not trigger_json[opts.trigger] then
+      misuse("%s: 'trigger' must be t.exit_intent(), t.linger(s), t.idle(s), " ..
+             "t.scroll_depth(pct) or t.repeat_visit{...}, got %s", who, type(opts.trigger))
+    end
+    if opts.intent == nil then
+      misuse("%s: option 'intent' is required (cart, product or browse)", who)
+    end
+    if not INTENTS[opts.intent] then
+      misuse("%s: intent must be cart, product or browse, got %s", who, tostring(opts.intent))
+    end
+    check_type(who, opts, "html", "string", true)
+    check_type(who, opts, "priority", "number")
+    check_type(who, opts, "caps", "table")
+    check_type(who, opts, "exclude", "table")
+    local when = opts.when
+    if type(when) == "table" then
+      when = M.all(when)
+    elseif when ~= nil and type(when) ~= "function" and type(when) ~= "boolean" then
+      misuse("%s: option 'when' must be a function, a list of predicates or a boolean, got %s",
+             who, type(when))
+    elseif type(when) == "boolean" then
+      when = as_predicate(who, when)
+    end
+    local caps = check_section(who, "caps", opts.caps, CAPS)
+    local exclude = check_section(who, "exclude", opts.exclude, EXCLUDE)
+    local file, line = where()
+    local p = {
+      id = id, file = file, line = line, intent = opts.intent, priority = opts.priority or 0,
+      tpl = compile(who, opts.html), trigger = opts.trigger.json, caps = caps,
+      exclude = exclude,
+    }
+    local server = opts.trigger.check
+    if server and when then
+      p.check = function(v) return server(v) and when(v) end
+    else
+      p.check = server or when or ALWAYS
+    end
+    popup_ids[id] = true
+    popups[#popups + 1] = p
+  end
+end
+
 -- t.variant(v, "hero-copy"): the visitor's variant ("holdout" too), and an
 -- exposure for rule-less checks. Usable in `when` and `vars`.
 local assigned, exposed = {}, {}
@@ -779,6 +937,14 @@ function runtime.finish()
                                    r.experiment or "", r.variant or "")
     end
   end
+  for pi, p in ipairs(popups) do
+    p.idx = native.register_rule("(popups)", p.id, "popup", p.file, p.line, p.priority, "", "")
+    local c, x = p.caps, p.exclude
+    native.popup(p.idx, pi, p.tpl, p.intent, p.trigger, c.per_visit, c.per_day,
+                 c.cooldown_hours, c.stop_after_conversion, x.recent_purchase_hours,
+                 x.open_return, x.open_complaint, x.email_campaign, x.higher_intent_flow)
+  end
+  native.popup_options(config.popups.utc_offset_minutes)
   loading = false
   local frozen = {}
   for k, val in pairs(env) do frozen[k] = val end
@@ -792,6 +958,7 @@ function runtime.finish()
 end
 
 local run, fill, note = native.run, native.fill, native.note
+local passed = {}  -- each pop-up's test result, by position, reused
 local run_slot, matched_elsewhere = native.run_slot, native.matched
 
 -- [1]: the position of the rule running inside native.run_slot; core reads
@@ -878,6 +1045,21 @@ function runtime.evaluate(v, tracing)
         end
       end
     end
+  end
+  local np = #popups
+  if np > 0 then
+    -- every pop-up's test in its own protected call; the policy in core then
+    -- picks at most one of those that passed. A pop-up whose test fails
+    -- means none is shown (a broken higher-intent one must not let a lower
+    -- one through).
+    for pi = 1, np do
+      local p = popups[pi]
+      current_rule = p.idx
+      local ok, matched = run(p.idx, p.check, v)
+      -- 1: passed, 0: no match, 2: failed (already counted and traced)
+      passed[pi] = ok and (matched and 1 or 0) or 2
+    end
+    native.choose_popup(v, passed, np)
   end
   native.set_var("segment", M.stage(v))
   if suppressed then native.set_var("suppressed", suppressed) end

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "tailor/html_escape.h"
+#include "tailor/popup_caps.h"
 #include "tailor/profile.h"
 #include "tailor/rules_runtime.h"
 
@@ -48,7 +49,8 @@ bool Engine::start_worker(RulesError* error) noexcept {
     return runtime_ != nullptr;
 }
 
-void Engine::run_rules(const Profile& profile, const RequestFacts& facts, Personalization& out) {
+void Engine::run_rules(const Profile& profile, const RequestFacts& facts, const PopupCaps* caps,
+                       Personalization& out) {
     if (!rules_) {
         decide_builtin(profile, out.decision_);
         return;
@@ -57,7 +59,7 @@ void Engine::run_rules(const Profile& profile, const RequestFacts& facts, Person
         ++out.failed_rules_;
         return;
     }
-    EvalSummary summary = runtime_->evaluate(profile, facts, &out.decision_);
+    EvalSummary summary = runtime_->evaluate(profile, facts, caps, &out.decision_);
     out.failed_rules_ += summary.failures;
     if (!summary.ok) {
         ++out.failed_rules_;
@@ -83,8 +85,16 @@ Outcome Engine::decide(const StoredVisitor* stored, const RequestFacts& facts,
         return Outcome::kBadProfile;
     }
 
+    // Caps the module wrote; a refused blob shows no pop-up (null caps),
+    // an absent one is a visitor never shown any.
+    PopupCapsDecodeResult caps;
+    if (stored != nullptr && stored->caps.present) {
+        caps = decode_popup_caps(stored->caps.bytes);
+    }
+
     try {
-        run_rules(*result.profile, facts, out);
+        run_rules(*result.profile, facts,
+                  caps.error == PopupCapsError::kNone ? &caps.caps : nullptr, out);
     } catch (...) {
         out.decision_.clear();
         ++out.failed_rules_;

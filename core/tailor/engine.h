@@ -18,6 +18,7 @@ namespace tailor {
 
 class RuleRuntime;
 struct Profile;
+struct PopupCaps;
 class SlotRewriter;
 
 // RewriteStats
@@ -139,7 +140,8 @@ class Engine {
     [[nodiscard]] const RuleRuntime* runtime() const noexcept { return runtime_.get(); }
 
   private:
-    void run_rules(const Profile& profile, const RequestFacts& facts, Personalization& out);
+    void run_rules(const Profile& profile, const RequestFacts& facts, const PopupCaps* caps,
+                   Personalization& out);
 
     EngineOptions options_;
     std::optional<RulePack> rules_;

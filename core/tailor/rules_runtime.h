@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tailor/decision.h"
+#include "tailor/popup_caps.h"
 #include "tailor/profile.h"
 #include "tailor/rules_pack.h"
 #include "tailor/rules_request.h"
@@ -35,6 +36,8 @@ enum class RuleOutcome : unsigned char {
     kBudget,        // it ran past its instruction or time budget
     kMemory,        // the state hit its memory ceiling while it ran
     kSkipped,       // the evaluation's budget was already spent
+    kCapped,        // a pop-up whose caps say no (detail: cap-per-day, cooldown, ...)
+    kExcluded,      // a pop-up whose exclusions say no (detail: recent-purchase, ...)
 };
 
 // rule_outcome_name
@@ -134,6 +137,22 @@ class RuleRuntime {
     //   auto s = rt->evaluate(p, f, &d);  // s.ok, d.fills() ready for the rewriter
     [[nodiscard]] EvalSummary evaluate(const Profile& profile, const RequestFacts& facts,
                                        Decision* out, RuleTrace* trace = nullptr) noexcept;
+
+    // evaluate (with pop-up caps)
+    //
+    // As above, with the visitor's decoded `tailor:{vid}:caps` for the
+    // pack's pop-ups (docs/popups.md): at most one is chosen and written to
+    // `out` as the directives JSON, an exposure (rule = the pop-up's id,
+    // experiment "popup", variant "offered") and the variable `popup`. A
+    // null `caps` means the blob was refused: no pop-up is shown. The
+    // overload above decides as for a visitor with no caps recorded.
+    //
+    // Example:
+    //   auto c = decode_popup_caps(stored.caps.bytes);
+    //   auto s = rt->evaluate(p, f, c.error == PopupCapsError::kNone ? &c.caps : nullptr, &d);
+    [[nodiscard]] EvalSummary evaluate(const Profile& profile, const RequestFacts& facts,
+                                       const PopupCaps* caps, Decision* out,
+                                       RuleTrace* trace = nullptr) noexcept;
 
     // rule_stats
     //

@@ -4,7 +4,7 @@
 //   tailorctl rules test PACK.lua... CASES.lua [--kit tailor.lua]
 //   tailorctl rules render PACK.lua... --profile P.json [--url /p/x] [--now T] [--vid V]
 //                          [--device mobile] [--referrer google] [--logged-in] [--explain]
-//                          PAGE.html
+//                          [--caps CAPS.json] PAGE.html
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "tailor/popup_caps.h"
 #include "tailor/profile.h"
 #include "tailor/rules_pack.h"
 #include "tailor/rules_runtime.h"
@@ -36,13 +37,15 @@ void print_usage() {
                  "       tailorctl rules render PACK.lua... --profile P.json [--url /p/x] "
                  "[--now UNIX] [--vid V]\n"
                  "                 [--device mobile] [--referrer SOURCE] [--logged-in] "
-                 "[--explain] PAGE.html\n");
+                 "[--explain]\n"
+                 "                 [--caps CAPS.json] PAGE.html\n");
 }
 
 struct Options {
     std::vector<std::string> files;  // positional
     std::string kit;
     std::string profile;
+    std::string caps;
     std::string url;
     std::string vid = "preview-visitor";
     std::string device = "desktop";
@@ -66,7 +69,7 @@ std::optional<Options> parse(const Args& args, size_t first) {
         };
         std::optional<std::string> v;
         if (a == "--kit" || a == "--profile" || a == "--url" || a == "--vid" || a == "--device" ||
-            a == "--referrer" || a == "--now") {
+            a == "--referrer" || a == "--now" || a == "--caps") {
             if (!(v = value())) {
                 return std::nullopt;
             }
@@ -75,6 +78,8 @@ std::optional<Options> parse(const Args& args, size_t first) {
             o.kit = *v;
         } else if (a == "--profile") {
             o.profile = *v;
+        } else if (a == "--caps") {
+            o.caps = *v;
         } else if (a == "--url") {
             o.url = *v;
         } else if (a == "--vid") {
@@ -142,6 +147,32 @@ std::unique_ptr<OwnedProfile> decode_json_profile(const json& shop, const json& 
         return nullptr;
     }
     owned->profile = std::move(*r.profile);
+    return owned;
+}
+
+// Pop-up caps as the module stores them (docs/popups.md's schema, as JSON)
+// -> MessagePack -> decode_popup_caps. `caps` null: the visitor has none.
+struct OwnedCaps {
+    std::vector<uint8_t> bytes;
+    tailor::PopupCapsDecodeResult decoded;
+
+    [[nodiscard]] const tailor::PopupCaps* usable() const {
+        return decoded.error == tailor::PopupCapsError::kNone ? &decoded.caps : nullptr;
+    }
+};
+
+std::unique_ptr<OwnedCaps> decode_json_caps(const json& caps) {
+    auto owned = std::make_unique<OwnedCaps>();
+    if (!caps.is_null()) {
+        json blob = caps;
+        // a case may write just the per-pop-up map
+        if (blob.is_object() && !blob.contains("p") && !blob.contains("v")) {
+            blob = json{{"v", 1}, {"p", caps}};
+        }
+        owned->bytes = json::to_msgpack(blob);
+    }
+    owned->decoded = tailor::decode_popup_caps(
+        std::string_view(reinterpret_cast<const char*>(owned->bytes.data()), owned->bytes.size()));
     return owned;
 }
 
@@ -216,8 +247,11 @@ struct Case {
     json profile;
     json live;
     json request;
-    json expect;    // slot -> rule id, or false for the default
-    json contains;  // slot -> substring of the html
+    json expect;     // slot -> rule id, or false for the default
+    json contains;   // slot -> substring of the html
+    json caps;       // pop-up id -> caps record (docs/popups.md)
+    json popup;      // the chosen pop-up's id, or false for none
+    json popup_why;  // pop-up id -> outcome or detail ("cooldown", "won", ...)
     std::string segment;
 };
 
@@ -280,6 +314,9 @@ std::optional<std::vector<Case>> load_cases(const std::string& path, int64_t def
         k.request = field("request");
         k.expect = field("expect");
         k.contains = field("contains");
+        k.caps = field("caps");
+        k.popup = field("popup");
+        k.popup_why = field("popup_why");
         json seg = field("segment");
         if (seg.is_string()) {
             k.segment = seg.get<std::string>();
@@ -336,6 +373,19 @@ void print_trace(const tailor::RuleTrace& trace) {
         std::printf("  %-16s %-20s %-13s %s\n", e.slot.c_str(), e.rule.c_str(),
                     tailor::rule_outcome_name(e.outcome), e.detail.c_str());
     }
+}
+
+constexpr const char* kPopupsSlot = "(popups)";
+
+// A rule's (or pop-up's) trace entry in `slot`, or null.
+const tailor::RuleTraceEntry* entry_of(const tailor::RuleTrace& trace, const std::string& slot,
+                                       const std::string& rule) {
+    for (const auto& e : trace.entries) {
+        if (e.slot == slot && e.rule == rule) {
+            return &e;
+        }
+    }
+    return nullptr;
 }
 
 std::string winner(const tailor::RuleTrace& trace, const std::string& slot) {
@@ -400,7 +450,12 @@ int run_test(const Options& o) {
             std::deque<std::string> store;
             std::vector<tailor::RequestCookie> cookies;
             tailor::RequestFacts f = facts_from(k.request, o, k.now, store, cookies);
-            auto summary = rt->evaluate(profile->profile, f, &d, &trace);
+            auto caps = decode_json_caps(k.caps);
+            if (caps->decoded.error != tailor::PopupCapsError::kNone) {
+                problems.push_back("caps refused: " +
+                                   std::string(tailor::popup_caps_error_name(caps->decoded.error)));
+            }
+            auto summary = rt->evaluate(profile->profile, f, caps->usable(), &d, &trace);
             if (!summary.ok) {
                 problems.push_back("evaluation failed: " + summary.error);
             }
@@ -423,6 +478,29 @@ int run_test(const Options& o) {
                         problems.push_back(
                             "slot " + slot + ": html does not contain " + want.dump() + " (it is " +
                             (html ? "\"" + std::string(*html) + "\"" : "default") + ")");
+                    }
+                }
+            }
+            if (!k.popup.is_null()) {
+                std::string got = winner(trace, kPopupsSlot);
+                std::string wanted = k.popup.is_string() ? k.popup.get<std::string>() : "";
+                if (got != wanted) {
+                    problems.push_back("popup: expected " + (wanted.empty() ? "none" : wanted) +
+                                       ", got " + (got.empty() ? "none" : got));
+                }
+            }
+            if (k.popup_why.is_object()) {
+                for (auto& [id, want] : k.popup_why.items()) {
+                    const tailor::RuleTraceEntry* e = entry_of(trace, kPopupsSlot, id);
+                    std::string wanted = want.is_string() ? want.get<std::string>() : "";
+                    std::string got =
+                        e == nullptr ? "not run" : tailor::rule_outcome_name(e->outcome);
+                    bool ok = e != nullptr &&
+                              (got == wanted || e->detail == wanted ||
+                               e->detail.compare(0, wanted.size() + 1, wanted + " ") == 0);
+                    if (!ok) {
+                        problems.push_back("popup " + id + ": expected " + wanted + ", got " + got +
+                                           (e && !e->detail.empty() ? " " + e->detail : ""));
                     }
                 }
             }
@@ -488,9 +566,23 @@ int run_render(const Options& o) {
     std::deque<std::string> store;
     std::vector<tailor::RequestCookie> cookies;
     tailor::RequestFacts f = facts_from(json(nullptr), o, o.now, store, cookies);
+    json caps_json(nullptr);
+    if (!o.caps.empty()) {
+        auto caps_text = tailor::read_text_file(o.caps, &why);
+        if (!caps_text) {
+            std::fprintf(stderr, "tailorctl rules render: %s\n", why.c_str());
+            return kExitFailure;
+        }
+        caps_json = json::parse(*caps_text, nullptr, false);
+        if (caps_json.is_discarded()) {
+            std::fprintf(stderr, "%s: not JSON\n", o.caps.c_str());
+            return kExitFailure;
+        }
+    }
+    auto caps = decode_json_caps(caps_json);
     tailor::Decision d;
     tailor::RuleTrace trace;
-    auto summary = rt->evaluate(profile->profile, f, &d, &trace);
+    auto summary = rt->evaluate(profile->profile, f, caps->usable(), &d, &trace);
     std::string out = tailor::rewrite_slots(*page, d.fills(), d.directives_html());
     std::fwrite(out.data(), 1, out.size(), stdout);
     if (o.explain) {
@@ -501,6 +593,10 @@ int run_render(const Options& o) {
         for (const auto& e : d.exposures()) {
             std::printf("  exposure %s: %s (rule %s)\n", e.experiment.c_str(), e.variant.c_str(),
                         e.rule_id.c_str());
+        }
+        if (caps->decoded.error != tailor::PopupCapsError::kNone) {
+            std::printf("  caps refused: %s (no pop-up is shown)\n",
+                        std::string(tailor::popup_caps_error_name(caps->decoded.error)).c_str());
         }
         print_trace(trace);
         if (!summary.ok) {
