@@ -445,7 +445,8 @@ def test_redis_killed_under_load_loses_nothing(nginx_factory, durable_redis, key
                                                 if k[0].startswith("tailor_events_")}))
     assert counter(m, "tailor_events_dropped_total") == 0
     assert counter(m, "tailor_events_emitted_total") == total
-    assert counter(m, "tailor_events_replayed_total") > 0
+    if outage == "kill":
+        assert counter(m, "tailor_events_replayed_total") > 0
     # a batch whose reply was lost (pause) was applied once and skipped on replay
     assert (counter(m, "tailor_events_flushed_total")
             + counter(m, "tailor_events_duplicates_total")) == total
