@@ -731,39 +731,6 @@ void ngx_http_tailor_events_render_status(u_char** pos, u_char* end) noexcept {
 }
 
 ngx_int_t ngx_http_tailor_events_status_handler(ngx_http_request_t* r) noexcept {
-    if (!(r->method & (NGX_HTTP_GET | NGX_HTTP_HEAD))) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    ngx_int_t rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    if (ngx_http_tailor_events_shm == nullptr) {
-        return NGX_HTTP_SERVICE_UNAVAILABLE;
-    }
-
-    constexpr size_t size = 8192;
-    ngx_buf_t* b = ngx_create_temp_buf(r->pool, size);
-    if (b == nullptr) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_tailor_events_render_status(&b->last, b->end);
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    ngx_str_set(&r->headers_out.content_type, "text/plain; version=0.0.4; charset=utf-8");
-    r->headers_out.content_type_len = sizeof("text/plain") - 1;
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = b->last - b->pos;
-
-    rc = ngx_http_send_header(r);
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    ngx_chain_t out = {b, nullptr};
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_tailor_send_metrics(r, ngx_http_tailor_events_shm != nullptr, 8192,
+                                        ngx_http_tailor_events_render_status);
 }

@@ -245,7 +245,8 @@ ngx_http_tailor_redis_stats_t* ngx_http_tailor_metrics_redis_slot() noexcept {
     return slot;
 }
 
-ngx_int_t ngx_http_tailor_status_handler(ngx_http_request_t* r) noexcept {
+ngx_int_t ngx_http_tailor_send_metrics(ngx_http_request_t* r, bool ready, size_t size,
+                                       ngx_http_tailor_render_pt render) noexcept {
     if (!(r->method & (NGX_HTTP_GET | NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
     }
@@ -255,19 +256,16 @@ ngx_int_t ngx_http_tailor_status_handler(ngx_http_request_t* r) noexcept {
         return rc;
     }
 
-    if (ngx_http_tailor_metrics == nullptr) {
+    if (!ready) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    constexpr size_t size = 16384;
     ngx_buf_t* b = ngx_create_temp_buf(r->pool, size);
     if (b == nullptr) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_http_tailor_text_t text = {b->pos, b->end};
-    ngx_http_tailor_render(&text, ngx_http_tailor_metrics);
-    b->last = text.pos;
+    render(&b->last, b->end);
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
@@ -283,4 +281,13 @@ ngx_int_t ngx_http_tailor_status_handler(ngx_http_request_t* r) noexcept {
 
     ngx_chain_t out = {b, nullptr};
     return ngx_http_output_filter(r, &out);
+}
+
+ngx_int_t ngx_http_tailor_status_handler(ngx_http_request_t* r) noexcept {
+    return ngx_http_tailor_send_metrics(r, ngx_http_tailor_metrics != nullptr, 16384,
+                                        [](u_char** pos, u_char* end) noexcept {
+                                            ngx_http_tailor_text_t text = {*pos, end};
+                                            ngx_http_tailor_render(&text, ngx_http_tailor_metrics);
+                                            *pos = text.pos;
+                                        });
 }

@@ -54,5 +54,11 @@ void ngx_http_tailor_metrics_latency(uint64_t usec) noexcept;
 // This worker's Redis stats slot in shared memory, or null.
 ngx_http_tailor_redis_stats_t* ngx_http_tailor_metrics_redis_slot() noexcept;
 
+// Answers a GET or HEAD with the Prometheus text `render` writes into a
+// buffer of `size` bytes; 503 when the counters are not `ready`.
+using ngx_http_tailor_render_pt = void (*)(u_char** pos, u_char* end) noexcept;
+ngx_int_t ngx_http_tailor_send_metrics(ngx_http_request_t* r, bool ready, size_t size,
+                                       ngx_http_tailor_render_pt render) noexcept;
+
 // The tailor_status content handler.
 ngx_int_t ngx_http_tailor_status_handler(ngx_http_request_t* r) noexcept;
