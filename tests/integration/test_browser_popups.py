@@ -1,0 +1,97 @@
+# The pop-up runtime in a real browser: the demo storefront (conf/demo/run:
+# nginx with the built module, redis-server, the demo personas) on probed
+# loopback ports, driven by tests/browser/popups.mjs in Debian's headless
+# Chromium through playwright-core. The scenarios are in that script.
+#
+# Needs node, /usr/bin/chromium and `npm ci --prefix tests/browser`
+# (.ci/install-deps does all three). A missing tool fails the test: the
+# browser tests must run in CI, so they never skip.
+#
+#   TAILOR_SCREENSHOT_DIR  also save popup-cart-rescue.png (the docs' picture) there
+#   TAILOR_CHROMIUM        another Chromium binary (default /usr/bin/chromium)
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import harness
+
+SOURCE_DIR = harness.TAILOR_SOURCE_DIR or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+BROWSER_DIR = os.path.join(SOURCE_DIR, "tests", "browser")
+CHROMIUM = os.environ.get("TAILOR_CHROMIUM", "/usr/bin/chromium")
+# bounds on waiting, never asserted: the sanitizer build and 2 shared cores are slow
+DEMO_TIMEOUT = 120.0
+BROWSER_TIMEOUT = 420.0
+
+
+def missing_tools():
+    missing = []
+    if not shutil.which("node"):
+        missing.append("node (apt-get install nodejs npm)")
+    if not os.access(CHROMIUM, os.X_OK):
+        missing.append("%s (apt-get install chromium)" % CHROMIUM)
+    if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
+        missing.append("tests/browser/node_modules/playwright-core (npm ci --prefix tests/browser)")
+    if not harness.TAILORCTL or not os.access(harness.TAILORCTL, os.X_OK):
+        missing.append("tailorctl (TAILORCTL)")
+    return missing
+
+
+@pytest.fixture
+def demo(workdir):
+    """The demo storefront on free ports: (base URL, Redis port, prefix)."""
+    missing = missing_tools()
+    if missing:
+        pytest.fail("the browser tests need: %s; run `make test` (its deps step runs "
+                    ".ci/install-deps) or .ci/install-deps yourself" % ", ".join(missing),
+                    pytrace=False)
+    prefix = os.path.join(workdir, "demo")
+    port, redis_port = harness.free_port(), harness.free_port()
+    env = dict(os.environ, TAILOR_DEMO_DETACH="1", TAILOR_DEMO_PREFIX=prefix,
+               TAILOR_DEMO_PORT=str(port), TAILOR_DEMO_REDIS_PORT=str(redis_port),
+               TAILOR_MODULE=harness.TAILOR_MODULE, TAILORCTL=harness.TAILORCTL,
+               NGINX_BIN=harness.NGINX_BIN)
+    stop = [os.path.join(SOURCE_DIR, "conf", "demo", "stop")]
+    p = subprocess.run([os.path.join(SOURCE_DIR, "conf", "demo", "run")], env=env,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=DEMO_TIMEOUT)
+    try:
+        out = p.stdout.decode(errors="replace")
+        assert p.returncode == 0, "conf/demo/run failed (rc %d):\n%s" % (p.returncode, out)
+        harness.wait_for(lambda: harness.port_open(port), DEMO_TIMEOUT, "the demo's nginx")
+        yield "http://127.0.0.1:%d" % port, redis_port, prefix
+    finally:
+        subprocess.run(stop, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=DEMO_TIMEOUT)
+    log = read(os.path.join(prefix, "error.log"))
+    bad = [line for line in log.splitlines() if harness.BAD_LOG.search(line)]
+    if bad:
+        pytest.fail("the demo's error.log has unexpected lines:\n  " + "\n  ".join(bad[:20]),
+                    pytrace=False)
+
+
+def read(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def test_popups_in_chromium(demo, workdir):
+    base, redis_port, prefix = demo
+    argv = ["node", os.path.join(BROWSER_DIR, "popups.mjs"), "--base", base,
+            "--redis-port", str(redis_port), "--artifacts", workdir, "--chromium", CHROMIUM]
+    p = subprocess.run(argv, cwd=BROWSER_DIR, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=BROWSER_TIMEOUT)
+    out = p.stdout.decode(errors="replace")
+    sys.stdout.write(out)
+    if p.returncode != 0:
+        sys.stderr.write("\n--- demo error.log (tail) ---\n%s\n--- demo access log (tail) ---\n%s\n"
+                         % ("".join(read(os.path.join(prefix, "error.log")).splitlines(True)[-30:]),
+                            "".join(read(os.path.join(prefix, "tailor.log")).splitlines(True)[-30:])))
+    assert p.returncode == 0, "tests/browser/popups.mjs failed (rc %d):\n%s" % (p.returncode, out)
