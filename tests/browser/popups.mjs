@@ -420,7 +420,7 @@ if (SHOTS) {
     await dialog(page).waitFor({state: "visible"});
     // the pointer rests outside the picture
     fs.mkdirSync(SHOTS, {recursive: true});
-    await page.screenshot({path: path.join(SHOTS, "popup-cart-rescue.png")});
+    await page.screenshot({path: path.join(SHOTS, "popup-cart-rescue.png"), animations: "disabled"});
     await page.close();
   });
 }
