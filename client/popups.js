@@ -203,11 +203,11 @@
       try {
         const j = JSON.parse(s.textContent);
         if (j.v !== 1) continue;
-        for (const p of j.popups) {
-          const t = p.trigger || {};
-          // one broken pop-up must not keep the others from arming
-          if (arm.hasOwnProperty(t.type)) p.beacon = j.beacon, all.push(p), g(() => arm[t.type](p, t))();
-        }
+        // one broken pop-up must not keep the others from arming
+        for (const p of j.popups) g(() => {
+          const t = p.trigger;
+          if (arm.hasOwnProperty(t.type)) p.beacon = j.beacon, all.push(p), arm[t.type](p, t);
+        })();
       } catch (x) {}
     }
   };

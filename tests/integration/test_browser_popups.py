@@ -1,7 +1,9 @@
-# The pop-up runtime in a real browser: the demo storefront (conf/demo/run:
-# nginx with the built module, redis-server, the demo personas) on probed
-# loopback ports, driven by tests/browser/popups.mjs in Debian's headless
-# Chromium through playwright-core. The scenarios are in that script.
+# The pop-up runtime (client/popups.js) in a real browser, Debian's headless
+# Chromium driven by playwright-core: tests/browser/popups.mjs on the demo
+# storefront (conf/demo/run: nginx with the built module, redis-server, the
+# demo personas) on probed loopback ports, and tests/browser/runtime.mjs on
+# synthetic pages for the triggers the demo does not declare. The scenarios
+# are in those scripts; this file starts them and holds the size budget.
 #
 # Needs node, /usr/bin/chromium and `npm ci --prefix tests/browser`
 # (.ci/install-deps does all three). A missing tool fails the test: the
@@ -10,7 +12,9 @@
 #   TAILOR_SCREENSHOT_DIR  also save popup-cart-rescue.png (the docs' picture) there
 #   TAILOR_CHROMIUM        another Chromium binary (default /usr/bin/chromium)
 
+import gzip
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +32,11 @@ DEMO_TIMEOUT = 120.0
 BROWSER_TIMEOUT = 420.0
 
 
+RUNTIME = os.path.join(SOURCE_DIR, "client", "popups.js")
+# docs/popups.md: what the module embeds, gzipped, is at most this
+RUNTIME_BUDGET = 3072
+
+
 def missing_tools():
     missing = []
     if not shutil.which("node"):
@@ -36,19 +45,55 @@ def missing_tools():
         missing.append("%s (apt-get install chromium)" % CHROMIUM)
     if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
         missing.append("tests/browser/node_modules/playwright-core (npm ci --prefix tests/browser)")
-    if not harness.TAILORCTL or not os.access(harness.TAILORCTL, os.X_OK):
-        missing.append("tailorctl (TAILORCTL)")
     return missing
 
 
-@pytest.fixture
-def demo(workdir):
-    """The demo storefront on free ports: (base URL, Redis port, prefix)."""
+def require_tools():
     missing = missing_tools()
     if missing:
         pytest.fail("the browser tests need: %s; run `make test` (its deps step runs "
                     ".ci/install-deps) or .ci/install-deps yourself" % ", ".join(missing),
                     pytrace=False)
+
+
+def run_node(script, *args):
+    """Run a tests/browser script; print its output, fail with it on a non-zero exit."""
+    argv = ["node", os.path.join(BROWSER_DIR, script), "--chromium", CHROMIUM] + list(args)
+    p = subprocess.run(argv, cwd=BROWSER_DIR, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=BROWSER_TIMEOUT)
+    out = p.stdout.decode(errors="replace")
+    sys.stdout.write(out)
+    return p.returncode, out
+
+
+def embedded(source):
+    """The runtime as the build embeds it: each line's leading blanks and the
+    blank and `//` lines gone (the sed line in docs/popups.md)."""
+    lines = (re.sub(r"^\s+", "", line) for line in source.split("\n"))
+    return "\n".join(line for line in lines if line and not line.startswith("//"))
+
+
+def test_runtime_fits_its_budget():
+    with open(RUNTIME, encoding="utf-8") as f:
+        source = f.read()
+    size = len(gzip.compress(embedded(source).encode(), 9))
+    assert size <= RUNTIME_BUDGET, "client/popups.js is %d bytes gzipped, over %d" % (
+        size, RUNTIME_BUDGET)
+    assert "/*" not in source, "block comments would survive the build's stripping"
+
+
+def test_runtime_on_synthetic_pages():
+    require_tools()
+    rc, out = run_node("runtime.mjs")
+    assert rc == 0, "tests/browser/runtime.mjs failed (rc %d):\n%s" % (rc, out)
+
+
+@pytest.fixture
+def demo(workdir):
+    """The demo storefront on free ports: (base URL, Redis port, prefix)."""
+    require_tools()
+    if not harness.TAILORCTL or not os.access(harness.TAILORCTL, os.X_OK):
+        pytest.fail("the demo needs tailorctl: set TAILORCTL (ctest does)", pytrace=False)
     prefix = os.path.join(workdir, "demo")
     port, redis_port = harness.free_port(), harness.free_port()
     env = dict(os.environ, TAILOR_DEMO_DETACH="1", TAILOR_DEMO_PREFIX=prefix,
@@ -82,16 +127,17 @@ def read(path):
         return ""
 
 
-def test_popups_in_chromium(demo, workdir):
+def test_popups_on_the_demo_storefront(demo, workdir):
     base, redis_port, prefix = demo
-    argv = ["node", os.path.join(BROWSER_DIR, "popups.mjs"), "--base", base,
-            "--redis-port", str(redis_port), "--artifacts", workdir, "--chromium", CHROMIUM]
-    p = subprocess.run(argv, cwd=BROWSER_DIR, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=BROWSER_TIMEOUT)
-    out = p.stdout.decode(errors="replace")
-    sys.stdout.write(out)
-    if p.returncode != 0:
+    rc, out = run_node("popups.mjs", "--base", base, "--redis-port", str(redis_port),
+                       "--artifacts", workdir)
+    if rc != 0:
         sys.stderr.write("\n--- demo error.log (tail) ---\n%s\n--- demo access log (tail) ---\n%s\n"
-                         % ("".join(read(os.path.join(prefix, "error.log")).splitlines(True)[-30:]),
-                            "".join(read(os.path.join(prefix, "tailor.log")).splitlines(True)[-30:])))
-    assert p.returncode == 0, "tests/browser/popups.mjs failed (rc %d):\n%s" % (p.returncode, out)
+                         % (tail(os.path.join(prefix, "error.log")),
+                            tail(os.path.join(prefix, "tailor.log"))))
+    assert rc == 0, "tests/browser/popups.mjs failed (rc %d; TAILOR_TEST_LEAVE=1 keeps its " \
+        "screenshots):\n%s" % (rc, out)
+
+
+def tail(path, n=30):
+    return "".join(read(path).splitlines(True)[-n:])
