@@ -73,7 +73,7 @@ std::optional<std::string_view> Decision::slot(std::string_view name) const {
     return std::nullopt;
 }
 
-void Decision::set_directives_json(std::string_view json) {
+void Decision::set_directives_json(std::string_view json, std::string_view trailing_html) {
     static constexpr std::string_view kOpen =
         "<script type=\"application/json\" id=\"tailor-directives\">";
     static constexpr std::string_view kClose = "</script>";
@@ -81,10 +81,11 @@ void Decision::set_directives_json(std::string_view json) {
     if (json.empty()) {
         return;
     }
-    directives_.reserve(kOpen.size() + json.size() + kClose.size());
+    directives_.reserve(kOpen.size() + json.size() + kClose.size() + trailing_html.size());
     directives_.append(kOpen);
     append_json_for_script(directives_, json);
     directives_.append(kClose);
+    directives_.append(trailing_html);
 }
 
 bool Decision::set_variable(std::string_view name, std::string value) {

@@ -96,13 +96,14 @@ class Decision {
     // Makes the directives fragment `<script type="application/json"
     // id="tailor-directives">JSON</script>` from the JSON text `json`,
     // escaped with append_json_for_script so nothing in it can close the
-    // script. An empty `json` removes the fragment.
+    // script. `trailing_html`, trusted markup (the tag that loads the client
+    // runtime), follows the element as is. An empty `json` removes the fragment.
     //
     // Example:
     //   d.set_directives_json(R"({"x":"</script>"})");
     //   // d.directives_html() == "<script type=\"application/json\" "
     //   //   "id=\"tailor-directives\">{\"x\":\"\\u003c/script\\u003e\"}</script>"
-    void set_directives_json(std::string_view json);
+    void set_directives_json(std::string_view json, std::string_view trailing_html = {});
 
     // directives_html
     //

@@ -1,11 +1,10 @@
 // EventLive: the live-state Lua script (run by Redis) and the EVALSHA argv builder.
 #include "tailor/event_live.h"
 
-#include <openssl/sha.h>
-
 #include <charconv>
 
 #include "tailor/profile.h"
+#include "tailor/redis_script.h"
 #include "tailor/visitor_id.h"
 
 namespace tailor {
@@ -277,17 +276,7 @@ static_assert(kMaxViewed >= 20 && kMaxCartLines >= 50,
               "LiveConfig's default caps must fit the profile decoder's");
 
 std::string_view live_script_sha1() noexcept {
-    static const std::string hex = [] {
-        unsigned char md[SHA_DIGEST_LENGTH];
-        SHA1(reinterpret_cast<const unsigned char*>(kLiveScript.data()), kLiveScript.size(), md);
-        static constexpr char kHex[] = "0123456789abcdef";
-        std::string out;
-        for (unsigned char b : md) {
-            out.push_back(kHex[b >> 4]);
-            out.push_back(kHex[b & 0x0F]);
-        }
-        return out;
-    }();
+    static const std::string hex = redis_script_sha1(kLiveScript);
     return hex;
 }
 

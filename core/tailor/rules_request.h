@@ -36,6 +36,10 @@ struct RequestFacts {
     bool consent_personalization = true;     // the request-time gate's verdict
     const RequestCookie* cookies = nullptr;  // whitelisted cookies
     size_t cookie_count = 0;
+    // Where the page finds the pop-up runtime and the beacon
+    // (docs/popups.md); empty: kPopupRuntimePath, kPopupBeaconPath.
+    std::string_view popup_runtime_path;
+    std::string_view popup_beacon_path;
 };
 
 }  // namespace tailor

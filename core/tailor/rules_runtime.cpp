@@ -16,6 +16,7 @@
 #include "tailor/html_escape.h"
 #include "tailor/lua_visitor_view.h"
 #include "tailor/popup_policy.h"
+#include "tailor/popup_runtime.h"
 #include "tailor/template.h"
 
 namespace tailor {
@@ -954,7 +955,8 @@ bool is_exclusion(PopupVerdict v) {
 }
 
 // The directives JSON for the chosen pop-up (docs/popups.md is the contract).
-std::string directives_json(const Impl::Popup& p, std::string_view id, std::string_view html) {
+std::string directives_json(const Impl::Popup& p, std::string_view id, std::string_view html,
+                            std::string_view beacon) {
     std::string json;
     json.reserve(html.size() + p.trigger_json.size() + id.size() + 96);
     json += R"({"v":1,"popups":[{"id":)";
@@ -966,7 +968,7 @@ std::string directives_json(const Impl::Popup& p, std::string_view id, std::stri
     json += R"(,"intent":")";
     json += popup_intent_name(p.candidate.intent);
     json += R"("}],"beacon":)";
-    append_json_string_for_script(json, kPopupBeaconPath);
+    append_json_string_for_script(json, beacon.empty() ? kPopupBeaconPath : beacon);
     json += '}';
     return json;
 }
@@ -1024,7 +1026,10 @@ int native_choose_popup(lua_State* L) {
             std::string_view id = m->popup_candidates[won].id;
             std::string html;
             render_template(L, m, pop.tpl, 0, 1, html);
-            m->decision->set_directives_json(directives_json(pop, id, html));
+            std::string tag;
+            append_popup_runtime_tag(tag, m->facts->popup_runtime_path);
+            m->decision->set_directives_json(
+                directives_json(pop, id, html, m->facts->popup_beacon_path), tag);
             (void)m->decision->add_exposure(id, "popup", "offered");
             (void)m->decision->set_variable("popup", std::string(id));
             ++m->rules[pop.rule].wins;

@@ -57,3 +57,22 @@ t.slot "cart-summary" {
   t.rule "cart" { when = t.cart_has_items(),
     html = [[<div class="cart">{{cart_count}} item(s) waiting in your cart.</div>]] },
 }
+
+-- Pop-ups (docs/popups.md): at most one per page view, the cart first.
+t.popup "cart-rescue" {
+  trigger = t.exit_intent(), intent = "cart", priority = 10,
+  when = t.cart_has_items(),
+  html = [[<h2>Leaving already, {{first_name|friend}}?</h2>
+<p>Your {{cart_count}} item(s) are saved for you, and shipping is free this week.</p>
+<a class="button" href="/cart.html" data-tailor-convert>Back to my cart</a>]],
+  caps = { per_visit = 1, per_day = 1, cooldown_hours = 12 },
+}
+
+t.popup "product-help" {
+  trigger = t.linger(8), intent = "product",
+  when = t.path "^/products/",
+  html = [[<h2>Not sure which roast?</h2>
+<p>Tell us how you brew and our roasters will pick for you.</p>
+<a class="button" href="/#roast-quiz" data-tailor-convert>Find my roast</a>]],
+  caps = { per_visit = 1, per_day = 2, cooldown_hours = 4 },
+}

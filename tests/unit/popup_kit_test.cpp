@@ -7,6 +7,7 @@
 #include "rules_test_support.h"
 #include "tailor/engine.h"
 #include "tailor/popup_caps.h"
+#include "tailor/popup_runtime.h"
 #include "tailor/profile_cache.h"
 
 namespace tailor {
@@ -35,10 +36,14 @@ Profile with_cart(Profile p) {
     return p;
 }
 
+bool ends_with(std::string_view s, std::string_view tail) {
+    return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
+}
+
 std::string_view directives_json(const Decision& d) {
     std::string_view html = d.directives_html();
     size_t start = html.find('>');
-    size_t end = html.rfind("</script>");
+    size_t end = html.find("</script>");
     if (start == std::string_view::npos || end == std::string_view::npos) {
         return {};
     }
@@ -153,6 +158,34 @@ TEST(PopupKit, TheChosenPopupIsWrittenAsTheDirectivesContract) {
     EXPECT_EQ(news->outcome, RuleOutcome::kExcluded);
     EXPECT_EQ(news->detail, "higher-intent-flow");
     EXPECT_EQ(news->slot, "(popups)");
+}
+
+TEST(PopupKit, TheRuntimeTagFollowsTheDirectivesAtTheConfiguredPaths) {
+    auto rt = runtime(kTwoPopups);
+    ASSERT_NE(rt, nullptr);
+    const std::string version(popup_runtime_version());
+    ASSERT_EQ(version.size(), 12u);
+
+    Decision d;
+    PopupCaps caps;
+    ASSERT_TRUE(rt->evaluate(typical_profile(), facts(), &caps, &d).ok);
+    EXPECT_TRUE(ends_with(d.directives_html(),
+                          "</script><script src=\"/tailor/popups.js?v=" + version +
+                              "\" defer></script>"))
+        << d.directives_html();
+
+    RequestFacts f = facts();
+    f.popup_runtime_path = "/assets/t.js?shop=1&x=\"";
+    f.popup_beacon_path = "/b</script>";
+    Decision moved;
+    ASSERT_TRUE(rt->evaluate(typical_profile(), f, &caps, &moved).ok);
+    EXPECT_TRUE(ends_with(moved.directives_html(),
+                          "<script src=\"/assets/t.js?shop=1&amp;x=&quot;&amp;v=" + version +
+                              "\" defer></script>"))
+        << moved.directives_html();
+    EXPECT_NE(directives_json(moved).find(R"("beacon":"/b\u003c/script\u003e")"),
+              std::string_view::npos)
+        << directives_json(moved);
 }
 
 TEST(PopupKit, WithoutTraceTheSameDecisionIsMade) {
