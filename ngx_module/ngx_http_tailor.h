@@ -39,6 +39,7 @@ struct ngx_http_tailor_main_conf_t {
     ngx_uint_t identify_hash;
     u_char* identify_lowcase;
     ngx_flag_t enabled_somewhere;  // any location has tailor on
+    ngx_flag_t beacon_somewhere;   // any location has tailor_popup_beacon
 };
 
 enum ngx_http_tailor_samesite_e : ngx_uint_t {
@@ -73,6 +74,14 @@ struct ngx_http_tailor_loc_conf_t {
     ngx_http_tailor_cookie_conf_t cookie;
     ngx_http_tailor_consent_conf_t* consent;
     ngx_flag_t cookie_set;  // tailor_cookie given here (merge helper)
+
+    // pop-ups (ngx_http_tailor_popup.cpp)
+    ngx_str_t popup_runtime_path;  // tailor_popup_urls; empty: core's defaults
+    ngx_str_t popup_beacon_path;
+    ngx_uint_t beacon_rate;  // tailor_popup_beacon rate=N r/m or r/s
+    ngx_uint_t beacon_window;  // seconds: 60 or 1
+    time_t caps_ttl;           // caps_ttl=
+    ngx_msec_t beacon_timeout;  // timeout=
 };
 
 // Per-request state. Lives in r->pool; C++ members are owned by `personalization`,
@@ -94,6 +103,12 @@ struct ngx_http_tailor_ctx_t {
     ngx_chain_t* out;
     ngx_chain_t** last_out;
 
+    // beacon (ngx_http_tailor_popup.cpp): what was recorded, for the event
+    ngx_str_t beacon_popup;  // views r->args
+    ngx_int_t beacon_status;  // the answer once Redis replied
+    unsigned beacon_kind : 2;  // tailor::PopupBeaconKind
+    unsigned beacon_recorded : 1;
+
     tailor::Outcome outcome;
     unsigned done : 1;
     unsigned waiting : 1;
@@ -106,6 +121,9 @@ static_assert(std::is_trivially_destructible<ngx_http_tailor_ctx_t>::value,
 
 // ngx_http_tailor_access.cpp
 ngx_int_t ngx_http_tailor_access_handler(ngx_http_request_t* r) noexcept;
+// A new ctx in r->pool, set as the module's ctx; its pool cleanup cancels the
+// Redis op, the deadline and the wake event.
+ngx_http_tailor_ctx_t* ngx_http_tailor_create_ctx(ngx_http_request_t* r) noexcept;
 ngx_http_tailor_ctx_t* ngx_http_tailor_get_ctx(ngx_http_request_t* r) noexcept;
 
 // ngx_http_tailor_core.cpp: the first header named `lowcase` (any case) in
@@ -115,6 +133,17 @@ const ngx_table_elt_t* ngx_http_tailor_find_header(ngx_list_t* headers, std::str
 
 // ngx_http_tailor_filter.cpp
 ngx_int_t ngx_http_tailor_filter_init(ngx_conf_t* cf) noexcept;
+
+// ngx_http_tailor_popup.cpp: the pop-up runtime and beacon locations.
+char* ngx_http_tailor_popup_runtime_directive(ngx_conf_t* cf, ngx_command_t* cmd,
+                                              void* conf) noexcept;
+char* ngx_http_tailor_popup_beacon_directive(ngx_conf_t* cf, ngx_command_t* cmd,
+                                             void* conf) noexcept;
+char* ngx_http_tailor_popup_urls_directive(ngx_conf_t* cf, ngx_command_t* cmd,
+                                           void* conf) noexcept;
+void ngx_http_tailor_popup_init_loc_conf(ngx_http_tailor_loc_conf_t* lcf) noexcept;
+void ngx_http_tailor_popup_merge_loc_conf(ngx_http_tailor_loc_conf_t* prev,
+                                          ngx_http_tailor_loc_conf_t* conf) noexcept;
 
 // ngx_http_tailor_module.cpp
 ngx_int_t ngx_http_tailor_init_worker_redis(ngx_cycle_t* cycle) noexcept;

@@ -18,41 +18,6 @@ void ngx_http_tailor_wake_handler(ngx_event_t* ev) noexcept;
 void ngx_http_tailor_reply_handler(void* data, const redisReply* reply,
                                    uint64_t elapsed_us) noexcept;
 
-ngx_http_tailor_ctx_t* ngx_http_tailor_create_ctx(ngx_http_request_t* r) noexcept {
-    auto* ctx =
-        static_cast<ngx_http_tailor_ctx_t*>(ngx_pcalloc(r->pool, sizeof(ngx_http_tailor_ctx_t)));
-    if (ctx == nullptr) {
-        return nullptr;
-    }
-
-    // The cleanup both detaches what may still call back into this request
-    // and marks the ctx so it can be found again after an internal redirect,
-    // which wipes r->ctx (nginx-otel does the same).
-    ngx_pool_cleanup_t* cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == nullptr) {
-        return nullptr;
-    }
-    cln->handler = ngx_http_tailor_ctx_cleanup;
-    cln->data = ctx;
-
-    ctx->request = r;
-    ctx->outcome = tailor::Outcome::kNone;
-    ctx->last_out = &ctx->out;
-
-    ctx->deadline.handler = ngx_http_tailor_deadline_handler;
-    ctx->deadline.data = ctx;
-    // not cancelable: a worker shutting down gracefully must wait for the
-    // requests parked here, or it exits under them
-    ctx->deadline.log = r->connection->log;
-
-    ctx->wake.handler = ngx_http_tailor_wake_handler;
-    ctx->wake.data = ctx;
-    ctx->wake.log = r->connection->log;
-
-    ngx_http_set_ctx(r, ctx, ngx_http_tailor_module);
-    return ctx;
-}
-
 void ngx_http_tailor_ctx_cleanup(void* data) noexcept {
     auto* ctx = static_cast<ngx_http_tailor_ctx_t*>(data);
 
@@ -186,6 +151,41 @@ bool ngx_http_tailor_fetch(ngx_http_request_t* r, ngx_http_tailor_ctx_t* ctx,
 }
 
 }  // namespace
+
+ngx_http_tailor_ctx_t* ngx_http_tailor_create_ctx(ngx_http_request_t* r) noexcept {
+    auto* ctx =
+        static_cast<ngx_http_tailor_ctx_t*>(ngx_pcalloc(r->pool, sizeof(ngx_http_tailor_ctx_t)));
+    if (ctx == nullptr) {
+        return nullptr;
+    }
+
+    // The cleanup both detaches what may still call back into this request
+    // and marks the ctx so it can be found again after an internal redirect,
+    // which wipes r->ctx (nginx-otel does the same).
+    ngx_pool_cleanup_t* cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == nullptr) {
+        return nullptr;
+    }
+    cln->handler = ngx_http_tailor_ctx_cleanup;
+    cln->data = ctx;
+
+    ctx->request = r;
+    ctx->outcome = tailor::Outcome::kNone;
+    ctx->last_out = &ctx->out;
+
+    ctx->deadline.handler = ngx_http_tailor_deadline_handler;
+    ctx->deadline.data = ctx;
+    // not cancelable: a worker shutting down gracefully must wait for the
+    // requests parked here, or it exits under them
+    ctx->deadline.log = r->connection->log;
+
+    ctx->wake.handler = ngx_http_tailor_wake_handler;
+    ctx->wake.data = ctx;
+    ctx->wake.log = r->connection->log;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_tailor_module);
+    return ctx;
+}
 
 ngx_http_tailor_ctx_t* ngx_http_tailor_get_ctx(ngx_http_request_t* r) noexcept {
     auto* ctx =

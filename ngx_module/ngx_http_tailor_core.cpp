@@ -171,6 +171,10 @@ tailor::Outcome ngx_http_tailor_decide(ngx_http_request_t* r, ngx_http_tailor_ct
     facts.device_class = tailor::device_class_name(
         tailor::classify_device(ngx_http_tailor_view(r->headers_in.user_agent)));
     facts.consent_personalization = true;  // the gate ran before
+    auto* lcf = static_cast<ngx_http_tailor_loc_conf_t*>(
+        ngx_http_get_module_loc_conf(r, ngx_http_tailor_module));
+    facts.popup_runtime_path = ngx_http_tailor_view(lcf->popup_runtime_path);
+    facts.popup_beacon_path = ngx_http_tailor_view(lcf->popup_beacon_path);
 
     tailor::Outcome outcome = mcf->engine->decide(stored, facts, *p);
     if (p->failed_rules() > 0) {
@@ -336,7 +340,7 @@ ngx_int_t ngx_http_tailor_core_init_worker(ngx_cycle_t* cycle,
     if (ngx_process != NGX_PROCESS_WORKER && ngx_process != NGX_PROCESS_SINGLE) {
         return NGX_OK;
     }
-    if (!mcf->enabled_somewhere) {
+    if (!mcf->enabled_somewhere && !mcf->beacon_somewhere) {
         return NGX_OK;
     }
 

@@ -12,6 +12,7 @@
 #include "tailor/engine.h"
 #include "tailor/event.h"
 #include "tailor/event_path.h"
+#include "tailor/popup_beacon.h"
 #include "tailor/referrer.h"
 #include "tailor/spool.h"
 
@@ -561,7 +562,9 @@ std::string ngx_http_tailor_events_path;
 void ngx_http_tailor_events_emit(ngx_http_tailor_events_request_t* er, tailor::EventType type,
                                  std::string_view name, std::string_view vid,
                                  std::string_view previous,
-                                 const ngx_http_tailor_events_decl_t* decl) noexcept {
+                                 const ngx_http_tailor_events_decl_t* decl,
+                                 const tailor::EventProperty* fixed = nullptr,
+                                 size_t nfixed = 0) noexcept {
     ngx_http_request_t* r = er->r;
 
     std::string_view producer;
@@ -580,6 +583,9 @@ void ngx_http_tailor_events_emit(ngx_http_tailor_events_request_t* er, tailor::E
 
     tailor::EventProperty props[tailor::kMaxEventProperties];
     size_t nprops = 0;
+    for (; nprops < nfixed && nprops < tailor::kMaxEventProperties; nprops++) {
+        props[nprops] = fixed[nprops];
+    }
     if (decl != nullptr) {
         auto* p = static_cast<ngx_http_tailor_events_prop_t*>(decl->props.elts);
         for (ngx_uint_t i = 0; i < decl->props.nelts && nprops < tailor::kMaxEventProperties; i++) {
@@ -652,22 +658,26 @@ ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept {
         return NGX_OK;
     }
 
+    // a pop-up beacon the caps recorded (its handler checked consent); nothing else
+    bool beacon = tctx->beacon_recorded;
+
     // the consent gate: denied means no event and no live update
-    if (tctx->outcome == tailor::Outcome::kNone || tctx->outcome == tailor::Outcome::kGpc ||
-        tctx->outcome == tailor::Outcome::kNoConsent) {
+    if (!beacon && (tctx->outcome == tailor::Outcome::kNone ||
+                    tctx->outcome == tailor::Outcome::kGpc ||
+                    tctx->outcome == tailor::Outcome::kNoConsent)) {
         return NGX_OK;
     }
 
     ngx_uint_t status = r->headers_out.status;
-    bool declared = elcf->events != nullptr && elcf->events->nelts > 0;
+    bool declared = !beacon && elcf->events != nullptr && elcf->events->nelts > 0;
     // the main module's header filter linked the visitor to a known id
     bool identify =
-        tctx->previous_vid.len != 0 &&
+        !beacon && tctx->previous_vid.len != 0 &&
         ngx_http_tailor_events_view(tctx->previous_vid) != ngx_http_tailor_events_view(tctx->vid);
-    bool page_view = !declared && ngx_http_tailor_events_is_page_view(r);
+    bool page_view = !beacon && !declared && ngx_http_tailor_events_is_page_view(r);
     bool events = declared && status >= NGX_HTTP_OK && status < NGX_HTTP_BAD_REQUEST;
 
-    if (!identify && !page_view && !events) {
+    if (!identify && !page_view && !events && !beacon) {
         return NGX_OK;
     }
 
@@ -718,6 +728,17 @@ ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept {
 
         if (page_view) {
             ngx_http_tailor_events_emit(&er, tailor::EventType::kPageViewed, {}, vid, {}, nullptr);
+        }
+
+        if (beacon) {
+            auto kind = static_cast<tailor::PopupBeaconKind>(tctx->beacon_kind);
+            std::string_view popup = ngx_http_tailor_events_view(tctx->beacon_popup);
+            tailor::EventProperty props[] = {{"promotion_id", popup}, {"creative", "popup"}};
+            er.exposures[0] = {popup, "popup", "offered"};
+            er.exposure_count = 1;
+            ngx_http_tailor_events_emit(&er, tailor::EventType::kCustom,
+                                        tailor::popup_beacon_event_name(kind), vid, {}, nullptr,
+                                        props, 2);
         }
 
         if (events) {

@@ -38,6 +38,11 @@ constexpr ngx_http_tailor_counter_desc_t
         {"tailor_compressed_passthrough_total",
          "Responses passed through untouched because the upstream compressed them."},
         {"tailor_decision_errors_total", "Decisions that failed; the default page was served."},
+        {"tailor_popup_beacons_recorded_total", "Pop-up beacons written to the visitor's caps."},
+        {"tailor_popup_beacons_rejected_total",
+         "Pop-up beacons refused: malformed, cross-site, no signed visitor, no consent."},
+        {"tailor_popup_beacons_limited_total", "Pop-up beacons over the per-visitor rate."},
+        {"tailor_popup_beacons_failed_total", "Pop-up beacons Redis did not record in time."},
 };
 
 ngx_int_t ngx_http_tailor_metrics_init(ngx_shm_zone_t* zone, void* data) noexcept {

@@ -78,6 +78,16 @@ ngx_command_t ngx_http_tailor_commands[] = {
     {ngx_string("tailor_status"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
      ngx_http_tailor_status_directive, 0, 0, nullptr},
 
+    {ngx_string("tailor_popup_runtime"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+     ngx_http_tailor_popup_runtime_directive, NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("tailor_popup_beacon"), NGX_HTTP_LOC_CONF | NGX_CONF_ANY,
+     ngx_http_tailor_popup_beacon_directive, NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("tailor_popup_urls"),
+     NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE2,
+     ngx_http_tailor_popup_urls_directive, NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
     ngx_null_command};
 
 ngx_http_module_t ngx_http_tailor_module_ctx = {
@@ -197,6 +207,7 @@ void* ngx_http_tailor_create_loc_conf(ngx_conf_t* cf) noexcept {
     lcf->enable = NGX_CONF_UNSET;
     lcf->timeout = NGX_CONF_UNSET_MSEC;
     lcf->types_keys = nullptr;
+    ngx_http_tailor_popup_init_loc_conf(lcf);
     return lcf;
 }
 
@@ -229,6 +240,8 @@ char* ngx_http_tailor_merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) 
     if (conf->consent == nullptr) {
         conf->consent = prev->consent;
     }
+
+    ngx_http_tailor_popup_merge_loc_conf(prev, conf);
 
     if (conf->enable) {
         auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
@@ -564,6 +577,13 @@ ngx_int_t ngx_http_tailor_postconfiguration(ngx_conf_t* cf) noexcept {
     if (mcf->enabled_somewhere && mcf->keyring == nullptr) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"tailor on\" needs \"tailor_keys\" to sign visitor cookies");
+        return NGX_ERROR;
+    }
+
+    if (mcf->beacon_somewhere && (mcf->keyring == nullptr || mcf->redis == nullptr)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tailor_popup_beacon\" needs \"tailor_keys\" to check visitor "
+                           "cookies and \"tailor_redis\" to record the caps");
         return NGX_ERROR;
     }
 

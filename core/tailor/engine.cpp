@@ -41,6 +41,10 @@ Engine::~Engine() = default;
 Engine::Engine(Engine&&) noexcept = default;
 Engine& Engine::operator=(Engine&&) noexcept = default;
 
+bool Engine::has_popup(std::string_view id) const noexcept {
+    return runtime_ != nullptr && runtime_->has_popup(id);
+}
+
 bool Engine::start_worker(RulesError* error) noexcept {
     if (!rules_ || runtime_ != nullptr) {
         return true;

@@ -139,6 +139,9 @@ class Engine {
     // This process's rule runtime (per-rule counters), or null.
     [[nodiscard]] const RuleRuntime* runtime() const noexcept { return runtime_.get(); }
 
+    // True when this worker's pack declares the pop-up `id`.
+    [[nodiscard]] bool has_popup(std::string_view id) const noexcept;
+
   private:
     void run_rules(const Profile& profile, const RequestFacts& facts, const PopupCaps* caps,
                    Personalization& out);

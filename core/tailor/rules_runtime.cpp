@@ -1370,6 +1370,15 @@ EvalSummary RuleRuntime::evaluate(const Profile& profile, const RequestFacts& fa
     return summary;
 }
 
+bool RuleRuntime::has_popup(std::string_view id) const noexcept {
+    for (const Impl::Popup& p : impl_->popups) {
+        if (impl_->rules[p.rule].info.id == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
 const std::vector<RuleStats>& RuleRuntime::rule_stats() const noexcept {
     return impl_->rules;
 }

@@ -154,6 +154,15 @@ class RuleRuntime {
                                        const PopupCaps* caps, Decision* out,
                                        RuleTrace* trace = nullptr) noexcept;
 
+    // has_popup
+    //
+    // True when the pack declares a pop-up with this id (the beacon refuses
+    // reports about any other).
+    //
+    // Example:
+    //   rt->has_popup("cart-rescue")
+    [[nodiscard]] bool has_popup(std::string_view id) const noexcept;
+
     // rule_stats
     //
     // Per-rule counters, in evaluation order (the pack's RuleInfo order).

@@ -1182,6 +1182,71 @@ class SlowBackend:
 # ---------------------------------------------------------------------------
 # MessagePack: the subset a profile needs
 
+def msgpack_unpack(data):
+    """The value in `data` (maps, arrays, str, bin, ints, floats, nil, bools)."""
+    value, pos = _mp(data, 0)
+    if pos != len(data):
+        raise ValueError("trailing bytes")
+    return value
+
+
+def _mp(b, i):
+    t = b[i]
+    i += 1
+    if t <= 0x7f:
+        return t, i
+    if 0x80 <= t <= 0x8f:
+        return _mp_map(b, i, t & 0x0f)
+    if 0x90 <= t <= 0x9f:
+        return _mp_arr(b, i, t & 0x0f)
+    if 0xa0 <= t <= 0xbf:
+        n = t & 0x1f
+        return b[i:i + n].decode(), i + n
+    if t >= 0xe0:
+        return t - 0x100, i
+    if t == 0xc0:
+        return None, i
+    if t in (0xc2, 0xc3):
+        return t == 0xc3, i
+    fixed = {0xcc: ">B", 0xcd: ">H", 0xce: ">I", 0xcf: ">Q", 0xd0: ">b", 0xd1: ">h",
+             0xd2: ">i", 0xd3: ">q", 0xca: ">f", 0xcb: ">d"}
+    if t in fixed:
+        f = fixed[t]
+        n = struct.calcsize(f)
+        return struct.unpack(f, b[i:i + n])[0], i + n
+    lens = {0xd9: ">B", 0xda: ">H", 0xdb: ">I", 0xc4: ">B", 0xc5: ">H", 0xc6: ">I"}
+    if t in lens:
+        f = lens[t]
+        k = struct.calcsize(f)
+        n = struct.unpack(f, b[i:i + k])[0]
+        raw = b[i + k:i + k + n]
+        return (raw.decode() if t in (0xd9, 0xda, 0xdb) else raw), i + k + n
+    if t in (0xdc, 0xdd):
+        k = 2 if t == 0xdc else 4
+        return _mp_arr(b, i + k, int.from_bytes(b[i:i + k], "big"))
+    if t in (0xde, 0xdf):
+        k = 2 if t == 0xde else 4
+        return _mp_map(b, i + k, int.from_bytes(b[i:i + k], "big"))
+    raise ValueError("msgpack type 0x%02x" % t)
+
+
+def _mp_arr(b, i, n):
+    out = []
+    for _ in range(n):
+        v, i = _mp(b, i)
+        out.append(v)
+    return out, i
+
+
+def _mp_map(b, i, n):
+    out = {}
+    for _ in range(n):
+        k, i = _mp(b, i)
+        v, i = _mp(b, i)
+        out[k] = v
+    return out, i
+
+
 def msgpack_pack(obj):
     if obj is None:
         return b"\xc0"
@@ -1249,8 +1314,12 @@ def profile_key(vid):
 
 
 def new_vid():
-    """A fresh random visitor id (URL-safe base64 characters)."""
-    return secrets.token_urlsafe(16)
+    """A fresh random visitor id (URL-safe base64 characters), never one
+    starting with "-", which tailorctl sign would take for an option."""
+    while True:
+        v = secrets.token_urlsafe(16)
+        if not v.startswith("-"):
+            return v
 
 
 def _tailorctl(args, stdin=None):

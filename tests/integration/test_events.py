@@ -5,7 +5,6 @@
 # state the next request reads is up to date.
 
 import os
-import struct
 import threading
 import time
 
@@ -18,82 +17,6 @@ from scenario import PAGE, cookie_header
 
 if not harness.module_has("tailor_events"):
     pytest.skip("module built without tailor_events", allow_module_level=True)
-
-
-# ---------------------------------------------------------------------------
-# a small MessagePack reader (stdlib only, like the harness)
-
-def mp_unpack(data):
-    value, pos = _mp(data, 0)
-    if pos != len(data):
-        raise ValueError("trailing bytes")
-    return value
-
-
-def _mp(b, i):
-    t = b[i]
-    i += 1
-    if t <= 0x7f:
-        return t, i
-    if 0x80 <= t <= 0x8f:
-        return _mp_map(b, i, t & 0x0f)
-    if 0x90 <= t <= 0x9f:
-        return _mp_arr(b, i, t & 0x0f)
-    if 0xa0 <= t <= 0xbf:
-        n = t & 0x1f
-        return b[i:i + n].decode(), i + n
-    if t >= 0xe0:
-        return t - 0x100, i
-    if t == 0xc0:
-        return None, i
-    if t in (0xc2, 0xc3):
-        return t == 0xc3, i
-    fixed = {0xcc: ">B", 0xcd: ">H", 0xce: ">I", 0xcf: ">Q", 0xd0: ">b", 0xd1: ">h",
-             0xd2: ">i", 0xd3: ">q", 0xca: ">f", 0xcb: ">d"}
-    if t in fixed:
-        f = fixed[t]
-        n = struct.calcsize(f)
-        return struct.unpack(f, b[i:i + n])[0], i + n
-    lens = {0xd9: ">B", 0xda: ">H", 0xdb: ">I", 0xc4: ">B", 0xc5: ">H", 0xc6: ">I"}
-    if t in lens:
-        f = lens[t]
-        k = struct.calcsize(f)
-        n = struct.unpack(f, b[i:i + k])[0]
-        raw = b[i + k:i + k + n]
-        return (raw.decode() if t in (0xd9, 0xda, 0xdb) else raw), i + k + n
-    if t in (0xdc, 0xdd):
-        k = 2 if t == 0xdc else 4
-        return _mp_arr(b, i + k, int.from_bytes(b[i:i + k], "big"))
-    if t in (0xde, 0xdf):
-        k = 2 if t == 0xde else 4
-        return _mp_map(b, i + k, int.from_bytes(b[i:i + k], "big"))
-    raise ValueError("msgpack type 0x%02x" % t)
-
-
-def _mp_arr(b, i, n):
-    out = []
-    for _ in range(n):
-        v, i = _mp(b, i)
-        out.append(v)
-    return out, i
-
-
-def _mp_map(b, i, n):
-    out = {}
-    for _ in range(n):
-        k, i = _mp(b, i)
-        v, i = _mp(b, i)
-        out[k] = v
-    return out, i
-
-
-def new_vid():
-    """harness.new_vid(), but never one starting with "-", which tailorctl sign
-    would take for an option (a flake seen once in 64)."""
-    while True:
-        v = harness.new_vid()
-        if not v.startswith("-"):
-            return v
 
 
 # ---------------------------------------------------------------------------
@@ -146,7 +69,7 @@ def stream_entries(redis, key=STREAM):
     out = []
     for entry_id, kv in redis.command("XRANGE", key, "-", "+"):
         fields = {kv[i].decode(): kv[i + 1] for i in range(0, len(kv), 2)}
-        out.append((entry_id.decode(), fields, mp_unpack(fields["e"])))
+        out.append((entry_id.decode(), fields, harness.msgpack_unpack(fields["e"])))
     return out
 
 
@@ -169,7 +92,7 @@ def counter(metrics, name):
 # declared events
 
 def test_declared_events_arrive_with_their_properties(nginx, redis, keys, sign):
-    vid = new_vid()
+    vid = harness.new_vid()
     cookie = cookie_header("tailor_vid", sign(vid))
     start(nginx, redis, keys)
 
@@ -214,7 +137,7 @@ def test_declared_events_arrive_with_their_properties(nginx, redis, keys, sign):
     assert len({e[2]["id"] for e in entries}) == 5
 
     # live state: the order emptied the cart; the view is remembered with its price
-    live = mp_unpack(redis.get("tailor:{%s}:live" % vid))
+    live = harness.msgpack_unpack(redis.get("tailor:{%s}:live" % vid))
     assert [v["sku"] for v in live["viewed"]] == ["00123"]
     assert live["viewed"][0]["price"] == 1999
     assert live["cart"] == [] or "cart" not in live or not live["cart"]
@@ -222,7 +145,7 @@ def test_declared_events_arrive_with_their_properties(nginx, redis, keys, sign):
 
 
 def test_errors_and_non_pages_emit_nothing(nginx, redis, keys, sign):
-    cookie = cookie_header("tailor_vid", sign(new_vid()))
+    cookie = cookie_header("tailor_vid", sign(harness.new_vid()))
     start(nginx, redis, keys)
     assert nginx.get("/missing.html", headers=cookie).status == 404
     assert nginx.get("/plain/index.html", headers=cookie).status == 200   # tailor off
@@ -246,7 +169,7 @@ def test_new_visitor_gets_events_under_the_issued_id(nginx, redis, keys):
 
 @pytest.mark.parametrize("headers", [{"Sec-GPC": "1"}, {"Cookie": "ok=0"}])
 def test_no_consent_or_gpc_emits_nothing(nginx, redis, keys, sign, headers):
-    vid = new_vid()
+    vid = harness.new_vid()
     start(nginx, redis, keys, consent="variable:$cookie_ok")
     h = dict(headers)
     h["Cookie"] = "tailor_vid=%s; %s" % (sign(vid), h.get("Cookie", "ok=1"))
@@ -263,8 +186,8 @@ def test_no_consent_or_gpc_emits_nothing(nginx, redis, keys, sign, headers):
 
 
 def test_identify_link_becomes_an_identify_event(nginx, redis, keys, sign, backend):
-    known = new_vid()
-    anon = new_vid()
+    known = harness.new_vid()
+    anon = harness.new_vid()
     b = backend(body=PAGE, chunk_size=4096, headers=[("X-Tailor-Identify", known)])
     start(nginx, redis, keys, backend=b.address)
     # the anonymous visitor viewed a product, then logs in
@@ -276,7 +199,7 @@ def test_identify_link_becomes_an_identify_event(nginx, redis, keys, sign, backe
     types = [(e[2]["type"], e[2]["vid"], e[2].get("prev")) for e in entries]
     assert types[1] == ("Identify", known, anon)
     assert types[2] == ("Page Viewed", known, None)
-    live = mp_unpack(redis.get("tailor:{%s}:live" % known))
+    live = harness.msgpack_unpack(redis.get("tailor:{%s}:live" % known))
     assert [v["sku"] for v in live["viewed"]] == ["A1"], "the anonymous views merged in"
 
 
@@ -374,7 +297,7 @@ def test_redis_killed_under_load_loses_nothing(nginx_factory, durable_redis, key
     start(nginx, redis, keys, spool=spool)
     nginx.allow_log(r"\[alert\].*redis")   # nothing expected; the client may say so
 
-    visitors = [new_vid() for _ in range(8)]
+    visitors = [harness.new_vid() for _ in range(8)]
     cookies = [cookie_header("tailor_vid", sign(v)) for v in visitors]
     sent = []               # (n, vid) of requests that got a 200
     lock = threading.Lock()
@@ -456,7 +379,7 @@ def test_redis_killed_under_load_loses_nothing(nginx_factory, durable_redis, key
     for n, vid in sent:
         viewed.setdefault(vid, set()).add("S%d" % (n % 13))
     for vid, skus in viewed.items():
-        live = mp_unpack(redis.get("tailor:{%s}:live" % vid))
+        live = harness.msgpack_unpack(redis.get("tailor:{%s}:live" % vid))
         assert {v["sku"] for v in live["viewed"]} == skus, vid
 
 
@@ -476,12 +399,12 @@ def tailorctl(*args, timeout=harness.IO_TIMEOUT):
 
 def test_tailorctl_tails_and_filters_the_stream_and_erases(nginx, redis, keys, sign):
     import json
-    vid = new_vid()
+    vid = harness.new_vid()
     cookie = cookie_header("tailor_vid", sign(vid))
     start(nginx, redis, keys)
     nginx.get("/product.html?sku=9&price=1.5", headers=cookie)
     nginx.get("/index.html", headers=cookie)
-    nginx.get("/index.html", headers=cookie_header("tailor_vid", sign(new_vid())))
+    nginx.get("/index.html", headers=cookie_header("tailor_vid", sign(harness.new_vid())))
     wait_events(redis, 3)
 
     p = tailorctl("events", "tail", "--from", "0", "--count", "2", "--vid", vid,

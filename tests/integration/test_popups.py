@@ -1,0 +1,365 @@
+# Pop-ups end to end, without a browser: the page carries the directives and the
+# runtime's tag; the module serves the runtime with cache headers fit for a
+# versioned URL; the beacon writes the visitor's caps in Redis (the script runs in
+# the real redis-server), so the next request, on any device, no longer renders
+# a capped pop-up; and the beacon refuses everything that is not a well-formed,
+# same-origin report from a signed visitor with consent, within its rate.
+# The browser half is test_browser_popups.py.
+
+import gzip
+import re
+import time
+
+import harness
+import scenario
+from scenario import cookie_header
+
+PACK = """\
+local t = require "tailor"
+t.popup "cart-rescue" {
+  trigger = t.exit_intent(), intent = "cart",
+  when = t.cart_has_items(),
+  html = [[<h2>Still there, {{first_name}}?</h2><a href="/cart" data-tailor-convert>Cart</a>]],
+  caps = { per_visit = 1, per_day = 3, cooldown_hours = 12, stop_after_conversion = true },
+}
+t.popup "browse-help" {
+  trigger = t.linger(20), intent = "browse",
+  html = [[<p>Need a hand?</p>]],
+  caps = { per_visit = false, per_day = false, cooldown_hours = false,
+           stop_after_conversion = false },
+}
+"""
+
+POPUP_LOCATIONS = """
+        location = /tailor/popups.js { tailor_popup_runtime; }
+        location = /tailor/beacon { tailor_popup_beacon %s; }
+"""
+
+PAGE = b"<!doctype html><html><body><main>shop</main></body></html>\n"
+DIRECTIVES = re.compile(rb'<script type="application/json" id="tailor-directives">(.*?)</script>')
+RUNTIME_TAG = re.compile(rb'<script src="([^"]+)" defer></script></body>')
+
+
+def shop_http(redis, keys, beacon="rate=30r/m", http_extra=""):
+    http = scenario.tailor_http(redis=redis.address, keys=keys.path, timeout="1s",
+                                http_extra=http_extra)
+    # the module's endpoints sit beside the shop's pages, in the same server
+    return http.replace("        location /plain/ {",
+                        POPUP_LOCATIONS % beacon + "\n        location /plain/ {", 1)
+
+
+def start(nginx, redis, keys, beacon="rate=30r/m", http_extra="", events=False):
+    nginx.write_file("rules.lua", PACK.encode())
+    extra = "tailor_rules %s;\n    %s" % (nginx.path("rules.lua"), http_extra)
+    if events:
+        extra += ("\n    tailor_events on;\n    tailor_events_stream tailor:events;"
+                  "\n    tailor_events_flush_interval 5ms;")
+    nginx.write_file("html/index.html", PAGE)
+    nginx.write(shop_http(redis, keys, beacon, extra))
+    nginx.start()
+    return nginx
+
+
+def seed_cart(redis, vid, name="Lena"):
+    redis.set(harness.profile_key(vid), harness.encode_profile(
+        {"v": 1, "first_name": name, "cart": [{"sku": "DRIPPER-V60", "qty": 1, "price": 2400}]}))
+
+
+def page(nginx, cookie, **headers):
+    headers.update(cookie_header("tailor_vid", cookie))
+    r = nginx.get("/index.html", headers=headers)
+    assert r.status == 200, r
+    return r
+
+
+def popup_ids(r):
+    m = DIRECTIVES.search(r.body)
+    return re.findall(rb'"id":"([^"]+)"', m.group(1)) if m else []
+
+
+def beacon(nginx, cookie, query, origin=True, method="POST", headers=None):
+    h = dict(headers or {})
+    if cookie is not None:
+        h.update(cookie_header("tailor_vid", cookie))
+    if origin is True:
+        h["Sec-Fetch-Site"] = "same-origin"
+    elif origin:
+        h["Origin"] = origin
+    return nginx.get("/tailor/beacon?" + query, method=method, headers=h)
+
+
+def caps(redis, vid):
+    raw = redis.get("tailor:{%s}:caps" % vid)
+    return harness.msgpack_unpack(raw) if raw is not None else None
+
+
+def counter(nginx, name):
+    return scenario.status_metrics(nginx).get((name, ()), 0.0)
+
+
+# ---------------------------------------------------------------------------
+# the runtime
+
+def test_the_page_loads_the_runtime_the_module_serves(nginx, redis, keys, sign):
+    vid = harness.new_vid()
+    seed_cart(redis, vid)
+    start(nginx, redis, keys)
+
+    r = page(nginx, sign(vid))
+    assert popup_ids(r) == [b"cart-rescue"]
+    tag = RUNTIME_TAG.search(r.body)
+    assert tag, r.body[-400:]
+    src = tag.group(1).decode()
+    assert re.fullmatch(r"/tailor/popups\.js\?v=[0-9a-f]{12}", src), src
+    version = src.split("=", 1)[1]
+
+    js = nginx.get(src)
+    assert js.status == 200
+    assert js.header("Content-Type") == "application/javascript; charset=utf-8"
+    assert js.header("Cache-Control") == "public, max-age=31536000, immutable"
+    assert js.header("ETag") == '"%s"' % version
+    assert js.header("X-Content-Type-Options") == "nosniff"
+    assert b"tailor-directives" in js.body
+    # the issue's budget for the client: 3 KB gzipped
+    assert len(gzip.compress(js.body, 9)) <= 3072, len(gzip.compress(js.body, 9))
+
+    again = nginx.get(src, headers={"If-None-Match": '"%s"' % version})
+    assert again.status == 304 and again.body == b""
+
+    # an old page's URL (or none) still gets the script, but not for a year
+    stale = nginx.get("/tailor/popups.js?v=000000000000")
+    assert stale.status == 200 and stale.body == js.body
+    assert stale.header("Cache-Control") == "public, max-age=300"
+
+    assert nginx.get(src, method="HEAD").body == b""
+    assert nginx.get(src, method="POST").status == 405
+
+
+def test_without_a_popup_the_page_carries_neither_directives_nor_runtime(nginx, redis, keys,
+                                                                        sign):
+    start(nginx, redis, keys)
+    r = page(nginx, sign(harness.new_vid()))  # no profile: no cart, and browse-help...
+    ids = popup_ids(r)
+    assert ids in ([], [b"browse-help"])
+    if not ids:
+        assert b"tailor/popups.js" not in r.body
+    # with GPC nothing is decided, so nothing is loaded
+    r = nginx.get("/index.html", headers={"Sec-GPC": "1"})
+    assert b"tailor-directives" not in r.body and b"popups.js" not in r.body
+
+
+def test_tailor_popup_urls_moves_both_paths(nginx, redis, keys, sign):
+    vid = harness.new_vid()
+    seed_cart(redis, vid)
+    start(nginx, redis, keys, http_extra="tailor_popup_urls /assets/t.js /t/b;")
+    r = page(nginx, sign(vid))
+    assert b'"beacon":"/t/b"' in r.body
+    assert re.search(rb'<script src="/assets/t\.js\?v=[0-9a-f]{12}" defer>', r.body)
+
+
+# ---------------------------------------------------------------------------
+# the beacon writes the caps, and the next page reads them
+
+def test_an_impression_caps_the_popup_on_the_next_request_on_any_device(nginx, redis, keys,
+                                                                        sign):
+    vid = harness.new_vid()
+    seed_cart(redis, vid)
+    # events on: the live map counts the visits the per-visit cap is about
+    start(nginx, redis, keys, events=True)
+    cookie = sign(vid)
+
+    assert popup_ids(page(nginx, cookie)) == [b"cart-rescue"]
+    live = harness.wait_for(lambda: redis.get("tailor:{%s}:live" % vid), harness.IO_TIMEOUT,
+                            "the page view in the live map")
+    assert harness.msgpack_unpack(live)["visits"] == 1
+    before = int(time.time())
+    r = beacon(nginx, cookie, "e=impression&p=cart-rescue")
+    assert r.status == 204, r
+    assert r.header("Cache-Control") == "no-store"
+
+    c = caps(redis, vid)
+    assert c["v"] == 1
+    rec = c["p"]["cart-rescue"]
+    assert len(rec["imp"]) == 1 and before <= rec["imp"][0] <= int(time.time())
+    assert rec["visit"] == 1 and rec["visit_imp"] == 1
+
+    # per_visit = 1: the same visitor, even with another browser's request
+    # (another device: the same signed id, nothing else in common)
+    r = page(nginx, cookie, **{"User-Agent": "Mozilla/5.0 (iPhone) Mobile"})
+    assert popup_ids(r) != [b"cart-rescue"]
+    assert counter(nginx, "tailor_popup_beacons_recorded_total") == 1
+
+
+def test_impressions_are_kept_newest_first_and_bounded(nginx, redis, keys, sign):
+    vid = harness.new_vid()
+    seed_cart(redis, vid)
+    start(nginx, redis, keys, beacon="rate=100r/m")
+    cookie = sign(vid)
+    old = [1700000000 + i for i in range(16)]
+    redis.set("tailor:{%s}:caps" % vid, harness.msgpack_pack(
+        {"v": 1, "p": {"browse-help": {"imp": old[::-1], "visit": 0, "visit_imp": 0},
+                       "other": {"conv": 5, "future_key": "kept"}}}))
+    assert beacon(nginx, cookie, "e=impression&p=browse-help").status == 204
+    c = caps(redis, vid)
+    imp = c["p"]["browse-help"]["imp"]
+    assert len(imp) == 16 and imp[0] >= int(time.time()) - 60 and imp[1:] == old[::-1][:15]
+    assert c["p"]["other"] == {"conv": 5, "future_key": "kept"}, "other records are untouched"
+
+
+def test_close_and_conversion_are_recorded_and_honoured(nginx, redis, keys, sign):
+    vid = harness.new_vid()
+    seed_cart(redis, vid)
+    start(nginx, redis, keys)
+    cookie = sign(vid)
+
+    assert beacon(nginx, cookie, "e=close&p=cart-rescue").status == 204
+    rec = caps(redis, vid)["p"]["cart-rescue"]
+    assert rec["close"] >= int(time.time()) - 60 and "imp" not in rec
+    assert popup_ids(page(nginx, cookie)) != [b"cart-rescue"], "cooling down after a close"
+
+    other = harness.new_vid()
+    seed_cart(redis, other)
+    assert beacon(nginx, sign(other), "e=conversion&p=cart-rescue").status == 204
+    assert caps(redis, other)["p"]["cart-rescue"]["conv"] >= int(time.time()) - 60
+    assert popup_ids(page(nginx, sign(other))) != [b"cart-rescue"], "converted: never again"
+    assert caps(redis, vid)["p"]["cart-rescue"].get("conv", 0) == 0, "each visitor's own caps"
+
+
+def test_the_script_is_loaded_again_after_redis_forgets_it(nginx, redis, keys, sign):
+    vid = harness.new_vid()
+    seed_cart(redis, vid)
+    start(nginx, redis, keys)
+    assert beacon(nginx, sign(vid), "e=close&p=cart-rescue").status == 204
+    redis.command("SCRIPT", "FLUSH")
+    assert beacon(nginx, sign(vid), "e=conversion&p=cart-rescue").status == 204
+    assert caps(redis, vid)["p"]["cart-rescue"]["conv"] > 0
+
+
+def test_unreadable_caps_are_replaced_and_newer_ones_left_alone(nginx, redis, keys, sign):
+    vid = harness.new_vid()
+    seed_cart(redis, vid)
+    start(nginx, redis, keys)
+    key = "tailor:{%s}:caps" % vid
+    redis.set(key, b"\xc1garbage")
+    assert popup_ids(page(nginx, sign(vid))) == [], "unreadable caps: no pop-up"
+    assert beacon(nginx, sign(vid), "e=close&p=cart-rescue").status == 204
+    assert caps(redis, vid)["p"]["cart-rescue"]["close"] > 0
+
+    newer = harness.msgpack_pack({"v": 2, "p": {}})
+    redis.set(key, newer)
+    nginx.allow_log(r"newer schema")
+    r = beacon(nginx, sign(vid), "e=close&p=cart-rescue")
+    assert r.status == 409
+    assert redis.get(key) == newer
+
+
+# ---------------------------------------------------------------------------
+# what the beacon refuses
+
+def test_the_beacon_refuses_what_is_not_a_report_from_this_shop(nginx, redis, keys, sign):
+    vid = harness.new_vid()
+    seed_cart(redis, vid)
+    start(nginx, redis, keys)
+    cookie = sign(vid)
+    ok = "e=impression&p=cart-rescue"
+
+    assert beacon(nginx, cookie, ok, method="GET").status == 405
+    assert beacon(nginx, cookie, ok, origin=None).status == 403, "no Origin, no Sec-Fetch-Site"
+    assert beacon(nginx, cookie, ok, origin="https://evil.example").status == 403
+    assert beacon(nginx, cookie, ok, origin=False,
+                  headers={"Sec-Fetch-Site": "cross-site"}).status == 403
+    assert beacon(nginx, cookie, ok, origin=False,
+                  headers={"Sec-Fetch-Site": "same-site"}).status == 403
+    assert beacon(nginx, None, ok).status == 403, "no visitor cookie"
+    assert beacon(nginx, cookie[:-2] + "xx", ok).status == 403, "a forged signature"
+    assert beacon(nginx, cookie, ok, headers={"Sec-GPC": "1"}).status == 403, "GPC"
+    for bad in ("e=shown&p=cart-rescue", "p=cart-rescue", "e=close", "e=close&p=a%7D:profile",
+                "e=close&p=cart-rescue&p=x", "e=close&p=no-such-popup"):
+        assert beacon(nginx, cookie, bad).status == 400, bad
+    # a visitor can't write another's caps: the id comes from the signed cookie only
+    other = harness.new_vid()
+    assert beacon(nginx, cookie, ok + "&vid=" + other).status == 204
+    assert caps(redis, other) is None
+
+    assert counter(nginx, "tailor_popup_beacons_rejected_total") == 14
+    assert counter(nginx, "tailor_popup_beacons_recorded_total") == 1
+    # an Origin naming the host the request went to is as good as Sec-Fetch-Site
+    assert beacon(nginx, cookie, "e=close&p=cart-rescue", origin="http://localhost").status == 204
+    assert beacon(nginx, cookie, "e=close&p=cart-rescue", origin="http://LocalHost").status == 204
+    assert beacon(nginx, cookie, "e=close&p=cart-rescue",
+                  origin="http://localhost.evil.example").status == 403
+
+
+def test_the_beacon_is_rate_limited_per_visitor(nginx, redis, keys, sign):
+    a, b = harness.new_vid(), harness.new_vid()
+    start(nginx, redis, keys, beacon="rate=3r/m")
+    for _ in range(3):
+        assert beacon(nginx, sign(a), "e=close&p=browse-help").status == 204
+    assert beacon(nginx, sign(a), "e=close&p=browse-help").status == 429
+    assert beacon(nginx, sign(b), "e=close&p=browse-help").status == 204, "per visitor"
+    assert counter(nginx, "tailor_popup_beacons_limited_total") == 1
+    assert 0 < redis.command("TTL", "tailor:{%s}:beacon" % a) <= 60
+
+
+def test_redis_down_answers_503_and_the_page_still_serves(nginx, redis, keys, sign):
+    vid = harness.new_vid()
+    seed_cart(redis, vid)
+    start(nginx, redis, keys)
+    nginx.allow_log(r"beacon not recorded|redis|Redis")
+    redis.kill()
+    assert beacon(nginx, sign(vid), "e=close&p=cart-rescue").status == 503
+    assert page(nginx, sign(vid)).status == 200
+    assert counter(nginx, "tailor_popup_beacons_failed_total") >= 1
+
+
+def test_beacon_events_go_on_the_stream(nginx, redis, keys, sign):
+    vid = harness.new_vid()
+    seed_cart(redis, vid)
+    start(nginx, redis, keys, events=True)
+    cookie = sign(vid)
+    page(nginx, cookie)
+    assert beacon(nginx, cookie, "e=impression&p=cart-rescue").status == 204
+    assert beacon(nginx, cookie, "e=conversion&p=cart-rescue").status == 204
+    assert beacon(nginx, cookie, "e=shown&p=cart-rescue").status == 400
+
+    def promos():
+        out = []
+        for _, kv in redis.command("XRANGE", "tailor:events", "-", "+"):
+            fields = {kv[i].decode(): kv[i + 1] for i in range(0, len(kv), 2)}
+            e = harness.msgpack_unpack(fields["e"])
+            if e["type"].startswith("Promotion"):
+                out.append(e)
+        return out if len(out) >= 2 else None
+
+    events = harness.wait_for(promos, harness.IO_TIMEOUT, "two promotion events")
+    assert [e["type"] for e in events] == ["Promotion Viewed", "Promotion Clicked"]
+    for e in events:
+        assert e["vid"] == vid
+        assert e["props"] == {"promotion_id": "cart-rescue", "creative": "popup"}
+        assert e["exp"] == [["cart-rescue", "popup", "offered"]]
+
+
+# ---------------------------------------------------------------------------
+# configuration
+
+def test_nginx_t_names_bad_beacon_parameters(nginx, redis, keys):
+    for args, reason in (("rate=30", "invalid rate"), ("rate=0r/m", "invalid rate"),
+                         ("caps_ttl=forever", "invalid caps_ttl"),
+                         ("timeout=0", "invalid timeout"), ("burst=5", "invalid parameter")):
+        nginx.write(shop_http(redis, keys, beacon=args))
+        rc, out = nginx.test_config()
+        assert rc != 0, args
+        assert reason in out, out
+        assert "nginx.conf:%d" % nginx.line_of("tailor_popup_beacon") in out, out
+
+
+def test_nginx_t_wants_redis_and_keys_for_the_beacon(nginx):
+    nginx.write("""
+    server {
+        listen 127.0.0.1:{{PORT}};
+        location = /tailor/beacon { tailor_popup_beacon; }
+    }
+""")
+    rc, out = nginx.test_config()
+    assert rc != 0
+    assert '"tailor_popup_beacon" needs "tailor_keys"' in out, out
