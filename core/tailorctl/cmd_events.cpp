@@ -11,7 +11,7 @@
 // oldest entry (default: only new ones). --type and --vid filter on the plain
 // fields beside the blob, so nothing is decoded for entries that do not match.
 //
-// erase deletes tailor:{VID}:profile, :live, :caps and :ev and prints how many
+// erase deletes tailor:{VID}:profile, :live, :caps, :ev and :beacon and prints how many
 // keys existed. Stream entries are not rewritten: they age out under MAXLEN,
 // and the bridge forwards the erase to the email platform (docs/events.md).
 //
@@ -399,7 +399,8 @@ int run_profile_erase(const Args& args) {
     }
     std::string prefix = "tailor:{" + vid + "}:";
     std::optional<Reply> r =
-        conn.command({"DEL", prefix + "profile", prefix + "live", prefix + "caps", prefix + "ev"});
+        conn.command({"DEL", prefix + "profile", prefix + "live", prefix + "caps", prefix + "ev",
+                      prefix + "beacon"});
     if (!r || r->type != Reply::Type::kInteger) {
         std::fprintf(stderr, "tailorctl: redis: %s\n",
                      r && r->type == Reply::Type::kError ? r->str.c_str() : "no reply");
