@@ -364,6 +364,17 @@ ngx_int_t ngx_http_tailor_core_init_worker(ngx_cycle_t* cycle,
     return NGX_OK;
 }
 
+void ngx_http_tailor_core_forget_visitor(const ngx_str_t& vid) noexcept {
+    if (ngx_http_tailor_cache == nullptr) {
+        return;
+    }
+    try {
+        ngx_http_tailor_cache->erase(ngx_http_tailor_view(vid));
+    } catch (const std::exception&) {
+        // not expected: erasing frees and never allocates
+    }
+}
+
 void ngx_http_tailor_core_exit_worker(ngx_cycle_t*, ngx_http_tailor_main_conf_t*) noexcept {
     ngx_http_tailor_redis_destroy(ngx_http_tailor_profile_redis);
     ngx_http_tailor_profile_redis = nullptr;

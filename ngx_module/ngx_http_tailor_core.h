@@ -24,6 +24,8 @@ ngx_int_t ngx_http_tailor_core_init_worker(ngx_cycle_t* cycle,
 void ngx_http_tailor_core_exit_worker(ngx_cycle_t* cycle,
                                       ngx_http_tailor_main_conf_t* mcf) noexcept;
 ngx_http_tailor_redis_t* ngx_http_tailor_core_profile_redis() noexcept;
+// Drops the visitor from this worker's cache (their caps just changed).
+void ngx_http_tailor_core_forget_visitor(const ngx_str_t& vid) noexcept;
 
 // Access phase.
 //

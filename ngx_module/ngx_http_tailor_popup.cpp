@@ -253,6 +253,8 @@ void ngx_http_tailor_beacon_reply(void* data, const redisReply* reply, uint64_t)
     switch (result) {
         case tailor::PopupBeaconResult::kRecorded:
             ctx->beacon_recorded = 1;
+            // this worker's next page for the visitor reads the new caps
+            ngx_http_tailor_core_forget_visitor(ctx->vid);
             ngx_http_tailor_beacon_count(NGX_HTTP_TAILOR_BEACON_RECORDED);
             ngx_http_tailor_beacon_done(ctx, NGX_HTTP_NO_CONTENT);
             return;

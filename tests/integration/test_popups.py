@@ -190,6 +190,18 @@ def test_an_impression_caps_the_popup_on_the_next_request_on_any_device(nginx, r
     assert counter(nginx, "tailor_popup_beacons_recorded_total") == 1
 
 
+def test_a_beacon_refreshes_the_workers_profile_cache(nginx, redis, keys, sign):
+    vid = harness.new_vid()
+    seed_cart(redis, vid)
+    start(nginx, redis, keys, http_extra="tailor_cache size=100 ttl=1h;")
+    cookie = sign(vid)
+    assert popup_ids(page(nginx, cookie)) == [b"cart-rescue"]
+    assert popup_ids(page(nginx, cookie)) == [b"cart-rescue"]
+    assert scenario.last_outcome(nginx) == "cached"
+    assert beacon(nginx, cookie, "e=close&p=cart-rescue").status == 204
+    assert popup_ids(page(nginx, cookie)) == [], "the close is seen despite the hour-long ttl"
+
+
 def test_impressions_are_kept_newest_first_and_bounded(nginx, redis, keys, sign):
     vid = harness.new_vid()
     seed_cart(redis, vid)
