@@ -147,6 +147,22 @@ void BM_Rules_Evaluate_Typical_Trace(benchmark::State& state) {
 }
 BENCHMARK(BM_Rules_Evaluate_Typical_Trace);
 
+// The same pack with three pop-ups declared (the cart one wins for this
+// visitor): the policy, the pop-up's template and the directives JSON with
+// the runtime's tag.
+void BM_Rules_Evaluate_Typical_Popups(benchmark::State& state) {
+    run_pack(state, std::string(kPack20) + R"(
+t.popup "cart-rescue" { trigger = t.exit_intent(), intent = "cart", when = t.cart_has_items(),
+  html = [[<h2>Leaving already, {{first_name|friend}}?</h2><a href="/cart" data-tailor-convert>Cart</a>]] }
+t.popup "product-help" { trigger = t.linger(8), intent = "product", when = t.path "^/products/",
+  html = [[<h2>Not sure which roast?</h2>]] }
+t.popup "newsletter" { trigger = t.repeat_visit { n = 3 }, intent = "browse",
+  html = [[<p>10% off your first bag</p>]] }
+)",
+             false);
+}
+BENCHMARK(BM_Rules_Evaluate_Typical_Popups);
+
 // Baseline: the fixed cost of one evaluation (view, kit loop, segment).
 void BM_Rules_Evaluate_Empty(benchmark::State& state) {
     run_pack(state, "local t = require 'tailor'\n", false);
