@@ -176,7 +176,12 @@ async function device({clock = false, cookies} = {}) {
   const ctx = await browser.newContext({viewport: {width: 1280, height: 800}});
   ctx.setDefaultTimeout(WAIT);
   ctx.setDefaultNavigationTimeout(WAIT * 2);
-  if (clock) await ctx.clock.install();
+  if (clock) {
+    // Paused: the page's time moves only by runFor, however slow the machine.
+    const t = Date.now();
+    await ctx.clock.install({time: t});
+    await ctx.clock.pauseAt(t + 1000);
+  }
   if (cookies) await ctx.addCookies(cookies);
   await ctx.addInitScript(() => {
     window.__tailorEvents = [];

@@ -47,7 +47,12 @@ async function open(body, {clock = true, touch = false, init} = {}) {
   const ctx = await browser.newContext(touch ? {isMobile: true, hasTouch: true, viewport: {width: 390, height: 700}}
                                              : {viewport: {width: 1280, height: 800}});
   ctx.setDefaultTimeout(WAIT);
-  if (clock) await ctx.clock.install();
+  if (clock) {
+    // Paused: the page's time moves only by runFor, however slow the machine.
+    const t = Date.now();
+    await ctx.clock.install({time: t});
+    await ctx.clock.pauseAt(t + 1000);
+  }
   if (init) await ctx.addInitScript(init);
   ctx.beacons = [];
   await ctx.route("http://shop.test/**", route => {
@@ -146,14 +151,22 @@ scenario("touch screen: a fast flick up is an exit, a slow scroll up is not", as
   const {ctx, p} = await open(page(directives([popup("exit", {type: "exit_intent"})])), {clock: false, touch: true});
   await armed(p);
   const to = y => p.evaluate(y => scrollTo(0, y), y);
-  for (let y = 0; y <= 1500; y += 150) await to(y);
+  for (let y = 0; y <= 1500; y += 500) await to(y);
   // 25 px every 400 ms: moving up, but nobody is leaving
   for (let y = 1500; y >= 1300; y -= 25) {
     await to(y);
     await p.waitForTimeout(400);
   }
   check(await shown(p) === 0, "a slow scroll up showed the exit pop-up");
-  for (let y = 1300; y >= 1100; y -= 50) await to(y);
+  // 50 px a frame, inside the page so a slow machine cannot stretch it
+  await p.evaluate(() => new Promise(done => {
+    let n = 0;
+    const step = () => {
+      scrollBy(0, -50);
+      ++n < 5 ? requestAnimationFrame(step) : done();
+    };
+    requestAnimationFrame(step);
+  }));
   await p.locator("[role=dialog]").waitFor();
   await ctx.close();
 });
