@@ -78,9 +78,9 @@ struct ngx_http_tailor_loc_conf_t {
     // pop-ups (ngx_http_tailor_popup.cpp)
     ngx_str_t popup_runtime_path;  // tailor_popup_urls; empty: core's defaults
     ngx_str_t popup_beacon_path;
-    ngx_uint_t beacon_rate;  // tailor_popup_beacon rate=N r/m or r/s
-    ngx_uint_t beacon_window;  // seconds: 60 or 1
-    time_t caps_ttl;           // caps_ttl=
+    ngx_uint_t beacon_rate;     // tailor_popup_beacon rate=N r/m or r/s
+    ngx_uint_t beacon_window;   // seconds: 60 or 1
+    time_t caps_ttl;            // caps_ttl=
     ngx_msec_t beacon_timeout;  // timeout=
 };
 
@@ -104,8 +104,8 @@ struct ngx_http_tailor_ctx_t {
     ngx_chain_t** last_out;
 
     // beacon (ngx_http_tailor_popup.cpp): what was recorded, for the event
-    ngx_str_t beacon_popup;  // views r->args
-    ngx_int_t beacon_status;  // the answer once Redis replied
+    ngx_str_t beacon_popup;    // views r->args
+    ngx_int_t beacon_status;   // the answer once Redis replied
     unsigned beacon_kind : 2;  // tailor::PopupBeaconKind
     unsigned beacon_recorded : 1;
 
@@ -139,8 +139,7 @@ char* ngx_http_tailor_popup_runtime_directive(ngx_conf_t* cf, ngx_command_t* cmd
                                               void* conf) noexcept;
 char* ngx_http_tailor_popup_beacon_directive(ngx_conf_t* cf, ngx_command_t* cmd,
                                              void* conf) noexcept;
-char* ngx_http_tailor_popup_urls_directive(ngx_conf_t* cf, ngx_command_t* cmd,
-                                           void* conf) noexcept;
+char* ngx_http_tailor_popup_urls_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 void ngx_http_tailor_popup_init_loc_conf(ngx_http_tailor_loc_conf_t* lcf) noexcept;
 void ngx_http_tailor_popup_merge_loc_conf(ngx_http_tailor_loc_conf_t* prev,
                                           ngx_http_tailor_loc_conf_t* conf) noexcept;

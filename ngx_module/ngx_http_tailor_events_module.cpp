@@ -662,9 +662,9 @@ ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept {
     bool beacon = tctx->beacon_recorded;
 
     // the consent gate: denied means no event and no live update
-    if (!beacon && (tctx->outcome == tailor::Outcome::kNone ||
-                    tctx->outcome == tailor::Outcome::kGpc ||
-                    tctx->outcome == tailor::Outcome::kNoConsent)) {
+    if (!beacon &&
+        (tctx->outcome == tailor::Outcome::kNone || tctx->outcome == tailor::Outcome::kGpc ||
+         tctx->outcome == tailor::Outcome::kNoConsent)) {
         return NGX_OK;
     }
 

@@ -242,7 +242,7 @@ void ngx_http_tailor_beacon_reply(void* data, const redisReply* reply, uint64_t)
     if (reply == nullptr || reply->type != REDIS_REPLY_INTEGER ||
         !tailor::popup_beacon_result(reply->integer, &result)) {
         ngx_log_error(NGX_LOG_WARN, log, 0, "tailor: pop-up beacon not recorded: %s",
-                      reply == nullptr ? "no reply from Redis"
+                      reply == nullptr                   ? "no reply from Redis"
                       : reply->type == REDIS_REPLY_ERROR ? reply->str
                                                          : "unexpected reply");
         ngx_http_tailor_beacon_count(NGX_HTTP_TAILOR_BEACON_FAILED);

@@ -224,8 +224,8 @@ bool popup_beacon_result(long long reply, PopupBeaconResult* out) noexcept {
     }
 }
 
-PopupBeaconCommand::PopupBeaconCommand(std::string_view vid, const PopupBeacon& beacon,
-                                       int64_t now, const PopupBeaconLimits& limits) {
+PopupBeaconCommand::PopupBeaconCommand(std::string_view vid, const PopupBeacon& beacon, int64_t now,
+                                       const PopupBeaconLimits& limits) {
     const std::string prefix = "tailor:{" + std::string(vid) + "}:";
     caps_key_ = prefix + "caps";
     live_key_ = prefix + "live";

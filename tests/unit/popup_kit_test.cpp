@@ -169,9 +169,8 @@ TEST(PopupKit, TheRuntimeTagFollowsTheDirectivesAtTheConfiguredPaths) {
     Decision d;
     PopupCaps caps;
     ASSERT_TRUE(rt->evaluate(typical_profile(), facts(), &caps, &d).ok);
-    EXPECT_TRUE(ends_with(d.directives_html(),
-                          "</script><script src=\"/tailor/popups.js?v=" + version +
-                              "\" defer></script>"))
+    EXPECT_TRUE(ends_with(d.directives_html(), "</script><script src=\"/tailor/popups.js?v=" +
+                                                   version + "\" defer></script>"))
         << d.directives_html();
 
     RequestFacts f = facts();
@@ -179,9 +178,9 @@ TEST(PopupKit, TheRuntimeTagFollowsTheDirectivesAtTheConfiguredPaths) {
     f.popup_beacon_path = "/b</script>";
     Decision moved;
     ASSERT_TRUE(rt->evaluate(typical_profile(), f, &caps, &moved).ok);
-    EXPECT_TRUE(ends_with(moved.directives_html(),
-                          "<script src=\"/assets/t.js?shop=1&amp;x=&quot;&amp;v=" + version +
-                              "\" defer></script>"))
+    EXPECT_TRUE(ends_with(
+        moved.directives_html(),
+        "<script src=\"/assets/t.js?shop=1&amp;x=&quot;&amp;v=" + version + "\" defer></script>"))
         << moved.directives_html();
     EXPECT_NE(directives_json(moved).find(R"("beacon":"/b\u003c/script\u003e")"),
               std::string_view::npos)
