@@ -1,19 +1,14 @@
-// ngx_http_tailor_events_module: directives, configuration, and the log-phase
-// handler that turns a request into events.
+// ngx_http_tailor_events_module: directives and configuration; the log-phase
+// handler that turns a request into events is ngx_http_tailor_events_log.cpp.
 #include "ngx_http_tailor_events.h"
 
 #include <exception>
 #include <new>
-#include <optional>
 #include <string>
 #include <string_view>
 
-#include "tailor/device_class.h"
-#include "tailor/engine.h"
 #include "tailor/event.h"
 #include "tailor/event_path.h"
-#include "tailor/popup_beacon.h"
-#include "tailor/referrer.h"
 #include "tailor/spool.h"
 
 namespace {
@@ -112,17 +107,6 @@ constexpr ngx_msec_t kDefaultInterval = 10;
 constexpr ngx_uint_t kDefaultQueue = 16384;
 
 ngx_str_t ngx_http_tailor_events_default_stream = ngx_string("tailor:events");
-
-std::string_view ngx_http_tailor_events_view(const ngx_str_t& s) noexcept {
-    if (s.data == nullptr || s.len == 0) {
-        return {};
-    }
-    return {reinterpret_cast<const char*>(s.data), s.len};
-}
-
-std::string_view ngx_http_tailor_events_header(const ngx_table_elt_t* h) noexcept {
-    return h == nullptr ? std::string_view() : ngx_http_tailor_events_view(h->value);
-}
 
 bool ngx_http_tailor_events_param(const ngx_str_t& v, std::string_view name,
                                   ngx_str_t* value) noexcept {
@@ -540,221 +524,6 @@ char* ngx_http_tailor_events_status(ngx_conf_t* cf, ngx_command_t*, void*) noexc
         ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
     clcf->handler = ngx_http_tailor_events_status_handler;
     return NGX_CONF_OK;
-}
-
-// Requests.
-
-struct ngx_http_tailor_events_request_t {
-    ngx_http_request_t* r;
-    ngx_http_tailor_ctx_t* tctx;
-    ngx_http_tailor_events_main_conf_t* emcf;
-    std::string* path;
-    tailor::Attribution attribution;
-    tailor::DeviceClass device;
-    tailor::EventExposure exposures[tailor::kMaxEventExposures];
-    size_t exposure_count;
-    int64_t now_ms;
-};
-
-std::string ngx_http_tailor_events_blob;
-std::string ngx_http_tailor_events_path;
-
-void ngx_http_tailor_events_emit(ngx_http_tailor_events_request_t* er, tailor::EventType type,
-                                 std::string_view name, std::string_view vid,
-                                 std::string_view previous,
-                                 const ngx_http_tailor_events_decl_t* decl,
-                                 const tailor::EventProperty* fixed = nullptr,
-                                 size_t nfixed = 0) noexcept {
-    ngx_http_request_t* r = er->r;
-
-    std::string_view producer;
-    uint64_t seq;
-    if (!ngx_http_tailor_events_next_seq(&producer, &seq)) {
-        return;
-    }
-
-    std::optional<tailor::EventId> id = tailor::EventId::generate(er->now_ms);
-    if (!id) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "tailor events: no random bytes for an event id, event dropped");
-        ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_DROPPED);
-        return;
-    }
-
-    tailor::EventProperty props[tailor::kMaxEventProperties];
-    size_t nprops = 0;
-    for (; nprops < nfixed && nprops < tailor::kMaxEventProperties; nprops++) {
-        props[nprops] = fixed[nprops];
-    }
-    if (decl != nullptr) {
-        auto* p = static_cast<ngx_http_tailor_events_prop_t*>(decl->props.elts);
-        for (ngx_uint_t i = 0; i < decl->props.nelts && nprops < tailor::kMaxEventProperties; i++) {
-            ngx_str_t v;
-            if (ngx_http_complex_value(r, &p[i].value, &v) != NGX_OK) {
-                continue;
-            }
-            if (v.len == 0) {
-                continue;  // an absent variable is an absent property, not ""
-            }
-            props[nprops].name = ngx_http_tailor_events_view(p[i].name);
-            props[nprops].value = ngx_http_tailor_events_view(v);
-            props[nprops].kind = static_cast<tailor::PropertyKind>(p[i].kind);
-            nprops++;
-        }
-    }
-
-    tailor::Event e(*id);
-    e.type = type;
-    e.name = name;
-    e.vid = vid;
-    e.ts_ms = er->now_ms;
-    e.path = *er->path;
-    e.attribution = &er->attribution;
-    e.device = er->device;
-    e.exposures = er->exposures;
-    e.exposure_count = er->exposure_count;
-    e.properties = props;
-    e.property_count = nprops;
-    e.producer = producer;
-    e.seq = seq;
-    e.previous_vid = previous;
-
-    std::string& blob = ngx_http_tailor_events_blob;
-    blob.clear();
-    tailor::EncodeResult res = tailor::encode_event(e, &blob);
-    if (res.status != tailor::EncodeStatus::kOk) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "tailor events: event \"%*s\" not encoded (%s), dropped", name.size(),
-                      name.data(),
-                      res.status == tailor::EncodeStatus::kInvalid ? "invalid" : "out of memory");
-        ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_DROPPED);
-        return;
-    }
-    if (res.dropped_properties > 0) {
-        ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_BAD_PROPERTIES, res.dropped_properties);
-    }
-
-    ngx_http_tailor_events_enqueue(blob);
-}
-
-bool ngx_http_tailor_events_is_page_view(ngx_http_request_t* r) noexcept {
-    if (r->headers_out.status != NGX_HTTP_OK || r->header_only || !(r->method & NGX_HTTP_GET)) {
-        return false;
-    }
-    auto* lcf = static_cast<ngx_http_tailor_loc_conf_t*>(
-        ngx_http_get_module_loc_conf(r, ngx_http_tailor_module));
-    return ngx_http_test_content_type(r, &lcf->types) != nullptr;
-}
-
-ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept {
-    auto* elcf = static_cast<ngx_http_tailor_events_loc_conf_t*>(
-        ngx_http_get_module_loc_conf(r, ngx_http_tailor_events_module));
-    if (!elcf->enable || r != r->main) {
-        return NGX_OK;
-    }
-
-    ngx_http_tailor_ctx_t* tctx = ngx_http_tailor_get_ctx(r);
-    if (tctx == nullptr || tctx->vid.len == 0) {
-        return NGX_OK;
-    }
-
-    // a pop-up beacon the caps recorded (its handler checked consent); nothing else
-    bool beacon = tctx->beacon_recorded;
-
-    // the consent gate: denied means no event and no live update
-    if (!beacon &&
-        (tctx->outcome == tailor::Outcome::kNone || tctx->outcome == tailor::Outcome::kGpc ||
-         tctx->outcome == tailor::Outcome::kNoConsent)) {
-        return NGX_OK;
-    }
-
-    ngx_uint_t status = r->headers_out.status;
-    bool declared = !beacon && elcf->events != nullptr && elcf->events->nelts > 0;
-    // the main module's header filter linked the visitor to a known id
-    bool identify =
-        !beacon && tctx->previous_vid.len != 0 &&
-        ngx_http_tailor_events_view(tctx->previous_vid) != ngx_http_tailor_events_view(tctx->vid);
-    bool page_view = !beacon && !declared && ngx_http_tailor_events_is_page_view(r);
-    bool events = declared && status >= NGX_HTTP_OK && status < NGX_HTTP_BAD_REQUEST;
-
-    if (!identify && !page_view && !events && !beacon) {
-        return NGX_OK;
-    }
-
-    auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(
-        ngx_http_get_module_main_conf(r, ngx_http_tailor_events_module));
-
-    try {
-        ngx_time_t* tp = ngx_timeofday();
-        ngx_http_tailor_events_request_t er;
-        er.r = r;
-        er.tctx = tctx;
-        er.emcf = emcf;
-        er.now_ms = static_cast<int64_t>(tp->sec) * 1000 + static_cast<int64_t>(tp->msec);
-
-        std::string& path = ngx_http_tailor_events_path;
-        path.clear();
-        size_t stripped = tailor::append_event_path(
-            &path, ngx_http_tailor_events_view(r->unparsed_uri), *emcf->strip);
-        if (stripped > 0) {
-            ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_STRIPPED, stripped);
-        }
-        er.path = &path;
-
-        er.attribution =
-            tailor::attribution_from_request(ngx_http_tailor_events_view(r->args),
-                                             ngx_http_tailor_events_header(r->headers_in.referer),
-                                             ngx_http_tailor_events_view(r->headers_in.server));
-        er.device =
-            tailor::classify_device(ngx_http_tailor_events_header(r->headers_in.user_agent));
-
-        er.exposure_count = 0;
-        if (tctx->personalization != nullptr) {
-            for (const auto& x : tctx->personalization->decision().exposures()) {
-                if (er.exposure_count == tailor::kMaxEventExposures) {
-                    break;
-                }
-                er.exposures[er.exposure_count++] = {x.rule_id, x.experiment, x.variant};
-            }
-        }
-
-        std::string_view vid = ngx_http_tailor_events_view(tctx->vid);
-
-        if (identify) {
-            ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_IDENTIFY);
-            ngx_http_tailor_events_emit(&er, tailor::EventType::kIdentify, {}, vid,
-                                        ngx_http_tailor_events_view(tctx->previous_vid), nullptr);
-        }
-
-        if (page_view) {
-            ngx_http_tailor_events_emit(&er, tailor::EventType::kPageViewed, {}, vid, {}, nullptr);
-        }
-
-        if (beacon) {
-            auto kind = static_cast<tailor::PopupBeaconKind>(tctx->beacon_kind);
-            std::string_view popup = ngx_http_tailor_events_view(tctx->beacon_popup);
-            tailor::EventProperty props[] = {{"promotion_id", popup}, {"creative", "popup"}};
-            er.exposures[0] = {popup, "popup", "offered"};
-            er.exposure_count = 1;
-            ngx_http_tailor_events_emit(&er, tailor::EventType::kCustom,
-                                        tailor::popup_beacon_event_name(kind), vid, {}, nullptr,
-                                        props, 2);
-        }
-
-        if (events) {
-            auto* decl = static_cast<ngx_http_tailor_events_decl_t*>(elcf->events->elts);
-            for (ngx_uint_t i = 0; i < elcf->events->nelts; i++) {
-                ngx_http_tailor_events_emit(&er, static_cast<tailor::EventType>(decl[i].type),
-                                            ngx_http_tailor_events_view(decl[i].name), vid, {},
-                                            &decl[i]);
-            }
-        }
-
-    } catch (const std::exception& e) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "tailor events: %s", e.what());
-    }
-
-    return NGX_OK;
 }
 
 ngx_int_t ngx_http_tailor_events_postconfiguration(ngx_conf_t* cf) noexcept {
