@@ -119,6 +119,19 @@ struct ngx_http_tailor_ctx_t {
 static_assert(std::is_trivially_destructible<ngx_http_tailor_ctx_t>::value,
               "the request ctx lives in r->pool and is never destroyed");
 
+// A view of nginx's string (empty for a null one), or of a header's value
+// (empty when the header is absent).
+inline std::string_view ngx_http_tailor_view(const ngx_str_t& s) noexcept {
+    if (s.data == nullptr || s.len == 0) {
+        return {};
+    }
+    return {reinterpret_cast<const char*>(s.data), s.len};
+}
+
+inline std::string_view ngx_http_tailor_view(const ngx_table_elt_t* h) noexcept {
+    return h == nullptr ? std::string_view() : ngx_http_tailor_view(h->value);
+}
+
 // ngx_http_tailor_access.cpp
 ngx_int_t ngx_http_tailor_access_handler(ngx_http_request_t* r) noexcept;
 // A new ctx in r->pool, set as the module's ctx; its pool cleanup cancels the
@@ -133,6 +146,9 @@ const ngx_table_elt_t* ngx_http_tailor_find_header(ngx_list_t* headers, std::str
 
 // ngx_http_tailor_filter.cpp
 ngx_int_t ngx_http_tailor_filter_init(ngx_conf_t* cf) noexcept;
+// Appends a response header; key and value must outlive the request.
+ngx_int_t ngx_http_tailor_add_header(ngx_http_request_t* r, ngx_str_t key,
+                                     ngx_str_t value) noexcept;
 
 // ngx_http_tailor_popup.cpp: the pop-up runtime and beacon locations.
 char* ngx_http_tailor_popup_runtime_directive(ngx_conf_t* cf, ngx_command_t* cmd,

@@ -26,17 +26,6 @@ namespace {
 ngx_http_tailor_redis_t* ngx_http_tailor_profile_redis;
 tailor::ProfileCache* ngx_http_tailor_cache;
 
-std::string_view ngx_http_tailor_view(const ngx_str_t& s) noexcept {
-    if (s.data == nullptr || s.len == 0) {
-        return {};
-    }
-    return {reinterpret_cast<const char*>(s.data), s.len};
-}
-
-std::string_view ngx_http_tailor_view(const ngx_table_elt_t* h) noexcept {
-    return h == nullptr ? std::string_view() : ngx_http_tailor_view(h->value);
-}
-
 ngx_int_t ngx_http_tailor_copy(ngx_pool_t* pool, std::string_view s, ngx_str_t* out) noexcept {
     out->len = s.size();
     out->data = static_cast<u_char*>(ngx_pnalloc(pool, s.size() + 1));

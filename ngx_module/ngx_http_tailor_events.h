@@ -72,18 +72,6 @@ enum ngx_http_tailor_events_counter_e : ngx_uint_t {
     NGX_HTTP_TAILOR_EVENTS_COUNTER_COUNT
 };
 
-// A view of nginx's string (empty for a null one) or of a header's value (empty when absent).
-inline std::string_view ngx_http_tailor_events_view(const ngx_str_t& s) noexcept {
-    if (s.data == nullptr || s.len == 0) {
-        return {};
-    }
-    return {reinterpret_cast<const char*>(s.data), s.len};
-}
-
-inline std::string_view ngx_http_tailor_events_header(const ngx_table_elt_t* h) noexcept {
-    return h == nullptr ? std::string_view() : ngx_http_tailor_events_view(h->value);
-}
-
 // ngx_http_tailor_events_log.cpp: the log-phase handler (postconfiguration
 // registers it where tailor_events is on somewhere).
 ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept;

@@ -69,8 +69,8 @@ void ngx_http_tailor_events_emit(ngx_http_tailor_events_request_t* er, tailor::E
             if (v.len == 0) {
                 continue;  // an absent variable is an absent property, not ""
             }
-            props[nprops].name = ngx_http_tailor_events_view(p[i].name);
-            props[nprops].value = ngx_http_tailor_events_view(v);
+            props[nprops].name = ngx_http_tailor_view(p[i].name);
+            props[nprops].value = ngx_http_tailor_view(v);
             props[nprops].kind = static_cast<tailor::PropertyKind>(p[i].kind);
             nprops++;
         }
@@ -146,9 +146,8 @@ ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept {
     ngx_uint_t status = r->headers_out.status;
     bool declared = !beacon && elcf->events != nullptr && elcf->events->nelts > 0;
     // the main module's header filter linked the visitor to a known id
-    bool identify =
-        !beacon && tctx->previous_vid.len != 0 &&
-        ngx_http_tailor_events_view(tctx->previous_vid) != ngx_http_tailor_events_view(tctx->vid);
+    bool identify = !beacon && tctx->previous_vid.len != 0 &&
+                    ngx_http_tailor_view(tctx->previous_vid) != ngx_http_tailor_view(tctx->vid);
     bool page_view = !beacon && !declared && ngx_http_tailor_events_is_page_view(r);
     bool events = declared && status >= NGX_HTTP_OK && status < NGX_HTTP_BAD_REQUEST;
 
@@ -169,19 +168,17 @@ ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept {
 
         std::string& path = ngx_http_tailor_events_path;
         path.clear();
-        size_t stripped = tailor::append_event_path(
-            &path, ngx_http_tailor_events_view(r->unparsed_uri), *emcf->strip);
+        size_t stripped =
+            tailor::append_event_path(&path, ngx_http_tailor_view(r->unparsed_uri), *emcf->strip);
         if (stripped > 0) {
             ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_STRIPPED, stripped);
         }
         er.path = &path;
 
-        er.attribution =
-            tailor::attribution_from_request(ngx_http_tailor_events_view(r->args),
-                                             ngx_http_tailor_events_header(r->headers_in.referer),
-                                             ngx_http_tailor_events_view(r->headers_in.server));
-        er.device =
-            tailor::classify_device(ngx_http_tailor_events_header(r->headers_in.user_agent));
+        er.attribution = tailor::attribution_from_request(
+            ngx_http_tailor_view(r->args), ngx_http_tailor_view(r->headers_in.referer),
+            ngx_http_tailor_view(r->headers_in.server));
+        er.device = tailor::classify_device(ngx_http_tailor_view(r->headers_in.user_agent));
 
         er.exposure_count = 0;
         if (tctx->personalization != nullptr) {
@@ -193,12 +190,12 @@ ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept {
             }
         }
 
-        std::string_view vid = ngx_http_tailor_events_view(tctx->vid);
+        std::string_view vid = ngx_http_tailor_view(tctx->vid);
 
         if (identify) {
             ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_IDENTIFY);
             ngx_http_tailor_events_emit(&er, tailor::EventType::kIdentify, {}, vid,
-                                        ngx_http_tailor_events_view(tctx->previous_vid), nullptr);
+                                        ngx_http_tailor_view(tctx->previous_vid), nullptr);
         }
 
         if (page_view) {
@@ -207,7 +204,7 @@ ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept {
 
         if (beacon) {
             auto kind = static_cast<tailor::PopupBeaconKind>(tctx->beacon_kind);
-            std::string_view popup = ngx_http_tailor_events_view(tctx->beacon_popup);
+            std::string_view popup = ngx_http_tailor_view(tctx->beacon_popup);
             tailor::EventProperty props[] = {{"promotion_id", popup}, {"creative", "popup"}};
             er.exposures[0] = {popup, "popup", "offered"};
             er.exposure_count = 1;
@@ -220,8 +217,7 @@ ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept {
             auto* decl = static_cast<ngx_http_tailor_events_decl_t*>(elcf->events->elts);
             for (ngx_uint_t i = 0; i < elcf->events->nelts; i++) {
                 ngx_http_tailor_events_emit(&er, static_cast<tailor::EventType>(decl[i].type),
-                                            ngx_http_tailor_events_view(decl[i].name), vid, {},
-                                            &decl[i]);
+                                            ngx_http_tailor_view(decl[i].name), vid, {}, &decl[i]);
             }
         }
 

@@ -110,7 +110,7 @@ ngx_str_t ngx_http_tailor_events_default_stream = ngx_string("tailor:events");
 
 bool ngx_http_tailor_events_param(const ngx_str_t& v, std::string_view name,
                                   ngx_str_t* value) noexcept {
-    std::string_view s = ngx_http_tailor_events_view(v);
+    std::string_view s = ngx_http_tailor_view(v);
     if (s.size() <= name.size() || s.substr(0, name.size()) != name) {
         return false;
     }
@@ -255,7 +255,7 @@ char* ngx_http_tailor_events_event(ngx_conf_t* cf, ngx_command_t*, void* conf) n
     auto* value = static_cast<ngx_str_t*>(cf->args->elts);
 
     std::optional<tailor::EventType> type =
-        tailor::parse_event_type(ngx_http_tailor_events_view(value[1]));
+        tailor::parse_event_type(ngx_http_tailor_view(value[1]));
     if (!type) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid event name \"%V\": 1-64 of [A-Za-z0-9 _.-], "
@@ -306,7 +306,7 @@ char* ngx_http_tailor_events_event(ngx_conf_t* cf, ngx_command_t*, void* conf) n
         ngx_str_t name = {static_cast<size_t>(eq - arg.data), arg.data};
         ngx_str_t val = {static_cast<size_t>(arg.data + arg.len - eq - 1), eq + 1};
 
-        std::string_view nv = ngx_http_tailor_events_view(name);
+        std::string_view nv = ngx_http_tailor_view(name);
         std::optional<tailor::PropertyKind> kind;
         size_t colon = nv.find(':');
         if (colon != std::string_view::npos) {
@@ -335,7 +335,7 @@ char* ngx_http_tailor_events_event(ngx_conf_t* cf, ngx_command_t*, void* conf) n
 
         auto* props = static_cast<ngx_http_tailor_events_prop_t*>(decl->props.elts);
         for (ngx_uint_t j = 0; j < decl->props.nelts; j++) {
-            if (ngx_http_tailor_events_view(props[j].name) == nv) {
+            if (ngx_http_tailor_view(props[j].name) == nv) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "duplicate event property \"%V\"", &name);
                 return static_cast<char*>(NGX_CONF_ERROR);
             }
@@ -455,7 +455,7 @@ char* ngx_http_tailor_events_strip(ngx_conf_t* cf, ngx_command_t*, void* conf) n
     for (ngx_uint_t i = 1; i < cf->args->nelts; i++) {
         bool ok = false;
         try {
-            ok = emcf->strip->add(ngx_http_tailor_events_view(value[i]));
+            ok = emcf->strip->add(ngx_http_tailor_view(value[i]));
         } catch (const std::exception&) {
             return static_cast<char*>(NGX_CONF_ERROR);
         }

@@ -17,19 +17,6 @@ constexpr size_t kOutputBufferSize = 16384;
 ngx_http_output_header_filter_pt ngx_http_next_header_filter;
 ngx_http_output_body_filter_pt ngx_http_next_body_filter;
 
-ngx_int_t ngx_http_tailor_add_header(ngx_http_request_t* r, ngx_str_t key,
-                                     ngx_str_t value) noexcept {
-    ngx_table_elt_t* h = static_cast<ngx_table_elt_t*>(ngx_list_push(&r->headers_out.headers));
-    if (h == nullptr) {
-        return NGX_ERROR;
-    }
-    h->hash = 1;
-    h->key = key;
-    h->value = value;
-    h->lowcase_key = nullptr;
-    return NGX_OK;
-}
-
 // One visitor's page (or cookie) must never be stored by a shared cache.
 ngx_int_t ngx_http_tailor_make_private(ngx_http_request_t* r) noexcept {
     (void)ngx_http_tailor_find_header(&r->headers_out.headers, "cache-control", true);
@@ -267,6 +254,19 @@ ngx_int_t ngx_http_tailor_body_filter(ngx_http_request_t* r, ngx_chain_t* in) no
 }
 
 }  // namespace
+
+ngx_int_t ngx_http_tailor_add_header(ngx_http_request_t* r, ngx_str_t key,
+                                     ngx_str_t value) noexcept {
+    ngx_table_elt_t* h = static_cast<ngx_table_elt_t*>(ngx_list_push(&r->headers_out.headers));
+    if (h == nullptr) {
+        return NGX_ERROR;
+    }
+    h->hash = 1;
+    h->key = key;
+    h->value = value;
+    h->lowcase_key = nullptr;
+    return NGX_OK;
+}
 
 ngx_int_t ngx_http_tailor_filter_init(ngx_conf_t*) noexcept {
     ngx_http_next_header_filter = ngx_http_top_header_filter;

@@ -129,13 +129,6 @@ ngx_str_t ngx_http_tailor_default_cookie_name = ngx_string("tailor_vid");
 ngx_str_t ngx_http_tailor_default_cookie_path = ngx_string("/");
 ngx_str_t ngx_http_tailor_default_identify = ngx_string("X-Tailor-Identify");
 
-std::string_view ngx_http_tailor_view(const ngx_str_t& s) noexcept {
-    if (s.data == nullptr || s.len == 0) {
-        return {};
-    }
-    return {reinterpret_cast<const char*>(s.data), s.len};
-}
-
 void* ngx_http_tailor_create_main_conf(ngx_conf_t* cf) noexcept {
     auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
         ngx_pcalloc(cf->pool, sizeof(ngx_http_tailor_main_conf_t)));

@@ -20,24 +20,6 @@ constexpr ngx_msec_t kDefaultBeaconTimeout = 1000;
 constexpr time_t kRuntimeMaxAge = 365 * 24 * 3600;  // a versioned URL never changes
 constexpr time_t kUnversionedMaxAge = 300;
 
-std::string_view ngx_http_tailor_popup_view(const ngx_str_t& s) noexcept {
-    return {reinterpret_cast<const char*>(s.data), s.len};
-}
-
-ngx_int_t ngx_http_tailor_popup_add_header(ngx_http_request_t* r, std::string_view name,
-                                           std::string_view value) noexcept {
-    auto* h = static_cast<ngx_table_elt_t*>(ngx_list_push(&r->headers_out.headers));
-    if (h == nullptr) {
-        return NGX_ERROR;
-    }
-    h->hash = 1;
-    h->key.len = name.size();
-    h->key.data = reinterpret_cast<u_char*>(const_cast<char*>(name.data()));
-    h->value.len = value.size();
-    h->value.data = reinterpret_cast<u_char*>(const_cast<char*>(value.data()));
-    return NGX_OK;
-}
-
 // The runtime.
 
 // True when the request names the current version (?v=...): that URL's bytes
@@ -47,7 +29,7 @@ bool ngx_http_tailor_popup_current_version(ngx_http_request_t* r) noexcept {
     if (ngx_http_arg(r, reinterpret_cast<u_char*>(const_cast<char*>("v")), 1, &v) != NGX_OK) {
         return false;
     }
-    return ngx_http_tailor_popup_view(v) == tailor::popup_runtime_version();
+    return ngx_http_tailor_view(v) == tailor::popup_runtime_version();
 }
 
 ngx_int_t ngx_http_tailor_popup_runtime_handler(ngx_http_request_t* r) noexcept {
@@ -87,10 +69,10 @@ ngx_int_t ngx_http_tailor_popup_runtime_handler(ngx_http_request_t* r) noexcept 
     }
     u_char* end = versioned ? ngx_sprintf(cache, "public, max-age=%T, immutable", kRuntimeMaxAge)
                             : ngx_sprintf(cache, "public, max-age=%T", kUnversionedMaxAge);
-    if (ngx_http_tailor_popup_add_header(
-            r, "Cache-Control",
-            {reinterpret_cast<const char*>(cache), static_cast<size_t>(end - cache)}) != NGX_OK ||
-        ngx_http_tailor_popup_add_header(r, "X-Content-Type-Options", "nosniff") != NGX_OK) {
+    if (ngx_http_tailor_add_header(r, ngx_string("Cache-Control"),
+                                   {static_cast<size_t>(end - cache), cache}) != NGX_OK ||
+        ngx_http_tailor_add_header(r, ngx_string("X-Content-Type-Options"),
+                                   ngx_string("nosniff")) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -142,9 +124,10 @@ void ngx_http_tailor_beacon_count(ngx_http_tailor_beacon_verdict_e v) noexcept {
 
 // Refuses a request, saying why in the error log (info: it is the client's doing).
 ngx_int_t ngx_http_tailor_beacon_reject(ngx_http_request_t* r, ngx_int_t status,
-                                        const char* why) noexcept {
+                                        std::string_view why) noexcept {
     ngx_http_tailor_beacon_count(NGX_HTTP_TAILOR_BEACON_REJECTED);
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "tailor: pop-up beacon refused: %s", why);
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "tailor: pop-up beacon refused: %*s",
+                  why.size(), why.data());
     return status;
 }
 
@@ -155,20 +138,20 @@ bool ngx_http_tailor_beacon_same_origin(ngx_http_request_t* r) noexcept {
     const ngx_table_elt_t* site =
         ngx_http_tailor_find_header(&r->headers_in.headers, "sec-fetch-site", false);
     if (site != nullptr) {
-        return ngx_http_tailor_popup_view(site->value) == "same-origin";
+        return ngx_http_tailor_view(site->value) == "same-origin";
     }
     const ngx_table_elt_t* origin =
         ngx_http_tailor_find_header(&r->headers_in.headers, "origin", false);
     if (origin == nullptr || r->headers_in.host == nullptr) {
         return false;
     }
-    std::string_view o = ngx_http_tailor_popup_view(origin->value);
+    std::string_view o = ngx_http_tailor_view(origin->value);
     size_t scheme = o.find("://");
     if (scheme == std::string_view::npos) {
         return false;
     }
     o.remove_prefix(scheme + 3);
-    std::string_view host = ngx_http_tailor_popup_view(r->headers_in.host->value);
+    std::string_view host = ngx_http_tailor_view(r->headers_in.host->value);
     return o.size() == host.size() &&
            ngx_strncasecmp(reinterpret_cast<u_char*>(const_cast<char*>(o.data())),
                            reinterpret_cast<u_char*>(const_cast<char*>(host.data())),
@@ -182,7 +165,8 @@ ngx_int_t ngx_http_tailor_beacon_respond(ngx_http_request_t* r, ngx_int_t status
     r->headers_out.status = NGX_HTTP_NO_CONTENT;
     r->headers_out.content_length_n = 0;
     r->header_only = 1;
-    if (ngx_http_tailor_popup_add_header(r, "Cache-Control", "no-store") != NGX_OK) {
+    if (ngx_http_tailor_add_header(r, ngx_string("Cache-Control"), ngx_string("no-store")) !=
+        NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     return ngx_http_send_header(r);
@@ -280,7 +264,7 @@ bool ngx_http_tailor_beacon_send(ngx_http_tailor_ctx_t* ctx, bool eval) noexcept
 
     tailor::PopupBeacon beacon;
     beacon.kind = static_cast<tailor::PopupBeaconKind>(ctx->beacon_kind);
-    beacon.popup_id = ngx_http_tailor_popup_view(ctx->beacon_popup);
+    beacon.popup_id = ngx_http_tailor_view(ctx->beacon_popup);
 
     tailor::PopupBeaconLimits limits;
     limits.rate = static_cast<uint32_t>(lcf->beacon_rate);
@@ -288,7 +272,7 @@ bool ngx_http_tailor_beacon_send(ngx_http_tailor_ctx_t* ctx, bool eval) noexcept
     limits.caps_ttl_seconds = static_cast<uint32_t>(lcf->caps_ttl);
 
     try {
-        tailor::PopupBeaconCommand cmd(ngx_http_tailor_popup_view(ctx->vid), beacon,
+        tailor::PopupBeaconCommand cmd(ngx_http_tailor_view(ctx->vid), beacon,
                                        static_cast<int64_t>(ngx_time()), limits);
         if (eval) {
             cmd.use_eval();
@@ -324,13 +308,10 @@ ngx_int_t ngx_http_tailor_popup_beacon_handler(ngx_http_request_t* r) noexcept {
 
     tailor::PopupBeacon beacon;
     tailor::PopupBeaconParse parsed =
-        tailor::parse_popup_beacon_query(ngx_http_tailor_popup_view(r->args), &beacon);
+        tailor::parse_popup_beacon_query(ngx_http_tailor_view(r->args), &beacon);
     if (parsed != tailor::PopupBeaconParse::kOk) {
-        ngx_http_tailor_beacon_count(NGX_HTTP_TAILOR_BEACON_REJECTED);
-        std::string_view why = tailor::popup_beacon_parse_name(parsed);
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "tailor: pop-up beacon refused: query %*s", why.size(), why.data());
-        return NGX_HTTP_BAD_REQUEST;
+        return ngx_http_tailor_beacon_reject(r, NGX_HTTP_BAD_REQUEST,
+                                             tailor::popup_beacon_parse_name(parsed));
     }
     if (!mcf->engine->has_popup(beacon.popup_id)) {
         return ngx_http_tailor_beacon_reject(r, NGX_HTTP_BAD_REQUEST,

@@ -398,9 +398,8 @@ int run_profile_erase(const Args& args) {
         return kExitFailure;
     }
     std::string prefix = "tailor:{" + vid + "}:";
-    std::optional<Reply> r =
-        conn.command({"DEL", prefix + "profile", prefix + "live", prefix + "caps", prefix + "ev",
-                      prefix + "beacon"});
+    std::optional<Reply> r = conn.command({"DEL", prefix + "profile", prefix + "live",
+                                           prefix + "caps", prefix + "ev", prefix + "beacon"});
     if (!r || r->type != Reply::Type::kInteger) {
         std::fprintf(stderr, "tailorctl: redis: %s\n",
                      r && r->type == Reply::Type::kError ? r->str.c_str() : "no reply");
