@@ -354,13 +354,8 @@ ngx_int_t ngx_http_tailor_core_init_worker(ngx_cycle_t* cycle,
 }
 
 void ngx_http_tailor_core_forget_visitor(const ngx_str_t& vid) noexcept {
-    if (ngx_http_tailor_cache == nullptr) {
-        return;
-    }
-    try {
+    if (ngx_http_tailor_cache != nullptr) {
         ngx_http_tailor_cache->erase(ngx_http_tailor_view(vid));
-    } catch (const std::exception&) {
-        // not expected: erasing frees and never allocates
     }
 }
 

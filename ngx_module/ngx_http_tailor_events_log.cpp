@@ -203,14 +203,13 @@ ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept {
         }
 
         if (beacon) {
-            auto kind = static_cast<tailor::PopupBeaconKind>(tctx->beacon_kind);
-            std::string_view popup = ngx_http_tailor_view(tctx->beacon_popup);
-            tailor::EventProperty props[] = {{"promotion_id", popup}, {"creative", "popup"}};
-            er.exposures[0] = {popup, "popup", "offered"};
+            tailor::PopupBeaconEvent e =
+                tailor::popup_beacon_event(static_cast<tailor::PopupBeaconKind>(tctx->beacon_kind),
+                                           ngx_http_tailor_view(tctx->beacon_popup));
+            er.exposures[0] = e.exposure;
             er.exposure_count = 1;
-            ngx_http_tailor_events_emit(&er, tailor::EventType::kCustom,
-                                        tailor::popup_beacon_event_name(kind), vid, {}, nullptr,
-                                        props, 2);
+            ngx_http_tailor_events_emit(&er, tailor::EventType::kCustom, e.name, vid, {}, nullptr,
+                                        e.properties.data(), e.properties.size());
         }
 
         if (events) {

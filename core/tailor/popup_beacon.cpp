@@ -1,6 +1,7 @@
 #include "tailor/popup_beacon.h"
 
 #include "tailor/popup_caps.h"
+#include "tailor/popup_policy.h"
 #include "tailor/redis_script.h"
 
 namespace tailor {
@@ -58,6 +59,14 @@ std::string_view popup_beacon_event_name(PopupBeaconKind kind) noexcept {
             return "Promotion Clicked";
     }
     return "";
+}
+
+PopupBeaconEvent popup_beacon_event(PopupBeaconKind kind, std::string_view popup_id) noexcept {
+    PopupBeaconEvent e;
+    e.name = popup_beacon_event_name(kind);
+    e.properties = {EventProperty{"promotion_id", popup_id}, EventProperty{"creative", "popup"}};
+    e.exposure = {popup_id, kPopupExperiment, kPopupVariant};
+    return e;
 }
 
 std::string_view popup_beacon_parse_name(PopupBeaconParse p) noexcept {

@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 
+#include "tailor/event.h"
+
 namespace tailor {
 
 // PopupBeaconKind
@@ -34,6 +36,23 @@ enum class PopupBeaconKind : unsigned char { kImpression = 0, kClose, kConversio
 // "Promotion Clicked"; a close is "Promotion Closed" (Segment has no name
 // for it; a custom event, passed through as is).
 [[nodiscard]] std::string_view popup_beacon_event_name(PopupBeaconKind kind) noexcept;
+
+// PopupBeaconEvent
+//
+// What a recorded beacon puts on the event stream: the name above, the
+// pop-up as `promotion_id` with `creative: "popup"`, and the exposure its
+// page view recorded. Views `popup_id` and static strings.
+//
+// Example:
+//   PopupBeaconEvent e = popup_beacon_event(PopupBeaconKind::kClose, "cart-rescue");
+//   // e.name == "Promotion Closed", e.properties[0].value == "cart-rescue"
+struct PopupBeaconEvent {
+    std::string_view name;
+    std::array<EventProperty, 2> properties;
+    EventExposure exposure;
+};
+[[nodiscard]] PopupBeaconEvent popup_beacon_event(PopupBeaconKind kind,
+                                                  std::string_view popup_id) noexcept;
 
 // PopupBeaconParse
 enum class PopupBeaconParse : unsigned char {

@@ -24,6 +24,10 @@ inline constexpr int64_t kMaxPopupRecentPurchaseHours = 24 * 365;
 // written into the directives JSON as "beacon".
 inline constexpr std::string_view kPopupBeaconPath = "/tailor/beacon";
 
+// The exposure a chosen pop-up records: rule = the pop-up's id, and these.
+inline constexpr std::string_view kPopupExperiment = "popup";
+inline constexpr std::string_view kPopupVariant = "offered";
+
 // PopupIntent
 //
 // How close to buying the pop-up's audience is; higher wins.

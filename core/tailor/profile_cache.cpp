@@ -32,14 +32,14 @@ void ProfileCache::put(std::string_view vid, StoredVisitor data, int64_t now_ms)
     }
 }
 
-void ProfileCache::erase(std::string_view vid) {
+void ProfileCache::erase(std::string_view vid) noexcept {
     auto found = index_.find(vid);
     if (found != index_.end()) {
         erase(found->second);
     }
 }
 
-void ProfileCache::erase(List::iterator it) {
+void ProfileCache::erase(List::iterator it) noexcept {
     bytes_ -= it->data.size() + it->vid.size();
     index_.erase(it->vid);
     lru_.erase(it);

@@ -61,7 +61,8 @@ class ProfileCache {
     // entries beyond the bounds. Data larger than the byte bound is not kept.
     void put(std::string_view vid, StoredVisitor data, int64_t now_ms);
 
-    void erase(std::string_view vid);
+    // Forgets `vid` (no-op when absent). Frees, never allocates.
+    void erase(std::string_view vid) noexcept;
 
     [[nodiscard]] size_t entries() const noexcept { return index_.size(); }
     [[nodiscard]] size_t bytes() const noexcept { return bytes_; }
@@ -74,7 +75,7 @@ class ProfileCache {
     };
     using List = std::list<Entry>;
 
-    void erase(List::iterator it);
+    void erase(List::iterator it) noexcept;
 
     size_t max_entries_;
     int64_t ttl_ms_;

@@ -150,7 +150,7 @@ int native_choose_popup(lua_State* L) {
             append_popup_runtime_tag(tag, m->facts->popup_runtime_path);
             m->decision->set_directives_json(
                 directives_json(pop, id, html, m->facts->popup_beacon_path), tag);
-            (void)m->decision->add_exposure(id, "popup", "offered");
+            (void)m->decision->add_exposure(id, kPopupExperiment, kPopupVariant);
             (void)m->decision->set_variable("popup", std::string(id));
             ++m->rules[pop.rule].wins;
         }

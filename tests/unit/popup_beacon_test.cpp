@@ -59,6 +59,18 @@ TEST(PopupBeacon, EventsFollowSegmentsPromotionNames) {
     EXPECT_EQ(popup_beacon_event_name(PopupBeaconKind::kClose), "Promotion Closed");
 }
 
+TEST(PopupBeacon, TheEventNamesThePopupAndItsExposure) {
+    PopupBeaconEvent e = popup_beacon_event(PopupBeaconKind::kConversion, "cart-rescue");
+    EXPECT_EQ(e.name, "Promotion Clicked");
+    EXPECT_EQ(e.properties[0].name, "promotion_id");
+    EXPECT_EQ(e.properties[0].value, "cart-rescue");
+    EXPECT_EQ(e.properties[1].name, "creative");
+    EXPECT_EQ(e.properties[1].value, "popup");
+    EXPECT_EQ(e.exposure.rule, "cart-rescue");
+    EXPECT_EQ(e.exposure.experiment, "popup");
+    EXPECT_EQ(e.exposure.variant, "offered");
+}
+
 TEST(PopupBeacon, TheCommandTouchesOnlyTheVisitorsOwnKeys) {
     PopupBeacon b;
     ASSERT_EQ(parse("e=close&p=cart-rescue", &b), PopupBeaconParse::kOk);
