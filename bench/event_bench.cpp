@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <string>
 
-#include "tailor/event.h"
-#include "tailor/event_live.h"
-#include "tailor/event_path.h"
-#include "tailor/spool.h"
+#include "tailor/events/event.h"
+#include "tailor/events/live.h"
+#include "tailor/events/path.h"
+#include "tailor/events/spool.h"
 
 namespace {
 

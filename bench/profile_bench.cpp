@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "tailor/profile.h"
-#include "tailor/profile_scan.h"
+#include "tailor/profile/profile.h"
+#include "tailor/profile/scan.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "tailor/rules_runtime.h"
+#include "tailor/rules/runtime.h"
 
 namespace {
 

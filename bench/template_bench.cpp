@@ -5,10 +5,10 @@
 #include <string>
 #include <string_view>
 
-#include "tailor/decision.h"
-#include "tailor/experiment.h"
-#include "tailor/html_escape.h"
-#include "tailor/template.h"
+#include "tailor/decision/decision.h"
+#include "tailor/decision/experiment.h"
+#include "tailor/html/escape.h"
+#include "tailor/html/template.h"
 
 namespace {
 

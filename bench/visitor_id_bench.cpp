@@ -5,10 +5,10 @@
 #include <string>
 #include <string_view>
 
-#include "tailor/consent.h"
-#include "tailor/cookie_header.h"
-#include "tailor/keyring.h"
-#include "tailor/visitor_id.h"
+#include "tailor/visitor/consent.h"
+#include "tailor/request/cookie_header.h"
+#include "tailor/visitor/keyring.h"
+#include "tailor/visitor/visitor_id.h"
 
 namespace {
 

@@ -10,7 +10,7 @@ extern "C" {
 #include <string_view>
 #include <type_traits>
 
-#include "tailor/outcome.h"
+#include "tailor/base/outcome.h"
 
 extern "C" ngx_module_t ngx_http_tailor_module;
 

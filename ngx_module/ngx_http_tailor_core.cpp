@@ -10,15 +10,15 @@
 
 #include "ngx_http_tailor_metrics.h"
 #include "ngx_http_tailor_redis.h"
-#include "tailor/consent.h"
-#include "tailor/cookie_header.h"
-#include "tailor/device_class.h"
-#include "tailor/engine.h"
-#include "tailor/keyring.h"
-#include "tailor/profile_cache.h"
-#include "tailor/referrer.h"
-#include "tailor/rules_pack.h"
-#include "tailor/visitor_id.h"
+#include "tailor/visitor/consent.h"
+#include "tailor/request/cookie_header.h"
+#include "tailor/request/device_class.h"
+#include "tailor/engine/engine.h"
+#include "tailor/visitor/keyring.h"
+#include "tailor/profile/cache.h"
+#include "tailor/request/referrer.h"
+#include "tailor/rules/pack.h"
+#include "tailor/visitor/visitor_id.h"
 
 namespace {
 

@@ -8,12 +8,12 @@
 #include <string>
 #include <string_view>
 
-#include "tailor/device_class.h"
-#include "tailor/engine.h"
-#include "tailor/event.h"
-#include "tailor/event_path.h"
-#include "tailor/popup_beacon.h"
-#include "tailor/referrer.h"
+#include "tailor/request/device_class.h"
+#include "tailor/engine/engine.h"
+#include "tailor/events/event.h"
+#include "tailor/events/path.h"
+#include "tailor/popup/beacon.h"
+#include "tailor/request/referrer.h"
 
 namespace {
 

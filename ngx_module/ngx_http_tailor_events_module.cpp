@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "tailor/event.h"
-#include "tailor/event_path.h"
-#include "tailor/spool.h"
+#include "tailor/events/event.h"
+#include "tailor/events/path.h"
+#include "tailor/events/spool.h"
 
 namespace {
 

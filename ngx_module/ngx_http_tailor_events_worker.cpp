@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "ngx_http_tailor_redis.h"
-#include "tailor/event_live.h"
-#include "tailor/spool.h"
+#include "tailor/events/live.h"
+#include "tailor/events/spool.h"
 
 namespace {
 

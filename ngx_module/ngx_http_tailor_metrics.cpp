@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "ngx_http_tailor_events.h"
-#include "tailor/version.h"
+#include "tailor/base/version.h"
 
 namespace {
 

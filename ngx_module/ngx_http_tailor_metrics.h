@@ -3,7 +3,7 @@
 
 #include "ngx_http_tailor.h"
 #include "ngx_http_tailor_redis.h"
-#include "tailor/outcome.h"
+#include "tailor/base/outcome.h"
 
 enum ngx_http_tailor_counter_e : ngx_uint_t {
     NGX_HTTP_TAILOR_REQUESTS = 0,

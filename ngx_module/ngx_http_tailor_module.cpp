@@ -9,7 +9,7 @@
 #include "ngx_http_tailor_core.h"
 #include "ngx_http_tailor_metrics.h"
 #include "ngx_http_tailor_redis.h"
-#include "tailor/profile.h"
+#include "tailor/profile/profile.h"
 
 namespace {
 

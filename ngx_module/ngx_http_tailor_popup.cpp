@@ -8,9 +8,9 @@
 #include "ngx_http_tailor_core.h"
 #include "ngx_http_tailor_metrics.h"
 #include "ngx_http_tailor_redis.h"
-#include "tailor/engine.h"
-#include "tailor/popup_beacon.h"
-#include "tailor/popup_runtime.h"
+#include "tailor/engine/engine.h"
+#include "tailor/popup/beacon.h"
+#include "tailor/popup/runtime.h"
 
 namespace {
 

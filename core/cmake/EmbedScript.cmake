@@ -1,5 +1,5 @@
 # Embeds a browser script in core as a C++ string: cmake -DINPUT=popups.js
-# -DOUTPUT=asset.cpp -DNAME=popup_runtime -P EmbedScript.cmake
+# -DOUTPUT=asset.cpp -DNAME=popup_runtime -DHEADER=tailor/popup/runtime.h -P EmbedScript.cmake
 #
 # The script is shipped trimmed, not minified: indentation, blank lines and
 # whole-line `//` comments go (client/popups.js keeps to that comment style),
@@ -20,7 +20,7 @@ endif()
 string(SHA256 digest "${text}")
 string(SUBSTRING "${digest}" 0 12 version)
 file(WRITE "${OUTPUT}.tmp" "// Generated from ${INPUT} by core/cmake/EmbedScript.cmake; do not edit.
-#include \"tailor/${NAME}.h\"
+#include \"${HEADER}\"
 
 namespace tailor {
 

@@ -34,7 +34,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "tailor/event.h"
+#include "tailor/events/event.h"
 
 namespace tailorctl {
 

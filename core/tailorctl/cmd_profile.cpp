@@ -22,7 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "tailor/profile.h"
+#include "tailor/profile/profile.h"
 
 namespace tailorctl {
 

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "commands.h"
-#include "tailor/slot_rewriter.h"
+#include "tailor/html/slot_rewriter.h"
 
 namespace tailorctl {
 namespace {

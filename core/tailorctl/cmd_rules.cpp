@@ -19,11 +19,11 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "tailor/popup_caps.h"
-#include "tailor/profile.h"
-#include "tailor/rules_pack.h"
-#include "tailor/rules_runtime.h"
-#include "tailor/slot_rewriter.h"
+#include "tailor/popup/caps.h"
+#include "tailor/profile/profile.h"
+#include "tailor/rules/pack.h"
+#include "tailor/rules/runtime.h"
+#include "tailor/html/slot_rewriter.h"
 
 namespace tailorctl {
 namespace {

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "commands.h"
-#include "tailor/keyring.h"
-#include "tailor/visitor_id.h"
+#include "tailor/visitor/keyring.h"
+#include "tailor/visitor/visitor_id.h"
 
 namespace tailorctl {
 namespace {

@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "commands.h"
-#include "tailor/version.h"
+#include "tailor/base/version.h"
 
 namespace {
 

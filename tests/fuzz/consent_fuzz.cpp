@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "tailor/consent.h"
-#include "tailor/cookie_header.h"
+#include "tailor/visitor/consent.h"
+#include "tailor/request/cookie_header.h"
 
 namespace {
 

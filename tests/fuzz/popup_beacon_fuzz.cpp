@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "tailor/popup_beacon.h"
+#include "tailor/popup/beacon.h"
 
 namespace {
 

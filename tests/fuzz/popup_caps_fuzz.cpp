@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tailor/popup_caps.h"
-#include "tailor/popup_policy.h"
+#include "tailor/popup/caps.h"
+#include "tailor/popup/policy.h"
 
 namespace {
 

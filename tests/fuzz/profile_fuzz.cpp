@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "tailor/profile.h"
+#include "tailor/profile/profile.h"
 
 namespace {
 

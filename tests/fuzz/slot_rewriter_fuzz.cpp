@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tailor/slot_rewriter.h"
+#include "tailor/html/slot_rewriter.h"
 
 namespace {
 

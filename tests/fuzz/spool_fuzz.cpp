@@ -19,7 +19,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tailor/spool.h"
+#include "tailor/events/spool.h"
 
 namespace {
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "tailor/html_escape.h"
-#include "tailor/template.h"
+#include "tailor/html/escape.h"
+#include "tailor/html/template.h"
 
 namespace {
 

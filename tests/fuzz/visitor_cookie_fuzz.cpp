@@ -15,10 +15,10 @@
 #include <string>
 #include <string_view>
 
-#include "tailor/base64url.h"
-#include "tailor/cookie_header.h"
-#include "tailor/keyring.h"
-#include "tailor/visitor_id.h"
+#include "tailor/base/base64url.h"
+#include "tailor/request/cookie_header.h"
+#include "tailor/visitor/keyring.h"
+#include "tailor/visitor/visitor_id.h"
 
 namespace {
 

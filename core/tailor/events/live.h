@@ -1,0 +1,158 @@
+// EventLive: the Redis server-side script that appends a batch of events to the stream and
+// applies them to each visitor's `tailor:{vid}:live` map in one atomic step, and its EVALSHA argv.
+//
+// Why a script: the very next request's MGET (on any worker or node) must see
+// what the visitor just did, and the stream and `live` must never disagree.
+// One EVALSHA per flushed batch does both; Redis runs a script atomically.
+//
+// What it writes, per visitor (all keys hash-tagged `{vid}`, one slot):
+//   tailor:{vid}:live  MessagePack map in the schema docs/profile.md defines
+//                      for `live`: v, visits, first_seen, last_seen, viewed
+//                      (newest first, <= viewed_cap, with the price seen, in
+//                      minor units), cart (<= cart_cap lines), cart_at,
+//                      acquisition (first touch). Times are unix seconds.
+//   tailor:{vid}:ev    a hash: producer -> highest seq applied (at most 16
+//                      producers), and `merged_into` after an Identify.
+//   Both get `ttl_seconds` (refreshed on each write).
+// Idempotency: an event whose (src, seq) is not above the visitor's recorded
+// seq for that producer is a duplicate (a replay after a lost reply): it is
+// neither appended nor applied. This requires each producer to deliver its
+// events in seq order, which the per-worker queue and spool guarantee.
+//
+// Atomicity and failure: every blob is unpacked and checked before anything
+// is written, so a bad event cannot leave half a batch applied; an invalid
+// event is skipped and reported.
+//
+// Redis Cluster: a script may only touch keys of one slot, and the stream
+// key is in its own. There, call it per visitor with append_to_stream off
+// (it then only updates `live` and says which events are new) and XADD the
+// new ones with XaddCommand; Identify merges need both visitors' keys in one
+// slot and are skipped (the stream still carries the Identify event).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "tailor/events/event.h"
+
+namespace tailor {
+
+// kLiveScript
+//
+// The Lua source, for SCRIPT LOAD (or EVAL when the script cache was
+// flushed: a NOSCRIPT reply means load it again).
+extern const std::string_view kLiveScript;
+
+// live_script_sha1
+//
+// The SHA-1 of kLiveScript in lower-case hex, as SCRIPT LOAD returns it.
+//
+// Example:
+//   live_script_sha1().size() == 40
+[[nodiscard]] std::string_view live_script_sha1() noexcept;
+
+// LiveConfig
+//
+// Script parameters. The caps must not exceed the profile decoder's
+// (kMaxViewed, kMaxCartLines); `money_scale` converts the events' decimal
+// prices into the profile's minor units (100 for EUR/USD, 1 for JPY).
+struct LiveConfig {
+    StreamConfig stream;
+    bool append_to_stream = true;           // false: Redis Cluster mode (see above)
+    uint32_t ttl_seconds = 90 * 24 * 3600;  // behavioural data expires after 90 idle days
+    uint32_t viewed_cap = 20;
+    uint32_t cart_cap = 50;
+    uint32_t money_scale = 100;
+    uint32_t session_gap_seconds = 30 * 60;  // a new visit after 30 minutes idle
+};
+
+// live_key / live_ev_key
+//
+// The module's keys for a visitor.
+//
+// Example:
+//   live_key("abc") == "tailor:{abc}:live", live_ev_key("abc") == "tailor:{abc}:ev"
+[[nodiscard]] std::string live_key(std::string_view vid);
+[[nodiscard]] std::string live_ev_key(std::string_view vid);
+
+// LiveResult
+//
+// Per event, in the order added: what the script did with it.
+enum class LiveResult : int {
+    kInvalid = -1,   // not an event blob; skipped
+    kDuplicate = 0,  // (src, seq) already applied; skipped
+    kApplied = 1,    // appended (if enabled) and applied
+};
+
+// LiveBatch
+//
+// Builds `EVALSHA <sha> <numkeys> <stream> <live> <ev> ... <args> ...` for
+// hiredis's redisAsyncCommandArgv. Reuse one per worker: reset(), add()
+// each blob, then finish(). argv() views this object and the blobs given to
+// add(), which must stay alive until the command is handed to hiredis (it
+// copies at once). Not thread-safe.
+//
+// Example:
+//   LiveBatch batch;
+//   batch.reset(config);
+//   for (auto& blob : queue) (void)batch.add(blob);
+//   batch.finish();
+//   redisAsyncCommandArgv(ac, on_reply, data, batch.argc(), batch.argv(), batch.argvlen());
+//   // reply: an array of LiveResult integers, one per event added
+class LiveBatch {
+  public:
+    // Arguments per event, after the fixed ones.
+    static constexpr size_t kArgsPerEvent = 3;
+    static constexpr size_t kFixedArgs = 8;
+
+    // LiveBatch::reset
+    //
+    // Starts an empty batch; keeps allocated capacity.
+    void reset(const LiveConfig& config) noexcept;
+
+    // LiveBatch::add
+    //
+    // Adds one encoded event. False (nothing added) if the blob names no
+    // valid visitor (see event_routing) or memory ran out.
+    [[nodiscard]] bool add(std::string_view blob) noexcept;
+
+    // LiveBatch::finish
+    //
+    // Lays out the argv. False if memory ran out (then send nothing).
+    [[nodiscard]] bool finish() noexcept;
+
+    // LiveBatch::use_eval
+    //
+    // After finish(): turns the command into `EVAL <script> ...`, for when
+    // Redis answered NOSCRIPT (its script cache was flushed by a restart or
+    // SCRIPT FLUSH). Load the script again for the next batches.
+    void use_eval() noexcept;
+
+    [[nodiscard]] size_t events() const noexcept { return events_.size(); }
+    [[nodiscard]] int argc() const noexcept { return static_cast<int>(argv_.size()); }
+    [[nodiscard]] const char** argv() noexcept { return argv_.data(); }
+    [[nodiscard]] const size_t* argvlen() const noexcept { return argvlen_.data(); }
+
+  private:
+    struct Pending {
+        std::string_view blob;
+        uint32_t key = 0;       // index of the visitor's live key in KEYS (1-based)
+        uint32_t previous = 0;  // Identify: the previous visitor's live key, or 0
+    };
+
+    uint32_t key_for(std::string_view vid);
+
+    LiveConfig config_;
+    std::string strings_;                          // keys and numbers, one arena
+    std::vector<std::pair<size_t, size_t>> keys_;  // (offset, length) in strings_
+    std::unordered_map<std::string, uint32_t> key_index_;
+    std::vector<Pending> events_;
+    std::vector<const char*> argv_;
+    std::vector<size_t> argvlen_;
+};
+
+}  // namespace tailor

@@ -1,0 +1,264 @@
+// Referrer: utm_* extraction and referring-host classification, all into inline storage.
+#include "tailor/request/referrer.h"
+
+#include <array>
+#include <cstring>
+
+namespace tailor {
+namespace {
+
+char lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    c = lower(c);
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    return -1;
+}
+
+// Cuts `n` so that out[0, result) does not end inside a UTF-8 sequence.
+size_t utf8_floor(const char* s, size_t n) noexcept {
+    size_t i = n;
+    size_t back = 0;
+    while (i > 0 && back < 4 && (static_cast<unsigned char>(s[i - 1]) & 0xC0) == 0x80) {
+        --i;
+        ++back;
+    }
+    if (i == 0 || back == 4) {
+        return n;  // not UTF-8 continuation structure; leave as is
+    }
+    const auto lead = static_cast<unsigned char>(s[i - 1]);
+    size_t need = 0;
+    if (lead >= 0xF0) {
+        need = 3;
+    } else if (lead >= 0xE0) {
+        need = 2;
+    } else if (lead >= 0xC0) {
+        need = 1;
+    } else {
+        return n;  // ASCII before the continuation bytes: stray, keep
+    }
+    return back >= need ? n : i - 1;
+}
+
+// Percent-decodes `in` (`+` is a space) into out[0, cap); returns the length.
+// A malformed escape is kept literally, as browsers show it.
+unsigned char decode_into(std::string_view in, char* out, size_t cap) noexcept {
+    size_t n = 0;
+    for (size_t i = 0; i < in.size() && n < cap; ++i) {
+        char c = in[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%' && i + 2 < in.size()) {
+            const int hi = hex_value(in[i + 1]);
+            const int lo = hex_value(in[i + 2]);
+            if (hi >= 0 && lo >= 0) {
+                c = static_cast<char>(hi * 16 + lo);
+                i += 2;
+            }
+        }
+        out[n++] = c;
+    }
+    return static_cast<unsigned char>(utf8_floor(out, n));
+}
+
+unsigned char copy_into(std::string_view in, char* out, size_t cap) noexcept {
+    const size_t n = in.size() < cap ? in.size() : cap;
+    std::memcpy(out, in.data(), n);
+    return static_cast<unsigned char>(utf8_floor(out, n));
+}
+
+bool ends_with_label(std::string_view host, std::string_view suffix) noexcept {
+    if (host.size() < suffix.size() || host.substr(host.size() - suffix.size()) != suffix) {
+        return false;
+    }
+    return host.size() == suffix.size() || host[host.size() - suffix.size() - 1] == '.';
+}
+
+// `host` contains `.label.` or starts with `label.`: matches every country
+// domain of a search engine (google.de, google.co.uk) without listing them.
+bool has_label(std::string_view host, std::string_view label) noexcept {
+    for (size_t pos = host.find(label); pos != std::string_view::npos;
+         pos = host.find(label, pos + 1)) {
+        const bool starts = pos == 0 || host[pos - 1] == '.';
+        const size_t end = pos + label.size();
+        if (starts && end < host.size() && host[end] == '.') {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Webmail and email-platform click trackers come first: mail.google.com is
+// email, not search.
+constexpr std::array<std::string_view, 12> kEmailHosts = {
+    "mail.google.com", "outlook.live.com", "outlook.office.com", "outlook.office365.com",
+    "mail.yahoo.com",  "mail.aol.com",     "mail.proton.me",     "klclick.com",
+    "klclick1.com",    "klclick2.com",     "list-manage.com",    "sendgrid.net",
+};
+constexpr std::array<std::string_view, 9> kSearchLabels = {
+    "google", "bing", "duckduckgo", "yahoo", "baidu", "yandex", "ecosia", "qwant", "startpage",
+};
+constexpr std::array<std::string_view, 14> kSocialHosts = {
+    "facebook.com", "fb.com",        "instagram.com", "t.co",         "twitter.com",
+    "x.com",        "pinterest.com", "tiktok.com",    "linkedin.com", "lnkd.in",
+    "reddit.com",   "youtube.com",   "threads.net",   "snapchat.com",
+};
+
+}  // namespace
+
+std::string_view referrer_class_name(ReferrerClass c) noexcept {
+    switch (c) {
+        case ReferrerClass::kDirect:
+            return "direct";
+        case ReferrerClass::kInternal:
+            return "internal";
+        case ReferrerClass::kSearch:
+            return "search";
+        case ReferrerClass::kSocial:
+            return "social";
+        case ReferrerClass::kEmail:
+            return "email";
+        case ReferrerClass::kOther:
+            break;
+    }
+    return "other";
+}
+
+ReferrerClass parse_referrer_class(std::string_view name) noexcept {
+    for (ReferrerClass c :
+         {ReferrerClass::kDirect, ReferrerClass::kInternal, ReferrerClass::kSearch,
+          ReferrerClass::kSocial, ReferrerClass::kEmail}) {
+        if (referrer_class_name(c) == name) {
+            return c;
+        }
+    }
+    return ReferrerClass::kOther;
+}
+
+ReferrerClass classify_referrer_host(std::string_view host, std::string_view own_host) noexcept {
+    if (host.empty()) {
+        return ReferrerClass::kDirect;
+    }
+    if (host.size() == own_host.size()) {
+        bool same = true;
+        for (size_t i = 0; i < host.size() && same; ++i) {
+            same = lower(host[i]) == lower(own_host[i]);
+        }
+        if (same) {
+            return ReferrerClass::kInternal;
+        }
+    }
+    for (std::string_view h : kEmailHosts) {
+        if (ends_with_label(host, h)) {
+            return ReferrerClass::kEmail;
+        }
+    }
+    for (std::string_view h : kSocialHosts) {
+        if (ends_with_label(host, h)) {
+            return ReferrerClass::kSocial;
+        }
+    }
+    for (std::string_view l : kSearchLabels) {
+        if (has_label(host, l)) {
+            return ReferrerClass::kSearch;
+        }
+    }
+    return ReferrerClass::kOther;
+}
+
+Attribution make_attribution(std::string_view utm_source, std::string_view utm_medium,
+                             std::string_view utm_campaign, ReferrerClass c,
+                             std::string_view host) noexcept {
+    Attribution a;
+    a.source_len_ = copy_into(utm_source, a.source_, kMaxUtmValueBytes);
+    a.medium_len_ = copy_into(utm_medium, a.medium_, kMaxUtmValueBytes);
+    a.campaign_len_ = copy_into(utm_campaign, a.campaign_, kMaxUtmValueBytes);
+    if (host.size() <= kMaxReferrerHostBytes) {
+        a.host_len_ = copy_into(host, a.host_, kMaxReferrerHostBytes);
+    }
+    a.class_ = c;
+    return a;
+}
+
+Attribution attribution_from_request(std::string_view query, std::string_view referer,
+                                     std::string_view own_host) noexcept {
+    Attribution a;
+    bool have_source = false;
+    bool have_medium = false;
+    bool have_campaign = false;
+    while (!query.empty()) {
+        const size_t amp = query.find('&');
+        const std::string_view param = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+        const size_t eq = param.find('=');
+        if (eq == std::string_view::npos) {
+            continue;
+        }
+        const std::string_view name = param.substr(0, eq);
+        const std::string_view value = param.substr(eq + 1);
+        if (name == "utm_source" && !have_source) {
+            a.source_len_ = decode_into(value, a.source_, kMaxUtmValueBytes);
+            have_source = true;
+        } else if (name == "utm_medium" && !have_medium) {
+            a.medium_len_ = decode_into(value, a.medium_, kMaxUtmValueBytes);
+            have_medium = true;
+        } else if (name == "utm_campaign" && !have_campaign) {
+            a.campaign_len_ = decode_into(value, a.campaign_, kMaxUtmValueBytes);
+            have_campaign = true;
+        }
+    }
+
+    if (referer.empty()) {
+        a.class_ = ReferrerClass::kDirect;
+        return a;
+    }
+    // scheme "://" authority: only http(s) referrers name a host we classify.
+    std::string_view rest;
+    if (referer.size() > 8 && lower(referer[0]) == 'h' && lower(referer[1]) == 't' &&
+        lower(referer[2]) == 't' && lower(referer[3]) == 'p') {
+        if (referer.substr(4, 3) == "://") {
+            rest = referer.substr(7);
+        } else if (lower(referer[4]) == 's' && referer.substr(5, 3) == "://") {
+            rest = referer.substr(8);
+        }
+    }
+    const size_t end = rest.find_first_of("/?#");
+    std::string_view authority = rest.substr(0, end);
+    const size_t at = authority.rfind('@');  // userinfo is never stored
+    if (at != std::string_view::npos) {
+        authority = authority.substr(at + 1);
+    }
+    std::string_view host = authority;
+    if (!host.empty() && host[0] != '[') {
+        host = host.substr(0, host.find(':'));
+    }
+    if (host.empty()) {
+        a.class_ = ReferrerClass::kOther;
+        return a;
+    }
+    char lowered[kMaxReferrerHostBytes];
+    const bool fits = host.size() <= kMaxReferrerHostBytes;
+    const size_t n = fits ? host.size() : 0;
+    for (size_t i = 0; i < n; ++i) {
+        const char c = lower(host[i]);
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+                        c == '[' || c == ']' || c == ':';
+        lowered[i] = ok ? c : '?';
+    }
+    const std::string_view lhost(lowered, n);
+    a.class_ = fits ? classify_referrer_host(lhost, own_host) : ReferrerClass::kOther;
+    if (fits) {
+        std::memcpy(a.host_, lowered, n);
+        a.host_len_ = static_cast<unsigned char>(n);
+    }
+    return a;
+}
+
+}  // namespace tailor

@@ -1,0 +1,174 @@
+// LuaSandbox: one LuaJIT state with a memory ceiling and an instruction/time budget that holds.
+//
+// Why the budget really stops a loop: LuaJIT's count hook is checked by the
+// interpreter only; a loop compiled into a trace never looks at it. So the
+// state runs with the JIT engine off (luaJIT_setmode(..., LUAJIT_MODE_OFF))
+// and the count hook armed from birth, which also keeps the recorder from
+// ever starting. Rules are short predicates over a handful of fields; the
+// interpreter runs them in a few hundred nanoseconds each, and the trace
+// compiler would not pay for itself there anyway (bench/rules_bench.cpp
+// measures both). C functions the sandbox offers are bounded by the memory
+// ceiling (string.rep, table.concat) or by argument caps (patterns).
+//
+// Memory: every allocation of the state goes through a counting wrapper put
+// in front of LuaJIT's own allocator with lua_setallocf (LuaJIT's allocator
+// is much faster than malloc for its small objects; what the fresh state
+// already holds is counted from LUA_GCCOUNT). An allocation past the
+// ceiling fails and LuaJIT raises "not enough memory" as LUA_ERRMEM, which
+// the runtime catches like any other rule error. Frees always succeed.
+//
+// Internal to core: runtime.cpp and pack.cpp are its users.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+struct lua_State;
+struct lua_Debug;
+
+namespace tailor {
+
+// LuaLimits
+//
+// The bounds of one state. Defaults are documented in docs/rules.md.
+struct LuaLimits {
+    size_t memory_bytes = 32 * 1024 * 1024;      // whole state, kit and packs included
+    uint64_t rule_instructions = 200000;         // one rule's predicate and vars
+    uint64_t evaluation_instructions = 2000000;  // everything one request runs
+    int64_t evaluation_micros = 5000;            // wall clock of one evaluation
+    uint64_t load_instructions = 50000000;       // loading the kit and the packs
+};
+
+// LuaCut
+//
+// Why the sandbox stopped the code it guarded.
+enum class LuaCut : unsigned char { kNone = 0, kInstructions, kTime, kMemory };
+
+// LuaSandbox
+//
+// Owns the lua_State. Not thread-safe: one per worker (or per thread).
+//
+// Example:
+//   std::string err;
+//   auto box = LuaSandbox::create(LuaLimits{}, &err);
+//   box->begin_evaluation();
+//   box->enter_guarded();   // rule code from here: the hook may raise
+//   int rc = lua_pcall(box->state(), 0, 0, 0);
+//   LuaCut why = box->leave_guarded();
+//   box->end_evaluation();
+class LuaSandbox {
+  public:
+    // The hook fires every kHookInstructions VM instructions; budgets are
+    // rounded up to this grain.
+    static constexpr int kHookInstructions = 1000;
+
+    // create
+    //
+    // A state with base, string, table, math, bit and (for the kit's line
+    // numbers only) debug opened; no io, os, package or ffi exist in it. JIT
+    // off, hook armed. Returns null and fills `*error` if the state cannot be
+    // made.
+    //
+    // Example:
+    //   auto box = LuaSandbox::create({}, &err);  // box->state() != nullptr
+    [[nodiscard]] static std::unique_ptr<LuaSandbox> create(const LuaLimits& limits,
+                                                            std::string* error) noexcept;
+
+    ~LuaSandbox();
+    LuaSandbox(const LuaSandbox&) = delete;
+    LuaSandbox& operator=(const LuaSandbox&) = delete;
+
+    [[nodiscard]] lua_State* state() const noexcept { return state_; }
+    [[nodiscard]] const LuaLimits& limits() const noexcept { return limits_; }
+
+    // Bytes the state holds now, and the most it ever held.
+    [[nodiscard]] size_t memory_used() const noexcept { return used_; }
+    [[nodiscard]] size_t memory_peak() const noexcept { return peak_; }
+
+    // begin_load / end_load
+    //
+    // Guards everything between them with the load budget: a pack whose top
+    // level loops is cut like a rule, so config checks never hang.
+    void begin_load() noexcept;
+    void end_load() noexcept;
+
+    // begin_evaluation / end_evaluation
+    //
+    // Starts the per-request instruction and time budget. Kit code between
+    // rules is not interrupted (it is bounded by construction); only code
+    // inside enter_guarded/leave_guarded is.
+    void begin_evaluation() noexcept;
+    void end_evaluation() noexcept;
+
+    // enter_guarded / leave_guarded
+    //
+    // Brackets one rule. leave_guarded says whether and why the hook or the
+    // allocator stopped it, and clears that for the next rule.
+    void enter_guarded() noexcept;
+    [[nodiscard]] LuaCut leave_guarded() noexcept;
+
+    // set_rule_marker
+    //
+    // A registry reference to a table whose [1] guarded code changes each
+    // time it moves on to the next rule inside one guarded call (the kit runs
+    // a whole slot in one protected call). The hook restarts the per-rule
+    // instruction budget when it sees the value change, so each rule still
+    // gets its own budget, to the hook's grain. -2 (LUA_NOREF): none.
+    //
+    // Example:
+    //   box->set_rule_marker(luaL_ref(L, LUA_REGISTRYINDEX));
+    void set_rule_marker(int ref) noexcept { marker_ref_ = ref; }
+
+    // evaluation_exhausted
+    //
+    // Whether the per-request instruction or time budget is spent: the
+    // runtime then skips the remaining rules instead of starting them.
+    [[nodiscard]] bool evaluation_exhausted() const noexcept;
+
+    // take_memory_failure
+    //
+    // Whether an allocation was refused since the last call.
+    [[nodiscard]] bool take_memory_failure() noexcept;
+
+  private:
+    explicit LuaSandbox(const LuaLimits& limits) : limits_(limits) {}
+
+    static void* allocate(void* ud, void* ptr, size_t osize, size_t nsize) noexcept;
+    static void hook(lua_State* L, lua_Debug* ar);
+    [[nodiscard]] LuaCut over_budget() const noexcept;
+    [[nodiscard]] static int64_t now_micros() noexcept;
+    void check_deadline() noexcept;
+
+    LuaLimits limits_;
+    lua_State* state_ = nullptr;
+    void* (*inner_)(void*, void*, size_t, size_t) = nullptr;  // LuaJIT's allocator
+    void* inner_ud_ = nullptr;
+    size_t used_ = 0;
+    size_t peak_ = 0;
+    bool memory_failed_ = false;
+
+    // Budget state, in hook ticks (kHookInstructions each).
+    uint64_t ticks_ = 0;
+    bool guarded_ = false;
+    uint64_t guard_start_ = 0;
+    uint64_t guard_limit_ = 0;  // ticks a guarded section may run
+    uint64_t eval_start_ = 0;
+    uint64_t eval_limit_ = 0;  // ticks an evaluation may run, 0 = none
+    int64_t deadline_ = 0;     // monotonic micros, 0 = none
+    bool time_spent_ = false;  // the deadline passed during this evaluation
+    LuaCut cut_ = LuaCut::kNone;
+    int marker_ref_ = -2;      // LUA_NOREF
+    double marker_seen_ = -1;  // the marker's value at the last tick, -1 = none yet
+};
+
+// lua_cut_name
+//
+// "instructions", "time", "memory" or "none", for logs and explain output.
+//
+// Example:
+//   lua_cut_name(LuaCut::kTime) == "time"
+[[nodiscard]] const char* lua_cut_name(LuaCut cut) noexcept;
+
+}  // namespace tailor

@@ -1,0 +1,140 @@
+// natives.h: internal to the rule runtime (runtime.cpp and the
+// natives_*.cpp files): the runtime's state and the helpers the native
+// functions share. Not part of core's API; nothing outside the runtime
+// includes it.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <lua.hpp>
+
+#include "tailor/decision/experiment.h"
+#include "tailor/rules/lua_sandbox.h"
+#include "tailor/rules/visitor_view.h"
+#include "tailor/popup/policy.h"
+#include "tailor/rules/runtime.h"
+#include "tailor/html/template.h"
+
+namespace tailor {
+
+struct RuleRuntime::Impl {
+    std::unique_ptr<LuaSandbox> sandbox;
+    LuaVisitorView view;
+    std::vector<Template> templates;
+    std::vector<Experiment> experiments;
+    std::vector<RuleStats> rules;
+    std::vector<std::string> slots;
+    std::vector<std::string> experiment_names;
+    int runtime_ref = LUA_NOREF;
+    int evaluate_ref = LUA_NOREF;
+    int trusted_ref = LUA_NOREF;
+    int marker_ref = LUA_NOREF;
+
+    // Pop-ups, in declaration order; `candidate.id` is set per evaluation
+    // (it views rules[rule].info.id, stable once loading is done).
+    struct Popup {
+        size_t rule = 0;
+        size_t tpl = 0;
+        std::string trigger_json;
+        PopupCandidate candidate;
+    };
+    std::vector<Popup> popups;
+    PopupPolicyOptions popup_options;
+    std::vector<PopupCandidate> popup_candidates;  // per evaluation, reused
+    std::vector<size_t> popup_positions;
+    std::vector<lua_Integer> popup_results;
+    std::vector<PopupVerdict> popup_verdicts;
+    const PopupCaps* caps = nullptr;  // null: the caps blob was refused
+
+    // Per evaluation.
+    Decision* decision = nullptr;
+    const RequestFacts* facts = nullptr;
+    RuleTrace* trace = nullptr;
+    EvalSummary* summary = nullptr;
+
+    std::deque<RuleErrorEvent> errors;
+    size_t errors_dropped = 0;
+    uint64_t evaluations = 0;
+    uint64_t failed_evaluations = 0;
+
+    void record(size_t idx, RuleOutcome outcome, std::string detail) {
+        if (trace != nullptr) {
+            const RuleInfo& info = rules[idx].info;
+            trace->entries.push_back({info.slot, info.id, outcome, std::move(detail)});
+        }
+    }
+
+    void queue_error(size_t idx, RuleOutcome outcome, const std::string& message) {
+        if (errors.size() >= kMaxPendingErrors) {
+            errors.pop_front();
+            ++errors_dropped;
+        }
+        errors.push_back({rules[idx].info.id, outcome, message});
+    }
+};
+
+namespace rules_detail {
+
+using Impl = RuleRuntime::Impl;
+
+inline Impl* impl_of(lua_State* L) {
+    return static_cast<Impl*>(lua_touserdata(L, lua_upvalueindex(1)));
+}
+
+inline std::string_view check_sv(lua_State* L, int idx) {
+    size_t len = 0;
+    const char* s = luaL_checklstring(L, idx, &len);
+    return std::string_view(s, len);
+}
+
+inline size_t check_index(lua_State* L, int idx, size_t size, const char* what) {
+    lua_Integer i = luaL_checkinteger(L, idx);
+    if (i < 0 || static_cast<size_t>(i) >= size) {
+        luaL_error(L, "bad %s index", what);
+    }
+    return static_cast<size_t>(i);
+}
+
+// Runs `fn` (a C++ body that may throw bad_alloc) and turns a throw into a
+// Lua error raised after the C++ frame is gone.
+template <typename Fn>
+int guarded(lua_State* L, Fn&& fn) {
+    bool failed = false;
+    int results = 0;
+    try {
+        results = fn();
+    } catch (const std::exception&) {
+        failed = true;
+    }
+    if (failed) {
+        return luaL_error(L, "not enough memory");
+    }
+    return results;
+}
+
+// The Profile behind the view at stack index 1, or a Lua error outside its evaluation.
+const Profile& checked_profile(lua_State* L, Impl* m);
+
+// Renders template `tpl` with the rule's vars (stack index, or 0) and the
+// visitor view (stack index, or 0) into `out`.
+void render_template(lua_State* L, Impl* m, size_t tpl, int vars, int view, std::string& out);
+
+// natives_kit.cpp: what the kit reads from the profile natively.
+int native_recommend(lua_State* L);
+int native_due_consumable(lua_State* L);
+int native_flags(lua_State* L);
+int native_loyalty(lua_State* L);
+int native_affinity(lua_State* L);
+int native_request(lua_State* L);
+
+// natives_popup.cpp: declaring pop-ups and choosing one.
+int native_popup(lua_State* L);
+int native_popup_options(lua_State* L);
+int native_choose_popup(lua_State* L);
+
+}  // namespace rules_detail
+}  // namespace tailor

@@ -1,0 +1,193 @@
+// The natives behind t.popup: declaring a pop-up, the pack's pop-up options,
+// and choosing at most one per page view (core's policy, docs/popups.md),
+// rendered into the decision's directives with the runtime's tag.
+#include <string>
+#include <string_view>
+
+#include "tailor/html/escape.h"
+#include "tailor/popup/runtime.h"
+#include "tailor/rules/natives.h"
+
+namespace tailor {
+namespace rules_detail {
+
+// native.popup(rule index, position, template, intent, trigger json, per_visit, per_day,
+//              cooldown_hours, stop_after_conversion, recent_purchase_hours, open_return,
+//              open_complaint, email_campaign, higher_intent_flow)
+int native_popup(lua_State* L) {
+    Impl* m = impl_of(L);
+    size_t idx = check_index(L, 1, m->rules.size(), "rule");
+    lua_Integer position = luaL_checkinteger(L, 2);
+    size_t tpl = check_index(L, 3, m->templates.size(), "template");
+    PopupIntent intent = PopupIntent::kBrowse;
+    if (!parse_popup_intent(check_sv(L, 4), &intent)) {
+        return luaL_error(L, "bad pop-up intent");
+    }
+    std::string_view trigger = check_sv(L, 5);
+    auto count = [&](int i, int64_t max) {
+        lua_Integer n = luaL_checkinteger(L, i);
+        return n < 0 ? 0 : (n > max ? max : static_cast<int64_t>(n));
+    };
+    Impl::Popup p;
+    p.rule = idx;
+    p.tpl = tpl;
+    p.candidate.intent = intent;
+    p.candidate.priority = m->rules[idx].info.priority;
+    p.candidate.order = static_cast<uint32_t>(position < 0 ? 0 : position);
+    p.candidate.caps.per_visit = static_cast<uint32_t>(count(6, 1000000));
+    p.candidate.caps.per_day = static_cast<uint32_t>(count(7, 1000000));
+    p.candidate.caps.cooldown_hours = count(8, kMaxPopupCooldownHours);
+    p.candidate.caps.stop_after_conversion = lua_toboolean(L, 9) != 0;
+    p.candidate.exclude.recent_purchase_hours = count(10, kMaxPopupRecentPurchaseHours);
+    p.candidate.exclude.open_return = lua_toboolean(L, 11) != 0;
+    p.candidate.exclude.open_complaint = lua_toboolean(L, 12) != 0;
+    p.candidate.exclude.email_campaign = lua_toboolean(L, 13) != 0;
+    p.candidate.exclude.higher_intent_flow = lua_toboolean(L, 14) != 0;
+    return guarded(L, [&]() -> int {
+        p.trigger_json = std::string(trigger);
+        m->popups.push_back(std::move(p));
+        return 0;
+    });
+}
+
+// native.popup_options(utc_offset_minutes)
+int native_popup_options(lua_State* L) {
+    Impl* m = impl_of(L);
+    m->popup_options.utc_offset_minutes = luaL_checkinteger(L, 1);
+    return 0;
+}
+
+namespace {
+
+bool is_exclusion(PopupVerdict v) {
+    switch (v) {
+        case PopupVerdict::kRecentPurchase:
+        case PopupVerdict::kOpenReturn:
+        case PopupVerdict::kOpenComplaint:
+        case PopupVerdict::kEmailCampaign:
+        case PopupVerdict::kHigherIntentFlow:
+            return true;
+        default:
+            return false;
+    }
+}
+
+// The directives JSON for the chosen pop-up (docs/popups.md is the contract).
+std::string directives_json(const Impl::Popup& p, std::string_view id, std::string_view html,
+                            std::string_view beacon) {
+    std::string json;
+    json.reserve(html.size() + p.trigger_json.size() + id.size() + 96);
+    json += R"({"v":1,"popups":[{"id":)";
+    append_json_string_for_script(json, id);
+    json += R"(,"trigger":)";
+    json += p.trigger_json;
+    json += R"(,"html":)";
+    append_json_string_for_script(json, html);
+    json += R"(,"intent":")";
+    json += popup_intent_name(p.candidate.intent);
+    json += R"("}],"beacon":)";
+    append_json_string_for_script(json, beacon.empty() ? kPopupBeaconPath : beacon);
+    json += '}';
+    return json;
+}
+
+}  // namespace
+
+// native.choose_popup(v, results, n): core's policy over the pop-ups whose
+// test passed (results[i] == 1; 0: no match, 2: failed); renders the winner
+// into the decision's directives and traces every pop-up in declaration
+// order. A failed test means no pop-up at all.
+int native_choose_popup(lua_State* L) {
+    Impl* m = impl_of(L);
+    const Profile& p = checked_profile(L, m);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_Integer n = luaL_checkinteger(L, 3);
+    if (n < 0 || static_cast<size_t>(n) > m->popups.size()) {
+        return luaL_error(L, "bad pop-up count");
+    }
+    lua_settop(L, 3);
+    return guarded(L, [&]() -> int {
+        const auto count = static_cast<size_t>(n);
+        std::vector<lua_Integer>& results = m->popup_results;
+        results.assign(count, 0);
+        bool broken = false;
+        m->popup_candidates.clear();
+        m->popup_positions.clear();
+        for (size_t i = 0; i < count; ++i) {
+            lua_rawgeti(L, 2, static_cast<int>(i + 1));
+            results[i] = lua_tointeger(L, -1);
+            lua_pop(L, 1);
+            broken = broken || results[i] == 2;
+            if (results[i] == 1) {
+                Impl::Popup& pop = m->popups[i];
+                pop.candidate.id = m->rules[pop.rule].info.id;
+                m->popup_candidates.push_back(pop.candidate);
+                m->popup_positions.push_back(i);
+            }
+        }
+        size_t won = m->popup_candidates.size();
+        if (!broken) {
+            PopupVisitorFacts facts;
+            facts.now = m->facts->now;
+            facts.visit = p.visits;
+            facts.last_purchase_at = p.last_order_at;
+            for (const Purchase& line : p.purchases) {
+                facts.last_purchase_at = std::max(facts.last_purchase_at, line.at);
+            }
+            facts.open_return = p.flags.open_return;
+            facts.open_complaint = p.flags.open_complaint;
+            facts.from_email = popup_request_from_email(m->facts->query);
+            facts.has_cart = !p.cart.empty();
+            won = choose_popup(m->popup_candidates, m->caps, facts, m->popup_options,
+                               &m->popup_verdicts);
+        }
+        if (won < m->popup_candidates.size()) {
+            const Impl::Popup& pop = m->popups[m->popup_positions[won]];
+            std::string_view id = m->popup_candidates[won].id;
+            std::string html;
+            render_template(L, m, pop.tpl, 0, 1, html);
+            std::string tag;
+            append_popup_runtime_tag(tag, m->facts->popup_runtime_path);
+            m->decision->set_directives_json(
+                directives_json(pop, id, html, m->facts->popup_beacon_path), tag);
+            (void)m->decision->add_exposure(id, kPopupExperiment, kPopupVariant);
+            (void)m->decision->set_variable("popup", std::string(id));
+            ++m->rules[pop.rule].wins;
+        }
+        if (m->trace == nullptr) {
+            return 0;
+        }
+        size_t c = 0;  // the next candidate, in the same order
+        for (size_t i = 0; i < count; ++i) {
+            const Impl::Popup& pop = m->popups[i];
+            if (results[i] == 2) {
+                continue;  // traced when it failed
+            }
+            if (results[i] != 1) {
+                m->record(pop.rule, RuleOutcome::kNoMatch, "");
+                continue;
+            }
+            const size_t k = c++;
+            if (broken) {
+                m->record(pop.rule, RuleOutcome::kNotReached, "another pop-up's rule failed");
+                continue;
+            }
+            PopupVerdict v = m->popup_verdicts[k];
+            if (v == PopupVerdict::kChosen) {
+                m->record(
+                    pop.rule, RuleOutcome::kWon,
+                    std::string(popup_intent_name(pop.candidate.intent)) + " " + pop.trigger_json);
+            } else if (v == PopupVerdict::kOutranked) {
+                m->record(pop.rule, RuleOutcome::kNotReached,
+                          "outranked by " + std::string(m->popup_candidates[won].id));
+            } else {
+                m->record(pop.rule, is_exclusion(v) ? RuleOutcome::kExcluded : RuleOutcome::kCapped,
+                          std::string(popup_verdict_name(v)));
+            }
+        }
+        return 0;
+    });
+}
+
+}  // namespace rules_detail
+}  // namespace tailor

@@ -1,0 +1,470 @@
+// EventLive: the live-state script against a real redis-server, read back by the profile decoder.
+//
+// Each test suite run starts its own redis-server on a free loopback port
+// (no persistence) and talks to it with a tiny blocking RESP client; the
+// tests skip when /usr/bin/redis-server is not installed.
+#include "tailor/events/live.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tailor/events/event.h"
+#include "tailor/profile/profile.h"
+
+namespace tailor {
+namespace {
+
+constexpr const char* kRedisServer = "/usr/bin/redis-server";
+
+// A RESP reply: simple string, error, integer, bulk (nil when `nil`), array.
+struct Reply {
+    char kind = 0;  // '+', '-', ':', '$', '*'
+    bool nil = false;
+    std::string str;
+    long long integer = 0;
+    std::vector<Reply> elements;
+};
+
+class Resp {
+  public:
+    explicit Resp(int port) {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(static_cast<uint16_t>(port));
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ok_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    }
+    ~Resp() { ::close(fd_); }
+    [[nodiscard]] bool ok() const { return ok_; }
+
+    Reply command(const std::vector<std::string_view>& args) {
+        std::string out = "*" + std::to_string(args.size()) + "\r\n";
+        for (std::string_view a : args) {
+            out += "$" + std::to_string(a.size()) + "\r\n";
+            out.append(a);
+            out += "\r\n";
+        }
+        send_all(out);
+        return read_reply();
+    }
+
+    Reply command_argv(int argc, const char** argv, const size_t* len) {
+        std::vector<std::string_view> args;
+        for (int i = 0; i < argc; ++i) {
+            args.emplace_back(argv[i], len[i]);
+        }
+        return command(args);
+    }
+
+  private:
+    void send_all(const std::string& s) {
+        size_t off = 0;
+        while (off < s.size()) {
+            const ssize_t n = ::write(fd_, s.data() + off, s.size() - off);
+            if (n <= 0) {
+                return;
+            }
+            off += static_cast<size_t>(n);
+        }
+    }
+    bool fill() {
+        char buf[4096];
+        const ssize_t n = ::read(fd_, buf, sizeof buf);
+        if (n <= 0) {
+            return false;
+        }
+        in_.append(buf, static_cast<size_t>(n));
+        return true;
+    }
+    std::string line() {
+        size_t pos;
+        while ((pos = in_.find("\r\n")) == std::string::npos) {
+            if (!fill()) {
+                return {};
+            }
+        }
+        std::string l = in_.substr(0, pos);
+        in_.erase(0, pos + 2);
+        return l;
+    }
+    Reply read_reply() {
+        Reply r;
+        const std::string l = line();
+        if (l.empty()) {
+            r.kind = '-';
+            r.str = "connection lost";
+            return r;
+        }
+        r.kind = l[0];
+        const std::string rest = l.substr(1);
+        if (r.kind == '+' || r.kind == '-') {
+            r.str = rest;
+        } else if (r.kind == ':') {
+            r.integer = std::stoll(rest);
+        } else if (r.kind == '$') {
+            const long long n = std::stoll(rest);
+            if (n < 0) {
+                r.nil = true;
+                return r;
+            }
+            while (in_.size() < static_cast<size_t>(n) + 2) {
+                if (!fill()) {
+                    break;
+                }
+            }
+            r.str = in_.substr(0, static_cast<size_t>(n));
+            in_.erase(0, static_cast<size_t>(n) + 2);
+        } else if (r.kind == '*') {
+            const long long n = std::stoll(rest);
+            r.nil = n < 0;
+            for (long long i = 0; i < n; ++i) {
+                r.elements.push_back(read_reply());
+            }
+        }
+        return r;
+    }
+
+    int fd_ = -1;
+    bool ok_ = false;
+    std::string in_;
+};
+
+int free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+class EventLive : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite() {
+        if (::access(kRedisServer, X_OK) != 0) {
+            return;
+        }
+        port_ = free_port();
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            const std::string port = std::to_string(port_);
+            ::execl(kRedisServer, kRedisServer, "--port", port.c_str(), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "no", "--loglevel", "warning",
+                    static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        for (int i = 0; i < 100; ++i) {
+            if (Resp(port_).ok()) {
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+    static void TearDownTestSuite() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGTERM);
+            ::waitpid(pid_, nullptr, 0);
+            pid_ = -1;
+        }
+    }
+    void SetUp() override {
+        if (pid_ <= 0) {
+            GTEST_SKIP() << kRedisServer << " is not installed";
+        }
+        redis_ = std::make_unique<Resp>(port_);
+        ASSERT_TRUE(redis_->ok());
+        ASSERT_EQ(redis_->command({"FLUSHALL"}).str, "OK");
+        const Reply sha = redis_->command({"SCRIPT", "LOAD", kLiveScript});
+        ASSERT_EQ(sha.str, live_script_sha1()) << sha.str;
+    }
+
+    // Encodes one event; `props` as name=value pairs.
+    std::string event(EventType type, std::string_view vid, int64_t ts_ms,
+                      std::vector<EventProperty> props = {}, uint64_t seq = 0,
+                      std::string_view previous = {}) {
+        Event e(*EventId::generate(ts_ms));
+        e.type = type;
+        e.vid = vid;
+        e.ts_ms = ts_ms;
+        e.path = "/p";
+        e.attribution = &attribution_;
+        e.device = DeviceClass::kDesktop;
+        e.properties = props.data();
+        e.property_count = props.size();
+        e.producer = seq != 0 ? std::string_view("w0-test") : std::string_view();
+        e.seq = seq;
+        e.previous_vid = previous;
+        std::string blob;
+        EXPECT_EQ(encode_event(e, &blob).status, EncodeStatus::kOk);
+        return blob;
+    }
+
+    std::vector<long long> run(const std::vector<std::string>& blobs,
+                               const LiveConfig& config = LiveConfig()) {
+        LiveBatch batch;
+        batch.reset(config);
+        for (const std::string& b : blobs) {
+            EXPECT_TRUE(batch.add(b));
+        }
+        EXPECT_TRUE(batch.finish());
+        const Reply r = redis_->command_argv(batch.argc(), batch.argv(), batch.argvlen());
+        EXPECT_EQ(r.kind, '*') << r.str;
+        std::vector<long long> out;
+        for (const Reply& e : r.elements) {
+            out.push_back(e.integer);
+        }
+        return out;
+    }
+
+    std::string live_of(std::string_view vid) {
+        return redis_->command({"GET", live_key(vid)}).str;
+    }
+
+    static inline int port_ = 0;
+    static inline pid_t pid_ = -1;
+    std::unique_ptr<Resp> redis_;
+    Attribution attribution_ =
+        attribution_from_request("utm_source=newsletter&utm_medium=email", "", "shop.example");
+};
+
+constexpr std::string_view kVid = "q3Zf0x8W2mYbT1kL9cVn_A";
+constexpr std::string_view kKnown = "cust_0000012345678";
+constexpr int64_t kT0 = 1718000000000;  // ms
+
+TEST_F(EventLive, AppendsToTheStreamWithPlainTypeAndVidFields) {
+    const std::string viewed =
+        event(EventType::kProductViewed, kVid, kT0,
+              {{"product_id", "SKU-1"}, {"price", "19.99", PropertyKind::kNumber}});
+    const std::string page = event(EventType::kPageViewed, kVid, kT0 + 1000);
+    EXPECT_EQ(run({viewed, page}), (std::vector<long long>{1, 1}));
+    const Reply range = redis_->command({"XRANGE", "tailor:events", "-", "+"});
+    ASSERT_EQ(range.elements.size(), 2u);
+    const Reply& fields = range.elements[0].elements[1];
+    ASSERT_EQ(fields.elements.size(), 6u);
+    EXPECT_EQ(fields.elements[0].str, "type");
+    EXPECT_EQ(fields.elements[1].str, "Product Viewed");
+    EXPECT_EQ(fields.elements[3].str, kVid);
+    EXPECT_EQ(fields.elements[5].str, viewed);
+    EXPECT_TRUE(decode_event(fields.elements[5].str).has_value());
+}
+
+TEST_F(EventLive, LiveMapIsWhatTheProfileDecoderReads) {
+    (void)run({event(EventType::kProductViewed, kVid, kT0,
+                     {{"product_id", "SKU-1"},
+                      {"price", "19.99", PropertyKind::kNumber},
+                      {"category", "Shirts"}}),
+               event(EventType::kProductAdded, kVid, kT0 + 5000,
+                     {{"product_id", "SKU-1"},
+                      {"price", "19.99", PropertyKind::kNumber},
+                      {"quantity", "2", PropertyKind::kNumber}})});
+    const std::string live = live_of(kVid);
+    const auto r = decode_profile({}, live);
+    ASSERT_TRUE(r.profile.has_value());
+    EXPECT_EQ(r.live_error, ProfileError::kNone);
+    EXPECT_EQ(r.stats.unknown, 0u);
+    EXPECT_EQ(r.stats.wrong_type, 0u);
+    const Profile& p = *r.profile;
+    EXPECT_TRUE(p.has_live);
+    EXPECT_EQ(p.visits, 1);
+    EXPECT_EQ(p.first_seen, kT0 / 1000);
+    EXPECT_EQ(p.last_seen, (kT0 + 5000) / 1000);
+    ASSERT_EQ(p.viewed.size(), 1u);
+    EXPECT_EQ(p.viewed[0].sku, "SKU-1");
+    EXPECT_EQ(p.viewed[0].category, "Shirts");
+    EXPECT_EQ(p.viewed[0].price, 1999);
+    ASSERT_EQ(p.cart.size(), 1u);
+    EXPECT_EQ(p.cart[0].qty, 2);
+    EXPECT_EQ(p.cart[0].price, 1999);
+    EXPECT_EQ(p.cart_at, (kT0 + 5000) / 1000);
+    EXPECT_EQ(p.acquisition.source, "newsletter");
+    EXPECT_EQ(p.acquisition.medium, "email");
+    EXPECT_EQ(p.acquisition.at, kT0 / 1000);
+    const long long ttl = redis_->command({"TTL", live_key(kVid)}).integer;
+    EXPECT_GT(ttl, 89 * 86400);
+}
+
+TEST_F(EventLive, AReplayedBatchIsNeitherAppendedNorAppliedTwice) {
+    const std::vector<std::string> batch = {
+        event(EventType::kProductAdded, kVid, kT0, {{"product_id", "A"}}, 1),
+        event(EventType::kProductAdded, kVid, kT0 + 1, {{"product_id", "A"}}, 2)};
+    EXPECT_EQ(run(batch), (std::vector<long long>{1, 1}));
+    EXPECT_EQ(run(batch), (std::vector<long long>{0, 0}));
+    EXPECT_EQ(redis_->command({"XLEN", "tailor:events"}).integer, 2);
+    const std::string live = live_of(kVid);
+    const auto r = decode_profile({}, live);
+    EXPECT_EQ(r.profile->cart[0].qty, 2);
+    // A later seq from the same producer still goes through.
+    EXPECT_EQ(run({event(EventType::kPageViewed, kVid, kT0 + 2, {}, 3)}),
+              (std::vector<long long>{1}));
+}
+
+TEST_F(EventLive, CartFollowsAddsRemovesAndOrders) {
+    (void)run({event(EventType::kProductAdded, kVid, kT0, {{"product_id", "A"}}),
+               event(EventType::kProductAdded, kVid, kT0 + 1000, {{"product_id", "B"}}),
+               event(EventType::kProductRemoved, kVid, kT0 + 2000, {{"product_id", "A"}})});
+    std::string live = live_of(kVid);
+    auto r = decode_profile({}, live);
+    ASSERT_EQ(r.profile->cart.size(), 1u);
+    EXPECT_EQ(r.profile->cart[0].sku, "B");
+    (void)run({event(EventType::kOrderCompleted, kVid, kT0 + 3000, {{"order_id", "o-1"}})});
+    live = live_of(kVid);
+    r = decode_profile({}, live);
+    EXPECT_TRUE(r.profile->cart.empty());
+    EXPECT_EQ(r.profile->cart_at, (kT0 + 3000) / 1000);
+    EXPECT_EQ(r.stats.wrong_type, 0u);
+}
+
+TEST_F(EventLive, RecentlyViewedIsNewestFirstAndCapped) {
+    std::vector<std::string> blobs;
+    for (int i = 0; i < 25; ++i) {
+        blobs.push_back(event(EventType::kProductViewed, kVid, kT0 + i * 1000,
+                              {{"product_id", "SKU-" + std::to_string(i)}}));
+    }
+    // Property views must outlive encode only; the vector of EventProperty is
+    // rebuilt per call, so the strings above are copied into blobs already.
+    blobs.push_back(event(EventType::kProductViewed, kVid, kT0 + 30000, {{"product_id", "SKU-3"}}));
+    (void)run(blobs);
+    const std::string live = live_of(kVid);
+    const auto r = decode_profile({}, live);
+    ASSERT_EQ(r.profile->viewed.size(), 20u);
+    EXPECT_EQ(r.profile->viewed[0].sku, "SKU-3");
+    EXPECT_EQ(r.profile->viewed[1].sku, "SKU-24");
+}
+
+TEST_F(EventLive, VisitsCountSessionsSeparatedByTheGap) {
+    (void)run({event(EventType::kPageViewed, kVid, kT0),
+               event(EventType::kPageViewed, kVid, kT0 + 10 * 60 * 1000),
+               event(EventType::kPageViewed, kVid, kT0 + 3 * 3600 * 1000)});
+    const std::string live = live_of(kVid);
+    EXPECT_EQ(decode_profile({}, live).profile->visits, 2);
+}
+
+TEST_F(EventLive, IdentifyMergesTheAnonymousVisitorIntoTheKnownOne) {
+    (void)run({event(EventType::kProductViewed, kKnown, kT0, {{"product_id", "OLD"}}),
+               event(EventType::kProductViewed, kVid, kT0 + 1000, {{"product_id", "NEW"}}),
+               event(EventType::kProductAdded, kVid, kT0 + 2000, {{"product_id", "NEW"}})});
+    EXPECT_EQ(run({event(EventType::kIdentify, kKnown, kT0 + 3000, {}, 0, kVid)}),
+              (std::vector<long long>{1}));
+    const std::string live = live_of(kKnown);
+    const auto r = decode_profile({}, live);
+    ASSERT_EQ(r.profile->viewed.size(), 2u);
+    EXPECT_EQ(r.profile->viewed[0].sku, "NEW");
+    ASSERT_EQ(r.profile->cart.size(), 1u);
+    EXPECT_EQ(r.profile->cart[0].sku, "NEW");
+    EXPECT_EQ(r.profile->first_seen, kT0 / 1000);
+    EXPECT_EQ(redis_->command({"HGET", live_ev_key(kVid), "merged_into"}).str, kKnown);
+}
+
+TEST_F(EventLive, AnInvalidEventIsReportedAndTheRestApplied) {
+    // Routes (type and vid present) but has no timestamp.
+    std::string bad = "\x82\xa4type\xabPage Viewed\xa3vid\xb6";
+    bad += kVid;
+    LiveBatch batch;
+    batch.reset(LiveConfig());
+    ASSERT_TRUE(batch.add(bad));
+    const std::string good = event(EventType::kPageViewed, kVid, kT0);
+    ASSERT_TRUE(batch.add(good));
+    ASSERT_FALSE(batch.add("not msgpack"));
+    ASSERT_TRUE(batch.finish());
+    const Reply r = redis_->command_argv(batch.argc(), batch.argv(), batch.argvlen());
+    ASSERT_EQ(r.elements.size(), 2u);
+    EXPECT_EQ(r.elements[0].integer, -1);
+    EXPECT_EQ(r.elements[1].integer, 1);
+    EXPECT_EQ(redis_->command({"XLEN", "tailor:events"}).integer, 1);
+}
+
+TEST_F(EventLive, ClusterModeUpdatesLiveWithoutTouchingTheStream) {
+    LiveConfig config;
+    config.append_to_stream = false;
+    EXPECT_EQ(run({event(EventType::kPageViewed, kVid, kT0)}, config), (std::vector<long long>{1}));
+    EXPECT_EQ(redis_->command({"XLEN", "tailor:events"}).integer, 0);
+    EXPECT_FALSE(live_of(kVid).empty());
+}
+
+TEST_F(EventLive, FallsBackToEvalAfterTheScriptCacheIsFlushed) {
+    ASSERT_EQ(redis_->command({"SCRIPT", "FLUSH"}).str, "OK");
+    const std::string blob = event(EventType::kPageViewed, kVid, kT0);
+    LiveBatch batch;
+    batch.reset(LiveConfig());
+    ASSERT_TRUE(batch.add(blob));
+    ASSERT_TRUE(batch.finish());
+    const Reply missing = redis_->command_argv(batch.argc(), batch.argv(), batch.argvlen());
+    ASSERT_EQ(missing.kind, '-');
+    EXPECT_EQ(missing.str.substr(0, 8), "NOSCRIPT");
+    batch.use_eval();
+    const Reply r = redis_->command_argv(batch.argc(), batch.argv(), batch.argvlen());
+    ASSERT_EQ(r.kind, '*') << r.str;
+    EXPECT_EQ(r.elements[0].integer, 1);
+}
+
+TEST_F(EventLive, StreamIsCappedApproximately) {
+    LiveConfig config;
+    config.stream.maxlen = 100;
+    std::vector<std::string> blobs;
+    for (int i = 0; i < 500; ++i) {
+        blobs.push_back(event(EventType::kPageViewed, kVid, kT0 + i));
+    }
+    (void)run(blobs, config);
+    const long long len = redis_->command({"XLEN", "tailor:events"}).integer;
+    EXPECT_GE(len, 100);
+    EXPECT_LT(len, 500);
+}
+
+TEST(EventLiveBatch, ArgvLayout) {
+    LiveConfig config;
+    config.stream.key = "s";
+    LiveBatch batch;
+    batch.reset(config);
+    Event e(*EventId::generate(kT0));
+    e.vid = kVid;
+    e.ts_ms = kT0;
+    std::string a;
+    ASSERT_EQ(encode_event(e, &a).status, EncodeStatus::kOk);
+    ASSERT_TRUE(batch.add(a));
+    ASSERT_TRUE(batch.add(a));  // same visitor: keys once
+    ASSERT_TRUE(batch.finish());
+    std::vector<std::string> args;
+    for (int i = 0; i < batch.argc(); ++i) {
+        args.emplace_back(batch.argv()[i], batch.argvlen()[i]);
+    }
+    const std::vector<std::string> want = {"EVALSHA",
+                                           std::string(live_script_sha1()),
+                                           "3",
+                                           "s",
+                                           live_key(kVid),
+                                           live_ev_key(kVid),
+                                           "1",
+                                           "s",
+                                           "1000000",
+                                           "7776000",
+                                           "20",
+                                           "50",
+                                           "100",
+                                           "1800",
+                                           "2",
+                                           "0",
+                                           a,
+                                           "2",
+                                           "0",
+                                           a};
+    EXPECT_EQ(args, want);
+    EXPECT_EQ(live_script_sha1().size(), 40u);
+}
+
+}  // namespace
+}  // namespace tailor
