@@ -9,6 +9,7 @@
 #include "ngx_http_tailor_core.h"
 #include "ngx_http_tailor_metrics.h"
 #include "ngx_http_tailor_redis.h"
+#include "tailor/store/keys.h"
 
 namespace {
 
@@ -113,10 +114,12 @@ bool ngx_http_tailor_fetch(ngx_http_request_t* r, ngx_http_tailor_ctx_t* ctx,
         return false;
     }
 
-    // tailor:{vid}:profile, :live and :caps share the hash tag, so one MGET
-    // reads all three from one cluster slot.
-    static constexpr const char* kSuffixes[] = {"}:profile", "}:live", "}:caps"};
-    static constexpr size_t kPrefixLen = sizeof("tailor:{") - 1;
+    // The profile, live and caps keys share the visitor's hash tag, so one
+    // MGET reads all three from one cluster slot.
+    static constexpr tailor::VisitorKeyKind kKinds[] = {tailor::VisitorKeyKind::kProfile,
+                                                        tailor::VisitorKeyKind::kLive,
+                                                        tailor::VisitorKeyKind::kCaps};
+    const std::string_view vid = ngx_http_tailor_view(ctx->vid);
 
     const char* argv[4];
     size_t argvlen[4];
@@ -124,16 +127,13 @@ bool ngx_http_tailor_fetch(ngx_http_request_t* r, ngx_http_tailor_ctx_t* ctx,
     argvlen[0] = 4;
 
     for (size_t i = 0; i < 3; i++) {
-        size_t suffix_len = ngx_strlen(kSuffixes[i]);
-        size_t len = kPrefixLen + ctx->vid.len + suffix_len;
-        auto* key = static_cast<u_char*>(ngx_pnalloc(r->pool, len));
+        size_t len = tailor::visitor_key_size(vid, kKinds[i]);
+        auto* key = static_cast<char*>(ngx_pnalloc(r->pool, len));
         if (key == nullptr) {
             return false;
         }
-        u_char* p = ngx_cpymem(key, "tailor:{", kPrefixLen);
-        p = ngx_cpymem(p, ctx->vid.data, ctx->vid.len);
-        ngx_memcpy(p, kSuffixes[i], suffix_len);
-        argv[i + 1] = reinterpret_cast<const char*>(key);
+        tailor::write_visitor_key(key, vid, kKinds[i]);
+        argv[i + 1] = key;
         argvlen[i + 1] = len;
     }
 

@@ -11,7 +11,7 @@
 // oldest entry (default: only new ones). --type and --vid filter on the plain
 // fields beside the blob, so nothing is decoded for entries that do not match.
 //
-// erase deletes tailor:{VID}:profile, :live, :caps, :ev and :beacon and prints how many
+// erase deletes every key of the visitor (store/keys.h) and prints how many
 // keys existed. Stream entries are not rewritten: they age out under MAXLEN,
 // and the bridge forwards the erase to the email platform (docs/events.md).
 //
@@ -35,6 +35,7 @@
 
 #include "commands.h"
 #include "tailor/events/event.h"
+#include "tailor/store/keys.h"
 
 namespace tailorctl {
 
@@ -397,9 +398,11 @@ int run_profile_erase(const Args& args) {
     if (!conn.connect_to(redis)) {
         return kExitFailure;
     }
-    std::string prefix = "tailor:{" + vid + "}:";
-    std::optional<Reply> r = conn.command({"DEL", prefix + "profile", prefix + "live",
-                                           prefix + "caps", prefix + "ev", prefix + "beacon"});
+    std::vector<std::string> del = {"DEL"};
+    for (tailor::VisitorKeyKind kind : tailor::kVisitorKeyKinds) {
+        del.push_back(tailor::visitor_key(vid, kind));
+    }
+    std::optional<Reply> r = conn.command(del);
     if (!r || r->type != Reply::Type::kInteger) {
         std::fprintf(stderr, "tailorctl: redis: %s\n",
                      r && r->type == Reply::Type::kError ? r->str.c_str() : "no reply");

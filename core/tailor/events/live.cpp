@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "tailor/profile/profile.h"
+#include "tailor/store/keys.h"
 #include "tailor/store/script.h"
 #include "tailor/visitor/visitor_id.h"
 
@@ -281,17 +282,11 @@ std::string_view live_script_sha1() noexcept {
 }
 
 std::string live_key(std::string_view vid) {
-    std::string k = "tailor:{";
-    k.append(vid);
-    k.append("}:live");
-    return k;
+    return visitor_key(vid, VisitorKeyKind::kLive);
 }
 
 std::string live_ev_key(std::string_view vid) {
-    std::string k = "tailor:{";
-    k.append(vid);
-    k.append("}:ev");
-    return k;
+    return visitor_key(vid, VisitorKeyKind::kEvents);
 }
 
 void LiveBatch::reset(const LiveConfig& config) noexcept {

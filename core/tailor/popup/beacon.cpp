@@ -2,6 +2,7 @@
 
 #include "tailor/popup/caps.h"
 #include "tailor/popup/policy.h"
+#include "tailor/store/keys.h"
 #include "tailor/store/script.h"
 
 namespace tailor {
@@ -235,10 +236,9 @@ bool popup_beacon_result(long long reply, PopupBeaconResult* out) noexcept {
 
 PopupBeaconCommand::PopupBeaconCommand(std::string_view vid, const PopupBeacon& beacon, int64_t now,
                                        const PopupBeaconLimits& limits) {
-    const std::string prefix = "tailor:{" + std::string(vid) + "}:";
-    caps_key_ = prefix + "caps";
-    live_key_ = prefix + "live";
-    rate_key_ = prefix + "beacon";
+    caps_key_ = visitor_key(vid, VisitorKeyKind::kCaps);
+    live_key_ = visitor_key(vid, VisitorKeyKind::kLive);
+    rate_key_ = visitor_key(vid, VisitorKeyKind::kBeacon);
     now_ = std::to_string(now);
     rate_ = std::to_string(limits.rate);
     window_ = std::to_string(limits.window_seconds);

@@ -82,7 +82,7 @@ class VisitorId {
     // The id's characters; valid as long as this VisitorId.
     //
     // Example:
-    //   std::string key = "tailor:{" + std::string(vid.view()) + "}:profile";
+    //   std::string key = visitor_key(vid.view(), VisitorKeyKind::kProfile);
     [[nodiscard]] std::string_view view() const noexcept { return {data_, size_}; }
 
     friend bool operator==(const VisitorId& a, const VisitorId& b) noexcept {

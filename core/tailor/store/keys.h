@@ -1,0 +1,71 @@
+// VisitorKey: the one spelling of the Redis key schema, `tailor:{<vid>}:<kind>`.
+//
+// Every key of one visitor carries the visitor id as its hash tag, so all of
+// them live in one Redis Cluster slot: one MGET reads the profile, the live
+// map and the caps together, and one script may touch several of them.
+// Each kind has one writer (docs/profile.md): the shop's backend writes
+// `profile`; the module writes `live`, `ev`, `caps` and `beacon`.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace tailor {
+
+// VisitorKeyKind
+//
+// What a key of one visitor holds.
+enum class VisitorKeyKind : unsigned char {
+    kProfile,  // the shop's profile (MessagePack map)
+    kLive,     // the module's live map: visits, viewed, cart, acquisition
+    kCaps,     // pop-up impressions, closes, conversions
+    kEvents,   // the per-visitor event-id set that makes replays idempotent
+    kBeacon,   // the beacon's per-visitor rate window
+};
+
+// kVisitorKeyKinds
+//
+// Every kind, for commands that act on all of a visitor's keys (erase).
+inline constexpr std::array<VisitorKeyKind, 5> kVisitorKeyKinds = {
+    VisitorKeyKind::kProfile, VisitorKeyKind::kLive, VisitorKeyKind::kCaps, VisitorKeyKind::kEvents,
+    VisitorKeyKind::kBeacon};
+
+// visitor_key_suffix
+//
+// The part after the hash tag: "profile", "live", "caps", "ev", "beacon".
+[[nodiscard]] constexpr std::string_view visitor_key_suffix(VisitorKeyKind kind) noexcept {
+    switch (kind) {
+        case VisitorKeyKind::kProfile:
+            return "profile";
+        case VisitorKeyKind::kLive:
+            return "live";
+        case VisitorKeyKind::kCaps:
+            return "caps";
+        case VisitorKeyKind::kEvents:
+            return "ev";
+        case VisitorKeyKind::kBeacon:
+            return "beacon";
+    }
+    return "profile";
+}
+
+// visitor_key_size
+//
+// The length of visitor_key(vid, kind) without building it, for callers
+// that write the key into memory of their own (the glue's request pool).
+[[nodiscard]] std::size_t visitor_key_size(std::string_view vid, VisitorKeyKind kind) noexcept;
+
+// write_visitor_key
+//
+// Writes the key into `out`, which has room for visitor_key_size() bytes;
+// returns one past the last byte written.
+char* write_visitor_key(char* out, std::string_view vid, VisitorKeyKind kind) noexcept;
+
+// visitor_key
+//
+//   visitor_key("abc", VisitorKeyKind::kLive) == "tailor:{abc}:live"
+[[nodiscard]] std::string visitor_key(std::string_view vid, VisitorKeyKind kind);
+
+}  // namespace tailor
