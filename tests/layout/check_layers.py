@@ -13,7 +13,7 @@ import pathlib
 import re
 import sys
 
-ORDER = ["base", "html", "store", "request", "visitor", "profile", "decision",
+ORDER = ["base", "html", "page", "store", "request", "visitor", "profile", "decision",
          "events", "popup", "rules", "engine"]
 RANK = {name: i for i, name in enumerate(ORDER)}
 INCLUDE = re.compile(r'^\s*#\s*include\s+[<"]([^">]+)[">]')

@@ -1,0 +1,134 @@
+// PageCache: a per-worker, bounded cache of file-backed pages and their layouts.
+//
+// A static file or a proxy_cache/fastcgi_cache hit reaches the body filter as
+// one file buffer. Its bytes are read once per worker and file version and
+// kept here with the layouts recorded for them (page/layout.h); responses
+// then point into these bytes. Entries are reference-counted: an entry
+// evicted while a slow response still sends from it lives until that
+// response ends. Keyed by the file's identity (never its path or fd number,
+// both of which nginx reuses) and checked against its version on every use.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tailor/html/slot_fill.h"
+#include "tailor/page/layout.h"
+
+namespace tailor {
+
+// PageKey
+//
+// Which bytes: the file (device and inode of the open fd) and where the body
+// starts in it (a cache file's body follows its header).
+struct PageKey {
+    uint64_t device = 0;
+    uint64_t inode = 0;
+    int64_t offset = 0;
+
+    friend bool operator==(const PageKey& a, const PageKey& b) noexcept {
+        return a.device == b.device && a.inode == b.inode && a.offset == b.offset;
+    }
+};
+
+// PageVersion
+//
+// Which version of those bytes, from fstat of the fd: an in-place rewrite
+// changes the size or mtime; one that puts mtime back still changes ctime.
+struct PageVersion {
+    int64_t size = 0;
+    int64_t mtime_ns = 0;
+    int64_t ctime_ns = 0;
+
+    friend bool operator==(const PageVersion& a, const PageVersion& b) noexcept {
+        return a.size == b.size && a.mtime_ns == b.mtime_ns && a.ctime_ns == b.ctime_ns;
+    }
+};
+
+// PageCacheLimits
+//
+// The bounds; a page over max_page_bytes is never cached (it streams).
+struct PageCacheLimits {
+    size_t max_entries = 128;
+    size_t max_bytes = 32 * 1024 * 1024;
+    size_t max_page_bytes = 1024 * 1024;
+    size_t max_layouts_per_page = 16;
+};
+
+// Page
+//
+// One file version's body bytes; immutable.
+struct Page {
+    PageVersion version;
+    std::string bytes;
+};
+
+// PageCache
+//
+// Not thread-safe: one per worker. Never throws; allocation failures make it
+// answer "not cached", and the caller streams the response instead.
+//
+// Example:
+//   PageCache cache({});
+//   auto page = cache.find(key, version);
+//   if (!page) page = cache.insert(key, version, std::move(bytes));
+//   auto layout = cache.layout(key, page, fills, n, injection);
+//   for (const LayoutPiece& piece : layout->pieces())
+//       send(layout->resolve(piece, page->bytes, fills, n, injection));
+class PageCache {
+  public:
+    explicit PageCache(PageCacheLimits limits) noexcept : limits_(limits) {}
+
+    // find
+    //
+    // The cached page for `key` if it has `version`; a stale entry is dropped.
+    [[nodiscard]] std::shared_ptr<const Page> find(const PageKey& key,
+                                                   const PageVersion& version) noexcept;
+
+    // insert
+    //
+    // Keeps `bytes` as the page for (key, version), evicting the least
+    // recently used entries beyond the bounds. Null when the page is over
+    // max_page_bytes or the byte budget, or memory runs out.
+    [[nodiscard]] std::shared_ptr<const Page> insert(const PageKey& key, const PageVersion& version,
+                                                     std::string bytes) noexcept;
+
+    // layout
+    //
+    // The layout of `page` for these fills and injection: cached with the
+    // page when one with the same fill signature was recorded before,
+    // otherwise recorded now (and kept while the page has room for more).
+    // Null only when recording fails.
+    [[nodiscard]] std::shared_ptr<const PageLayout> layout(const PageKey& key,
+                                                           const std::shared_ptr<const Page>& page,
+                                                           const SlotFill* fills, size_t count,
+                                                           std::string_view injection) noexcept;
+
+    [[nodiscard]] size_t entries() const noexcept { return lru_.size(); }
+    [[nodiscard]] size_t bytes() const noexcept { return bytes_; }
+
+  private:
+    struct Entry {
+        PageKey key;
+        std::shared_ptr<const Page> page;
+        std::vector<std::pair<std::string, std::shared_ptr<const PageLayout>>> layouts;
+        size_t bytes = 0;
+    };
+    using List = std::list<Entry>;
+
+    [[nodiscard]] List::iterator locate(const PageKey& key) noexcept;
+    void evict(List::iterator it) noexcept;
+    void trim(size_t incoming) noexcept;
+
+    PageCacheLimits limits_;
+    size_t bytes_ = 0;
+    List lru_;  // most recent first; a page set is small, so a list walk is the index
+};
+
+}  // namespace tailor
