@@ -1,0 +1,359 @@
+// The page filter: file-backed pages (static files, proxy_cache/fastcgi_cache hits) leave as
+// buffers that point into the worker's cached copy of the page, with no scan and no copy.
+//
+// It is its own module, ordered before the copy filter (ngx_modules.c.in), so
+// it sees the content handler's single file buffer before anything reads it
+// (../shared/research/sendfile-slot-index.md). When the header filter has
+// started a rewrite and the body is one whole, unchanged file, it replays the
+// page's recorded layout (core page/) as memory buffers: one writev. Anything
+// else (proxied bodies, temp files, a file that changed, a page over the cap,
+// any failure before the first buffer is linked) passes the buffer on
+// untouched, and the streaming rewriter after the copy filter handles it.
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <memory>
+#include <new>
+#include <string>
+
+#include "ngx_http_tailor.h"
+#include "ngx_http_tailor_metrics.h"
+#include "tailor/engine/engine.h"
+#include "tailor/page/cache.h"
+
+extern "C" ngx_module_t ngx_http_tailor_page_module;
+
+namespace {
+
+struct ngx_http_tailor_page_conf_t {
+    ngx_flag_t enable;
+    ngx_uint_t entries;
+    size_t size;
+    size_t page_max;
+};
+
+ngx_http_output_body_filter_pt ngx_http_next_body_filter;
+
+tailor::PageCache* ngx_http_tailor_page_cache;  // one per worker
+
+// What a response keeps alive while its buffers point into a page: the page
+// and its layout outlive an eviction until the request's pool goes.
+struct ngx_http_tailor_page_hold_t {
+    std::shared_ptr<const tailor::Page> page;
+    std::shared_ptr<const tailor::PageLayout> layout;
+};
+
+void ngx_http_tailor_page_release(void* data) noexcept {
+    static_cast<ngx_http_tailor_page_hold_t*>(data)->~ngx_http_tailor_page_hold_t();
+}
+
+// The one buffer of a whole file, as the static handler and a cache hit send it.
+bool ngx_http_tailor_page_candidate(ngx_chain_t* in) noexcept {
+    if (in == nullptr || in->next != nullptr) {
+        return false;
+    }
+    ngx_buf_t* b = in->buf;
+    return b->in_file && !ngx_buf_in_memory(b) && !b->temp_file && b->last_buf &&
+           b->file != nullptr && b->file->fd != NGX_INVALID_FILE && b->file_last > b->file_pos;
+}
+
+bool ngx_http_tailor_page_read(ngx_buf_t* b, std::string* bytes) noexcept {
+    const size_t size = static_cast<size_t>(b->file_last - b->file_pos);
+    try {
+        bytes->resize(size);
+    } catch (...) {
+        return false;
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = pread(b->file->fd, bytes->data() + got, size - got,
+                          static_cast<off_t>(b->file_pos + static_cast<off_t>(got)));
+        if (n <= 0) {
+            return false;
+        }
+        got += static_cast<size_t>(n);
+    }
+    return true;
+}
+
+bool ngx_http_tailor_page_version(ngx_fd_t fd, tailor::PageKey* key, tailor::PageVersion* version,
+                                  off_t offset) noexcept {
+    ngx_file_info_t fi;
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        return false;
+    }
+    key->device = static_cast<uint64_t>(fi.st_dev);
+    key->inode = static_cast<uint64_t>(fi.st_ino);
+    key->offset = offset;
+    version->size = fi.st_size;
+    version->mtime_ns = static_cast<int64_t>(fi.st_mtim.tv_sec) * 1000000000 + fi.st_mtim.tv_nsec;
+    version->ctime_ns = static_cast<int64_t>(fi.st_ctim.tv_sec) * 1000000000 + fi.st_ctim.tv_nsec;
+    return true;
+}
+
+// The page for this buffer from the cache, read and kept on a miss; null to stream.
+std::shared_ptr<const tailor::Page> ngx_http_tailor_page_get(ngx_buf_t* b, size_t page_max,
+                                                             tailor::PageKey* key) noexcept {
+    tailor::PageVersion version;
+    if (!ngx_http_tailor_page_version(b->file->fd, key, &version, b->file_pos) ||
+        version.size != b->file_last) {
+        return nullptr;  // not the whole file, or it changed under open_file_cache
+    }
+    if (auto page = ngx_http_tailor_page_cache->find(*key, version)) {
+        return page;
+    }
+    if (static_cast<size_t>(b->file_last - b->file_pos) > page_max) {
+        return nullptr;
+    }
+    std::string bytes;
+    tailor::PageKey again;
+    tailor::PageVersion after;
+    if (!ngx_http_tailor_page_read(b, &bytes) ||
+        !ngx_http_tailor_page_version(b->file->fd, &again, &after, b->file_pos) ||
+        !(after == version)) {
+        return nullptr;  // changed while it was read: stream this one
+    }
+    return ngx_http_tailor_page_cache->insert(*key, version, std::move(bytes));
+}
+
+// Links one memory buffer per layout piece; nothing is linked unless all are.
+ngx_chain_t* ngx_http_tailor_page_chain(ngx_http_request_t* r, const tailor::Page& page,
+                                        const tailor::PageLayout& layout,
+                                        const tailor::Decision& decision) noexcept {
+    const std::vector<tailor::SlotFill>& fills = decision.fills();
+    ngx_chain_t* out = nullptr;
+    ngx_chain_t** last = &out;
+    ngx_buf_t* tail = nullptr;
+
+    for (const tailor::LayoutPiece& piece : layout.pieces()) {
+        std::string_view bytes = layout.resolve(piece, page.bytes, fills.data(), fills.size(),
+                                                decision.directives_html());
+        if (bytes.empty()) {
+            continue;  // an empty buffer would end the response
+        }
+        auto* b = static_cast<ngx_buf_t*>(ngx_calloc_buf(r->pool));
+        ngx_chain_t* cl = ngx_alloc_chain_link(r->pool);
+        if (b == nullptr || cl == nullptr) {
+            return nullptr;
+        }
+        b->pos = reinterpret_cast<u_char*>(const_cast<char*>(bytes.data()));
+        b->last = b->pos + bytes.size();
+        b->start = b->pos;
+        b->end = b->last;
+        b->memory = 1;  // read-only: later filters must not write into the page
+        cl->buf = b;
+        cl->next = nullptr;
+        *last = cl;
+        last = &cl->next;
+        tail = b;
+    }
+
+    if (tail == nullptr) {
+        auto* b = static_cast<ngx_buf_t*>(ngx_calloc_buf(r->pool));
+        out = ngx_alloc_chain_link(r->pool);
+        if (b == nullptr || out == nullptr) {
+            return nullptr;
+        }
+        out->buf = b;
+        out->next = nullptr;
+        tail = b;
+    }
+    tail->last_buf = 1;
+    tail->last_in_chain = 1;
+    return out;
+}
+
+// Replays the page's layout for this response; NGX_DECLINED leaves `in` untouched.
+ngx_int_t ngx_http_tailor_page_splice(ngx_http_request_t* r, ngx_http_tailor_ctx_t* ctx,
+                                      ngx_http_tailor_page_conf_t* pcf, ngx_chain_t* in,
+                                      ngx_chain_t** out) noexcept {
+    ngx_buf_t* b = in->buf;
+    tailor::PageKey key;
+    std::shared_ptr<const tailor::Page> page = ngx_http_tailor_page_get(b, pcf->page_max, &key);
+    if (!page) {
+        return NGX_DECLINED;
+    }
+
+    const tailor::Decision& decision = ctx->personalization->decision();
+    const std::vector<tailor::SlotFill>& fills = decision.fills();
+    std::shared_ptr<const tailor::PageLayout> layout = ngx_http_tailor_page_cache->layout(
+        key, page, fills.data(), fills.size(), decision.directives_html());
+    if (!layout) {
+        return NGX_DECLINED;
+    }
+
+    ngx_pool_cleanup_t* cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_tailor_page_hold_t));
+    if (cln == nullptr) {
+        return NGX_DECLINED;
+    }
+    new (cln->data) ngx_http_tailor_page_hold_t{page, layout};
+    cln->handler = ngx_http_tailor_page_release;
+
+    *out = ngx_http_tailor_page_chain(r, *page, *layout, decision);
+    if (*out == nullptr) {
+        return NGX_DECLINED;
+    }
+
+    const tailor::SlotRewriterStats& stats = layout->stats();
+    if (stats.slots_replaced > 0) {
+        ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_SLOTS_FILLED,
+                                      static_cast<ngx_atomic_int_t>(stats.slots_replaced));
+    }
+    if (stats.slots_bailed > 0) {
+        ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_REWRITER_BAILOUTS,
+                                      static_cast<ngx_atomic_int_t>(stats.slots_bailed));
+    }
+    b->file_pos = b->file_last;  // the input is consumed: our buffers carry it
+    return NGX_OK;
+}
+
+ngx_int_t ngx_http_tailor_page_body_filter(ngx_http_request_t* r, ngx_chain_t* in) noexcept {
+    if (r != r->main || ngx_http_tailor_page_cache == nullptr) {
+        return ngx_http_next_body_filter(r, in);
+    }
+    auto* ctx =
+        static_cast<ngx_http_tailor_ctx_t*>(ngx_http_get_module_ctx(r, ngx_http_tailor_module));
+    if (ctx == nullptr || !ctx->rewriting || ctx->finished || ctx->personalization == nullptr) {
+        return ngx_http_next_body_filter(r, in);
+    }
+    auto* pcf = static_cast<ngx_http_tailor_page_conf_t*>(
+        ngx_http_get_module_main_conf(r, ngx_http_tailor_page_module));
+    if (!pcf->enable || !ngx_http_tailor_page_candidate(in)) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    ngx_chain_t* out = nullptr;
+    if (ngx_http_tailor_page_splice(r, ctx, pcf, in, &out) != NGX_OK) {
+        return ngx_http_next_body_filter(r, in);  // the streaming rewriter takes it
+    }
+    ctx->finished = 1;  // the streaming rewriter passes our buffers through
+    return ngx_http_next_body_filter(r, out);
+}
+
+// tailor_page_cache off | [entries=N] [size=SIZE] [page_max=SIZE]
+char* ngx_http_tailor_page_cache_directive(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
+    auto* pcf = static_cast<ngx_http_tailor_page_conf_t*>(conf);
+    if (pcf->enable != NGX_CONF_UNSET) {
+        return const_cast<char*>("is duplicate");
+    }
+    auto* value = static_cast<ngx_str_t*>(cf->args->elts);
+    pcf->enable = 1;
+    for (ngx_uint_t i = 1; i < cf->args->nelts; i++) {
+        std::string_view arg = ngx_http_tailor_view(value[i]);
+        ngx_str_t v = {value[i].len, value[i].data};
+        if (arg == "off" && cf->args->nelts == 2) {
+            pcf->enable = 0;
+        } else if (arg.substr(0, 8) == "entries=") {
+            v.data += 8;
+            v.len -= 8;
+            ngx_int_t n = ngx_atoi(v.data, v.len);
+            if (n <= 0) {
+                goto invalid;
+            }
+            pcf->entries = static_cast<ngx_uint_t>(n);
+        } else if (arg.substr(0, 5) == "size=") {
+            v.data += 5;
+            v.len -= 5;
+            ssize_t n = ngx_parse_size(&v);
+            if (n <= 0) {
+                goto invalid;
+            }
+            pcf->size = static_cast<size_t>(n);
+        } else if (arg.substr(0, 9) == "page_max=") {
+            v.data += 9;
+            v.len -= 9;
+            ssize_t n = ngx_parse_size(&v);
+            if (n <= 0) {
+                goto invalid;
+            }
+            pcf->page_max = static_cast<size_t>(n);
+        } else {
+            goto invalid;
+        }
+    }
+    return NGX_CONF_OK;
+
+invalid:
+    return const_cast<char*>(
+        "takes \"off\" or entries=N size=SIZE page_max=SIZE, each a positive number");
+}
+
+void* ngx_http_tailor_page_create_main_conf(ngx_conf_t* cf) noexcept {
+    auto* pcf = static_cast<ngx_http_tailor_page_conf_t*>(
+        ngx_pcalloc(cf->pool, sizeof(ngx_http_tailor_page_conf_t)));
+    if (pcf == nullptr) {
+        return nullptr;
+    }
+    pcf->enable = NGX_CONF_UNSET;
+    pcf->entries = NGX_CONF_UNSET_UINT;
+    pcf->size = NGX_CONF_UNSET_SIZE;
+    pcf->page_max = NGX_CONF_UNSET_SIZE;
+    return pcf;
+}
+
+char* ngx_http_tailor_page_init_main_conf(ngx_conf_t*, void* conf) noexcept {
+    auto* pcf = static_cast<ngx_http_tailor_page_conf_t*>(conf);
+    const tailor::PageCacheLimits defaults;
+    ngx_conf_init_value(pcf->enable, 1);
+    ngx_conf_init_uint_value(pcf->entries, defaults.max_entries);
+    ngx_conf_init_size_value(pcf->size, defaults.max_bytes);
+    ngx_conf_init_size_value(pcf->page_max, defaults.max_page_bytes);
+    return NGX_CONF_OK;
+}
+
+ngx_int_t ngx_http_tailor_page_postconfiguration(ngx_conf_t*) noexcept {
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_tailor_page_body_filter;
+    return NGX_OK;
+}
+
+ngx_int_t ngx_http_tailor_page_init_process(ngx_cycle_t* cycle) noexcept {
+    auto* pcf = static_cast<ngx_http_tailor_page_conf_t*>(
+        ngx_http_cycle_get_module_main_conf(cycle, ngx_http_tailor_page_module));
+    if (pcf == nullptr || !pcf->enable) {
+        return NGX_OK;
+    }
+    tailor::PageCacheLimits limits;
+    limits.max_entries = pcf->entries;
+    limits.max_bytes = pcf->size;
+    limits.max_page_bytes = pcf->page_max;
+    // Without a cache every page streams: slower, never wrong.
+    ngx_http_tailor_page_cache = new (std::nothrow) tailor::PageCache(limits);
+    return NGX_OK;
+}
+
+void ngx_http_tailor_page_exit_process(ngx_cycle_t*) noexcept {
+    delete ngx_http_tailor_page_cache;
+    ngx_http_tailor_page_cache = nullptr;
+}
+
+ngx_command_t ngx_http_tailor_page_commands[] = {
+    {ngx_string("tailor_page_cache"), NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE,
+     ngx_http_tailor_page_cache_directive, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+    ngx_null_command};
+
+ngx_http_module_t ngx_http_tailor_page_module_ctx = {
+    nullptr,                                 // preconfiguration
+    ngx_http_tailor_page_postconfiguration,  // postconfiguration
+    ngx_http_tailor_page_create_main_conf,   // create main configuration
+    ngx_http_tailor_page_init_main_conf,     // init main configuration
+    nullptr,                                 // create server configuration
+    nullptr,                                 // merge server configuration
+    nullptr,                                 // create location configuration
+    nullptr                                  // merge location configuration
+};
+
+}  // namespace
+
+ngx_module_t ngx_http_tailor_page_module = {NGX_MODULE_V1,
+                                            &ngx_http_tailor_page_module_ctx,   // module context
+                                            ngx_http_tailor_page_commands,      // module directives
+                                            NGX_HTTP_MODULE,                    // module type
+                                            nullptr,                            // init master
+                                            nullptr,                            // init module
+                                            ngx_http_tailor_page_init_process,  // init process
+                                            nullptr,                            // init thread
+                                            nullptr,                            // exit thread
+                                            ngx_http_tailor_page_exit_process,  // exit process
+                                            nullptr,                            // exit master
+                                            NGX_MODULE_V1_PADDING};
