@@ -10,7 +10,10 @@ import gzip
 import re
 import time
 
-import harness
+from env import IO_TIMEOUT, VALGRIND, wait_for
+from msgpack_codec import msgpack_pack, msgpack_unpack
+from tailorctl import encode_profile
+from visitor import new_vid, profile_key
 import scenario
 from scenario import cookie_header
 
@@ -51,7 +54,7 @@ def shop_http(redis, keys, beacon="rate=30r/m", http_extra=""):
 def start(nginx, redis, keys, beacon="rate=30r/m", http_extra="", events=False):
     # what these tests check is what gets recorded, not how fast: a loaded
     # machine, a sanitizer or valgrind must not turn a beacon into a 503
-    beacon += " timeout=%s" % ("30s" if harness.VALGRIND else "5s")
+    beacon += " timeout=%s" % ("30s" if VALGRIND else "5s")
     nginx.write_file("rules.lua", PACK.encode())
     extra = "tailor_rules %s;\n    %s" % (nginx.path("rules.lua"), http_extra)
     if events:
@@ -64,7 +67,7 @@ def start(nginx, redis, keys, beacon="rate=30r/m", http_extra="", events=False):
 
 
 def seed_cart(redis, vid, name="Lena"):
-    redis.set(harness.profile_key(vid), harness.encode_profile(
+    redis.set(profile_key(vid), encode_profile(
         {"v": 1, "first_name": name, "cart": [{"sku": "DRIPPER-V60", "qty": 1, "price": 2400}]}))
 
 
@@ -93,7 +96,7 @@ def beacon(nginx, cookie, query, origin=True, method="POST", headers=None):
 
 def caps(redis, vid):
     raw = redis.get("tailor:{%s}:caps" % vid)
-    return harness.msgpack_unpack(raw) if raw is not None else None
+    return msgpack_unpack(raw) if raw is not None else None
 
 
 def counter(nginx, name):
@@ -104,7 +107,7 @@ def counter(nginx, name):
 # the runtime
 
 def test_the_page_loads_the_runtime_the_module_serves(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     seed_cart(redis, vid)
     start(nginx, redis, keys)
 
@@ -141,7 +144,7 @@ def test_the_page_loads_the_runtime_the_module_serves(nginx, redis, keys, sign):
 def test_without_a_popup_the_page_carries_neither_directives_nor_runtime(nginx, redis, keys,
                                                                         sign):
     start(nginx, redis, keys)
-    r = page(nginx, sign(harness.new_vid()))  # no profile: no cart, and browse-help...
+    r = page(nginx, sign(new_vid()))  # no profile: no cart, and browse-help...
     ids = popup_ids(r)
     assert ids in ([], [b"browse-help"])
     if not ids:
@@ -152,7 +155,7 @@ def test_without_a_popup_the_page_carries_neither_directives_nor_runtime(nginx, 
 
 
 def test_tailor_popup_urls_moves_both_paths(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     seed_cart(redis, vid)
     start(nginx, redis, keys, http_extra="tailor_popup_urls /assets/t.js /t/b;")
     r = page(nginx, sign(vid))
@@ -165,16 +168,16 @@ def test_tailor_popup_urls_moves_both_paths(nginx, redis, keys, sign):
 
 def test_an_impression_caps_the_popup_on_the_next_request_on_any_device(nginx, redis, keys,
                                                                         sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     seed_cart(redis, vid)
     # events on: the live map counts the visits the per-visit cap is about
     start(nginx, redis, keys, events=True)
     cookie = sign(vid)
 
     assert popup_ids(page(nginx, cookie)) == [b"cart-rescue"]
-    live = harness.wait_for(lambda: redis.get("tailor:{%s}:live" % vid), harness.IO_TIMEOUT,
+    live = wait_for(lambda: redis.get("tailor:{%s}:live" % vid), IO_TIMEOUT,
                             "the page view in the live map")
-    assert harness.msgpack_unpack(live)["visits"] == 1
+    assert msgpack_unpack(live)["visits"] == 1
     before = int(time.time())
     r = beacon(nginx, cookie, "e=impression&p=cart-rescue")
     assert r.status == 204, r
@@ -194,7 +197,7 @@ def test_an_impression_caps_the_popup_on_the_next_request_on_any_device(nginx, r
 
 
 def test_a_beacon_refreshes_the_workers_profile_cache(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     seed_cart(redis, vid)
     start(nginx, redis, keys, http_extra="tailor_cache size=100 ttl=1h;")
     cookie = sign(vid)
@@ -206,12 +209,12 @@ def test_a_beacon_refreshes_the_workers_profile_cache(nginx, redis, keys, sign):
 
 
 def test_impressions_are_kept_newest_first_and_bounded(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     seed_cart(redis, vid)
     start(nginx, redis, keys, beacon="rate=100r/m")
     cookie = sign(vid)
     old = [1700000000 + i for i in range(16)]
-    redis.set("tailor:{%s}:caps" % vid, harness.msgpack_pack(
+    redis.set("tailor:{%s}:caps" % vid, msgpack_pack(
         {"v": 1, "p": {"browse-help": {"imp": old[::-1], "visit": 0, "visit_imp": 0},
                        "other": {"conv": 5, "future_key": "kept"}}}))
     assert beacon(nginx, cookie, "e=impression&p=browse-help").status == 204
@@ -222,7 +225,7 @@ def test_impressions_are_kept_newest_first_and_bounded(nginx, redis, keys, sign)
 
 
 def test_close_and_conversion_are_recorded_and_honoured(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     seed_cart(redis, vid)
     start(nginx, redis, keys)
     cookie = sign(vid)
@@ -232,7 +235,7 @@ def test_close_and_conversion_are_recorded_and_honoured(nginx, redis, keys, sign
     assert rec["close"] >= int(time.time()) - 60 and "imp" not in rec
     assert popup_ids(page(nginx, cookie)) != [b"cart-rescue"], "cooling down after a close"
 
-    other = harness.new_vid()
+    other = new_vid()
     seed_cart(redis, other)
     assert beacon(nginx, sign(other), "e=conversion&p=cart-rescue").status == 204
     assert caps(redis, other)["p"]["cart-rescue"]["conv"] >= int(time.time()) - 60
@@ -241,7 +244,7 @@ def test_close_and_conversion_are_recorded_and_honoured(nginx, redis, keys, sign
 
 
 def test_the_script_is_loaded_again_after_redis_forgets_it(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     seed_cart(redis, vid)
     start(nginx, redis, keys)
     assert beacon(nginx, sign(vid), "e=close&p=cart-rescue").status == 204
@@ -251,7 +254,7 @@ def test_the_script_is_loaded_again_after_redis_forgets_it(nginx, redis, keys, s
 
 
 def test_unreadable_caps_are_replaced_and_newer_ones_left_alone(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     seed_cart(redis, vid)
     start(nginx, redis, keys)
     key = "tailor:{%s}:caps" % vid
@@ -260,7 +263,7 @@ def test_unreadable_caps_are_replaced_and_newer_ones_left_alone(nginx, redis, ke
     assert beacon(nginx, sign(vid), "e=close&p=cart-rescue").status == 204
     assert caps(redis, vid)["p"]["cart-rescue"]["close"] > 0
 
-    newer = harness.msgpack_pack({"v": 2, "p": {}})
+    newer = msgpack_pack({"v": 2, "p": {}})
     redis.set(key, newer)
     nginx.allow_log(r"newer schema")
     r = beacon(nginx, sign(vid), "e=close&p=cart-rescue")
@@ -272,7 +275,7 @@ def test_unreadable_caps_are_replaced_and_newer_ones_left_alone(nginx, redis, ke
 # what the beacon refuses
 
 def test_the_beacon_refuses_what_is_not_a_report_from_this_shop(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     seed_cart(redis, vid)
     start(nginx, redis, keys)
     cookie = sign(vid)
@@ -292,7 +295,7 @@ def test_the_beacon_refuses_what_is_not_a_report_from_this_shop(nginx, redis, ke
                 "e=close&p=cart-rescue&p=x", "e=close&p=no-such-popup"):
         assert beacon(nginx, cookie, bad).status == 400, bad
     # a visitor can't write another's caps: the id comes from the signed cookie only
-    other = harness.new_vid()
+    other = new_vid()
     assert beacon(nginx, cookie, ok + "&vid=" + other).status == 204
     assert caps(redis, other) is None
 
@@ -306,7 +309,7 @@ def test_the_beacon_refuses_what_is_not_a_report_from_this_shop(nginx, redis, ke
 
 
 def test_the_beacon_is_rate_limited_per_visitor(nginx, redis, keys, sign):
-    a, b = harness.new_vid(), harness.new_vid()
+    a, b = new_vid(), new_vid()
     start(nginx, redis, keys, beacon="rate=3r/m")
     for _ in range(3):
         assert beacon(nginx, sign(a), "e=close&p=browse-help").status == 204
@@ -317,7 +320,7 @@ def test_the_beacon_is_rate_limited_per_visitor(nginx, redis, keys, sign):
 
 
 def test_redis_down_answers_503_and_the_page_still_serves(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     seed_cart(redis, vid)
     start(nginx, redis, keys)
     nginx.allow_log(r"beacon not recorded|redis|Redis")
@@ -328,7 +331,7 @@ def test_redis_down_answers_503_and_the_page_still_serves(nginx, redis, keys, si
 
 
 def test_beacon_events_go_on_the_stream(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     seed_cart(redis, vid)
     start(nginx, redis, keys, events=True)
     cookie = sign(vid)
@@ -341,12 +344,12 @@ def test_beacon_events_go_on_the_stream(nginx, redis, keys, sign):
         out = []
         for _, kv in redis.command("XRANGE", "tailor:events", "-", "+"):
             fields = {kv[i].decode(): kv[i + 1] for i in range(0, len(kv), 2)}
-            e = harness.msgpack_unpack(fields["e"])
+            e = msgpack_unpack(fields["e"])
             if e["type"].startswith("Promotion"):
                 out.append(e)
         return out if len(out) >= 2 else None
 
-    events = harness.wait_for(promos, harness.IO_TIMEOUT, "two promotion events")
+    events = wait_for(promos, IO_TIMEOUT, "two promotion events")
     assert [e["type"] for e in events] == ["Promotion Viewed", "Promotion Clicked"]
     for e in events:
         assert e["vid"] == vid

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-import harness
+from env import not_under_valgrind, wait_for
+from visitor import new_vid
 import scenario
 from scenario import PAGE, cookie_header
 
@@ -28,7 +29,7 @@ def assert_default_fast(r, elapsed):
 
 
 def test_redis_stopped(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     scenario.seed(redis, vid, {"hero": "Personal"})
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path, timeout=BUDGET)
     cookie = sign(vid)
@@ -45,7 +46,7 @@ def test_redis_stopped(nginx, redis, keys, sign):
 
 
 def test_redis_restarted_recovers(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path, timeout=BUDGET)
     cookie = sign(vid)
     redis.kill()
@@ -54,13 +55,13 @@ def test_redis_restarted_recovers(nginx, redis, keys, sign):
     redis.start()
     scenario.seed(redis, vid, {"hero": "Back again"})
     # reconnect backoff is 100ms doubling to 5s: poll, bounded
-    harness.wait_for(lambda: b"Back again" in timed_get(nginx, cookie)[0].body, 30,
+    wait_for(lambda: b"Back again" in timed_get(nginx, cookie)[0].body, 30,
                      "personalization after Redis came back")
 
 
-@harness.not_under_valgrind()
+@not_under_valgrind()
 def test_redis_paused(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     scenario.seed(redis, vid, {"hero": "Personal"})
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path, timeout=BUDGET)
     cookie = sign(vid)
@@ -76,17 +77,17 @@ def test_redis_paused(nginx, redis, keys, sign):
         assert scenario.outcome_count(scenario.status_metrics(nginx), "timeout") >= 1
     finally:
         redis.resume()
-    harness.wait_for(lambda: b"Personal" in timed_get(nginx, cookie)[0].body, 30,
+    wait_for(lambda: b"Personal" in timed_get(nginx, cookie)[0].body, 30,
                      "personalization after SIGCONT")
 
 
-@harness.not_under_valgrind()
+@not_under_valgrind()
 @pytest.mark.parametrize("mode", ["random", "wrong_type", "wrong_array", "error",
                                   "incomplete", "silent", "close"])
 def test_redis_answers_garbage(nginx, fake_redis, keys, sign, mode):
     fake = fake_redis(mode, seed=1)
     scenario.start_shop(nginx, redis=fake.address, keys=keys.path, timeout=BUDGET)
-    cookie = sign(harness.new_vid())
+    cookie = sign(new_vid())
     seen = set()
     for _ in range(5):
         r, elapsed = timed_get(nginx, cookie)
