@@ -51,6 +51,12 @@ http {
 }
 """
 
+# How far nginx's cached clock (ngx_time(), ngx_timeofday()) may lag the real
+# one, in seconds: it is refreshed after every epoll_wait, or only every
+# timer_resolution (100ms) in the valgrind run. A test that brackets a
+# timestamp nginx recorded between two clock readings widens the bracket by this.
+CLOCK_LAG = 0.1 if VALGRIND else 0.0
+
 # error.log lines that fail a test unless it says it expects them (nginx-tests'
 # implicit checks, plus the sanitizers').
 BAD_LOG = re.compile(

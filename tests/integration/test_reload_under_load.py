@@ -40,7 +40,7 @@ def hammer(nginx, path, headers, check):
         for _ in range(RELOADS):
             # reload only while requests are in flight
             wait_for(lambda: len(done) > 0 or not any(t.is_alive() for t in threads),
-                             IO_TIMEOUT, "requests to run")
+                     IO_TIMEOUT, "requests to run")
             nginx.reload()
     finally:
         for t in threads:
