@@ -1,4 +1,5 @@
-# conftest: pytest fixtures over harness.py; teardown enforces nginx-tests' implicit log checks.
+# conftest: pytest fixtures over the harness modules (env.py lists them);
+# teardown enforces nginx-tests' implicit log checks.
 #
 #   workdir       the test's temp dir (kept, and printed, with TAILOR_TEST_LEAVE=1)
 #   nginx         an Nginx in workdir/nginx, not started: write(http=...), start()
@@ -18,16 +19,22 @@ import sys
 
 import pytest
 
-import harness
+from env import LEAVE, NGINX_BIN, TAILOR_MODULE, Unavailable
+from fake_redis import FakeRedis
+from nginx_runner import Nginx
+from redis_server import Redis
+from slow_backend import SlowBackend
+from tailorctl import KeyFile
+from tempdirs import make_tempdir, remove_tree
 
 sys.dont_write_bytecode = True
 
 
 def pytest_configure(config):
-    if not harness.TAILOR_MODULE or not os.path.exists(harness.TAILOR_MODULE):
+    if not TAILOR_MODULE or not os.path.exists(TAILOR_MODULE):
         raise pytest.UsageError("TAILOR_MODULE must name the built ngx_http_tailor_module.so")
-    if not os.access(harness.NGINX_BIN, os.X_OK):
-        raise pytest.UsageError("NGINX_BIN %r is not executable" % harness.NGINX_BIN)
+    if not os.access(NGINX_BIN, os.X_OK):
+        raise pytest.UsageError("NGINX_BIN %r is not executable" % NGINX_BIN)
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -44,12 +51,12 @@ def _failed(request):
 
 @pytest.fixture
 def workdir(request):
-    d = harness.make_tempdir(request.node.name)
+    d = make_tempdir(request.node.name)
     yield d
-    if harness.LEAVE:
+    if LEAVE:
         print("\nTAILOR_TEST_LEAVE: %s kept %s" % (request.node.nodeid, d))
     else:
-        harness.remove_tree(d)
+        remove_tree(d)
 
 
 @pytest.fixture
@@ -58,7 +65,7 @@ def nginx_factory(request, workdir):
 
     def make(worker_processes=1, log_level="info"):
         prefix = os.path.join(workdir, "nginx%s" % (len(made) or ""))
-        ng = harness.Nginx(prefix, worker_processes=worker_processes, log_level=log_level)
+        ng = Nginx(prefix, worker_processes=worker_processes, log_level=log_level)
         made.append(ng)
         return ng
 
@@ -85,7 +92,7 @@ def nginx(nginx_factory):
 
 @pytest.fixture
 def redis(workdir):
-    r = harness.Redis(os.path.join(workdir, "redis")).start()
+    r = Redis(os.path.join(workdir, "redis")).start()
     yield r
     r.stop()
 
@@ -95,7 +102,7 @@ def fake_redis():
     made = []
 
     def make(mode="random", seed=None):
-        f = harness.FakeRedis(mode, seed=seed).start()
+        f = FakeRedis(mode, seed=seed).start()
         made.append(f)
         return f
 
@@ -109,7 +116,7 @@ def backend():
     made = []
 
     def make(**kw):
-        b = harness.SlowBackend(**kw).start()
+        b = SlowBackend(**kw).start()
         made.append(b)
         return b
 
@@ -120,7 +127,7 @@ def backend():
 
 @pytest.fixture
 def keys(workdir):
-    return harness.KeyFile(os.path.join(workdir, "tailor.keys"))
+    return KeyFile(os.path.join(workdir, "tailor.keys"))
 
 
 @pytest.fixture
@@ -129,6 +136,6 @@ def sign(keys):
     def do(vid, kid=None):
         try:
             return keys.sign(vid, kid)
-        except harness.Unavailable as e:
+        except Unavailable as e:
             pytest.skip("needs tailorctl sign: %s" % e)
     return do

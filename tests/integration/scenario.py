@@ -5,7 +5,11 @@
 # log of $tailor_status. Directives the built module does not know yet are left
 # out (nginx-tests' has()), so the plain tests keep working while the module grows.
 
-import harness
+from env import IO_TIMEOUT, VALGRIND, module_has, wait_for
+from http_client import parse_cookie
+from metrics_text import parse_metrics
+from tailorctl import encode_profile
+from visitor import profile_key
 
 
 PAGE = (b"<!doctype html>\n<html><head><title>shop</title></head>\n<body>\n"
@@ -28,17 +32,17 @@ def profile_for(slots=None, **attrs):
 
 
 def seed(redis, vid, slots=None, **attrs):
-    redis.set(harness.profile_key(vid), harness.encode_profile(profile_for(slots, **attrs)))
+    redis.set(profile_key(vid), encode_profile(profile_for(slots, **attrs)))
 
 
 def tailor_http(redis=None, keys=None, backend=None, timeout="1s", consent=None,
                 cookie="tailor_vid path=/", http_extra="", location_extra="",
                 backend_extra=""):
-    has = harness.module_has
+    has = module_has
     # 1s by default: a test about what the page becomes must not turn into a
     # test of how fast a loaded CI machine answers (the timeout tests set
     # their own budget)
-    if harness.VALGRIND and timeout:
+    if VALGRIND and timeout:
         # valgrind runs nginx 20-50 times slower; a few-ms budget would turn
         # every request into a timeout and test nothing but that
         timeout = "5s"
@@ -115,14 +119,14 @@ def outcomes(nginx):
 
 def last_outcome(nginx, n=1):
     """The outcome of the n-th last logged request (waits for the log line)."""
-    harness.wait_for(lambda: len(outcomes(nginx)) >= n, harness.IO_TIMEOUT, "access log line")
+    wait_for(lambda: len(outcomes(nginx)) >= n, IO_TIMEOUT, "access log line")
     return outcomes(nginx)[-n][2]
 
 
 def status_metrics(nginx):
     r = nginx.get("/tailor-status")
     assert r.status == 200, r
-    return harness.parse_metrics(r.text)
+    return parse_metrics(r.text)
 
 
 def outcome_count(metrics, outcome):
@@ -136,5 +140,5 @@ def cookie_header(name, value):
 
 
 def set_cookies(resp, name="tailor_vid"):
-    return [harness.parse_cookie(v) for v in resp.header_all("Set-Cookie")
+    return [parse_cookie(v) for v in resp.header_all("Set-Cookie")
             if v.split("=", 1)[0].strip() == name]

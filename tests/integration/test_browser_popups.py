@@ -21,9 +21,11 @@ import sys
 
 import pytest
 
-import harness
+from env import NGINX_BIN, TAILOR_MODULE, TAILOR_SOURCE_DIR, TAILORCTL, wait_for
+from nginx_runner import BAD_LOG
+from ports import free_port, port_open
 
-SOURCE_DIR = harness.TAILOR_SOURCE_DIR or os.path.abspath(
+SOURCE_DIR = TAILOR_SOURCE_DIR or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 BROWSER_DIR = os.path.join(SOURCE_DIR, "tests", "browser")
 CHROMIUM = os.environ.get("TAILOR_CHROMIUM", "/usr/bin/chromium")
@@ -92,17 +94,17 @@ def test_runtime_on_synthetic_pages():
 def demo(workdir):
     """The demo storefront on free ports: (base URL, Redis port, prefix)."""
     require_tools()
-    if not harness.TAILORCTL or not os.access(harness.TAILORCTL, os.X_OK):
+    if not TAILORCTL or not os.access(TAILORCTL, os.X_OK):
         pytest.fail("the demo needs tailorctl: set TAILORCTL (ctest does)", pytrace=False)
     prefix = os.path.join(workdir, "demo")
-    port, redis_port = harness.free_port(), harness.free_port()
+    port, redis_port = free_port(), free_port()
     env = dict(os.environ, TAILOR_DEMO_DETACH="1", TAILOR_DEMO_PREFIX=prefix,
                TAILOR_DEMO_PORT=str(port), TAILOR_DEMO_REDIS_PORT=str(redis_port),
                # the demo's 20 ms budget is for people; a loaded CI machine
                # must not turn a page under test into the default page
                TAILOR_DEMO_TIMEOUT="5s",
-               TAILOR_MODULE=harness.TAILOR_MODULE, TAILORCTL=harness.TAILORCTL,
-               NGINX_BIN=harness.NGINX_BIN)
+               TAILOR_MODULE=TAILOR_MODULE, TAILORCTL=TAILORCTL,
+               NGINX_BIN=NGINX_BIN)
     stop = [os.path.join(SOURCE_DIR, "conf", "demo", "stop")]
     p = subprocess.run([os.path.join(SOURCE_DIR, "conf", "demo", "run")], env=env,
                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -110,13 +112,13 @@ def demo(workdir):
     try:
         out = p.stdout.decode(errors="replace")
         assert p.returncode == 0, "conf/demo/run failed (rc %d):\n%s" % (p.returncode, out)
-        harness.wait_for(lambda: harness.port_open(port), DEMO_TIMEOUT, "the demo's nginx")
+        wait_for(lambda: port_open(port), DEMO_TIMEOUT, "the demo's nginx")
         yield "http://127.0.0.1:%d" % port, redis_port, prefix
     finally:
         subprocess.run(stop, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=DEMO_TIMEOUT)
     log = read(os.path.join(prefix, "error.log"))
-    bad = [line for line in log.splitlines() if harness.BAD_LOG.search(line)]
+    bad = [line for line in log.splitlines() if BAD_LOG.search(line)]
     if bad:
         pytest.fail("the demo's error.log has unexpected lines:\n  " + "\n  ".join(bad[:20]),
                     pytrace=False)

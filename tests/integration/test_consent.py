@@ -3,14 +3,14 @@
 
 import pytest
 
-import harness
+from visitor import new_vid
 import scenario
 from scenario import PAGE, set_cookies
 
 
 
 def known(redis, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     scenario.seed(redis, vid, {"hero": "Personal"})
     return vid, "tailor_vid=" + sign(vid)
 

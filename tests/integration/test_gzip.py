@@ -3,7 +3,8 @@
 
 import gzip
 
-import harness
+from metrics_text import metric
+from visitor import new_vid
 import scenario
 from scenario import PAGE, cookie_header
 
@@ -12,7 +13,7 @@ GZIP = "gzip on; gzip_types text/html; gzip_min_length 0; gzip_proxied any;"
 
 
 def test_gzip_on_compresses_personalized_output(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     scenario.seed(redis, vid, {"hero": "Hi Ann"})
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path, timeout="1s",
                         http_extra=GZIP)
@@ -24,7 +25,7 @@ def test_gzip_on_compresses_personalized_output(nginx, redis, keys, sign):
 
 
 def test_compressed_upstream_passes_through(nginx, redis, keys, sign, backend):
-    vid = harness.new_vid()
+    vid = new_vid()
     scenario.seed(redis, vid, {"hero": "Hi Ann"})
     b = backend(body=PAGE, gzip=True, chunk_size=100, chunked=False)
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path, backend=b.address,
@@ -37,4 +38,4 @@ def test_compressed_upstream_passes_through(nginx, redis, keys, sign, backend):
     assert gzip.decompress(r.body) == PAGE
     after = scenario.status_metrics(nginx)
     name = "tailor_compressed_passthrough_total"
-    assert harness.metric(after, name) == harness.metric(before, name) + 1
+    assert metric(after, name) == metric(before, name) + 1

@@ -2,7 +2,7 @@
 # strips it, signs that id into the cookie; a client-sent X-Tailor-Identify is
 # never believed.
 
-import harness
+from visitor import new_vid
 import scenario
 from scenario import PAGE, cookie_header, set_cookies
 
@@ -16,9 +16,9 @@ def shop(nginx, redis, keys, backend, headers):
 
 
 def test_upstream_identify_is_signed_into_cookie_and_stripped(nginx, redis, keys, sign, backend):
-    known = harness.new_vid()
+    known = new_vid()
     shop(nginx, redis, keys, backend, [("X-Tailor-Identify", known)])
-    r = nginx.get("/up/login", headers=cookie_header("tailor_vid", sign(harness.new_vid())))
+    r = nginx.get("/up/login", headers=cookie_header("tailor_vid", sign(new_vid())))
     assert r.status == 200
     assert not r.has("X-Tailor-Identify"), "stripped before the client"
     cookies = set_cookies(r)
@@ -28,7 +28,7 @@ def test_upstream_identify_is_signed_into_cookie_and_stripped(nginx, redis, keys
 
 
 def test_identify_header_name_is_configurable(nginx, redis, keys, sign, backend):
-    known = harness.new_vid()
+    known = new_vid()
     b = backend(body=PAGE, chunk_size=4096, headers=[("X-Shop-Login", known)])
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path, backend=b.address,
                         http_extra="tailor_identify_header X-Shop-Login;")
@@ -39,14 +39,14 @@ def test_identify_header_name_is_configurable(nginx, redis, keys, sign, backend)
 
 def test_invalid_identify_value_is_ignored_but_stripped(nginx, redis, keys, sign, backend):
     shop(nginx, redis, keys, backend, [("X-Tailor-Identify", "short")])
-    old = sign(harness.new_vid())
+    old = sign(new_vid())
     r = nginx.get("/up/login", headers=cookie_header("tailor_vid", old))
     assert not r.has("X-Tailor-Identify")
     assert not set_cookies(r), "no cookie for an invalid id"
 
 
 def test_client_sent_identify_is_ignored(nginx, redis, keys, sign, backend):
-    victim = harness.new_vid()
+    victim = new_vid()
     scenario.seed(redis, victim, {"hero": "Victim's page"})
     shop(nginx, redis, keys, backend, [])
     r = nginx.get("/up/index.html", headers={"X-Tailor-Identify": victim})

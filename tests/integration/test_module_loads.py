@@ -1,7 +1,8 @@
 # The built module loads into the stock nginx, passes nginx -t, leaves a static
 # page alone, survives a reload, and reports a bad "tailor" value with file and line.
 
-import harness
+from env import module_has, not_under_valgrind
+from tailorctl import KeyFile
 
 PAGE = (b"<!doctype html>\n<html><head><title>plain</title></head>\n<body>\n"
         b"<tailor-slot name=\"hero\">Welcome, shopper</tailor-slot>\n"
@@ -25,8 +26,8 @@ HTTP = """
 def serve_page(nginx, tailor="on"):
     nginx.write_file("html/index.html", PAGE)
     keys_line = ""
-    if harness.module_has("tailor_keys"):   # required next to "tailor on" once it exists
-        keys = harness.KeyFile(nginx.path("conf", "tailor.keys"))
+    if module_has("tailor_keys"):   # required next to "tailor on" once it exists
+        keys = KeyFile(nginx.path("conf", "tailor.keys"))
         keys_line = "tailor_keys %s;" % keys.path
     nginx.write(HTTP, TAILOR=tailor, KEYS_LINE=keys_line)
     return nginx
@@ -56,7 +57,7 @@ def test_head_of_static_page_is_headers_only(nginx):
     assert r.header("Content-Length") == str(len(PAGE))
 
 
-@harness.not_under_valgrind()
+@not_under_valgrind()
 def test_reload_keeps_serving(nginx):
     serve_page(nginx).start()
     before = set(nginx.workers())

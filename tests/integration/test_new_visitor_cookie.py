@@ -2,9 +2,12 @@
 # Set-Cookie, and a forged, truncated or unknown-key cookie is a new visitor too,
 # never the visitor it names.
 
+import secrets
+
 import pytest
 
-import harness
+from env import Unavailable
+from visitor import new_vid
 import scenario
 from scenario import PAGE, cookie_header, set_cookies
 
@@ -23,7 +26,7 @@ def test_new_visitor_gets_a_signed_cookie(nginx, redis, keys, sign):
     assert kid == "k1" and vid and mac
     try:
         verified = keys.verify(value)
-    except harness.Unavailable:
+    except Unavailable:
         verified = "(tailorctl verify not built)"
     assert verified is not None, "tailorctl verify accepts the module's cookie"
     assert attrs.get("path") == "/"
@@ -65,7 +68,7 @@ def forgeries(good):
 @pytest.mark.parametrize("kind", ["flipped mac", "truncated mac", "no mac", "unknown kid",
                                   "other vid", "garbage", "empty"])
 def test_forged_cookie_is_a_new_visitor(nginx, redis, keys, sign, kind):
-    victim = harness.new_vid()
+    victim = new_vid()
     scenario.seed(redis, victim, {"hero": "Secret of the victim"})
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path)
     forged = forgeries(sign(victim))[kind]
@@ -80,10 +83,10 @@ def test_forged_cookie_is_a_new_visitor(nginx, redis, keys, sign, kind):
 
 
 def test_rotated_key_still_verifies(nginx, redis, keys, sign, workdir):
-    vid = harness.new_vid()
+    vid = new_vid()
     scenario.seed(redis, vid, {"hero": "Hi again"})
     old_cookie = sign(vid)
-    keys.keys.insert(0, ("k2", harness.secrets.token_hex(32)))   # new key signs, old verifies
+    keys.keys.insert(0, ("k2", secrets.token_hex(32)))   # new key signs, old verifies
     keys.write()
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path)
     r = nginx.get("/index.html", headers=cookie_header("tailor_vid", old_cookie))

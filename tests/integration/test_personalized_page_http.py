@@ -4,7 +4,7 @@
 
 import pytest
 
-import harness
+from visitor import new_vid
 import scenario
 from scenario import PAGE, cookie_header
 
@@ -12,7 +12,7 @@ from scenario import PAGE, cookie_header
 
 @pytest.fixture
 def shop(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     scenario.seed(redis, vid, {"hero": "Hi Ann"})
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path, timeout="1s")
     plain = nginx.get("/plain/index.html")
@@ -57,7 +57,7 @@ def test_head_of_personalized_page(shop):
 
 
 def test_upstream_conditional_headers_are_blanked(nginx, redis, keys, sign, backend):
-    vid = harness.new_vid()
+    vid = new_vid()
     scenario.seed(redis, vid, {"hero": "Hi Ann"})
     b = backend(body=PAGE, chunk_size=4096)
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path, backend=b.address,

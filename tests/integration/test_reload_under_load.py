@@ -4,7 +4,8 @@
 
 import threading
 
-import harness
+from env import IO_TIMEOUT, not_under_valgrind, wait_for
+from visitor import new_vid
 import scenario
 from scenario import PAGE
 
@@ -38,8 +39,8 @@ def hammer(nginx, path, headers, check):
     try:
         for _ in range(RELOADS):
             # reload only while requests are in flight
-            harness.wait_for(lambda: len(done) > 0 or not any(t.is_alive() for t in threads),
-                             harness.IO_TIMEOUT, "requests to run")
+            wait_for(lambda: len(done) > 0 or not any(t.is_alive() for t in threads),
+                     IO_TIMEOUT, "requests to run")
             nginx.reload()
     finally:
         for t in threads:
@@ -48,7 +49,7 @@ def hammer(nginx, path, headers, check):
     return failures, len(done)
 
 
-@harness.not_under_valgrind()
+@not_under_valgrind()
 def test_reload_under_load_static(nginx_factory, keys):
     nginx = nginx_factory(worker_processes=2)
     scenario.start_shop(nginx, keys=keys.path)
@@ -61,10 +62,10 @@ def test_reload_under_load_static(nginx_factory, keys):
     assert not failures, failures[:5]
 
 
-@harness.not_under_valgrind()
+@not_under_valgrind()
 def test_reload_under_load_personalized(nginx_factory, redis, keys, sign):
     nginx = nginx_factory(worker_processes=2)
-    vid = harness.new_vid()
+    vid = new_vid()
     scenario.seed(redis, vid, {"hero": "Hi Ann"})
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path, timeout="1s")
     headers = {"Cookie": "tailor_vid=" + sign(vid)}

@@ -4,7 +4,10 @@
 
 import time
 
-import harness
+from env import not_under_valgrind
+from metrics_text import metric
+from tailorctl import encode_profile
+from visitor import new_vid, profile_key
 import scenario
 from scenario import DEFAULT_HERO, PAGE, cookie_header
 from test_reload_under_load import THREADS, PER_THREAD, hammer
@@ -32,7 +35,7 @@ def write_pack(nginx, text, name="rules.lua"):
 
 
 def seed_profile(redis, vid, profile):
-    redis.set(harness.profile_key(vid), harness.encode_profile(profile))
+    redis.set(profile_key(vid), encode_profile(profile))
 
 
 def shop_with_rules(nginx, redis, keys, pack_path, **kw):
@@ -42,7 +45,7 @@ def shop_with_rules(nginx, redis, keys, pack_path, **kw):
 
 def test_persona_pages_are_decided_by_the_pack(nginx, redis, keys, sign):
     now = int(time.time())
-    vip, buyer = harness.new_vid(), harness.new_vid()
+    vip, buyer = new_vid(), new_vid()
     seed_profile(redis, vip, {"v": 1, "first_name": "Sofia", "first_seen": now - 900 * DAY,
                               "orders_count": 23, "last_order_at": now - 9 * DAY,
                               "total_spent": 184250})
@@ -63,7 +66,7 @@ def test_persona_pages_are_decided_by_the_pack(nginx, redis, keys, sign):
 
 def test_profile_data_is_escaped_in_rule_templates(nginx, redis, keys, sign):
     now = int(time.time())
-    vid = harness.new_vid()
+    vid = new_vid()
     seed_profile(redis, vid, {"v": 1, "first_name": "<script>x</script>", "orders_count": 1,
                               "first_seen": now - 20 * DAY, "last_order_at": now - DAY,
                               "total_spent": 100})
@@ -74,7 +77,7 @@ def test_profile_data_is_escaped_in_rule_templates(nginx, redis, keys, sign):
 
 
 def test_a_rule_that_errors_keeps_the_default_and_is_counted(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     seed_profile(redis, vid, {"v": 1, "first_name": "Ann"})
     pack = """\
 local t = require "tailor"
@@ -89,12 +92,12 @@ t.slot "promo" { t.rule "fine" { html = [[Promo for {{first_name}}]] } }
     assert DEFAULT_HERO in r.body, "the broken rule's slot keeps its default"
     assert b'<tailor-slot name="promo">Promo for Ann</tailor-slot>' in r.body
     m = scenario.status_metrics(nginx)
-    assert harness.metric(m, "tailor_decision_errors_total") >= 1
+    assert metric(m, "tailor_decision_errors_total") >= 1
 
 
-@harness.not_under_valgrind()  # the evaluation's 5 ms wall-clock budget
+@not_under_valgrind()  # the evaluation's 5 ms wall-clock budget
 def test_an_infinite_loop_is_cut_off_and_the_worker_keeps_serving(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     seed_profile(redis, vid, {"v": 1, "first_name": "Ann"})
     pack = """\
 local t = require "tailor"
@@ -133,10 +136,10 @@ def test_nginx_t_reports_a_lua_syntax_error(nginx, redis, keys):
     assert "syntax.lua" in out, out
 
 
-@harness.not_under_valgrind()
+@not_under_valgrind()
 def test_reload_swaps_packs_under_load_without_a_failed_request(nginx_factory, redis, keys, sign):
     nginx = nginx_factory(worker_processes=2)
-    vid = harness.new_vid()
+    vid = new_vid()
     seed_profile(redis, vid, {"v": 1, "first_name": "Ann"})
     pack = "local t = require \"tailor\"\nt.slot \"hero\" { t.rule \"r\" { html = [[%s]] } }\n"
     path = write_pack(nginx, pack % "Pack one")
@@ -158,7 +161,7 @@ def test_reload_swaps_packs_under_load_without_a_failed_request(nginx_factory, r
 
 
 def test_a_bad_pack_on_reload_keeps_the_old_one_serving(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     seed_profile(redis, vid, {"v": 1, "first_name": "Ann"})
     pack = "local t = require \"tailor\"\nt.slot \"hero\" { t.rule \"r\" { html = [[Good pack]] } }\n"
     path = write_pack(nginx, pack)

@@ -1,14 +1,14 @@
 # A known visitor with a stored profile gets the page with slots filled from it,
 # escaped; slots the profile says nothing about keep their default content.
 
-import harness
+from visitor import new_vid
 import scenario
 from scenario import PAGE, cookie_header
 
 
 
 def test_seeded_profile_fills_the_slot(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     scenario.seed(redis, vid, {"hero": "Welcome back, Ann"})
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path)
     r = nginx.get("/index.html", headers=cookie_header("tailor_vid", sign(vid)))
@@ -25,7 +25,7 @@ def test_seeded_profile_fills_the_slot(nginx, redis, keys, sign):
 
 
 def test_profile_text_is_escaped(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     scenario.seed(redis, vid, {"hero": "<script>alert(1)</script> & \"x\""})
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path)
     r = nginx.get("/index.html", headers=cookie_header("tailor_vid", sign(vid)))
@@ -35,7 +35,7 @@ def test_profile_text_is_escaped(nginx, redis, keys, sign):
 
 
 def test_known_visitor_without_profile_gets_default(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path)
     r = nginx.get("/index.html", headers=cookie_header("tailor_vid", sign(vid)))
     assert r.status == 200 and r.body == PAGE, "default page"
@@ -44,7 +44,7 @@ def test_known_visitor_without_profile_gets_default(nginx, redis, keys, sign):
 
 
 def test_tailor_off_location_is_untouched(nginx, redis, keys, sign):
-    vid = harness.new_vid()
+    vid = new_vid()
     scenario.seed(redis, vid, {"hero": "Welcome back, Ann"})
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path)
     r = nginx.get("/plain/index.html", headers=cookie_header("tailor_vid", sign(vid)))

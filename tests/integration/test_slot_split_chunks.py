@@ -4,7 +4,7 @@
 
 import pytest
 
-import harness
+from visitor import new_vid
 import scenario
 from scenario import PAGE, cookie_header
 
@@ -16,7 +16,7 @@ EXPECTED = PAGE.replace(scenario.DEFAULT_HERO,
 @pytest.mark.parametrize("chunk_size", [1, 2, 3, 7, 64])
 @pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "content-length"])
 def test_slot_found_across_chunks(nginx, redis, keys, sign, backend, chunk_size, chunked):
-    vid = harness.new_vid()
+    vid = new_vid()
     scenario.seed(redis, vid, {"hero": "Hi Ann"})
     b = backend(body=PAGE, chunk_size=chunk_size, chunked=chunked)
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path, backend=b.address)
@@ -30,7 +30,7 @@ def test_slot_found_across_chunks(nginx, redis, keys, sign, backend, chunk_size,
 
 
 def test_page_without_profile_passes_through_byte_by_byte(nginx, redis, keys, sign, backend):
-    vid = harness.new_vid()
+    vid = new_vid()
     b = backend(body=PAGE, chunk_size=1)
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path, backend=b.address)
     r = nginx.get("/up/index.html", headers=cookie_header("tailor_vid", sign(vid)))

@@ -1,7 +1,8 @@
 # The status endpoint serves Prometheus text with the counters summed over
 # workers, and they say what happened to the requests before.
 
-import harness
+from metrics_text import parse_metrics
+from visitor import new_vid
 import scenario
 from scenario import cookie_header
 
@@ -9,13 +10,13 @@ from scenario import cookie_header
 
 def test_status_counts_outcomes(nginx_factory, redis, keys, sign):
     nginx = nginx_factory(worker_processes=2)
-    vid = harness.new_vid()
+    vid = new_vid()
     scenario.seed(redis, vid, {"hero": "Hi"})
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path, timeout="1s")
     r = nginx.get("/tailor-status")
     assert r.status == 200
     assert r.header("Content-Type").startswith("text/plain")
-    before = harness.parse_metrics(r.text)
+    before = parse_metrics(r.text)
 
     cookie = cookie_header("tailor_vid", sign(vid))
     for _ in range(3):
@@ -23,7 +24,7 @@ def test_status_counts_outcomes(nginx_factory, redis, keys, sign):
     for _ in range(2):
         nginx.get("/index.html")                                                 # new
     nginx.get("/index.html", headers={"Sec-GPC": "1"})                           # gpc
-    nginx.get("/index.html", headers=cookie_header("tailor_vid", sign(harness.new_vid())))  # miss
+    nginx.get("/index.html", headers=cookie_header("tailor_vid", sign(new_vid())))  # miss
 
     after = scenario.status_metrics(nginx)
     for outcome, n in (("hit", 3), ("new", 2), ("gpc", 1), ("miss", 1)):
@@ -35,4 +36,4 @@ def test_status_is_not_personalized_or_logged_as_a_visit(nginx, redis, keys):
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path)
     r = nginx.get("/tailor-status")
     assert r.status == 200 and not r.header_all("Set-Cookie")
-    harness.parse_metrics(r.text)   # parses as Prometheus text
+    parse_metrics(r.text)   # parses as Prometheus text

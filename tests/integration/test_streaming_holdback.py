@@ -4,7 +4,9 @@
 
 import pytest
 
-import harness
+from env import IO_TIMEOUT
+from http_client import StreamingRequest
+from visitor import new_vid
 import scenario
 from scenario import cookie_header
 
@@ -29,12 +31,12 @@ def body_for(before):
 
 
 def stream_and_check(nginx, b, before, holdable, headers):
-    with harness.StreamingRequest(nginx.port, "/up/page.html", headers=headers) as s:
+    with StreamingRequest(nginx.port, "/up/page.html", headers=headers) as s:
         # everything but the holdable suffix must arrive while the backend stalls
         need = len(before) - len(holdable)
         s.read_until(lambda s: len(s.body) >= need)
         # the backend sets the flag just after its last send: wait for it
-        assert b.stalled.wait(harness.IO_TIMEOUT), "the backend is stalled"
+        assert b.stalled.wait(IO_TIMEOUT), "the backend is stalled"
         s.drain(quiet=0.3)
         got = s.body
         assert len(got) >= need, "held back more than a tag prefix"
@@ -60,7 +62,7 @@ def test_anonymous_page_streams_while_backend_stalls(nginx, keys, backend, name,
 @pytest.mark.parametrize("name,before,holdable", CASES, ids=[c[0] for c in CASES])
 def test_personalized_page_streams_while_backend_stalls(nginx, redis, keys, sign, backend,
                                                         name, before, holdable):
-    vid = harness.new_vid()
+    vid = new_vid()
     scenario.seed(redis, vid, {"hero": "Hi Ann"})
     body = body_for(before)
     b = backend(body=body, chunk_size=512, stall_at=len(before))

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-import harness
+from visitor import new_vid
 import scenario
 
 IGNORED = {"date"}
@@ -72,7 +72,7 @@ def test_opted_out_request_is_exactly_as_without_module(nginx, keys, method, hea
 @pytest.mark.parametrize("method,headers", REQUESTS, ids=IDS)
 def test_known_visitor_without_profile_is_exactly_as_without_module(nginx, redis, keys, sign,
                                                                   method, headers):
-    cookie = "tailor_vid=" + sign(harness.new_vid())
+    cookie = "tailor_vid=" + sign(new_vid())
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path, timeout="1s")
     etag, mtime = etag_and_mtime(nginx)
     h = fill(headers, etag, mtime)

@@ -1,0 +1,107 @@
+# fake_redis: a TCP peer that speaks broken RESP.
+
+import random
+import socket
+import threading
+
+from ports import free_port
+
+
+class FakeRedis:
+    """The one fake: a real Redis cannot answer garbage.
+
+    Modes (change at any time with .mode = ...):
+      "random"      random bytes for every read
+      "wrong_type"  an integer reply (":42") where a bulk or array is expected
+      "wrong_array" an array of integers, as if MGET returned numbers
+      "error"       "-ERR ..." for every command
+      "incomplete"  a bulk header promising 1000 bytes, 3 of them, then silence
+      "silent"      read everything, never answer
+      "close"       close the connection as soon as something arrives
+    .received holds every byte received, .connections counts accepted ones.
+    """
+
+    MODES = ("random", "wrong_type", "wrong_array", "error", "incomplete", "silent", "close")
+
+    def __init__(self, mode="random", port=None, seed=None):
+        if mode not in self.MODES:
+            raise ValueError(mode)
+        self.mode = mode
+        self.port = port or free_port()
+        self.received = b""
+        self.connections = 0
+        self.rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self._socks = []
+        self._stop = threading.Event()
+        self.listener = None
+
+    @property
+    def address(self):
+        return "127.0.0.1:%d" % self.port
+
+    def start(self):
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.port))
+        self.listener.listen(64)
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def _accept(self):
+        while not self._stop.is_set():
+            try:
+                s, _ = self.listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                self.connections += 1
+                self._socks.append(s)
+            threading.Thread(target=self._serve, args=(s,), daemon=True).start()
+
+    def _answer(self):
+        m = self.mode
+        if m == "random":
+            return bytes(self.rng.getrandbits(8) for _ in range(self.rng.randint(1, 64)))
+        if m == "wrong_type":
+            return b":42\r\n"
+        if m == "wrong_array":
+            return b"*3\r\n:1\r\n:2\r\n:3\r\n"
+        if m == "error":
+            return b"-ERR tailor test says no\r\n"
+        if m == "incomplete":
+            return b"$1000\r\nabc"
+        return None
+
+    def _serve(self, s):
+        try:
+            while not self._stop.is_set():
+                data = s.recv(65536)
+                if not data:
+                    return
+                with self._lock:
+                    self.received += data
+                if self.mode == "close":
+                    return
+                out = self._answer()
+                if out:
+                    s.sendall(out)
+        except OSError:
+            pass
+        finally:
+            try:
+                s.close()
+            except OSError:
+                pass
+
+    def stop(self):
+        self._stop.set()
+        if self.listener is not None:
+            self.listener.close()
+        with self._lock:
+            for s in self._socks:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                    s.close()
+                except OSError:
+                    pass
