@@ -20,4 +20,36 @@ std::string_view utf8_cut(std::string_view s, size_t cap) noexcept {
     return s.substr(0, i);
 }
 
+size_t utf8_floor(std::string_view s, size_t n) noexcept {
+    while (n > 0 && n < s.size() && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) {
+        --n;
+    }
+    return n;
+}
+
+size_t utf8_partial_tail_cut(std::string_view s) noexcept {
+    const size_t n = s.size();
+    size_t i = n;
+    size_t back = 0;
+    while (i > 0 && back < 4 && (static_cast<unsigned char>(s[i - 1]) & 0xC0) == 0x80) {
+        --i;
+        ++back;
+    }
+    if (i == 0 || back == 4) {
+        return n;  // no lead before the continuation bytes: not ours to cut
+    }
+    const auto lead = static_cast<unsigned char>(s[i - 1]);
+    size_t need = 0;
+    if (lead >= 0xF0) {
+        need = 3;
+    } else if (lead >= 0xE0) {
+        need = 2;
+    } else if (lead >= 0xC0) {
+        need = 1;
+    } else {
+        return n;  // ASCII before the continuation bytes: stray, keep
+    }
+    return back >= need ? n : i - 1;
+}
+
 }  // namespace tailor

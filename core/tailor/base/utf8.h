@@ -73,4 +73,26 @@ namespace tailor {
 //   utf8_cut("caf\xC3\xA9", 4) == "caf"
 [[nodiscard]] std::string_view utf8_cut(std::string_view s, size_t cap) noexcept;
 
+// utf8_floor
+//
+// `n` moved back to where no sequence continues: the largest m <= n with
+// m == s.size() or s[m] not a continuation byte (10xxxxxx). Looks only at
+// continuation bytes, so it never grows what a cut keeps.
+//
+// Example:
+//   utf8_floor("caf\xC3\xA9", 4) == 3
+[[nodiscard]] size_t utf8_floor(std::string_view s, size_t n) noexcept;
+
+// utf8_partial_tail_cut
+//
+// The size of `s` without a last sequence its lead byte says is longer than
+// what follows it (a buffer filled up mid-character); stray continuation
+// bytes and ASCII stay. For bytes copied into a fixed buffer, where what
+// came after is gone.
+//
+// Example:
+//   utf8_partial_tail_cut("caf\xC3") == 3
+//   utf8_partial_tail_cut("caf\xC3\xA9") == 5
+[[nodiscard]] size_t utf8_partial_tail_cut(std::string_view s) noexcept;
+
 }  // namespace tailor
