@@ -1,42 +1,7 @@
-// Ascii: the string-wide helpers (comparison, search, case folding, trimming).
+// Ascii: in-place case folding and trimming.
 #include "tailor/base/ascii.h"
 
 namespace tailor {
-
-bool ascii_iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-bool ascii_icontains(std::string_view hay, std::string_view lower_needle) noexcept {
-    if (lower_needle.size() > hay.size()) {
-        return false;
-    }
-    if (lower_needle.empty()) {
-        return true;
-    }
-    const size_t last = hay.size() - lower_needle.size();
-    for (size_t i = 0; i <= last; ++i) {
-        if (ascii_lower(hay[i]) != lower_needle[0]) {
-            continue;
-        }
-        size_t j = 1;
-        while (j < lower_needle.size() && ascii_lower(hay[i + j]) == lower_needle[j]) {
-            ++j;
-        }
-        if (j == lower_needle.size()) {
-            return true;
-        }
-    }
-    return false;
-}
 
 void ascii_lower_in_place(char* s, size_t n) noexcept {
     for (size_t i = 0; i < n; ++i) {

@@ -82,7 +82,17 @@ inline constexpr std::string_view kHtmlSpace = " \t\n\r\f";
 //
 // Example:
 //   ascii_iequals("Granted", "granted") == true
-[[nodiscard]] bool ascii_iequals(std::string_view a, std::string_view b) noexcept;
+[[nodiscard]] inline bool ascii_iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (size_t i = 0; i < a.size(); ++i) {
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) {
+            return false;
+        }
+    }
+    return true;
+}
 
 // ascii_icontains
 //
@@ -91,7 +101,30 @@ inline constexpr std::string_view kHtmlSpace = " \t\n\r\f";
 //
 // Example:
 //   ascii_icontains("Mozilla/5.0 (iPhone; ...)", "iphone") == true
-[[nodiscard]] bool ascii_icontains(std::string_view hay, std::string_view lower_needle) noexcept;
+// Inline: the User-Agent classifier calls it once per token on every request.
+[[nodiscard]] inline bool ascii_icontains(std::string_view hay,
+                                          std::string_view lower_needle) noexcept {
+    if (lower_needle.size() > hay.size()) {
+        return false;
+    }
+    if (lower_needle.empty()) {
+        return true;
+    }
+    const size_t last = hay.size() - lower_needle.size();
+    for (size_t i = 0; i <= last; ++i) {
+        if (ascii_lower(hay[i]) != lower_needle[0]) {
+            continue;
+        }
+        size_t j = 1;
+        while (j < lower_needle.size() && ascii_lower(hay[i + j]) == lower_needle[j]) {
+            ++j;
+        }
+        if (j == lower_needle.size()) {
+            return true;
+        }
+    }
+    return false;
+}
 
 // ascii_lower_in_place
 //

@@ -147,13 +147,11 @@ inline uint64_t load_be(const unsigned char* p, unsigned width) noexcept {
         case 4:
             return static_cast<uint64_t>(p[0]) << 24 | static_cast<uint64_t>(p[1]) << 16 |
                    static_cast<uint64_t>(p[2]) << 8 | p[3];
-        default: {
-            uint64_t v = 0;
-            for (unsigned k = 0; k < 8; ++k) {
-                v = (v << 8) | p[k];
-            }
-            return v;
-        }
+        default:  // spelled out so compilers emit one byte-swapping load
+            return static_cast<uint64_t>(p[0]) << 56 | static_cast<uint64_t>(p[1]) << 48 |
+                   static_cast<uint64_t>(p[2]) << 40 | static_cast<uint64_t>(p[3]) << 32 |
+                   static_cast<uint64_t>(p[4]) << 24 | static_cast<uint64_t>(p[5]) << 16 |
+                   static_cast<uint64_t>(p[6]) << 8 | p[7];
     }
 }
 

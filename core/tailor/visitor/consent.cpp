@@ -21,7 +21,7 @@ bool is_group_char(char c) noexcept {
 // Percent-decodes `in` into `out` (capacity kMaxConsentValueBytes); `+`
 // becomes a space, as in any query string. Returns false on a bad or
 // truncated escape, or a value that does not fit.
-bool percent_decode(std::string_view in, char* out, size_t* out_size) noexcept {
+bool decode_value(std::string_view in, char* out, size_t* out_size) noexcept {
     const PercentDecoded r = percent_decode_query(in, out, kMaxConsentValueBytes);
     *out_size = r.size;
     return r.complete && !r.bad_escape;
@@ -40,7 +40,7 @@ bool onetrust_granted(std::string_view value, std::string_view group) noexcept {
         }
         char decoded[kMaxConsentValueBytes];
         size_t n = 0;
-        if (!percent_decode(param.substr(kKey.size()), decoded, &n)) {
+        if (!decode_value(param.substr(kKey.size()), decoded, &n)) {
             return false;
         }
         std::string_view list(decoded, n);
@@ -62,7 +62,7 @@ bool onetrust_granted(std::string_view value, std::string_view group) noexcept {
 bool cookiebot_granted(std::string_view value, std::string_view category) noexcept {
     char decoded[kMaxConsentValueBytes];
     size_t n = 0;
-    if (!percent_decode(value, decoded, &n)) {
+    if (!decode_value(value, decoded, &n)) {
         return false;
     }
     const std::string_view text(decoded, n);
