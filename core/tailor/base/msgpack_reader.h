@@ -89,7 +89,8 @@ struct MsgpackHead {
 
 // MsgpackReader
 //
-// A cursor over `bytes`, which it never copies. head() reads one value's
+// A cursor over `bytes`, which it never copies: they must outlive the reader
+// (a temporary std::string does not). head() reads one value's
 // header; then a str/bin/ext payload is read with payload() (or passed with
 // skip()), a container is checked with enter() before its values are read
 // one by one, and any value can be passed whole with skip(). Levels count
