@@ -1,51 +1,23 @@
 // EventPath: query filtering by decoded, lower-cased parameter name.
 #include "tailor/events/path.h"
 
+#include "tailor/base/ascii.h"
+#include "tailor/base/url.h"
+#include "tailor/base/utf8.h"
+
 namespace tailor {
 namespace {
-
-char lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-int hex_value(char c) noexcept {
-    c = lower(c);
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    return -1;
-}
 
 // Decodes and lower-cases a parameter name into `buf`; false if longer than
 // the buffer (such a name is no name an operator listed, so it is kept).
 bool normalize_name(std::string_view in, char* buf, size_t cap, size_t* len) noexcept {
-    size_t n = 0;
-    for (size_t i = 0; i < in.size(); ++i) {
-        char c = in[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 &&
-                   hex_value(in[i + 2]) >= 0) {
-            c = static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
-            i += 2;
-        }
-        if (n == cap) {
-            return false;
-        }
-        buf[n++] = lower(c);
+    const PercentDecoded r = percent_decode_query(in, buf, cap);
+    if (!r.complete) {
+        return false;
     }
-    *len = n;
+    ascii_lower_in_place(buf, r.size);
+    *len = r.size;
     return true;
-}
-
-size_t utf8_floor(std::string_view s, size_t n) noexcept {
-    while (n > 0 && n < s.size() && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) {
-        --n;
-    }
-    return n;
 }
 
 }  // namespace
@@ -56,7 +28,7 @@ bool SensitiveQuery::add(std::string_view name) {
     }
     std::string lowered(name);
     for (char& c : lowered) {
-        c = lower(c);
+        c = ascii_lower(c);
     }
     extra_.push_back(std::move(lowered));
     return true;
@@ -68,7 +40,7 @@ bool SensitiveQuery::is_sensitive(std::string_view decoded_name) const noexcept 
         return false;
     }
     for (size_t i = 0; i < decoded_name.size(); ++i) {
-        buf[i] = lower(decoded_name[i]);
+        buf[i] = ascii_lower(decoded_name[i]);
     }
     const std::string_view name(buf, decoded_name.size());
     for (std::string_view s : kAlwaysStrippedQueryNames) {

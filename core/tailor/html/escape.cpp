@@ -1,6 +1,8 @@
 // HtmlEscape: one table-driven loop shared by the HTML and JSON-in-script escapers.
 #include "tailor/html/escape.h"
 
+#include "tailor/base/utf8.h"
+
 #include <array>
 #include <cstddef>
 
@@ -41,49 +43,6 @@ constexpr std::array<unsigned char, 256> make_table(Mode mode) {
 
 constexpr std::array<std::array<unsigned char, 256>, kModeCount> kTables = {
     make_table(kText), make_table(kAttribute), make_table(kJson), make_table(kJsonString)};
-
-// Length of the well-formed UTF-8 sequence at s (2..4), or minus the length
-// of its maximal ill-formed subpart (Unicode 3-7, as the WHATWG decoder does),
-// so each such subpart becomes exactly one U+FFFD.
-int utf8_step(const unsigned char* s, size_t n) {
-    const unsigned char b0 = s[0];
-    int need = 0;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xBF;
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-        need = 1;
-    } else if (b0 == 0xE0) {
-        need = 2;
-        lo = 0xA0;  // overlong
-    } else if ((b0 >= 0xE1 && b0 <= 0xEC) || b0 == 0xEE || b0 == 0xEF) {
-        need = 2;
-    } else if (b0 == 0xED) {
-        need = 2;
-        hi = 0x9F;  // surrogates
-    } else if (b0 == 0xF0) {
-        need = 3;
-        lo = 0x90;  // overlong
-    } else if (b0 >= 0xF1 && b0 <= 0xF3) {
-        need = 3;
-    } else if (b0 == 0xF4) {
-        need = 3;
-        hi = 0x8F;  // above U+10FFFF
-    } else {
-        return -1;
-    }
-    for (int k = 1; k <= need; ++k) {
-        if (static_cast<size_t>(k) >= n) {
-            return -k;
-        }
-        const unsigned char b = s[k];
-        if (b < lo || b > hi) {
-            return -k;
-        }
-        lo = 0x80;
-        hi = 0xBF;
-    }
-    return need + 1;
-}
 
 void append_hex_escape(std::string& out, unsigned c) {
     static constexpr char kHex[] = "0123456789abcdef";
@@ -161,7 +120,7 @@ void append_escaped(std::string& out, std::string_view in) {
             continue;
         }
         if (cls == kNonAscii) {
-            const int len = utf8_step(p + i, n - i);
+            const int len = utf8_sequence(p + i, n - i);
             if (len > 0) {
                 // U+2028/U+2029 end a line in pre-ES2019 JavaScript.
                 const bool line_sep = kIsJson && len == 3 && c == 0xE2 && p[i + 1] == 0x80 &&

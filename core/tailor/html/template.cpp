@@ -6,23 +6,11 @@
 #include <cstring>
 #include <utility>
 
+#include "tailor/base/ascii.h"
 #include "tailor/html/escape.h"
 
 namespace tailor {
 namespace {
-
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
-bool is_alpha(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-char to_lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 // Elements whose content is not HTML: a placeholder there would be in script,
 // CSS or raw text, where HTML escaping means nothing.
@@ -178,13 +166,13 @@ class HtmlContext {
     }
 
     void begin_tag(char c, bool end) {
-        tag_ = std::string(1, to_lower(c));
+        tag_ = std::string(1, ascii_lower(c));
         end_tag_ = end;
         state_ = State::kTagName;
     }
 
     void begin_attr(char c) {
-        attr_ = std::string(1, to_lower(c));
+        attr_ = std::string(1, ascii_lower(c));
         state_ = State::kAttrName;
     }
 
@@ -202,7 +190,7 @@ class HtmlContext {
             c == '\n' || c == '\r') {
             return;
         }
-        value_.push_back(to_lower(c));
+        value_.push_back(ascii_lower(c));
     }
 
     void end_tag() {
@@ -219,7 +207,7 @@ class HtmlContext {
     void raw_text_char(char c) {
         const size_t need = raw_tag_.size() + 2;
         if (raw_match_ == need) {
-            if (is_space(c) || c == '/' || c == '>') {
+            if (is_html_space(c) || c == '/' || c == '>') {
                 tag_ = raw_tag_;
                 end_tag_ = true;
                 state_ = State::kTagName;
@@ -232,7 +220,7 @@ class HtmlContext {
             raw_match_ = c == '<' ? 1 : 0;
         } else if (raw_match_ == 1) {
             raw_match_ = c == '/' ? 2 : (c == '<' ? 1 : 0);
-        } else if (to_lower(c) == raw_tag_[raw_match_ - 2]) {
+        } else if (ascii_lower(c) == raw_tag_[raw_match_ - 2]) {
             ++raw_match_;
         } else {
             raw_match_ = c == '<' ? 1 : 0;
@@ -247,7 +235,7 @@ class HtmlContext {
                 }
                 return;
             case State::kTagOpen:
-                if (is_alpha(c)) {
+                if (is_ascii_alpha(c)) {
                     begin_tag(c, false);
                 } else if (c == '/') {
                     state_ = State::kEndTagOpen;
@@ -261,30 +249,30 @@ class HtmlContext {
                 }
                 return;
             case State::kEndTagOpen:
-                if (is_alpha(c)) {
+                if (is_ascii_alpha(c)) {
                     begin_tag(c, true);
                 } else {
                     state_ = c == '>' ? State::kText : State::kBogusComment;
                 }
                 return;
             case State::kTagName:
-                if (is_space(c) || c == '/') {
+                if (is_html_space(c) || c == '/') {
                     state_ = State::kBeforeAttrName;
                 } else if (c == '>') {
                     end_tag();
                 } else {
-                    tag_.push_back(to_lower(c));
+                    tag_.push_back(ascii_lower(c));
                 }
                 return;
             case State::kBeforeAttrName:
                 if (c == '>') {
                     end_tag();
-                } else if (!is_space(c) && c != '/') {
+                } else if (!is_html_space(c) && c != '/') {
                     begin_attr(c);
                 }
                 return;
             case State::kAttrName:
-                if (is_space(c)) {
+                if (is_html_space(c)) {
                     state_ = State::kAfterAttrName;
                 } else if (c == '/') {
                     state_ = State::kBeforeAttrName;
@@ -293,7 +281,7 @@ class HtmlContext {
                 } else if (c == '>') {
                     end_tag();
                 } else {
-                    attr_.push_back(to_lower(c));
+                    attr_.push_back(ascii_lower(c));
                 }
                 return;
             case State::kAfterAttrName:
@@ -303,7 +291,7 @@ class HtmlContext {
                     end_tag();
                 } else if (c == '/') {
                     state_ = State::kBeforeAttrName;
-                } else if (!is_space(c)) {
+                } else if (!is_html_space(c)) {
                     begin_attr(c);
                 }
                 return;
@@ -314,7 +302,7 @@ class HtmlContext {
                     begin_value(State::kAttrValueSingle);
                 } else if (c == '>') {
                     end_tag();
-                } else if (!is_space(c)) {
+                } else if (!is_html_space(c)) {
                     begin_value(State::kAttrValueUnquoted);
                     value_char(c);
                 }
@@ -334,7 +322,7 @@ class HtmlContext {
                 }
                 return;
             case State::kAttrValueUnquoted:
-                if (is_space(c)) {
+                if (is_html_space(c)) {
                     state_ = State::kBeforeAttrName;
                 } else if (c == '>') {
                     end_tag();
@@ -380,20 +368,10 @@ class HtmlContext {
 };
 
 bool is_name_start(char c) {
-    return is_alpha(c) || c == '_';
+    return is_ascii_alpha(c) || c == '_';
 }
 bool is_name_char(char c) {
-    return is_alpha(c) || is_digit(c) || c == '_';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
+    return is_ascii_alpha(c) || is_ascii_digit(c) || c == '_';
 }
 
 void fail(TemplateError* error, std::string_view source, TemplateErrorCode code, size_t offset,

@@ -1,5 +1,7 @@
 #include "tailor/popup/beacon.h"
 
+#include "tailor/base/ascii.h"
+
 #include "tailor/popup/caps.h"
 #include "tailor/popup/policy.h"
 #include "tailor/store/keys.h"
@@ -16,9 +18,7 @@ bool valid_popup_id(std::string_view id) noexcept {
         return false;
     }
     for (char c : id) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '-';
-        if (!ok) {
+        if (!(is_ascii_alnum(c) || c == '_' || c == '-')) {
             return false;
         }
     }

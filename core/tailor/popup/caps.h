@@ -99,9 +99,9 @@ struct PopupCapsDecodeResult {
 // decode_popup_caps
 //
 // Decodes the caps blob; an empty blob (Redis nil) is no caps at all, not an
-// error. Reads the bytes in place without a tree (no zone, one vector of at
-// most kMaxPopupCapsEntries), never recurses deeper than
-// kMaxPopupCapsDepth, never throws.
+// error. Reads the bytes in place through the bounded MsgpackReader, without
+// a tree (no zone, one vector of at most kMaxPopupCapsEntries); follows no
+// nesting deeper than kMaxPopupCapsDepth, never throws.
 //
 // Example:
 //   auto r = decode_popup_caps(stored.caps.bytes);

@@ -4,8 +4,9 @@
 // msgpack-c reserves `count * 24` (arrays) or `count * 48` (maps) zone bytes
 // the moment it reads a container header, before it knows whether the data
 // is there: a 5-byte `dd ff ff ff ff` asks for 96 GiB. Its nesting stack is
-// a fixed 32 levels. This scan walks the encoding without allocating,
-// refuses what would hurt, and says exactly how much zone memory the parse
+// a fixed 32 levels. This scan walks the encoding once with the bounded
+// MsgpackReader (base/msgpack_reader.h), allocating nothing, refuses what
+// would hurt, and says exactly how much zone memory the parse
 // will take, so that memory can be capped and reserved in one piece.
 #pragma once
 

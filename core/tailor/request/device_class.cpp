@@ -1,40 +1,17 @@
 // DeviceClass: table-driven, case-insensitive token search over a bounded User-Agent prefix.
 #include "tailor/request/device_class.h"
 
+#include "tailor/base/ascii.h"
+
 #include <array>
 
 namespace tailor {
 namespace {
 
-char lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-// `needle` is lower-case already.
-bool contains(std::string_view hay, std::string_view needle) noexcept {
-    if (needle.size() > hay.size()) {
-        return false;
-    }
-    const size_t last = hay.size() - needle.size();
-    for (size_t i = 0; i <= last; ++i) {
-        if (lower(hay[i]) != needle[0]) {
-            continue;
-        }
-        size_t j = 1;
-        while (j < needle.size() && lower(hay[i + j]) == needle[j]) {
-            ++j;
-        }
-        if (j == needle.size()) {
-            return true;
-        }
-    }
-    return false;
-}
-
 template <size_t N>
 bool contains_any(std::string_view hay, const std::array<std::string_view, N>& needles) noexcept {
     for (std::string_view n : needles) {
-        if (contains(hay, n)) {
+        if (ascii_icontains(hay, n)) {
             return true;
         }
     }
@@ -101,8 +78,8 @@ DeviceClass classify_device(std::string_view user_agent) noexcept {
     }
     // Android phones say "Mobile"; Android without it is a tablet by Google's
     // own guidance to browser vendors.
-    if (contains(ua, "android")) {
-        return contains(ua, "mobile") ? DeviceClass::kMobile : DeviceClass::kTablet;
+    if (ascii_icontains(ua, "android")) {
+        return ascii_icontains(ua, "mobile") ? DeviceClass::kMobile : DeviceClass::kTablet;
     }
     if (contains_any(ua, kMobileTokens)) {
         return DeviceClass::kMobile;

@@ -1,77 +1,27 @@
 // Referrer: utm_* extraction and referring-host classification, all into inline storage.
 #include "tailor/request/referrer.h"
 
+#include "tailor/base/ascii.h"
+#include "tailor/base/url.h"
+#include "tailor/base/utf8.h"
+
 #include <array>
 #include <cstring>
 
 namespace tailor {
 namespace {
 
-char lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c = lower(c);
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    return -1;
-}
-
-// Cuts `n` so that out[0, result) does not end inside a UTF-8 sequence.
-size_t utf8_floor(const char* s, size_t n) noexcept {
-    size_t i = n;
-    size_t back = 0;
-    while (i > 0 && back < 4 && (static_cast<unsigned char>(s[i - 1]) & 0xC0) == 0x80) {
-        --i;
-        ++back;
-    }
-    if (i == 0 || back == 4) {
-        return n;  // not UTF-8 continuation structure; leave as is
-    }
-    const auto lead = static_cast<unsigned char>(s[i - 1]);
-    size_t need = 0;
-    if (lead >= 0xF0) {
-        need = 3;
-    } else if (lead >= 0xE0) {
-        need = 2;
-    } else if (lead >= 0xC0) {
-        need = 1;
-    } else {
-        return n;  // ASCII before the continuation bytes: stray, keep
-    }
-    return back >= need ? n : i - 1;
-}
-
 // Percent-decodes `in` (`+` is a space) into out[0, cap); returns the length.
 // A malformed escape is kept literally, as browsers show it.
 unsigned char decode_into(std::string_view in, char* out, size_t cap) noexcept {
-    size_t n = 0;
-    for (size_t i = 0; i < in.size() && n < cap; ++i) {
-        char c = in[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%' && i + 2 < in.size()) {
-            const int hi = hex_value(in[i + 1]);
-            const int lo = hex_value(in[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                c = static_cast<char>(hi * 16 + lo);
-                i += 2;
-            }
-        }
-        out[n++] = c;
-    }
-    return static_cast<unsigned char>(utf8_floor(out, n));
+    const PercentDecoded r = percent_decode_query(in, out, cap);
+    return static_cast<unsigned char>(utf8_partial_tail_cut(std::string_view(out, r.size)));
 }
 
 unsigned char copy_into(std::string_view in, char* out, size_t cap) noexcept {
     const size_t n = in.size() < cap ? in.size() : cap;
     std::memcpy(out, in.data(), n);
-    return static_cast<unsigned char>(utf8_floor(out, n));
+    return static_cast<unsigned char>(utf8_partial_tail_cut(std::string_view(out, n)));
 }
 
 bool ends_with_label(std::string_view host, std::string_view suffix) noexcept {
@@ -146,14 +96,8 @@ ReferrerClass classify_referrer_host(std::string_view host, std::string_view own
     if (host.empty()) {
         return ReferrerClass::kDirect;
     }
-    if (host.size() == own_host.size()) {
-        bool same = true;
-        for (size_t i = 0; i < host.size() && same; ++i) {
-            same = lower(host[i]) == lower(own_host[i]);
-        }
-        if (same) {
-            return ReferrerClass::kInternal;
-        }
+    if (ascii_iequals(host, own_host)) {
+        return ReferrerClass::kInternal;
     }
     for (std::string_view h : kEmailHosts) {
         if (ends_with_label(host, h)) {
@@ -221,11 +165,11 @@ Attribution attribution_from_request(std::string_view query, std::string_view re
     }
     // scheme "://" authority: only http(s) referrers name a host we classify.
     std::string_view rest;
-    if (referer.size() > 8 && lower(referer[0]) == 'h' && lower(referer[1]) == 't' &&
-        lower(referer[2]) == 't' && lower(referer[3]) == 'p') {
+    if (referer.size() > 8 && ascii_lower(referer[0]) == 'h' && ascii_lower(referer[1]) == 't' &&
+        ascii_lower(referer[2]) == 't' && ascii_lower(referer[3]) == 'p') {
         if (referer.substr(4, 3) == "://") {
             rest = referer.substr(7);
-        } else if (lower(referer[4]) == 's' && referer.substr(5, 3) == "://") {
+        } else if (ascii_lower(referer[4]) == 's' && referer.substr(5, 3) == "://") {
             rest = referer.substr(8);
         }
     }
@@ -247,7 +191,7 @@ Attribution attribution_from_request(std::string_view query, std::string_view re
     const bool fits = host.size() <= kMaxReferrerHostBytes;
     const size_t n = fits ? host.size() : 0;
     for (size_t i = 0; i < n; ++i) {
-        const char c = lower(host[i]);
+        const char c = ascii_lower(host[i]);
         const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
                         c == '[' || c == ']' || c == ':';
         lowered[i] = ok ? c : '?';

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "tailor/base/ascii.h"
 #include "tailor/rules/natives.h"
 
 namespace tailor {
@@ -96,10 +97,6 @@ struct Picker {
     }
 };
 
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
-
 }  // namespace
 
 // native.recommend(v, item template, sources, pairs, catalog, limit, min_items) -> n, html
@@ -187,11 +184,11 @@ int native_recommend(lua_State* L) {
                     std::string_view text = found->text;
                     size_t i = 0;
                     while (i < text.size() && !picker.full()) {
-                        while (i < text.size() && (text[i] == ',' || is_space(text[i]))) {
+                        while (i < text.size() && (text[i] == ',' || is_ascii_space(text[i]))) {
                             ++i;
                         }
                         size_t start = i;
-                        while (i < text.size() && text[i] != ',' && !is_space(text[i])) {
+                        while (i < text.size() && text[i] != ',' && !is_ascii_space(text[i])) {
                             ++i;
                         }
                         if (i > start) {

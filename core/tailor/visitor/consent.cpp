@@ -2,6 +2,9 @@
 // whether this request may be personalized.
 #include "tailor/visitor/consent.h"
 
+#include "tailor/base/ascii.h"
+#include "tailor/base/url.h"
+
 #include <cstring>
 #include <new>
 
@@ -11,65 +14,17 @@ namespace {
 constexpr std::string_view kDefaultOneTrustGroup = "C0004";  // "Targeting Cookies"
 constexpr std::string_view kDefaultCookiebotCategory = "marketing";
 
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-char ascii_lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
 bool is_group_char(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_';
+    return is_ascii_alnum(c) || c == '-' || c == '_';
 }
 
-// Percent-decodes `in` into `out` (capacity kMaxConsentValueBytes; decoding
-// never grows a string); `+` becomes a space, as in any query string. Returns
-// false on a bad or truncated escape.
-bool percent_decode(std::string_view in, char* out, size_t* out_size) noexcept {
-    size_t o = 0;
-    for (size_t i = 0; i < in.size(); ++i) {
-        char c = in[i];
-        if (c == '%') {
-            if (i + 2 >= in.size()) {
-                return false;
-            }
-            const int hi = hex_value(in[i + 1]);
-            const int lo = hex_value(in[i + 2]);
-            if (hi < 0 || lo < 0) {
-                return false;
-            }
-            c = static_cast<char>(hi * 16 + lo);
-            i += 2;
-        } else if (c == '+') {
-            c = ' ';
-        }
-        out[o++] = c;
-    }
-    *out_size = o;
-    return true;
+// Percent-decodes `in` into `out` (capacity kMaxConsentValueBytes); `+`
+// becomes a space, as in any query string. Returns false on a bad or
+// truncated escape, or a value that does not fit.
+bool decode_value(std::string_view in, char* out, size_t* out_size) noexcept {
+    const PercentDecoded r = percent_decode_query(in, out, kMaxConsentValueBytes);
+    *out_size = r.size;
+    return r.complete && !r.bad_escape;
 }
 
 // OneTrust: find `groups=` in the query string, then `GROUP:1` in its list.
@@ -85,7 +40,7 @@ bool onetrust_granted(std::string_view value, std::string_view group) noexcept {
         }
         char decoded[kMaxConsentValueBytes];
         size_t n = 0;
-        if (!percent_decode(param.substr(kKey.size()), decoded, &n)) {
+        if (!decode_value(param.substr(kKey.size()), decoded, &n)) {
             return false;
         }
         std::string_view list(decoded, n);
@@ -107,7 +62,7 @@ bool onetrust_granted(std::string_view value, std::string_view group) noexcept {
 bool cookiebot_granted(std::string_view value, std::string_view category) noexcept {
     char decoded[kMaxConsentValueBytes];
     size_t n = 0;
-    if (!percent_decode(value, decoded, &n)) {
+    if (!decode_value(value, decoded, &n)) {
         return false;
     }
     const std::string_view text(decoded, n);
@@ -290,8 +245,8 @@ ConsentDecision decide_consent(const ConsentPolicy& policy, bool gpc,
             granted = true;
             break;
         case ConsentSource::kVariable:
-            granted = value == "1" || iequals(value, "true") || iequals(value, "yes") ||
-                      iequals(value, "granted");
+            granted = value == "1" || ascii_iequals(value, "true") || ascii_iequals(value, "yes") ||
+                      ascii_iequals(value, "granted");
             break;
         case ConsentSource::kOneTrust:
             granted = onetrust_granted(value, policy.category());

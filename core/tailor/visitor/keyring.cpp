@@ -1,6 +1,8 @@
 // Keyring: the HMAC keys that sign and verify visitor cookies, by key id, with rotation.
 #include "tailor/visitor/keyring.h"
 
+#include "tailor/base/ascii.h"
+
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -15,31 +17,11 @@
 namespace tailor {
 namespace {
 
+// Blanks in a key file line: spaces, tabs, and the CR of a CRLF file.
+constexpr std::string_view kBlanks = " \t\r";
+
 constexpr bool is_blank(char c) noexcept {
-    return c == ' ' || c == '\t' || c == '\r';
-}
-
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && is_blank(s.front())) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && is_blank(s.back())) {
-        s.remove_suffix(1);
-    }
-    return s;
+    return kBlanks.find(c) != std::string_view::npos;
 }
 
 // Wipes a stack buffer of secret bytes on every way out of a scope.
@@ -181,7 +163,7 @@ std::optional<Keyring> Keyring::parse(std::string_view text, KeyringError* error
     while (!text.empty()) {
         ++line_number;
         const size_t nl = text.find('\n');
-        const std::string_view line = trim(text.substr(0, nl));
+        const std::string_view line = trim(text.substr(0, nl), kBlanks);
         text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
         if (line.empty() || line.front() == '#') {
             continue;
@@ -191,7 +173,7 @@ std::optional<Keyring> Keyring::parse(std::string_view text, KeyringError* error
             ++kid_end;
         }
         const std::string_view kid = line.substr(0, kid_end);
-        const std::string_view rest = trim(line.substr(kid_end));
+        const std::string_view rest = trim(line.substr(kid_end), kBlanks);
         size_t secret_end = 0;
         while (secret_end < rest.size() && !is_blank(rest[secret_end])) {
             ++secret_end;

@@ -1,0 +1,273 @@
+// EventEncode: the msgpack-c packer writing one event straight into the caller's buffer.
+#include "tailor/events/encode.h"
+
+#include "tailor/base/ascii.h"
+#include "tailor/base/utf8.h"
+#include "tailor/events/path.h"
+
+#include <msgpack.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+namespace tailor {
+namespace {
+
+// The packer writes straight into the caller's std::string; a failed growth
+// is remembered and reported once at the end.
+struct Sink {
+    std::string* out;
+    bool failed = false;
+};
+
+int sink_write(void* data, const char* buf, size_t len) {
+    auto* sink = static_cast<Sink*>(data);
+    if (sink->failed) {
+        return -1;
+    }
+    try {
+        sink->out->append(buf, len);
+    } catch (...) {
+        sink->failed = true;
+        return -1;
+    }
+    return 0;
+}
+
+// Packs `s` as a str, replacing each byte that is not part of a valid UTF-8
+// sequence with '?': same length, so the header is written first and the
+// body streams through a small stack buffer only when a fix is needed.
+void pack_text(msgpack_packer* pk, std::string_view s) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    size_t i = 0;
+    while (i < s.size()) {
+        const int len = utf8_sequence(p + i, s.size() - i);
+        if (len <= 0) {
+            break;
+        }
+        i += static_cast<size_t>(len);
+    }
+    msgpack_pack_str(pk, s.size());
+    if (i == s.size()) {
+        msgpack_pack_str_body(pk, s.data(), s.size());
+        return;
+    }
+    msgpack_pack_str_body(pk, s.data(), i);
+    char buf[256];
+    size_t n = 0;
+    while (i < s.size()) {
+        const int seq = utf8_sequence(p + i, s.size() - i);
+        size_t len = seq > 0 ? static_cast<size_t>(seq) : 0;
+        if (n + 4 > sizeof buf) {
+            msgpack_pack_str_body(pk, buf, n);
+            n = 0;
+        }
+        if (len == 0) {
+            buf[n++] = '?';
+            len = 1;
+        } else {
+            std::memcpy(buf + n, s.data() + i, len);
+            n += len;
+        }
+        i += len;
+    }
+    msgpack_pack_str_body(pk, buf, n);
+}
+
+void pack_key(msgpack_packer* pk, std::string_view key) {
+    msgpack_pack_str(pk, key.size());
+    msgpack_pack_str_body(pk, key.data(), key.size());
+}
+
+// A decimal number as nginx variables spell prices and quantities:
+// -?[0-9]+(\.[0-9]+)?, at most 32 characters. No exponents, no "1e999",
+// no "NaN": values a consumer could mis-read are refused.
+struct Number {
+    bool is_integer = false;
+    int64_t integer = 0;
+    double real = 0;
+};
+
+bool parse_number(std::string_view v, Number* out) noexcept {
+    if (v.empty() || v.size() > 32) {
+        return false;
+    }
+    size_t i = v[0] == '-' ? 1 : 0;
+    const size_t int_start = i;
+    while (i < v.size() && is_ascii_digit(v[i])) {
+        ++i;
+    }
+    if (i == int_start) {
+        return false;
+    }
+    bool fraction = false;
+    if (i < v.size() && v[i] == '.') {
+        const size_t frac_start = ++i;
+        while (i < v.size() && is_ascii_digit(v[i])) {
+            ++i;
+        }
+        if (i == frac_start) {
+            return false;
+        }
+        fraction = true;
+    }
+    if (i != v.size()) {
+        return false;
+    }
+    if (!fraction) {
+        const auto r = std::from_chars(v.data(), v.data() + v.size(), out->integer);
+        if (r.ec == std::errc() && r.ptr == v.data() + v.size()) {
+            out->is_integer = true;
+            return true;
+        }
+    }
+    const auto r = std::from_chars(v.data(), v.data() + v.size(), out->real);
+    return r.ec == std::errc() && std::isfinite(out->real);
+}
+
+void pack_number(msgpack_packer* pk, const Number& n) {
+    if (n.is_integer) {
+        msgpack_pack_int64(pk, n.integer);
+    } else {
+        msgpack_pack_double(pk, n.real);
+    }
+}
+
+}  // namespace
+
+EncodeResult encode_event(const Event& event, std::string* out) noexcept {
+    EncodeResult result;
+    const std::string_view name =
+        event.type == EventType::kCustom ? event.name : event_type_name(event.type);
+    if (event.vid.empty() || event.ts_ms <= 0 ||
+        (event.type == EventType::kCustom && !valid_custom_event_name(name))) {
+        result.status = EncodeStatus::kInvalid;
+        return result;
+    }
+    const Attribution direct;
+    const Attribution& attr = event.attribution != nullptr ? *event.attribution : direct;
+    const size_t exposures =
+        event.exposure_count < kMaxEventExposures ? event.exposure_count : kMaxEventExposures;
+    const size_t declared =
+        event.property_count < kMaxEventProperties ? event.property_count : kMaxEventProperties;
+    result.dropped_properties = static_cast<uint32_t>(event.property_count - declared);
+
+    // Properties first checked, so the map header carries the right count.
+    uint32_t valid_mask = 0;
+    size_t props = 0;
+    for (size_t i = 0; i < declared; ++i) {
+        const EventProperty& p = event.properties[i];
+        Number unused;
+        if (p.kind == PropertyKind::kNumber && !parse_number(p.value, &unused)) {
+            ++result.dropped_properties;
+            continue;
+        }
+        valid_mask |= 1u << i;
+        ++props;
+    }
+
+    size_t keys = 8;  // v id type vid ts path ref device
+    keys += attr.utm_source().empty() ? 0 : 1;
+    keys += attr.utm_medium().empty() ? 0 : 1;
+    keys += attr.utm_campaign().empty() ? 0 : 1;
+    keys += attr.referrer_host().empty() ? 0 : 1;
+    keys += exposures == 0 ? 0 : 1;
+    keys += props == 0 ? 0 : 1;
+    keys += event.producer.empty() ? 0 : 2;
+    keys += event.previous_vid.empty() ? 0 : 1;
+
+    const size_t start = out->size();
+    try {
+        out->reserve(start + 512);  // a typical event fits: one growth at most
+    } catch (...) {
+        result.status = EncodeStatus::kOutOfMemory;
+        return result;
+    }
+    Sink sink{out};
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sink, sink_write);
+    msgpack_pack_map(&pk, keys);
+    pack_key(&pk, "v");
+    msgpack_pack_uint32(&pk, kEventSchemaVersion);
+    pack_key(&pk, "id");
+    pack_text(&pk, event.id.text());
+    pack_key(&pk, "type");
+    pack_text(&pk, name);
+    pack_key(&pk, "vid");
+    pack_text(&pk, event.vid);
+    pack_key(&pk, "ts");
+    msgpack_pack_int64(&pk, event.ts_ms);
+    pack_key(&pk, "path");
+    pack_text(&pk, utf8_cut(event.path, kMaxEventPathBytes));
+    if (!attr.utm_source().empty()) {
+        pack_key(&pk, "utm_source");
+        pack_text(&pk, attr.utm_source());
+    }
+    if (!attr.utm_medium().empty()) {
+        pack_key(&pk, "utm_medium");
+        pack_text(&pk, attr.utm_medium());
+    }
+    if (!attr.utm_campaign().empty()) {
+        pack_key(&pk, "utm_campaign");
+        pack_text(&pk, attr.utm_campaign());
+    }
+    pack_key(&pk, "ref");
+    pack_text(&pk, referrer_class_name(attr.referrer_class()));
+    if (!attr.referrer_host().empty()) {
+        pack_key(&pk, "ref_host");
+        pack_text(&pk, attr.referrer_host());
+    }
+    pack_key(&pk, "device");
+    pack_text(&pk, device_class_name(event.device));
+    if (exposures != 0) {
+        pack_key(&pk, "exp");
+        msgpack_pack_array(&pk, exposures);
+        for (size_t i = 0; i < exposures; ++i) {
+            const EventExposure& x = event.exposures[i];
+            msgpack_pack_array(&pk, 3);
+            pack_text(&pk, utf8_cut(x.rule, kMaxExposureFieldBytes));
+            pack_text(&pk, utf8_cut(x.experiment, kMaxExposureFieldBytes));
+            pack_text(&pk, utf8_cut(x.variant, kMaxExposureFieldBytes));
+        }
+    }
+    if (props != 0) {
+        pack_key(&pk, "props");
+        msgpack_pack_map(&pk, props);
+        for (size_t i = 0; i < declared; ++i) {
+            if ((valid_mask & (1u << i)) == 0) {
+                continue;
+            }
+            const EventProperty& p = event.properties[i];
+            pack_text(&pk, utf8_cut(p.name, kMaxPropertyNameBytes));
+            Number number;
+            if (p.kind == PropertyKind::kNumber && parse_number(p.value, &number)) {
+                pack_number(&pk, number);
+            } else {
+                const std::string_view v = utf8_cut(p.value, kMaxPropertyValueBytes);
+                result.truncated_values += v.size() == p.value.size() ? 0 : 1;
+                pack_text(&pk, v);
+            }
+        }
+    }
+    if (!event.producer.empty()) {
+        pack_key(&pk, "src");
+        pack_text(&pk, utf8_cut(event.producer, kMaxExposureFieldBytes));
+        pack_key(&pk, "seq");
+        msgpack_pack_uint64(&pk, event.seq);
+    }
+    if (!event.previous_vid.empty()) {
+        pack_key(&pk, "prev");
+        pack_text(&pk, event.previous_vid);
+    }
+    if (sink.failed) {
+        try {
+            out->resize(start);
+        } catch (...) {
+        }
+        result.status = EncodeStatus::kOutOfMemory;
+    }
+    return result;
+}
+
+}  // namespace tailor
