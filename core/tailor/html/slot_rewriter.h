@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tailor/html/piece_origin.h"
 #include "tailor/html/slot_fill.h"
 
 namespace tailor {
@@ -41,18 +42,6 @@ inline constexpr size_t kMaxHeldTagBytes = 6;
 //
 // Slot names longer than this never match a fill (the tag passes through).
 inline constexpr size_t kMaxSlotNameBytes = 128;
-
-// PieceOrigin
-//
-// Where the bytes of an output piece live, which decides how long the view
-// stays valid and whether the caller must copy it.
-enum class PieceOrigin : uint8_t {
-    kInput,  // inside the chunk given to the current write(): valid while the
-             // caller keeps that buffer (the nginx glue points a buf into it)
-    kFill,   // a fill's html or the injection: valid as long as those are
-    kCarry,  // the rewriter's own carry-over buffer: valid only until the
-             // sink returns; the caller copies it
-};
 
 // SlotRewriterSink
 //
