@@ -23,11 +23,36 @@ constexpr std::array<std::string_view, 8> kRawTextElements = {
     "script", "style", "xmp", "iframe", "noembed", "noframes", "noscript", "plaintext"};
 
 // Attributes whose value is a URL: a placeholder at its start could supply
-// the scheme (javascript:, data:).
-constexpr std::array<std::string_view, 17> kUrlAttributes = {
-    "href",     "src",    "action",     "formaction", "poster",    "cite",
-    "data",     "srcset", "background", "codebase",   "manifest",  "ping",
-    "longdesc", "usemap", "icon",       "lowsrc",     "xlink:href"};
+// the scheme (javascript:, data:). Matched by name on every element, HTML,
+// SVG and MathML alike.
+constexpr std::array<std::string_view, 21> kUrlAttributes = {
+    "href",     "src",      "action",   "formaction", "poster",     "cite",     "data",
+    "codebase", "manifest", "longdesc", "usemap",     "icon",       "lowsrc",   "dynsrc",
+    "profile",  "classid",  "code",     "background", "xlink:href", "xml:base", "itemtype"};
+
+// Attributes whose value is a list of URLs: a placeholder anywhere can start
+// another entry (", https://evil.example/x.gif 2x"), so none is allowed.
+constexpr std::array<std::string_view, 4> kUrlListAttributes = {"srcset", "imagesrcset", "ping",
+                                                                "archive"};
+
+// Elements where a placeholder in any attribute decides what runs or where
+// the page goes, so none is allowed: SVG animation elements set another
+// attribute (attributeName="href") to their to/values/from/by, <meta> can
+// redirect (http-equiv=refresh content="0;url=..."), <base> moves every
+// relative URL of the page, and the attributes of <script> and of plug-in
+// content pick the code that runs.
+bool refuses_every_attribute(std::string_view tag) {
+    if (tag.substr(0, 7) == "animate") {  // animate, animatemotion, animatetransform, ...
+        return true;
+    }
+    for (std::string_view t :
+         {"set", "meta", "base", "script", "object", "embed", "applet", "param"}) {
+        if (tag == t) {
+            return true;
+        }
+    }
+    return false;
+}
 
 // Stands for a placeholder in a value prefix: a byte literal text never holds
 // there (value_char drops controls only at the start, so check both).
@@ -135,6 +160,17 @@ std::string TemplateContext::attribute_refusal() const {
     }
     if (attr_ == "style" || attr_ == "srcdoc") {
         return "placeholder in attribute \"" + attr_ + "\", which is not plain text";
+    }
+    if (refuses_every_attribute(tag_)) {
+        return "placeholder in attribute \"" + attr_ + "\" of <" + tag_ +
+               ">, whose attributes can run script or redirect the page; "
+               "no placeholder is allowed in them";
+    }
+    if (std::find(kUrlListAttributes.begin(), kUrlListAttributes.end(), attr_) !=
+        kUrlListAttributes.end()) {
+        return "placeholder in attribute \"" + attr_ +
+               "\", a list of URLs that a value could add to; write the list out, or use "
+               "src or href with a literal start";
     }
     const bool url =
         std::find(kUrlAttributes.begin(), kUrlAttributes.end(), attr_) != kUrlAttributes.end();

@@ -6,7 +6,9 @@
 // placeholders and asks, at each placeholder, whether HTML escaping makes
 // any value safe there; every context where it does not (script, comments,
 // tag and attribute names, unquoted values, event handlers, URL attributes
-// whose scheme is not fixed by literal text, ...) is refused with a reason.
+// whose scheme is not fixed by literal text, URL lists such as srcset, any
+// attribute of SVG animation elements, <meta>, <base>, <script> and plug-in
+// elements) is refused with a reason. docs/templates.md has the table.
 // Kept apart from the compiler so the policy of what is refused reads in
 // one place.
 #pragma once
