@@ -98,7 +98,8 @@ struct ngx_http_tailor_ctx_t {
     ngx_str_t previous_vid;  // the id before the upstream identified the visitor
 
     // body filter
-    ngx_chain_t* free;
+    ngx_chain_t* free;        // Tailor's own buffers, for copies
+    ngx_chain_t* free_views;  // buffers that pointed into input or fills
     ngx_chain_t* busy;
     ngx_chain_t* out;
     ngx_chain_t** last_out;

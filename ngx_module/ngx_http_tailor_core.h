@@ -6,6 +6,7 @@
 #pragma once
 
 #include "ngx_http_tailor.h"
+#include "tailor/html/piece_origin.h"
 
 struct ngx_http_tailor_redis_t;
 struct redisReply;
@@ -60,7 +61,9 @@ ngx_int_t ngx_http_tailor_core_identify(ngx_http_request_t* r, ngx_http_tailor_m
                                         ngx_http_tailor_ctx_t* ctx) noexcept;
 
 // Body filter.
-using ngx_http_tailor_sink_pt = void (*)(void* data, const char* p, size_t n) noexcept;
+// Pieces arrive in order with their origin (tailor/html/piece_origin.h).
+using ngx_http_tailor_sink_pt = void (*)(void* data, const char* p, size_t n,
+                                         tailor::PieceOrigin origin) noexcept;
 ngx_int_t ngx_http_tailor_core_start_rewrite(ngx_http_request_t* r,
                                              ngx_http_tailor_ctx_t* ctx) noexcept;
 void ngx_http_tailor_core_rewrite(ngx_http_tailor_ctx_t* ctx, const u_char* p, size_t n,

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "tailor/decision/decision.h"
+#include "tailor/html/piece_origin.h"
 #include "tailor/base/outcome.h"
 #include "tailor/profile/cache.h"
 #include "tailor/rules/pack.h"
@@ -29,8 +30,11 @@ struct RewriteStats {
     size_t bailouts = 0;
 };
 
-// The rewriter's output, as bytes to copy out before the call returns.
-using RewriteSinkFn = void (*)(void* data, const char* p, size_t n) noexcept;
+// The rewriter's output, in order: `p[0..n)` and where it lives. kInput
+// points into the chunk being rewritten, kFill into this Personalization's
+// decision (valid as long as it lives), kCarry into the rewriter (copy it
+// before returning).
+using RewriteSinkFn = void (*)(void* data, const char* p, size_t n, PieceOrigin origin) noexcept;
 
 // Personalization
 //

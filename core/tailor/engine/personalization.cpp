@@ -12,11 +12,11 @@ struct SinkTarget {
     void* data;
 };
 
-// Every piece is copied out by the caller before the call returns, so the
-// origin (input chunk, fill or carry) does not matter here.
-void forward_piece(void* ctx, std::string_view bytes, PieceOrigin) {
+// The origin goes along: the caller forwards input and fill pieces without
+// copying them.
+void forward_piece(void* ctx, std::string_view bytes, PieceOrigin origin) {
     auto* target = static_cast<SinkTarget*>(ctx);
-    target->fn(target->data, bytes.data(), bytes.size());
+    target->fn(target->data, bytes.data(), bytes.size(), origin);
 }
 
 }  // namespace

@@ -1,13 +1,13 @@
 // SlotRewriter: the streaming rewriter that fills <tailor-slot> elements and injects before
 // </body>.
 //
-// The nginx body filter hands it one buffer at a time; it scans for `<` with
-// memchr, runs a small HTML tokenizer state machine only near a tag, and
-// emits output as it goes, as pieces that say where their bytes live so the
-// glue can forward them without copying. Everything it does not understand
-// it passes through unchanged: with no fill and no injection the output is
-// byte-identical to the input, however the input is split. docs/tags.md is
-// the frontend-facing reference for what counts as a slot.
+// The nginx body filter hands it one buffer at a time; the scanner
+// (tag_scanner.h) skips text and the tags it never acts on, a small HTML
+// tokenizer state machine (slot_tokenizer.cpp) runs only near a tag that may
+// matter, and slot_rewriter.cpp emits output as it goes, as pieces that say where their bytes live
+// so the glue can forward them without copying. Everything it does not understand it passes through
+// unchanged: with no fill and no injection the output is byte-identical to the input, however the
+// input is split. docs/tags.md is the frontend-facing reference for what counts as a slot.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tailor/html/piece_origin.h"
 #include "tailor/html/slot_fill.h"
 
 namespace tailor {
@@ -41,18 +42,6 @@ inline constexpr size_t kMaxHeldTagBytes = 6;
 //
 // Slot names longer than this never match a fill (the tag passes through).
 inline constexpr size_t kMaxSlotNameBytes = 128;
-
-// PieceOrigin
-//
-// Where the bytes of an output piece live, which decides how long the view
-// stays valid and whether the caller must copy it.
-enum class PieceOrigin : uint8_t {
-    kInput,  // inside the chunk given to the current write(): valid while the
-             // caller keeps that buffer (the nginx glue points a buf into it)
-    kFill,   // a fill's html or the injection: valid as long as those are
-    kCarry,  // the rewriter's own carry-over buffer: valid only until the
-             // sink returns; the caller copies it
-};
 
 // SlotRewriterSink
 //
@@ -199,20 +188,20 @@ class SlotRewriter {
 
     static constexpr size_t kNameCap = 12;  // longer than any tag name we look for
 
+    // slot_tokenizer.cpp: the tokenizer, which calls the on_* actions.
     void run(const char* p, const char* end) noexcept;
-    [[nodiscard]] const char* skip_to_tag(const char* p, const char* end) const noexcept;
-    [[nodiscard]] const char* skip_boring_tag(const char* lt, const char* end) const noexcept;
-    [[nodiscard]] bool name_matters(const char* name, size_t n, bool end_tag) const noexcept;
-    void end_of_write() noexcept;
     void begin_tag_name(bool end_tag, unsigned char first) noexcept;
     void classify_tag_name() noexcept;
     const char* after_name_delimiter(const char* p) noexcept;
-    void on_tag_end(const char* after_gt) noexcept;
-    void on_slot_close() noexcept;
-    void on_body_close() noexcept;
     void end_attr_name() noexcept;
     void capture_value(const char* p, size_t n) noexcept;
     void push_tail(const char* p, size_t n) noexcept;
+
+    // slot_rewriter.cpp: holdback, the actions and emission.
+    void end_of_write() noexcept;
+    void on_tag_end(const char* after_gt) noexcept;
+    void on_slot_close() noexcept;
+    void on_body_close() noexcept;
     [[nodiscard]] bool tag_prefix_pending(std::string_view target) const noexcept;
     [[nodiscard]] const SlotFill* find_fill(std::string_view name) const noexcept;
     [[nodiscard]] uint64_t abs(const char* p) const noexcept {

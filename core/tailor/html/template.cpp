@@ -1,377 +1,38 @@
-// Template: the compiler (syntax plus an HTML context tracker) and the per-request render walk.
+// Template: the compiler (syntax, names, caps) and the per-request render walk; the HTML
+// context of each placeholder is judged by TemplateContext (template_context.h).
 #include "tailor/html/template.h"
 
 #include <algorithm>
-#include <array>
-#include <cstring>
 #include <utility>
 
-#include "tailor/base/ascii.h"
 #include "tailor/html/escape.h"
+#include "tailor/html/template_context.h"
 
 namespace tailor {
 namespace {
 
-// Elements whose content is not HTML: a placeholder there would be in script,
-// CSS or raw text, where HTML escaping means nothing.
-constexpr std::array<std::string_view, 8> kRawTextElements = {
-    "script", "style", "xmp", "iframe", "noembed", "noframes", "noscript", "plaintext"};
-
-// Attributes whose value is a URL: a placeholder at its start could supply
-// the scheme (javascript:, data:).
-constexpr std::array<std::string_view, 17> kUrlAttributes = {
-    "href",     "src",    "action",     "formaction", "poster",    "cite",
-    "data",     "srcset", "background", "codebase",   "manifest",  "ping",
-    "longdesc", "usemap", "icon",       "lowsrc",     "xlink:href"};
-
-// Stands for a placeholder in a value prefix: a byte literal text never holds
-// there (value_char drops controls only at the start, so check both).
-constexpr char kPlaceholderMark = '\x01';
-constexpr size_t kMaxValuePrefix = 512;
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-    return s.substr(0, prefix.size()) == prefix;
+bool is_alpha(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
-
-// Whether a URL value starting with `p` (as HtmlContext::value_char keeps it)
-// has its scheme and host settled by literal text, so what a placeholder adds
-// can only be path, query or fragment. Anything unclear is "no": a '&' may be
-// a character reference hiding ':' or '/', and a placeholder may hold either.
-bool url_prefix_is_fixed(std::string_view p) {
-    if (p.empty()) {
-        return false;
-    }
-    if (p[0] == '?' || p[0] == '#') {
-        return true;  // this document
-    }
-    if (p[0] == '/' || p[0] == '\\') {
-        // "/p/..." is a path; "//host" and "/\host" are another host.
-        return p[0] == '/' && p.size() >= 2 && p[1] != '/' && p[1] != '\\' && p[1] != '&' &&
-               p[1] != kPlaceholderMark;
-    }
-    for (std::string_view scheme : {"mailto:", "tel:"}) {
-        if (starts_with(p, scheme)) {
-            return true;  // neither runs script
-        }
-    }
-    for (std::string_view scheme : {"http://", "https://"}) {
-        if (starts_with(p, scheme)) {
-            // The host ends at the first '/', '?', '#' or '\'; it must be literal.
-            const std::string_view rest = p.substr(scheme.size());
-            const size_t end = rest.find_first_of("/?#\\");
-            if (end == std::string_view::npos || end == 0) {
-                return false;
-            }
-            for (char c : rest.substr(0, end)) {
-                if (c == '&' || c == kPlaceholderMark) {
-                    return false;
-                }
-            }
-            return true;
-        }
-    }
-    // A relative path: its first segment must end, in literal text, before a
-    // ':' could make it a scheme ("products/..." yes, "javascript:..." no).
-    for (char c : p) {
-        if (c == '/' || c == '?' || c == '#') {
-            return true;
-        }
-        if (c == ':' || c == '&' || c == '\\' || c == kPlaceholderMark) {
-            return false;
-        }
-    }
-    return false;
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
 }
-
-// A tokenizer for just enough of HTML to know where a placeholder sits: the
-// states of the WHATWG tokenizer that change what escaping means, folded.
-class HtmlContext {
-  public:
-    enum class State : unsigned char {
-        kText,
-        kTagOpen,         // after '<'
-        kEndTagOpen,      // after '</'
-        kTagName,         // in a tag or end-tag name
-        kBeforeAttrName,  // between attributes
-        kAttrName,
-        kAfterAttrName,
-        kBeforeAttrValue,  // after '='
-        kAttrValueDouble,
-        kAttrValueSingle,
-        kAttrValueUnquoted,
-        kMarkupDecl,      // after '<!'
-        kMarkupDeclDash,  // after '<!-'
-        kComment,
-        kBogusComment,  // <!DOCTYPE ...>, <?...>, </3...>
-        kRawText,       // inside <script>, <style>, ...
-    };
-
-    void feed(std::string_view text) {
-        for (char c : text) {
-            step(c);
-        }
-    }
-
-    // A placeholder in a value could hold anything, ':' and '/' included.
-    void feed_placeholder() {
-        if (value_.size() < kMaxValuePrefix) {
-            value_.push_back(kPlaceholderMark);
-        }
-    }
-
-    // Why an escaped (or, if `raw`, a raw) placeholder is unsafe here; empty
-    // when it is safe.
-    [[nodiscard]] std::string refusal(bool raw) const {
-        switch (state_) {
-            case State::kText:
-                return {};
-            case State::kAttrValueDouble:
-            case State::kAttrValueSingle:
-                if (raw) {
-                    return "raw placeholder inside attribute \"" + attr_ + "\"; use {{name}} there";
-                }
-                return attribute_refusal();
-            case State::kAttrValueUnquoted:
-            case State::kBeforeAttrValue:
-                return "placeholder in an unquoted value of attribute \"" + attr_ +
-                       "\"; quote the value";
-            case State::kComment:
-            case State::kMarkupDecl:
-            case State::kMarkupDeclDash:
-            case State::kBogusComment:
-                return "placeholder inside an HTML comment or declaration";
-            case State::kRawText:
-                return "placeholder inside <" + raw_tag_ + ">, where HTML escaping does not apply";
-            default:
-                return "placeholder inside a tag; only quoted attribute values may hold one";
-        }
-    }
-
-  private:
-    [[nodiscard]] std::string attribute_refusal() const {
-        if (attr_.size() >= 2 && attr_[0] == 'o' && attr_[1] == 'n') {
-            return "placeholder in event handler attribute \"" + attr_ + "\"";
-        }
-        if (attr_ == "style" || attr_ == "srcdoc") {
-            return "placeholder in attribute \"" + attr_ + "\", which is not plain text";
-        }
-        const bool url =
-            std::find(kUrlAttributes.begin(), kUrlAttributes.end(), attr_) != kUrlAttributes.end();
-        if (url && !url_prefix_is_fixed(value_)) {
-            return "placeholder in URL attribute \"" + attr_ +
-                   "\" before a literal path, query, or http(s) scheme and host; "
-                   "e.g. \"/p/{{sku}}\"";
-        }
-        return {};
-    }
-
-    void begin_tag(char c, bool end) {
-        tag_ = std::string(1, ascii_lower(c));
-        end_tag_ = end;
-        state_ = State::kTagName;
-    }
-
-    void begin_attr(char c) {
-        attr_ = std::string(1, ascii_lower(c));
-        state_ = State::kAttrName;
-    }
-
-    void begin_value(State s) {
-        value_.clear();
-        state_ = s;
-    }
-
-    // Keeps the start of the value the way a URL parser reads it: leading
-    // whitespace and controls stripped, tab/CR/LF dropped anywhere
-    // ("java\tscript:" is "javascript:"), lower-cased.
-    void value_char(char c) {
-        const auto u = static_cast<unsigned char>(c);
-        if (value_.size() >= kMaxValuePrefix || (value_.empty() && u <= 0x20) || c == '\t' ||
-            c == '\n' || c == '\r') {
-            return;
-        }
-        value_.push_back(ascii_lower(c));
-    }
-
-    void end_tag() {
-        state_ = State::kText;
-        if (!end_tag_ && std::find(kRawTextElements.begin(), kRawTextElements.end(), tag_) !=
-                             kRawTextElements.end()) {
-            raw_tag_ = tag_;
-            raw_match_ = 0;
-            state_ = State::kRawText;
-        }
-    }
-
-    // Looks for "</" + raw_tag_ followed by space, '/' or '>'.
-    void raw_text_char(char c) {
-        const size_t need = raw_tag_.size() + 2;
-        if (raw_match_ == need) {
-            if (is_html_space(c) || c == '/' || c == '>') {
-                tag_ = raw_tag_;
-                end_tag_ = true;
-                state_ = State::kTagName;
-                step(c);
-                return;
-            }
-            raw_match_ = 0;
-        }
-        if (raw_match_ == 0) {
-            raw_match_ = c == '<' ? 1 : 0;
-        } else if (raw_match_ == 1) {
-            raw_match_ = c == '/' ? 2 : (c == '<' ? 1 : 0);
-        } else if (ascii_lower(c) == raw_tag_[raw_match_ - 2]) {
-            ++raw_match_;
-        } else {
-            raw_match_ = c == '<' ? 1 : 0;
-        }
-    }
-
-    void step(char c) {
-        switch (state_) {
-            case State::kText:
-                if (c == '<') {
-                    state_ = State::kTagOpen;
-                }
-                return;
-            case State::kTagOpen:
-                if (is_ascii_alpha(c)) {
-                    begin_tag(c, false);
-                } else if (c == '/') {
-                    state_ = State::kEndTagOpen;
-                } else if (c == '!') {
-                    state_ = State::kMarkupDecl;
-                } else if (c == '?') {
-                    state_ = State::kBogusComment;
-                } else {
-                    state_ = State::kText;  // "a < b": just text
-                    step(c);
-                }
-                return;
-            case State::kEndTagOpen:
-                if (is_ascii_alpha(c)) {
-                    begin_tag(c, true);
-                } else {
-                    state_ = c == '>' ? State::kText : State::kBogusComment;
-                }
-                return;
-            case State::kTagName:
-                if (is_html_space(c) || c == '/') {
-                    state_ = State::kBeforeAttrName;
-                } else if (c == '>') {
-                    end_tag();
-                } else {
-                    tag_.push_back(ascii_lower(c));
-                }
-                return;
-            case State::kBeforeAttrName:
-                if (c == '>') {
-                    end_tag();
-                } else if (!is_html_space(c) && c != '/') {
-                    begin_attr(c);
-                }
-                return;
-            case State::kAttrName:
-                if (is_html_space(c)) {
-                    state_ = State::kAfterAttrName;
-                } else if (c == '/') {
-                    state_ = State::kBeforeAttrName;
-                } else if (c == '=') {
-                    state_ = State::kBeforeAttrValue;
-                } else if (c == '>') {
-                    end_tag();
-                } else {
-                    attr_.push_back(ascii_lower(c));
-                }
-                return;
-            case State::kAfterAttrName:
-                if (c == '=') {
-                    state_ = State::kBeforeAttrValue;
-                } else if (c == '>') {
-                    end_tag();
-                } else if (c == '/') {
-                    state_ = State::kBeforeAttrName;
-                } else if (!is_html_space(c)) {
-                    begin_attr(c);
-                }
-                return;
-            case State::kBeforeAttrValue:
-                if (c == '"') {
-                    begin_value(State::kAttrValueDouble);
-                } else if (c == '\'') {
-                    begin_value(State::kAttrValueSingle);
-                } else if (c == '>') {
-                    end_tag();
-                } else if (!is_html_space(c)) {
-                    begin_value(State::kAttrValueUnquoted);
-                    value_char(c);
-                }
-                return;
-            case State::kAttrValueDouble:
-                if (c == '"') {
-                    state_ = State::kBeforeAttrName;
-                } else {
-                    value_char(c);
-                }
-                return;
-            case State::kAttrValueSingle:
-                if (c == '\'') {
-                    state_ = State::kBeforeAttrName;
-                } else {
-                    value_char(c);
-                }
-                return;
-            case State::kAttrValueUnquoted:
-                if (is_html_space(c)) {
-                    state_ = State::kBeforeAttrName;
-                } else if (c == '>') {
-                    end_tag();
-                } else {
-                    value_char(c);
-                }
-                return;
-            case State::kMarkupDecl:
-                state_ = c == '-' ? State::kMarkupDeclDash : State::kBogusComment;
-                if (c == '>') {
-                    state_ = State::kText;
-                }
-                return;
-            case State::kMarkupDeclDash:
-                state_ = c == '-' ? State::kComment : State::kBogusComment;
-                dashes_ = 0;
-                return;
-            case State::kComment:
-                if (c == '>' && dashes_ >= 2) {
-                    state_ = State::kText;
-                }
-                dashes_ = c == '-' ? dashes_ + 1 : 0;
-                return;
-            case State::kBogusComment:
-                if (c == '>') {
-                    state_ = State::kText;
-                }
-                return;
-            case State::kRawText:
-                raw_text_char(c);
-                return;
-        }
-    }
-
-    State state_ = State::kText;
-    std::string tag_;
-    bool end_tag_ = false;
-    std::string attr_;
-    std::string value_;  // the value so far, as value_char() keeps it
-    int dashes_ = 0;
-    std::string raw_tag_;
-    size_t raw_match_ = 0;
-};
 
 bool is_name_start(char c) {
-    return is_ascii_alpha(c) || c == '_';
+    return is_alpha(c) || c == '_';
 }
 bool is_name_char(char c) {
-    return is_ascii_alpha(c) || is_ascii_digit(c) || c == '_';
+    return is_alpha(c) || is_digit(c) || c == '_';
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+        s.remove_suffix(1);
+    }
+    return s;
 }
 
 void fail(TemplateError* error, std::string_view source, TemplateErrorCode code, size_t offset,
@@ -405,7 +66,7 @@ std::optional<Template> compile_template(std::string_view source, TemplateError*
 
     Template t;
     t.pool_.reserve(source.size());
-    HtmlContext context;
+    TemplateContext context;
     size_t placeholders = 0;
 
     auto add_literal = [&t](std::string_view text) {

@@ -8,13 +8,15 @@
 //   \{{                     a literal "{{"
 // Names are dotted identifiers: [A-Za-z_][A-Za-z0-9_]* ('.' [A-Za-z_][A-Za-z0-9_]*)*.
 //
-// The compiler tracks the HTML context of each placeholder and refuses the
-// ones escaping cannot make safe: inside <script>/<style>, comments, tag or
-// attribute names, unquoted attribute values, event handlers (on*), style
-// and srcdoc, and a URL attribute before literal text has fixed its scheme
-// and host ("/p/{{sku}}" is fine; "{{url}}" could be "javascript:...").
-// Raw placeholders are refused everywhere but text. So every template that
-// compiles is safe for any profile data.
+// The compiler tracks the HTML context of each placeholder (template_context.h)
+// and refuses the ones escaping cannot make safe: inside <script>/<style>,
+// comments, tag or attribute names, unquoted attribute values, event
+// handlers (on*), style and srcdoc, a URL attribute before literal text has
+// fixed its scheme and host ("/p/{{sku}}" is fine; "{{url}}" could be
+// "javascript:..."), URL lists (srcset, imagesrcset, ping), and every
+// attribute of SVG <set>/<animate*>, <meta>, <base>, <script> and plug-in
+// elements. Raw placeholders are refused everywhere but text. So every
+// template that compiles is safe for any profile data.
 #pragma once
 
 #include <cstddef>

@@ -97,7 +97,7 @@ TEST(Engine, RewritesThePageWithTheDecision) {
     ASSERT_EQ(engine.decide(&stored, facts(), p), tailor::Outcome::kHit);
 
     std::string out;
-    auto sink = [](void* data, const char* bytes, size_t n) noexcept {
+    auto sink = [](void* data, const char* bytes, size_t n, tailor::PieceOrigin) noexcept {
         static_cast<std::string*>(data)->append(bytes, n);
     };
     p.start_rewrite();

@@ -133,6 +133,119 @@ TEST(Template, UrlPrefixesThatCouldRunScriptAreRefused) {
     }
 }
 
+// Every URL attribute, on any element: a placeholder that could supply the
+// scheme is refused, one after a literal path is not.
+TEST(Template, EveryUrlAttributeNeedsALiteralStart) {
+    for (const char* attr :
+         {"href",   "src",        "action",   "formaction", "xlink:href", "XLink:Href",
+          "poster", "cite",       "data",     "codebase",   "manifest",   "longdesc",
+          "usemap", "icon",       "lowsrc",   "dynsrc",     "profile",    "classid",
+          "code",   "background", "xml:base", "itemtype"}) {
+        for (const char* value :
+             {"{{u}}", "javascript:{{u}}", " JAVASCRIPT:{{u}}", "java\nscript:{{u}}",
+              "data:text/html,{{u}}", "vbscript:{{u}}", "{{a}}:{{b}}"}) {
+            const std::string bad = std::string("<x ") + attr + "=\"" + value + "\">";
+            const TemplateError err = compile_error(bad);
+            EXPECT_EQ(err.code, TemplateErrorCode::kUnsafeContext) << bad;
+            EXPECT_NE(err.message.find("URL attribute"), std::string::npos) << err.message;
+        }
+        const std::string ok = std::string("<x ") + attr + "=\"/p/{{u}}\">";
+        TemplateError err;
+        EXPECT_TRUE(compile_template(ok, &err).has_value()) << ok << ": " << err.message;
+    }
+}
+
+TEST(Template, UrlAttributesOnSvgAndMathMlElementsAreChecked) {
+    for (const char* bad :
+         {"<svg><a href=\"{{u}}\"><text>x</text></a></svg>",
+          "<svg><a xlink:href=\"{{u}}\">x</a></svg>", "<svg><image href=\"{{u}}\"/></svg>",
+          "<svg><use xlink:href=\"javascript:{{u}}\"/></svg>",
+          "<math><mi href=\"{{u}}\">x</mi></math>", "<iframe src=\"{{u}}\"></iframe>",
+          "<button formaction=\"{{u}}\">go</button>", "<input type=image formaction='{{u}}'>"}) {
+        EXPECT_EQ(compile_error(bad).code, TemplateErrorCode::kUnsafeContext) << bad;
+    }
+}
+
+// A profile value "javascript:..." in an accepted URL attribute lands after
+// the literal path, where it is only a path segment.
+TEST(Template, JavascriptValueAfterALiteralPathIsOnlyAPath) {
+    Vars v{{{"u", {"javascript:alert(1)", false}}}};
+    EXPECT_EQ(render("<a href=\"/p/{{u}}\">x</a>", v), "<a href=\"/p/javascript:alert(1)\">x</a>");
+    EXPECT_EQ(render("<a href=\"https://shop.example/?q={{u}}\">x</a>", v),
+              "<a href=\"https://shop.example/?q=javascript:alert(1)\">x</a>");
+}
+
+// SVG animation elements set another attribute (attributeName="href") to
+// their to/values/from/by: no placeholder in any of their attributes.
+TEST(Template, SvgAnimationAttributesAreRefused) {
+    for (const char* bad :
+         {"<svg><a><set attributeName=\"href\" to=\"{{u}}\"/><text>x</text></a></svg>",
+          "<svg><a><animate attributeName=\"href\" values=\"{{u}}\"/></a></svg>",
+          "<svg><a><animate attributeName=\"href\" from=\"{{u}}\" to=\"/\"/></a></svg>",
+          "<svg><a><animate attributeName=\"href\" by=\"{{u}}\"/></a></svg>",
+          "<svg><a><animate attributeName=\"{{a}}\" to=\"javascript:alert(1)\"/></a></svg>",
+          "<svg><a><ANIMATE attributeName=\"href\" to=\"/p/{{u}}\"/></a></svg>",
+          "<svg><animateMotion path=\"{{p}}\"/></svg>",
+          "<svg><animateTransform attributeName=\"transform\" to=\"{{t}}\"/></svg>",
+          "<svg><animateColor values=\"{{c}}\"/></svg>",
+          "<svg><set attributeName=\"xlink:href\" to='{{u}}'/></svg>"}) {
+        const TemplateError err = compile_error(bad);
+        EXPECT_EQ(err.code, TemplateErrorCode::kUnsafeContext) << bad;
+        EXPECT_NE(err.message.find("no placeholder is allowed"), std::string::npos) << err.message;
+    }
+    // text around and inside SVG stays allowed
+    Vars v{{{"x", {"<b>", false}}}};
+    EXPECT_EQ(render("<svg><text>{{x}}</text></svg>", v), "<svg><text>&lt;b&gt;</text></svg>");
+}
+
+// <meta http-equiv=refresh content="0;url=..."> redirects, in whatever order
+// its attributes come.
+TEST(Template, MetaAttributesAreRefused) {
+    for (const char* bad : {"<meta http-equiv=\"refresh\" content=\"0;url={{u}}\">",
+                            "<meta content=\"0;url={{u}}\" http-equiv=\"refresh\">",
+                            "<meta http-equiv=\"{{h}}\" content=\"0;url=javascript:alert(1)\">",
+                            "<META HTTP-EQUIV=\"Refresh\" CONTENT=\"0; URL=/p/{{u}}\">",
+                            "<meta name=\"description\" content=\"{{d}}\">"}) {
+        const TemplateError err = compile_error(bad);
+        EXPECT_EQ(err.code, TemplateErrorCode::kUnsafeContext) << bad;
+        EXPECT_NE(err.message.find("<meta>"), std::string::npos) << err.message;
+    }
+}
+
+// A URL list gains an entry from a value holding ", url 2x": refused
+// wherever the placeholder sits.
+TEST(Template, SrcsetImagesrcsetAndOtherUrlListsAreRefused) {
+    for (const char* bad :
+         {"<img srcset=\"{{u}}\">", "<img srcset=\"/img/{{sku}}.jpg 2x\">",
+          "<img src=\"/a.jpg\" srcset=\"/a.jpg 1x, /img/{{sku}}@2x.jpg 2x\">",
+          "<source srcset=\"https://cdn.example/{{sku}}.webp\">",
+          "<link rel=\"preload\" as=\"image\" imagesrcset=\"{{u}} 2x\">",
+          "<link rel=\"preload\" as=\"image\" imagesrcset=\"/i/{{u}}.jpg 2x\">",
+          "<a href=\"/p\" ping=\"/t/{{u}}\">x</a>", "<applet archive=\"/a/{{u}}.jar\">"}) {
+        EXPECT_EQ(compile_error(bad).code, TemplateErrorCode::kUnsafeContext) << bad;
+    }
+    const TemplateError err = compile_error("<img imagesrcset=\"/i/{{u}}.jpg\">");
+    EXPECT_NE(err.message.find("\"imagesrcset\", a list of URLs"), std::string::npos)
+        << err.message;
+}
+
+// <base> moves every relative URL on the page; <script> and plug-in elements'
+// attributes pick the code that runs: even after a literal path, refused.
+TEST(Template, BaseScriptAndPluginAttributesAreRefused) {
+    for (const char* bad :
+         {"<base href=\"/shop/{{u}}/\">", "<base href=\"https://shop.example/{{u}}/\">",
+          "<script src=\"/js/{{name}}.js\"></script>", "<script type=\"{{t}}\"></script>",
+          "<svg><script href=\"/js/{{u}}.js\"></script></svg>",
+          "<object data=\"/o/{{u}}\"></object>", "<embed src=\"/e/{{u}}\">",
+          "<param name=\"movie\" value=\"{{u}}\">", "<applet code=\"{{u}}\"></applet>"}) {
+        EXPECT_EQ(compile_error(bad).code, TemplateErrorCode::kUnsafeContext) << bad;
+    }
+    // the same placeholders on ordinary elements are fine
+    TemplateError err;
+    EXPECT_TRUE(compile_template("<img src=\"/e/{{u}}\" alt=\"{{t}}\">", &err).has_value())
+        << err.message;
+}
+
 TEST(Template, ScriptAndStyleContentsAreRefused) {
     EXPECT_EQ(compile_error("<script>var n = \"{{name}}\";</script>").code,
               TemplateErrorCode::kUnsafeContext);
