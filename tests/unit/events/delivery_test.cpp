@@ -1,5 +1,5 @@
 // Delivery: the worker's exactly-once state machine, its batches run by the live script on a
-// real redis-server (events/redis_server.h): outage to the spool, replay in order, lost replies
+// real redis-server (redis_server.h): outage to the spool, replay in order, lost replies
 // as duplicates, drop-oldest when the queue is full, adopted spools, exit.
 //
 // In order and exactly once is checked the way the script sees it: every event of one producer
@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "events/redis_server.h"
+#include "redis_server.h"
 #include "tailor/events/event.h"
 
 namespace tailor {

@@ -1,6 +1,6 @@
 // EventLive: the live-state script against a real redis-server, read back by the profile decoder.
 //
-// Each test suite run starts its own redis-server (events/redis_server.h); the
+// Each test suite run starts its own redis-server (redis_server.h); the
 // tests skip when /usr/bin/redis-server is not installed.
 #include "tailor/events/live.h"
 
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "events/redis_server.h"
+#include "redis_server.h"
 #include "tailor/events/event.h"
 #include "tailor/profile/profile.h"
 
