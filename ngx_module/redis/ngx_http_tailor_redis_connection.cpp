@@ -223,8 +223,14 @@ void ngx_http_tailor_redis_on_disconnect(const redisAsyncContext* ac, int status
     rc->handshake = 0;
     rc->stats->connected = 0;
 
-    ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "connection lost: %s",
-                                    status == REDIS_OK ? "closed" : ac->c.errstr);
+    if (rc->refused != nullptr) {
+        ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "reply refused: %s, reconnecting",
+                                        rc->refused);
+    } else {
+        ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "connection lost: %s",
+                                        status == REDIS_OK ? "closed" : ac->c.errstr);
+    }
+    rc->refused = nullptr;
     ngx_http_tailor_redis_schedule(rc);
 }
 
@@ -374,6 +380,8 @@ void ngx_http_tailor_redis_connect(ngx_http_tailor_redis_t* rc) noexcept {
     }
 
     ac->data = rc;
+    rc->refused = nullptr;
+    ngx_http_tailor_redis_guard_reader(ac);
 
     if (ngx_http_tailor_redis_adapter_attach(ac, rc->log, ngx_http_tailor_redis_read_handler,
                                              ngx_http_tailor_redis_write_handler) != NGX_OK) {

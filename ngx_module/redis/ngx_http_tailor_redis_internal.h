@@ -1,4 +1,5 @@
-// Internal to ngx_module/redis: the client's state, shared by its two halves:
+// Internal to ngx_module/redis: the client's state, shared by its parts:
+// ngx_http_tailor_redis_reader.cpp (which replies are refused unparsed),
 // ngx_http_tailor_redis_connection.cpp (connect, AUTH/SELECT, reconnect with backoff, the
 // stall watchdog, close) and ngx_http_tailor_redis.cpp (admission, commands, replies).
 #pragma once
@@ -30,6 +31,9 @@ struct ngx_http_tailor_redis_t {
     uint64_t stall_replies;    // conn_replies at last tick
     ngx_flag_t stall_waiting;  // in_flight at last tick
 
+    long long reply_elements;  // of the reply being parsed, all its arrays
+    const char* refused;       // why the reader refused a reply (the disconnect says it)
+
     ngx_http_tailor_log_limit_t log_limit;
     char log_prefix[64 + NGX_SOCKADDR_STRLEN];  // "tailor redis \"events\" 127.0.0.1:6379: "
 
@@ -54,6 +58,17 @@ extern char ngx_http_tailor_redis_handshake_tag;
 void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privdata) noexcept;
 uint64_t ngx_http_tailor_redis_clock_us() noexcept;
 void ngx_http_tailor_redis_set_in_flight(ngx_http_tailor_redis_t* rc) noexcept;
+
+// ngx_http_tailor_redis_reader.cpp
+//
+// Makes the context's reply reader refuse what no command of ours gets, before hiredis acts
+// on it: a reply with no command waiting (hiredis 0.14 asserts on one), more than
+// NGX_HTTP_TAILOR_REDIS_MAX_ELEMENTS elements in one reply, arrays nested deeper than
+// NGX_HTTP_TAILOR_REDIS_MAX_DEPTH. A refusal is a reader error: hiredis drops the connection,
+// every command waiting on it gets a null reply, and the client reconnects.
+#define NGX_HTTP_TAILOR_REDIS_MAX_ELEMENTS 65536
+#define NGX_HTTP_TAILOR_REDIS_MAX_DEPTH 2
+void ngx_http_tailor_redis_guard_reader(redisAsyncContext* ac) noexcept;
 
 // ngx_http_tailor_redis_connection.cpp
 void ngx_http_tailor_redis_log_error(ngx_http_tailor_redis_t* rc, ngx_uint_t level, const char* fmt,
