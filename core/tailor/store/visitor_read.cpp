@@ -4,18 +4,26 @@
 
 namespace tailor {
 
-// STRLEN answers 0 for a missing key and an error for another type: GET then answers nil, as
-// MGET would; the error becomes nil too.
+// STRLEN answers 0 for a missing key and an error for another type (neither is oversize).
+// The common case, nothing oversize, is the MGET it replaces; otherwise each value that fits
+// is read alone (GET's error on another type becomes nil, as MGET answers).
 const std::string_view kVisitorReadScript = R"lua(
-local max, out = tonumber(ARGV[1]), {}
+local max, out, over = tonumber(ARGV[1]), {}, false
 for i = 1, #KEYS do
   local n = redis.pcall('STRLEN', KEYS[i])
-  if type(n) ~= 'number' then
-    out[i] = false
-  elseif n > max then
-    out[i] = n
+  if type(n) == 'number' and n > max then
+    out[i], over = n, true
   else
-    out[i] = redis.call('GET', KEYS[i])
+    out[i] = false
+  end
+end
+if not over then
+  return redis.call('MGET', unpack(KEYS))
+end
+for i = 1, #KEYS do
+  if not out[i] then
+    local v = redis.pcall('GET', KEYS[i])
+    if type(v) == 'string' then out[i] = v end
   end
 end
 return out

@@ -70,9 +70,18 @@ TEST_F(StoreVisitorRead, AValueOverTheLimitIsAnsweredByItsSizeNotSent) {
 
 TEST_F(StoreVisitorRead, AKeyOfAnotherTypeIsNil) {
     redis_->command({"HSET", visitor_key(kVid, VisitorKeyKind::kProfile), "a", "b"});
+    redis_->command({"SET", visitor_key(kVid, VisitorKeyKind::kLive), "L"});
     Reply r = run(1024);
     ASSERT_EQ(r.kind, '*') << r.str;
     EXPECT_TRUE(r.elements[0].nil);
+    EXPECT_EQ(r.elements[1].str, "L");
+    // and beside an oversize value, read key by key
+    redis_->command({"SET", visitor_key(kVid, VisitorKeyKind::kCaps), std::string(2000, 'c')});
+    r = run(1024);
+    ASSERT_EQ(r.kind, '*') << r.str;
+    EXPECT_TRUE(r.elements[0].nil);
+    EXPECT_EQ(r.elements[1].str, "L");
+    EXPECT_EQ(r.elements[2].integer, 2000);
 }
 
 TEST_F(StoreVisitorRead, ArgvIsEvalshaWithTheKeysAndTheLimit) {
