@@ -72,6 +72,15 @@ enum ngx_http_tailor_events_counter_e : ngx_uint_t {
     NGX_HTTP_TAILOR_EVENTS_COUNTER_COUNT
 };
 
+// ngx_http_tailor_events_directives.cpp: the handlers of the directives that
+// take more than a slot (ngx_http_tailor_events_module.cpp's command table).
+char* ngx_http_tailor_events_event(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_events_stream(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_events_spool(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_events_strip(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_events_live(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_events_status(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+
 // ngx_http_tailor_events_log.cpp: the log-phase handler (postconfiguration
 // registers it where tailor_events is on somewhere).
 ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept;
