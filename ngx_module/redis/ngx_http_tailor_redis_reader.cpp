@@ -34,8 +34,10 @@ bool ngx_http_tailor_redis_admit_object(const redisReadTask* task, long long ele
     rc = static_cast<ngx_http_tailor_redis_t*>(ac->data);
 
     if (task->parent == nullptr) {
-        // a new reply: the callback it answers is at the head of the list
-        if (ac->replies.head == nullptr) {
+        // a new reply: the callback it answers is at the head of the list. An error nobody
+        // asked for ("-ERR max number of clients reached") hiredis handles itself: it keeps
+        // the text for the disconnect and drops the connection
+        if (ac->replies.head == nullptr && task->type != REDIS_REPLY_ERROR) {
             return ngx_http_tailor_redis_refuse(ac, "a reply no command waits for");
         }
 
