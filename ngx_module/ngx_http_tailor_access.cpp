@@ -9,7 +9,10 @@
 #include "ngx_http_tailor_core.h"
 #include "ngx_http_tailor_metrics.h"
 #include "ngx_http_tailor_redis.h"
-#include "tailor/store/keys.h"
+#include "tailor/store/visitor_read.h"
+
+#include <exception>
+#include <string_view>
 
 namespace {
 
@@ -18,6 +21,7 @@ void ngx_http_tailor_deadline_handler(ngx_event_t* ev) noexcept;
 void ngx_http_tailor_wake_handler(ngx_event_t* ev) noexcept;
 void ngx_http_tailor_reply_handler(void* data, const redisReply* reply,
                                    uint64_t elapsed_us) noexcept;
+bool ngx_http_tailor_fetch_resend(void* data) noexcept;
 
 void ngx_http_tailor_ctx_cleanup(void* data) noexcept {
     auto* ctx = static_cast<ngx_http_tailor_ctx_t*>(data);
@@ -85,6 +89,18 @@ void ngx_http_tailor_reply_handler(void* data, const redisReply* reply,
     ngx_http_request_t* r = ctx->request;
 
     ctx->op = nullptr;
+
+    // Redis lost its script cache: again as EVAL, within the same deadline
+    switch (ngx_http_tailor_redis_eval_fallback(reply, ngx_http_tailor_fetch_resend, ctx)) {
+        case NGX_OK:
+            return;
+        case NGX_ERROR:
+            reply = nullptr;
+            break;
+        default:
+            break;
+    }
+
     if (ctx->deadline.timer_set) {
         ngx_del_timer(&ctx->deadline);
     }
@@ -106,41 +122,40 @@ void ngx_http_tailor_wake_handler(ngx_event_t* ev) noexcept {
     ngx_http_run_posted_requests(c);
 }
 
-// Sends the MGET; false when Redis is not there to ask (fail open at once).
-bool ngx_http_tailor_fetch(ngx_http_request_t* r, ngx_http_tailor_ctx_t* ctx,
-                           ngx_http_tailor_loc_conf_t* lcf) noexcept {
+// Sends the visitor read (tailor::VisitorRead: profile, live and caps in one
+// call, oversize values left in Redis); false when it was not sent.
+bool ngx_http_tailor_fetch_send(ngx_http_tailor_ctx_t* ctx, bool eval) noexcept {
+    auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
+        ngx_http_get_module_main_conf(ctx->request, ngx_http_tailor_module));
+
+    try {
+        tailor::VisitorRead cmd(ngx_http_tailor_view(ctx->vid), mcf->max_profile);
+        if (eval) {
+            cmd.use_eval();
+        }
+        std::string_view key = cmd.route_key();
+        ngx_str_t route = {key.size(), reinterpret_cast<u_char*>(const_cast<char*>(key.data()))};
+        ctx->op = ngx_http_tailor_redis_send(ngx_http_tailor_core_profile_redis(), &route,
+                                             cmd.argc(), cmd.argv(), cmd.argvlen(),
+                                             ngx_http_tailor_reply_handler, ctx);
+    } catch (const std::exception&) {
+        ctx->op = nullptr;  // out of memory
+    }
+    return ctx->op != nullptr;
+}
+
+bool ngx_http_tailor_fetch_resend(void* data) noexcept {
+    return ngx_http_tailor_fetch_send(static_cast<ngx_http_tailor_ctx_t*>(data), true);
+}
+
+// Sends the read; false when Redis is not there to ask (fail open at once).
+bool ngx_http_tailor_fetch(ngx_http_tailor_ctx_t* ctx, ngx_http_tailor_loc_conf_t* lcf) noexcept {
     ngx_http_tailor_redis_t* redis = ngx_http_tailor_core_profile_redis();
     if (redis == nullptr || !ngx_http_tailor_redis_ready(redis)) {
         return false;
     }
 
-    // The profile, live and caps keys share the visitor's hash tag, so one
-    // MGET reads all three from one cluster slot.
-    static constexpr tailor::VisitorKeyKind kKinds[] = {tailor::VisitorKeyKind::kProfile,
-                                                        tailor::VisitorKeyKind::kLive,
-                                                        tailor::VisitorKeyKind::kCaps};
-    const std::string_view vid = ngx_http_tailor_view(ctx->vid);
-
-    const char* argv[4];
-    size_t argvlen[4];
-    argv[0] = "MGET";
-    argvlen[0] = 4;
-
-    for (size_t i = 0; i < 3; i++) {
-        size_t len = tailor::visitor_key_size(vid, kKinds[i]);
-        auto* key = static_cast<char*>(ngx_pnalloc(r->pool, len));
-        if (key == nullptr) {
-            return false;
-        }
-        tailor::write_visitor_key(key, vid, kKinds[i]);
-        argv[i + 1] = key;
-        argvlen[i + 1] = len;
-    }
-
-    ngx_str_t route = {argvlen[1], reinterpret_cast<u_char*>(const_cast<char*>(argv[1]))};
-    ctx->op = ngx_http_tailor_redis_send(redis, &route, 4, argv, argvlen,
-                                         ngx_http_tailor_reply_handler, ctx);
-    if (ctx->op == nullptr) {
+    if (!ngx_http_tailor_fetch_send(ctx, false)) {
         return false;
     }
 
@@ -250,7 +265,7 @@ ngx_int_t ngx_http_tailor_access_handler(ngx_http_request_t* r) noexcept {
         return NGX_DECLINED;
     }
 
-    if (!ngx_http_tailor_fetch(r, ctx, lcf)) {
+    if (!ngx_http_tailor_fetch(ctx, lcf)) {
         ngx_http_tailor_finish(ctx, tailor::Outcome::kDown);
         return NGX_DECLINED;
     }

@@ -479,9 +479,13 @@ tailor::Outcome ngx_http_tailor_core_personalize_reply(ngx_http_request_t* r,
     }
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "tailor: unexpected redis reply type %d to MGET", reply->type);
+                      "tailor: unexpected redis reply type %d to the visitor read", reply->type);
         return tailor::Outcome::kError;
     }
+
+    auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
+        ngx_http_get_module_main_conf(r, ngx_http_tailor_module));
+    unsigned long long max_bytes = mcf->max_profile;
 
     try {
         tailor::StoredVisitor stored;
@@ -490,6 +494,15 @@ tailor::Outcome ngx_http_tailor_core_personalize_reply(ngx_http_request_t* r,
             const redisReply* e = reply->element[i];
             if (e->type == REDIS_REPLY_NIL) {
                 continue;
+            }
+            if (e->type == REDIS_REPLY_INTEGER &&
+                static_cast<unsigned long long>(e->integer) > max_bytes) {
+                // the read script's marker: over tailor_max_profile, left in Redis
+                ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                              "tailor: a value of visitor \"%V\" is %L bytes, over "
+                              "tailor_max_profile; not read",
+                              &ctx->vid, e->integer);
+                return tailor::Outcome::kBadProfile;
             }
             if (e->type != REDIS_REPLY_STRING) {
                 ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,

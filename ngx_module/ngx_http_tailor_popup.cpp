@@ -207,19 +207,25 @@ void ngx_http_tailor_beacon_deadline(ngx_event_t* ev) noexcept {
 
 bool ngx_http_tailor_beacon_send(ngx_http_tailor_ctx_t* ctx, bool eval) noexcept;
 
+bool ngx_http_tailor_beacon_resend(void* data) noexcept {
+    return ngx_http_tailor_beacon_send(static_cast<ngx_http_tailor_ctx_t*>(data), true);
+}
+
 // Runs inside hiredis: record, retry once with EVAL after NOSCRIPT, or post.
 void ngx_http_tailor_beacon_reply(void* data, const redisReply* reply, uint64_t) noexcept {
     auto* ctx = static_cast<ngx_http_tailor_ctx_t*>(data);
     ngx_log_t* log = ctx->request->connection->log;
     ctx->op = nullptr;
 
-    if (reply != nullptr && reply->type == REDIS_REPLY_ERROR && reply->len >= 8 &&
-        ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0) {
-        // Redis restarted or its script cache was flushed
-        if (ngx_http_tailor_beacon_send(ctx, true)) {
+    // Redis restarted or its script cache was flushed: again as EVAL
+    switch (ngx_http_tailor_redis_eval_fallback(reply, ngx_http_tailor_beacon_resend, ctx)) {
+        case NGX_OK:
             return;
-        }
-        reply = nullptr;
+        case NGX_ERROR:
+            reply = nullptr;
+            break;
+        default:
+            break;
     }
 
     tailor::PopupBeaconResult result;

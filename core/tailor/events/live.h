@@ -88,6 +88,16 @@ enum class LiveResult : int {
     kApplied = 1,    // appended (if enabled) and applied
 };
 
+// live_result
+//
+// One integer of the script's reply; anything else is kInvalid.
+//
+// Example:
+//   live_result(1) == LiveResult::kApplied, live_result(7) == LiveResult::kInvalid
+[[nodiscard]] constexpr LiveResult live_result(long long v) noexcept {
+    return v == 1 ? LiveResult::kApplied : v == 0 ? LiveResult::kDuplicate : LiveResult::kInvalid;
+}
+
 // LiveBatch
 //
 // Builds `EVALSHA <sha> <numkeys> <stream> <live> <ev> ... <args> ...` for

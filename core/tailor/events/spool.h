@@ -48,22 +48,14 @@
 #include <string_view>
 #include <vector>
 
+#include "tailor/events/spool_frame.h"
+
 namespace tailor {
 
 // Recovery refuses record lengths over this whatever the options say, so a
 // corrupt length never makes it read (or allocate) much.
 inline constexpr uint32_t kMaxSpoolRecordBytes = 1024 * 1024;
-inline constexpr size_t kSpoolSegmentHeaderBytes = 8;
-inline constexpr size_t kSpoolFrameHeaderBytes = 8;
-
-// crc32c
-//
-// CRC-32C (Castagnoli, reflected, as in iSCSI, ext4 and LevelDB), continuing
-// from `crc` (0 to start).
-//
-// Example:
-//   crc32c(0, "123456789", 9) == 0xE3069283
-[[nodiscard]] uint32_t crc32c(uint32_t crc, const void* data, size_t size) noexcept;
+// kSpoolSegmentHeaderBytes, kSpoolFrameHeaderBytes and crc32c: spool_frame.h.
 
 // SpoolSync
 //

@@ -1,192 +1,31 @@
 // EventLive: the live-state script against a real redis-server, read back by the profile decoder.
 //
-// Each test suite run starts its own redis-server on a free loopback port
-// (no persistence) and talks to it with a tiny blocking RESP client; the
+// Each test suite run starts its own redis-server (redis_server.h); the
 // tests skip when /usr/bin/redis-server is not installed.
 #include "tailor/events/live.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "redis_server.h"
 #include "tailor/events/event.h"
 #include "tailor/profile/profile.h"
 
 namespace tailor {
 namespace {
 
-constexpr const char* kRedisServer = "/usr/bin/redis-server";
-
-// A RESP reply: simple string, error, integer, bulk (nil when `nil`), array.
-struct Reply {
-    char kind = 0;  // '+', '-', ':', '$', '*'
-    bool nil = false;
-    std::string str;
-    long long integer = 0;
-    std::vector<Reply> elements;
-};
-
-class Resp {
-  public:
-    explicit Resp(int port) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(static_cast<uint16_t>(port));
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ok_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    }
-    ~Resp() { ::close(fd_); }
-    [[nodiscard]] bool ok() const { return ok_; }
-
-    Reply command(const std::vector<std::string_view>& args) {
-        std::string out = "*" + std::to_string(args.size()) + "\r\n";
-        for (std::string_view a : args) {
-            out += "$" + std::to_string(a.size()) + "\r\n";
-            out.append(a);
-            out += "\r\n";
-        }
-        send_all(out);
-        return read_reply();
-    }
-
-    Reply command_argv(int argc, const char** argv, const size_t* len) {
-        std::vector<std::string_view> args;
-        for (int i = 0; i < argc; ++i) {
-            args.emplace_back(argv[i], len[i]);
-        }
-        return command(args);
-    }
-
-  private:
-    void send_all(const std::string& s) {
-        size_t off = 0;
-        while (off < s.size()) {
-            const ssize_t n = ::write(fd_, s.data() + off, s.size() - off);
-            if (n <= 0) {
-                return;
-            }
-            off += static_cast<size_t>(n);
-        }
-    }
-    bool fill() {
-        char buf[4096];
-        const ssize_t n = ::read(fd_, buf, sizeof buf);
-        if (n <= 0) {
-            return false;
-        }
-        in_.append(buf, static_cast<size_t>(n));
-        return true;
-    }
-    std::string line() {
-        size_t pos;
-        while ((pos = in_.find("\r\n")) == std::string::npos) {
-            if (!fill()) {
-                return {};
-            }
-        }
-        std::string l = in_.substr(0, pos);
-        in_.erase(0, pos + 2);
-        return l;
-    }
-    Reply read_reply() {
-        Reply r;
-        const std::string l = line();
-        if (l.empty()) {
-            r.kind = '-';
-            r.str = "connection lost";
-            return r;
-        }
-        r.kind = l[0];
-        const std::string rest = l.substr(1);
-        if (r.kind == '+' || r.kind == '-') {
-            r.str = rest;
-        } else if (r.kind == ':') {
-            r.integer = std::stoll(rest);
-        } else if (r.kind == '$') {
-            const long long n = std::stoll(rest);
-            if (n < 0) {
-                r.nil = true;
-                return r;
-            }
-            while (in_.size() < static_cast<size_t>(n) + 2) {
-                if (!fill()) {
-                    break;
-                }
-            }
-            r.str = in_.substr(0, static_cast<size_t>(n));
-            in_.erase(0, static_cast<size_t>(n) + 2);
-        } else if (r.kind == '*') {
-            const long long n = std::stoll(rest);
-            r.nil = n < 0;
-            for (long long i = 0; i < n; ++i) {
-                r.elements.push_back(read_reply());
-            }
-        }
-        return r;
-    }
-
-    int fd_ = -1;
-    bool ok_ = false;
-    std::string in_;
-};
-
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
-
 class EventLive : public ::testing::Test {
   protected:
-    static void SetUpTestSuite() {
-        if (::access(kRedisServer, X_OK) != 0) {
-            return;
-        }
-        port_ = free_port();
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            const std::string port = std::to_string(port_);
-            ::execl(kRedisServer, kRedisServer, "--port", port.c_str(), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--loglevel", "warning",
-                    static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        for (int i = 0; i < 100; ++i) {
-            if (Resp(port_).ok()) {
-                return;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-    }
-    static void TearDownTestSuite() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGTERM);
-            ::waitpid(pid_, nullptr, 0);
-            pid_ = -1;
-        }
-    }
+    static void SetUpTestSuite() { server_.start(); }
+    static void TearDownTestSuite() { server_.stop(); }
     void SetUp() override {
-        if (pid_ <= 0) {
+        if (!server_.running()) {
             GTEST_SKIP() << kRedisServer << " is not installed";
         }
-        redis_ = std::make_unique<Resp>(port_);
+        redis_ = std::make_unique<Resp>(server_.port());
         ASSERT_TRUE(redis_->ok());
         ASSERT_EQ(redis_->command({"FLUSHALL"}).str, "OK");
         const Reply sha = redis_->command({"SCRIPT", "LOAD", kLiveScript});
@@ -235,8 +74,7 @@ class EventLive : public ::testing::Test {
         return redis_->command({"GET", live_key(vid)}).str;
     }
 
-    static inline int port_ = 0;
-    static inline pid_t pid_ = -1;
+    static inline RedisServer server_;
     std::unique_ptr<Resp> redis_;
     Attribution attribution_ =
         attribution_from_request("utm_source=newsletter&utm_medium=email", "", "shop.example");

@@ -72,17 +72,23 @@ enum ngx_http_tailor_events_counter_e : ngx_uint_t {
     NGX_HTTP_TAILOR_EVENTS_COUNTER_COUNT
 };
 
+// ngx_http_tailor_events_directives.cpp: the handlers of the directives that
+// take more than a slot (ngx_http_tailor_events_module.cpp's command table).
+char* ngx_http_tailor_events_event(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_events_stream(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_events_spool(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_events_strip(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_events_live(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_events_status(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+
 // ngx_http_tailor_events_log.cpp: the log-phase handler (postconfiguration
 // registers it where tailor_events is on somewhere).
 ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept;
 
 // ngx_http_tailor_events_worker.cpp: the per-worker delivery.
-ngx_int_t ngx_http_tailor_events_init_zone(ngx_conf_t* cf) noexcept;
 ngx_int_t ngx_http_tailor_events_init_worker(ngx_cycle_t* cycle,
                                              ngx_http_tailor_events_main_conf_t* emcf) noexcept;
 void ngx_http_tailor_events_exit_worker(ngx_cycle_t* cycle) noexcept;
-void ngx_http_tailor_events_count(ngx_http_tailor_events_counter_e counter,
-                                  uint64_t n = 1) noexcept;
 
 // Producer id and the next sequence number; false when this process has no
 // delivery (not a worker, or init failed).
@@ -90,6 +96,15 @@ bool ngx_http_tailor_events_next_seq(std::string_view* producer, uint64_t* seq) 
 
 // Queues one encoded event; counts it emitted or dropped.
 void ngx_http_tailor_events_enqueue(std::string_view blob) noexcept;
+
+// ngx_http_tailor_events_status.cpp: the counters in shared memory.
+ngx_int_t ngx_http_tailor_events_init_zone(ngx_conf_t* cf) noexcept;
+void ngx_http_tailor_events_count(ngx_http_tailor_events_counter_e counter,
+                                  uint64_t n = 1) noexcept;
+// This worker slot's gauges: events in memory, events in the spools.
+void ngx_http_tailor_events_gauges(ngx_uint_t slot, uint64_t queued, uint64_t pending) noexcept;
+// The events connection's Redis stats slot of a worker, or null.
+ngx_http_tailor_redis_stats_t* ngx_http_tailor_events_redis_slot(ngx_uint_t slot) noexcept;
 
 // The tailor_events_status content handler (Prometheus text).
 ngx_int_t ngx_http_tailor_events_status_handler(ngx_http_request_t* r) noexcept;

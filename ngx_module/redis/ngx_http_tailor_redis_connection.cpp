@@ -1,102 +1,26 @@
-// ngx_http_tailor_redis: one hiredis async connection driven by nginx events.
-#include "ngx_http_tailor_redis.h"
+// ngx_http_tailor_redis_connection: the life of a client's one connection on nginx's event
+// loop: connect (the address is a literal), AUTH/SELECT, ready, lost, reconnect with jittered
+// backoff; the stall watchdog; the reply-size guard before hiredis parses.
+#include "ngx_http_tailor_redis_internal.h"
 
-#include <time.h>
+#include <cstdarg>
+#include <cstdio>
 
-enum ngx_http_tailor_redis_state_e : ngx_uint_t {
-    NGX_HTTP_TAILOR_REDIS_DOWN = 0,    // no context; reconnect timer armed
-    NGX_HTTP_TAILOR_REDIS_CONNECTING,  // connect(2) in progress
-    NGX_HTTP_TAILOR_REDIS_HANDSHAKE,   // connected, AUTH/SELECT in flight
-    NGX_HTTP_TAILOR_REDIS_READY,
-    NGX_HTTP_TAILOR_REDIS_CLOSING  // a posted close is pending
-};
+char ngx_http_tailor_redis_handshake_tag;
 
-struct ngx_http_tailor_redis_t {
-    const ngx_http_tailor_redis_conf_t* conf;
-    const char* name;
-    ngx_log_t* log;
-    redisAsyncContext* ac;
-    ngx_uint_t state;
-    ngx_flag_t up;  // has been ready
-    ngx_http_tailor_redis_stats_t* stats;
+// A repeating failure (Redis down) logs at most once a second.
+void ngx_http_tailor_redis_log_error(ngx_http_tailor_redis_t* rc, ngx_uint_t level, const char* fmt,
+                                     ...) noexcept {
+    va_list args;
 
-    ngx_msec_t backoff;        // next reconnect delay
-    ngx_uint_t handshake;      // AUTH/SELECT replies due
-    uint64_t in_flight;        // callbacks due
-    uint64_t conn_replies;     // replies on this connection
-    uint64_t stall_replies;    // conn_replies at last tick
-    ngx_flag_t stall_waiting;  // in_flight at last tick
-
-    time_t log_sec;  // log throttle
-    ngx_uint_t log_skipped;
-
-    ngx_event_t connect_ev;  // connect_timeout
-    ngx_event_t stall_ev;    // watchdog tick
-    ngx_event_t reconnect_ev;
-    ngx_event_t close_ev;  // posted: close from a callback
-
-    ngx_http_tailor_redis_stats_t own_stats;
-};
-
-struct ngx_http_tailor_redis_op_t {
-    ngx_http_tailor_redis_handler_pt handler;  // nullptr: cancelled
-    void* data;
-    uint64_t sent_us;
-};
+    va_start(args, fmt);
+    ngx_http_tailor_log_limited_v(&rc->log_limit, level, rc->log, rc->log_prefix, fmt, args);
+    va_end(args);
+}
 
 namespace {
 
-// privdata of AUTH and SELECT replies (ops are heap, fire-and-forget is null)
-char ngx_http_tailor_redis_handshake_tag;
-
 void ngx_http_tailor_redis_connect(ngx_http_tailor_redis_t* rc) noexcept;
-
-// A repeating failure (Redis down) logs at most once a second, with a count of
-// what was held back since.
-void ngx_http_tailor_redis_log_error(ngx_http_tailor_redis_t* rc, ngx_uint_t level, const char* fmt,
-                                     ...) noexcept {
-    u_char buf[NGX_MAX_ERROR_STR];
-    u_char* p;
-    u_char* last;
-    va_list args;
-    ngx_uint_t skipped;
-
-    if (rc->log->log_level < level) {
-        return;
-    }
-
-    if (rc->log_sec == ngx_time()) {
-        rc->log_skipped++;
-        return;
-    }
-
-    skipped = rc->log_skipped;
-    rc->log_sec = ngx_time();
-    rc->log_skipped = 0;
-
-    last = buf + sizeof(buf);
-
-    va_start(args, fmt);
-    p = ngx_vslprintf(buf, last, fmt, args);
-    va_end(args);
-
-    if (skipped) {
-        p = ngx_slprintf(p, last, " (%ui more since the last report)", skipped);
-    }
-
-    ngx_log_error(level, rc->log, 0, "tailor redis \"%s\" %V: %*s", rc->name, &rc->conf->peer,
-                  static_cast<size_t>(p - buf), buf);
-}
-
-uint64_t ngx_http_tailor_redis_clock_us() noexcept {
-    struct timespec ts;
-
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
-        return 0;
-    }
-
-    return static_cast<uint64_t>(ts.tv_sec) * 1000000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
-}
 
 /* the adapter's way back (ngx_http_tailor_redis_adapter.cpp) */
 
@@ -104,10 +28,6 @@ void ngx_http_tailor_redis_read_handler(ngx_event_t* ev) noexcept;
 void ngx_http_tailor_redis_write_handler(ngx_event_t* ev) noexcept;
 
 /* the connection's life */
-
-void ngx_http_tailor_redis_set_in_flight(ngx_http_tailor_redis_t* rc) noexcept {
-    rc->stats->in_flight = rc->in_flight;
-}
 
 void ngx_http_tailor_redis_schedule(ngx_http_tailor_redis_t* rc) noexcept {
     ngx_msec_t delay;
@@ -181,8 +101,6 @@ void ngx_http_tailor_redis_ready_now(ngx_http_tailor_redis_t* rc) noexcept {
     ngx_log_error(NGX_LOG_INFO, rc->log, 0, "tailor redis \"%s\" %V: connected", rc->name,
                   &rc->conf->peer);
 }
-
-void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privdata) noexcept;
 
 bool ngx_http_tailor_redis_handshake(ngx_http_tailor_redis_t* rc) noexcept {
     int argc;
@@ -271,8 +189,7 @@ void ngx_http_tailor_redis_on_connect(const redisAsyncContext* ac, int status) n
     if (!ngx_http_tailor_redis_handshake(rc)) {
         rc->stats->connect_failures++;
         ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "sending AUTH/SELECT failed");
-        rc->state = NGX_HTTP_TAILOR_REDIS_CLOSING;
-        ngx_post_event(&rc->close_ev, &ngx_posted_events);
+        ngx_http_tailor_redis_post_close(rc);
     }
 }
 
@@ -306,10 +223,18 @@ void ngx_http_tailor_redis_on_disconnect(const redisAsyncContext* ac, int status
     rc->handshake = 0;
     rc->stats->connected = 0;
 
-    ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "connection lost: %s",
-                                    status == REDIS_OK ? "closed" : ac->c.errstr);
+    if (rc->refused != nullptr) {
+        ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "reply refused: %s, reconnecting",
+                                        rc->refused);
+    } else {
+        ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "connection lost: %s",
+                                        status == REDIS_OK ? "closed" : ac->c.errstr);
+    }
+    rc->refused = nullptr;
     ngx_http_tailor_redis_schedule(rc);
 }
+
+}  // namespace
 
 void ngx_http_tailor_redis_on_handshake(ngx_http_tailor_redis_t* rc,
                                         const redisReply* reply) noexcept {
@@ -325,10 +250,7 @@ void ngx_http_tailor_redis_on_handshake(ngx_http_tailor_redis_t* rc,
         rc->stats->connect_failures++;
         ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "AUTH/SELECT failed: %*s",
                                         static_cast<size_t>(reply->len), reply->str);
-        rc->state = NGX_HTTP_TAILOR_REDIS_CLOSING;
-        if (!rc->close_ev.posted) {
-            ngx_post_event(&rc->close_ev, &ngx_posted_events);
-        }
+        ngx_http_tailor_redis_post_close(rc);
         return;
     }
 
@@ -337,50 +259,17 @@ void ngx_http_tailor_redis_on_handshake(ngx_http_tailor_redis_t* rc,
     }
 }
 
-void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privdata) noexcept {
-    ngx_http_tailor_redis_op_t* op;
-    ngx_http_tailor_redis_handler_pt handler;
-
-    auto* rc = static_cast<ngx_http_tailor_redis_t*>(ac->data);
-    auto* reply = static_cast<const redisReply*>(r);
-
-    rc->in_flight--;
-    ngx_http_tailor_redis_set_in_flight(rc);
-
-    if (reply != nullptr) {
-        rc->conn_replies++;
-        rc->stats->replies++;
-        if (reply->type == REDIS_REPLY_ERROR) {
-            rc->stats->errors++;
-        }
-
-    } else {
-        rc->stats->failed++;
+void ngx_http_tailor_redis_post_close(ngx_http_tailor_redis_t* rc) noexcept {
+    if (rc->state != NGX_HTTP_TAILOR_REDIS_CLOSING) {
+        rc->state = NGX_HTTP_TAILOR_REDIS_CLOSING;
     }
 
-    if (privdata == nullptr) {
-        if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
-            ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "command failed: %*s",
-                                            static_cast<size_t>(reply->len), reply->str);
-        }
-        return;
+    if (!rc->close_ev.posted) {
+        ngx_post_event(&rc->close_ev, &ngx_posted_events);
     }
-
-    if (privdata == &ngx_http_tailor_redis_handshake_tag) {
-        ngx_http_tailor_redis_on_handshake(rc, reply);
-        return;
-    }
-
-    op = static_cast<ngx_http_tailor_redis_op_t*>(privdata);
-    handler = op->handler;
-
-    if (handler != nullptr) {
-        op->handler = nullptr;  // a cancel from inside the handler is a no-op
-        handler(op->data, reply, ngx_http_tailor_redis_clock_us() - op->sent_us);
-    }
-
-    ngx_free(op);
 }
+
+namespace {
 
 void ngx_http_tailor_redis_read_handler(ngx_event_t* ev) noexcept {
     ngx_http_tailor_redis_t* rc;
@@ -491,6 +380,8 @@ void ngx_http_tailor_redis_connect(ngx_http_tailor_redis_t* rc) noexcept {
     }
 
     ac->data = rc;
+    rc->refused = nullptr;
+    ngx_http_tailor_redis_guard_reader(ac);
 
     if (ngx_http_tailor_redis_adapter_attach(ac, rc->log, ngx_http_tailor_redis_read_handler,
                                              ngx_http_tailor_redis_write_handler) != NGX_OK) {
@@ -520,44 +411,6 @@ void ngx_http_tailor_redis_init_event(ngx_http_tailor_redis_t* rc, ngx_event_t* 
     ev->cancelable = 1;  // graceful shutdown does not wait for these
 }
 
-// Refuses what would break the one-callback-per-command accounting.
-bool ngx_http_tailor_redis_allowed(int argc, const char** argv, const size_t* argvlen) noexcept {
-    static const ngx_str_t refused[] = {ngx_string("subscribe"), ngx_string("psubscribe"),
-                                        ngx_string("unsubscribe"), ngx_string("punsubscribe"),
-                                        ngx_string("monitor")};
-
-    if (argc < 1 || argv == nullptr || argvlen == nullptr || argv[0] == nullptr) {
-        return false;
-    }
-
-    for (const auto& name : refused) {
-        if (argvlen[0] == name.len &&
-            ngx_strncasecmp(reinterpret_cast<u_char*>(const_cast<char*>(argv[0])), name.data,
-                            name.len) == 0) {
-            return false;
-        }
-    }
-
-    return true;
-}
-
-// The bounds: connected and past the handshake, unsent bytes under
-// max_output, in-flight commands under max_pending. Counts the reject.
-bool ngx_http_tailor_redis_admit(ngx_http_tailor_redis_t* rc) noexcept {
-    if (rc->state != NGX_HTTP_TAILOR_REDIS_READY || rc->ac == nullptr ||
-        (rc->ac->c.flags & (REDIS_DISCONNECTING | REDIS_FREEING))) {
-        rc->stats->down_rejects++;
-        return false;
-    }
-
-    if (sdslen(rc->ac->c.obuf) > rc->conf->max_output || rc->in_flight >= rc->conf->max_pending) {
-        rc->stats->busy_rejects++;
-        return false;
-    }
-
-    return true;
-}
-
 }  // namespace
 
 // The hooks run inside hiredis, where the context must not be freed: a failure
@@ -567,12 +420,7 @@ void ngx_http_tailor_redis_adapter_failed(redisAsyncContext* ac, const char* wha
 
     ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "%s failed, reconnecting", what);
 
-    if (rc->state != NGX_HTTP_TAILOR_REDIS_CLOSING) {
-        rc->state = NGX_HTTP_TAILOR_REDIS_CLOSING;
-        if (!rc->close_ev.posted) {
-            ngx_post_event(&rc->close_ev, &ngx_posted_events);
-        }
-    }
+    ngx_http_tailor_redis_post_close(rc);
 }
 
 ngx_http_tailor_redis_t* ngx_http_tailor_redis_create(
@@ -588,6 +436,9 @@ ngx_http_tailor_redis_t* ngx_http_tailor_redis_create(
 
     rc->conf = conf;
     rc->name = name;
+    (void)snprintf(rc->log_prefix, sizeof(rc->log_prefix), "tailor redis \"%s\" %.*s: ", name,
+                   static_cast<int>(ngx_min(conf->peer.len, NGX_SOCKADDR_STRLEN)),
+                   reinterpret_cast<const char*>(conf->peer.data));
     rc->log = cycle->log;
     rc->stats = stats ? stats : &rc->own_stats;
     rc->backoff = conf->reconnect;
@@ -615,101 +466,4 @@ void ngx_http_tailor_redis_destroy(ngx_http_tailor_redis_t* rc) noexcept {
     }
 
     ngx_free(rc);
-}
-
-bool ngx_http_tailor_redis_ready(const ngx_http_tailor_redis_t* rc) noexcept {
-    return rc != nullptr && rc->state == NGX_HTTP_TAILOR_REDIS_READY && rc->ac != nullptr &&
-           !(rc->ac->c.flags & (REDIS_DISCONNECTING | REDIS_FREEING)) &&
-           sdslen(rc->ac->c.obuf) <= rc->conf->max_output && rc->in_flight < rc->conf->max_pending;
-}
-
-ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send(ngx_http_tailor_redis_t* rc,
-                                                       const ngx_str_t* key, int argc,
-                                                       const char** argv, const size_t* argvlen,
-                                                       ngx_http_tailor_redis_handler_pt handler,
-                                                       void* data) noexcept {
-    ngx_http_tailor_redis_op_t* op;
-
-    (void)key;  // one server: every key lives there (docs/redis.md: Cluster)
-
-    if (rc == nullptr || handler == nullptr) {
-        return nullptr;
-    }
-
-    if (!ngx_http_tailor_redis_allowed(argc, argv, argvlen)) {
-        ngx_log_error(NGX_LOG_ALERT, rc->log, 0, "tailor redis \"%s\": command refused", rc->name);
-        return nullptr;
-    }
-
-    if (!ngx_http_tailor_redis_admit(rc)) {
-        return nullptr;
-    }
-
-    op = static_cast<ngx_http_tailor_redis_op_t*>(
-        ngx_alloc(sizeof(ngx_http_tailor_redis_op_t), rc->log));
-    if (op == nullptr) {
-        return nullptr;
-    }
-
-    op->handler = handler;
-    op->data = data;
-    op->sent_us = ngx_http_tailor_redis_clock_us();
-
-    if (redisAsyncCommandArgv(rc->ac, ngx_http_tailor_redis_on_reply, op, argc, argv, argvlen) !=
-        REDIS_OK) {
-        ngx_free(op);
-        return nullptr;
-    }
-
-    rc->in_flight++;
-    rc->stats->commands++;
-    ngx_http_tailor_redis_set_in_flight(rc);
-
-    return op;
-}
-
-ngx_int_t ngx_http_tailor_redis_send_nowait(ngx_http_tailor_redis_t* rc, const ngx_str_t* key,
-                                            int argc, const char** argv,
-                                            const size_t* argvlen) noexcept {
-    (void)key;
-
-    if (rc == nullptr) {
-        return NGX_DECLINED;
-    }
-
-    if (!ngx_http_tailor_redis_allowed(argc, argv, argvlen)) {
-        ngx_log_error(NGX_LOG_ALERT, rc->log, 0, "tailor redis \"%s\": command refused", rc->name);
-        return NGX_ERROR;
-    }
-
-    if (!ngx_http_tailor_redis_admit(rc)) {
-        return NGX_DECLINED;
-    }
-
-    // a null privdata, not a null callback: the reply is still counted
-    if (redisAsyncCommandArgv(rc->ac, ngx_http_tailor_redis_on_reply, nullptr, argc, argv,
-                              argvlen) != REDIS_OK) {
-        return NGX_ERROR;
-    }
-
-    rc->in_flight++;
-    rc->stats->commands++;
-    ngx_http_tailor_redis_set_in_flight(rc);
-
-    return NGX_OK;
-}
-
-void ngx_http_tailor_redis_cancel(ngx_http_tailor_redis_op_t* op) noexcept {
-    if (op != nullptr) {
-        op->handler = nullptr;
-    }
-}
-
-const ngx_http_tailor_redis_stats_t* ngx_http_tailor_redis_stats(
-    const ngx_http_tailor_redis_t* rc) noexcept {
-    return rc ? rc->stats : nullptr;
-}
-
-uint64_t ngx_http_tailor_redis_now_us() noexcept {
-    return ngx_http_tailor_redis_clock_us();
 }

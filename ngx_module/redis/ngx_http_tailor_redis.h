@@ -188,3 +188,26 @@ ngx_int_t ngx_http_tailor_redis_adapter_attach(redisAsyncContext* ac, ngx_log_t*
 // An event hook could not (un)register the fd; called inside hiredis, so the
 // client only schedules a close.
 void ngx_http_tailor_redis_adapter_failed(redisAsyncContext* ac, const char* what) noexcept;
+
+// ngx_http_tailor_redis_resend_pt
+//
+// Sends the same script again as EVAL (its source rather than its SHA-1); true when sent, and
+// the reply then goes to the handler of that new op.
+typedef bool (*ngx_http_tailor_redis_resend_pt)(void* data) noexcept;
+
+// ngx_http_tailor_redis_eval_fallback
+//
+// The one NOSCRIPT fallback, for a handler of an EVALSHA: Redis lost its script cache (a
+// restart, SCRIPT FLUSH, a failover), so the command goes again as EVAL, which also caches the
+// script again. Returns NGX_OK when `reply` was NOSCRIPT and resend() sent it (the handler
+// returns and waits for the new reply), NGX_ERROR when it was NOSCRIPT and could not be sent
+// again (treat as no reply), NGX_DECLINED for any other reply.
+// Example (in a handler):
+//     switch (ngx_http_tailor_redis_eval_fallback(reply, resend_as_eval, ctx)) {
+//     case NGX_OK: return;
+//     case NGX_ERROR: reply = nullptr; break;
+//     default: break;
+//     }
+ngx_int_t ngx_http_tailor_redis_eval_fallback(const redisReply* reply,
+                                              ngx_http_tailor_redis_resend_pt resend,
+                                              void* data) noexcept;

@@ -12,6 +12,7 @@
 #include "tailor/engine/engine.h"
 #include "tailor/events/event.h"
 #include "tailor/events/path.h"
+#include "tailor/events/plan.h"
 #include "tailor/popup/beacon.h"
 #include "tailor/request/referrer.h"
 
@@ -110,13 +111,24 @@ void ngx_http_tailor_events_emit(ngx_http_tailor_events_request_t* er, tailor::E
     ngx_http_tailor_events_enqueue(blob);
 }
 
-bool ngx_http_tailor_events_is_page_view(ngx_http_request_t* r) noexcept {
-    if (r->headers_out.status != NGX_HTTP_OK || r->header_only || !(r->method & NGX_HTTP_GET)) {
-        return false;
-    }
+// Translates the finished request for plan_events().
+tailor::PlanRequest ngx_http_tailor_events_plan_request(ngx_http_request_t* r,
+                                                        ngx_http_tailor_ctx_t* tctx,
+                                                        ngx_http_tailor_events_loc_conf_t* elcf) {
     auto* lcf = static_cast<ngx_http_tailor_loc_conf_t*>(
         ngx_http_get_module_loc_conf(r, ngx_http_tailor_module));
-    return ngx_http_test_content_type(r, &lcf->types) != nullptr;
+
+    tailor::PlanRequest q;
+    q.vid = ngx_http_tailor_view(tctx->vid);
+    q.previous_vid = ngx_http_tailor_view(tctx->previous_vid);
+    q.outcome = tctx->outcome;
+    q.beacon_recorded = tctx->beacon_recorded;
+    q.status = static_cast<unsigned>(r->headers_out.status);
+    q.header_only = r->header_only;
+    q.get = (r->method & NGX_HTTP_GET) != 0;
+    q.page_type = ngx_http_test_content_type(r, &lcf->types) != nullptr;
+    q.declared = elcf->events != nullptr ? elcf->events->nelts : 0;
+    return q;
 }
 
 }  // namespace
@@ -129,29 +141,13 @@ ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept {
     }
 
     ngx_http_tailor_ctx_t* tctx = ngx_http_tailor_get_ctx(r);
-    if (tctx == nullptr || tctx->vid.len == 0) {
+    if (tctx == nullptr) {
         return NGX_OK;
     }
 
-    // a pop-up beacon the caps recorded (its handler checked consent); nothing else
-    bool beacon = tctx->beacon_recorded;
-
-    // the consent gate: denied means no event and no live update
-    if (!beacon &&
-        (tctx->outcome == tailor::Outcome::kNone || tctx->outcome == tailor::Outcome::kGpc ||
-         tctx->outcome == tailor::Outcome::kNoConsent)) {
-        return NGX_OK;
-    }
-
-    ngx_uint_t status = r->headers_out.status;
-    bool declared = !beacon && elcf->events != nullptr && elcf->events->nelts > 0;
-    // the main module's header filter linked the visitor to a known id
-    bool identify = !beacon && tctx->previous_vid.len != 0 &&
-                    ngx_http_tailor_view(tctx->previous_vid) != ngx_http_tailor_view(tctx->vid);
-    bool page_view = !beacon && !declared && ngx_http_tailor_events_is_page_view(r);
-    bool events = declared && status >= NGX_HTTP_OK && status < NGX_HTTP_BAD_REQUEST;
-
-    if (!identify && !page_view && !events && !beacon) {
+    tailor::EventPlan plan =
+        tailor::plan_events(ngx_http_tailor_events_plan_request(r, tctx, elcf));
+    if (!plan.any()) {
         return NGX_OK;
     }
 
@@ -192,17 +188,17 @@ ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept {
 
         std::string_view vid = ngx_http_tailor_view(tctx->vid);
 
-        if (identify) {
+        if (plan.identify) {
             ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_IDENTIFY);
             ngx_http_tailor_events_emit(&er, tailor::EventType::kIdentify, {}, vid,
                                         ngx_http_tailor_view(tctx->previous_vid), nullptr);
         }
 
-        if (page_view) {
+        if (plan.page_view) {
             ngx_http_tailor_events_emit(&er, tailor::EventType::kPageViewed, {}, vid, {}, nullptr);
         }
 
-        if (beacon) {
+        if (plan.beacon) {
             tailor::PopupBeaconEvent e =
                 tailor::popup_beacon_event(static_cast<tailor::PopupBeaconKind>(tctx->beacon_kind),
                                            ngx_http_tailor_view(tctx->beacon_popup));
@@ -212,7 +208,7 @@ ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept {
                                         e.properties.data(), e.properties.size());
         }
 
-        if (events) {
+        if (plan.declared) {
             auto* decl = static_cast<ngx_http_tailor_events_decl_t*>(elcf->events->elts);
             for (ngx_uint_t i = 0; i < elcf->events->nelts; i++) {
                 ngx_http_tailor_events_emit(&er, static_cast<tailor::EventType>(decl[i].type),

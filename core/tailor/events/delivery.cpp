@@ -1,0 +1,267 @@
+#include "tailor/events/delivery.h"
+
+#include <algorithm>
+#include <new>
+#include <utility>
+
+namespace tailor {
+
+Delivery::Delivery(const DeliveryOptions& options) : options_(options) {
+    options_.queue = std::max<size_t>(options_.queue, 1);
+    options_.batch_events = std::max<size_t>(options_.batch_events, 1);
+    ring_.resize(options_.queue);
+    sending_.resize(std::min(options_.batch_events, options_.queue));
+}
+
+void Delivery::set_spool(std::unique_ptr<Spool> spool) noexcept {
+    spool_ = std::move(spool);
+}
+
+bool Delivery::adopt(std::unique_ptr<Spool> spool) noexcept {
+    if (adopted_ || !spool || spool->empty()) {
+        return false;
+    }
+    adopted_ = std::move(spool);
+    return true;
+}
+
+void Delivery::pop_front() noexcept {
+    head_ = (head_ + 1) % ring_.size();
+    count_--;
+}
+
+// The batch in flight goes back to the front of the ring, in order. There is room: events in
+// memory, in flight or not, never exceed the ring's size.
+void Delivery::requeue_sending() noexcept {
+    for (size_t k = sending_count_; k > 0; k--) {
+        head_ = (head_ + ring_.size() - 1) % ring_.size();
+        std::swap(ring_[head_], sending_[k - 1]);
+        count_++;
+    }
+    sending_count_ = 0;
+}
+
+// Moves the waiting queue to the tail of the spool, in order. Not while a batch from the queue
+// is in flight: if it failed it would have to go before what is spooled behind it.
+void Delivery::spool_queue() noexcept {
+    if (!spool_ || state_ == Flight::kQueue) {
+        return;
+    }
+    while (count_ > 0) {
+        AppendResult res = spool_->append(at(0));
+        if (res.status == AppendStatus::kIoError) {
+            counts_.spool_write_failed = true;
+            return;
+        }
+        if (res.status == AppendStatus::kTooLarge) {
+            counts_.dropped++;
+        } else {
+            counts_.spooled++;
+        }
+        counts_.dropped += res.dropped;
+        counts_.spool_full_dropped += res.dropped;
+        pop_front();
+    }
+}
+
+bool Delivery::enqueue(std::string_view blob) noexcept {
+    if (queued() == ring_.size()) {
+        spool_queue();
+    }
+    if (queued() == ring_.size()) {
+        counts_.dropped++;
+        counts_.queue_full_dropped++;
+        if (count_ == 0) {
+            return false;  // everything in memory is in flight: the new one goes
+        }
+        pop_front();  // the oldest waiting one goes
+    }
+    try {
+        at(count_).assign(blob.data(), blob.size());
+    } catch (const std::bad_alloc&) {
+        counts_.dropped++;
+        return false;
+    }
+    count_++;
+    counts_.emitted++;
+    return count_ >= options_.batch_events && state_ == Flight::kNone;
+}
+
+bool Delivery::replay(Spool* spool, Flight flight) noexcept {
+    if (!spool->peek(options_.batch_events, options_.batch_bytes, &spool_batch_)) {
+        return false;
+    }
+    batch_.reset(options_.live);
+    for (std::string_view rec : spool_batch_.records()) {
+        if (!batch_.add(rec)) {
+            counts_.invalid++;
+        }
+    }
+    if (batch_.events() == 0) {
+        (void)spool->commit(spool_batch_);  // nothing deliverable in it: consumed
+        return false;
+    }
+    if (!batch_.finish()) {
+        return false;
+    }
+    state_ = flight;
+    return true;
+}
+
+// Moves up to a batch of events from the ring into sending_ (so enqueue may drop the oldest
+// waiting event without touching what the batch views) and builds the command over them.
+DeliveryStep Delivery::send_queue() noexcept {
+    size_t bytes = 0;
+    batch_.reset(options_.live);
+    while (count_ > 0 && sending_count_ < sending_.size() && bytes < options_.batch_bytes) {
+        std::string& slot = sending_[sending_count_];
+        std::swap(slot, at(0));
+        if (!batch_.add(slot)) {
+            std::swap(slot, at(0));
+            break;
+        }
+        bytes += slot.size();
+        pop_front();
+        sending_count_++;
+    }
+    if (sending_count_ == 0) {
+        // the head is not an event the script takes: drop it, go on
+        counts_.invalid++;
+        pop_front();
+        return DeliveryStep::kRetry;
+    }
+    if (!batch_.finish()) {
+        requeue_sending();
+        return DeliveryStep::kRetry;
+    }
+    state_ = Flight::kQueue;
+    return DeliveryStep::kSend;
+}
+
+DeliveryStep Delivery::next(bool redis_ready) noexcept {
+    if (state_ != Flight::kNone) {
+        return DeliveryStep::kBusy;
+    }
+    if (!redis_ready) {
+        spool_queue();  // down or backed up: keep the order, free the memory
+        return DeliveryStep::kIdle;
+    }
+    if (spool_pending()) {
+        spool_queue();
+        if (replay(spool_.get(), Flight::kSpool)) {
+            return DeliveryStep::kSend;
+        }
+        if (spool_pending()) {
+            return DeliveryStep::kRetry;
+        }
+    }
+    if (count_ > 0) {
+        return send_queue();
+    }
+    if (adopted_) {
+        if (replay(adopted_.get(), Flight::kAdopted)) {
+            return DeliveryStep::kSend;
+        }
+        if (adopted_->empty()) {
+            adopted_.reset();
+        }
+    }
+    return DeliveryStep::kIdle;
+}
+
+void Delivery::not_sent() noexcept {
+    if (state_ == Flight::kQueue) {
+        requeue_sending();
+    }
+    // a peeked spool batch stays peeked: the next peek returns it again
+    state_ = Flight::kNone;
+    spool_queue();
+}
+
+void Delivery::failed() noexcept {
+    if (state_ == Flight::kNone) {
+        return;
+    }
+    counts_.failed_batches++;
+    not_sent();
+}
+
+void Delivery::answered(const LiveResult* results, size_t n) noexcept {
+    if (state_ == Flight::kNone) {
+        return;
+    }
+    size_t sent = batch_.events();
+    if (n != sent || (n > 0 && results == nullptr)) {
+        failed();
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        switch (results[i]) {
+            case LiveResult::kApplied:
+                counts_.flushed++;
+                break;
+            case LiveResult::kDuplicate:
+                counts_.duplicates++;
+                break;
+            case LiveResult::kInvalid:
+                counts_.invalid++;
+                break;
+        }
+    }
+    counts_.batches++;
+    counts_.batch_events += sent;
+
+    Spool* replayed = state_ == Flight::kSpool     ? spool_.get()
+                      : state_ == Flight::kAdopted ? adopted_.get()
+                                                   : nullptr;
+    state_ = Flight::kNone;
+    sending_count_ = 0;
+    if (replayed != nullptr && replayed->commit(spool_batch_)) {
+        counts_.replayed += spool_batch_.records().size();
+    }
+    if (adopted_ && adopted_->empty()) {
+        adopted_.reset();
+    }
+}
+
+uint64_t Delivery::drain_at_exit() noexcept {
+    // the batch in flight may or may not have been applied: spooled again, a replay is a
+    // duplicate the script skips
+    if (state_ == Flight::kQueue) {
+        requeue_sending();
+    }
+    state_ = Flight::kNone;
+    spool_queue();
+    uint64_t dropped = count_;
+    counts_.dropped += dropped;
+    head_ = 0;
+    count_ = 0;
+    return dropped;
+}
+
+DeliveryCounts Delivery::take_counts() noexcept {
+    DeliveryCounts c = counts_;
+    counts_ = DeliveryCounts{};
+    return c;
+}
+
+uint64_t Delivery::spooled() const noexcept {
+    uint64_t n = 0;
+    if (spool_) {
+        n += spool_->stats().pending_records;
+    }
+    if (adopted_) {
+        n += adopted_->stats().pending_records;
+    }
+    return n;
+}
+
+bool Delivery::backlog() const noexcept {
+    return queued() > 0 || spool_pending() || adopted_ != nullptr;
+}
+
+bool Delivery::flush_again() const noexcept {
+    return spool_pending() || adopted_ != nullptr || count_ >= options_.batch_events;
+}
+
+}  // namespace tailor

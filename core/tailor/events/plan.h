@@ -1,0 +1,50 @@
+// plan_events: which events a finished request emits (Identify, a page view, the location's
+// declared events, a pop-up beacon), decided from a plain view of the request; the glue fills
+// the view from nginx and emits what the plan says.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "tailor/base/outcome.h"
+
+namespace tailor {
+
+// PlanRequest
+//
+// What the log phase knows about a finished main request.
+struct PlanRequest {
+    std::string_view vid;           // the visitor id the response carries; empty: none
+    std::string_view previous_vid;  // the id an identify link replaced; empty: none
+    Outcome outcome = Outcome::kNone;
+    bool beacon_recorded = false;  // a pop-up beacon the caps recorded (consent checked there)
+    unsigned status = 0;           // the response status
+    bool header_only = false;      // HEAD, or a response without a body
+    bool get = false;              // the method is GET
+    bool page_type = false;        // the response's type is one tailor_types lists
+    size_t declared = 0;           // tailor_event declarations in the location
+};
+
+// EventPlan
+struct EventPlan {
+    bool identify = false;   // the visitor was linked to a known id
+    bool page_view = false;  // Page Viewed
+    bool declared = false;   // every declared event of the location
+    bool beacon = false;     // the pop-up beacon's event, and nothing else
+
+    [[nodiscard]] bool any() const noexcept { return identify || page_view || declared || beacon; }
+};
+
+// plan_events
+//
+// No visitor: nothing. A recorded beacon: only its event. Without consent (outcome none, gpc,
+// no-consent): nothing. Otherwise Identify when the id changed; the declared events on a 2xx or
+// 3xx; else a page view on a 200 GET with a body of a page type.
+//
+// Example:
+//   PlanRequest q;
+//   q.vid = "v1"; q.outcome = Outcome::kHit; q.status = 200; q.get = true; q.page_type = true;
+//   plan_events(q).page_view == true
+[[nodiscard]] EventPlan plan_events(const PlanRequest& request) noexcept;
+
+}  // namespace tailor

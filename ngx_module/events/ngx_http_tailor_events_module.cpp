@@ -1,0 +1,284 @@
+// ngx_http_tailor_events_module: the module, its configuration and worker hooks;
+// the directive handlers are ngx_http_tailor_events_directives.cpp, the
+// log-phase handler that turns a request into events is
+// ngx_http_tailor_events_log.cpp.
+#include "ngx_http_tailor_events.h"
+
+#include <exception>
+#include <new>
+#include <string>
+#include <string_view>
+
+#include "tailor/events/event.h"
+#include "tailor/events/path.h"
+#include "tailor/events/spool.h"
+
+namespace {
+
+void* ngx_http_tailor_events_create_main_conf(ngx_conf_t* cf) noexcept;
+char* ngx_http_tailor_events_init_main_conf(ngx_conf_t* cf, void* conf) noexcept;
+void* ngx_http_tailor_events_create_loc_conf(ngx_conf_t* cf) noexcept;
+char* ngx_http_tailor_events_merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept;
+ngx_int_t ngx_http_tailor_events_postconfiguration(ngx_conf_t* cf) noexcept;
+ngx_int_t ngx_http_tailor_events_init_process(ngx_cycle_t* cycle) noexcept;
+void ngx_http_tailor_events_exit_process(ngx_cycle_t* cycle) noexcept;
+
+ngx_conf_num_bounds_t ngx_http_tailor_events_batch_bounds = {ngx_conf_check_num_bounds, 1, 4096};
+ngx_conf_num_bounds_t ngx_http_tailor_events_queue_bounds = {ngx_conf_check_num_bounds, 16,
+                                                             1048576};
+
+ngx_command_t ngx_http_tailor_events_commands[] = {
+    {ngx_string("tailor_events"),
+     NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_FLAG,
+     ngx_conf_set_flag_slot, NGX_HTTP_LOC_CONF_OFFSET,
+     offsetof(ngx_http_tailor_events_loc_conf_t, enable), nullptr},
+
+    {ngx_string("tailor_event"),
+     NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_1MORE,
+     ngx_http_tailor_events_event, NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("tailor_events_stream"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE12,
+     ngx_http_tailor_events_stream, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("tailor_events_spool"), NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE,
+     ngx_http_tailor_events_spool, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("tailor_events_batch"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, ngx_conf_set_num_slot,
+     NGX_HTTP_MAIN_CONF_OFFSET, offsetof(ngx_http_tailor_events_main_conf_t, batch),
+     &ngx_http_tailor_events_batch_bounds},
+
+    {ngx_string("tailor_events_flush_interval"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
+     ngx_conf_set_msec_slot, NGX_HTTP_MAIN_CONF_OFFSET,
+     offsetof(ngx_http_tailor_events_main_conf_t, interval), nullptr},
+
+    {ngx_string("tailor_events_queue"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, ngx_conf_set_num_slot,
+     NGX_HTTP_MAIN_CONF_OFFSET, offsetof(ngx_http_tailor_events_main_conf_t, queue),
+     &ngx_http_tailor_events_queue_bounds},
+
+    {ngx_string("tailor_events_live"), NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE,
+     ngx_http_tailor_events_live, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("tailor_event_strip"), NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE,
+     ngx_http_tailor_events_strip, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("tailor_events_status"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+     ngx_http_tailor_events_status, 0, 0, nullptr},
+
+    ngx_null_command};
+
+ngx_http_module_t ngx_http_tailor_events_module_ctx = {
+    nullptr,                                   // preconfiguration
+    ngx_http_tailor_events_postconfiguration,  // postconfiguration
+    ngx_http_tailor_events_create_main_conf,   // create main configuration
+    ngx_http_tailor_events_init_main_conf,     // init main configuration
+    nullptr,                                   // create server configuration
+    nullptr,                                   // merge server configuration
+    ngx_http_tailor_events_create_loc_conf,    // create location configuration
+    ngx_http_tailor_events_merge_loc_conf      // merge location configuration
+};
+
+}  // namespace
+
+ngx_module_t ngx_http_tailor_events_module = {NGX_MODULE_V1,
+                                              &ngx_http_tailor_events_module_ctx,  // module context
+                                              ngx_http_tailor_events_commands,  // module directives
+                                              NGX_HTTP_MODULE,                  // module type
+                                              nullptr,                          // init master
+                                              nullptr,                          // init module
+                                              ngx_http_tailor_events_init_process,  // init process
+                                              nullptr,                              // init thread
+                                              nullptr,                              // exit thread
+                                              ngx_http_tailor_events_exit_process,  // exit process
+                                              nullptr,                              // exit master
+                                              NGX_MODULE_V1_PADDING};
+
+namespace {
+
+constexpr ngx_uint_t kDefaultMaxlen = 1000000;
+constexpr size_t kDefaultSpoolMax = 64 * 1024 * 1024;
+constexpr size_t kDefaultSpoolSegment = 4 * 1024 * 1024;
+constexpr ngx_uint_t kDefaultBatch = 256;
+constexpr ngx_msec_t kDefaultInterval = 10;
+constexpr ngx_uint_t kDefaultQueue = 16384;
+
+ngx_str_t ngx_http_tailor_events_default_stream = ngx_string("tailor:events");
+
+void ngx_http_tailor_events_free_strip(void* data) noexcept {
+    delete static_cast<tailor::SensitiveQuery*>(data);
+}
+
+// Configuration.
+
+void* ngx_http_tailor_events_create_main_conf(ngx_conf_t* cf) noexcept {
+    auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(
+        ngx_pcalloc(cf->pool, sizeof(ngx_http_tailor_events_main_conf_t)));
+    if (emcf == nullptr) {
+        return nullptr;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     emcf->stream = { 0, NULL };
+     *     emcf->spool = NULL;
+     *     emcf->spool_sync = 0;  (SpoolSync::kNone)
+     *     emcf->enabled_somewhere = 0;
+     */
+
+    emcf->maxlen = NGX_CONF_UNSET_UINT;
+    emcf->spool_max = NGX_CONF_UNSET_SIZE;
+    emcf->spool_segment = NGX_CONF_UNSET_SIZE;
+    emcf->batch = NGX_CONF_UNSET_UINT;
+    emcf->interval = NGX_CONF_UNSET_MSEC;
+    emcf->queue = NGX_CONF_UNSET_UINT;
+    emcf->live_ttl = NGX_CONF_UNSET;
+    emcf->viewed_cap = NGX_CONF_UNSET_UINT;
+    emcf->cart_cap = NGX_CONF_UNSET_UINT;
+    emcf->money_scale = NGX_CONF_UNSET_UINT;
+    emcf->session_gap = NGX_CONF_UNSET;
+
+    ngx_pool_cleanup_t* cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == nullptr) {
+        return nullptr;
+    }
+    emcf->strip = new (std::nothrow) tailor::SensitiveQuery();
+    if (emcf->strip == nullptr) {
+        return nullptr;
+    }
+    cln->handler = ngx_http_tailor_events_free_strip;
+    cln->data = emcf->strip;
+    return emcf;
+}
+
+char* ngx_http_tailor_events_init_main_conf(ngx_conf_t* cf, void* conf) noexcept {
+    auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(conf);
+
+    if (emcf->stream.len == 0) {
+        emcf->stream = ngx_http_tailor_events_default_stream;
+    }
+    ngx_conf_init_uint_value(emcf->maxlen, kDefaultMaxlen);
+    ngx_conf_init_size_value(emcf->spool_max, kDefaultSpoolMax);
+    ngx_conf_init_size_value(emcf->spool_segment, kDefaultSpoolSegment);
+    ngx_conf_init_uint_value(emcf->batch, kDefaultBatch);
+    ngx_conf_init_msec_value(emcf->interval, kDefaultInterval);
+    ngx_conf_init_uint_value(emcf->queue, kDefaultQueue);
+    ngx_conf_init_value(emcf->live_ttl, 90 * 24 * 3600);
+    ngx_conf_init_uint_value(emcf->viewed_cap, 20);
+    ngx_conf_init_uint_value(emcf->cart_cap, 50);
+    ngx_conf_init_uint_value(emcf->money_scale, 100);
+    ngx_conf_init_value(emcf->session_gap, 30 * 60);
+
+    if (emcf->interval == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"tailor_events_flush_interval\" must be > 0");
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+
+    if (emcf->spool != nullptr &&
+        (emcf->spool_segment > emcf->spool_max / 2 ||
+         emcf->spool_segment <
+             tailor::kSpoolSegmentHeaderBytes + 64 * 1024 + tailor::kSpoolFrameHeaderBytes)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tailor_events_spool\" segment_size must be at least 72k and at "
+                           "most half of max_size");
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+
+    return NGX_CONF_OK;
+}
+
+void* ngx_http_tailor_events_create_loc_conf(ngx_conf_t* cf) noexcept {
+    auto* elcf = static_cast<ngx_http_tailor_events_loc_conf_t*>(
+        ngx_pcalloc(cf->pool, sizeof(ngx_http_tailor_events_loc_conf_t)));
+    if (elcf == nullptr) {
+        return nullptr;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     elcf->events = NULL;
+     */
+
+    elcf->enable = NGX_CONF_UNSET;
+    return elcf;
+}
+
+char* ngx_http_tailor_events_merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
+    auto* prev = static_cast<ngx_http_tailor_events_loc_conf_t*>(parent);
+    auto* conf = static_cast<ngx_http_tailor_events_loc_conf_t*>(child);
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+
+    bool declared_here = conf->events != nullptr;
+    if (conf->events == nullptr) {
+        conf->events = prev->events;
+    }
+
+    if (!conf->enable) {
+        return NGX_CONF_OK;
+    }
+
+    auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(
+        ngx_http_conf_get_module_main_conf(cf, ngx_http_tailor_events_module));
+    emcf->enabled_somewhere = 1;
+
+    // the main module's location confs are merged already (it comes first)
+    auto* lcf = static_cast<ngx_http_tailor_loc_conf_t*>(
+        ngx_http_conf_get_module_loc_conf(cf, ngx_http_tailor_module));
+    if (declared_here && !lcf->enable) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"tailor_event\" has no effect where \"tailor\" is off: "
+                           "the visitor is not known there");
+    }
+
+    return NGX_CONF_OK;
+}
+
+ngx_int_t ngx_http_tailor_events_postconfiguration(ngx_conf_t* cf) noexcept {
+    auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(
+        ngx_http_conf_get_module_main_conf(cf, ngx_http_tailor_events_module));
+
+    if (ngx_http_tailor_events_init_zone(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (!emcf->enabled_somewhere) {
+        return NGX_OK;
+    }
+
+    auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
+        ngx_http_conf_get_module_main_conf(cf, ngx_http_tailor_module));
+    if (mcf->redis == nullptr) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tailor_events on\" needs \"tailor_redis\" to deliver events");
+        return NGX_ERROR;
+    }
+
+    auto* cmcf = static_cast<ngx_http_core_main_conf_t*>(
+        ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module));
+    auto* h = static_cast<ngx_http_handler_pt*>(
+        ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers));
+    if (h == nullptr) {
+        return NGX_ERROR;
+    }
+    *h = ngx_http_tailor_events_log_handler;
+    return NGX_OK;
+}
+
+ngx_int_t ngx_http_tailor_events_init_process(ngx_cycle_t* cycle) noexcept {
+    auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(
+        ngx_http_cycle_get_module_main_conf(cycle, ngx_http_tailor_events_module));
+    if (emcf == nullptr || !emcf->enabled_somewhere) {
+        return NGX_OK;
+    }
+    if (ngx_process != NGX_PROCESS_WORKER && ngx_process != NGX_PROCESS_SINGLE) {
+        return NGX_OK;
+    }
+    return ngx_http_tailor_events_init_worker(cycle, emcf);
+}
+
+void ngx_http_tailor_events_exit_process(ngx_cycle_t* cycle) noexcept {
+    ngx_http_tailor_events_exit_worker(cycle);
+}
+
+}  // namespace

@@ -1,0 +1,453 @@
+// Per-worker event delivery, the nginx side: the flush timer, the events
+// connection, the spool directories, shared-memory counters. What goes next,
+// what a reply means, spool and replay order and the counts are decided by
+// tailor::Delivery (core/tailor/events/delivery.h); this file translates.
+// Under load the queue grows while a batch is in flight, so the next batch
+// carries more: many events per write.
+#include "ngx_http_tailor_events.h"
+#include "ngx_http_tailor_log_limit.h"
+#include "ngx_http_tailor_metrics.h"
+
+#include <cinttypes>
+#include <cstdarg>
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "ngx_http_tailor_redis.h"
+#include "tailor/events/delivery.h"
+#include "tailor/events/live.h"
+#include "tailor/events/spool.h"
+
+namespace {
+
+constexpr size_t kMaxBatchBytes = 1024 * 1024;
+constexpr ngx_uint_t kSpoolTries = 8;     // w<slot>, w<slot>-1, ... during reload overlap
+constexpr ngx_msec_t kAdoptEvery = 5000;  // look for a spool left by a worker that is gone
+
+// One worker's delivery state; heap, created in init_process.
+struct ngx_http_tailor_events_worker_t {
+    ngx_cycle_t* cycle = nullptr;
+    ngx_log_t* log = nullptr;
+    ngx_http_tailor_events_main_conf_t* emcf = nullptr;
+    ngx_http_tailor_redis_t* redis = nullptr;
+    ngx_uint_t slot = 0;  // ngx_worker, capped for the shm arrays
+
+    std::string producer;
+    uint64_t seq = 0;
+
+    std::unique_ptr<tailor::Delivery> delivery;
+    ngx_http_tailor_redis_op_t* op = nullptr;  // the batch in flight
+    uint64_t script_connects = 0;              // connection the script was loaded on (+1)
+    std::vector<tailor::LiveResult> results;   // a reply, translated
+
+    std::string spool_dir;
+    ngx_msec_t adopt_at = 0;
+
+    ngx_event_t timer;
+    ngx_http_tailor_log_limit_t log_limit{};
+};
+
+ngx_http_tailor_events_worker_t* ngx_http_tailor_events_worker;
+
+void ngx_http_tailor_events_flush(ngx_http_tailor_events_worker_t* w) noexcept;
+
+void ngx_http_tailor_events_log_limited(ngx_http_tailor_events_worker_t* w, ngx_uint_t level,
+                                        const char* fmt, ...) noexcept {
+    va_list args;
+    va_start(args, fmt);
+    ngx_http_tailor_log_limited_v(&w->log_limit, level, w->log, "tailor events: ", fmt, args);
+    va_end(args);
+}
+
+// What the delivery counted since the last call: into shared memory, its notes into the log.
+void ngx_http_tailor_events_sync(ngx_http_tailor_events_worker_t* w) noexcept {
+    tailor::DeliveryCounts c = w->delivery->take_counts();
+
+    ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_EMITTED, c.emitted);
+    ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_FLUSHED, c.flushed);
+    ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_DUPLICATES, c.duplicates);
+    ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_INVALID, c.invalid);
+    ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_BATCHES, c.batches);
+    ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_BATCH_EVENTS, c.batch_events);
+    ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_SPOOLED, c.spooled);
+    ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_REPLAYED, c.replayed);
+    ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_DROPPED, c.dropped);
+    ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_FAILED_BATCHES, c.failed_batches);
+
+    if (c.spool_write_failed) {
+        ngx_http_tailor_events_log_limited(w, NGX_LOG_ERR,
+                                           "spool write failed in \"%s\", %uz events kept in "
+                                           "memory",
+                                           w->spool_dir.c_str(), w->delivery->queued());
+    }
+    if (c.spool_full_dropped > 0) {
+        ngx_http_tailor_events_log_limited(w, NGX_LOG_WARN,
+                                           "spool \"%s\" is full, dropped the %uL oldest events",
+                                           w->spool_dir.c_str(), c.spool_full_dropped);
+    }
+    if (c.queue_full_dropped > 0) {
+        ngx_http_tailor_events_log_limited(w, NGX_LOG_WARN,
+                                           "queue of %ui events is full, dropped the %uL oldest",
+                                           w->emcf->queue, c.queue_full_dropped);
+    }
+
+    ngx_http_tailor_events_gauges(w->slot, w->delivery->queued(), w->delivery->spooled());
+}
+
+void ngx_http_tailor_events_arm(ngx_http_tailor_events_worker_t* w) noexcept {
+    if (!w->timer.timer_set) {
+        ngx_add_timer(&w->timer, w->emcf->interval);
+    }
+}
+
+void ngx_http_tailor_events_reply(void* data, const redisReply* reply, uint64_t) noexcept;
+
+// Sends the delivery's batch; false when Redis would not take it.
+bool ngx_http_tailor_events_send(ngx_http_tailor_events_worker_t* w) noexcept {
+    const ngx_http_tailor_redis_stats_t* st = ngx_http_tailor_redis_stats(w->redis);
+    if (st != nullptr && st->connects + 1 != w->script_connects) {
+        // once per connection; Redis runs it before the EVALSHA behind it
+        std::string_view script = tailor::kLiveScript;
+        const char* argv[] = {"SCRIPT", "LOAD", script.data()};
+        size_t argvlen[] = {6, 4, script.size()};
+        if (ngx_http_tailor_redis_send_nowait(w->redis, nullptr, 3, argv, argvlen) != NGX_OK) {
+            return false;
+        }
+        w->script_connects = st->connects + 1;
+    }
+
+    tailor::LiveBatch& batch = w->delivery->batch();
+    w->op = ngx_http_tailor_redis_send(w->redis, nullptr, batch.argc(), batch.argv(),
+                                       batch.argvlen(), ngx_http_tailor_events_reply, w);
+    return w->op != nullptr;
+}
+
+bool ngx_http_tailor_events_resend_as_eval(void* data) noexcept {
+    auto* w = static_cast<ngx_http_tailor_events_worker_t*>(data);
+    w->delivery->batch().use_eval();
+    return ngx_http_tailor_events_send(w);
+}
+
+// The spool directory of this worker's slot, try 0: "<path>/w<slot>", try i: "w<slot>-<i>".
+bool ngx_http_tailor_events_spool_name(ngx_http_tailor_events_worker_t* w, ngx_uint_t i, char* dir,
+                                       size_t size) noexcept {
+    ngx_path_t* path = w->emcf->spool;
+    int n = i == 0 ? snprintf(dir, size, "%.*s/w%u", static_cast<int>(path->name.len),
+                              path->name.data, static_cast<unsigned>(w->slot))
+                   : snprintf(dir, size, "%.*s/w%u-%u", static_cast<int>(path->name.len),
+                              path->name.data, static_cast<unsigned>(w->slot),
+                              static_cast<unsigned>(i));
+    return n > 0 && static_cast<size_t>(n) < size;
+}
+
+tailor::SpoolOptions ngx_http_tailor_events_spool_options(ngx_http_tailor_events_worker_t* w,
+                                                          const char* dir) {
+    tailor::SpoolOptions opts;
+    opts.dir = dir;
+    opts.max_bytes = w->emcf->spool_max;
+    opts.segment_bytes = w->emcf->spool_segment;
+    opts.sync = static_cast<tailor::SpoolSync>(w->emcf->spool_sync);
+    return opts;
+}
+
+// A spool directory another worker left behind (it exited during a reload
+// while we took the next name): open it when its lock is free, replay it.
+bool ngx_http_tailor_events_adopt(ngx_http_tailor_events_worker_t* w) noexcept {
+    if (w->delivery->adopting() || w->emcf->spool == nullptr || ngx_current_msec < w->adopt_at) {
+        return false;
+    }
+    w->adopt_at = ngx_current_msec + kAdoptEvery;
+
+    for (ngx_uint_t i = 0; i <= kSpoolTries; i++) {
+        char dir[NGX_MAX_PATH];
+        if (!ngx_http_tailor_events_spool_name(w, i, dir, sizeof(dir)) || w->spool_dir == dir ||
+            access(dir, F_OK) != 0) {
+            continue;
+        }
+        try {
+            tailor::SpoolError err;
+            std::unique_ptr<tailor::Spool> s =
+                tailor::Spool::open(ngx_http_tailor_events_spool_options(w, dir), &err);
+            if (s && !s->empty()) {
+                ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
+                              "tailor events: replaying %uL events another worker left in \"%s\"",
+                              s->stats().pending_records, dir);
+                return w->delivery->adopt(std::move(s));
+            }
+        } catch (const std::exception&) {
+            return false;
+        }
+    }
+    return false;
+}
+
+void ngx_http_tailor_events_flush(ngx_http_tailor_events_worker_t* w) noexcept {
+    if (w->op != nullptr) {
+        return;  // one batch in flight; its reply flushes again
+    }
+
+    bool ready = ngx_http_tailor_redis_ready(w->redis);
+    tailor::DeliveryStep step = w->delivery->next(ready);
+    if (step == tailor::DeliveryStep::kIdle && ready && ngx_http_tailor_events_adopt(w)) {
+        step = w->delivery->next(ready);
+    }
+
+    if (step == tailor::DeliveryStep::kSend && !ngx_http_tailor_events_send(w)) {
+        w->delivery->not_sent();
+    } else if (step == tailor::DeliveryStep::kRetry) {
+        ngx_http_tailor_events_arm(w);
+    }
+    ngx_http_tailor_events_sync(w);
+}
+
+// The reply to a batch: one integer per event, or the batch failed (false).
+bool ngx_http_tailor_events_answer(ngx_http_tailor_events_worker_t* w,
+                                   const redisReply* reply) noexcept {
+    size_t sent = w->delivery->batch().events();
+
+    if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements != sent) {
+        if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
+            ngx_http_tailor_events_log_limited(w, NGX_LOG_ERR, "batch of %uz events failed: %*s",
+                                               sent, reply->len, reply->str);
+        } else if (reply != nullptr) {
+            ngx_http_tailor_events_log_limited(w, NGX_LOG_ERR,
+                                               "batch of %uz events got an unexpected reply", sent);
+        }
+        w->delivery->failed();
+        return false;
+    }
+
+    w->results.clear();
+    for (size_t i = 0; i < reply->elements; i++) {
+        const redisReply* e = reply->element[i];
+        w->results.push_back(e != nullptr && e->type == REDIS_REPLY_INTEGER
+                                 ? tailor::live_result(e->integer)
+                                 : tailor::LiveResult::kInvalid);
+    }
+    w->delivery->answered(w->results.data(), w->results.size());
+    return true;
+}
+
+// Runs inside hiredis: record, send the next batch, never destroy the client.
+void ngx_http_tailor_events_reply(void* data, const redisReply* reply, uint64_t) noexcept {
+    auto* w = static_cast<ngx_http_tailor_events_worker_t*>(data);
+    w->op = nullptr;
+
+    switch (ngx_http_tailor_redis_eval_fallback(reply, ngx_http_tailor_events_resend_as_eval, w)) {
+        case NGX_OK:
+            return;
+        case NGX_ERROR:
+            reply = nullptr;
+            break;
+        default:
+            break;
+    }
+
+    bool answered = ngx_http_tailor_events_answer(w, reply);
+    ngx_http_tailor_events_sync(w);
+
+    if (!answered) {
+        ngx_http_tailor_events_arm(w);  // failed: again, first, after the interval
+        return;
+    }
+    if (w->delivery->flush_again()) {
+        ngx_http_tailor_events_flush(w);
+    }
+    if (w->delivery->queued() > 0) {
+        ngx_http_tailor_events_arm(w);
+    }
+}
+
+void ngx_http_tailor_events_timer_handler(ngx_event_t* ev) noexcept {
+    auto* w = static_cast<ngx_http_tailor_events_worker_t*>(ev->data);
+    ngx_http_tailor_events_flush(w);
+
+    // keep ticking while anything waits: the queue, a spool to replay; and,
+    // idle, to look for orphaned spools
+    bool backlog = w->delivery->backlog();
+    if ((backlog || w->emcf->spool != nullptr) && !ev->timer_set) {
+        ngx_add_timer(ev, backlog ? w->emcf->interval : kAdoptEvery);
+    }
+}
+
+std::unique_ptr<tailor::Spool> ngx_http_tailor_events_open_spool(ngx_http_tailor_events_worker_t* w,
+                                                                 ngx_cycle_t* cycle) noexcept {
+    for (ngx_uint_t i = 0; i <= kSpoolTries; i++) {
+        char dir[NGX_MAX_PATH];
+        if (!ngx_http_tailor_events_spool_name(w, i, dir, sizeof(dir))) {
+            break;
+        }
+
+        tailor::SpoolError err = tailor::SpoolError::kOk;
+        std::unique_ptr<tailor::Spool> s;
+        try {
+            s = tailor::Spool::open(ngx_http_tailor_events_spool_options(w, dir), &err);
+            if (s) {
+                w->spool_dir = dir;
+            }
+        } catch (const std::exception&) {
+            return nullptr;
+        }
+        if (s) {
+            if (!s->empty()) {
+                ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                              "tailor events: spool \"%s\" holds %uL events, replaying them", dir,
+                              s->stats().pending_records);
+            }
+            return s;
+        }
+        if (err != tailor::SpoolError::kLocked) {
+            std::string_view why = tailor::spool_error_name(err);
+            ngx_log_error(NGX_LOG_ERR, cycle->log, ngx_errno,
+                          "tailor events: spool \"%s\" not opened: %*s; events are dropped "
+                          "while redis is down",
+                          dir, why.size(), why.data());
+            return nullptr;
+        }
+    }
+    ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
+                  "tailor events: every spool directory for worker %ui is locked; events are "
+                  "dropped while redis is down",
+                  w->slot);
+    return nullptr;
+}
+
+}  // namespace
+
+ngx_int_t ngx_http_tailor_events_init_worker(ngx_cycle_t* cycle,
+                                             ngx_http_tailor_events_main_conf_t* emcf) noexcept {
+    auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
+        ngx_http_cycle_get_module_main_conf(cycle, ngx_http_tailor_module));
+    if (mcf == nullptr || mcf->redis == nullptr) {
+        return NGX_OK;
+    }
+
+    auto* w = new (std::nothrow) ngx_http_tailor_events_worker_t();
+    if (w == nullptr) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0, "tailor events: out of memory, events off");
+        return NGX_OK;
+    }
+
+    w->cycle = cycle;
+    w->log = cycle->log;
+    w->emcf = emcf;
+    w->slot = ngx_worker;
+
+    try {
+        tailor::DeliveryOptions opts;
+        opts.queue = emcf->queue;
+        opts.batch_events = emcf->batch;
+        opts.batch_bytes = kMaxBatchBytes;
+        opts.live.stream.key.assign(reinterpret_cast<const char*>(emcf->stream.data),
+                                    emcf->stream.len);
+        opts.live.stream.maxlen = emcf->maxlen;
+        opts.live.ttl_seconds = static_cast<uint32_t>(emcf->live_ttl);
+        opts.live.viewed_cap = static_cast<uint32_t>(emcf->viewed_cap);
+        opts.live.cart_cap = static_cast<uint32_t>(emcf->cart_cap);
+        opts.live.money_scale = static_cast<uint32_t>(emcf->money_scale);
+        opts.live.session_gap_seconds = static_cast<uint32_t>(emcf->session_gap);
+        w->delivery = std::make_unique<tailor::Delivery>(opts);
+        w->results.reserve(emcf->batch);
+
+        // host, pid and start time: unique per process, never reused, so a
+        // restarted worker's seq 1 is never mistaken for an old duplicate
+        char producer[NGX_MAXHOSTNAMELEN + 64];
+        ngx_time_t* tp = ngx_timeofday();
+        int n =
+            snprintf(producer, sizeof(producer), "%.*s:%d:%" PRIx64,
+                     static_cast<int>(ngx_min(cycle->hostname.len, 64)), cycle->hostname.data,
+                     static_cast<int>(ngx_pid), static_cast<uint64_t>(tp->sec) * 1000 + tp->msec);
+        if (n <= 0) {
+            delete w;
+            return NGX_OK;
+        }
+        w->producer.assign(producer, static_cast<size_t>(n));
+    } catch (const std::exception&) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0, "tailor events: out of memory, events off");
+        delete w;
+        return NGX_OK;
+    }
+
+    ngx_http_tailor_redis_stats_t* stats = ngx_http_tailor_events_redis_slot(w->slot);
+    if (stats != nullptr) {
+        stats->in_flight = 0;
+        stats->connected = 0;
+    }
+
+    w->redis = ngx_http_tailor_redis_create(cycle, mcf->redis, "events", stats);
+    if (w->redis == nullptr) {
+        delete w;
+        return NGX_OK;
+    }
+
+    if (emcf->spool != nullptr) {
+        w->delivery->set_spool(ngx_http_tailor_events_open_spool(w, cycle));
+    }
+
+    w->timer.handler = ngx_http_tailor_events_timer_handler;
+    w->timer.data = w;
+    w->timer.log = cycle->log;
+    w->timer.cancelable = 1;
+    ngx_add_timer(&w->timer, emcf->interval);
+
+    ngx_http_tailor_events_worker = w;
+    ngx_http_tailor_events_sync(w);
+    return NGX_OK;
+}
+
+void ngx_http_tailor_events_exit_worker(ngx_cycle_t* cycle) noexcept {
+    ngx_http_tailor_events_worker_t* w = ngx_http_tailor_events_worker;
+    if (w == nullptr) {
+        return;
+    }
+    ngx_http_tailor_events_worker = nullptr;
+
+    if (w->timer.timer_set) {
+        ngx_del_timer(&w->timer);
+    }
+
+    // the batch in flight may or may not have been applied: spooled again
+    // (a replay is a duplicate the script skips), and the queue behind it
+    if (w->op != nullptr) {
+        ngx_http_tailor_redis_cancel(w->op);
+        w->op = nullptr;
+    }
+    uint64_t dropped = w->delivery->drain_at_exit();
+    if (dropped > 0) {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "tailor events: %uL undelivered events dropped at exit%s", dropped,
+                      w->emcf->spool != nullptr ? "" : " (no tailor_events_spool)");
+    }
+    ngx_http_tailor_events_sync(w);
+
+    ngx_http_tailor_redis_destroy(w->redis);
+    delete w;
+}
+
+bool ngx_http_tailor_events_next_seq(std::string_view* producer, uint64_t* seq) noexcept {
+    ngx_http_tailor_events_worker_t* w = ngx_http_tailor_events_worker;
+    if (w == nullptr) {
+        return false;
+    }
+    *producer = w->producer;
+    *seq = ++w->seq;
+    return true;
+}
+
+void ngx_http_tailor_events_enqueue(std::string_view blob) noexcept {
+    ngx_http_tailor_events_worker_t* w = ngx_http_tailor_events_worker;
+    if (w == nullptr) {
+        return;
+    }
+
+    if (w->delivery->enqueue(blob) && w->op == nullptr) {
+        ngx_http_tailor_events_flush(w);  // a full batch waits
+    } else {
+        ngx_http_tailor_events_sync(w);
+    }
+    ngx_http_tailor_events_arm(w);
+}

@@ -1,0 +1,215 @@
+// ngx_http_tailor_redis: admission, commands and their replies on a client's connection.
+#include "ngx_http_tailor_redis_internal.h"
+
+#include <time.h>
+
+uint64_t ngx_http_tailor_redis_clock_us() noexcept {
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
+        return 0;
+    }
+
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
+}
+
+void ngx_http_tailor_redis_set_in_flight(ngx_http_tailor_redis_t* rc) noexcept {
+    rc->stats->in_flight = rc->in_flight;
+}
+
+void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privdata) noexcept {
+    ngx_http_tailor_redis_op_t* op;
+    ngx_http_tailor_redis_handler_pt handler;
+
+    auto* rc = static_cast<ngx_http_tailor_redis_t*>(ac->data);
+    auto* reply = static_cast<const redisReply*>(r);
+
+    rc->in_flight--;
+    ngx_http_tailor_redis_set_in_flight(rc);
+
+    if (reply != nullptr) {
+        rc->conn_replies++;
+        rc->stats->replies++;
+        if (reply->type == REDIS_REPLY_ERROR) {
+            rc->stats->errors++;
+        }
+
+    } else {
+        rc->stats->failed++;
+    }
+
+    if (privdata == nullptr) {
+        if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
+            ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "command failed: %*s",
+                                            static_cast<size_t>(reply->len), reply->str);
+        }
+        return;
+    }
+
+    if (privdata == &ngx_http_tailor_redis_handshake_tag) {
+        ngx_http_tailor_redis_on_handshake(rc, reply);
+        return;
+    }
+
+    op = static_cast<ngx_http_tailor_redis_op_t*>(privdata);
+    handler = op->handler;
+
+    if (handler != nullptr) {
+        op->handler = nullptr;  // a cancel from inside the handler is a no-op
+        handler(op->data, reply, ngx_http_tailor_redis_clock_us() - op->sent_us);
+    }
+
+    ngx_free(op);
+}
+
+namespace {
+
+// Refuses what would break the one-callback-per-command accounting.
+bool ngx_http_tailor_redis_allowed(int argc, const char** argv, const size_t* argvlen) noexcept {
+    static const ngx_str_t refused[] = {ngx_string("subscribe"), ngx_string("psubscribe"),
+                                        ngx_string("unsubscribe"), ngx_string("punsubscribe"),
+                                        ngx_string("monitor")};
+
+    if (argc < 1 || argv == nullptr || argvlen == nullptr || argv[0] == nullptr) {
+        return false;
+    }
+
+    for (const auto& name : refused) {
+        if (argvlen[0] == name.len &&
+            ngx_strncasecmp(reinterpret_cast<u_char*>(const_cast<char*>(argv[0])), name.data,
+                            name.len) == 0) {
+            return false;
+        }
+    }
+
+    return true;
+}
+
+// The bounds: connected and past the handshake, unsent bytes under
+// max_output, in-flight commands under max_pending. Counts the reject.
+bool ngx_http_tailor_redis_admit(ngx_http_tailor_redis_t* rc) noexcept {
+    if (rc->state != NGX_HTTP_TAILOR_REDIS_READY || rc->ac == nullptr ||
+        (rc->ac->c.flags & (REDIS_DISCONNECTING | REDIS_FREEING))) {
+        rc->stats->down_rejects++;
+        return false;
+    }
+
+    if (sdslen(rc->ac->c.obuf) > rc->conf->max_output || rc->in_flight >= rc->conf->max_pending) {
+        rc->stats->busy_rejects++;
+        return false;
+    }
+
+    return true;
+}
+
+}  // namespace
+
+bool ngx_http_tailor_redis_ready(const ngx_http_tailor_redis_t* rc) noexcept {
+    return rc != nullptr && rc->state == NGX_HTTP_TAILOR_REDIS_READY && rc->ac != nullptr &&
+           !(rc->ac->c.flags & (REDIS_DISCONNECTING | REDIS_FREEING)) &&
+           sdslen(rc->ac->c.obuf) <= rc->conf->max_output && rc->in_flight < rc->conf->max_pending;
+}
+
+ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send(ngx_http_tailor_redis_t* rc,
+                                                       const ngx_str_t* key, int argc,
+                                                       const char** argv, const size_t* argvlen,
+                                                       ngx_http_tailor_redis_handler_pt handler,
+                                                       void* data) noexcept {
+    ngx_http_tailor_redis_op_t* op;
+
+    (void)key;  // one server: every key lives there (docs/redis.md: Cluster)
+
+    if (rc == nullptr || handler == nullptr) {
+        return nullptr;
+    }
+
+    if (!ngx_http_tailor_redis_allowed(argc, argv, argvlen)) {
+        ngx_log_error(NGX_LOG_ALERT, rc->log, 0, "tailor redis \"%s\": command refused", rc->name);
+        return nullptr;
+    }
+
+    if (!ngx_http_tailor_redis_admit(rc)) {
+        return nullptr;
+    }
+
+    op = static_cast<ngx_http_tailor_redis_op_t*>(
+        ngx_alloc(sizeof(ngx_http_tailor_redis_op_t), rc->log));
+    if (op == nullptr) {
+        return nullptr;
+    }
+
+    op->handler = handler;
+    op->data = data;
+    op->sent_us = ngx_http_tailor_redis_clock_us();
+
+    if (redisAsyncCommandArgv(rc->ac, ngx_http_tailor_redis_on_reply, op, argc, argv, argvlen) !=
+        REDIS_OK) {
+        ngx_free(op);
+        return nullptr;
+    }
+
+    rc->in_flight++;
+    rc->stats->commands++;
+    ngx_http_tailor_redis_set_in_flight(rc);
+
+    return op;
+}
+
+ngx_int_t ngx_http_tailor_redis_send_nowait(ngx_http_tailor_redis_t* rc, const ngx_str_t* key,
+                                            int argc, const char** argv,
+                                            const size_t* argvlen) noexcept {
+    (void)key;
+
+    if (rc == nullptr) {
+        return NGX_DECLINED;
+    }
+
+    if (!ngx_http_tailor_redis_allowed(argc, argv, argvlen)) {
+        ngx_log_error(NGX_LOG_ALERT, rc->log, 0, "tailor redis \"%s\": command refused", rc->name);
+        return NGX_ERROR;
+    }
+
+    if (!ngx_http_tailor_redis_admit(rc)) {
+        return NGX_DECLINED;
+    }
+
+    // a null privdata, not a null callback: the reply is still counted
+    if (redisAsyncCommandArgv(rc->ac, ngx_http_tailor_redis_on_reply, nullptr, argc, argv,
+                              argvlen) != REDIS_OK) {
+        return NGX_ERROR;
+    }
+
+    rc->in_flight++;
+    rc->stats->commands++;
+    ngx_http_tailor_redis_set_in_flight(rc);
+
+    return NGX_OK;
+}
+
+void ngx_http_tailor_redis_cancel(ngx_http_tailor_redis_op_t* op) noexcept {
+    if (op != nullptr) {
+        op->handler = nullptr;
+    }
+}
+
+const ngx_http_tailor_redis_stats_t* ngx_http_tailor_redis_stats(
+    const ngx_http_tailor_redis_t* rc) noexcept {
+    return rc ? rc->stats : nullptr;
+}
+
+uint64_t ngx_http_tailor_redis_now_us() noexcept {
+    return ngx_http_tailor_redis_clock_us();
+}
+
+ngx_int_t ngx_http_tailor_redis_eval_fallback(const redisReply* reply,
+                                              ngx_http_tailor_redis_resend_pt resend,
+                                              void* data) noexcept {
+    static const ngx_str_t noscript = ngx_string("NOSCRIPT");
+
+    if (reply == nullptr || reply->type != REDIS_REPLY_ERROR || reply->str == nullptr ||
+        reply->len < noscript.len || ngx_strncmp(reply->str, noscript.data, noscript.len) != 0) {
+        return NGX_DECLINED;
+    }
+
+    return resend(data) ? NGX_OK : NGX_ERROR;
+}

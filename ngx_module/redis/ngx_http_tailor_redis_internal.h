@@ -1,0 +1,79 @@
+// Internal to ngx_module/redis: the client's state, shared by its parts:
+// ngx_http_tailor_redis_reader.cpp (which replies are refused unparsed),
+// ngx_http_tailor_redis_connection.cpp (connect, AUTH/SELECT, reconnect with backoff, the
+// stall watchdog, close) and ngx_http_tailor_redis.cpp (admission, commands, replies).
+#pragma once
+
+#include "ngx_http_tailor_log_limit.h"
+#include "ngx_http_tailor_redis.h"
+
+enum ngx_http_tailor_redis_state_e : ngx_uint_t {
+    NGX_HTTP_TAILOR_REDIS_DOWN = 0,    // no context; reconnect timer armed
+    NGX_HTTP_TAILOR_REDIS_CONNECTING,  // connect(2) in progress
+    NGX_HTTP_TAILOR_REDIS_HANDSHAKE,   // connected, AUTH/SELECT in flight
+    NGX_HTTP_TAILOR_REDIS_READY,
+    NGX_HTTP_TAILOR_REDIS_CLOSING  // a posted close is pending
+};
+
+struct ngx_http_tailor_redis_t {
+    const ngx_http_tailor_redis_conf_t* conf;
+    const char* name;
+    ngx_log_t* log;
+    redisAsyncContext* ac;
+    ngx_uint_t state;
+    ngx_flag_t up;  // has been ready
+    ngx_http_tailor_redis_stats_t* stats;
+
+    ngx_msec_t backoff;        // next reconnect delay
+    ngx_uint_t handshake;      // AUTH/SELECT replies due
+    uint64_t in_flight;        // callbacks due
+    uint64_t conn_replies;     // replies on this connection
+    uint64_t stall_replies;    // conn_replies at last tick
+    ngx_flag_t stall_waiting;  // in_flight at last tick
+
+    long long reply_elements;  // of the reply being parsed, all its arrays
+    const char* refused;       // why the reader refused a reply (the disconnect says it)
+
+    ngx_http_tailor_log_limit_t log_limit;
+    char log_prefix[64 + NGX_SOCKADDR_STRLEN];  // "tailor redis \"events\" 127.0.0.1:6379: "
+
+    ngx_event_t connect_ev;  // connect_timeout
+    ngx_event_t stall_ev;    // watchdog tick
+    ngx_event_t reconnect_ev;
+    ngx_event_t close_ev;  // posted: close from a callback
+
+    ngx_http_tailor_redis_stats_t own_stats;
+};
+
+struct ngx_http_tailor_redis_op_t {
+    ngx_http_tailor_redis_handler_pt handler;  // nullptr: cancelled
+    void* data;
+    uint64_t sent_us;
+};
+
+// privdata of AUTH and SELECT replies (ops are heap, fire-and-forget is null)
+extern char ngx_http_tailor_redis_handshake_tag;
+
+// ngx_http_tailor_redis.cpp
+void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privdata) noexcept;
+uint64_t ngx_http_tailor_redis_clock_us() noexcept;
+void ngx_http_tailor_redis_set_in_flight(ngx_http_tailor_redis_t* rc) noexcept;
+
+// ngx_http_tailor_redis_reader.cpp
+//
+// Makes the context's reply reader refuse what no command of ours gets, before hiredis acts
+// on it: a reply with no command waiting (hiredis 0.14 asserts on one), more than
+// NGX_HTTP_TAILOR_REDIS_MAX_ELEMENTS elements in one reply, arrays nested deeper than
+// NGX_HTTP_TAILOR_REDIS_MAX_DEPTH. A refusal is a reader error: hiredis drops the connection,
+// every command waiting on it gets a null reply, and the client reconnects.
+#define NGX_HTTP_TAILOR_REDIS_MAX_ELEMENTS 65536
+#define NGX_HTTP_TAILOR_REDIS_MAX_DEPTH 2
+void ngx_http_tailor_redis_guard_reader(redisAsyncContext* ac) noexcept;
+
+// ngx_http_tailor_redis_connection.cpp
+void ngx_http_tailor_redis_log_error(ngx_http_tailor_redis_t* rc, ngx_uint_t level, const char* fmt,
+                                     ...) noexcept;
+void ngx_http_tailor_redis_on_handshake(ngx_http_tailor_redis_t* rc,
+                                        const redisReply* reply) noexcept;
+// Posts a close (from inside hiredis, where the context must not be freed).
+void ngx_http_tailor_redis_post_close(ngx_http_tailor_redis_t* rc) noexcept;

@@ -1,0 +1,387 @@
+// Delivery: the worker's exactly-once state machine, its batches run by the live script on a
+// real redis-server (redis_server.h): outage to the spool, replay in order, lost replies
+// as duplicates, drop-oldest when the queue is full, adopted spools, exit.
+//
+// In order and exactly once is checked the way the script sees it: every event of one producer
+// carries the next seq, so one delivered out of order or twice is counted a duplicate and not
+// applied; "all N flushed, none duplicate, the visitor's recorded seq is N and the stream holds
+// N" means each arrived once, in order.
+#include "tailor/events/delivery.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "redis_server.h"
+#include "tailor/events/event.h"
+
+namespace tailor {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kVid = "q3Zf0x8W2mYbT1kL9cVn_A";
+constexpr std::string_view kProducer = "w0-test";
+constexpr int64_t kT0 = 1718000000000;  // ms
+
+class TempDir {
+  public:
+    TempDir() {
+        std::string templ = (fs::temp_directory_path() / "tailor-delivery-XXXXXX").string();
+        path_ = ::mkdtemp(templ.data());
+    }
+    ~TempDir() { fs::remove_all(path_); }
+    [[nodiscard]] const std::string& path() const { return path_; }
+
+  private:
+    std::string path_;
+};
+
+std::unique_ptr<Spool> open_spool(const std::string& dir) {
+    SpoolOptions o;
+    o.dir = dir;
+    o.sync = SpoolSync::kNone;
+    SpoolError err = SpoolError::kIo;
+    auto spool = Spool::open(o, &err);
+    EXPECT_EQ(err, SpoolError::kOk) << spool_error_name(err);
+    return spool;
+}
+
+class EventDelivery : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite() { server_.start(); }
+    static void TearDownTestSuite() { server_.stop(); }
+    void SetUp() override {
+        if (!server_.running()) {
+            GTEST_SKIP() << kRedisServer << " is not installed";
+        }
+        redis_ = std::make_unique<Resp>(server_.port());
+        ASSERT_TRUE(redis_->ok());
+        ASSERT_EQ(redis_->command({"FLUSHALL"}).str, "OK");
+        ASSERT_EQ(redis_->command({"SCRIPT", "LOAD", kLiveScript}).str, live_script_sha1());
+        options_.live.stream.key = "tailor:events";
+        options_.live.stream.maxlen = 0;
+    }
+
+    // The event with seq `seq` of this test's producer (a page view by kVid).
+    std::string event(uint64_t seq, std::string_view producer = kProducer) {
+        Event e(*EventId::generate(kT0 + static_cast<int64_t>(seq)));
+        e.type = EventType::kPageViewed;
+        e.vid = kVid;
+        e.ts_ms = kT0 + static_cast<int64_t>(seq);
+        e.path = "/p";
+        e.producer = producer;
+        e.seq = seq;
+        std::string blob;
+        EXPECT_EQ(encode_event(e, &blob).status, EncodeStatus::kOk);
+        return blob;
+    }
+
+    void enqueue(Delivery& d, uint64_t first, uint64_t last) {
+        for (uint64_t s = first; s <= last; s++) {
+            (void)d.enqueue(event(s));
+        }
+    }
+
+    // Runs the batch next() built on Redis and reports the reply; false when the reply was not
+    // an array.
+    bool run_batch(Delivery& d) {
+        LiveBatch& b = d.batch();
+        const Reply r = redis_->command_argv(b.argc(), b.argv(), b.argvlen());
+        if (r.kind != '*') {
+            d.failed();
+            return false;
+        }
+        std::vector<LiveResult> results;
+        for (const Reply& e : r.elements) {
+            results.push_back(e.kind == ':' ? live_result(e.integer) : LiveResult::kInvalid);
+        }
+        d.answered(results.data(), results.size());
+        return true;
+    }
+
+    // Redis is up: deliver until nothing is left to send; returns the batches sent.
+    int deliver(Delivery& d) {
+        int batches = 0;
+        for (int guard = 0; guard < 10000; guard++) {
+            DeliveryStep step = d.next(true);
+            if (step == DeliveryStep::kSend) {
+                EXPECT_TRUE(run_batch(d));
+                batches++;
+            } else if (step != DeliveryStep::kRetry) {
+                break;
+            }
+        }
+        return batches;
+    }
+
+    long long stream_length() { return redis_->command({"XLEN", "tailor:events"}).integer; }
+    std::string recorded_seq(std::string_view producer = kProducer) {
+        return redis_->command({"HGET", live_ev_key(kVid), "p:" + std::string(producer)}).str;
+    }
+
+    static inline RedisServer server_;
+    std::unique_ptr<Resp> redis_;
+    DeliveryOptions options_;
+};
+
+TEST_F(EventDelivery, DeliversInBatchesInOrder) {
+    options_.batch_events = 4;
+    Delivery d(options_);
+    EXPECT_FALSE(d.enqueue(event(1)));
+    enqueue(d, 2, 10);
+    EXPECT_EQ(deliver(d), 3);  // 4 + 4 + 2
+    DeliveryCounts c = d.take_counts();
+    EXPECT_EQ(c.emitted, 10u);
+    EXPECT_EQ(c.flushed, 10u);
+    EXPECT_EQ(c.duplicates, 0u);
+    EXPECT_EQ(c.batches, 3u);
+    EXPECT_EQ(c.batch_events, 10u);
+    EXPECT_EQ(d.queued(), 0u);
+    EXPECT_FALSE(d.backlog());
+    EXPECT_EQ(recorded_seq(), "10");
+    EXPECT_EQ(stream_length(), 10);
+    EXPECT_EQ(d.take_counts().emitted, 0u);  // taken once
+}
+
+TEST_F(EventDelivery, EnqueueAsksForAFlushWhenAFullBatchWaits) {
+    options_.batch_events = 3;
+    Delivery d(options_);
+    EXPECT_FALSE(d.enqueue(event(1)));
+    EXPECT_FALSE(d.enqueue(event(2)));
+    EXPECT_TRUE(d.enqueue(event(3)));
+    ASSERT_EQ(d.next(true), DeliveryStep::kSend);
+    EXPECT_EQ(d.next(true), DeliveryStep::kBusy);  // one batch in flight
+    EXPECT_FALSE(d.enqueue(event(4)));             // in flight: its reply flushes
+    EXPECT_FALSE(d.enqueue(event(5)));
+    EXPECT_FALSE(d.enqueue(event(6)));
+    ASSERT_TRUE(run_batch(d));
+    EXPECT_TRUE(d.flush_again());
+}
+
+TEST_F(EventDelivery, RedisOutageSpoolsTheQueueAndReplaysItInOrderAfterRecovery) {
+    TempDir dir;
+    options_.batch_events = 4;
+    Delivery d(options_);
+    d.set_spool(open_spool(dir.path() + "/w0"));
+
+    enqueue(d, 1, 10);
+    EXPECT_EQ(d.next(false), DeliveryStep::kIdle);  // Redis is down
+    EXPECT_EQ(d.queued(), 0u);
+    EXPECT_EQ(d.spooled(), 10u);
+    enqueue(d, 11, 13);
+    EXPECT_EQ(d.next(false), DeliveryStep::kIdle);
+    EXPECT_EQ(d.spooled(), 13u);
+    EXPECT_EQ(stream_length(), 0);
+
+    // back: new events wait behind the spool
+    enqueue(d, 14, 15);
+    ASSERT_EQ(d.next(true), DeliveryStep::kSend);
+    EXPECT_EQ(d.queued(), 0u);  // moved behind the spool, not sent around it
+    ASSERT_TRUE(run_batch(d));
+    deliver(d);
+
+    DeliveryCounts c = d.take_counts();
+    EXPECT_EQ(c.spooled, 15u);
+    EXPECT_EQ(c.replayed, 15u);
+    EXPECT_EQ(c.flushed, 15u);
+    EXPECT_EQ(c.duplicates, 0u);
+    EXPECT_EQ(c.dropped, 0u);
+    EXPECT_EQ(d.spooled(), 0u);
+    EXPECT_EQ(recorded_seq(), "15");
+    EXPECT_EQ(stream_length(), 15);
+}
+
+TEST_F(EventDelivery, ABatchWhoseReplyWasLostGoesAgainFirstAndCountsAsDuplicates) {
+    options_.batch_events = 4;
+    Delivery d(options_);
+    enqueue(d, 1, 6);
+    ASSERT_EQ(d.next(true), DeliveryStep::kSend);
+    // Redis applied it, but the connection dropped before the reply came back
+    LiveBatch& b = d.batch();
+    EXPECT_EQ(redis_->command_argv(b.argc(), b.argv(), b.argvlen()).kind, '*');
+    d.failed();
+    EXPECT_EQ(d.queued(), 6u);
+
+    enqueue(d, 7, 8);
+    deliver(d);
+    DeliveryCounts c = d.take_counts();
+    EXPECT_EQ(c.failed_batches, 1u);
+    EXPECT_EQ(c.duplicates, 4u);  // the replayed batch: skipped by the script
+    EXPECT_EQ(c.flushed, 4u);     // 5..8
+    EXPECT_EQ(recorded_seq(), "8");
+    EXPECT_EQ(stream_length(), 8);  // each once
+}
+
+TEST_F(EventDelivery, AFailedBatchWithASpoolGoesToItsHeadNotBehindIt) {
+    TempDir dir;
+    options_.batch_events = 2;
+    Delivery d(options_);
+    d.set_spool(open_spool(dir.path() + "/w0"));
+    enqueue(d, 1, 3);
+    ASSERT_EQ(d.next(true), DeliveryStep::kSend);  // 1, 2 in flight
+    enqueue(d, 4, 5);
+    d.failed();  // the queue, 1 first, goes to the spool
+    EXPECT_EQ(d.spooled(), 5u);
+    deliver(d);
+    DeliveryCounts c = d.take_counts();
+    EXPECT_EQ(c.flushed, 5u);
+    EXPECT_EQ(c.duplicates, 0u);
+    EXPECT_EQ(recorded_seq(), "5");
+}
+
+TEST_F(EventDelivery, AnErrorOrOtherReplyIsAFailedBatch) {
+    Delivery d(options_);
+    enqueue(d, 1, 3);
+    ASSERT_EQ(d.next(true), DeliveryStep::kSend);
+    LiveResult two[] = {LiveResult::kApplied, LiveResult::kApplied};
+    d.answered(two, 2);  // three were sent
+    EXPECT_EQ(d.take_counts().failed_batches, 1u);
+    EXPECT_EQ(d.queued(), 3u);
+    EXPECT_FALSE(d.in_flight());
+    deliver(d);
+    EXPECT_EQ(d.take_counts().flushed, 3u);
+}
+
+TEST_F(EventDelivery, AFullQueueDropsTheOldestAndCountsIt) {
+    options_.queue = 4;
+    Delivery d(options_);  // no spool
+    enqueue(d, 1, 6);
+    DeliveryCounts c = d.take_counts();
+    EXPECT_EQ(c.emitted, 6u);
+    EXPECT_EQ(c.dropped, 2u);
+    EXPECT_EQ(c.queue_full_dropped, 2u);
+    EXPECT_EQ(d.queued(), 4u);
+    deliver(d);
+    c = d.take_counts();
+    EXPECT_EQ(c.flushed, 4u);  // 3..6: the newest survive
+    EXPECT_EQ(c.duplicates, 0u);
+    EXPECT_EQ(recorded_seq(), "6");
+    EXPECT_EQ(stream_length(), 4);
+}
+
+TEST_F(EventDelivery, AFullQueueNeverDropsTheBatchInFlight) {
+    options_.queue = 4;
+    options_.batch_events = 2;
+    Delivery d(options_);
+    enqueue(d, 1, 2);
+    ASSERT_EQ(d.next(true), DeliveryStep::kSend);  // 1, 2 in flight
+    enqueue(d, 3, 6);                              // 3 and 4 go
+    DeliveryCounts c = d.take_counts();
+    EXPECT_EQ(c.queue_full_dropped, 2u);
+    EXPECT_EQ(d.queued(), 4u);
+    // the batch still views what it was built from
+    redis_->command({"SCRIPT", "FLUSH"});
+    LiveBatch& b = d.batch();
+    Reply r = redis_->command_argv(b.argc(), b.argv(), b.argvlen());
+    ASSERT_EQ(r.kind, '-');
+    EXPECT_EQ(r.str.rfind("NOSCRIPT", 0), 0u) << r.str;
+    b.use_eval();
+    ASSERT_TRUE(run_batch(d));
+    deliver(d);
+    c = d.take_counts();
+    EXPECT_EQ(c.flushed, 4u);  // 1, 2, 5, 6
+    EXPECT_EQ(c.duplicates, 0u);
+    EXPECT_EQ(recorded_seq(), "6");
+}
+
+TEST_F(EventDelivery, AFullQueueGoesToTheSpoolBeforeAnythingIsDropped) {
+    TempDir dir;
+    options_.queue = 4;
+    Delivery d(options_);
+    d.set_spool(open_spool(dir.path() + "/w0"));
+    enqueue(d, 1, 9);
+    DeliveryCounts c = d.take_counts();
+    EXPECT_EQ(c.dropped, 0u);
+    EXPECT_EQ(c.spooled, 8u);
+    EXPECT_EQ(d.queued(), 1u);
+    deliver(d);
+    EXPECT_EQ(d.take_counts().flushed, 9u);
+    EXPECT_EQ(recorded_seq(), "9");
+}
+
+TEST_F(EventDelivery, ANotSentBatchStaysFirst) {
+    Delivery d(options_);
+    enqueue(d, 1, 3);
+    ASSERT_EQ(d.next(true), DeliveryStep::kSend);
+    d.not_sent();
+    DeliveryCounts c = d.take_counts();
+    EXPECT_EQ(c.failed_batches, 0u);
+    EXPECT_EQ(d.queued(), 3u);
+    deliver(d);
+    EXPECT_EQ(recorded_seq(), "3");
+}
+
+TEST_F(EventDelivery, AnEventTheScriptCannotTakeIsDroppedAsInvalid) {
+    Delivery d(options_);
+    (void)d.enqueue("not an event");
+    enqueue(d, 1, 2);
+    EXPECT_EQ(d.next(true), DeliveryStep::kRetry);
+    deliver(d);
+    DeliveryCounts c = d.take_counts();
+    EXPECT_EQ(c.invalid, 1u);
+    EXPECT_EQ(c.flushed, 2u);
+}
+
+TEST_F(EventDelivery, AnAdoptedSpoolIsReplayedAfterOurOwnEvents) {
+    TempDir dir;
+    {
+        auto gone = open_spool(dir.path() + "/w0-1");
+        for (uint64_t s = 1; s <= 5; s++) {
+            ASSERT_EQ(gone->append(event(s, "gone")).status, AppendStatus::kOk);
+        }
+    }
+    Delivery d(options_);
+    EXPECT_FALSE(d.adopt(nullptr));
+    ASSERT_TRUE(d.adopt(open_spool(dir.path() + "/w0-1")));
+    EXPECT_TRUE(d.adopting());
+    EXPECT_EQ(d.spooled(), 5u);
+    enqueue(d, 1, 2);
+    ASSERT_EQ(d.next(true), DeliveryStep::kSend);
+    EXPECT_EQ(d.batch().events(), 2u);  // ours first
+    ASSERT_TRUE(run_batch(d));
+    EXPECT_TRUE(d.flush_again());
+    deliver(d);
+    DeliveryCounts c = d.take_counts();
+    EXPECT_EQ(c.flushed, 7u);
+    EXPECT_EQ(c.replayed, 5u);
+    EXPECT_FALSE(d.adopting());  // emptied: released
+    EXPECT_EQ(recorded_seq("gone"), "5");
+    EXPECT_EQ(recorded_seq(), "2");
+}
+
+TEST_F(EventDelivery, AtExitTheBatchInFlightAndTheQueueGoToTheSpool) {
+    TempDir dir;
+    options_.batch_events = 2;
+    {
+        Delivery d(options_);
+        d.set_spool(open_spool(dir.path() + "/w0"));
+        enqueue(d, 1, 5);
+        ASSERT_EQ(d.next(true), DeliveryStep::kSend);
+        EXPECT_EQ(d.drain_at_exit(), 0u);
+        DeliveryCounts c = d.take_counts();
+        EXPECT_EQ(c.spooled, 5u);
+        EXPECT_EQ(c.dropped, 0u);
+    }
+    Delivery next(options_);  // the next worker opens the same spool
+    next.set_spool(open_spool(dir.path() + "/w0"));
+    EXPECT_EQ(next.spooled(), 5u);
+    deliver(next);
+    EXPECT_EQ(next.take_counts().flushed, 5u);
+    EXPECT_EQ(recorded_seq(), "5");
+}
+
+TEST_F(EventDelivery, AtExitWithoutASpoolTheQueueIsDroppedAndCounted) {
+    Delivery d(options_);
+    enqueue(d, 1, 3);
+    EXPECT_EQ(d.drain_at_exit(), 3u);
+    EXPECT_EQ(d.take_counts().dropped, 3u);
+    EXPECT_EQ(d.queued(), 0u);
+}
+
+}  // namespace
+}  // namespace tailor
