@@ -9,7 +9,7 @@
 #include "ngx_http_tailor_core.h"
 #include "ngx_http_tailor_metrics.h"
 #include "ngx_http_tailor_redis.h"
-#include "tailor/store/keys.h"
+#include "tailor/profile/read.h"
 
 namespace {
 
@@ -48,7 +48,7 @@ void ngx_http_tailor_finish(ngx_http_tailor_ctx_t* ctx, tailor::Outcome outcome)
         // answer from the generic file; an upstream would do the same. The
         // personalized page has no validators of its own, so drop the
         // client's, and the range with them.
-        ngx_http_tailor_core_drop_validators(r);
+        ngx_http_tailor_drop_validators(r);
     }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "tailor: outcome \"%s\" vid \"%V\"",
@@ -56,7 +56,6 @@ void ngx_http_tailor_finish(ngx_http_tailor_ctx_t* ctx, tailor::Outcome outcome)
 }
 
 void ngx_http_tailor_resume(ngx_http_tailor_ctx_t* ctx) noexcept {
-    ctx->waiting = 0;
     if (!ctx->wake.posted) {
         ngx_post_event(&ctx->wake, &ngx_posted_events);
     }
@@ -107,44 +106,27 @@ void ngx_http_tailor_wake_handler(ngx_event_t* ev) noexcept {
 }
 
 // Sends the MGET; false when Redis is not there to ask (fail open at once).
-bool ngx_http_tailor_fetch(ngx_http_request_t* r, ngx_http_tailor_ctx_t* ctx,
-                           ngx_http_tailor_loc_conf_t* lcf) noexcept {
+bool ngx_http_tailor_fetch(ngx_http_tailor_ctx_t* ctx, ngx_http_tailor_loc_conf_t* lcf) noexcept {
     ngx_http_tailor_redis_t* redis = ngx_http_tailor_core_profile_redis();
     if (redis == nullptr || !ngx_http_tailor_redis_ready(redis)) {
         return false;
     }
 
-    // The profile, live and caps keys share the visitor's hash tag, so one
-    // MGET reads all three from one cluster slot.
-    static constexpr tailor::VisitorKeyKind kKinds[] = {tailor::VisitorKeyKind::kProfile,
-                                                        tailor::VisitorKeyKind::kLive,
-                                                        tailor::VisitorKeyKind::kCaps};
-    const std::string_view vid = ngx_http_tailor_view(ctx->vid);
-
-    const char* argv[4];
-    size_t argvlen[4];
-    argv[0] = "MGET";
-    argvlen[0] = 4;
-
-    for (size_t i = 0; i < 3; i++) {
-        size_t len = tailor::visitor_key_size(vid, kKinds[i]);
-        auto* key = static_cast<char*>(ngx_pnalloc(r->pool, len));
-        if (key == nullptr) {
-            return false;
-        }
-        tailor::write_visitor_key(key, vid, kKinds[i]);
-        argv[i + 1] = key;
-        argvlen[i + 1] = len;
+    tailor::ProfileReadCommand mget(ngx_http_tailor_view(ctx->vid));
+    if (!mget.valid()) {
+        return false;
     }
 
-    ngx_str_t route = {argvlen[1], reinterpret_cast<u_char*>(const_cast<char*>(argv[1]))};
-    ctx->op = ngx_http_tailor_redis_send(redis, &route, 4, argv, argvlen,
-                                         ngx_http_tailor_reply_handler, ctx);
+    std::string_view route_key = mget.route();
+    ngx_str_t route = {route_key.size(),
+                       reinterpret_cast<u_char*>(const_cast<char*>(route_key.data()))};
+    ctx->op =
+        ngx_http_tailor_redis_send(redis, &route, static_cast<int>(tailor::kProfileReadArgc),
+                                   mget.argv(), mget.argvlen(), ngx_http_tailor_reply_handler, ctx);
     if (ctx->op == nullptr) {
         return false;
     }
 
-    ctx->waiting = 1;
     ctx->started = ngx_current_msec;
     ngx_add_timer(&ctx->deadline, lcf->timeout);
     return true;
@@ -245,12 +227,12 @@ ngx_int_t ngx_http_tailor_access_handler(ngx_http_request_t* r) noexcept {
         return NGX_DECLINED;
     }
 
-    if (ngx_http_tailor_core_personalize_cached(r, mcf, ctx)) {
+    if (ngx_http_tailor_core_personalize_cached(r, ctx)) {
         ngx_http_tailor_finish(ctx, tailor::Outcome::kCached);
         return NGX_DECLINED;
     }
 
-    if (!ngx_http_tailor_fetch(r, ctx, lcf)) {
+    if (!ngx_http_tailor_fetch(ctx, lcf)) {
         ngx_http_tailor_finish(ctx, tailor::Outcome::kDown);
         return NGX_DECLINED;
     }
