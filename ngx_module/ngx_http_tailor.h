@@ -123,6 +123,12 @@ struct ngx_http_tailor_ctx_t {
 static_assert(std::is_trivially_destructible<ngx_http_tailor_ctx_t>::value,
               "the request ctx lives in r->pool and is never destroyed");
 
+// The identify header's name, lower-case.
+inline std::string_view ngx_http_tailor_identify_name(
+    const ngx_http_tailor_main_conf_t* mcf) noexcept {
+    return {reinterpret_cast<const char*>(mcf->identify_lowcase), mcf->identify_header.len};
+}
+
 // A view of nginx's string (empty for a null one), or of a header's value
 // (empty when the header is absent).
 inline std::string_view ngx_http_tailor_view(const ngx_str_t& s) noexcept {
@@ -151,6 +157,8 @@ T* ngx_http_tailor_pool_own(ngx_pool_t* pool, Args&&... args) noexcept {
 
 // ngx_http_tailor_access.cpp
 ngx_int_t ngx_http_tailor_access_handler(ngx_http_request_t* r) noexcept;
+// Post-read phase: a client's identify header never reaches an upstream.
+ngx_int_t ngx_http_tailor_post_read_handler(ngx_http_request_t* r) noexcept;
 // A new ctx in r->pool, set as the module's ctx; its pool cleanup cancels the
 // Redis op, the deadline and the wake event.
 ngx_http_tailor_ctx_t* ngx_http_tailor_create_ctx(ngx_http_request_t* r) noexcept;
@@ -163,6 +171,10 @@ const ngx_table_elt_t* ngx_http_tailor_find_header(ngx_list_t* headers, std::str
 // Takes the client's validators and range off the request (and off the list
 // an upstream is sent), so a rewritten page is never answered from them.
 void ngx_http_tailor_drop_validators(ngx_http_request_t* r) noexcept;
+// Takes every request header named `lowcase` off the list an upstream is
+// sent; NGX_ERROR when out of memory (the list is unchanged then).
+ngx_int_t ngx_http_tailor_drop_request_header(ngx_http_request_t* r,
+                                              std::string_view lowcase) noexcept;
 
 // ngx_http_tailor_filter.cpp
 ngx_int_t ngx_http_tailor_filter_init(ngx_conf_t* cf) noexcept;

@@ -175,6 +175,31 @@ tailor::Outcome ngx_http_tailor_decide(ngx_http_request_t* r, ngx_http_tailor_ct
     return outcome;
 }
 
+// True when an upstream produced this response for this request: not a file,
+// not a proxy_cache (or fastcgi_cache, ...) copy, whether hit, stale,
+// updating or revalidated by a 304.
+bool ngx_http_tailor_fresh_from_upstream(ngx_http_request_t* r) noexcept {
+    if (r->upstream == nullptr) {
+        return false;
+    }
+#if (NGX_HTTP_CACHE)
+    if (r->cached) {
+        return false;
+    }
+    switch (r->upstream->cache_status) {
+        case 0:  // no cache here
+        case NGX_HTTP_CACHE_MISS:
+        case NGX_HTTP_CACHE_BYPASS:
+        case NGX_HTTP_CACHE_EXPIRED:
+            return true;
+        default:
+            return false;
+    }
+#else
+    return true;
+#endif
+}
+
 }  // namespace
 
 // Access phase.
@@ -330,15 +355,15 @@ std::string_view ngx_http_tailor_core_segment(tailor::Personalization* p) noexce
 ngx_int_t ngx_http_tailor_core_identify(ngx_http_request_t* r, ngx_http_tailor_main_conf_t* mcf,
                                         ngx_http_tailor_loc_conf_t* lcf,
                                         ngx_http_tailor_ctx_t* ctx) noexcept {
-    std::string_view name(reinterpret_cast<const char*>(mcf->identify_lowcase),
-                          mcf->identify_header.len);
     // hidden from the client whatever happens next
-    const ngx_table_elt_t* h = ngx_http_tailor_find_header(&r->headers_out.headers, name, true);
+    const ngx_table_elt_t* h = ngx_http_tailor_find_header(
+        &r->headers_out.headers, ngx_http_tailor_identify_name(mcf), true);
     if (h == nullptr) {
         return NGX_OK;
     }
 
     tailor::IdentifyInput in;
+    in.fresh = ngx_http_tailor_fresh_from_upstream(r);
     in.outcome = ctx->outcome;
     in.header = ngx_http_tailor_view(h->value);
     in.current_vid = ngx_http_tailor_view(ctx->vid);

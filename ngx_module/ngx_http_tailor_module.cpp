@@ -288,6 +288,13 @@ ngx_int_t ngx_http_tailor_postconfiguration(ngx_conf_t* cf) noexcept {
     }
     *h = ngx_http_tailor_access_handler;
 
+    h = static_cast<ngx_http_handler_pt*>(
+        ngx_array_push(&cmcf->phases[NGX_HTTP_POST_READ_PHASE].handlers));
+    if (h == nullptr) {
+        return NGX_ERROR;
+    }
+    *h = ngx_http_tailor_post_read_handler;
+
     return ngx_http_tailor_filter_init(cf);
 }
 

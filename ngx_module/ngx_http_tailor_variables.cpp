@@ -1,15 +1,20 @@
 // ngx_http_tailor_variables: $tailor_vid, $tailor_status and $tailor_segment, read from the
-// request's ctx (the main request's, so subrequests and SSI see the same values).
+// request's ctx (the main request's, so subrequests and SSI see the same values); a value
+// that is not a short token (is_exposable_value) is not found rather than exposed.
 #include "ngx_http_tailor.h"
 
 #include <string_view>
 
 #include "ngx_http_tailor_core.h"
+#include "tailor/request/exposed_value.h"
 
 namespace {
 
+// Only a value core calls exposable leaves: operators put these variables in
+// response headers, upstream request headers and logs, and the segment may
+// come straight from a profile.
 ngx_int_t ngx_http_tailor_set_variable(ngx_http_variable_value_t* v, std::string_view s) noexcept {
-    if (s.empty()) {
+    if (!tailor::is_exposable_value(s)) {
         v->not_found = 1;
         return NGX_OK;
     }

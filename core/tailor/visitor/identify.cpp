@@ -7,6 +7,9 @@ namespace tailor {
 
 IdentifyDecision decide_identify(const IdentifyInput& in) noexcept {
     IdentifyDecision d;
+    if (!in.fresh) {
+        return d;  // a stored response speaks for another request
+    }
     if (consent_outcome_refused(in.outcome)) {
         return d;  // no identity link without consent
     }

@@ -11,6 +11,7 @@ constexpr std::string_view kAnonymous = "q3Zf0x8W2mYbT1kL9cVn_A";
 
 TEST(Identify, AKnownIdLinksTheVisitor) {
     IdentifyInput in;
+    in.fresh = true;
     in.outcome = Outcome::kHit;
     in.header = kCustomer;
     in.current_vid = kAnonymous;
@@ -22,6 +23,7 @@ TEST(Identify, AKnownIdLinksTheVisitor) {
 
 TEST(Identify, NoIdentityLinkWithoutConsent) {
     IdentifyInput in;
+    in.fresh = true;
     in.header = kCustomer;
     in.current_vid = kAnonymous;
     for (Outcome o : {Outcome::kGpc, Outcome::kNoConsent}) {
@@ -34,6 +36,7 @@ TEST(Identify, NoIdentityLinkWithoutConsent) {
 
 TEST(Identify, AnInvalidIdChangesNothing) {
     IdentifyInput in;
+    in.fresh = true;
     in.header = "a b\r\nSet-Cookie: x=1";
     in.current_vid = kAnonymous;
     EXPECT_EQ(decide_identify(in).action, IdentifyAction::kInvalid);
@@ -43,11 +46,25 @@ TEST(Identify, AnInvalidIdChangesNothing) {
 
 TEST(Identify, TheSameIdNeedsNoNewCookie) {
     IdentifyInput in;
+    in.fresh = true;
     in.header = kCustomer;
     in.current_vid = kCustomer;
     EXPECT_EQ(decide_identify(in).action, IdentifyAction::kIgnore);
     in.cookie_pending = true;  // a cookie is being issued anyway: sign the known id
     EXPECT_EQ(decide_identify(in).action, IdentifyAction::kLink);
+}
+
+TEST(Identify, OnlyAFreshUpstreamResponseIdentifies) {
+    IdentifyInput in;
+    in.outcome = Outcome::kHit;
+    in.header = kCustomer;
+    in.current_vid = kAnonymous;
+    in.cookie_pending = true;
+    IdentifyDecision d = decide_identify(in);  // fresh defaults to false
+    EXPECT_EQ(d.action, IdentifyAction::kIgnore);
+    EXPECT_FALSE(d.known);
+    in.header = "bad value";
+    EXPECT_EQ(decide_identify(in).action, IdentifyAction::kIgnore);  // not even logged
 }
 
 }  // namespace
