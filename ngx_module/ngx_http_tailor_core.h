@@ -14,8 +14,8 @@ namespace tailor {
 class ProfileCache;
 }
 
-// Configuration time (ngx_http_tailor_core_conf.cpp; EMERG + NGX_CONF_ERROR, so nginx -t names file
-// and line).
+// Configuration time (ngx_http_tailor_core_conf.cpp): EMERG + NGX_CONF_ERROR,
+// so nginx -t names file and line.
 char* ngx_http_tailor_core_create(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf) noexcept;
 char* ngx_http_tailor_core_compile_rules(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf,
                                          ngx_str_t* files, ngx_uint_t n) noexcept;
@@ -51,14 +51,17 @@ tailor::Outcome ngx_http_tailor_core_new_visitor(ngx_http_request_t* r,
 // True when the worker cache held this visitor's data and a decision was made from it.
 bool ngx_http_tailor_core_personalize_cached(ngx_http_request_t* r,
                                              ngx_http_tailor_ctx_t* ctx) noexcept;
-// Decodes the MGET reply (null: Redis failed) and decides; returns the outcome.
+// Hands the MGET reply's elements (null reply: Redis failed) to core's
+// decode_profile_reply and decides; a hit is kept in the worker cache.
 tailor::Outcome ngx_http_tailor_core_personalize_reply(ngx_http_request_t* r,
                                                        ngx_http_tailor_ctx_t* ctx,
                                                        const redisReply* reply) noexcept;
 bool ngx_http_tailor_core_changes_page(tailor::Personalization* p) noexcept;
 std::string_view ngx_http_tailor_core_segment(tailor::Personalization* p) noexcept;
 
-// Header filter: the upstream's identify header links the visitor to a known id.
+// Header filter: the upstream's identify header, hidden from the client, links
+// the visitor to a known id when decide_identify says so (a response fresh
+// from the upstream, with consent).
 ngx_int_t ngx_http_tailor_core_identify(ngx_http_request_t* r, ngx_http_tailor_main_conf_t* mcf,
                                         ngx_http_tailor_loc_conf_t* lcf,
                                         ngx_http_tailor_ctx_t* ctx) noexcept;

@@ -4,6 +4,16 @@
 
 #include <string_view>
 
+namespace {
+
+bool ngx_http_tailor_is_named(const ngx_table_elt_t& h, std::string_view lowcase) noexcept {
+    return h.key.len == lowcase.size() &&
+           ngx_strncasecmp(h.key.data, reinterpret_cast<u_char*>(const_cast<char*>(lowcase.data())),
+                           lowcase.size()) == 0;
+}
+
+}  // namespace
+
 const ngx_table_elt_t* ngx_http_tailor_find_header(ngx_list_t* headers, std::string_view lowcase,
                                                    bool hide) noexcept {
     ngx_list_part_t* part = &headers->part;
@@ -19,12 +29,7 @@ const ngx_table_elt_t* ngx_http_tailor_find_header(ngx_list_t* headers, std::str
             h = static_cast<ngx_table_elt_t*>(part->elts);
             i = 0;
         }
-        if (h[i].hash == 0 || h[i].key.len != lowcase.size()) {
-            continue;
-        }
-        if (ngx_strncasecmp(h[i].key.data,
-                            reinterpret_cast<u_char*>(const_cast<char*>(lowcase.data())),
-                            lowcase.size()) != 0) {
+        if (h[i].hash == 0 || !ngx_http_tailor_is_named(h[i], lowcase)) {
             continue;
         }
         if (found == nullptr) {
@@ -39,12 +44,6 @@ const ngx_table_elt_t* ngx_http_tailor_find_header(ngx_list_t* headers, std::str
 }
 
 namespace {
-
-bool ngx_http_tailor_is_named(const ngx_table_elt_t& h, std::string_view lowcase) noexcept {
-    return h.key.len == lowcase.size() &&
-           ngx_strncasecmp(h.key.data, reinterpret_cast<u_char*>(const_cast<char*>(lowcase.data())),
-                           lowcase.size()) == 0;
-}
 
 // Rebuilds the request's header list, the one proxy_pass and friends forward,
 // without the entries `drop` picks; false (list unchanged) when out of memory.
