@@ -7,8 +7,10 @@ extern "C" {
 #include <ngx_http.h>
 }
 
+#include <new>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include "tailor/base/outcome.h"
 
@@ -18,7 +20,6 @@ namespace tailor {
 class ConsentPolicy;
 class Engine;
 class Keyring;
-class ProfileCache;
 struct RulePack;
 class Personalization;
 }  // namespace tailor
@@ -36,7 +37,6 @@ struct ngx_http_tailor_main_conf_t {
     ngx_msec_t cache_ttl;
     size_t max_profile;
     ngx_str_t identify_header;
-    ngx_uint_t identify_hash;
     u_char* identify_lowcase;
     ngx_flag_t enabled_somewhere;  // any location has tailor on
     ngx_flag_t beacon_somewhere;   // any location has tailor_popup_beacon
@@ -75,6 +75,11 @@ struct ngx_http_tailor_loc_conf_t {
     ngx_http_tailor_consent_conf_t* consent;
     ngx_flag_t cookie_set;  // tailor_cookie given here (merge helper)
 
+    // request facts for rules (ngx_http_tailor_directives.cpp)
+    ngx_http_complex_value_t* logged_in;  // tailor_logged_in; null: nobody is
+    std::string_view* rule_cookies;       // tailor_rule_cookies, in cf->pool
+    ngx_uint_t rule_cookies_n;            // NGX_CONF_UNSET_UINT: not given here
+
     // pop-ups (ngx_http_tailor_popup.cpp)
     ngx_str_t popup_runtime_path;  // tailor_popup_urls; empty: core's defaults
     ngx_str_t popup_beacon_path;
@@ -112,13 +117,18 @@ struct ngx_http_tailor_ctx_t {
 
     tailor::Outcome outcome;
     unsigned done : 1;
-    unsigned waiting : 1;
     unsigned rewriting : 1;
     unsigned finished : 1;
 };
 
 static_assert(std::is_trivially_destructible<ngx_http_tailor_ctx_t>::value,
               "the request ctx lives in r->pool and is never destroyed");
+
+// The identify header's name, lower-case.
+inline std::string_view ngx_http_tailor_identify_name(
+    const ngx_http_tailor_main_conf_t* mcf) noexcept {
+    return {reinterpret_cast<const char*>(mcf->identify_lowcase), mcf->identify_header.len};
+}
 
 // A view of nginx's string (empty for a null one), or of a header's value
 // (empty when the header is absent).
@@ -133,17 +143,39 @@ inline std::string_view ngx_http_tailor_view(const ngx_table_elt_t* h) noexcept 
     return h == nullptr ? std::string_view() : ngx_http_tailor_view(h->value);
 }
 
+// Owns a C++ object for as long as `pool` lives (a cycle's or a request's):
+// placement-new into pool cleanup storage whose handler runs the destructor.
+template <typename T, typename... Args>
+T* ngx_http_tailor_pool_own(ngx_pool_t* pool, Args&&... args) noexcept {
+    ngx_pool_cleanup_t* cln = ngx_pool_cleanup_add(pool, sizeof(T));
+    if (cln == nullptr) {
+        return nullptr;
+    }
+    T* object = new (cln->data) T(std::forward<Args>(args)...);
+    cln->handler = [](void* data) { static_cast<T*>(data)->~T(); };
+    return object;
+}
+
 // ngx_http_tailor_access.cpp
 ngx_int_t ngx_http_tailor_access_handler(ngx_http_request_t* r) noexcept;
+// Post-read phase: a client's identify header never reaches an upstream.
+ngx_int_t ngx_http_tailor_post_read_handler(ngx_http_request_t* r) noexcept;
 // A new ctx in r->pool, set as the module's ctx; its pool cleanup cancels the
 // Redis op, the deadline and the wake event.
 ngx_http_tailor_ctx_t* ngx_http_tailor_create_ctx(ngx_http_request_t* r) noexcept;
 ngx_http_tailor_ctx_t* ngx_http_tailor_get_ctx(ngx_http_request_t* r) noexcept;
 
-// ngx_http_tailor_core.cpp: the first header named `lowcase` (any case) in
+// ngx_http_tailor_headers.cpp: the first header named `lowcase` (any case) in
 // `headers`, or null; with `hide`, every such header is taken off the list.
 const ngx_table_elt_t* ngx_http_tailor_find_header(ngx_list_t* headers, std::string_view lowcase,
                                                    bool hide) noexcept;
+// Takes the client's validators and range off the request (and off the list
+// an upstream is sent), so a rewritten page is never answered from them.
+void ngx_http_tailor_drop_validators(ngx_http_request_t* r) noexcept;
+// Takes every request header named `lowcase` off the list an upstream is
+// sent; NGX_ERROR when out of memory (the list is unchanged then).
+ngx_int_t ngx_http_tailor_drop_request_header(ngx_http_request_t* r,
+                                              std::string_view lowcase) noexcept;
 
 // ngx_http_tailor_filter.cpp
 ngx_int_t ngx_http_tailor_filter_init(ngx_conf_t* cf) noexcept;
@@ -162,5 +194,22 @@ void ngx_http_tailor_popup_merge_loc_conf(ngx_http_tailor_loc_conf_t* prev,
                                           ngx_http_tailor_loc_conf_t* conf) noexcept;
 
 // ngx_http_tailor_module.cpp
-ngx_int_t ngx_http_tailor_init_worker_redis(ngx_cycle_t* cycle) noexcept;
 extern ngx_str_t ngx_http_tailor_default_types[];
+extern ngx_str_t ngx_http_tailor_default_cookie_path;
+constexpr time_t ngx_http_tailor_default_cookie_max_age = 365 * 24 * 60 * 60;
+
+// ngx_http_tailor_directives.cpp: the handlers of the directives that take more
+// than a stock slot.
+char* ngx_http_tailor_redis_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_keys_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_rules_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_cookie_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_cache_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_consent_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_logged_in_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_rule_cookies_directive(ngx_conf_t* cf, ngx_command_t* cmd,
+                                             void* conf) noexcept;
+char* ngx_http_tailor_status_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+
+// ngx_http_tailor_variables.cpp: $tailor_vid, $tailor_status, $tailor_segment.
+ngx_int_t ngx_http_tailor_add_variables(ngx_conf_t* cf) noexcept;

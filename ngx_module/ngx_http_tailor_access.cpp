@@ -52,7 +52,7 @@ void ngx_http_tailor_finish(ngx_http_tailor_ctx_t* ctx, tailor::Outcome outcome)
         // answer from the generic file; an upstream would do the same. The
         // personalized page has no validators of its own, so drop the
         // client's, and the range with them.
-        ngx_http_tailor_core_drop_validators(r);
+        ngx_http_tailor_drop_validators(r);
     }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "tailor: outcome \"%s\" vid \"%V\"",
@@ -60,7 +60,6 @@ void ngx_http_tailor_finish(ngx_http_tailor_ctx_t* ctx, tailor::Outcome outcome)
 }
 
 void ngx_http_tailor_resume(ngx_http_tailor_ctx_t* ctx) noexcept {
-    ctx->waiting = 0;
     if (!ctx->wake.posted) {
         ngx_post_event(&ctx->wake, &ngx_posted_events);
     }
@@ -159,7 +158,6 @@ bool ngx_http_tailor_fetch(ngx_http_tailor_ctx_t* ctx, ngx_http_tailor_loc_conf_
         return false;
     }
 
-    ctx->waiting = 1;
     ctx->started = ngx_current_msec;
     ngx_add_timer(&ctx->deadline, lcf->timeout);
     return true;
@@ -260,7 +258,7 @@ ngx_int_t ngx_http_tailor_access_handler(ngx_http_request_t* r) noexcept {
         return NGX_DECLINED;
     }
 
-    if (ngx_http_tailor_core_personalize_cached(r, mcf, ctx)) {
+    if (ngx_http_tailor_core_personalize_cached(r, ctx)) {
         ngx_http_tailor_finish(ctx, tailor::Outcome::kCached);
         return NGX_DECLINED;
     }
@@ -271,4 +269,16 @@ ngx_int_t ngx_http_tailor_access_handler(ngx_http_request_t* r) noexcept {
     }
 
     return NGX_AGAIN;
+}
+
+ngx_int_t ngx_http_tailor_post_read_handler(ngx_http_request_t* r) noexcept {
+    auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
+        ngx_http_get_module_main_conf(r, ngx_http_tailor_module));
+
+    // only the upstream's own response may name the visitor; a client that
+    // sends the header must not reach a backend that might echo or trust it
+    if (ngx_http_tailor_drop_request_header(r, ngx_http_tailor_identify_name(mcf)) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return NGX_DECLINED;
 }

@@ -1,30 +1,25 @@
-// The bridge to tailor_core: translates nginx requests into core calls and core answers back.
+// The bridge to tailor_core at request time: nginx structures in, core calls, nginx answers
+// out. Every personalization decision is a core function (consent_outcome, RequestFactsBuilder,
+// decode_profile_reply, is_cacheable_outcome, decide_identify); these only translate.
 #include "ngx_http_tailor_core.h"
 
 #include <exception>
-#include <new>
 #include <optional>
-#include <string>
 #include <string_view>
-#include <vector>
 
 #include "ngx_http_tailor_metrics.h"
 #include "ngx_http_tailor_redis.h"
-#include "tailor/visitor/consent.h"
-#include "tailor/request/cookie_header.h"
-#include "tailor/request/device_class.h"
 #include "tailor/engine/engine.h"
-#include "tailor/visitor/keyring.h"
 #include "tailor/profile/cache.h"
-#include "tailor/request/referrer.h"
-#include "tailor/rules/pack.h"
+#include "tailor/profile/read.h"
+#include "tailor/request/cookie_header.h"
+#include "tailor/request/facts_builder.h"
+#include "tailor/visitor/consent_gate.h"
+#include "tailor/visitor/identify.h"
+#include "tailor/visitor/keyring.h"
 #include "tailor/visitor/visitor_id.h"
 
 namespace {
-
-// Per worker: set in init_process, gone in exit_process.
-ngx_http_tailor_redis_t* ngx_http_tailor_profile_redis;
-tailor::ProfileCache* ngx_http_tailor_cache;
 
 ngx_int_t ngx_http_tailor_copy(ngx_pool_t* pool, std::string_view s, ngx_str_t* out) noexcept {
     out->len = s.size();
@@ -36,29 +31,6 @@ ngx_int_t ngx_http_tailor_copy(ngx_pool_t* pool, std::string_view s, ngx_str_t* 
     ngx_memcpy(out->data, s.data(), s.size());
     out->data[s.size()] = '\0';
     return NGX_OK;
-}
-
-// Owns a C++ object for as long as `pool` lives (a cycle's or a request's).
-template <typename T>
-T* ngx_http_tailor_pool_own(ngx_pool_t* pool, T&& value) noexcept {
-    ngx_pool_cleanup_t* cln = ngx_pool_cleanup_add(pool, sizeof(T));
-    if (cln == nullptr) {
-        return nullptr;
-    }
-    T* object = new (cln->data) T(std::move(value));
-    cln->handler = [](void* data) { static_cast<T*>(data)->~T(); };
-    return object;
-}
-
-template <typename T>
-T* ngx_http_tailor_pool_make(ngx_pool_t* pool) noexcept {
-    ngx_pool_cleanup_t* cln = ngx_pool_cleanup_add(pool, sizeof(T));
-    if (cln == nullptr) {
-        return nullptr;
-    }
-    T* object = new (cln->data) T();
-    cln->handler = [](void* data) { static_cast<T*>(data)->~T(); };
-    return object;
 }
 
 std::optional<std::string_view> ngx_http_tailor_request_cookie(ngx_http_request_t* r,
@@ -133,39 +105,69 @@ int64_t ngx_http_tailor_now_ms() noexcept {
     return static_cast<int64_t>(tp->sec) * 1000 + static_cast<int64_t>(tp->msec);
 }
 
+// Every Cookie header's value, in r->pool, for core's cookie lookups.
+ngx_int_t ngx_http_tailor_cookie_headers(ngx_http_request_t* r,
+                                         tailor::RequestView* view) noexcept {
+    ngx_uint_t n = r->headers_in.cookies.nelts;
+    if (n == 0) {
+        return NGX_OK;
+    }
+    auto* values =
+        static_cast<std::string_view*>(ngx_palloc(r->pool, n * sizeof(std::string_view)));
+    if (values == nullptr) {
+        return NGX_ERROR;
+    }
+    auto** cookies = static_cast<ngx_table_elt_t**>(r->headers_in.cookies.elts);
+    for (ngx_uint_t i = 0; i < n; i++) {
+        values[i] = ngx_http_tailor_view(cookies[i]);
+    }
+    view->cookie_headers = values;
+    view->cookie_header_count = n;
+    return NGX_OK;
+}
+
 // Runs the decision for `stored` and keeps it in the request.
 tailor::Outcome ngx_http_tailor_decide(ngx_http_request_t* r, ngx_http_tailor_ctx_t* ctx,
                                        const tailor::StoredVisitor* stored) noexcept {
     auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
         ngx_http_get_module_main_conf(r, ngx_http_tailor_module));
+    auto* lcf = static_cast<ngx_http_tailor_loc_conf_t*>(
+        ngx_http_get_module_loc_conf(r, ngx_http_tailor_module));
 
-    auto* p = ngx_http_tailor_pool_make<tailor::Personalization>(r->pool);
+    auto* p = ngx_http_tailor_pool_own<tailor::Personalization>(r->pool);
     if (p == nullptr) {
         return tailor::Outcome::kError;
     }
     ctx->personalization = p;
 
-    // what the request says about itself; the views live in r and on this stack
-    tailor::Attribution attribution = tailor::attribution_from_request(
-        ngx_http_tailor_view(r->args), ngx_http_tailor_view(r->headers_in.referer),
-        ngx_http_tailor_view(r->headers_in.server));
-    tailor::RequestFacts facts;
-    facts.visitor_id = ngx_http_tailor_view(ctx->vid);
-    facts.now = static_cast<int64_t>(ngx_time());
-    facts.path = ngx_http_tailor_view(r->uri);
-    facts.query = ngx_http_tailor_view(r->args);
-    facts.referrer_source = attribution.has_utm()
-                                ? attribution.utm_source()
-                                : tailor::referrer_class_name(attribution.referrer_class());
-    facts.device_class = tailor::device_class_name(
-        tailor::classify_device(ngx_http_tailor_view(r->headers_in.user_agent)));
-    facts.consent_personalization = true;  // the gate ran before
-    auto* lcf = static_cast<ngx_http_tailor_loc_conf_t*>(
-        ngx_http_get_module_loc_conf(r, ngx_http_tailor_module));
-    facts.popup_runtime_path = ngx_http_tailor_view(lcf->popup_runtime_path);
-    facts.popup_beacon_path = ngx_http_tailor_view(lcf->popup_beacon_path);
+    // what the request says about itself, as it came; the views live in r
+    tailor::RequestView view;
+    view.visitor_id = ngx_http_tailor_view(ctx->vid);
+    view.now = static_cast<int64_t>(ngx_time());
+    view.path = ngx_http_tailor_view(r->uri);
+    view.query = ngx_http_tailor_view(r->args);
+    view.referer = ngx_http_tailor_view(r->headers_in.referer);
+    view.host = ngx_http_tailor_view(r->headers_in.server);
+    view.user_agent = ngx_http_tailor_view(r->headers_in.user_agent);
+    view.rule_cookie_names = lcf->rule_cookies;
+    view.rule_cookie_name_count = lcf->rule_cookies_n;
+    view.visitor_cookie_name = ngx_http_tailor_view(lcf->cookie.name);
+    view.consent_personalization = true;  // the gate ran before
+    view.popup_runtime_path = ngx_http_tailor_view(lcf->popup_runtime_path);
+    view.popup_beacon_path = ngx_http_tailor_view(lcf->popup_beacon_path);
 
-    tailor::Outcome outcome = mcf->engine->decide(stored, facts, *p);
+    if (lcf->rule_cookies_n > 0 && ngx_http_tailor_cookie_headers(r, &view) != NGX_OK) {
+        return tailor::Outcome::kError;
+    }
+    ngx_str_t logged_in = ngx_null_string;
+    if (lcf->logged_in != nullptr &&
+        ngx_http_complex_value(r, lcf->logged_in, &logged_in) != NGX_OK) {
+        return tailor::Outcome::kError;
+    }
+    view.logged_in = ngx_http_tailor_view(logged_in);
+
+    tailor::RequestFactsBuilder facts(view);
+    tailor::Outcome outcome = mcf->engine->decide(stored, facts.facts(), *p);
     if (p->failed_rules() > 0) {
         ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_DECISION_ERRORS,
                                       static_cast<ngx_atomic_int_t>(p->failed_rules()));
@@ -173,246 +175,60 @@ tailor::Outcome ngx_http_tailor_decide(ngx_http_request_t* r, ngx_http_tailor_ct
     return outcome;
 }
 
+// True when an upstream produced this response for this request: not a file,
+// not a proxy_cache (or fastcgi_cache, ...) copy, whether hit, stale,
+// updating or revalidated by a 304.
+bool ngx_http_tailor_fresh_from_upstream(ngx_http_request_t* r) noexcept {
+    if (r->upstream == nullptr) {
+        return false;
+    }
+#if (NGX_HTTP_CACHE)
+    if (r->cached) {
+        return false;
+    }
+    switch (r->upstream->cache_status) {
+        case 0:  // no cache here
+        case NGX_HTTP_CACHE_MISS:
+        case NGX_HTTP_CACHE_BYPASS:
+        case NGX_HTTP_CACHE_EXPIRED:
+            return true;
+        default:
+            return false;
+    }
+#else
+    return true;
+#endif
+}
+
 }  // namespace
-
-const ngx_table_elt_t* ngx_http_tailor_find_header(ngx_list_t* headers, std::string_view lowcase,
-                                                   bool hide) noexcept {
-    ngx_list_part_t* part = &headers->part;
-    auto* h = static_cast<ngx_table_elt_t*>(part->elts);
-    const ngx_table_elt_t* found = nullptr;
-
-    for (ngx_uint_t i = 0; /* void */; i++) {
-        if (i >= part->nelts) {
-            if (part->next == nullptr) {
-                break;
-            }
-            part = part->next;
-            h = static_cast<ngx_table_elt_t*>(part->elts);
-            i = 0;
-        }
-        if (h[i].hash == 0 || h[i].key.len != lowcase.size()) {
-            continue;
-        }
-        if (ngx_strncasecmp(h[i].key.data,
-                            reinterpret_cast<u_char*>(const_cast<char*>(lowcase.data())),
-                            lowcase.size()) != 0) {
-            continue;
-        }
-        if (found == nullptr) {
-            found = &h[i];
-        }
-        if (!hide) {
-            break;
-        }
-        h[i].hash = 0;
-    }
-    return found;
-}
-
-// Configuration.
-
-char* ngx_http_tailor_core_create(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf) noexcept {
-    try {
-        tailor::EngineOptions options;
-        options.max_profile_bytes = mcf->max_profile;
-        std::optional<tailor::RulePack> rules;
-        if (mcf->rules != nullptr) {
-            rules = std::move(*mcf->rules);
-            mcf->rules = nullptr;
-        }
-        mcf->engine = ngx_http_tailor_pool_own(cf->pool, tailor::Engine(options, std::move(rules)));
-    } catch (const std::exception& e) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "tailor: %s", e.what());
-        return static_cast<char*>(NGX_CONF_ERROR);
-    }
-    return mcf->engine != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
-}
-
-char* ngx_http_tailor_core_compile_rules(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf,
-                                         ngx_str_t* files, ngx_uint_t n) noexcept {
-    tailor::RulesError error;
-    std::optional<tailor::RulePack> pack;
-    try {
-        std::vector<std::string> paths;
-        for (ngx_uint_t i = 0; i < n; i++) {
-            paths.emplace_back(reinterpret_cast<const char*>(files[i].data), files[i].len);
-        }
-        tailor::RulePackOptions options;
-        options.kit_path = tailor::default_kit_path();
-        pack = tailor::compile_rule_pack_files(paths, options, &error);
-    } catch (const std::exception& e) {
-        error.reason = e.what();
-    }
-
-    if (!pack) {
-        // the pack's own file and line first: that is where the marketer looks
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"tailor_rules\": %s", error.message().c_str());
-        return static_cast<char*>(NGX_CONF_ERROR);
-    }
-
-    mcf->rules = ngx_http_tailor_pool_own(cf->pool, std::move(*pack));
-    return mcf->rules != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
-}
-
-char* ngx_http_tailor_core_load_keys(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf) noexcept {
-    tailor::KeyringError error;
-    std::optional<tailor::Keyring> keyring;
-    try {
-        keyring = tailor::Keyring::load_file(
-            std::string(reinterpret_cast<const char*>(mcf->keys_file.data), mcf->keys_file.len),
-            &error);
-    } catch (const std::exception& e) {
-        error.message = e.what();
-    }
-
-    if (!keyring) {
-        if (error.line != 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"tailor_keys\" file \"%V\", line %uz: %s",
-                               &mcf->keys_file, error.line, error.message.c_str());
-        } else {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"tailor_keys\" file \"%V\": %s",
-                               &mcf->keys_file, error.message.c_str());
-        }
-        return static_cast<char*>(NGX_CONF_ERROR);
-    }
-
-    mcf->keyring = ngx_http_tailor_pool_own(cf->pool, std::move(*keyring));
-    return mcf->keyring != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
-}
-
-char* ngx_http_tailor_core_parse_consent(ngx_conf_t* cf,
-                                         ngx_http_tailor_consent_conf_t* consent) noexcept {
-    std::string_view spec = ngx_http_tailor_view(consent->spec);
-
-    if (spec.substr(0, 9) == "variable:") {
-        ngx_str_t value = {spec.size() - 9, consent->spec.data + 9};
-        if (value.len == 0 || value.data[0] != '$') {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"tailor_consent variable:\" needs a variable, as in "
-                               "variable:$consent");
-            return static_cast<char*>(NGX_CONF_ERROR);
-        }
-        auto* cv = static_cast<ngx_http_complex_value_t*>(
-            ngx_pcalloc(cf->pool, sizeof(ngx_http_complex_value_t)));
-        if (cv == nullptr) {
-            return static_cast<char*>(NGX_CONF_ERROR);
-        }
-        ngx_http_compile_complex_value_t ccv;
-        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
-        ccv.cf = cf;
-        ccv.value = &value;
-        ccv.complex_value = cv;
-        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
-            return static_cast<char*>(NGX_CONF_ERROR);
-        }
-        consent->value = cv;
-    }
-
-    // core knows the source; the variable itself is nginx's business
-    std::string_view source = consent->value != nullptr ? std::string_view("variable") : spec;
-    std::string error;
-    std::optional<tailor::ConsentPolicy> policy = tailor::parse_consent_policy(source, &error);
-    if (!policy) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid \"tailor_consent\" \"%V\": %s",
-                           &consent->spec, error.c_str());
-        return static_cast<char*>(NGX_CONF_ERROR);
-    }
-
-    consent->policy = ngx_http_tailor_pool_own(cf->pool, std::move(*policy));
-    return consent->policy != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
-}
-
-// Workers.
-
-ngx_int_t ngx_http_tailor_core_init_worker(ngx_cycle_t* cycle,
-                                           ngx_http_tailor_main_conf_t* mcf) noexcept {
-    if (ngx_process != NGX_PROCESS_WORKER && ngx_process != NGX_PROCESS_SINGLE) {
-        return NGX_OK;
-    }
-    if (!mcf->enabled_somewhere && !mcf->beacon_somewhere) {
-        return NGX_OK;
-    }
-
-    tailor::RulesError error;
-    if (!mcf->engine->start_worker(&error)) {
-        ngx_log_error(
-            NGX_LOG_ALERT, cycle->log, 0,
-            "tailor: rule pack could not be loaded in this worker, pages stay default: %s",
-            error.message().c_str());
-    }
-
-    if (mcf->redis != nullptr) {
-        ngx_http_tailor_profile_redis = ngx_http_tailor_redis_create(
-            cycle, mcf->redis, "profile", ngx_http_tailor_metrics_redis_slot());
-    }
-
-    if (mcf->cache_size > 0) {
-        ngx_http_tailor_cache = new (std::nothrow)
-            tailor::ProfileCache(mcf->cache_size, static_cast<int64_t>(mcf->cache_ttl));
-    }
-    return NGX_OK;
-}
-
-void ngx_http_tailor_core_forget_visitor(const ngx_str_t& vid) noexcept {
-    if (ngx_http_tailor_cache != nullptr) {
-        ngx_http_tailor_cache->erase(ngx_http_tailor_view(vid));
-    }
-}
-
-void ngx_http_tailor_core_exit_worker(ngx_cycle_t*, ngx_http_tailor_main_conf_t*) noexcept {
-    ngx_http_tailor_redis_destroy(ngx_http_tailor_profile_redis);
-    ngx_http_tailor_profile_redis = nullptr;
-    delete ngx_http_tailor_cache;
-    ngx_http_tailor_cache = nullptr;
-}
-
-ngx_http_tailor_redis_t* ngx_http_tailor_core_profile_redis() noexcept {
-    return ngx_http_tailor_profile_redis;
-}
 
 // Access phase.
 
 tailor::Outcome ngx_http_tailor_core_consent(ngx_http_request_t* r,
                                              ngx_http_tailor_loc_conf_t* lcf) noexcept {
     const ngx_http_tailor_consent_conf_t* consent = lcf->consent;
-    bool honor_gpc = consent == nullptr || consent->honor_gpc;
 
-    bool gpc = false;
-    if (honor_gpc) {
-        const ngx_table_elt_t* h =
-            ngx_http_tailor_find_header(&r->headers_in.headers, "sec-gpc", false);
-        gpc = h != nullptr && tailor::is_gpc_opt_out(ngx_http_tailor_view(h->value));
-    }
-    if (gpc) {
-        return tailor::Outcome::kGpc;
-    }
+    tailor::ConsentGateInput in;
+    in.sec_gpc =
+        ngx_http_tailor_view(ngx_http_tailor_find_header(&r->headers_in.headers, "sec-gpc", false));
     if (consent == nullptr) {
-        return tailor::Outcome::kNone;
+        return tailor::consent_outcome(in);
     }
 
-    std::string_view value;
-    ngx_str_t evaluated = ngx_null_string;
+    in.policy = consent->policy;
+    in.honor_gpc = consent->honor_gpc;
     if (consent->value != nullptr) {
-        if (ngx_http_complex_value(r, consent->value, &evaluated) != NGX_OK) {
-            return tailor::Outcome::kNoConsent;
+        ngx_str_t evaluated = ngx_null_string;
+        if (ngx_http_complex_value(r, consent->value, &evaluated) == NGX_OK) {
+            in.value = ngx_http_tailor_view(evaluated);
         }
-        value = ngx_http_tailor_view(evaluated);
     } else {
         std::string_view cookie = tailor::consent_cookie_name(consent->policy->source());
-        if (!cookie.empty()) {
-            value = ngx_http_tailor_request_cookie(r, cookie).value_or(std::string_view());
-        }
+        in.value = cookie.empty()
+                       ? std::string_view()
+                       : ngx_http_tailor_request_cookie(r, cookie).value_or(std::string_view());
     }
-
-    switch (tailor::decide_consent(*consent->policy, false, value)) {
-        case tailor::ConsentDecision::kAllowed:
-            return tailor::Outcome::kNone;
-        case tailor::ConsentDecision::kGpcOptOut:
-            return tailor::Outcome::kGpc;
-        case tailor::ConsentDecision::kNoConsent:
-            break;
-    }
-    return tailor::Outcome::kNoConsent;
+    return tailor::consent_outcome(in);
 }
 
 ngx_int_t ngx_http_tailor_core_read_cookie(ngx_http_request_t* r, ngx_http_tailor_main_conf_t* mcf,
@@ -450,13 +266,14 @@ tailor::Outcome ngx_http_tailor_core_new_visitor(ngx_http_request_t* r,
     return tailor::Outcome::kNewVisitor;
 }
 
-bool ngx_http_tailor_core_personalize_cached(ngx_http_request_t* r, ngx_http_tailor_main_conf_t*,
+bool ngx_http_tailor_core_personalize_cached(ngx_http_request_t* r,
                                              ngx_http_tailor_ctx_t* ctx) noexcept {
-    if (ngx_http_tailor_cache == nullptr) {
+    tailor::ProfileCache* cache = ngx_http_tailor_core_cache();
+    if (cache == nullptr) {
         return false;
     }
     const tailor::StoredVisitor* stored =
-        ngx_http_tailor_cache->get(ngx_http_tailor_view(ctx->vid), ngx_http_tailor_now_ms());
+        cache->get(ngx_http_tailor_view(ctx->vid), ngx_http_tailor_now_ms());
     if (stored == nullptr) {
         ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_CACHE_MISSES);
         return false;
@@ -477,7 +294,7 @@ tailor::Outcome ngx_http_tailor_core_personalize_reply(ngx_http_request_t* r,
                       static_cast<size_t>(reply->len), reply->str);
         return tailor::Outcome::kError;
     }
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) {
+    if (reply->type != REDIS_REPLY_ARRAY) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "tailor: unexpected redis reply type %d to the visitor read", reply->type);
         return tailor::Outcome::kError;
@@ -485,39 +302,46 @@ tailor::Outcome ngx_http_tailor_core_personalize_reply(ngx_http_request_t* r,
 
     auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
         ngx_http_get_module_main_conf(r, ngx_http_tailor_module));
-    unsigned long long max_bytes = mcf->max_profile;
+
+    // hiredis' element types in core's terms; core knows which is which
+    tailor::ProfileReplyElement elements[tailor::kVisitorReadKinds.size()];
+    for (size_t i = 0; i < reply->elements && i < tailor::kVisitorReadKinds.size(); i++) {
+        const redisReply* e = reply->element[i];
+        if (e->type == REDIS_REPLY_NIL) {
+            elements[i].kind = tailor::ProfileReplyElement::Kind::kNil;
+        } else if (e->type == REDIS_REPLY_STRING) {
+            elements[i].kind = tailor::ProfileReplyElement::Kind::kBytes;
+            elements[i].bytes = std::string_view(e->str, e->len);
+        } else if (e->type == REDIS_REPLY_INTEGER) {
+            elements[i].kind = tailor::ProfileReplyElement::Kind::kSize;
+            elements[i].size = e->integer;
+        } else {
+            elements[i].kind = tailor::ProfileReplyElement::Kind::kOther;
+        }
+    }
 
     try {
-        tailor::StoredVisitor stored;
-        tailor::StoredBlob* blobs[] = {&stored.profile, &stored.live, &stored.caps};
-        for (size_t i = 0; i < 3; i++) {
-            const redisReply* e = reply->element[i];
-            if (e->type == REDIS_REPLY_NIL) {
-                continue;
-            }
-            if (e->type == REDIS_REPLY_INTEGER &&
-                static_cast<unsigned long long>(e->integer) > max_bytes) {
-                // the read script's marker: over tailor_max_profile, left in Redis
-                ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                              "tailor: a value of visitor \"%V\" is %L bytes, over "
-                              "tailor_max_profile; not read",
-                              &ctx->vid, e->integer);
-                return tailor::Outcome::kBadProfile;
-            }
-            if (e->type != REDIS_REPLY_STRING) {
-                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                              "tailor: unexpected redis reply element type %d", e->type);
-                return tailor::Outcome::kError;
-            }
-            blobs[i]->present = true;
-            blobs[i]->bytes.assign(e->str, e->len);
+        tailor::ProfileReply read =
+            tailor::decode_profile_reply(elements, reply->elements, mcf->max_profile);
+        if (read.status == tailor::ProfileReply::Status::kOversize) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "tailor: a value of visitor \"%V\" is %L bytes, over "
+                          "tailor_max_profile; not read",
+                          &ctx->vid, read.oversize);
+            return tailor::Outcome::kBadProfile;
+        }
+        if (read.status != tailor::ProfileReply::Status::kOk) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "tailor: %*s", read.why.size(),
+                          read.why.data());
+            return tailor::Outcome::kError;
         }
 
-        tailor::Outcome outcome = ngx_http_tailor_decide(r, ctx, &stored);
+        tailor::Outcome outcome = ngx_http_tailor_decide(r, ctx, &read.stored);
 
-        if (ngx_http_tailor_cache != nullptr && outcome == tailor::Outcome::kHit) {
-            ngx_http_tailor_cache->put(ngx_http_tailor_view(ctx->vid), std::move(stored),
-                                       ngx_http_tailor_now_ms());
+        tailor::ProfileCache* cache = ngx_http_tailor_core_cache();
+        if (cache != nullptr && tailor::is_cacheable_outcome(outcome)) {
+            cache->put(ngx_http_tailor_view(ctx->vid), std::move(read.stored),
+                       ngx_http_tailor_now_ms());
         }
         return outcome;
 
@@ -529,60 +353,6 @@ tailor::Outcome ngx_http_tailor_core_personalize_reply(ngx_http_request_t* r,
 
 bool ngx_http_tailor_core_changes_page(tailor::Personalization* p) noexcept {
     return p != nullptr && p->decision().changes_page();
-}
-
-void ngx_http_tailor_core_drop_validators(ngx_http_request_t* r) noexcept {
-    ngx_table_elt_t** validators[] = {&r->headers_in.if_none_match,
-                                      &r->headers_in.if_modified_since, &r->headers_in.range,
-                                      &r->headers_in.if_range};
-    bool any = false;
-    for (ngx_table_elt_t** v : validators) {
-        any = any || *v != nullptr;
-    }
-    if (!any) {
-        return;
-    }
-
-    // The list that proxy_pass and friends forward is rebuilt without them;
-    // shortcut pointers into the old list stay valid (same pool, unchanged).
-    // ngx_list_t points into itself (last == &part), so it is rebuilt in place
-    // and read from a copy of the old head.
-    ngx_list_t old = r->headers_in.headers;
-    if (ngx_list_init(&r->headers_in.headers, r->pool, old.nalloc, sizeof(ngx_table_elt_t)) !=
-        NGX_OK) {
-        r->headers_in.headers = old;
-        return;
-    }
-
-    ngx_list_part_t* part = &old.part;
-    auto* h = static_cast<ngx_table_elt_t*>(part->elts);
-    for (ngx_uint_t i = 0; /* void */; i++) {
-        if (i >= part->nelts) {
-            if (part->next == nullptr) {
-                break;
-            }
-            part = part->next;
-            h = static_cast<ngx_table_elt_t*>(part->elts);
-            i = 0;
-        }
-        bool dropped = false;
-        for (ngx_table_elt_t** v : validators) {
-            dropped = dropped || *v == &h[i];
-        }
-        if (dropped) {
-            continue;
-        }
-        auto* copy = static_cast<ngx_table_elt_t*>(ngx_list_push(&r->headers_in.headers));
-        if (copy == nullptr) {
-            r->headers_in.headers = old;
-            return;
-        }
-        *copy = h[i];
-    }
-
-    for (ngx_table_elt_t** v : validators) {
-        *v = nullptr;
-    }
 }
 
 std::string_view ngx_http_tailor_core_segment(tailor::Personalization* p) noexcept {
@@ -597,33 +367,35 @@ std::string_view ngx_http_tailor_core_segment(tailor::Personalization* p) noexce
 ngx_int_t ngx_http_tailor_core_identify(ngx_http_request_t* r, ngx_http_tailor_main_conf_t* mcf,
                                         ngx_http_tailor_loc_conf_t* lcf,
                                         ngx_http_tailor_ctx_t* ctx) noexcept {
-    std::string_view name(reinterpret_cast<const char*>(mcf->identify_lowcase),
-                          mcf->identify_header.len);
     // hidden from the client whatever happens next
-    const ngx_table_elt_t* h = ngx_http_tailor_find_header(&r->headers_out.headers, name, true);
+    const ngx_table_elt_t* h = ngx_http_tailor_find_header(
+        &r->headers_out.headers, ngx_http_tailor_identify_name(mcf), true);
     if (h == nullptr) {
         return NGX_OK;
     }
 
-    if (ctx->outcome == tailor::Outcome::kGpc || ctx->outcome == tailor::Outcome::kNoConsent) {
-        return NGX_OK;
-    }
+    tailor::IdentifyInput in;
+    in.fresh = ngx_http_tailor_fresh_from_upstream(r);
+    in.outcome = ctx->outcome;
+    in.header = ngx_http_tailor_view(h->value);
+    in.current_vid = ngx_http_tailor_view(ctx->vid);
+    in.cookie_pending = ctx->set_cookie.len != 0;
+    tailor::IdentifyDecision d = tailor::decide_identify(in);
 
-    std::optional<tailor::VisitorId> known =
-        tailor::VisitorId::from_string(ngx_http_tailor_view(h->value));
-    if (!known) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "tailor: upstream sent an invalid \"%V\" value, ignored",
-                      &mcf->identify_header);
-        return NGX_OK;
-    }
-
-    if (known->view() == ngx_http_tailor_view(ctx->vid) && ctx->set_cookie.len == 0) {
-        return NGX_OK;
+    switch (d.action) {
+        case tailor::IdentifyAction::kIgnore:
+            return NGX_OK;
+        case tailor::IdentifyAction::kInvalid:
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "tailor: upstream sent an invalid \"%V\" value, ignored",
+                          &mcf->identify_header);
+            return NGX_OK;
+        case tailor::IdentifyAction::kLink:
+            break;
     }
 
     ngx_str_t previous = ctx->vid;
-    if (ngx_http_tailor_issue(r, mcf, lcf, ctx, *known) != NGX_OK) {
+    if (ngx_http_tailor_issue(r, mcf, lcf, ctx, *d.known) != NGX_OK) {
         return NGX_ERROR;
     }
 

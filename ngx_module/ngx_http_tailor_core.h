@@ -11,7 +11,12 @@
 struct ngx_http_tailor_redis_t;
 struct redisReply;
 
-// Configuration time (EMERG + NGX_CONF_ERROR, so nginx -t names file and line).
+namespace tailor {
+class ProfileCache;
+}
+
+// Configuration time (ngx_http_tailor_core_conf.cpp): EMERG + NGX_CONF_ERROR,
+// so nginx -t names file and line.
 char* ngx_http_tailor_core_create(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf) noexcept;
 char* ngx_http_tailor_core_compile_rules(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf,
                                          ngx_str_t* files, ngx_uint_t n) noexcept;
@@ -19,16 +24,17 @@ char* ngx_http_tailor_core_load_keys(ngx_conf_t* cf, ngx_http_tailor_main_conf_t
 char* ngx_http_tailor_core_parse_consent(ngx_conf_t* cf,
                                          ngx_http_tailor_consent_conf_t* consent) noexcept;
 
-// Worker lifecycle: the per-worker Redis connection and profile cache.
+// Worker lifecycle (ngx_http_tailor_core_conf.cpp): the per-worker Redis
+// connection and profile cache (null when off or not a worker).
 ngx_int_t ngx_http_tailor_core_init_worker(ngx_cycle_t* cycle,
                                            ngx_http_tailor_main_conf_t* mcf) noexcept;
-void ngx_http_tailor_core_exit_worker(ngx_cycle_t* cycle,
-                                      ngx_http_tailor_main_conf_t* mcf) noexcept;
+void ngx_http_tailor_core_exit_worker() noexcept;
 ngx_http_tailor_redis_t* ngx_http_tailor_core_profile_redis() noexcept;
+tailor::ProfileCache* ngx_http_tailor_core_cache() noexcept;
 // Drops the visitor from this worker's cache (their caps just changed).
 void ngx_http_tailor_core_forget_visitor(const ngx_str_t& vid) noexcept;
 
-// Access phase.
+// Access phase (ngx_http_tailor_core.cpp).
 //
 // ngx_http_tailor_core_consent: kNone when personalization is allowed,
 // otherwise the outcome that explains why not (kGpc, kNoConsent).
@@ -45,17 +51,18 @@ tailor::Outcome ngx_http_tailor_core_new_visitor(ngx_http_request_t* r,
                                                  ngx_http_tailor_ctx_t* ctx) noexcept;
 // True when the worker cache held this visitor's data and a decision was made from it.
 bool ngx_http_tailor_core_personalize_cached(ngx_http_request_t* r,
-                                             ngx_http_tailor_main_conf_t* mcf,
                                              ngx_http_tailor_ctx_t* ctx) noexcept;
-// Decodes the MGET reply (null: Redis failed) and decides; returns the outcome.
+// Hands the MGET reply's elements (null reply: Redis failed) to core's
+// decode_profile_reply and decides; a hit is kept in the worker cache.
 tailor::Outcome ngx_http_tailor_core_personalize_reply(ngx_http_request_t* r,
                                                        ngx_http_tailor_ctx_t* ctx,
                                                        const redisReply* reply) noexcept;
 bool ngx_http_tailor_core_changes_page(tailor::Personalization* p) noexcept;
-void ngx_http_tailor_core_drop_validators(ngx_http_request_t* r) noexcept;
 std::string_view ngx_http_tailor_core_segment(tailor::Personalization* p) noexcept;
 
-// Header filter: the upstream's identify header links the visitor to a known id.
+// Header filter: the upstream's identify header, hidden from the client, links
+// the visitor to a known id when decide_identify says so (a response fresh
+// from the upstream, with consent).
 ngx_int_t ngx_http_tailor_core_identify(ngx_http_request_t* r, ngx_http_tailor_main_conf_t* mcf,
                                         ngx_http_tailor_loc_conf_t* lcf,
                                         ngx_http_tailor_ctx_t* ctx) noexcept;

@@ -1,6 +1,8 @@
 // The header and body filters: decide once per response, then stream it through the rewriter.
 #include "ngx_http_tailor.h"
 
+#include <string_view>
+
 #include "ngx_http_tailor_core.h"
 #include "ngx_http_tailor_metrics.h"
 
@@ -17,9 +19,17 @@ constexpr size_t kOutputBufferSize = 16384;
 ngx_http_output_header_filter_pt ngx_http_next_header_filter;
 ngx_http_output_body_filter_pt ngx_http_next_body_filter;
 
-// One visitor's page (or cookie) must never be stored by a shared cache.
+// One visitor's page (or cookie) must never be stored by a shared cache:
+// Cache-Control says private, the targeted fields CDNs obey instead of it
+// (RFC 9213 and the vendors' own) go, and Vary: Cookie keeps any cache that
+// still stores it from handing it to another visitor.
 ngx_int_t ngx_http_tailor_make_private(ngx_http_request_t* r) noexcept {
-    (void)ngx_http_tailor_find_header(&r->headers_out.headers, "cache-control", true);
+    static constexpr std::string_view kSharedCacheFields[] = {
+        "cache-control", "surrogate-control", "cdn-cache-control", "cloudflare-cdn-cache-control",
+        "edge-control"};
+    for (std::string_view name : kSharedCacheFields) {
+        (void)ngx_http_tailor_find_header(&r->headers_out.headers, name, true);
+    }
     r->headers_out.cache_control.nelts = 0;
 
     if (r->headers_out.expires != nullptr) {
@@ -27,6 +37,9 @@ ngx_int_t ngx_http_tailor_make_private(ngx_http_request_t* r) noexcept {
         r->headers_out.expires = nullptr;
     }
 
+    if (ngx_http_tailor_add_header(r, ngx_string("Vary"), ngx_string("Cookie")) != NGX_OK) {
+        return NGX_ERROR;
+    }
     return ngx_http_tailor_add_header(r, ngx_string("Cache-Control"), ngx_string("private"));
 }
 
@@ -35,13 +48,16 @@ ngx_int_t ngx_http_tailor_header_filter(ngx_http_request_t* r) noexcept {
         return ngx_http_next_header_filter(r);
     }
 
-    ngx_http_tailor_ctx_t* ctx = ngx_http_tailor_get_ctx(r);
-    if (ctx == nullptr) {
-        return ngx_http_next_header_filter(r);
-    }
-
     auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
         ngx_http_get_module_main_conf(r, ngx_http_tailor_module));
+
+    ngx_http_tailor_ctx_t* ctx = ngx_http_tailor_get_ctx(r);
+    if (ctx == nullptr) {
+        // tailor is off here: an upstream's identify header is still internal
+        (void)ngx_http_tailor_find_header(&r->headers_out.headers,
+                                          ngx_http_tailor_identify_name(mcf), true);
+        return ngx_http_next_header_filter(r);
+    }
     auto* lcf = static_cast<ngx_http_tailor_loc_conf_t*>(
         ngx_http_get_module_loc_conf(r, ngx_http_tailor_module));
 

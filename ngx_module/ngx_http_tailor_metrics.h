@@ -26,8 +26,9 @@ enum ngx_http_tailor_counter_e : ngx_uint_t {
 
 #define NGX_HTTP_TAILOR_LATENCY_BUCKETS 10
 
-// One Redis stats slot per worker (by ngx_worker); workers beyond it keep
-// their Redis counters to themselves.
+// The one cap on per-worker slots in shared memory (by ngx_worker), for every
+// table that keeps one (metrics here, the events worker's gauges): workers
+// beyond it keep those numbers to themselves.
 #define NGX_HTTP_TAILOR_MAX_WORKERS 64
 
 struct ngx_http_tailor_metrics_t {

@@ -13,7 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-import harness
+from env import IO_TIMEOUT, wait_for
+from ports import free_port
+from visitor import new_vid, profile_key
 import scenario
 from scenario import PAGE, cookie_header
 
@@ -29,7 +31,7 @@ class Hostile:
 
     def __init__(self, behaviour):
         self.behaviour = behaviour
-        self.port = harness.free_port()
+        self.port = free_port()
         self.closed = 0
         self.sent = []
         self.connections = 0
@@ -206,7 +208,7 @@ def start(nginx, address, keys, events=True):
 
 def drive(nginx, sign, n=30):
     """Personalizable page views (profile reads, events): each gets the default page."""
-    vid = harness.new_vid()
+    vid = new_vid()
     cookie = sign(vid)
     for _ in range(n):
         r = nginx.get("/index.html", headers=cookie_header("tailor_vid", cookie))
@@ -228,11 +230,11 @@ def test_replies_nobody_asked_for_or_of_the_wrong_type_crash_no_worker(nginx_fac
     nginx = nginx_factory(worker_processes=2)
     start(nginx, server.address, keys)
     before = nginx.workers()
-    harness.wait_for(lambda: server.connections >= 4, harness.IO_TIMEOUT,
+    wait_for(lambda: server.connections >= 4, IO_TIMEOUT,
                      "both workers' profile and events connections")
     drive(nginx, sign)
     # the module hung up on the liar and tried again
-    harness.wait_for(lambda: server.closed >= 2, harness.IO_TIMEOUT, "connections closed by nginx")
+    wait_for(lambda: server.closed >= 2, IO_TIMEOUT, "connections closed by nginx")
     drive(nginx, sign, 5)
     assert_workers_survived(nginx, before)
     assert logged in nginx.read_log()
@@ -245,11 +247,11 @@ def test_a_declared_two_billion_element_array_is_refused_at_its_header(nginx, ho
     server = hostile(huge_array)
     start(nginx, server.address, keys, events=False)
     before = nginx.workers()
-    harness.wait_for(lambda: server.connections >= 1, harness.IO_TIMEOUT, "the profile connection")
-    vid = harness.new_vid()
+    wait_for(lambda: server.connections >= 1, IO_TIMEOUT, "the profile connection")
+    vid = new_vid()
     r = nginx.get("/index.html", headers=cookie_header("tailor_vid", sign(vid)))
     assert r.status == 200 and r.body == PAGE
-    harness.wait_for(lambda: server.closed >= 1, 30, "nginx to hang up on the huge array")
+    wait_for(lambda: server.closed >= 1, 30, "nginx to hang up on the huge array")
     # nginx stopped reading at the header: what it took is what the socket buffers hold,
     # far from the 64 MB a worker parsing element by element would have swallowed
     assert server.sent[0] < HUGE_LIMIT // 2, server.sent
@@ -274,9 +276,9 @@ def test_an_oversize_profile_is_refused_without_fetching_it_or_hurting_others(ng
                                                                               keys, sign):
     """Item 13: a 16 MB value went over max_reply and reset the shared connection, so other
     visitors got the default page while it reconnected."""
-    big = harness.new_vid()
-    redis.set(harness.profile_key(big), b"\x81" + b"x" * SIXTEEN_MB)
-    others = [harness.new_vid() for _ in range(8)]
+    big = new_vid()
+    redis.set(profile_key(big), b"\x81" + b"x" * SIXTEEN_MB)
+    others = [new_vid() for _ in range(8)]
     for i, vid in enumerate(others):
         scenario.seed(redis, vid, {"hero": "Hello %d" % i})
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path, timeout="1s")

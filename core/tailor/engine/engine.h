@@ -12,6 +12,7 @@
 #include "tailor/html/piece_origin.h"
 #include "tailor/base/outcome.h"
 #include "tailor/profile/cache.h"
+#include "tailor/profile/profile.h"
 #include "tailor/rules/pack.h"
 #include "tailor/request/facts.h"
 
@@ -94,7 +95,7 @@ class Personalization {
 //
 // The limits an operator sets in nginx.conf.
 struct EngineOptions {
-    size_t max_profile_bytes = 256 * 1024;
+    size_t max_profile_bytes = kMaxProfileBytes;
 };
 
 // Engine

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "tailor/base/outcome.h"
+
 namespace tailor {
 
 // StoredBlob
@@ -31,6 +33,20 @@ struct StoredVisitor {
         return profile.bytes.size() + live.bytes.size() + caps.bytes.size();
     }
 };
+
+// is_cacheable_outcome
+//
+// Only a hit is kept in the worker cache: what Redis answered and the engine
+// accepted. A miss stays uncached so a profile the shop writes a moment later
+// is read on the next page; a bad profile, an error or a timeout must not
+// stick for the TTL.
+//
+// Example:
+//   is_cacheable_outcome(Outcome::kHit) == true
+//   is_cacheable_outcome(Outcome::kMiss) == false
+[[nodiscard]] constexpr bool is_cacheable_outcome(Outcome o) noexcept {
+    return o == Outcome::kHit;
+}
 
 // ProfileCache
 //

@@ -120,4 +120,16 @@ std::optional<std::string_view> find_cookie(std::string_view header,
     return std::nullopt;
 }
 
+bool is_cookie_name(std::string_view name) noexcept {
+    if (name.empty()) {
+        return false;
+    }
+    for (char c : name) {
+        if (!is_token_char(c)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 }  // namespace tailor

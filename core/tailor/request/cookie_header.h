@@ -73,4 +73,14 @@ class CookieCursor {
 [[nodiscard]] std::optional<std::string_view> find_cookie(std::string_view header,
                                                           std::string_view name) noexcept;
 
+// is_cookie_name
+//
+// True if `name` is a cookie name find_cookie can match: a non-empty RFC 7230
+// token. Configuration checks operator-given names with it.
+//
+// Example:
+//   is_cookie_name("ab_test") == true
+//   is_cookie_name("a b") == false
+[[nodiscard]] bool is_cookie_name(std::string_view name) noexcept;
+
 }  // namespace tailor

@@ -78,3 +78,17 @@ TEST(ProfileCache, ZeroEntriesMeansOff) {
     cache.put("a", visitor_with("1"), 0);
     EXPECT_EQ(cache.get("a", 1), nullptr);
 }
+
+namespace {
+
+TEST(ProfileCache, OnlyHitsAreCacheable) {
+    EXPECT_TRUE(tailor::is_cacheable_outcome(tailor::Outcome::kHit));
+    for (size_t i = 0; i < tailor::kOutcomeCount; ++i) {
+        auto o = static_cast<tailor::Outcome>(i);
+        if (o != tailor::Outcome::kHit) {
+            EXPECT_FALSE(tailor::is_cacheable_outcome(o)) << tailor::outcome_name(o);
+        }
+    }
+}
+
+}  // namespace
