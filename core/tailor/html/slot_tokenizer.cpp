@@ -19,13 +19,10 @@
 namespace tailor {
 
 using tag_scan::ends_tag_name;
-using tag_scan::is_alpha;
-using tag_scan::is_ws;
 using tag_scan::kBodyTag;
 using tag_scan::kPlaintext;
 using tag_scan::kRawNames;
 using tag_scan::kSlotTag;
-using tag_scan::to_lower;
 
 void SlotRewriter::begin_tag_name(bool end_tag, unsigned char first) noexcept {
     end_tag_ = end_tag;
@@ -35,7 +32,7 @@ void SlotRewriter::begin_tag_name(bool end_tag, unsigned char first) noexcept {
     // Decide from the first letter whether this name can matter at all, so
     // the common tags (div, a, span, li, img, meta, link) are skipped
     // without collecting their names.
-    const char c = to_lower(first);
+    const char c = ascii_lower(first);
     if (end_tag) {
         boring_ = !((c == 't' && mode_ != Mode::kTop) ||
                     (c == 'b' && (inject_pending_ || mode_ == Mode::kHolding)));
@@ -141,7 +138,7 @@ void SlotRewriter::run(const char* p, const char* const end) noexcept {
             }
             case State::kTagOpen: {
                 const unsigned char c = static_cast<unsigned char>(*p);
-                if (is_alpha(c)) {
+                if (is_ascii_alpha(c)) {
                     begin_tag_name(false, c);
                     state_ = State::kTagName;
                 } else if (c == '/') {
@@ -161,7 +158,7 @@ void SlotRewriter::run(const char* p, const char* const end) noexcept {
             }
             case State::kEndTagOpen: {
                 const unsigned char c = static_cast<unsigned char>(*p);
-                if (is_alpha(c)) {
+                if (is_ascii_alpha(c)) {
                     begin_tag_name(true, c);
                     state_ = State::kTagName;
                 } else if (c == '>') {
@@ -180,7 +177,7 @@ void SlotRewriter::run(const char* p, const char* const end) noexcept {
                 } else {
                     while (p < end && !ends_tag_name(static_cast<unsigned char>(*p))) {
                         if (name_len_ < kNameCap) {
-                            name_[name_len_++] = to_lower(static_cast<unsigned char>(*p));
+                            name_[name_len_++] = ascii_lower(static_cast<unsigned char>(*p));
                         } else {
                             boring_ = true;  // longer than any name we act on
                         }
@@ -195,7 +192,7 @@ void SlotRewriter::run(const char* p, const char* const end) noexcept {
                 break;
             }
             case State::kBeforeAttrName: {
-                while (p < end && is_ws(static_cast<unsigned char>(*p))) {
+                while (p < end && is_html_space(static_cast<unsigned char>(*p))) {
                     ++p;
                 }
                 if (p == end) {
@@ -223,12 +220,12 @@ void SlotRewriter::run(const char* p, const char* const end) noexcept {
                 const bool collect = tag_kind_ == TagKind::kSlotOpen;
                 while (p < end) {
                     const unsigned char c = static_cast<unsigned char>(*p);
-                    if (is_ws(c) || c == '/' || c == '=' || c == '>') {
+                    if (is_html_space(c) || c == '/' || c == '=' || c == '>') {
                         break;
                     }
                     if (collect) {
                         if (attr_len_ < 4) {
-                            attr_[attr_len_] = to_lower(c);
+                            attr_[attr_len_] = ascii_lower(c);
                         }
                         attr_len_ = static_cast<uint8_t>(std::min(5, attr_len_ + 1));
                     }
@@ -251,7 +248,7 @@ void SlotRewriter::run(const char* p, const char* const end) noexcept {
                 break;
             }
             case State::kAfterAttrName: {
-                while (p < end && is_ws(static_cast<unsigned char>(*p))) {
+                while (p < end && is_html_space(static_cast<unsigned char>(*p))) {
                     ++p;
                 }
                 if (p == end) {
@@ -276,7 +273,7 @@ void SlotRewriter::run(const char* p, const char* const end) noexcept {
                 break;
             }
             case State::kBeforeAttrValue: {
-                while (p < end && is_ws(static_cast<unsigned char>(*p))) {
+                while (p < end && is_html_space(static_cast<unsigned char>(*p))) {
                     ++p;
                 }
                 if (p == end) {
@@ -313,7 +310,7 @@ void SlotRewriter::run(const char* p, const char* const end) noexcept {
             }
             case State::kAttrValueUnquoted: {
                 const char* start = p;
-                while (p < end && *p != '>' && !is_ws(static_cast<unsigned char>(*p))) {
+                while (p < end && *p != '>' && !is_html_space(static_cast<unsigned char>(*p))) {
                     ++p;
                 }
                 capture_value(start, static_cast<size_t>(p - start));
@@ -425,7 +422,7 @@ void SlotRewriter::run(const char* p, const char* const end) noexcept {
                 bool mismatch = false;
                 while (p < end && raw_match_ <= name.size()) {
                     const char want = raw_match_ == 0 ? '/' : name[raw_match_ - 1];
-                    if (to_lower(static_cast<unsigned char>(*p)) != want) {
+                    if (ascii_lower(static_cast<unsigned char>(*p)) != want) {
                         mismatch = true;
                         break;
                     }

@@ -115,7 +115,7 @@ constexpr NameGate kStartGate;
 // ASCII case-insensitive `p[0..lit.size())` == `lit`; `lit` is lower case.
 inline bool equals_lower(const char* p, std::string_view lit) {
     for (size_t i = 0; i < lit.size(); ++i) {
-        if (to_lower(static_cast<unsigned char>(p[i])) != lit[i]) {
+        if (ascii_lower(static_cast<unsigned char>(p[i])) != lit[i]) {
             return false;
         }
     }
@@ -124,7 +124,7 @@ inline bool equals_lower(const char* p, std::string_view lit) {
 
 // Whether the tag whose name is `name[0..n)` needs the tokenizer.
 inline bool name_matters(const char* name, size_t n, bool end_tag, TagInterest interest) {
-    const char first = to_lower(static_cast<unsigned char>(name[0]));
+    const char first = ascii_lower(static_cast<unsigned char>(name[0]));
     if (end_tag) {
         return (first == 't' && n == kSlotTag.size() && interest.slot_end &&
                 equals_lower(name, kSlotTag)) ||
@@ -233,7 +233,7 @@ __attribute__((always_inline)) inline const char* skip_boring_tag(const char* lt
         end_tag = true;
         ++s;
     }
-    if (s >= end || !is_alpha(static_cast<unsigned char>(*s))) {
+    if (s >= end || !is_ascii_alpha(static_cast<unsigned char>(*s))) {
         return nullptr;
     }
     const char* name = s;

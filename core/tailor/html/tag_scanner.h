@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "tailor/base/ascii.h"
+
 namespace tailor::tag_scan {
 
 // Elements whose content is text up to the matching end tag (raw text and
@@ -28,17 +30,8 @@ inline constexpr uint8_t kPlaintext = 9;
 inline constexpr std::string_view kSlotTag = "tailor-slot";
 inline constexpr std::string_view kBodyTag = "body";
 
-inline bool is_ws(unsigned char c) {
-    return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f';
-}
-inline bool is_alpha(unsigned char c) {
-    return static_cast<unsigned>((c | 0x20) - 'a') < 26u;
-}
-inline char to_lower(unsigned char c) {
-    return static_cast<char>(static_cast<unsigned>(c - 'A') < 26u ? c | 0x20 : c);
-}
 inline bool ends_tag_name(unsigned char c) {
-    return c == '>' || c == '/' || is_ws(c);
+    return c == '>' || c == '/' || is_html_space(c);
 }
 
 // TagInterest

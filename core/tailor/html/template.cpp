@@ -5,34 +5,18 @@
 #include <algorithm>
 #include <utility>
 
+#include "tailor/base/ascii.h"
 #include "tailor/html/escape.h"
 #include "tailor/html/template_context.h"
 
 namespace tailor {
 namespace {
 
-bool is_alpha(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-
 bool is_name_start(char c) {
-    return is_alpha(c) || c == '_';
+    return is_ascii_alpha(c) || c == '_';
 }
 bool is_name_char(char c) {
-    return is_alpha(c) || is_digit(c) || c == '_';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
+    return is_ascii_alnum(c) || c == '_';
 }
 
 void fail(TemplateError* error, std::string_view source, TemplateErrorCode code, size_t offset,

@@ -1,21 +1,13 @@
 // TemplateContext: where a placeholder sits in HTML, and whether escaping can make it safe there.
 #include "tailor/html/template_context.h"
 
+#include "tailor/base/ascii.h"
+
 #include <algorithm>
 #include <array>
 
 namespace tailor {
 namespace {
-
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
-bool is_alpha(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-char to_lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 // Elements whose content is not HTML: a placeholder there would be in script,
 // CSS or raw text, where HTML escaping means nothing.
@@ -183,13 +175,13 @@ std::string TemplateContext::attribute_refusal() const {
 }
 
 void TemplateContext::begin_tag(char c, bool end) {
-    tag_ = std::string(1, to_lower(c));
+    tag_ = std::string(1, ascii_lower(c));
     end_tag_ = end;
     state_ = State::kTagName;
 }
 
 void TemplateContext::begin_attr(char c) {
-    attr_ = std::string(1, to_lower(c));
+    attr_ = std::string(1, ascii_lower(c));
     state_ = State::kAttrName;
 }
 
@@ -207,7 +199,7 @@ void TemplateContext::value_char(char c) {
         c == '\n' || c == '\r') {
         return;
     }
-    value_.push_back(to_lower(c));
+    value_.push_back(ascii_lower(c));
 }
 
 void TemplateContext::end_tag() {
@@ -224,7 +216,7 @@ void TemplateContext::end_tag() {
 void TemplateContext::raw_text_char(char c) {
     const size_t need = raw_tag_.size() + 2;
     if (raw_match_ == need) {
-        if (is_space(c) || c == '/' || c == '>') {
+        if (is_html_space(c) || c == '/' || c == '>') {
             tag_ = raw_tag_;
             end_tag_ = true;
             state_ = State::kTagName;
@@ -237,7 +229,7 @@ void TemplateContext::raw_text_char(char c) {
         raw_match_ = c == '<' ? 1 : 0;
     } else if (raw_match_ == 1) {
         raw_match_ = c == '/' ? 2 : (c == '<' ? 1 : 0);
-    } else if (to_lower(c) == raw_tag_[raw_match_ - 2]) {
+    } else if (ascii_lower(c) == raw_tag_[raw_match_ - 2]) {
         ++raw_match_;
     } else {
         raw_match_ = c == '<' ? 1 : 0;
@@ -252,7 +244,7 @@ void TemplateContext::step(char c) {
             }
             return;
         case State::kTagOpen:
-            if (is_alpha(c)) {
+            if (is_ascii_alpha(c)) {
                 begin_tag(c, false);
             } else if (c == '/') {
                 state_ = State::kEndTagOpen;
@@ -266,30 +258,30 @@ void TemplateContext::step(char c) {
             }
             return;
         case State::kEndTagOpen:
-            if (is_alpha(c)) {
+            if (is_ascii_alpha(c)) {
                 begin_tag(c, true);
             } else {
                 state_ = c == '>' ? State::kText : State::kBogusComment;
             }
             return;
         case State::kTagName:
-            if (is_space(c) || c == '/') {
+            if (is_html_space(c) || c == '/') {
                 state_ = State::kBeforeAttrName;
             } else if (c == '>') {
                 end_tag();
             } else {
-                tag_.push_back(to_lower(c));
+                tag_.push_back(ascii_lower(c));
             }
             return;
         case State::kBeforeAttrName:
             if (c == '>') {
                 end_tag();
-            } else if (!is_space(c) && c != '/') {
+            } else if (!is_html_space(c) && c != '/') {
                 begin_attr(c);
             }
             return;
         case State::kAttrName:
-            if (is_space(c)) {
+            if (is_html_space(c)) {
                 state_ = State::kAfterAttrName;
             } else if (c == '/') {
                 state_ = State::kBeforeAttrName;
@@ -298,7 +290,7 @@ void TemplateContext::step(char c) {
             } else if (c == '>') {
                 end_tag();
             } else {
-                attr_.push_back(to_lower(c));
+                attr_.push_back(ascii_lower(c));
             }
             return;
         case State::kAfterAttrName:
@@ -308,7 +300,7 @@ void TemplateContext::step(char c) {
                 end_tag();
             } else if (c == '/') {
                 state_ = State::kBeforeAttrName;
-            } else if (!is_space(c)) {
+            } else if (!is_html_space(c)) {
                 begin_attr(c);
             }
             return;
@@ -319,7 +311,7 @@ void TemplateContext::step(char c) {
                 begin_value(State::kAttrValueSingle);
             } else if (c == '>') {
                 end_tag();
-            } else if (!is_space(c)) {
+            } else if (!is_html_space(c)) {
                 begin_value(State::kAttrValueUnquoted);
                 value_char(c);
             }
@@ -339,7 +331,7 @@ void TemplateContext::step(char c) {
             }
             return;
         case State::kAttrValueUnquoted:
-            if (is_space(c)) {
+            if (is_html_space(c)) {
                 state_ = State::kBeforeAttrName;
             } else if (c == '>') {
                 end_tag();
