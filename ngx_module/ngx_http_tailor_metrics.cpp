@@ -44,6 +44,11 @@ constexpr ngx_http_tailor_counter_desc_t
          "Pop-up beacons refused: malformed, cross-site, no signed visitor, no consent."},
         {"tailor_popup_beacons_limited_total", "Pop-up beacons over the per-visitor rate."},
         {"tailor_popup_beacons_failed_total", "Pop-up beacons Redis did not record in time."},
+        {"tailor_page_replays_total",
+         "File-backed pages (static files, cache hits) sent from the worker's page cache, "
+         "unscanned."},
+        {"tailor_page_reads_total",
+         "File-backed pages read into the worker's page cache: a new file version, or evicted."},
 };
 
 ngx_int_t ngx_http_tailor_metrics_init(ngx_shm_zone_t* zone, void* data) noexcept {

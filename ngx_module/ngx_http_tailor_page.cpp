@@ -113,6 +113,7 @@ std::shared_ptr<const tailor::Page> ngx_http_tailor_page_get(ngx_buf_t* b, size_
         !(after == version)) {
         return nullptr;  // changed while it was read: stream this one
     }
+    ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_PAGE_READS);
     return ngx_http_tailor_page_cache->insert(*key, version, std::move(bytes));
 }
 
@@ -204,6 +205,7 @@ ngx_int_t ngx_http_tailor_page_splice(ngx_http_request_t* r, ngx_http_tailor_ctx
                                       static_cast<ngx_atomic_int_t>(stats.slots_bailed));
     }
     b->file_pos = b->file_last;  // the input is consumed: our buffers carry it
+    ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_PAGE_REPLAYS);
     return NGX_OK;
 }
 
