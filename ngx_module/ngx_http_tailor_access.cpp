@@ -90,14 +90,8 @@ void ngx_http_tailor_reply_handler(void* data, const redisReply* reply,
     ctx->op = nullptr;
 
     // Redis lost its script cache: again as EVAL, within the same deadline
-    switch (ngx_http_tailor_redis_eval_fallback(reply, ngx_http_tailor_fetch_resend, ctx)) {
-        case NGX_OK:
-            return;
-        case NGX_ERROR:
-            reply = nullptr;
-            break;
-        default:
-            break;
+    if (ngx_http_tailor_redis_resent_as_eval(&reply, ngx_http_tailor_fetch_resend, ctx)) {
+        return;
     }
 
     if (ctx->deadline.timer_set) {

@@ -218,14 +218,8 @@ void ngx_http_tailor_beacon_reply(void* data, const redisReply* reply, uint64_t)
     ctx->op = nullptr;
 
     // Redis restarted or its script cache was flushed: again as EVAL
-    switch (ngx_http_tailor_redis_eval_fallback(reply, ngx_http_tailor_beacon_resend, ctx)) {
-        case NGX_OK:
-            return;
-        case NGX_ERROR:
-            reply = nullptr;
-            break;
-        default:
-            break;
+    if (ngx_http_tailor_redis_resent_as_eval(&reply, ngx_http_tailor_beacon_resend, ctx)) {
+        return;
     }
 
     tailor::PopupBeaconResult result;

@@ -237,14 +237,8 @@ void ngx_http_tailor_events_reply(void* data, const redisReply* reply, uint64_t)
     auto* w = static_cast<ngx_http_tailor_events_worker_t*>(data);
     w->op = nullptr;
 
-    switch (ngx_http_tailor_redis_eval_fallback(reply, ngx_http_tailor_events_resend_as_eval, w)) {
-        case NGX_OK:
-            return;
-        case NGX_ERROR:
-            reply = nullptr;
-            break;
-        default:
-            break;
+    if (ngx_http_tailor_redis_resent_as_eval(&reply, ngx_http_tailor_events_resend_as_eval, w)) {
+        return;
     }
 
     bool answered = ngx_http_tailor_events_answer(w, reply);

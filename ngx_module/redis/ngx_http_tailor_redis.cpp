@@ -201,15 +201,19 @@ uint64_t ngx_http_tailor_redis_now_us() noexcept {
     return ngx_http_tailor_redis_clock_us();
 }
 
-ngx_int_t ngx_http_tailor_redis_eval_fallback(const redisReply* reply,
-                                              ngx_http_tailor_redis_resend_pt resend,
-                                              void* data) noexcept {
+bool ngx_http_tailor_redis_resent_as_eval(const redisReply** reply,
+                                          ngx_http_tailor_redis_resend_pt resend,
+                                          void* data) noexcept {
     static const ngx_str_t noscript = ngx_string("NOSCRIPT");
 
-    if (reply == nullptr || reply->type != REDIS_REPLY_ERROR || reply->str == nullptr ||
-        reply->len < noscript.len || ngx_strncmp(reply->str, noscript.data, noscript.len) != 0) {
-        return NGX_DECLINED;
+    const redisReply* r = *reply;
+    if (r == nullptr || r->type != REDIS_REPLY_ERROR || r->str == nullptr ||
+        r->len < noscript.len || ngx_strncmp(r->str, noscript.data, noscript.len) != 0) {
+        return false;
     }
-
-    return resend(data) ? NGX_OK : NGX_ERROR;
+    if (resend(data)) {
+        return true;
+    }
+    *reply = nullptr;
+    return false;
 }

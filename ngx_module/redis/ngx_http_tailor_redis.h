@@ -195,19 +195,17 @@ void ngx_http_tailor_redis_adapter_failed(redisAsyncContext* ac, const char* wha
 // the reply then goes to the handler of that new op.
 typedef bool (*ngx_http_tailor_redis_resend_pt)(void* data) noexcept;
 
-// ngx_http_tailor_redis_eval_fallback
+// ngx_http_tailor_redis_resent_as_eval
 //
 // The one NOSCRIPT fallback, for a handler of an EVALSHA: Redis lost its script cache (a
 // restart, SCRIPT FLUSH, a failover), so the command goes again as EVAL, which also caches the
-// script again. Returns NGX_OK when `reply` was NOSCRIPT and resend() sent it (the handler
-// returns and waits for the new reply), NGX_ERROR when it was NOSCRIPT and could not be sent
-// again (treat as no reply), NGX_DECLINED for any other reply.
+// script again. True when `*reply` was NOSCRIPT and resend() sent it: the handler returns and
+// waits for the new reply. When it was NOSCRIPT and could not be sent again, `*reply` becomes
+// null (no reply). Any other reply is left alone.
 // Example (in a handler):
-//     switch (ngx_http_tailor_redis_eval_fallback(reply, resend_as_eval, ctx)) {
-//     case NGX_OK: return;
-//     case NGX_ERROR: reply = nullptr; break;
-//     default: break;
+//     if (ngx_http_tailor_redis_resent_as_eval(&reply, resend_as_eval, ctx)) {
+//         return;
 //     }
-ngx_int_t ngx_http_tailor_redis_eval_fallback(const redisReply* reply,
-                                              ngx_http_tailor_redis_resend_pt resend,
-                                              void* data) noexcept;
+[[nodiscard]] bool ngx_http_tailor_redis_resent_as_eval(const redisReply** reply,
+                                                        ngx_http_tailor_redis_resend_pt resend,
+                                                        void* data) noexcept;
