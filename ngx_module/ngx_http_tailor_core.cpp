@@ -17,7 +17,7 @@
 #include "tailor/visitor/keyring.h"
 #include "tailor/profile/cache.h"
 #include "tailor/request/referrer.h"
-#include "tailor/rules/pack.h"
+#include "tailor/rules/compile.h"
 #include "tailor/visitor/visitor_id.h"
 
 namespace {

@@ -12,7 +12,7 @@ namespace {
 // What the state may use from the standard library. io, os, package and ffi
 // are never opened, so no path to the file system or to C exists; debug is
 // opened for the kit to read line numbers and is removed from the globals
-// once the kit has kept what it needs (see lua/tailor.lua).
+// once the kit has kept what it needs (see lua/tailor.lua and rules/load.cpp).
 const struct {
     const char* name;
     lua_CFunction open;
@@ -252,12 +252,6 @@ bool LuaSandbox::evaluation_exhausted() const noexcept {
     // No clock read here (it would be one per rule): the hook reads the clock
     // every kHookInstructions and latches time_spent_ when the deadline passes.
     return time_spent_ || (eval_limit_ != 0 && ticks_ - eval_start_ > eval_limit_);
-}
-
-bool LuaSandbox::take_memory_failure() noexcept {
-    bool failed = memory_failed_;
-    memory_failed_ = false;
-    return failed;
 }
 
 }  // namespace tailor

@@ -127,11 +127,6 @@ class LuaSandbox {
     // runtime then skips the remaining rules instead of starting them.
     [[nodiscard]] bool evaluation_exhausted() const noexcept;
 
-    // take_memory_failure
-    //
-    // Whether an allocation was refused since the last call.
-    [[nodiscard]] bool take_memory_failure() noexcept;
-
   private:
     explicit LuaSandbox(const LuaLimits& limits) : limits_(limits) {}
 

@@ -1,4 +1,4 @@
-// natives.h: internal to the rule runtime (runtime.cpp and the
+// natives.h: internal to the rule runtime (runtime.cpp, load.cpp and the
 // natives_*.cpp files): the runtime's state and the helpers the native
 // functions share. Not part of core's API; nothing outside the runtime
 // includes it.
@@ -27,8 +27,7 @@ struct RuleRuntime::Impl {
     std::vector<Template> templates;
     std::vector<Experiment> experiments;
     std::vector<RuleStats> rules;
-    std::vector<std::string> slots;
-    std::vector<std::string> experiment_names;
+    const RulePack* loading_kit = nullptr;  // while the kit's entry file runs
     int runtime_ref = LUA_NOREF;
     int evaluate_ref = LUA_NOREF;
     int trusted_ref = LUA_NOREF;
@@ -123,6 +122,26 @@ const Profile& checked_profile(lua_State* L, Impl* m);
 // visitor view (stack index, or 0) into `out`.
 void render_template(lua_State* L, Impl* m, size_t tpl, int vars, int view, std::string& out);
 
+// natives_declare.cpp: what the kit declares while a pack loads.
+int native_kit_module(lua_State* L);
+int native_init(lua_State* L);
+int native_compile(lua_State* L);
+int native_experiment(lua_State* L);
+int native_register_rule(lua_State* L);
+
+// natives_run.cpp: running rules under the budgets and recording the outcome.
+int native_run(lua_State* L);
+int native_run_slot(lua_State* L);
+int native_matched(lua_State* L);
+int native_assign(lua_State* L);
+int native_expose(lua_State* L);
+int native_set_var(lua_State* L);
+int native_note(lua_State* L);
+
+// natives_render.cpp: filling a slot from a template.
+int native_fill(lua_State* L);
+int native_render(lua_State* L);
+
 // natives_kit.cpp: what the kit reads from the profile natively.
 int native_recommend(lua_State* L);
 int native_due_consumable(lua_State* L);
@@ -135,6 +154,13 @@ int native_request(lua_State* L);
 int native_popup(lua_State* L);
 int native_popup_options(lua_State* L);
 int native_choose_popup(lua_State* L);
+
+// load.cpp: the kit and the pack's files into `m`'s new sandbox; false
+// with `*error` filled (file:line of the pack when known).
+bool load(Impl* m, const RulePack& pack, RulesError* error);
+
+// The error message on top of the stack, popped.
+std::string pop_message(lua_State* L);
 
 }  // namespace rules_detail
 }  // namespace tailor

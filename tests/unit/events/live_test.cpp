@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "tailor/events/event.h"
-#include "tailor/profile/profile.h"
+#include "tailor/profile/decode.h"
 
 namespace tailor {
 namespace {
