@@ -26,6 +26,7 @@ local kit = {
   getinfo = getinfo,   -- the debug library is gone from the globals once the kit is loaded
   sources = {},        -- chunk names of the kit's files: misuse reports skip their frames
   loading = false,     -- true while packs load (runtime.load_pack .. runtime.finish)
+  bounded = native.bounded_string(),  -- the string and table functions rules get
 }
 kit.sources[getinfo(1, "S").source] = true
 

@@ -3,11 +3,10 @@
 
 local kit = ...
 local native, M = kit.native, kit.M
-local type, pairs, ipairs, tostring, error, setmetatable =
-      type, pairs, ipairs, tostring, error, setmetatable
+local type, pairs, ipairs, tostring, error, setmetatable, pcall =
+      type, pairs, ipairs, tostring, error, setmetatable, pcall
 local floor = math.floor
 local sort, concat = table.sort, table.concat
-local find = string.find
 local misuse, check_loading, check_options = kit.misuse, kit.check_loading, kit.check_options
 local as_predicate = kit.as_predicate
 
@@ -172,9 +171,19 @@ end
 local request = native.request
 
 -- t.path "^/products/": the request path matches a Lua pattern.
+-- The request's path comes from the client: matching is core's bounded
+-- matcher (as string.find in rules), and a path longer than the matcher's
+-- subject cap (4096 bytes) matches nothing. The pattern is checked here, so
+-- a malformed one is refused with the pack's file and line.
+local bounded_find, MAX_PATH = kit.bounded.find, 4096
 function M.path(pattern)
   if type(pattern) ~= "string" then misuse("t.path: pattern must be a string") end
-  return function(v) return find(request(v, 1) or "", pattern) ~= nil end
+  local ok, err = pcall(bounded_find, "", pattern)
+  if not ok then misuse("t.path: %s", tostring(err)) end
+  return function(v)
+    local path = request(v, 1) or ""
+    return #path <= MAX_PATH and bounded_find(path, pattern) ~= nil
+  end
 end
 
 function M.device(class)

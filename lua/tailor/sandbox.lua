@@ -1,5 +1,5 @@
 -- tailor/sandbox.lua: what a pack's chunk sees as its globals: a few base
--- functions, read-only string/table/math/bit with guarded patterns, and
+-- functions, read-only string/table/math/bit whose C functions are bounded, and
 -- require "tailor" (the public kit, read-only).
 
 local kit = ...
@@ -11,7 +11,6 @@ local type, pairs, ipairs, next, select, tostring, tonumber, error, setmetatable
 local string, table, math, bit = string, table, math, bit
 local format = string.format
 
-
 local function readonly(t, name)
   return setmetatable({}, {
     __index = t,
@@ -20,32 +19,25 @@ local function readonly(t, name)
   })
 end
 
--- Patterns run in C, out of the instruction budget's reach, and may
--- backtrack; subjects and patterns are capped so the worst case stays small.
-local MAX_SUBJECT, MAX_PATTERN = 4096, 128
-local function guard_pattern(fn, name)
-  return function(s, pattern, ...)
-    if type(s) == "string" and #s > MAX_SUBJECT then
-      error(format("string.%s: subject longer than %d bytes", name, MAX_SUBJECT), 2)
-    end
-    if type(pattern) == "string" and #pattern > MAX_PATTERN then
-      error(format("string.%s: pattern longer than %d bytes", name, MAX_PATTERN), 2)
-    end
-    return fn(s, pattern, ...)
-  end
-end
+-- LuaJIT's pattern functions backtrack in C without bound, out of the
+-- instruction hook's reach; the sandbox's are core's bounded matcher
+-- (rules/pattern.h): capped subjects and patterns, every step charged to the
+-- rule's budget. string.rep's result is capped; gsub's callbacks and
+-- table.sort's comparator may re-enter rule code only a few levels deep.
+local bounded = kit.bounded
 
 local safe_string = {}
-for _, k in ipairs({ "byte", "char", "format", "len", "lower", "upper", "rep", "reverse", "sub" }) do
+for _, k in ipairs({ "byte", "char", "format", "len", "lower", "upper", "reverse", "sub" }) do
   safe_string[k] = string[k]
 end
-for _, k in ipairs({ "find", "match", "gmatch", "gsub" }) do
-  safe_string[k] = guard_pattern(string[k], k)
+for _, k in ipairs({ "find", "match", "gmatch", "gsub", "rep" }) do
+  safe_string[k] = bounded[k]
 end
 safe_string = readonly(safe_string, "string")
 
 local safe_table = {}
-for _, k in ipairs({ "concat", "insert", "remove", "sort", "maxn" }) do safe_table[k] = table[k] end
+safe_table.maxn = table.maxn
+for _, k in ipairs({ "concat", "insert", "remove", "sort" }) do safe_table[k] = bounded[k] end
 safe_table = readonly(safe_table, "table")
 
 local safe_math = {}

@@ -18,6 +18,7 @@ constexpr struct {
     lua_CFunction fn;
 } kNatives[] = {
     {"kit_module", native_kit_module},
+    {"bounded_string", native_bounded_string},
     {"popup", native_popup},
     {"popup_options", native_popup_options},
     {"choose_popup", native_choose_popup},
@@ -174,6 +175,7 @@ bool load(Impl* m, const RulePack& pack, RulesError* error) {
         }
         lua_rawgeti(L, LUA_REGISTRYINDEX, m->runtime_ref);
         lua_getfield(L, -1, "load_pack");
+        reset_reentry(m);
         lua_remove(L, -2);
         lua_insert(L, -2);
         int rc = lua_pcall(L, 1, 0, 0);

@@ -125,6 +125,21 @@ void* LuaSandbox::allocate(void* ud, void* ptr, size_t osize, size_t nsize) noex
         box->memory_failed_ = true;
         return nullptr;
     }
+    if (box->guarded_ && nsize > osize) {
+        if (nsize > kMaxRuleAllocation && box->eval_limit_ != 0) {
+            box->memory_failed_ = true;
+            return nullptr;
+        }
+        size_t grown = nsize - osize;
+        box->charged_ += grown / kBytesPerInstruction;
+        box->allocated_unchecked_ += grown;
+        if (box->allocated_unchecked_ >= kAllocationCheckBytes) {
+            box->allocated_unchecked_ = 0;
+            if (box->charge(0) != LuaCut::kNone) {
+                return nullptr;  // LuaJIT raises; leave_guarded reports the cut
+            }
+        }
+    }
     void* block = box->inner_(box->inner_ud_, ptr, ptr == nullptr ? 0 : osize, nsize);
     if (block == nullptr) {
         box->memory_failed_ = true;
@@ -240,11 +255,31 @@ void LuaSandbox::enter_guarded() noexcept {
 LuaCut LuaSandbox::leave_guarded() noexcept {
     guarded_ = false;
     LuaCut cut = cut_;
-    if (memory_failed_) {
+    if (memory_failed_ && cut == LuaCut::kNone) {
         cut = LuaCut::kMemory;
     }
     cut_ = LuaCut::kNone;
     memory_failed_ = false;
+    return cut;
+}
+
+LuaCut LuaSandbox::charge(uint64_t instructions) noexcept {
+    charged_ += instructions;
+    ticks_ += charged_ / kHookInstructions;
+    charged_ %= kHookInstructions;
+    if (!guarded_) {
+        return LuaCut::kNone;
+    }
+    if (cut_ != LuaCut::kNone) {
+        return cut_;
+    }
+    LuaCut cut = over_budget();
+    if (cut != LuaCut::kNone) {
+        cut_ = cut;
+        if (cut == LuaCut::kTime) {
+            time_spent_ = true;
+        }
+    }
     return cut;
 }
 

@@ -121,6 +121,34 @@ class LuaSandbox {
     //   box->set_rule_marker(luaL_ref(L, LUA_REGISTRYINDEX));
     void set_rule_marker(int ref) noexcept { marker_ref_ = ref; }
 
+    // charge
+    //
+    // Counts `instructions` of work done in C on the guarded code's behalf
+    // (the hook cannot see it: pattern steps, bytes copied) against the
+    // per-rule and per-evaluation budgets, and reads the clock. Returns the
+    // cut when a budget is now spent; the caller then raises
+    // "tailor: <cut> budget exceeded" (leave_guarded reports it). Outside
+    // guarded code it only counts.
+    //
+    // Example:
+    //   if (LuaCut c = box->charge(matcher.steps()); c != LuaCut::kNone) { raise... }
+    [[nodiscard]] LuaCut charge(uint64_t instructions) noexcept;
+
+    // Bytes allocated while guarded are charged one instruction per
+    // kBytesPerInstruction, and every kAllocationCheckBytes the budgets and
+    // the clock are checked: an allocating builtin (string.rep, table.concat,
+    // `..`) that runs past them gets a failed allocation, reported as the
+    // budget it overran. So work in C that allocates is bounded too.
+    static constexpr size_t kBytesPerInstruction = 16;
+    static constexpr size_t kAllocationCheckBytes = 64 * 1024;
+
+    // The largest single allocation rule code may make while it runs for a
+    // visitor (not while the pack loads): a string or table part past it
+    // fails as a memory error. It bounds what one builtin can walk in C
+    // between two ticks of the hook, for work that allocates nothing (a
+    // result LuaJIT finds already interned): see docs/rules.md, "Cost".
+    static constexpr size_t kMaxRuleAllocation = 1024 * 1024;
+
     // evaluation_exhausted
     //
     // Whether the per-request instruction or time budget is spent: the
@@ -154,8 +182,10 @@ class LuaSandbox {
     int64_t deadline_ = 0;     // monotonic micros, 0 = none
     bool time_spent_ = false;  // the deadline passed during this evaluation
     LuaCut cut_ = LuaCut::kNone;
-    int marker_ref_ = -2;      // LUA_NOREF
-    double marker_seen_ = -1;  // the marker's value at the last tick, -1 = none yet
+    uint64_t charged_ = 0;            // instructions charged, not yet a whole tick
+    size_t allocated_unchecked_ = 0;  // bytes allocated since the last budget check
+    int marker_ref_ = -2;             // LUA_NOREF
+    double marker_seen_ = -1;         // the marker's value at the last tick, -1 = none yet
 };
 
 // lua_cut_name

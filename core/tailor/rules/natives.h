@@ -27,7 +27,9 @@ struct RuleRuntime::Impl {
     std::vector<Template> templates;
     std::vector<Experiment> experiments;
     std::vector<RuleStats> rules;
-    const RulePack* loading_kit = nullptr;  // while the kit's entry file runs
+    const RulePack* loading_kit = nullptr;
+    int c_depth = 0;  // nested calls from C back into rule code (natives_string.cpp)  // while the
+                      // kit's entry file runs
     int runtime_ref = LUA_NOREF;
     int evaluate_ref = LUA_NOREF;
     int trusted_ref = LUA_NOREF;
@@ -79,6 +81,15 @@ struct RuleRuntime::Impl {
 namespace rules_detail {
 
 using Impl = RuleRuntime::Impl;
+
+// The sandbox's string functions (natives_string.cpp, docs/rules.md):
+// subjects and patterns longer than these are refused, string.rep's result
+// is capped, and calls from C back into rule code (gsub's function,
+// table.sort's comparator) nest at most kMaxReentry deep.
+inline constexpr size_t kMaxPatternSubject = 4096;
+inline constexpr size_t kMaxPattern = 128;
+inline constexpr size_t kMaxRepBytes = 64 * 1024;
+inline constexpr int kMaxReentry = 8;
 
 inline Impl* impl_of(lua_State* L) {
     return static_cast<Impl*>(lua_touserdata(L, lua_upvalueindex(1)));
@@ -141,6 +152,11 @@ int native_note(lua_State* L);
 // natives_render.cpp: filling a slot from a template.
 int native_fill(lua_State* L);
 int native_render(lua_State* L);
+
+// natives_string.cpp: the bounded string functions, and the re-entry count
+// reset before each rule (an error unwinds past its decrements).
+int native_bounded_string(lua_State* L);
+void reset_reentry(Impl* m) noexcept;
 
 // natives_kit.cpp: what the kit reads from the profile natively.
 int native_recommend(lua_State* L);

@@ -17,7 +17,7 @@ namespace {
 void rule_failed(lua_State* L, Impl* m, size_t idx, int rc, LuaCut cut) {
     RuleStats& st = m->rules[idx];
     RuleOutcome outcome = RuleOutcome::kError;
-    if (rc == LUA_ERRMEM || cut == LuaCut::kMemory) {
+    if (cut == LuaCut::kMemory || (rc == LUA_ERRMEM && cut == LuaCut::kNone)) {
         outcome = RuleOutcome::kMemory;
         ++st.memory_errors;
         // LuaJIT does not collect when an allocation fails; the failed
@@ -67,6 +67,7 @@ int native_run(lua_State* L) {
     lua_settop(L, 3);
     lua_pushvalue(L, 2);
     lua_pushvalue(L, 3);
+    reset_reentry(m);
     box.enter_guarded();
     int rc = lua_pcall(L, 1, 2, 0);
     LuaCut cut = box.leave_guarded();
@@ -109,6 +110,7 @@ int native_run_slot(lua_State* L) {
     lua_pushvalue(L, 3);
     lua_pushvalue(L, 4);
     lua_pushvalue(L, 5);
+    reset_reentry(m);
     box.enter_guarded();
     int rc = lua_pcall(L, 2, 2, 0);
     LuaCut cut = box.leave_guarded();

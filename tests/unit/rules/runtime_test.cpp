@@ -245,12 +245,16 @@ t.slot "next" { t.rule "next" { html = "next" } }
 TEST(RulesRuntime, MemoryCeilingHitFallsBackAndRecovers) {
     LuaLimits limits;
     limits.memory_bytes = 4 * 1024 * 1024;
-    limits.evaluation_micros = 1000000;  // this test is about memory, not time
+    // this test is about memory, not time nor the bytes allocated (charged
+    // as instructions, LuaSandbox::kBytesPerInstruction)
+    limits.evaluation_micros = 1000000;
+    limits.rule_instructions = 100000000;
+    limits.evaluation_instructions = 100000000;
     auto rt = runtime(R"(
 local t = require "tailor"
 t.slot "hog" { t.rule "hog" { when = function(v)
   local parts = {}
-  for i = 1, 1e4 do parts[i] = ("x"):rep(100000) .. i end
+  for i = 1, 1e4 do parts[i] = ("x"):rep(50000) .. ("x"):rep(50000) .. i end
 end, html = "x" } }
 t.slot "after" { t.rule "ok" { html = "ok {{first_name}}" } }
 )",
