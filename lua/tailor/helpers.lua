@@ -258,13 +258,27 @@ end
 
 -- t.html(s): marks a string the pack built as HTML for a {{{raw}}}
 -- placeholder. Never pass profile data through it.
-local Trusted = { __metatable = "tailor.html" }
+-- The object is empty and read-only: its text lives in `trusted_html`, out of
+-- reach of a rule that would swap profile data into a pack's trusted HTML.
+local trusted_html = setmetatable({}, { __mode = "k" })
+local Trusted = {
+  __index = function(t, k) if k == "html" then return trusted_html[t] end end,
+  __newindex = function() error("t.html values are read-only", 2) end,
+  __metatable = "tailor.html",
+}
 function M.html(s)
   if type(s) ~= "string" then error("t.html: expected a string", 2) end
-  return setmetatable({ html = s }, Trusted)
+  local h = setmetatable({}, Trusted)
+  trusted_html[h] = s
+  return h
 end
 
-M.stages = {}
-for name in pairs(STAGES) do M.stages[name] = name end
+local stages = {}
+for name in pairs(STAGES) do stages[name] = name end
+M.stages = setmetatable({}, {
+  __index = stages,
+  __newindex = function() error("t.stages is read-only", 2) end,
+  __metatable = false,
+})
 
 kit.config, kit.Trusted = config, Trusted

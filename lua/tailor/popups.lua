@@ -14,11 +14,18 @@ local as_when, ALWAYS, whole, compile = kit.as_when, kit.ALWAYS, kit.whole, kit.
 -- most one per page view, by core's policy over the visitor's caps), shown
 -- by the client runtime when the trigger fires.
 
-local trigger_json = setmetatable({}, { __mode = "k" })  -- trigger -> its JSON
+-- Triggers are read-only handles; their JSON (spliced into the page's
+-- directives) and server-side check live here, out of the pack's reach.
+local trigger_json = setmetatable({}, { __mode = "k" })   -- trigger -> its JSON
+local trigger_check = setmetatable({}, { __mode = "k" })  -- trigger -> check(v), if any
 
-local function new_trigger(json)
-  local tr = { json = json }
+local function new_trigger(json, check)
+  local tr = setmetatable({}, {
+    __newindex = function() error("a trigger is read-only", 2) end,
+    __metatable = false,
+  })
   trigger_json[tr] = json
+  trigger_check[tr] = check
   return tr
 end
 
@@ -53,12 +60,11 @@ function M.repeat_visit(opts)
   check_options("t.repeat_visit", opts, { n = true, within_days = true })
   local n = whole("t.repeat_visit", "n", opts.n, 2, 1000)
   local days = whole("t.repeat_visit", "within_days", opts.within_days or 30, 1, 3650)
-  local tr = new_trigger(format('{"type":"repeat_visit","n":%d,"within_days":%d}', n, days))
-  tr.check = function(v)
-    local seen = v.days_since_first_seen
-    return v.visits >= n and seen ~= nil and seen <= days
-  end
-  return tr
+  return new_trigger(format('{"type":"repeat_visit","n":%d,"within_days":%d}', n, days),
+                     function(v)
+                       local seen = v.days_since_first_seen
+                       return v.visits >= n and seen ~= nil and seen <= days
+                     end)
 end
 
 local INTENTS = { cart = true, product = true, browse = true }
@@ -130,10 +136,10 @@ function M.popup(id)
     local file, line = where()
     local p = {
       id = id, file = file, line = line, intent = opts.intent, priority = opts.priority or 0,
-      tpl = compile(who, opts.html), trigger = opts.trigger.json, caps = caps,
+      tpl = compile(who, opts.html, {}, true), trigger = trigger_json[opts.trigger], caps = caps,
       exclude = exclude,
     }
-    local server = opts.trigger.check
+    local server = trigger_check[opts.trigger]
     if server and when then
       p.check = function(v) return server(v) and when(v) end
     else

@@ -14,12 +14,42 @@ local as_when, ALWAYS = kit.as_when, kit.ALWAYS
 ----------------------------------------------------------------------------
 -- Templates, experiments and rules.
 
-local function compile(who, html)
+-- compile(who, html, vars, view): the template's id. Every {{name}} must be
+-- one the render will know: a key of `vars` (the variables this kind of
+-- rule provides), or a visitor field when `view` is true; a t.rule with a
+-- `vars` function may also use the names that function returns, which only
+-- exist when it runs (an unknown one then renders its default). So a typo
+-- is refused here, at the pack's line, not at every visitor.
+local template_names, view_field = native.template_names, native.view_field
+
+local function compile(who, html, vars, view)
   local id, msg, line, column = native.compile(html)
   if not id then
     misuse("%s: html line %d, column %d: %s", who, line, column, msg)
   end
+  if vars ~= true then
+    for _, name in ipairs(template_names(id)) do
+      if not (vars and vars[name]) and not (view and view_field(name)) then
+        misuse("%s: unknown template name {{%s}} (%s)", who, name,
+               view and "not a visitor field nor a variable of this rule"
+               or "not a variable of this template")
+      end
+    end
+  end
   return id
+end
+
+-- Rules as packs hold them: a read-only handle; the kit keeps the record.
+local records = setmetatable({}, { __mode = "k" })
+
+local function handle(r, name)
+  local h = setmetatable({}, {
+    __index = function(_, k) if k == "id" then return r.id end end,
+    __newindex = function() error(name .. " is read-only", 2) end,
+    __metatable = false,
+  })
+  records[h] = r
+  return h
 end
 
 local experiments = {}  -- name -> { id, variants = set, line, file }
@@ -105,7 +135,8 @@ function M.rule(id)
     check_type(who, opts, "html", "string", true)
     check_type(who, opts, "vars", "function")
     local r = new_rule("rule", id, opts, who)
-    r.tpl = compile(who, opts.html)
+    -- with a vars function its names are only known when it runs
+    r.tpl = compile(who, opts.html, opts.vars and true or {}, true)
     local when, vars = r.when, opts.vars
     if vars then
       r.check = function(v)
@@ -116,7 +147,7 @@ function M.rule(id)
       -- a predicate already answers (matched); one call less per rule
       r.check = when or ALWAYS
     end
-    return r
+    return handle(r, who)
   end
 end
 
@@ -153,7 +184,10 @@ function M.reorder_prompt(opts)
   check_type(who, opts, "overdue_days", "number")
   local r = new_rule("reorder_prompt", id, { when = opts.when, priority = opts.priority or 70,
                      experiment = opts.experiment, variant = opts.variant }, who)
-  r.tpl = compile(who, opts.html)
+  r.tpl = compile(who, opts.html, {
+    sku = true, sku_name = true, category = true, url = true, due_in_days = true,
+    overdue_days = true, days_since_purchase = true,
+  }, true)
   local within = (opts.due_within_days or 5) * 86400
   local overdue = (opts.overdue_days or 30) * 86400
   local catalog = check_catalog(who, opts.catalog)
@@ -173,7 +207,7 @@ function M.reorder_prompt(opts)
       days_since_purchase = days_since_purchase,
     }
   end
-  return r
+  return handle(r, who)
 end
 
 -- t.reward_reminder { min_points = 500, tiers = {...}, expiring_within_days = 14,
@@ -194,7 +228,7 @@ function M.reward_reminder(opts)
   check_type(who, opts, "tiers", "table")
   local r = new_rule("reward_reminder", id, { when = opts.when, priority = opts.priority or 40,
                      experiment = opts.experiment, variant = opts.variant }, who)
-  r.tpl = compile(who, opts.html)
+  r.tpl = compile(who, opts.html, { points = true, tier = true, expire_in_days = true }, true)
   local min_points = opts.min_points or 1
   local tier_ok = opts.tiers and M.tier(opts.tiers)
   local expiring = opts.expiring_within_days
@@ -208,7 +242,7 @@ function M.reward_reminder(opts)
     if expiring and not (days and days >= 0 and days <= expiring) then return false end
     return true, { points = points, tier = tier, expire_in_days = days }
   end
-  return r
+  return handle(r, who)
 end
 
 -- t.recommendations { sources = { "viewed", "paired", "replenish", "attribute:recs" },
@@ -249,8 +283,9 @@ function M.recommendations(opts)
   end
   local r = new_rule("recommendations", id, { when = opts.when, priority = opts.priority or 30,
                      experiment = opts.experiment, variant = opts.variant }, who)
-  r.tpl = compile(who, opts.html)
-  local item_tpl = compile(who .. " item_html", opts.item_html)
+  r.tpl = compile(who, opts.html, { items = true, count = true }, true)
+  local item_tpl = compile(who .. " item_html", opts.item_html,
+                           { sku = true, name = true, url = true, category = true }, false)
   local catalog = check_catalog(who, opts.catalog)
   local paired = opts.pairs or {}
   local limit = opts.limit or 3
@@ -265,7 +300,7 @@ function M.recommendations(opts)
     if n < min_items then return false end
     return true, { items = html(items), count = n }
   end
-  return r
+  return handle(r, who)
 end
 
 local slots, slot_by_name = {}, {}
@@ -283,8 +318,9 @@ function M.slot(name)
     check_type(who, opts, "promotional", "boolean")
     if slot_by_name[name] then misuse("%s: defined twice", who) end
     local list = {}
-    for i, r in ipairs(opts) do
-      if type(r) ~= "table" or not r.check then
+    for i, item in ipairs(opts) do
+      local r = records[item]
+      if not r then
         misuse("%s: item %d is not a rule (use t.rule \"id\" { ... })", who, i)
       end
       if r.slot then misuse("%s: rule %q is already in slot %q", who, r.id, r.slot) end

@@ -24,6 +24,8 @@ constexpr struct {
     {"choose_popup", native_choose_popup},
     {"init", native_init},
     {"compile", native_compile},
+    {"template_names", native_template_names},
+    {"view_field", native_view_field},
     {"experiment", native_experiment},
     {"register_rule", native_register_rule},
     {"run", native_run},

@@ -137,6 +137,8 @@ void render_template(lua_State* L, Impl* m, size_t tpl, int vars, int view, std:
 int native_kit_module(lua_State* L);
 int native_init(lua_State* L);
 int native_compile(lua_State* L);
+int native_template_names(lua_State* L);
+int native_view_field(lua_State* L);
 int native_experiment(lua_State* L);
 int native_register_rule(lua_State* L);
 

@@ -3,6 +3,7 @@
 #include <string_view>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <lua.hpp>
 
@@ -72,6 +73,36 @@ int native_compile(lua_State* L) {
         lua_pushinteger(L, static_cast<lua_Integer>(m->templates.size() - 1));
         return 1;
     });
+}
+
+// native.template_names(id) -> { name, ... }: the first part of each
+// placeholder's name ("consent" for {{consent.email}}), each once
+int native_template_names(lua_State* L) {
+    Impl* m = impl_of(L);
+    size_t tpl = check_index(L, 1, m->templates.size(), "template");
+    return guarded(L, [&]() -> int {
+        std::vector<std::string_view> names = m->templates[tpl].variables();
+        lua_createtable(L, static_cast<int>(names.size()), 0);
+        int n = 0;
+        for (size_t i = 0; i < names.size(); ++i) {
+            std::string_view head = names[i].substr(0, names[i].find('.'));
+            bool seen = false;
+            for (size_t j = 0; j < i && !seen; ++j) {
+                seen = names[j].substr(0, names[j].find('.')) == head;
+            }
+            if (!seen) {
+                lua_pushlstring(L, head.data(), head.size());
+                lua_rawseti(L, -2, ++n);
+            }
+        }
+        return 1;
+    });
+}
+
+// native.view_field(name) -> whether the visitor view has this field
+int native_view_field(lua_State* L) {
+    lua_pushboolean(L, LuaVisitorView::is_field(check_sv(L, 1)) ? 1 : 0);
+    return 1;
 }
 
 // native.experiment(name, salt, holdout, { {name, weight}, ... }) -> id | nil, message

@@ -9,6 +9,7 @@
 
 #include "tailor/html/template.h"
 #include "tailor/rules/natives.h"
+#include "tailor/rules/visitor_view.h"
 
 namespace tailor {
 namespace rules_detail {
@@ -70,7 +71,10 @@ struct LuaLookup {
                     lua_pushlstring(L, part.data(), part.size());
                     lua_gettable(L, vars);
                 }
-                if (lua_isnil(L, -1) && view != 0 && lua_istable(L, view)) {
+                // the view raises on an unknown field; a template name
+                // that is neither a var nor a field renders its default
+                if (lua_isnil(L, -1) && view != 0 && lua_istable(L, view) &&
+                    LuaVisitorView::is_field(part)) {
                     lua_pop(L, 1);
                     lua_pushlstring(L, part.data(), part.size());
                     lua_gettable(L, view);

@@ -648,6 +648,15 @@ bool LuaVisitorView::install(lua_State* L) noexcept {
     return true;
 }
 
+bool LuaVisitorView::is_field(std::string_view name) noexcept {
+    for (const auto& f : kFields) {
+        if (name == f.name) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void LuaVisitorView::push(lua_State* L, const Profile& profile, const RequestFacts& facts) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, make_ref_);
     // Scalars only: push_field never reads the keys table for them.
@@ -659,10 +668,27 @@ void LuaVisitorView::push(lua_State* L, const Profile& profile, const RequestFac
     context_.profile = &profile;
     context_.facts = &facts;
     context_.table = lua_topointer(L, -1);
+    // What rules get is an empty proxy reading through to the fields table:
+    // the eager fields are plain keys there, which __newindex would not
+    // guard, so `v.first_name = ...` reaches the proxy's __newindex instead.
+    // Its metatable is per view, so a stashed old view never reads through
+    // to a later visitor's fields.
+    int fields = lua_gettop(L);
+    lua_createtable(L, 0, 0);
+    lua_createtable(L, 0, 3);
+    lua_pushvalue(L, fields);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, view_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushliteral(L, "tailor.view");
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_remove(L, fields);
+    context_.proxy = lua_topointer(L, -1);
 }
 
 const Profile* LuaVisitorView::profile_of(lua_State* L, int idx) const noexcept {
-    if (context_.table == nullptr || lua_topointer(L, idx) != context_.table) {
+    if (context_.proxy == nullptr || lua_topointer(L, idx) != context_.proxy) {
         return nullptr;
     }
     return context_.profile;
@@ -672,6 +698,7 @@ void LuaVisitorView::invalidate() noexcept {
     context_.profile = nullptr;
     context_.facts = nullptr;
     context_.table = nullptr;
+    context_.proxy = nullptr;
 }
 
 }  // namespace tailor
