@@ -7,6 +7,7 @@
 
 #include "tailor/rules/natives.h"
 #include "tailor/rules/pack.h"
+#include "tailor/rules/state_check.h"
 
 namespace tailor {
 namespace rules_detail {
@@ -174,6 +175,10 @@ bool load(Impl* m, const RulePack& pack, RulesError* error) {
         // mode "t": text only, precompiled bytecode is refused
         if (luaL_loadbufferx(L, source.text.data(), source.text.size(), chunk.c_str(), "t") != 0) {
             return fail(pop_message(L));
+        }
+        KeptState kept;
+        if (!check_no_kept_state(L, &kept)) {
+            return fail(source.name + ":" + std::to_string(kept.line) + ": " + kept.reason);
         }
         lua_rawgeti(L, LUA_REGISTRYINDEX, m->runtime_ref);
         lua_getfield(L, -1, "load_pack");
