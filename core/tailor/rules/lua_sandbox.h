@@ -7,8 +7,11 @@
 // ever starting. Rules are short predicates over a handful of fields; the
 // interpreter runs them in a few hundred nanoseconds each, and the trace
 // compiler would not pay for itself there anyway (bench/rules_bench.cpp
-// measures both). C functions the sandbox offers are bounded by the memory
-// ceiling (string.rep, table.concat) or by argument caps (patterns).
+// measures both). Work done inside C functions is invisible to the hook:
+// the runtime charges it with charge() (patterns, string.rep, the table
+// functions: natives_string.cpp), and allocations made while a rule runs
+// are charged here and capped in size, so an allocating builtin is bounded
+// too (docs/rules.md, "The sandbox").
 //
 // Memory: every allocation of the state goes through a counting wrapper put
 // in front of LuaJIT's own allocator with lua_setallocf (LuaJIT's allocator
@@ -146,8 +149,8 @@ class LuaSandbox {
     // visitor (not while the pack loads): a string or table part past it
     // fails as a memory error. It bounds what one builtin can walk in C
     // between two ticks of the hook, for work that allocates nothing (a
-    // result LuaJIT finds already interned): see docs/rules.md, "Cost".
-    static constexpr size_t kMaxRuleAllocation = 1024 * 1024;
+    // result LuaJIT finds already interned): see docs/rules.md, "Slack".
+    static constexpr size_t kMaxRuleAllocation = 256 * 1024;
 
     // evaluation_exhausted
     //
