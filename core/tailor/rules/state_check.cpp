@@ -75,10 +75,14 @@ class DumpReader {
                 return false;
             }
             pt.ins.resize(sizebc);
-            std::memcpy(pt.ins.data(), p_, size_t{sizebc} * 4);
+            if (sizebc != 0) {
+                std::memcpy(pt.ins.data(), p_, size_t{sizebc} * 4);
+            }
             p_ += size_t{sizebc} * 4;
             pt.uv.resize(sizeuv);
-            std::memcpy(pt.uv.data(), p_, size_t{sizeuv} * 2);
+            if (sizeuv != 0) {
+                std::memcpy(pt.uv.data(), p_, size_t{sizeuv} * 2);
+            }
             p_ += size_t{sizeuv} * 2;
             if (sizedbg != 0) {
                 pt.lineinfo = proto_end - sizedbg;
@@ -197,13 +201,13 @@ int collect(lua_State*, const void* p, size_t sz, void* ud) {
     return 0;
 }
 
-// The dump of the function on top of the stack, read into protos.
-bool dump_top(lua_State* L, std::vector<Proto>* out) {
-    std::string bytes;
-    if (lua_dump(L, collect, &bytes) != 0) {
+// The dump of the function on top of the stack, read into protos, which
+// point into `*bytes` (their line information): it must outlive them.
+bool dump_top(lua_State* L, std::string* bytes, std::vector<Proto>* out) {
+    if (lua_dump(L, collect, bytes) != 0) {
         return false;
     }
-    return DumpReader(bytes).read(out);
+    return DumpReader(*bytes).read(out);
 }
 
 // The opcode of instruction `at` of the first nested function of `probe`.
@@ -212,8 +216,9 @@ int probe_op(lua_State* L, const char* probe, size_t at) {
         lua_pop(L, 1);
         return -1;
     }
+    std::string bytes;
     std::vector<Proto> protos;
-    bool ok = dump_top(L, &protos);
+    bool ok = dump_top(L, &bytes, &protos);
     lua_pop(L, 1);
     // children are written before their parent: the nested function is first
     if (!ok || protos.size() < 2 || protos[0].ins.size() <= at) {
@@ -256,8 +261,9 @@ struct Opcodes {
 
 bool check_no_kept_state(lua_State* L, KeptState* found) {
     Opcodes ops;
+    std::string bytes;
     std::vector<Proto> protos;
-    if (!lua_checkstack(L, 4) || !ops.learn(L) || !dump_top(L, &protos)) {
+    if (!lua_checkstack(L, 4) || !ops.learn(L) || !dump_top(L, &bytes, &protos)) {
         found->line = 0;
         found->reason = "cannot read the compiled file to check it keeps no state";
         return false;
