@@ -120,7 +120,8 @@ bool LuaVisitorView::install(lua_State* L) noexcept {
             }
             lua_getglobal(S, "setmetatable");
             lua_rawgeti(S, LUA_REGISTRYINDEX, self->metatable_ref_);
-            lua_call(S, 2, 1);
+            lua_pushcfunction(S, view_newindex);
+            lua_call(S, 3, 1);
             self->make_ref_ = luaL_ref(S, LUA_REGISTRYINDEX);
             return 0;
         }
@@ -131,7 +132,7 @@ bool LuaVisitorView::install(lua_State* L) noexcept {
     // through __index), then the metatable.
     std::string chunk;
     try {
-        chunk = "local setmetatable, mt = ...\nreturn function(";
+        chunk = "local setmetatable, mt, readonly = ...\nreturn function(";
         std::string body = "  local v = {";
         std::string stores;
         for (size_t i = 0; i < kEagerCount; ++i) {
@@ -141,7 +142,12 @@ bool LuaVisitorView::install(lua_State* L) noexcept {
             body += " " + name + " = false,";
             stores += "  v." + name + " = " + arg + "\n";
         }
-        chunk += ")\n" + body + " }\n" + stores + "  return setmetatable(v, mt)\nend\n";
+        // rules get an empty proxy reading through to the fields: the eager
+        // fields are plain keys of `v`, which __newindex would not guard
+        chunk += ")\n" + body + " }\n" + stores +
+                 "  setmetatable(v, mt)\n"
+                 "  return setmetatable({}, { __index = v, __newindex = readonly,\n"
+                 "                            __metatable = \"tailor.view\" }), v\nend\n";
     } catch (const std::exception&) {
         return false;
     }
@@ -171,27 +177,14 @@ void LuaVisitorView::push(lua_State* L, const Profile& profile, const RequestFac
     for (Field field : kEagerFields) {
         push_field(b, field, profile, facts);
     }
-    lua_call(L, static_cast<int>(kEagerCount), 1);
+    lua_call(L, static_cast<int>(kEagerCount), 2);  // the proxy, the fields
     context_.profile = &profile;
     context_.facts = &facts;
+    // The proxy's metatable is per view, so a stashed old view never reads
+    // through to a later visitor's fields.
     context_.table = lua_topointer(L, -1);
-    // What rules get is an empty proxy reading through to the fields table:
-    // the eager fields are plain keys there, which __newindex would not
-    // guard, so `v.first_name = ...` reaches the proxy's __newindex instead.
-    // Its metatable is per view, so a stashed old view never reads through
-    // to a later visitor's fields.
-    int fields = lua_gettop(L);
-    lua_createtable(L, 0, 0);
-    lua_createtable(L, 0, 3);
-    lua_pushvalue(L, fields);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, view_newindex);
-    lua_setfield(L, -2, "__newindex");
-    lua_pushliteral(L, "tailor.view");
-    lua_setfield(L, -2, "__metatable");
-    lua_setmetatable(L, -2);
-    lua_remove(L, fields);
-    context_.proxy = lua_topointer(L, -1);
+    context_.proxy = lua_topointer(L, -2);
+    lua_pop(L, 1);
 }
 
 const Profile* LuaVisitorView::profile_of(lua_State* L, int idx) const noexcept {
