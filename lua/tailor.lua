@@ -24,6 +24,7 @@ local kit = {
   M = {},              -- the public kit
   runtime = {},        -- what core calls
   getinfo = getinfo,   -- the debug library is gone from the globals once the kit is loaded
+  getupvalue = debug.getupvalue,
   sources = {},        -- chunk names of the kit's files: misuse reports skip their frames
   loading = false,     -- true while packs load (runtime.load_pack .. runtime.finish)
   bounded = native.bounded_string(),  -- the string and table functions rules get

@@ -87,6 +87,31 @@ function runtime.finish()
   end
   native.popup_options(config.popups.utc_offset_minutes)
   kit.loading = false
+  -- The pack's tables that outlive a visitor: those its rules reach through
+  -- their functions' upvalues. table.insert/remove/sort refuse them from
+  -- now on (the load-time state check cannot see a call that stores).
+  local getupvalue, seen = kit.getupvalue, {}
+  local function walk(value)
+    if seen[value] then return end
+    seen[value] = true
+    if type(value) == "table" then
+      native.freeze_table(value)
+      for k, x in next, value do
+        if type(k) == "table" or type(k) == "function" then walk(k) end
+        if type(x) == "table" or type(x) == "function" then walk(x) end
+      end
+    elseif type(value) == "function" then
+      for i = 1, 255 do
+        local name, x = getupvalue(value, i)
+        if name == nil then break end
+        if type(x) == "table" or type(x) == "function" then walk(x) end
+      end
+    end
+  end
+  for _, slot in ipairs(slots) do
+    for _, r in ipairs(slot.rules) do walk(r.check) end
+  end
+  for _, p in ipairs(popups) do walk(p.check) end
   local frozen = {}
   for k, val in pairs(env) do frozen[k] = val end
   for k in pairs(frozen) do env[k] = nil end

@@ -20,6 +20,7 @@ constexpr struct {
 } kNatives[] = {
     {"kit_module", native_kit_module},
     {"bounded_string", native_bounded_string},
+    {"freeze_table", native_freeze_table},
     {"popup", native_popup},
     {"popup_options", native_popup_options},
     {"choose_popup", native_choose_popup},

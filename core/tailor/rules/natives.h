@@ -28,8 +28,9 @@ struct RuleRuntime::Impl {
     std::vector<Experiment> experiments;
     std::vector<RuleStats> rules;
     const RulePack* loading_kit = nullptr;
-    int c_depth = 0;  // nested calls from C back into rule code (natives_string.cpp)  // while the
-                      // kit's entry file runs
+    int c_depth = 0;             // nested calls from C back into rule code (natives_string.cpp)
+    int frozen_ref = LUA_NOREF;  // weak set of the pack's tables table functions refuse  // while
+                                 // the kit's entry file runs
     int runtime_ref = LUA_NOREF;
     int evaluate_ref = LUA_NOREF;
     int trusted_ref = LUA_NOREF;
@@ -158,6 +159,7 @@ int native_render(lua_State* L);
 // natives_string.cpp: the bounded string functions, and the re-entry count
 // reset before each rule (an error unwinds past its decrements).
 int native_bounded_string(lua_State* L);
+int native_freeze_table(lua_State* L);
 void reset_reentry(Impl* m) noexcept;
 
 // natives_kit.cpp: what the kit reads from the profile natively.

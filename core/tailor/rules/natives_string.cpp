@@ -326,11 +326,26 @@ int native_str_rep(lua_State* L) {
 
 // table.sort/insert/remove/concat: the original (upvalue 2) after charging
 // the work it does in C on the table's length (upvalue 3: 1 linear, 2 n log n),
-// and with re-entry counted (sort's comparator runs rule code).
+// and with re-entry counted (sort's comparator runs rule code). Those that
+// change the table (upvalue 4) refuse the pack's own tables (upvalue 5: the
+// name, for the message).
 int native_table_op(lua_State* L) {
     Impl* m = impl_of(L);
     int args = lua_gettop(L);
     luaL_checktype(L, 1, LUA_TTABLE);
+    if (m->frozen_ref != LUA_NOREF && lua_tointeger(L, lua_upvalueindex(4)) != 0) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, m->frozen_ref);
+        lua_pushvalue(L, 1);
+        lua_rawget(L, -2);
+        bool frozen = lua_toboolean(L, -1) != 0;
+        lua_pop(L, 2);
+        if (frozen) {
+            return luaL_error(L,
+                              "table.%s: this table belongs to the pack and outlives the "
+                              "visitor (rules keep no state: copy it into a local table)",
+                              lua_tostring(L, lua_upvalueindex(5)));
+        }
+    }
     auto n = static_cast<uint64_t>(lua_objlen(L, 1));
     uint64_t work = n;
     if (lua_tointeger(L, lua_upvalueindex(3)) == 2) {
@@ -353,6 +368,27 @@ int native_table_op(lua_State* L) {
 }
 
 }  // namespace
+
+// native.freeze_table(t): t belongs to the pack (reached from a rule's
+// function when the pack finished loading); table.insert/remove/sort
+// refuse it from now on.
+int native_freeze_table(lua_State* L) {
+    Impl* m = impl_of(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (m->frozen_ref == LUA_NOREF) {
+        lua_createtable(L, 0, 16);
+        lua_createtable(L, 0, 1);
+        lua_pushliteral(L, "k");
+        lua_setfield(L, -2, "__mode");
+        lua_setmetatable(L, -2);
+        m->frozen_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, m->frozen_ref);
+    lua_pushvalue(L, 1);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+    return 0;
+}
 
 void reset_reentry(Impl* m) noexcept {
     m->c_depth = 0;
@@ -378,15 +414,18 @@ int native_bounded_string(lua_State* L) {
     }
     static const struct {
         const char* name;
-        int cost;  // 1: linear in the length, 2: n log n
-    } kTableFns[] = {{"sort", 2}, {"insert", 1}, {"remove", 1}, {"concat", 1}};
+        int cost;     // 1: linear in the length, 2: n log n
+        int changes;  // 1: it changes the table (refused on the pack's own)
+    } kTableFns[] = {{"sort", 2, 1}, {"insert", 1, 1}, {"remove", 1, 1}, {"concat", 1, 0}};
     lua_getglobal(L, "table");
     int table = lua_gettop(L);
     for (const auto& f : kTableFns) {
         lua_pushlightuserdata(L, m);
         lua_getfield(L, table, f.name);
         lua_pushinteger(L, f.cost);
-        lua_pushcclosure(L, native_table_op, 3);
+        lua_pushinteger(L, f.changes);
+        lua_pushstring(L, f.name);
+        lua_pushcclosure(L, native_table_op, 5);
         lua_setfield(L, table - 1, f.name);
     }
     lua_pop(L, 1);

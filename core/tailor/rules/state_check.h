@@ -14,9 +14,11 @@
 //
 // What it does not see: a function's local kept alive by a closure that
 // function returned at load (a factory), a table from a file local passed
-// to a function that stores into it (table.insert(seen, x)), or reached
-// through another table (cache.by_sku[x] = ...). docs/rules.md says so; the
-// memory ceiling and the per-evaluation budgets still bound such a rule.
+// to a function that stores into it (table.insert(seen, x): the table
+// functions refuse the pack's tables at run time instead, natives_string.cpp),
+// or reached through another table (cache.by_sku[x] = ...). docs/rules.md
+// says so; the memory ceiling and the per-evaluation budgets still bound
+// such a rule.
 #pragma once
 
 #include <string>

@@ -87,5 +87,28 @@ end } }
     }
 }
 
+TEST(RulesState, TableFunctionsRefuseThePacksOwnTables) {
+    // the load-time check cannot see a call that stores; the table functions
+    // refuse any table a rule reaches through its functions' upvalues, one
+    // table down included
+    for (const char* call : {"table.insert(seen, v.first_name)", "table.insert(box.seen, 1)",
+                             "table.remove(seen)", "table.sort(seen)"}) {
+        auto rt = runtime(std::string(R"(local t = require "tailor"
+local seen = { "b", "a" }
+local box = { seen = {} }
+t.slot "s" { t.rule "r" { when = function(v) )") +
+                          call + R"( return true end, html = "x" } }
+t.slot "after" { t.rule "ok" { html = "ok" } }
+)");
+        ASSERT_TRUE(rt) << call;
+        Evaluated r = evaluate(*rt, typical_profile());
+        EXPECT_EQ(r.slot("s"), "<default>") << call;
+        ASSERT_FALSE(r.trace.entries.empty());
+        EXPECT_NE(r.trace.entries[0].detail.find("belongs to the pack"), std::string::npos)
+            << call << ": " << r.trace.entries[0].detail;
+        EXPECT_EQ(r.slot("after"), "ok");
+    }
+}
+
 }  // namespace
 }  // namespace tailor
