@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "tailor/profile/profile.h"
+#include "tailor/profile/decode.h"
 #include "tailor/profile/scan.h"
 
 namespace {

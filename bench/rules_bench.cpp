@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "tailor/rules/compile.h"
 #include "tailor/rules/runtime.h"
 
 namespace {

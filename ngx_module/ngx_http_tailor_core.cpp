@@ -14,6 +14,7 @@
 #include "tailor/profile/read.h"
 #include "tailor/request/cookie_header.h"
 #include "tailor/request/facts_builder.h"
+
 #include "tailor/visitor/consent_gate.h"
 #include "tailor/visitor/identify.h"
 #include "tailor/visitor/keyring.h"

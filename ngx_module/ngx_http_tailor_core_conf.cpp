@@ -14,6 +14,7 @@
 #include "ngx_http_tailor_redis.h"
 #include "tailor/engine/engine.h"
 #include "tailor/profile/cache.h"
+#include "tailor/rules/compile.h"
 #include "tailor/rules/pack.h"
 #include "tailor/visitor/consent.h"
 #include "tailor/visitor/keyring.h"

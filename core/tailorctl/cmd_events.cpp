@@ -1,9 +1,7 @@
-// tailorctl events tail / profile erase: the operator's view of the event stream, and the right
-// to be forgotten.
+// tailorctl events tail: the operator's view of the event stream.
 //
 //   tailorctl events tail [--type T] [--vid V] [--from ID] [--count N] [--stream KEY]
 //                         --redis HOST:PORT
-//   tailorctl profile erase VID --redis HOST:PORT
 //
 // tail prints one JSON object per event (decoded with decode_event, plus the
 // stream entry id as "entry"), following new entries with XREAD BLOCK until
@@ -11,17 +9,7 @@
 // oldest entry (default: only new ones). --type and --vid filter on the plain
 // fields beside the blob, so nothing is decoded for entries that do not match.
 //
-// erase deletes every key of the visitor (store/keys.h) and prints how many
-// keys existed. Stream entries are not rewritten: they age out under MAXLEN,
-// and the bridge forwards the erase to the email platform (docs/events.md).
-//
-// Redis is spoken to with a small blocking RESP client over a TCP socket, so
-// tailorctl keeps linking the core library only.
-#include <netdb.h>
-#include <sys/socket.h>
-#include <sys/types.h>
-#include <unistd.h>
-
+// Redis is spoken to with the small blocking RESP client in resp.h.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -34,186 +22,14 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "resp.h"
 #include "tailor/events/event.h"
-#include "tailor/store/keys.h"
 
 namespace tailorctl {
-
-int run_events(const Args& args);
-int run_profile_erase(const Args& args);
 
 namespace {
 
 using nlohmann::ordered_json;
-
-// --- a blocking RESP2 client -----------------------------------------------------
-
-struct Reply {
-    enum class Type { kNil, kStatus, kError, kInteger, kBulk, kArray } type = Type::kNil;
-    std::string str;
-    long long integer = 0;
-    std::vector<Reply> elements;
-};
-
-class Resp {
-  public:
-    ~Resp() {
-        if (fd_ >= 0) {
-            close(fd_);
-        }
-    }
-
-    // "host:port" or "[v6]:port"; false with a message on stderr
-    bool connect_to(std::string_view address) {
-        std::string host(address);
-        std::string port = "6379";
-        size_t colon = host.rfind(':');
-        if (!host.empty() && host[0] == '[') {
-            size_t close_bracket = host.find(']');
-            if (close_bracket == std::string::npos) {
-                return fail("bad address");
-            }
-            if (close_bracket + 1 < host.size() && host[close_bracket + 1] == ':') {
-                port = host.substr(close_bracket + 2);
-            }
-            host = host.substr(1, close_bracket - 1);
-        } else if (colon != std::string::npos) {
-            port = host.substr(colon + 1);
-            host.resize(colon);
-        }
-
-        addrinfo hints{};
-        hints.ai_socktype = SOCK_STREAM;
-        addrinfo* res = nullptr;
-        int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res);
-        if (rc != 0) {
-            return fail(gai_strerror(rc));
-        }
-        for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-            int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-            if (fd < 0) {
-                continue;
-            }
-            if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-                fd_ = fd;
-                break;
-            }
-            close(fd);
-        }
-        freeaddrinfo(res);
-        return fd_ >= 0 ? true : fail("cannot connect");
-    }
-
-    std::optional<Reply> command(const std::vector<std::string>& argv) {
-        std::string out = "*" + std::to_string(argv.size()) + "\r\n";
-        for (const auto& a : argv) {
-            out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
-        }
-        size_t sent = 0;
-        while (sent < out.size()) {
-            ssize_t n = write(fd_, out.data() + sent, out.size() - sent);
-            if (n <= 0) {
-                fail("write failed");
-                return std::nullopt;
-            }
-            sent += static_cast<size_t>(n);
-        }
-        return read_reply(0);
-    }
-
-  private:
-    bool fail(const char* why) {
-        std::fprintf(stderr, "tailorctl: redis: %s\n", why);
-        return false;
-    }
-
-    bool fill() {
-        char chunk[65536];
-        ssize_t n = read(fd_, chunk, sizeof(chunk));
-        if (n <= 0) {
-            return fail("connection closed");
-        }
-        buf_.append(chunk, static_cast<size_t>(n));
-        return true;
-    }
-
-    std::optional<std::string> line() {
-        size_t end;
-        while ((end = buf_.find("\r\n", pos_)) == std::string::npos) {
-            if (!fill()) {
-                return std::nullopt;
-            }
-        }
-        std::string l = buf_.substr(pos_, end - pos_);
-        pos_ = end + 2;
-        compact();
-        return l;
-    }
-
-    void compact() {
-        if (pos_ > 1 << 20) {
-            buf_.erase(0, pos_);
-            pos_ = 0;
-        }
-    }
-
-    std::optional<Reply> read_reply(int depth) {
-        if (depth > 8) {
-            return std::nullopt;
-        }
-        std::optional<std::string> l = line();
-        if (!l || l->empty()) {
-            return std::nullopt;
-        }
-        Reply r;
-        char t = (*l)[0];
-        std::string rest = l->substr(1);
-        if (t == '+' || t == '-') {
-            r.type = t == '+' ? Reply::Type::kStatus : Reply::Type::kError;
-            r.str = rest;
-        } else if (t == ':') {
-            r.type = Reply::Type::kInteger;
-            r.integer = std::strtoll(rest.c_str(), nullptr, 10);
-        } else if (t == '$') {
-            long long n = std::strtoll(rest.c_str(), nullptr, 10);
-            if (n < 0) {
-                return r;
-            }
-            if (n > 512ll * 1024 * 1024) {
-                return std::nullopt;
-            }
-            while (buf_.size() - pos_ < static_cast<size_t>(n) + 2) {
-                if (!fill()) {
-                    return std::nullopt;
-                }
-            }
-            r.type = Reply::Type::kBulk;
-            r.str = buf_.substr(pos_, static_cast<size_t>(n));
-            pos_ += static_cast<size_t>(n) + 2;
-            compact();
-        } else if (t == '*') {
-            long long n = std::strtoll(rest.c_str(), nullptr, 10);
-            if (n < 0) {
-                return r;
-            }
-            r.type = Reply::Type::kArray;
-            for (long long i = 0; i < n; i++) {
-                std::optional<Reply> e = read_reply(depth + 1);
-                if (!e) {
-                    return std::nullopt;
-                }
-                r.elements.push_back(std::move(*e));
-            }
-        } else {
-            return std::nullopt;
-        }
-        return r;
-    }
-
-    int fd_ = -1;
-    std::string buf_;
-    size_t pos_ = 0;
-};
 
 // --- events tail -----------------------------------------------------------------
 
@@ -373,42 +189,6 @@ int run_events(const Args& args) {
             }
         }
     }
-    return kExitOk;
-}
-
-int run_profile_erase(const Args& args) {
-    std::string vid;
-    std::string redis;
-    for (size_t i = 0; i < args.size(); i++) {
-        if (args[i] == "--redis" && i + 1 < args.size()) {
-            redis = std::string(args[++i]);
-        } else if (vid.empty() && !args[i].empty() && args[i][0] != '-') {
-            vid = std::string(args[i]);
-        } else {
-            vid.clear();
-            break;
-        }
-    }
-    if (vid.empty() || redis.empty()) {
-        std::fprintf(stderr, "usage: tailorctl profile erase VID --redis HOST:PORT\n");
-        return kExitUsage;
-    }
-
-    Resp conn;
-    if (!conn.connect_to(redis)) {
-        return kExitFailure;
-    }
-    std::vector<std::string> del = {"DEL"};
-    for (tailor::VisitorKeyKind kind : tailor::kVisitorKeyKinds) {
-        del.push_back(tailor::visitor_key(vid, kind));
-    }
-    std::optional<Reply> r = conn.command(del);
-    if (!r || r->type != Reply::Type::kInteger) {
-        std::fprintf(stderr, "tailorctl: redis: %s\n",
-                     r && r->type == Reply::Type::kError ? r->str.c_str() : "no reply");
-        return kExitFailure;
-    }
-    std::printf("erased %lld keys of visitor %s\n", r->integer, vid.c_str());
     return kExitOk;
 }
 

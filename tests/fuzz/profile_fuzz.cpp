@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "tailor/profile/profile.h"
+#include "tailor/profile/decode.h"
 
 namespace {
 

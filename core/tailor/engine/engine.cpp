@@ -1,3 +1,4 @@
+// Engine: the built-in decision, the worker's rule runtime, and decide().
 #include "tailor/engine/engine.h"
 
 #include <string>
@@ -5,7 +6,7 @@
 
 #include "tailor/html/escape.h"
 #include "tailor/popup/caps.h"
-#include "tailor/profile/profile.h"
+#include "tailor/profile/decode.h"
 #include "tailor/rules/runtime.h"
 
 namespace tailor {
@@ -56,18 +57,15 @@ bool Engine::start_worker(RulesError* error) noexcept {
 void Engine::run_rules(const Profile& profile, const RequestFacts& facts, const PopupCaps* caps,
                        Personalization& out) {
     if (!rules_) {
-        decide_builtin(profile, out.decision_);
+        decide_builtin(profile, out.decision());
         return;
     }
     if (runtime_ == nullptr) {
-        ++out.failed_rules_;
+        out.add_failed_rules(1);
         return;
     }
-    EvalSummary summary = runtime_->evaluate(profile, facts, caps, &out.decision_);
-    out.failed_rules_ += summary.failures;
-    if (!summary.ok) {
-        ++out.failed_rules_;
-    }
+    EvalSummary summary = runtime_->evaluate(profile, facts, caps, &out.decision());
+    out.add_failed_rules(summary.failures + (summary.ok ? 0 : 1));
 }
 
 Outcome Engine::decide(const StoredVisitor* stored, const RequestFacts& facts,
@@ -100,8 +98,8 @@ Outcome Engine::decide(const StoredVisitor* stored, const RequestFacts& facts,
         run_rules(*result.profile, facts,
                   caps.error == PopupCapsError::kNone ? &caps.caps : nullptr, out);
     } catch (...) {
-        out.decision_.clear();
-        ++out.failed_rules_;
+        out.decision().clear();
+        out.add_failed_rules(1);
     }
 
     bool has_profile = stored != nullptr && stored->profile.present;

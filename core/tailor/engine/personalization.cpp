@@ -1,5 +1,5 @@
 // Personalization's rewriting side: the decision's fills streamed through the SlotRewriter.
-#include "tailor/engine/engine.h"
+#include "tailor/engine/personalization.h"
 
 #include "tailor/html/slot_rewriter.h"
 

@@ -7,8 +7,11 @@
 // ever starting. Rules are short predicates over a handful of fields; the
 // interpreter runs them in a few hundred nanoseconds each, and the trace
 // compiler would not pay for itself there anyway (bench/rules_bench.cpp
-// measures both). C functions the sandbox offers are bounded by the memory
-// ceiling (string.rep, table.concat) or by argument caps (patterns).
+// measures both). Work done inside C functions is invisible to the hook:
+// the runtime charges it with charge() (patterns, string.rep, the table
+// functions: natives_string.cpp), and allocations made while a rule runs
+// are charged here and capped in size, so an allocating builtin is bounded
+// too (docs/rules.md, "The sandbox").
 //
 // Memory: every allocation of the state goes through a counting wrapper put
 // in front of LuaJIT's own allocator with lua_setallocf (LuaJIT's allocator
@@ -121,16 +124,39 @@ class LuaSandbox {
     //   box->set_rule_marker(luaL_ref(L, LUA_REGISTRYINDEX));
     void set_rule_marker(int ref) noexcept { marker_ref_ = ref; }
 
+    // charge
+    //
+    // Counts `instructions` of work done in C on the guarded code's behalf
+    // (the hook cannot see it: pattern steps, bytes copied) against the
+    // per-rule and per-evaluation budgets, and reads the clock. Returns the
+    // cut when a budget is now spent; the caller then raises
+    // "tailor: <cut> budget exceeded" (leave_guarded reports it). Outside
+    // guarded code it only counts.
+    //
+    // Example:
+    //   if (LuaCut c = box->charge(matcher.steps()); c != LuaCut::kNone) { raise... }
+    [[nodiscard]] LuaCut charge(uint64_t instructions) noexcept;
+
+    // Bytes allocated while guarded are charged one instruction per
+    // kBytesPerInstruction, and every kAllocationCheckBytes the budgets and
+    // the clock are checked: an allocating builtin (string.rep, table.concat,
+    // `..`) that runs past them gets a failed allocation, reported as the
+    // budget it overran. So work in C that allocates is bounded too.
+    static constexpr size_t kBytesPerInstruction = 16;
+    static constexpr size_t kAllocationCheckBytes = 64 * 1024;
+
+    // The largest single allocation rule code may make while it runs for a
+    // visitor (not while the pack loads): a string or table part past it
+    // fails as a memory error. It bounds what one builtin can walk in C
+    // between two ticks of the hook, for work that allocates nothing (a
+    // result LuaJIT finds already interned): see docs/rules.md, "Slack".
+    static constexpr size_t kMaxRuleAllocation = 256 * 1024;
+
     // evaluation_exhausted
     //
     // Whether the per-request instruction or time budget is spent: the
     // runtime then skips the remaining rules instead of starting them.
     [[nodiscard]] bool evaluation_exhausted() const noexcept;
-
-    // take_memory_failure
-    //
-    // Whether an allocation was refused since the last call.
-    [[nodiscard]] bool take_memory_failure() noexcept;
 
   private:
     explicit LuaSandbox(const LuaLimits& limits) : limits_(limits) {}
@@ -159,8 +185,10 @@ class LuaSandbox {
     int64_t deadline_ = 0;     // monotonic micros, 0 = none
     bool time_spent_ = false;  // the deadline passed during this evaluation
     LuaCut cut_ = LuaCut::kNone;
-    int marker_ref_ = -2;      // LUA_NOREF
-    double marker_seen_ = -1;  // the marker's value at the last tick, -1 = none yet
+    uint64_t charged_ = 0;            // instructions charged, not yet a whole tick
+    size_t allocated_unchecked_ = 0;  // bytes allocated since the last budget check
+    int marker_ref_ = -2;             // LUA_NOREF
+    double marker_seen_ = -1;         // the marker's value at the last tick, -1 = none yet
 };
 
 // lua_cut_name

@@ -1,4 +1,4 @@
-// natives.h: internal to the rule runtime (runtime.cpp and the
+// natives.h: internal to the rule runtime (runtime.cpp, load.cpp and the
 // natives_*.cpp files): the runtime's state and the helpers the native
 // functions share. Not part of core's API; nothing outside the runtime
 // includes it.
@@ -27,8 +27,10 @@ struct RuleRuntime::Impl {
     std::vector<Template> templates;
     std::vector<Experiment> experiments;
     std::vector<RuleStats> rules;
-    std::vector<std::string> slots;
-    std::vector<std::string> experiment_names;
+    const RulePack* loading_kit = nullptr;
+    int c_depth = 0;             // nested calls from C back into rule code (natives_string.cpp)
+    int frozen_ref = LUA_NOREF;  // weak set of the pack's tables table functions refuse  // while
+                                 // the kit's entry file runs
     int runtime_ref = LUA_NOREF;
     int evaluate_ref = LUA_NOREF;
     int trusted_ref = LUA_NOREF;
@@ -81,6 +83,15 @@ namespace rules_detail {
 
 using Impl = RuleRuntime::Impl;
 
+// The sandbox's string functions (natives_string.cpp, docs/rules.md):
+// subjects and patterns longer than these are refused, string.rep's result
+// is capped, and calls from C back into rule code (gsub's function,
+// table.sort's comparator) nest at most kMaxReentry deep.
+inline constexpr size_t kMaxPatternSubject = 4096;
+inline constexpr size_t kMaxPattern = 128;
+inline constexpr size_t kMaxRepBytes = 64 * 1024;
+inline constexpr int kMaxReentry = 8;
+
 inline Impl* impl_of(lua_State* L) {
     return static_cast<Impl*>(lua_touserdata(L, lua_upvalueindex(1)));
 }
@@ -123,6 +134,34 @@ const Profile& checked_profile(lua_State* L, Impl* m);
 // visitor view (stack index, or 0) into `out`.
 void render_template(lua_State* L, Impl* m, size_t tpl, int vars, int view, std::string& out);
 
+// natives_declare.cpp: what the kit declares while a pack loads.
+int native_kit_module(lua_State* L);
+int native_init(lua_State* L);
+int native_compile(lua_State* L);
+int native_template_names(lua_State* L);
+int native_view_field(lua_State* L);
+int native_experiment(lua_State* L);
+int native_register_rule(lua_State* L);
+
+// natives_run.cpp: running rules under the budgets and recording the outcome.
+int native_run(lua_State* L);
+int native_run_slot(lua_State* L);
+int native_matched(lua_State* L);
+int native_assign(lua_State* L);
+int native_expose(lua_State* L);
+int native_set_var(lua_State* L);
+int native_note(lua_State* L);
+
+// natives_render.cpp: filling a slot from a template.
+int native_fill(lua_State* L);
+int native_render(lua_State* L);
+
+// natives_string.cpp: the bounded string functions, and the re-entry count
+// reset before each rule (an error unwinds past its decrements).
+int native_bounded_string(lua_State* L);
+int native_freeze_table(lua_State* L);
+void reset_reentry(Impl* m) noexcept;
+
 // natives_kit.cpp: what the kit reads from the profile natively.
 int native_recommend(lua_State* L);
 int native_due_consumable(lua_State* L);
@@ -135,6 +174,13 @@ int native_request(lua_State* L);
 int native_popup(lua_State* L);
 int native_popup_options(lua_State* L);
 int native_choose_popup(lua_State* L);
+
+// load.cpp: the kit and the pack's files into `m`'s new sandbox; false
+// with `*error` filled (file:line of the pack when known).
+bool load(Impl* m, const RulePack& pack, RulesError* error);
+
+// The error message on top of the stack, popped.
+std::string pop_message(lua_State* L);
 
 }  // namespace rules_detail
 }  // namespace tailor

@@ -1,17 +1,5 @@
-// RulePack: reading rule files and compiling them by loading them once, as a worker would.
+// RulePack: the error message format nginx -t and tailorctl print.
 #include "tailor/rules/pack.h"
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-#include <utility>
-
-#include "tailor/rules/runtime.h"
-
-#ifndef TAILOR_LUA_DIR
-#define TAILOR_LUA_DIR "lua"
-#endif
 
 namespace tailor {
 
@@ -24,99 +12,6 @@ std::string RulesError::message() const {
         out += ": ";
     }
     return out + reason;
-}
-
-std::string default_kit_path() {
-    return std::string(TAILOR_LUA_DIR) + "/tailor.lua";
-}
-
-std::optional<std::string> read_text_file(std::string_view path, std::string* reason) {
-    std::ifstream in{std::string(path), std::ios::binary};
-    if (!in) {
-        if (reason != nullptr) {
-            *reason = std::strerror(errno);
-        }
-        return std::nullopt;
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) {
-        if (reason != nullptr) {
-            *reason = "read error";
-        }
-        return std::nullopt;
-    }
-    return std::move(text).str();
-}
-
-std::optional<RulePack> compile_rule_pack(std::vector<RulePackSource> sources,
-                                          const RulePackOptions& options,
-                                          RulesError* error) noexcept {
-    try {
-        RulePack pack;
-        pack.kit_name = options.kit_path.empty() ? default_kit_path() : options.kit_path;
-        std::string why;
-        std::optional<std::string> kit = read_text_file(pack.kit_name, &why);
-        if (!kit) {
-            if (error != nullptr) {
-                *error = {pack.kit_name, 0, "cannot read the rule kit: " + why};
-            }
-            return std::nullopt;
-        }
-        pack.kit_text = std::move(*kit);
-        pack.sources = std::move(sources);
-        pack.limits = options.limits;
-        std::unique_ptr<RuleRuntime> runtime = RuleRuntime::create(pack, error);
-        if (!runtime) {
-            return std::nullopt;
-        }
-        for (const RuleStats& r : runtime->rule_stats()) {
-            pack.rules.push_back(r.info);
-            if (pack.slots.empty() || pack.slots.back() != r.info.slot) {
-                pack.slots.push_back(r.info.slot);
-            }
-            if (!r.info.experiment.empty()) {
-                bool known = false;
-                for (const std::string& e : pack.experiments) {
-                    known = known || e == r.info.experiment;
-                }
-                if (!known) {
-                    pack.experiments.push_back(r.info.experiment);
-                }
-            }
-        }
-        return pack;
-    } catch (const std::exception& e) {
-        if (error != nullptr) {
-            *error = {"", 0, e.what()};
-        }
-        return std::nullopt;
-    }
-}
-
-std::optional<RulePack> compile_rule_pack_files(const std::vector<std::string>& paths,
-                                                const RulePackOptions& options,
-                                                RulesError* error) noexcept {
-    try {
-        std::vector<RulePackSource> sources;
-        for (const std::string& path : paths) {
-            std::string why;
-            std::optional<std::string> text = read_text_file(path, &why);
-            if (!text) {
-                if (error != nullptr) {
-                    *error = {path, 0, "cannot read: " + why};
-                }
-                return std::nullopt;
-            }
-            sources.push_back({path, std::move(*text)});
-        }
-        return compile_rule_pack(std::move(sources), options, error);
-    } catch (const std::exception& e) {
-        if (error != nullptr) {
-            *error = {"", 0, e.what()};
-        }
-        return std::nullopt;
-    }
 }
 
 }  // namespace tailor

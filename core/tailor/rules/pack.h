@@ -1,4 +1,7 @@
-// RulePack: marketers' Lua rule files compiled and checked once, at configuration time.
+// RulePack: marketers' Lua rule files, compiled and checked once at configuration time.
+//
+// This header is the pack as data; rules/compile.h makes one (it runs the
+// runtime, which reads this data: pack <- runtime <- compile, no cycle).
 //
 // Compiling a pack runs exactly what a worker will run at start: the kit,
 // then each file in a fresh sandbox, then the kit's cross-checks (unknown
@@ -10,9 +13,7 @@
 // leak into a running configuration.
 #pragma once
 
-#include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "tailor/rules/lua_sandbox.h"
@@ -54,69 +55,20 @@ struct RuleInfo {
     std::string variant;
 };
 
-// RulePackOptions
-//
-// The kit to use and the sandbox's bounds. An empty `kit_path` means
-// default_kit_path().
-struct RulePackOptions {
-    std::string kit_path;
-    LuaLimits limits;
-};
-
 // RulePack
 //
 // Compiled and validated; immutable afterwards and safe to share between
-// threads (it is plain data). Create runtimes from it with RuleRuntime::create.
+// threads (it is plain data). Made by compile_rule_pack (compile.h);
+// RuleRuntime::create loads it.
 struct RulePack {
-    std::string kit_name;
+    std::string kit_name;  // the kit's entry file (tailor.lua)
     std::string kit_text;
+    std::vector<RulePackSource> kit_modules;  // its parts, <kit dir>/tailor/*.lua, by name
     std::vector<RulePackSource> sources;
     LuaLimits limits;
     std::vector<RuleInfo> rules;  // slot by slot, highest priority first
     std::vector<std::string> slots;
     std::vector<std::string> experiments;
 };
-
-// default_kit_path
-//
-// Where the rule kit lives unless told otherwise: TAILOR_LUA_DIR/tailor.lua.
-//
-// Example:
-//   default_kit_path()  // "/src/tailor/lua/tailor.lua"
-[[nodiscard]] std::string default_kit_path();
-
-// compile_rule_pack
-//
-// Loads the kit and `sources` (in order, sharing one sandbox) exactly as a
-// worker would, and keeps them with the summary of slots and rules. On
-// failure returns nullopt and fills `*error`. Never throws.
-//
-// Example:
-//   RulesError err;
-//   auto pack = compile_rule_pack({{"hero.lua", "local t = require 'tailor' ..."}}, {}, &err);
-//   if (!pack) fprintf(stderr, "%s\n", err.message().c_str());
-//   // "hero.lua:3: rule \"vip\": unknown option 'wen' (known: ...)"
-[[nodiscard]] std::optional<RulePack> compile_rule_pack(std::vector<RulePackSource> sources,
-                                                        const RulePackOptions& options,
-                                                        RulesError* error) noexcept;
-
-// compile_rule_pack_files
-//
-// Reads `paths` and compiles them as compile_rule_pack does; an unreadable
-// file is an error naming it.
-//
-// Example:
-//   auto pack = compile_rule_pack_files({"/etc/nginx/rules/hero.lua"}, {}, &err);
-[[nodiscard]] std::optional<RulePack> compile_rule_pack_files(const std::vector<std::string>& paths,
-                                                              const RulePackOptions& options,
-                                                              RulesError* error) noexcept;
-
-// read_text_file
-//
-// The whole file, or nullopt with `*reason` set (strerror).
-//
-// Example:
-//   auto text = read_text_file("pack.lua", &why);
-[[nodiscard]] std::optional<std::string> read_text_file(std::string_view path, std::string* reason);
 
 }  // namespace tailor

@@ -36,7 +36,7 @@ namespace tailor {
 // Example:
 //   LuaVisitorView view;
 //   view.install(L);                    // once per state
-//   view.push(L, profile, facts);       // a new `v` on the stack
+//   view.push(L, profile, facts);       // a new, read-only `v` on the stack
 //   ... run the rules ...
 //   view.invalidate();                  // `v` is dead from here
 class LuaVisitorView {
@@ -75,11 +75,21 @@ class LuaVisitorView {
     //   const Profile* p = view.profile_of(L, 1);  // null outside an evaluation
     [[nodiscard]] const Profile* profile_of(lua_State* L, int idx) const noexcept;
 
+    // is_field
+    //
+    // Whether `v.<name>` is a field of the view (docs/rules.md); reading any
+    // other name raises.
+    //
+    // Example:
+    //   LuaVisitorView::is_field("first_name") == true
+    [[nodiscard]] static bool is_field(std::string_view name) noexcept;
+
     // Context for the __index closure; public for the C callback only.
     struct Context {
         const Profile* profile = nullptr;
         const RequestFacts* facts = nullptr;
-        const void* table = nullptr;  // the live view, or null
+        const void* table = nullptr;  // the live view's fields table, or null
+        const void* proxy = nullptr;  // the live view as rules see it, or null
     };
 
   private:

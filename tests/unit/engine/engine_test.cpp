@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tailor/engine/engine.h"
+#include "tailor/rules/compile.h"
 
 namespace {
 

@@ -12,7 +12,7 @@
 
 #include "redis_server.h"
 #include "tailor/events/event.h"
-#include "tailor/profile/profile.h"
+#include "tailor/profile/decode.h"
 
 namespace tailor {
 namespace {

@@ -1,5 +1,5 @@
 // Profile and its MessagePack decoding: schema, bounds, refusals, zero copy, live merge.
-#include "tailor/profile/profile.h"
+#include "tailor/profile/decode.h"
 #include "tailor/profile/scan.h"
 
 #include <gtest/gtest.h>

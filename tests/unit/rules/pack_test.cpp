@@ -1,5 +1,5 @@
 // compile_rule_pack: syntax errors and kit misuse come back with the pack's file and line.
-#include "tailor/rules/pack.h"
+#include "tailor/rules/compile.h"
 
 #include <gtest/gtest.h>
 

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tailor/rules/compile.h"
 #include "tailor/rules/runtime.h"
 
 namespace tailor::rules_test {

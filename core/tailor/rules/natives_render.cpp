@@ -1,0 +1,174 @@
+// Rendering a rule's template with its vars and the visitor view; the natives fill and render.
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <lua.hpp>
+
+#include "tailor/html/template.h"
+#include "tailor/rules/natives.h"
+#include "tailor/rules/visitor_view.h"
+
+namespace tailor {
+namespace rules_detail {
+
+namespace {
+
+// Template lookups read the rule's vars first, then the visitor view; dotted
+// names walk into tables. Values stay on the Lua stack until the render is
+// done, so their text cannot be collected under the template.
+struct LuaLookup {
+    lua_State* L;
+    int vars;  // stack index or 0
+    int view;  // stack index or 0
+    int trusted_ref;
+    char number[24] = {};  // a whole number's digits, used before the next lookup
+
+    // Lua's tostring of a number ("%.14g") for whole numbers below 1e14,
+    // without making a Lua string; false for the rest.
+    bool format_whole(lua_Number n, TemplateValue* value) {
+        if (!(n > -1e14 && n < 1e14) || n != static_cast<lua_Number>(static_cast<int64_t>(n))) {
+            return false;
+        }
+        auto i = static_cast<int64_t>(n);
+        if (i == 0 && std::signbit(n)) {
+            return false;  // "-0"
+        }
+        uint64_t u = i < 0 ? static_cast<uint64_t>(-i) : static_cast<uint64_t>(i);
+        char* end = number + sizeof(number);
+        char* p = end;
+        do {
+            *--p = static_cast<char>('0' + u % 10);
+            u /= 10;
+        } while (u != 0);
+        if (i < 0) {
+            *--p = '-';
+        }
+        value->text = std::string_view(p, static_cast<size_t>(end - p));
+        value->trusted = false;
+        return true;
+    }
+
+    bool operator()(std::string_view name, TemplateValue* value) {
+        if (!lua_checkstack(L, 4)) {
+            return false;
+        }
+        size_t start = 0;
+        bool first = true;
+        while (start <= name.size()) {
+            size_t dot = name.find('.', start);
+            std::string_view part = name.substr(
+                start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+            if (part.empty() || part.size() > Template::kMaxNameBytes) {
+                return false;
+            }
+            if (first) {
+                lua_pushnil(L);
+                if (vars != 0 && lua_istable(L, vars)) {
+                    lua_pop(L, 1);
+                    lua_pushlstring(L, part.data(), part.size());
+                    lua_gettable(L, vars);
+                }
+                // the view raises on an unknown field; a template name
+                // that is neither a var nor a field renders its default
+                if (lua_isnil(L, -1) && view != 0 && lua_istable(L, view) &&
+                    LuaVisitorView::is_field(part)) {
+                    lua_pop(L, 1);
+                    lua_pushlstring(L, part.data(), part.size());
+                    lua_gettable(L, view);
+                }
+                first = false;
+            } else {
+                if (!lua_istable(L, -1)) {
+                    return false;
+                }
+                lua_pushlstring(L, part.data(), part.size());
+                lua_gettable(L, -2);
+            }
+            if (dot == std::string_view::npos) {
+                break;
+            }
+            start = dot + 1;
+        }
+        int type = lua_type(L, -1);
+        if (type == LUA_TNUMBER && format_whole(lua_tonumber(L, -1), value)) {
+            return true;
+        }
+        if (type == LUA_TSTRING || type == LUA_TNUMBER) {
+            size_t len = 0;
+            const char* s = lua_tolstring(L, -1, &len);
+            value->text = std::string_view(s, len);
+            value->trusted = false;
+            return len != 0;
+        }
+        if (type == LUA_TBOOLEAN) {
+            value->text = lua_toboolean(L, -1) ? "true" : "false";
+            value->trusted = false;
+            return true;
+        }
+        if (type == LUA_TTABLE && lua_getmetatable(L, -1)) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, trusted_ref);
+            bool is_trusted = lua_rawequal(L, -1, -2) != 0;
+            lua_pop(L, 2);
+            if (is_trusted) {
+                lua_getfield(L, -1, "html");
+                size_t len = 0;
+                const char* s = lua_tolstring(L, -1, &len);
+                if (s != nullptr) {
+                    value->text = std::string_view(s, len);
+                    value->trusted = true;
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+};
+
+}  // namespace
+
+void render_template(lua_State* L, Impl* m, size_t tpl, int vars, int view, std::string& out) {
+    int top = lua_gettop(L);
+    LuaLookup lookup{L, vars, view, m->trusted_ref};
+    m->templates[tpl].render_with(out, lookup);
+    lua_settop(L, top);
+}
+
+// native.fill(slot, index, template, vars, v)
+int native_fill(lua_State* L) {
+    Impl* m = impl_of(L);
+    std::string_view slot = check_sv(L, 1);
+    size_t idx = check_index(L, 2, m->rules.size(), "rule");
+    size_t tpl = check_index(L, 3, m->templates.size(), "template");
+    lua_settop(L, 5);
+    return guarded(L, [&]() -> int {
+        std::string html;
+        html.reserve(m->templates[tpl].literal_bytes() + 64);
+        render_template(L, m, tpl, 4, 5, html);
+        if (m->decision->set_slot(slot, std::move(html))) {
+            ++m->rules[idx].wins;
+            m->record(idx, RuleOutcome::kWon, "");
+        } else {
+            m->record(idx, RuleOutcome::kError, "decision is full (too many slots)");
+        }
+        return 0;
+    });
+}
+
+// native.render(template, vars) -> string, for blocks built from items
+int native_render(lua_State* L) {
+    Impl* m = impl_of(L);
+    size_t tpl = check_index(L, 1, m->templates.size(), "template");
+    lua_settop(L, 2);
+    return guarded(L, [&]() -> int {
+        std::string html;
+        render_template(L, m, tpl, 2, 0, html);
+        lua_pushlstring(L, html.data(), html.size());
+        return 1;
+    });
+}
+
+}  // namespace rules_detail
+}  // namespace tailor
