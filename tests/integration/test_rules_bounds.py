@@ -8,7 +8,7 @@ import os
 import subprocess
 import time
 
-import harness
+from env import IO_TIMEOUT, TAILORCTL
 import pytest
 import scenario
 from scenario import DEFAULT_HERO, PAGE
@@ -146,7 +146,7 @@ t.slot "hero" { t.rule "prev" { html = [[Previous visitor was {{prev|nobody}}]],
 
 
 def test_tailorctl_rules_render_survives_gsub_recursion(tmp_path):
-    if not harness.TAILORCTL or not os.access(harness.TAILORCTL, os.X_OK):
+    if not TAILORCTL or not os.access(TAILORCTL, os.X_OK):
         pytest.skip("TAILORCTL is not set")
     pack = tmp_path / "g.lua"
     pack.write_text(pack_with("g_when", 'local function g(s) return (string.gsub(s, "a", g)) end\n'
@@ -155,10 +155,10 @@ def test_tailorctl_rules_render_survives_gsub_recursion(tmp_path):
     profile.write_text('{"v": 1, "first_name": "Ann"}')
     page = tmp_path / "page.html"
     page.write_bytes(PAGE)
-    p = subprocess.run([harness.TAILORCTL, "rules", "render", str(pack), "--profile",
+    p = subprocess.run([TAILORCTL, "rules", "render", str(pack), "--profile",
                         str(profile), "--explain", str(page)],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=harness.IO_TIMEOUT)
+                       timeout=IO_TIMEOUT)
     assert p.returncode >= 0, "tailorctl died on signal %d" % -p.returncode
     assert DEFAULT_HERO in p.stdout, p.stdout[:500]
     assert PROMO in p.stdout
