@@ -75,7 +75,12 @@ TEST(LuaSandbox, ForbiddenInsideRules) {
         pack += "t.slot 's" + std::to_string(i) + "' { t.rule 'r" + std::to_string(i) +
                 "' { when = function(v) " + kForbidden[i] + " return true end, html = 'leak' } }\n";
     }
-    auto rt = runtime(pack);
+    // every snippet must be refused on its own merits, so the evaluation's
+    // wall-clock budget is out of the way (a loaded machine must not turn
+    // later rules into "skipped")
+    LuaLimits limits;
+    limits.evaluation_micros = 60 * 1000 * 1000;
+    auto rt = runtime(pack, limits);
     ASSERT_TRUE(rt);
     Evaluated r = evaluate(*rt, typical_profile());
     EXPECT_FALSE(r.decision.changes_page());
