@@ -56,7 +56,6 @@ char* ngx_http_tailor_core_compile_rules(ngx_conf_t* cf, ngx_http_tailor_main_co
             paths.emplace_back(reinterpret_cast<const char*>(files[i].data), files[i].len);
         }
         tailor::RulePackOptions options;
-        options.kit_path = tailor::default_kit_path();
         pack = tailor::compile_rule_pack_files(paths, options, &error);
     } catch (const std::exception& e) {
         error.reason = e.what();

@@ -60,7 +60,7 @@ constexpr size_t kStatementCount = sizeof(kStatements) / sizeof(kStatements[0]);
 
 tailor::RulePackOptions pack_options() {
     tailor::RulePackOptions o;
-    o.kit_path = tailor::default_kit_path();  // the source tree's lua/
+    // the kit built into the library
     o.limits.memory_bytes = 8 * 1024 * 1024;
     return o;
 }

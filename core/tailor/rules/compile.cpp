@@ -9,17 +9,10 @@
 #include <sstream>
 #include <utility>
 
+#include "tailor/rules/kit.h"
 #include "tailor/rules/runtime.h"
 
-#ifndef TAILOR_LUA_DIR
-#define TAILOR_LUA_DIR "lua"
-#endif
-
 namespace tailor {
-
-std::string default_kit_path() {
-    return std::string(TAILOR_LUA_DIR) + "/tailor.lua";
-}
 
 std::optional<std::string> read_text_file(std::string_view path, std::string* reason) {
     std::ifstream in{std::string(path), std::ios::binary};
@@ -73,6 +66,31 @@ bool read_kit_modules(const std::string& kit_path, std::vector<RulePackSource>* 
     return true;
 }
 
+// The kit from `kit_path` on disk, or the one built in when it is empty.
+bool read_kit(const std::string& kit_path, RulePack* pack, RulesError* error) {
+    if (kit_path.empty()) {
+        size_t count = 0;
+        const KitFile* files = embedded_kit_files(&count);
+        pack->kit_name = std::string(files[0].name);
+        pack->kit_text = std::string(files[0].text);
+        for (size_t i = 1; i < count; ++i) {
+            pack->kit_modules.push_back({std::string(files[i].name), std::string(files[i].text)});
+        }
+        return true;
+    }
+    pack->kit_name = kit_path;
+    std::string why;
+    std::optional<std::string> kit = read_text_file(kit_path, &why);
+    if (!kit) {
+        if (error != nullptr) {
+            *error = {kit_path, 0, "cannot read the rule kit: " + why};
+        }
+        return false;
+    }
+    pack->kit_text = std::move(*kit);
+    return read_kit_modules(kit_path, &pack->kit_modules, error);
+}
+
 }  // namespace
 
 std::optional<RulePack> compile_rule_pack(std::vector<RulePackSource> sources,
@@ -80,17 +98,7 @@ std::optional<RulePack> compile_rule_pack(std::vector<RulePackSource> sources,
                                           RulesError* error) noexcept {
     try {
         RulePack pack;
-        pack.kit_name = options.kit_path.empty() ? default_kit_path() : options.kit_path;
-        std::string why;
-        std::optional<std::string> kit = read_text_file(pack.kit_name, &why);
-        if (!kit) {
-            if (error != nullptr) {
-                *error = {pack.kit_name, 0, "cannot read the rule kit: " + why};
-            }
-            return std::nullopt;
-        }
-        pack.kit_text = std::move(*kit);
-        if (!read_kit_modules(pack.kit_name, &pack.kit_modules, error)) {
+        if (!read_kit(options.kit_path, &pack, error)) {
             return std::nullopt;
         }
         pack.sources = std::move(sources);

@@ -15,20 +15,13 @@ namespace tailor {
 
 // RulePackOptions
 //
-// The kit to use and the sandbox's bounds. An empty `kit_path` means
-// default_kit_path().
+// The kit to use and the sandbox's bounds. An empty `kit_path` means the kit
+// built into the library (rules/kit.h); a path loads that entry file and the
+// parts in the `tailor` folder beside it (kit development, tailorctl --kit).
 struct RulePackOptions {
     std::string kit_path;
     LuaLimits limits;
 };
-
-// default_kit_path
-//
-// Where the rule kit lives unless told otherwise: TAILOR_LUA_DIR/tailor.lua.
-//
-// Example:
-//   default_kit_path()  // "/src/tailor/lua/tailor.lua"
-[[nodiscard]] std::string default_kit_path();
 
 // compile_rule_pack
 //

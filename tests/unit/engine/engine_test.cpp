@@ -113,7 +113,6 @@ TEST(Engine, RewritesThePageWithTheDecision) {
 
 TEST(Engine, RulePackDecidesAndNewVisitorsRunRulesToo) {
     tailor::RulePackOptions options;
-    options.kit_path = tailor::default_kit_path();
     tailor::RulesError error;
     auto pack = tailor::compile_rule_pack(
         {{"pack.lua",
@@ -133,7 +132,6 @@ TEST(Engine, RulePackDecidesAndNewVisitorsRunRulesToo) {
 
 TEST(Engine, RuleThatErrorsKeepsTheDefaultAndIsCounted) {
     tailor::RulePackOptions options;
-    options.kit_path = tailor::default_kit_path();
     tailor::RulesError error;
     auto pack = tailor::compile_rule_pack(
         {{"pack.lua",
