@@ -31,6 +31,8 @@ VALGRIND_ERROR_EXIT = 97
 
 LEAVE = os.environ.get("TAILOR_TEST_LEAVE") == "1"
 VALGRIND = os.environ.get("TAILOR_VALGRIND") == "1"
+# nginx runs with a sanitizer runtime preloaded (make test-asan): several times slower
+SANITIZED = bool(os.environ.get("TAILOR_NGINX_PRELOAD"))
 
 # Generous, because machines are shared and valgrind is slow. These bound how
 # long we wait for something that must happen; no test asserts on them.

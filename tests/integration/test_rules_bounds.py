@@ -8,7 +8,7 @@ import os
 import subprocess
 import time
 
-from env import IO_TIMEOUT, TAILORCTL
+from env import IO_TIMEOUT, SANITIZED, TAILORCTL, VALGRIND
 import pytest
 import scenario
 from scenario import DEFAULT_HERO, PAGE
@@ -62,7 +62,11 @@ def serve_and_check(nginx, workers, path="/index.html", rest_runs=True, **kw):
     r = nginx.get(path, **kw)
     assert r.status == 200, r
     assert DEFAULT_HERO in r.body, "the bad rule's slot keeps its default"
-    if rest_runs:
+    # The runaway rule is cut at its own bound; whether the rules after it still
+    # fit in the evaluation's 5 ms wall-clock budget depends on the machine's
+    # speed, and a sanitized or valgrind'd nginx spends it on the cut rule alone
+    # (those rules are then skipped, the page keeps their defaults: still safe).
+    if rest_runs and not (SANITIZED or VALGRIND):
         assert PROMO in r.body, "the rules after it still ran"
     assert_workers_idle(nginx, workers)
     return r
