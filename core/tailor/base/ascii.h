@@ -24,7 +24,8 @@ inline constexpr std::string_view kHtmlSpace = " \t\n\r\f";
 }
 
 [[nodiscard]] constexpr bool is_ascii_alpha(char c) noexcept {
-    return is_ascii_upper(c) || is_ascii_lower(c);
+    // one compare: folding bit 0x20 maps 'A'..'Z' onto 'a'..'z' (the tokenizer's hot path)
+    return static_cast<unsigned>((c | 0x20) - 'a') < 26u;
 }
 
 [[nodiscard]] constexpr bool is_ascii_digit(char c) noexcept {
@@ -54,7 +55,7 @@ inline constexpr std::string_view kHtmlSpace = " \t\n\r\f";
 // Example:
 //   ascii_lower('Q') == 'q', ascii_lower('\xC9') == '\xC9'
 [[nodiscard]] constexpr char ascii_lower(char c) noexcept {
-    return is_ascii_upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
+    return static_cast<unsigned>(c - 'A') < 26u ? static_cast<char>(c | 0x20) : c;
 }
 
 // hex_value
