@@ -356,6 +356,7 @@ ngx_int_t ngx_http_tailor_body_filter(ngx_http_request_t* r, ngx_chain_t* in) no
         }
 
         if (b->pos < b->last) {
+            ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_BYTES_SCANNED, b->last - b->pos);
             ngx_http_tailor_core_rewrite(ctx, b->pos, static_cast<size_t>(b->last - b->pos),
                                          ngx_http_tailor_sink_write, &sink);
         }

@@ -49,6 +49,11 @@ constexpr ngx_http_tailor_counter_desc_t
          "unscanned."},
         {"tailor_page_reads_total",
          "File-backed pages read into the worker's page cache: a new file version, or evicted."},
+        {"tailor_page_fallbacks_total",
+         "File-backed pages the page cache could not take (over page_max, changed while read, "
+         "out of memory): streamed instead."},
+        {"tailor_bytes_scanned_total",
+         "Body bytes the streaming rewriter scanned; a page replayed from the page cache adds 0."},
 };
 
 ngx_int_t ngx_http_tailor_metrics_init(ngx_shm_zone_t* zone, void* data) noexcept {

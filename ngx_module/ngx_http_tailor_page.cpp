@@ -226,6 +226,7 @@ ngx_int_t ngx_http_tailor_page_body_filter(ngx_http_request_t* r, ngx_chain_t* i
 
     ngx_chain_t* out = nullptr;
     if (ngx_http_tailor_page_splice(r, ctx, pcf, in, &out) != NGX_OK) {
+        ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_PAGE_FALLBACKS);
         return ngx_http_next_body_filter(r, in);  // the streaming rewriter takes it
     }
     ctx->finished = 1;  // the streaming rewriter passes our buffers through

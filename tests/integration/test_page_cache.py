@@ -70,6 +70,11 @@ def counters(nginx):
     return (metric(m, "tailor_page_replays_total"), metric(m, "tailor_page_reads_total"))
 
 
+def scanned(nginx):
+    m = scenario.status_metrics(nginx)
+    return (metric(m, "tailor_bytes_scanned_total"), metric(m, "tailor_page_fallbacks_total"))
+
+
 def visitor(redis, sign, fills):
     vid = new_vid()
     scenario.seed(redis, vid, fills)
@@ -90,6 +95,9 @@ def test_a_static_page_replays_the_streaming_rewriters_bytes(nginx, redis, keys,
     replays, reads = counters(nginx)
     assert replays == len(FILLS), "every static response came from the page cache"
     assert reads == 1, "the file was read once for all of them"
+    bytes_scanned, fallbacks = scanned(nginx)
+    assert bytes_scanned == len(FILLS) * len(PAGE), "only the proxied copies were scanned"
+    assert fallbacks == 0
 
 
 def test_a_page_without_slots_for_this_visitor_is_replayed_unchanged(nginx, redis, keys, sign):
@@ -159,6 +167,10 @@ def test_without_the_page_cache_the_page_streams_the_same(nginx, redis, keys, si
     assert b"Streamed Ann" in r.body
     assert r.body == nginx.get("/streamed/index.html", headers=cookie).body
     assert counters(nginx) == (0, 0)
+    bytes_scanned, fallbacks = scanned(nginx)
+    assert bytes_scanned == 2 * len(PAGE), "both copies streamed through the rewriter"
+    # a page over page_max is a fallback the operator can see; "off" is a choice
+    assert fallbacks == (1 if "page_max" in page_cache else 0)
 
 
 def test_a_bad_page_cache_directive_fails_nginx_t(nginx, redis, keys):
