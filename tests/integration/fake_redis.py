@@ -1,13 +1,11 @@
 # fake_redis: a TCP peer that speaks broken RESP.
 
 import random
-import socket
-import threading
 
-from ports import free_port
+from tcp_server import TcpServer
 
 
-class FakeRedis:
+class FakeRedis(TcpServer):
     """The one fake: a real Redis cannot answer garbage.
 
     Modes (change at any time with .mode = ...):
@@ -26,38 +24,10 @@ class FakeRedis:
     def __init__(self, mode="random", port=None, seed=None):
         if mode not in self.MODES:
             raise ValueError(mode)
+        super().__init__(port)
         self.mode = mode
-        self.port = port or free_port()
         self.received = b""
-        self.connections = 0
         self.rng = random.Random(seed)
-        self._lock = threading.Lock()
-        self._socks = []
-        self._stop = threading.Event()
-        self.listener = None
-
-    @property
-    def address(self):
-        return "127.0.0.1:%d" % self.port
-
-    def start(self):
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", self.port))
-        self.listener.listen(64)
-        threading.Thread(target=self._accept, daemon=True).start()
-        return self
-
-    def _accept(self):
-        while not self._stop.is_set():
-            try:
-                s, _ = self.listener.accept()
-            except OSError:
-                return
-            with self._lock:
-                self.connections += 1
-                self._socks.append(s)
-            threading.Thread(target=self._serve, args=(s,), daemon=True).start()
 
     def _answer(self):
         m = self.mode
@@ -73,7 +43,7 @@ class FakeRedis:
             return b"$1000\r\nabc"
         return None
 
-    def _serve(self, s):
+    def _serve(self, s, idx):
         try:
             while not self._stop.is_set():
                 data = s.recv(65536)
@@ -93,15 +63,3 @@ class FakeRedis:
                 s.close()
             except OSError:
                 pass
-
-    def stop(self):
-        self._stop.set()
-        if self.listener is not None:
-            self.listener.close()
-        with self._lock:
-            for s in self._socks:
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                    s.close()
-                except OSError:
-                    pass

@@ -2,14 +2,13 @@
 # stall mid-body, so a test sees what nginx streams before the rest arrives.
 
 import gzip
-import socket
 import threading
 import time
 
-from ports import free_port
+from tcp_server import TcpServer
 
 
-class SlowBackend:
+class SlowBackend(TcpServer):
     """An HTTP/1.1 upstream that serves `body` in tiny pieces.
 
       chunk_size, delay   bytes per send() and the pause between sends
@@ -30,54 +29,21 @@ class SlowBackend:
         self.defaults = dict(body=body, chunk_size=chunk_size, delay=delay, chunked=chunked,
                              gzip=gzip, stall_at=stall_at, headers=list(headers or []),
                              content_type=content_type, status=status)
+        super().__init__(port)
         self.routes = dict(routes or {})
-        self.port = port or free_port()
         self.requests = []
         self.sent_bodies = []      # the exact body bytes of each response, as framed
         self.stalled = threading.Event()
         self._continue = threading.Event()
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._socks = []
-        self.listener = None
-
-    @property
-    def address(self):
-        return "127.0.0.1:%d" % self.port
-
-    def start(self):
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", self.port))
-        self.listener.listen(128)
-        threading.Thread(target=self._accept, daemon=True).start()
-        return self
 
     def resume(self):
         self._continue.set()
 
-    def stop(self):
-        self._stop.set()
-        self._continue.set()
-        if self.listener is not None:
-            self.listener.close()
-        with self._lock:
-            for s in self._socks:
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                    s.close()
-                except OSError:
-                    pass
+    backlog = 128
 
-    def _accept(self):
-        while not self._stop.is_set():
-            try:
-                s, _ = self.listener.accept()
-            except OSError:
-                return
-            with self._lock:
-                self._socks.append(s)
-            threading.Thread(target=self._serve, args=(s,), daemon=True).start()
+    def stop(self):
+        self._continue.set()
+        super().stop()
 
     def _read_request(self, s, buf):
         while b"\r\n\r\n" not in buf:
@@ -102,7 +68,7 @@ class SlowBackend:
         buf = buf[n:]
         return (method, path, headers), buf
 
-    def _serve(self, s):
+    def _serve(self, s, idx):
         buf = b""
         try:
             while not self._stop.is_set():

@@ -6,15 +6,12 @@
 # from the hostile server's side: nginx keeps reading a reply it should have refused.
 # Timings only bound how long a test waits.
 
-import socket
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from env import IO_TIMEOUT, wait_for
-from ports import free_port
+from tcp_server import TcpServer
 from visitor import new_vid, profile_key
 import scenario
 from scenario import PAGE, cookie_header
@@ -24,46 +21,19 @@ EVENTS = """tailor_events on;
     tailor_events_flush_interval 5ms;"""
 
 
-class Hostile:
+class Hostile(TcpServer):
     """A TCP server on a free loopback port that runs `behaviour(conn, server)` for every
     connection it accepts. `closed` counts connections the peer (nginx) closed or reset;
     `sent` the bytes written to each connection, in accept order."""
 
     def __init__(self, behaviour):
+        super().__init__()
         self.behaviour = behaviour
-        self.port = free_port()
         self.closed = 0
         self.sent = []
-        self.connections = 0
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._socks = []
-        self.listener = None
 
-    @property
-    def address(self):
-        return "127.0.0.1:%d" % self.port
-
-    def start(self):
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", self.port))
-        self.listener.listen(64)
-        threading.Thread(target=self._accept, daemon=True).start()
-        return self
-
-    def _accept(self):
-        while not self._stop.is_set():
-            try:
-                s, _ = self.listener.accept()
-            except OSError:
-                return
-            with self._lock:
-                idx = self.connections
-                self.connections += 1
-                self.sent.append(0)
-                self._socks.append(s)
-            threading.Thread(target=self._serve, args=(s, idx), daemon=True).start()
+    def _accepted(self, idx):
+        self.sent.append(0)
 
     def send(self, s, idx, data):
         s.sendall(data)
@@ -86,17 +56,6 @@ class Hostile:
     def peer_closed(self):
         with self._lock:
             self.closed += 1
-
-    def stop(self):
-        self._stop.set()
-        if self.listener is not None:
-            self.listener.close()
-        with self._lock:
-            for s in self._socks:
-                try:
-                    s.close()
-                except OSError:
-                    pass
 
 
 def read_commands(s):
