@@ -68,11 +68,18 @@ local function visitor(ki)
   end
   return v
 end
+local function raw_of(v)
+  if v.raw == nil then
+    local raw = redis.pcall('GET', KEYS[v.ki])
+    v.raw = type(raw) == 'string' and raw or false
+  end
+  return v.raw
+end
 local function live(v)
   if v.l == nil then
     local l = nil
-    local raw = redis.pcall('GET', KEYS[v.ki])
-    if type(raw) == 'string' then
+    local raw = raw_of(v)
+    if raw then
       local ok, t = pcall(cmsgpack.unpack, raw)
       if ok and type(t) == 'table' then l = t end
     end
@@ -80,6 +87,39 @@ local function live(v)
     v.l = l
   end
   return v.l
+end
+
+-- An event that only moves last_seen (no product, same visit, the map
+-- already complete) patches those four bytes of the stored map instead of
+-- decoding and re-encoding it all, the largest cost per visitor. Only this
+-- script writes live, with cmsgpack: a version 1 map holds "v" = 1 and
+-- "last_seen" as a uint32 (0xce, big-endian) until 2106; a "last_seen"
+-- string followed by 0xce can only be that key (a value is followed by a
+-- key or a container header, never 0xce). Anything else: false, and the
+-- caller takes the full path.
+local function uint32_at(raw, key)
+  local at = string.find(raw, key, 1, true)
+  if not at or string.find(raw, key, at + 1, true) or #raw < at + #key + 3 then return nil end
+  local b1, b2, b3, b4 = string.byte(raw, at + #key, at + #key + 3)
+  return ((b1 * 256 + b2) * 256 + b3) * 256 + b4, at + #key
+end
+local function touched(v, t)
+  if v.l ~= nil or t > 4294967295 or t < 0 then return false end
+  local raw = raw_of(v)
+  if not raw or not string.find(raw, '\161v\001', 1, true) then return false end
+  local acq = string.find(raw, '\171acquisition', 1, true)
+  local header = acq and string.byte(raw, acq + 12)
+  if not header or header < 128 or header > 143 then return false end
+  local first = uint32_at(raw, '\170first_seen\206')
+  local last, at = uint32_at(raw, '\169last_seen\206')
+  if not first or first == 0 or t < first or not last or t - last > gap then return false end
+  if t > last then
+    v.raw = string.sub(raw, 1, at - 1) ..
+      string.char(math.floor(t / 16777216) % 256, math.floor(t / 65536) % 256,
+                  math.floor(t / 256) % 256, t % 256) .. string.sub(raw, at + 4)
+    v.patched = true
+  end
+  return true
 end
 
 local function list(l, name)
@@ -219,6 +259,7 @@ for i = 1, n do
 end
 
 -- 2. Apply, in order.
+local appended = false
 for i = 1, n do
   if results[i] == 0 then
     local b = FIXED + (i - 1) * PER
@@ -234,14 +275,15 @@ for i = 1, n do
         v.set[field] = seq
       end
       if to_stream then
-        if maxlen > 0 then
-          redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'type', kind, 'vid', v.vid, 'e', blob)
-        else
-          redis.call('XADD', stream, '*', 'type', kind, 'vid', v.vid, 'e', blob)
-        end
+        redis.call('XADD', stream, '*', 'type', kind, 'vid', v.vid, 'e', blob)
+        appended = true
       end
       local sku = ARGV[b + 8]
       if sku == '' then sku = nil end
+      local t = tonumber(ARGV[b + 5])
+      if not sku and kind ~= 'Order Completed' and kind ~= 'Identify' and touched(v, t) then
+        results[i] = 1
+      else
       local l = live(v)
       if apply(l, kind, tonumber(ARGV[b + 5]), blob, sku, str(ARGV[b + 9]), tonumber(ARGV[b + 10]),
                tonumber(ARGV[b + 11]) or 1) then
@@ -255,14 +297,21 @@ for i = 1, n do
         p.set['merged_into'] = v.vid
       end
       results[i] = 1
+      end
     end
   end
 end
 
--- 3. Write back once per key, only what changed, with the TTL refreshed.
+-- 3. Trim once per batch (MAXLEN ~ on every XADD cost a third of each XADD),
+-- write back once per key, only what changed, with the TTL refreshed.
+if appended and maxlen > 0 then
+  redis.call('XTRIM', stream, 'MAXLEN', '~', ARGV[3])
+end
 for ki, v in pairs(visitors) do
   if v.dirty then
     redis.call('SET', KEYS[ki], cmsgpack.pack(v.l), 'EX', ttl)
+  elseif v.patched then
+    redis.call('SET', KEYS[ki], v.raw, 'EX', ttl)
   end
   local args = {}
   for f, val in pairs(v.set) do

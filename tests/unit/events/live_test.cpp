@@ -192,6 +192,29 @@ TEST_F(EventLive, VisitsCountSessionsSeparatedByTheGap) {
     EXPECT_EQ(decode_profile({}, live).profile->visits, 2);
 }
 
+TEST_F(EventLive, PageViewsInLaterBatchesMoveLastSeenAndCountVisits) {
+    (void)run({event(EventType::kProductViewed, kVid, kT0 + 60000, {{"product_id", "A"}})});
+    // each batch alone: the stored map is patched (same visit) or rebuilt (a new visit, an
+    // event older than first_seen)
+    (void)run({event(EventType::kPageViewed, kVid, kT0 + 10 * 60 * 1000)});
+    (void)run({event(EventType::kPageViewed, kVid, kT0 + 20 * 60 * 1000)});
+    auto r = decode_profile({}, live_of(kVid));
+    EXPECT_EQ(r.profile->visits, 1);
+    EXPECT_EQ(r.profile->last_seen, (kT0 + 20 * 60 * 1000) / 1000);
+    EXPECT_EQ(r.profile->first_seen, (kT0 + 60000) / 1000);
+    ASSERT_EQ(r.profile->viewed.size(), 1u);
+    EXPECT_EQ(r.profile->acquisition.source, "newsletter");
+    (void)run({event(EventType::kPageViewed, kVid, kT0 + 3 * 3600 * 1000)});
+    (void)run({event(EventType::kPageViewed, kVid, kT0)});  // a late replay of an older event
+    r = decode_profile({}, live_of(kVid));
+    EXPECT_EQ(r.profile->visits, 2);
+    EXPECT_EQ(r.profile->last_seen, (kT0 + 3 * 3600 * 1000) / 1000);
+    EXPECT_EQ(r.profile->first_seen, kT0 / 1000);
+    EXPECT_EQ(r.stats.unknown, 0u);
+    EXPECT_EQ(r.stats.wrong_type, 0u);
+    EXPECT_GT(redis_->command({"TTL", live_key(kVid)}).integer, 89 * 86400);
+}
+
 TEST_F(EventLive, IdentifyMergesTheAnonymousVisitorIntoTheKnownOne) {
     (void)run({event(EventType::kProductViewed, kKnown, kT0, {{"product_id", "OLD"}}),
                event(EventType::kProductViewed, kVid, kT0 + 1000, {{"product_id", "NEW"}}),
