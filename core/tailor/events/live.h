@@ -19,17 +19,21 @@
 // neither appended nor applied. This requires each producer to deliver its
 // events in seq order, which the per-worker queue and spool guarantee.
 //
-// Atomicity and failure: every blob is unpacked and checked before anything
-// is written, so a bad event cannot leave half a batch applied; an invalid
-// event is skipped and reported.
+// Atomicity and failure: every event is checked before anything is written
+// (LiveBatch reads each blob; the script checks each event's arguments), so a
+// bad event cannot leave half a batch applied; an invalid event is skipped
+// and reported.
 //
 // Cost: the script reads no blob in the common case (LiveBatch passes the
 // facts it needs beside it; a visitor's first event is unpacked for its
 // acquisition), loads each visitor's live map once per batch, and writes it
 // back (SET with the TTL) only when an event changed it: a page view in the
 // same second as the visitor's previous event, or the same product viewed
-// again in that second, writes nothing but its stream entry. The ev hash gets
-// only the producers whose seq moved (HSET) and its TTL refreshed.
+// again in that second, writes nothing but its stream entry; an event without
+// a product in the same visit patches last_seen in the stored bytes instead
+// of decoding the map. The ev hash gets only the producers whose seq moved
+// (HSET) and its TTL refreshed; the stream is trimmed (XTRIM MAXLEN ~) once
+// per batch, not on every XADD.
 //
 // Redis Cluster: a script may only touch keys of one slot, and the stream
 // key is in its own. There, call it per visitor with append_to_stream off
