@@ -19,9 +19,21 @@
 // neither appended nor applied. This requires each producer to deliver its
 // events in seq order, which the per-worker queue and spool guarantee.
 //
-// Atomicity and failure: every blob is unpacked and checked before anything
-// is written, so a bad event cannot leave half a batch applied; an invalid
-// event is skipped and reported.
+// Atomicity and failure: every event is checked before anything is written
+// (LiveBatch reads each blob; the script checks each event's arguments), so a
+// bad event cannot leave half a batch applied; an invalid event is skipped
+// and reported.
+//
+// Cost: the script reads no blob in the common case (LiveBatch passes the
+// facts it needs beside it; a visitor's first event is unpacked for its
+// acquisition), loads each visitor's live map once per batch, and writes it
+// back (SET with the TTL) only when an event changed it: a page view in the
+// same second as the visitor's previous event, or the same product viewed
+// again in that second, writes nothing but its stream entry; an event without
+// a product in the same visit patches last_seen in the stored bytes instead
+// of decoding the map. The ev hash gets only the producers whose seq moved
+// (HSET) and its TTL refreshed; the stream is trimmed (XTRIM MAXLEN ~) once
+// per batch, not on every XADD.
 //
 // Redis Cluster: a script may only touch keys of one slot, and the stream
 // key is in its own. There, call it per visitor with append_to_stream off
@@ -32,6 +44,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -116,8 +129,8 @@ enum class LiveResult : int {
 class LiveBatch {
   public:
     // Arguments per event, after the fixed ones.
-    static constexpr size_t kArgsPerEvent = 3;
-    static constexpr size_t kFixedArgs = 8;
+    static constexpr size_t kArgsPerEvent = 11;
+    static constexpr size_t kFixedArgs = 7;
 
     // LiveBatch::reset
     //
@@ -126,8 +139,11 @@ class LiveBatch {
 
     // LiveBatch::add
     //
-    // Adds one encoded event. False (nothing added) if the blob names no
-    // valid visitor (see event_routing) or memory ran out.
+    // Adds one encoded event, reading in one pass what the script needs of
+    // it (type, visitor, time, producer and seq, the product facts). False
+    // (nothing added) if the blob is not a well-formed map with a type and a
+    // valid visitor (as event_routing reads them) or memory ran out; a blob
+    // without a time is added, and the script reports it kInvalid.
     [[nodiscard]] bool add(std::string_view blob) noexcept;
 
     // LiveBatch::finish
@@ -148,18 +164,33 @@ class LiveBatch {
     [[nodiscard]] const size_t* argvlen() const noexcept { return argvlen_.data(); }
 
   private:
+    using Span = std::pair<size_t, size_t>;  // (offset, length) in strings_; {0, 0}: ""
+
+    // One event's arguments: views into its blob, numbers in the arena.
     struct Pending {
         std::string_view blob;
-        uint32_t key = 0;       // index of the visitor's live key in KEYS (1-based)
+        std::string_view type;
+        uint32_t key = 0;       // index of the visitor's live key in KEYS (1-based); 0: invalid
         uint32_t previous = 0;  // Identify: the previous visitor's live key, or 0
+        Span time{};            // unix seconds
+        std::string_view src;   // producer, or ""
+        Span seq{};
+        std::string_view sku;       // product events only
+        std::string_view category;  // product events only
+        Span price{};               // minor units
+        Span qty{};
     };
 
     uint32_t key_for(std::string_view vid);
+    Span number(int64_t v);
+    Span number(double v);
 
     LiveConfig config_;
-    std::string strings_;                          // keys and numbers, one arena
-    std::vector<std::pair<size_t, size_t>> keys_;  // (offset, length) in strings_
+    std::string strings_;     // keys and numbers, one arena
+    std::vector<Span> keys_;  // per visitor: live, ev
     std::unordered_map<std::string, uint32_t> key_index_;
+    std::string_view last_vid_;  // the blob of the last add() holds it
+    uint32_t last_key_ = 0;
     std::vector<Pending> events_;
     std::vector<const char*> argv_;
     std::vector<size_t> argvlen_;

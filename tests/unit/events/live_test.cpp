@@ -192,6 +192,29 @@ TEST_F(EventLive, VisitsCountSessionsSeparatedByTheGap) {
     EXPECT_EQ(decode_profile({}, live).profile->visits, 2);
 }
 
+TEST_F(EventLive, PageViewsInLaterBatchesMoveLastSeenAndCountVisits) {
+    (void)run({event(EventType::kProductViewed, kVid, kT0 + 60000, {{"product_id", "A"}})});
+    // each batch alone: the stored map is patched (same visit) or rebuilt (a new visit, an
+    // event older than first_seen)
+    (void)run({event(EventType::kPageViewed, kVid, kT0 + 10 * 60 * 1000)});
+    (void)run({event(EventType::kPageViewed, kVid, kT0 + 20 * 60 * 1000)});
+    auto r = decode_profile({}, live_of(kVid));
+    EXPECT_EQ(r.profile->visits, 1);
+    EXPECT_EQ(r.profile->last_seen, (kT0 + 20 * 60 * 1000) / 1000);
+    EXPECT_EQ(r.profile->first_seen, (kT0 + 60000) / 1000);
+    ASSERT_EQ(r.profile->viewed.size(), 1u);
+    EXPECT_EQ(r.profile->acquisition.source, "newsletter");
+    (void)run({event(EventType::kPageViewed, kVid, kT0 + 3 * 3600 * 1000)});
+    (void)run({event(EventType::kPageViewed, kVid, kT0)});  // a late replay of an older event
+    r = decode_profile({}, live_of(kVid));
+    EXPECT_EQ(r.profile->visits, 2);
+    EXPECT_EQ(r.profile->last_seen, (kT0 + 3 * 3600 * 1000) / 1000);
+    EXPECT_EQ(r.profile->first_seen, kT0 / 1000);
+    EXPECT_EQ(r.stats.unknown, 0u);
+    EXPECT_EQ(r.stats.wrong_type, 0u);
+    EXPECT_GT(redis_->command({"TTL", live_key(kVid)}).integer, 89 * 86400);
+}
+
 TEST_F(EventLive, IdentifyMergesTheAnonymousVisitorIntoTheKnownOne) {
     (void)run({event(EventType::kProductViewed, kKnown, kT0, {{"product_id", "OLD"}}),
                event(EventType::kProductViewed, kVid, kT0 + 1000, {{"product_id", "NEW"}}),
@@ -263,6 +286,73 @@ TEST_F(EventLive, StreamIsCappedApproximately) {
     EXPECT_LT(len, 500);
 }
 
+TEST_F(EventLive, ProductIdIsReadUnderEachOfItsSpellings) {
+    (void)run({event(EventType::kProductViewed, kVid, kT0, {{"sku", "C"}}),
+               event(EventType::kProductViewed, kVid, kT0 + 1000, {{"ProductID", "B"}}),
+               event(EventType::kProductViewed, kVid, kT0 + 2000,
+                     {{"sku", "x"}, {"ProductID", "y"}, {"product_id", "A"}})});
+    const std::string live = live_of(kVid);
+    const auto r = decode_profile({}, live);
+    ASSERT_EQ(r.profile->viewed.size(), 3u);
+    EXPECT_EQ(r.profile->viewed[0].sku, "A");
+    EXPECT_EQ(r.profile->viewed[1].sku, "B");
+    EXPECT_EQ(r.profile->viewed[2].sku, "C");
+}
+
+TEST_F(EventLive, AnEventThatChangesNothingLeavesTheLiveMapUnwritten) {
+    EXPECT_EQ(run({event(EventType::kProductViewed, kVid, kT0,
+                         {{"product_id", "A"}, {"price", "5", PropertyKind::kNumber}})}),
+              (std::vector<long long>{1}));
+    // a marker only a rewrite (SET ... EX) would clear
+    ASSERT_EQ(redis_->command({"EXPIRE", live_key(kVid), "1000"}).integer, 1);
+    const std::string before = live_of(kVid);
+    // the same second: a page view and the same product again change nothing
+    EXPECT_EQ(run({event(EventType::kPageViewed, kVid, kT0 + 300),
+                   event(EventType::kProductViewed, kVid, kT0 + 400,
+                         {{"product_id", "A"}, {"price", "5", PropertyKind::kNumber}})}),
+              (std::vector<long long>{1, 1}));
+    EXPECT_LE(redis_->command({"TTL", live_key(kVid)}).integer, 1000);
+    EXPECT_EQ(live_of(kVid), before);
+    EXPECT_EQ(redis_->command({"XLEN", "tailor:events"}).integer, 3);
+    // a later second is news: written, with the TTL refreshed
+    EXPECT_EQ(run({event(EventType::kPageViewed, kVid, kT0 + 1000)}), (std::vector<long long>{1}));
+    EXPECT_GT(redis_->command({"TTL", live_key(kVid)}).integer, 89 * 86400);
+    EXPECT_EQ(decode_profile({}, live_of(kVid)).profile->last_seen, (kT0 + 1000) / 1000);
+}
+
+TEST(EventLiveBatch, ProductFactsTravelBesideTheBlob) {
+    LiveConfig config;
+    config.stream.key = "s";
+    LiveBatch batch;
+    batch.reset(config);
+    const EventProperty props[] = {{"category", "Shirts"},
+                                   {"product_id", "SKU-1"},
+                                   {"price", "19.99", PropertyKind::kNumber},
+                                   {"quantity", "0", PropertyKind::kNumber}};
+    Event e(*EventId::generate(kT0));
+    e.type = EventType::kProductAdded;
+    e.vid = kVid;
+    e.ts_ms = kT0 + 999;
+    e.properties = props;
+    e.property_count = 4;
+    e.producer = "w0";
+    e.seq = 42;
+    std::string a;
+    ASSERT_EQ(encode_event(e, &a).status, EncodeStatus::kOk);
+    ASSERT_TRUE(batch.add(a));
+    ASSERT_TRUE(batch.finish());
+    std::vector<std::string> args;
+    for (int i = 0; i < batch.argc(); ++i) {
+        args.emplace_back(batch.argv()[i], batch.argvlen()[i]);
+    }
+    const size_t first = 3 + 3 + LiveBatch::kFixedArgs;
+    ASSERT_EQ(args.size(), first + LiveBatch::kArgsPerEvent);
+    const std::vector<std::string> want = {
+        "2",      "0",    a,  "Product Added", std::to_string(kT0 / 1000), "w0", "42", "SKU-1",
+        "Shirts", "1999", "1"};  // quantity 0 counts as 1, as the script always did
+    EXPECT_EQ(std::vector<std::string>(args.begin() + first, args.end()), want);
+}
+
 TEST(EventLiveBatch, ArgvLayout) {
     LiveConfig config;
     config.stream.key = "s";
@@ -280,26 +370,13 @@ TEST(EventLiveBatch, ArgvLayout) {
     for (int i = 0; i < batch.argc(); ++i) {
         args.emplace_back(batch.argv()[i], batch.argvlen()[i]);
     }
-    const std::vector<std::string> want = {"EVALSHA",
-                                           std::string(live_script_sha1()),
-                                           "3",
-                                           "s",
-                                           live_key(kVid),
-                                           live_ev_key(kVid),
-                                           "1",
-                                           "s",
-                                           "1000000",
-                                           "7776000",
-                                           "20",
-                                           "50",
-                                           "100",
-                                           "1800",
-                                           "2",
-                                           "0",
-                                           a,
-                                           "2",
-                                           "0",
-                                           a};
+    const std::string t = std::to_string(kT0 / 1000);
+    const std::vector<std::string> want = {
+        "EVALSHA", std::string(live_script_sha1()), "3", "s", live_key(kVid), live_ev_key(kVid),
+        "2", "s", "1000000", "7776000", "20", "50", "1800",
+        // per event: key, previous, blob, type, time, src, seq, sku, category, price, qty
+        "2", "0", a, "Page Viewed", t, "", "", "", "", "", "",  //
+        "2", "0", a, "Page Viewed", t, "", "", "", "", "", ""};
     EXPECT_EQ(args, want);
     EXPECT_EQ(live_script_sha1().size(), 40u);
 }

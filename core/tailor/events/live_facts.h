@@ -1,0 +1,73 @@
+// LiveFacts: what the live script needs of one event blob, read in one pass in nginx.
+//
+// The script used to unpack every blob in Lua (cmsgpack), the largest part of
+// its cost per event; LiveBatch now reads these facts while it checks the blob
+// anyway and passes them beside it. The rules mirror what the script's own
+// str()/num()/money()/qty() did, so the live map comes out the same.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace tailor {
+
+// LiveFacts
+//
+// Views into the blob, valid as long as it is. Strings are non-empty or
+// absent; numbers are finite and within +-1e15 (the script's num()) or absent.
+struct LiveFacts {
+    std::string_view type;
+    std::string_view vid;
+    std::string_view previous_vid;  // Identify only
+    std::string_view src;           // producer
+    std::string_view category;      // props.category
+    // props.product_id, props.ProductID, props.sku: product() picks the first present
+    std::string_view product_id, product_id_klaviyo, sku;
+    std::optional<int64_t> time_s;  // floor(ts / 1000): unix seconds
+    bool has_seq = false;
+    bool seq_integer = false;  // seq_int holds it exactly; else seq
+    int64_t seq_int = 0;
+    double seq = 0;
+    bool has_price = false;
+    double price = 0;
+    bool has_qty = false;
+    double qty = 0;
+
+    // LiveFacts::product_event
+    //
+    // Product Viewed, Added or Removed: the events whose product the live map keeps.
+    [[nodiscard]] bool product_event() const noexcept;
+
+    // LiveFacts::product
+    //
+    // The product id under the first spelling present, or "".
+    [[nodiscard]] std::string_view product() const noexcept;
+
+    // LiveFacts::price_minor
+    //
+    // The price in minor units: floor(price * scale + 0.5); none when absent,
+    // negative or above 1e12.
+    //
+    // Example:
+    //   facts.price = 19.99; facts.has_price = true; *facts.price_minor(100) == 1999
+    [[nodiscard]] std::optional<int64_t> price_minor(uint32_t scale) const noexcept;
+
+    // LiveFacts::quantity
+    //
+    // floor(quantity) within [1, 1000000]; 1 when absent.
+    [[nodiscard]] int64_t quantity() const noexcept;
+};
+
+// live_facts
+//
+// Reads the facts of an encoded event; nullopt when the blob is not a
+// well-formed map (nesting over 4 levels, truncated, over kMaxEventBlobBytes)
+// or lacks a type or a vid, as event_routing refuses. Allocates nothing.
+//
+// Example:
+//   auto f = live_facts(blob);
+//   f->type == "Product Viewed", f->product() == "SKU-1", *f->time_s == 1718000000
+[[nodiscard]] std::optional<LiveFacts> live_facts(std::string_view blob) noexcept;
+
+}  // namespace tailor

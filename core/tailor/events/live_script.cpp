@@ -1,0 +1,343 @@
+// EventLive: the live-state Lua script Redis runs (kLiveScript) and its SHA-1 (model: live.h).
+#include "tailor/events/live.h"
+
+#include "tailor/profile/profile.h"
+#include "tailor/store/script.h"
+
+namespace tailor {
+
+// Argument layout (LiveBatch builds it):
+//   KEYS  [stream,] then per visitor: live, ev
+//   ARGV  1 format "2", 2 "s" to append to KEYS[1] or "-", 3 maxlen (0: none),
+//         4 ttl seconds, 5 viewed cap, 6 cart cap, 7 session gap seconds,
+//         then per event (kArgsPerEvent): live key index (0: not an event
+//         the script takes, reported -1), previous visitor's live key index
+//         (0: none), blob, type, time (unix seconds), producer ("": none),
+//         seq ("": none), product id, category, price in minor units,
+//         quantity ("": absent; the last four only for product events).
+// The ev key of a visitor is always the KEYS entry right after its live key.
+//
+// Why the facts travel beside the blob: LiveBatch reads them in one pass
+// over the blob it scans for routing anyway, so the script unpacks a blob
+// only in the rare case that needs more (a visitor's first event, for its
+// acquisition). Unpacking every blob in Lua was the largest part of the
+// script's cost per event.
+const std::string_view kLiveScript =
+    R"lua(-- tailor live v2: append events to the stream and apply them to tailor:{vid}:live
+if ARGV[1] ~= '2' then
+  return redis.error_reply('ERR tailor live: unsupported argument format')
+end
+local to_stream = ARGV[2] == 's'
+local maxlen = tonumber(ARGV[3]) or 0
+local ttl = tonumber(ARGV[4]) or 7776000
+local viewed_cap = tonumber(ARGV[5]) or 20
+local cart_cap = tonumber(ARGV[6]) or 50
+local gap = tonumber(ARGV[7]) or 1800
+local FIXED, PER = 7, 11
+local MAX_PRODUCERS = 16
+local stream = KEYS[1]
+
+local function str(x)
+  if type(x) == 'string' and #x > 0 then return x end
+  return nil
+end
+local function num(x)
+  if type(x) == 'number' and x == x and x > -1e15 and x < 1e15 then return x end
+  return nil
+end
+
+-- Per visitor, loaded on its first event: live (decoded on first use), the
+-- ev hash, and what changed.
+local visitors = {}
+local function visitor(ki)
+  local v = visitors[ki]
+  if v == nil then
+    local h = {}
+    local flat = redis.pcall('HGETALL', KEYS[ki + 1])
+    if type(flat) == 'table' and flat.err == nil then
+      for j = 1, #flat - 1, 2 do h[flat[j]] = flat[j + 1] end
+    end
+    -- KEYS[ki] is tailor:{<vid>}:live
+    v = {ki = ki, h = h, set = {}, vid = string.sub(KEYS[ki], 9, -7)}
+    visitors[ki] = v
+  end
+  return v
+end
+local function raw_of(v)
+  if v.raw == nil then
+    local raw = redis.pcall('GET', KEYS[v.ki])
+    v.raw = type(raw) == 'string' and raw or false
+  end
+  return v.raw
+end
+local function live(v)
+  if v.l == nil then
+    local l = nil
+    local raw = raw_of(v)
+    if raw then
+      local ok, t = pcall(cmsgpack.unpack, raw)
+      if ok and type(t) == 'table' then l = t end
+    end
+    if l == nil then l = {v = 1} end
+    v.l = l
+  end
+  return v.l
+end
+
+-- An event that only moves last_seen (no product, same visit, the map
+-- already complete) patches those four bytes of the stored map instead of
+-- decoding and re-encoding it all, the largest cost per visitor. Only this
+-- script writes live, with cmsgpack: a version 1 map holds "v" = 1 and
+-- "last_seen" as a uint32 (0xce, big-endian) until 2106; a "last_seen"
+-- string followed by 0xce can only be that key (a value is followed by a
+-- key or a container header, never 0xce). Anything else: false, and the
+-- caller takes the full path.
+local function uint32_at(raw, key)
+  local at = string.find(raw, key, 1, true)
+  if not at or string.find(raw, key, at + 1, true) or #raw < at + #key + 3 then return nil end
+  local b1, b2, b3, b4 = string.byte(raw, at + #key, at + #key + 3)
+  return ((b1 * 256 + b2) * 256 + b3) * 256 + b4, at + #key
+end
+local function touched(v, t)
+  if v.l ~= nil or t > 4294967295 or t < 0 then return false end
+  local raw = raw_of(v)
+  if not raw or not string.find(raw, '\161v\001', 1, true) then return false end
+  local acq = string.find(raw, '\171acquisition', 1, true)
+  local header = acq and string.byte(raw, acq + 12)
+  if not header or header < 128 or header > 143 then return false end
+  local first = uint32_at(raw, '\170first_seen\206')
+  local last, at = uint32_at(raw, '\169last_seen\206')
+  if not first or first == 0 or t < first or not last or t - last > gap then return false end
+  if t > last then
+    v.raw = string.sub(raw, 1, at - 1) ..
+      string.char(math.floor(t / 16777216) % 256, math.floor(t / 65536) % 256,
+                  math.floor(t / 256) % 256, t % 256) .. string.sub(raw, at + 4)
+    v.patched = true
+  end
+  return true
+end
+
+local function list(l, name)
+  if type(l[name]) ~= 'table' then l[name] = {} end
+  return l[name]
+end
+local function trim(t, cap)
+  while #t > cap do table.remove(t) end
+end
+
+-- Applies one event; true when the live map changed.
+local function apply(l, kind, t, blob, sku, category, price, qty)
+  -- A newer major written by a newer module: leave it alone.
+  if num(l.v) and l.v > 1 then return false end
+  local changed = l.v ~= 1
+  l.v = 1
+  local last = num(l.last_seen)
+  if not last or t - last > gap then
+    l.visits = (num(l.visits) or 0) + 1
+    changed = true
+  end
+  if not last or t > last then
+    l.last_seen = t
+    changed = true
+  end
+  local first = num(l.first_seen)
+  if not first or first == 0 or t < first then
+    l.first_seen = t
+    changed = true
+  end
+  if type(l.acquisition) ~= 'table' then
+    local ok, e = pcall(cmsgpack.unpack, blob)
+    if not ok or type(e) ~= 'table' then e = {} end
+    l.acquisition = {
+      source = str(e.utm_source) or str(e.ref_host) or e.ref,
+      medium = str(e.utm_medium),
+      campaign = str(e.utm_campaign),
+      referrer = str(e.ref_host),
+      at = t,
+    }
+    changed = true
+  end
+  if kind == 'Order Completed' then
+    l.cart = {}
+    l.cart_at = t
+    return true
+  end
+  if not sku then return changed end
+  if kind == 'Product Viewed' then
+    local viewed = list(l, 'viewed')
+    local top = viewed[1]
+    -- the same product seen again in the same second: nothing to write
+    if type(top) == 'table' and top.sku == sku and top.at == t and top.category == category
+       and top.price == price then
+      return changed
+    end
+    for j = #viewed, 1, -1 do
+      if type(viewed[j]) ~= 'table' or viewed[j].sku == sku then table.remove(viewed, j) end
+    end
+    table.insert(viewed, 1, {sku = sku, category = category, at = t, price = price})
+    trim(viewed, viewed_cap)
+    return true
+  elseif kind == 'Product Added' then
+    local cart = list(l, 'cart')
+    local line = nil
+    for j = 1, #cart do
+      if type(cart[j]) == 'table' and cart[j].sku == sku then line = cart[j] end
+    end
+    if line then
+      line.qty = math.min((num(line.qty) or 1) + qty, 1000000)
+      line.price = price or line.price
+    else
+      table.insert(cart, 1, {sku = sku, qty = qty, added_at = t, price = price})
+      trim(cart, cart_cap)
+    end
+    l.cart_at = t
+    return true
+  elseif kind == 'Product Removed' then
+    local cart = list(l, 'cart')
+    for j = #cart, 1, -1 do
+      if type(cart[j]) == 'table' and cart[j].sku == sku then
+        local left = (num(cart[j].qty) or 1) - qty
+        if left < 1 then table.remove(cart, j) else cart[j].qty = left end
+      end
+    end
+    l.cart_at = t
+    return true
+  end
+  return changed
+end
+
+-- Identify: the anonymous visitor's live data joins the known visitor's.
+local function merge(into, from)
+  if num(into.v) and into.v > 1 then return end
+  local seen, all = {}, {}
+  for _, src in ipairs({list(into, 'viewed'), list(from, 'viewed')}) do
+    for _, item in ipairs(src) do
+      if type(item) == 'table' and str(item.sku) then
+        local old = seen[item.sku]
+        if not old or (num(item.at) or 0) > (num(old.at) or 0) then seen[item.sku] = item end
+      end
+    end
+  end
+  for _, item in pairs(seen) do table.insert(all, item) end
+  table.sort(all, function(a, b) return (num(a.at) or 0) > (num(b.at) or 0) end)
+  trim(all, viewed_cap)
+  into.viewed = all
+  if (num(from.cart_at) or 0) > (num(into.cart_at) or 0) then
+    into.cart = from.cart
+    into.cart_at = from.cart_at
+  end
+  into.visits = (num(into.visits) or 0) + (num(from.visits) or 0)
+  if num(from.first_seen) and from.first_seen > 0 and
+     (not num(into.first_seen) or into.first_seen == 0 or from.first_seen < into.first_seen) then
+    into.first_seen = from.first_seen
+  end
+  if num(from.last_seen) and from.last_seen > (num(into.last_seen) or 0) then
+    into.last_seen = from.last_seen
+  end
+  if type(from.acquisition) == 'table' and (type(into.acquisition) ~= 'table' or
+     (num(from.acquisition.at) or 0) < (num(into.acquisition.at) or 0)) then
+    into.acquisition = from.acquisition
+  end
+end
+
+-- 1. Check every event before anything is written.
+local n = math.floor((#ARGV - FIXED) / PER)
+local results = {}
+for i = 1, n do
+  local b = FIXED + (i - 1) * PER
+  local ki = tonumber(ARGV[b + 1])
+  if ki and ki > 0 and KEYS[ki] and KEYS[ki + 1] and tonumber(ARGV[b + 5]) then
+    results[i] = 0
+  else
+    results[i] = -1
+  end
+end
+
+-- 2. Apply, in order.
+local appended = false
+for i = 1, n do
+  if results[i] == 0 then
+    local b = FIXED + (i - 1) * PER
+    local ki, pi, blob, kind = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), ARGV[b + 3], ARGV[b + 4]
+    local v = visitor(ki)
+    local src, seq = ARGV[b + 6], ARGV[b + 7]
+    local field = src ~= '' and seq ~= '' and ('p:' .. src) or nil
+    if field and tonumber(v.h[field] or '') and tonumber(seq) <= tonumber(v.h[field]) then
+      results[i] = 0
+    else
+      if field then
+        v.h[field] = seq
+        v.set[field] = seq
+      end
+      if to_stream then
+        redis.call('XADD', stream, '*', 'type', kind, 'vid', v.vid, 'e', blob)
+        appended = true
+      end
+      local sku = ARGV[b + 8]
+      if sku == '' then sku = nil end
+      local t = tonumber(ARGV[b + 5])
+      if not sku and kind ~= 'Order Completed' and kind ~= 'Identify' and touched(v, t) then
+        results[i] = 1
+      else
+      local l = live(v)
+      if apply(l, kind, tonumber(ARGV[b + 5]), blob, sku, str(ARGV[b + 9]), tonumber(ARGV[b + 10]),
+               tonumber(ARGV[b + 11]) or 1) then
+        v.dirty = true
+      end
+      if kind == 'Identify' and pi and pi > 0 and pi ~= ki and KEYS[pi] and KEYS[pi + 1] then
+        local p = visitor(pi)
+        merge(l, live(p))
+        v.dirty = true
+        p.h['merged_into'] = v.vid
+        p.set['merged_into'] = v.vid
+      end
+      results[i] = 1
+      end
+    end
+  end
+end
+
+-- 3. Trim once per batch (MAXLEN ~ on every XADD cost a third of each XADD),
+-- write back once per key, only what changed, with the TTL refreshed.
+if appended and maxlen > 0 then
+  redis.call('XTRIM', stream, 'MAXLEN', '~', ARGV[3])
+end
+for ki, v in pairs(visitors) do
+  if v.dirty then
+    redis.call('SET', KEYS[ki], cmsgpack.pack(v.l), 'EX', ttl)
+  elseif v.patched then
+    redis.call('SET', KEYS[ki], v.raw, 'EX', ttl)
+  end
+  local args = {}
+  for f, val in pairs(v.set) do
+    args[#args + 1] = f
+    args[#args + 1] = val
+  end
+  if #args > 0 then
+    local key = KEYS[ki + 1]
+    redis.call('HSET', key, unpack(args))
+    local producers = {}
+    for f, val in pairs(v.h) do
+      if string.sub(f, 1, 2) == 'p:' then producers[#producers + 1] = {f, tonumber(val) or 0} end
+    end
+    if #producers > MAX_PRODUCERS then
+      table.sort(producers, function(a, b) return a[2] > b[2] end)
+      local gone = {}
+      for j = MAX_PRODUCERS + 1, #producers do gone[#gone + 1] = producers[j][1] end
+      redis.call('HDEL', key, unpack(gone))
+    end
+    redis.call('EXPIRE', key, ttl)
+  end
+end
+return results
+)lua";
+
+static_assert(kMaxViewed >= 20 && kMaxCartLines >= 50,
+              "LiveConfig's default caps must fit the profile decoder's");
+
+std::string_view live_script_sha1() noexcept {
+    static const std::string hex = redis_script_sha1(kLiveScript);
+    return hex;
+}
+
+}  // namespace tailor
