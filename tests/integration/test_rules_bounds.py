@@ -165,5 +165,10 @@ def test_tailorctl_rules_render_survives_gsub_recursion(tmp_path):
                        timeout=IO_TIMEOUT)
     assert p.returncode >= 0, "tailorctl died on signal %d" % -p.returncode
     assert DEFAULT_HERO in p.stdout, p.stdout[:500]
-    assert PROMO in p.stdout
-    assert b"nested too deeply" in p.stdout + p.stderr
+    out = p.stdout + p.stderr
+    if SANITIZED or VALGRIND:
+        # a sanitized tailorctl may reach the 5 ms budget before the depth bound
+        assert b"nested too deeply" in out or b"time budget exceeded" in out, out[-500:]
+    else:
+        assert PROMO in p.stdout
+        assert b"nested too deeply" in out
