@@ -3,6 +3,9 @@
 // /usr/bin/redis-server is not installed.
 #pragma once
 
+#include <fcntl.h>
+#include <sys/prctl.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -156,6 +159,16 @@ class RedisServer {
         port_ = free_port();
         pid_ = ::fork();
         if (pid_ == 0) {
+            // If the test dies (an assertion abort, a sanitizer report), the
+            // server goes with it, and it never holds the test's stdout:
+            // ctest waits for that pipe to close.
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            const int devnull = ::open("/dev/null", O_RDWR);
+            if (devnull >= 0) {
+                ::dup2(devnull, STDIN_FILENO);
+                ::dup2(devnull, STDOUT_FILENO);
+                ::dup2(devnull, STDERR_FILENO);
+            }
             const std::string port = std::to_string(port_);
             ::execl(kRedisServer, kRedisServer, "--port", port.c_str(), "--bind", "127.0.0.1",
                     "--save", "", "--appendonly", "no", "--loglevel", "warning",

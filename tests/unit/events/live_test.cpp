@@ -198,7 +198,9 @@ TEST_F(EventLive, PageViewsInLaterBatchesMoveLastSeenAndCountVisits) {
     // event older than first_seen)
     (void)run({event(EventType::kPageViewed, kVid, kT0 + 10 * 60 * 1000)});
     (void)run({event(EventType::kPageViewed, kVid, kT0 + 20 * 60 * 1000)});
-    auto r = decode_profile({}, live_of(kVid));
+    // the decoded profile views the bytes: they must outlive it
+    std::string live = live_of(kVid);
+    auto r = decode_profile({}, live);
     EXPECT_EQ(r.profile->visits, 1);
     EXPECT_EQ(r.profile->last_seen, (kT0 + 20 * 60 * 1000) / 1000);
     EXPECT_EQ(r.profile->first_seen, (kT0 + 60000) / 1000);
@@ -206,7 +208,8 @@ TEST_F(EventLive, PageViewsInLaterBatchesMoveLastSeenAndCountVisits) {
     EXPECT_EQ(r.profile->acquisition.source, "newsletter");
     (void)run({event(EventType::kPageViewed, kVid, kT0 + 3 * 3600 * 1000)});
     (void)run({event(EventType::kPageViewed, kVid, kT0)});  // a late replay of an older event
-    r = decode_profile({}, live_of(kVid));
+    live = live_of(kVid);
+    r = decode_profile({}, live);
     EXPECT_EQ(r.profile->visits, 2);
     EXPECT_EQ(r.profile->last_seen, (kT0 + 3 * 3600 * 1000) / 1000);
     EXPECT_EQ(r.profile->first_seen, kT0 / 1000);
