@@ -233,6 +233,19 @@ ngx_int_t ngx_http_tailor_page_body_filter(ngx_http_request_t* r, ngx_chain_t* i
     return ngx_http_next_body_filter(r, out);
 }
 
+// The size after `name=` in `arg`: -1 when `arg` is not that parameter, 0
+// when its value is not a positive size (entries= takes a plain number,
+// which ngx_parse_size reads the same).
+ssize_t ngx_http_tailor_page_param(const ngx_str_t& arg, std::string_view name) noexcept {
+    std::string_view a = ngx_http_tailor_view(arg);
+    if (a.size() <= name.size() || a.substr(0, name.size()) != name) {
+        return -1;
+    }
+    ngx_str_t v = {arg.len - name.size(), arg.data + name.size()};
+    ssize_t n = ngx_parse_size(&v);
+    return n > 0 ? n : 0;
+}
+
 // tailor_page_cache off | [entries=N] [size=SIZE] [page_max=SIZE]
 char* ngx_http_tailor_page_cache_directive(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
     auto* pcf = static_cast<ngx_http_tailor_page_conf_t*>(conf);
@@ -241,44 +254,24 @@ char* ngx_http_tailor_page_cache_directive(ngx_conf_t* cf, ngx_command_t*, void*
     }
     auto* value = static_cast<ngx_str_t*>(cf->args->elts);
     pcf->enable = 1;
+    if (cf->args->nelts == 2 && ngx_http_tailor_view(value[1]) == "off") {
+        pcf->enable = 0;
+        return NGX_CONF_OK;
+    }
     for (ngx_uint_t i = 1; i < cf->args->nelts; i++) {
-        std::string_view arg = ngx_http_tailor_view(value[i]);
-        ngx_str_t v = {value[i].len, value[i].data};
-        if (arg == "off" && cf->args->nelts == 2) {
-            pcf->enable = 0;
-        } else if (arg.substr(0, 8) == "entries=") {
-            v.data += 8;
-            v.len -= 8;
-            ngx_int_t n = ngx_atoi(v.data, v.len);
-            if (n <= 0) {
-                goto invalid;
-            }
+        ssize_t n;
+        if ((n = ngx_http_tailor_page_param(value[i], "entries=")) > 0) {
             pcf->entries = static_cast<ngx_uint_t>(n);
-        } else if (arg.substr(0, 5) == "size=") {
-            v.data += 5;
-            v.len -= 5;
-            ssize_t n = ngx_parse_size(&v);
-            if (n <= 0) {
-                goto invalid;
-            }
+        } else if ((n = ngx_http_tailor_page_param(value[i], "size=")) > 0) {
             pcf->size = static_cast<size_t>(n);
-        } else if (arg.substr(0, 9) == "page_max=") {
-            v.data += 9;
-            v.len -= 9;
-            ssize_t n = ngx_parse_size(&v);
-            if (n <= 0) {
-                goto invalid;
-            }
+        } else if ((n = ngx_http_tailor_page_param(value[i], "page_max=")) > 0) {
             pcf->page_max = static_cast<size_t>(n);
         } else {
-            goto invalid;
+            return const_cast<char*>(
+                "takes \"off\" or entries=N size=SIZE page_max=SIZE, each a positive number");
         }
     }
     return NGX_CONF_OK;
-
-invalid:
-    return const_cast<char*>(
-        "takes \"off\" or entries=N size=SIZE page_max=SIZE, each a positive number");
 }
 
 void* ngx_http_tailor_page_create_main_conf(ngx_conf_t* cf) noexcept {

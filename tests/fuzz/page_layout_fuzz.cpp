@@ -60,8 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     std::string replay;
     for (const tailor::LayoutPiece& piece : layout->pieces()) {
-        const std::string_view bytes = layout->resolve(piece, page, replayed_for.data(),
-                                                       replayed_for.size(), injection);
+        const std::string_view bytes =
+            layout->resolve(piece, page, replayed_for.data(), replayed_for.size(), injection);
         if (bytes.empty()) {
             std::abort();  // a piece that resolves to nothing would be a zero-size nginx buffer
         }
