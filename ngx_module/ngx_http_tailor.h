@@ -89,6 +89,16 @@ struct ngx_http_tailor_loc_conf_t {
     ngx_msec_t beacon_timeout;  // timeout=
 };
 
+// The client's validators and range, held off the request by the access phase
+// (so an upstream answers a page that may be rewritten in full) until the
+// header filter knows whether this response is rewritten.
+struct ngx_http_tailor_validators_t {
+    ngx_table_elt_t* if_none_match;
+    ngx_table_elt_t* if_modified_since;
+    ngx_table_elt_t* range;
+    ngx_table_elt_t* if_range;
+};
+
 // Per-request state. Lives in r->pool; C++ members are owned by `personalization`,
 // which a pool cleanup destroys, so this struct itself stays trivially destructible.
 struct ngx_http_tailor_ctx_t {
@@ -101,6 +111,9 @@ struct ngx_http_tailor_ctx_t {
     ngx_str_t vid;           // in r->pool
     ngx_str_t set_cookie;    // "name=value; attrs", empty: none
     ngx_str_t previous_vid;  // the id before the upstream identified the visitor
+
+    // held by the access phase for the header filter
+    ngx_http_tailor_validators_t held;
 
     // body filter
     ngx_chain_t* free;        // Tailor's own buffers, for copies
@@ -117,6 +130,8 @@ struct ngx_http_tailor_ctx_t {
 
     tailor::Outcome outcome;
     unsigned done : 1;
+    unsigned will_rewrite : 1;  // decided before nginx's not-modified filter
+    unsigned identified : 1;    // the upstream named the visitor: issue the cookie
     unsigned rewriting : 1;
     unsigned finished : 1;
 };
@@ -170,8 +185,13 @@ ngx_http_tailor_ctx_t* ngx_http_tailor_get_ctx(ngx_http_request_t* r) noexcept;
 const ngx_table_elt_t* ngx_http_tailor_find_header(ngx_list_t* headers, std::string_view lowcase,
                                                    bool hide) noexcept;
 // Takes the client's validators and range off the request (and off the list
-// an upstream is sent), so a rewritten page is never answered from them.
-void ngx_http_tailor_drop_validators(ngx_http_request_t* r) noexcept;
+// an upstream is sent) into `held`, so a page that may be rewritten is never
+// answered from them; ngx_http_tailor_restore_validators gives them back to
+// nginx's not-modified and range filters when the response is not rewritten.
+void ngx_http_tailor_hold_validators(ngx_http_request_t* r,
+                                     ngx_http_tailor_validators_t* held) noexcept;
+void ngx_http_tailor_restore_validators(ngx_http_request_t* r,
+                                        ngx_http_tailor_validators_t* held) noexcept;
 // Takes every request header named `lowcase` off the list an upstream is
 // sent; NGX_ERROR when out of memory (the list is unchanged then).
 ngx_int_t ngx_http_tailor_drop_request_header(ngx_http_request_t* r,
@@ -179,6 +199,9 @@ ngx_int_t ngx_http_tailor_drop_request_header(ngx_http_request_t* r,
 
 // ngx_http_tailor_filter.cpp
 ngx_int_t ngx_http_tailor_filter_init(ngx_conf_t* cf) noexcept;
+// The header filter that decides whether a response is rewritten; installed by
+// the page module, which sits before nginx's not-modified filter.
+ngx_int_t ngx_http_tailor_decide_filter_init(ngx_conf_t* cf) noexcept;
 // Appends a response header; key and value must outlive the request.
 ngx_int_t ngx_http_tailor_add_header(ngx_http_request_t* r, ngx_str_t key,
                                      ngx_str_t value) noexcept;

@@ -48,11 +48,13 @@ void ngx_http_tailor_finish(ngx_http_tailor_ctx_t* ctx, tailor::Outcome outcome)
 
     ngx_http_request_t* r = ctx->request;
     if (ngx_http_tailor_core_changes_page(ctx->personalization)) {
-        // nginx's not-modified and range filters run before ours and would
-        // answer from the generic file; an upstream would do the same. The
-        // personalized page has no validators of its own, so drop the
-        // client's, and the range with them.
-        ngx_http_tailor_drop_validators(r);
+        // An upstream would answer a conditional or range request for the
+        // page with a 304 or 206 of the generic page, which cannot be
+        // rewritten; the personalized page has no validators of its own. The
+        // client's are held until the header filter knows the response: given
+        // back to nginx when it is not rewritten (static files and cache hits
+        // then behave exactly as without Tailor), dropped when it is.
+        ngx_http_tailor_hold_validators(r, &ctx->held);
     }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "tailor: outcome \"%s\" vid \"%V\"",

@@ -401,10 +401,32 @@ ngx_int_t ngx_http_tailor_core_identify(ngx_http_request_t* r, ngx_http_tailor_m
     }
 
     ctx->previous_vid = previous;
+    ctx->identified = 1;
     ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_IDENTIFY_LINKS);
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "tailor: visitor \"%V\" identified as \"%V\"", &previous, &ctx->vid);
     return NGX_OK;
+}
+
+void ngx_http_tailor_core_adopt_cookie(ngx_http_request_t* r, ngx_http_tailor_main_conf_t* mcf,
+                                       ngx_http_tailor_loc_conf_t* lcf, ngx_http_tailor_ctx_t* ctx,
+                                       const ngx_str_t& set_cookie) noexcept {
+    ctx->set_cookie.len = 0;
+
+    // "name=value; attributes": the value is what the client sends back
+    std::string_view v = ngx_http_tailor_view(set_cookie).substr(lcf->cookie.name.len + 1);
+    v = v.substr(0, v.find(';'));
+    tailor::VisitorCookieCheck check = tailor::check_visitor_cookie(v, *mcf->keyring);
+    if (check.status != tailor::VisitorCookieStatus::kValid || !check.vid) {
+        // another tier's keys: its cookie still wins, this tier cannot read it
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "tailor: the upstream sets a visitor cookie this server cannot verify");
+        return;
+    }
+    ngx_str_t vid;
+    if (ngx_http_tailor_copy(r->pool, check.vid->view(), &vid) == NGX_OK) {
+        ctx->vid = vid;
+    }
 }
 
 // Body filter.

@@ -17,6 +17,7 @@ constexpr unsigned kTailorBuffered = 0x08;
 constexpr size_t kOutputBufferSize = 16384;
 
 ngx_http_output_header_filter_pt ngx_http_next_header_filter;
+ngx_http_output_header_filter_pt ngx_http_next_decide_header_filter;
 ngx_http_output_body_filter_pt ngx_http_next_body_filter;
 
 // One visitor's page (or cookie) must never be stored by a shared cache:
@@ -43,6 +44,105 @@ ngx_int_t ngx_http_tailor_make_private(ngx_http_request_t* r) noexcept {
     return ngx_http_tailor_add_header(r, ngx_string("Cache-Control"), ngx_string("private"));
 }
 
+// A page Tailor may personalize: the main request's 200 of a tailor_types type.
+// Only such a page carries the visitor cookie; anything else leaves with
+// nginx's own headers.
+bool ngx_http_tailor_personalizable(ngx_http_request_t* r,
+                                    ngx_http_tailor_loc_conf_t* lcf) noexcept {
+    return r == r->main && r->headers_out.status == NGX_HTTP_OK &&
+           ngx_http_test_content_type(r, &lcf->types) != nullptr;
+}
+
+// Runs before nginx's not-modified filter (the page module's place in the
+// chain) and decides once whether this response is rewritten: a
+// personalizable page, not compressed, that the decision changes.
+ngx_int_t ngx_http_tailor_decide_header_filter(ngx_http_request_t* r) noexcept {
+    if (r != r->main) {
+        return ngx_http_next_decide_header_filter(r);
+    }
+    ngx_http_tailor_ctx_t* ctx = ngx_http_tailor_get_ctx(r);
+    if (ctx == nullptr) {
+        return ngx_http_next_decide_header_filter(r);
+    }
+    auto* lcf = static_cast<ngx_http_tailor_loc_conf_t*>(
+        ngx_http_get_module_loc_conf(r, ngx_http_tailor_module));
+
+    if (!ngx_http_tailor_core_changes_page(ctx->personalization) ||
+        !ngx_http_tailor_personalizable(r, lcf)) {
+        // not rewritten: conditional and range requests are nginx's again
+        ngx_http_tailor_restore_validators(r, &ctx->held);
+        return ngx_http_next_decide_header_filter(r);
+    }
+
+    if (r->headers_out.content_encoding != nullptr &&
+        r->headers_out.content_encoding->value.len != 0) {
+        // An upstream that compresses hides the tags; pass it on untouched.
+        ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_COMPRESSED_PASSTHROUGH);
+        ngx_http_tailor_restore_validators(r, &ctx->held);
+        return ngx_http_next_decide_header_filter(r);
+    }
+
+    // The personalized page is a new document: the client's validators (held
+    // since the access phase) describe the generic one, so nginx must not
+    // answer 304 or 412 from them; the range is dropped by the header filter.
+    ctx->will_rewrite = 1;
+    r->disable_not_modified = 1;
+    return ngx_http_next_decide_header_filter(r);
+}
+
+// The upstream's own Set-Cookie for the visitor cookie, when a Tailor behind
+// this one (or the shop) already names the visitor; null otherwise.
+const ngx_table_elt_t* ngx_http_tailor_upstream_cookie(ngx_http_request_t* r,
+                                                       const ngx_str_t& name) noexcept {
+    ngx_list_part_t* part = &r->headers_out.headers.part;
+    auto* h = static_cast<ngx_table_elt_t*>(part->elts);
+
+    for (ngx_uint_t i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == nullptr) {
+                return nullptr;
+            }
+            part = part->next;
+            h = static_cast<ngx_table_elt_t*>(part->elts);
+            i = 0;
+        }
+        if (h[i].hash == 0 || h[i].key.len != sizeof("Set-Cookie") - 1 ||
+            ngx_strncasecmp(h[i].key.data,
+                            reinterpret_cast<u_char*>(const_cast<char*>("set-cookie")),
+                            sizeof("set-cookie") - 1) != 0) {
+            continue;
+        }
+        const ngx_str_t& v = h[i].value;
+        if (v.len > name.len && v.data[name.len] == '=' &&
+            ngx_strncmp(v.data, name.data, name.len) == 0) {
+            return &h[i];
+        }
+    }
+}
+
+// Adds the visitor cookie this request minted (or the upstream's identify
+// asked for), and makes the response private with it. With an upstream that
+// sets the cookie itself, the upstream's wins: one Set-Cookie, and this
+// request's events follow the id it names.
+ngx_int_t ngx_http_tailor_issue_cookie(ngx_http_request_t* r, ngx_http_tailor_main_conf_t* mcf,
+                                       ngx_http_tailor_loc_conf_t* lcf,
+                                       ngx_http_tailor_ctx_t* ctx) noexcept {
+    if (!ctx->identified) {
+        const ngx_table_elt_t* theirs = ngx_http_tailor_upstream_cookie(r, lcf->cookie.name);
+        if (theirs != nullptr) {
+            ngx_http_tailor_core_adopt_cookie(r, mcf, lcf, ctx, theirs->value);
+            return NGX_OK;
+        }
+    }
+
+    if (ngx_http_tailor_add_header(r, ngx_string("Set-Cookie"), ctx->set_cookie) != NGX_OK ||
+        ngx_http_tailor_make_private(r) != NGX_OK) {
+        return NGX_ERROR;
+    }
+    ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_COOKIES_ISSUED);
+    return NGX_OK;
+}
+
 ngx_int_t ngx_http_tailor_header_filter(ngx_http_request_t* r) noexcept {
     if (r != r->main) {
         return ngx_http_next_header_filter(r);
@@ -65,26 +165,18 @@ ngx_int_t ngx_http_tailor_header_filter(ngx_http_request_t* r) noexcept {
         return NGX_ERROR;
     }
 
+    // A minted id goes out only with a page it may personalize (a 404, an
+    // image, a 304 leave untouched, and the next page mints again); an id the
+    // upstream identified goes out with whatever answered the login.
     bool made_private = false;
-    if (ctx->set_cookie.len != 0) {
-        if (ngx_http_tailor_add_header(r, ngx_string("Set-Cookie"), ctx->set_cookie) != NGX_OK ||
-            ngx_http_tailor_make_private(r) != NGX_OK) {
+    if (ctx->set_cookie.len != 0 && (ctx->identified || ngx_http_tailor_personalizable(r, lcf))) {
+        if (ngx_http_tailor_issue_cookie(r, mcf, lcf, ctx) != NGX_OK) {
             return NGX_ERROR;
         }
-        made_private = true;
-        ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_COOKIES_ISSUED);
+        made_private = ctx->set_cookie.len != 0;
     }
 
-    if (!ngx_http_tailor_core_changes_page(ctx->personalization) ||
-        r->headers_out.status != NGX_HTTP_OK ||
-        ngx_http_test_content_type(r, &lcf->types) == nullptr) {
-        return ngx_http_next_header_filter(r);
-    }
-
-    if (r->headers_out.content_encoding != nullptr &&
-        r->headers_out.content_encoding->value.len != 0) {
-        // An upstream that compresses hides the tags; pass it on untouched.
-        ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_COMPRESSED_PASSTHROUGH);
+    if (!ctx->will_rewrite || r->headers_out.status != NGX_HTTP_OK) {
         return ngx_http_next_header_filter(r);
     }
 
@@ -399,6 +491,12 @@ ngx_int_t ngx_http_tailor_add_header(ngx_http_request_t* r, ngx_str_t key,
     h->key = key;
     h->value = value;
     h->lowcase_key = nullptr;
+    return NGX_OK;
+}
+
+ngx_int_t ngx_http_tailor_decide_filter_init(ngx_conf_t*) noexcept {
+    ngx_http_next_decide_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_tailor_decide_header_filter;
     return NGX_OK;
 }
 

@@ -85,7 +85,8 @@ bool ngx_http_tailor_rebuild_headers_in(ngx_http_request_t* r, Drop drop) noexce
 
 }  // namespace
 
-void ngx_http_tailor_drop_validators(ngx_http_request_t* r) noexcept {
+void ngx_http_tailor_hold_validators(ngx_http_request_t* r,
+                                     ngx_http_tailor_validators_t* held) noexcept {
     ngx_table_elt_t** validators[] = {&r->headers_in.if_none_match,
                                       &r->headers_in.if_modified_since, &r->headers_in.range,
                                       &r->headers_in.if_range};
@@ -108,9 +109,30 @@ void ngx_http_tailor_drop_validators(ngx_http_request_t* r) noexcept {
         return;
     }
 
+    // the entries themselves stay in r->pool, off the list
+    *held = {r->headers_in.if_none_match, r->headers_in.if_modified_since, r->headers_in.range,
+             r->headers_in.if_range};
     for (ngx_table_elt_t** v : validators) {
         *v = nullptr;
     }
+}
+
+void ngx_http_tailor_restore_validators(ngx_http_request_t* r,
+                                        ngx_http_tailor_validators_t* held) noexcept {
+    // nginx's not-modified and range filters read these pointers, not the list
+    if (held->if_none_match != nullptr) {
+        r->headers_in.if_none_match = held->if_none_match;
+    }
+    if (held->if_modified_since != nullptr) {
+        r->headers_in.if_modified_since = held->if_modified_since;
+    }
+    if (held->range != nullptr) {
+        r->headers_in.range = held->range;
+    }
+    if (held->if_range != nullptr) {
+        r->headers_in.if_range = held->if_range;
+    }
+    *held = {};
 }
 
 ngx_int_t ngx_http_tailor_drop_request_header(ngx_http_request_t* r,

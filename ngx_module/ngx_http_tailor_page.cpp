@@ -297,10 +297,12 @@ char* ngx_http_tailor_page_init_main_conf(ngx_conf_t*, void* conf) noexcept {
     return NGX_CONF_OK;
 }
 
-ngx_int_t ngx_http_tailor_page_postconfiguration(ngx_conf_t*) noexcept {
+ngx_int_t ngx_http_tailor_page_postconfiguration(ngx_conf_t* cf) noexcept {
     ngx_http_next_body_filter = ngx_http_top_body_filter;
     ngx_http_top_body_filter = ngx_http_tailor_page_body_filter;
-    return NGX_OK;
+    // This module's place in the chain is before nginx's not-modified filter,
+    // where whether a response is rewritten must be known.
+    return ngx_http_tailor_decide_filter_init(cf);
 }
 
 ngx_int_t ngx_http_tailor_page_init_process(ngx_cycle_t* cycle) noexcept {
