@@ -2,7 +2,9 @@
 //
 // The sink only adds up piece sizes, as the nginx glue only links buffers
 // for pass-through bytes; BM_Memcpy copies the same page once, the floor any
-// filter that touches every byte is measured against.
+// filter that touches every byte is measured against. The rewriter benches
+// use the scan path the CPU picks (tag_scan::best_path()); the _Scan
+// benches run the slot-free page through each path in the same run.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "tailor/html/slot_rewriter.h"
+#include "tailor/html/tag_scanner.h"
 
 namespace {
 
@@ -64,6 +67,29 @@ void BM_SlotRewriter_ThreeSlots(benchmark::State& state) {
                  "{\"popups\":[{\"id\":\"welcome10\",\"trigger\":\"exit\"}]}</script>");
 }
 BENCHMARK(BM_SlotRewriter_ThreeSlots)->Arg(4096)->Arg(16384);
+
+// The slot-free page, 16 KiB chunks, through one scan path.
+void no_slots_on(benchmark::State& state, tailor::tag_scan::ScanPath path) {
+    namespace ts = tailor::tag_scan;
+    if (!ts::set_active_path(path)) {
+        state.SkipWithError("this CPU lacks the scan path");
+        return;
+    }
+    BM_SlotRewriter_NoSlots(state);
+    ts::set_active_path(ts::best_path());
+}
+void BM_SlotRewriter_NoSlots_ScalarScan(benchmark::State& state) {
+    no_slots_on(state, tailor::tag_scan::ScanPath::kScalar);
+}
+void BM_SlotRewriter_NoSlots_Sse2Scan(benchmark::State& state) {
+    no_slots_on(state, tailor::tag_scan::ScanPath::kSse2);
+}
+void BM_SlotRewriter_NoSlots_Avx2Scan(benchmark::State& state) {
+    no_slots_on(state, tailor::tag_scan::ScanPath::kAvx2);
+}
+BENCHMARK(BM_SlotRewriter_NoSlots_ScalarScan)->Arg(16384);
+BENCHMARK(BM_SlotRewriter_NoSlots_Sse2Scan)->Arg(16384);
+BENCHMARK(BM_SlotRewriter_NoSlots_Avx2Scan)->Arg(16384);
 
 void BM_Memcpy(benchmark::State& state) {
     static const std::string page = read_page("product_noslots.html");
