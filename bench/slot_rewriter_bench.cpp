@@ -89,7 +89,11 @@ void BM_SlotRewriter_NoSlots_Avx2Scan(benchmark::State& state) {
 }
 BENCHMARK(BM_SlotRewriter_NoSlots_ScalarScan)->Arg(16384);
 BENCHMARK(BM_SlotRewriter_NoSlots_Sse2Scan)->Arg(16384);
+void BM_SlotRewriter_NoSlots_Avx512Scan(benchmark::State& state) {
+    no_slots_on(state, tailor::tag_scan::ScanPath::kAvx512);
+}
 BENCHMARK(BM_SlotRewriter_NoSlots_Avx2Scan)->Arg(16384);
+BENCHMARK(BM_SlotRewriter_NoSlots_Avx512Scan)->Arg(16384);
 
 void BM_Memcpy(benchmark::State& state) {
     static const std::string page = read_page("product_noslots.html");

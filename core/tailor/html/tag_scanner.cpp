@@ -359,12 +359,18 @@ bool path_supported(ScanPath path) noexcept {
 }
 
 ScanPath best_path() noexcept {
-    for (ScanPath path : {ScanPath::kAvx512, ScanPath::kAvx2, ScanPath::kSse2}) {
-        if (path_supported(path)) {
-            return path;
-        }
+#if defined(__x86_64__)
+    // 512-bit integer work lowers the clock of older AVX-512 CPUs (Skylake
+    // servers) for everything else the worker does; from Ice Lake and Zen 4
+    // on (both have VBMI2) it does not.
+    __builtin_cpu_init();
+    if (path_supported(ScanPath::kAvx512) && __builtin_cpu_supports("avx512vbmi2")) {
+        return ScanPath::kAvx512;
     }
-    return ScanPath::kScalar;
+#endif
+    // SSE2 alone classifies too slowly to beat the scalar walk
+    // (docs/benchmarks.md); it stays as the tested baseline of the block scan.
+    return path_supported(ScanPath::kAvx2) ? ScanPath::kAvx2 : ScanPath::kScalar;
 }
 
 ScanPath active_path() noexcept {

@@ -143,6 +143,14 @@ struct Splats {
 };
 constexpr Splats kSplat;
 
+// The compiler knows what the tables hold and would rebuild each constant
+// (move an immediate, broadcast it) in every block; through a pointer it
+// cannot see into, a compare reads the constant from memory instead.
+[[gnu::always_inline]] inline const char* opaque(const char* table) {
+    asm("" : "+r"(table));
+    return table;
+}
+
 }  // namespace
 
 // SSE2: four 16-byte lanes. No byte shuffle in SSE2, so whitespace and the
@@ -267,7 +275,7 @@ struct Letters {
 }
 
 [[gnu::always_inline]] inline __m256i konst(const char* splat) {
-    return _mm256_load_si256(reinterpret_cast<const __m256i*>(splat));
+    return _mm256_load_si256(reinterpret_cast<const __m256i*>(opaque(splat)));
 }
 
 // `v` is in the set whose shuffle table is `table`.
@@ -374,7 +382,7 @@ struct Letters {
 }
 
 [[gnu::always_inline]] inline __m512i konst(const char* splat) {
-    return _mm512_load_si512(splat);
+    return _mm512_load_si512(opaque(splat));
 }
 
 [[gnu::always_inline]] inline uint64_t is(__m512i v, const char* splat) {
