@@ -68,32 +68,57 @@ void BM_SlotRewriter_ThreeSlots(benchmark::State& state) {
 }
 BENCHMARK(BM_SlotRewriter_ThreeSlots)->Arg(4096)->Arg(16384);
 
-// The slot-free page, 16 KiB chunks, through one scan path.
-void no_slots_on(benchmark::State& state, tailor::tag_scan::ScanPath path) {
+// The slot-free page, 16 KiB chunks, through one scan path; and 54 KB of
+// dense boring markup (the block scan's best case: no candidates, no
+// rejected blocks).
+void on_path(benchmark::State& state, tailor::tag_scan::ScanPath path, bool dense) {
     namespace ts = tailor::tag_scan;
     if (!ts::set_active_path(path)) {
         state.SkipWithError("this CPU lacks the scan path");
         return;
     }
-    BM_SlotRewriter_NoSlots(state);
+    if (dense) {
+        static const std::string page = [] {
+            std::string s;
+            while (s.size() < 54000) {
+                s += "<div class=\"card x\" data-id=7><a href=\"/p?a=1&b=2\" hidden>Go</a></div> ";
+            }
+            return s;
+        }();
+        rewrite_page(state, page, {}, "");
+    } else {
+        BM_SlotRewriter_NoSlots(state);
+    }
     ts::set_active_path(ts::best_path());
 }
 void BM_SlotRewriter_NoSlots_ScalarScan(benchmark::State& state) {
-    no_slots_on(state, tailor::tag_scan::ScanPath::kScalar);
+    on_path(state, tailor::tag_scan::ScanPath::kScalar, false);
 }
 void BM_SlotRewriter_NoSlots_Sse2Scan(benchmark::State& state) {
-    no_slots_on(state, tailor::tag_scan::ScanPath::kSse2);
+    on_path(state, tailor::tag_scan::ScanPath::kSse2, false);
 }
 void BM_SlotRewriter_NoSlots_Avx2Scan(benchmark::State& state) {
-    no_slots_on(state, tailor::tag_scan::ScanPath::kAvx2);
+    on_path(state, tailor::tag_scan::ScanPath::kAvx2, false);
+}
+void BM_SlotRewriter_NoSlots_Avx512Scan(benchmark::State& state) {
+    on_path(state, tailor::tag_scan::ScanPath::kAvx512, false);
+}
+void BM_SlotRewriter_DenseMarkup_ScalarScan(benchmark::State& state) {
+    on_path(state, tailor::tag_scan::ScanPath::kScalar, true);
+}
+void BM_SlotRewriter_DenseMarkup_Avx2Scan(benchmark::State& state) {
+    on_path(state, tailor::tag_scan::ScanPath::kAvx2, true);
+}
+void BM_SlotRewriter_DenseMarkup_Avx512Scan(benchmark::State& state) {
+    on_path(state, tailor::tag_scan::ScanPath::kAvx512, true);
 }
 BENCHMARK(BM_SlotRewriter_NoSlots_ScalarScan)->Arg(16384);
 BENCHMARK(BM_SlotRewriter_NoSlots_Sse2Scan)->Arg(16384);
-void BM_SlotRewriter_NoSlots_Avx512Scan(benchmark::State& state) {
-    no_slots_on(state, tailor::tag_scan::ScanPath::kAvx512);
-}
 BENCHMARK(BM_SlotRewriter_NoSlots_Avx2Scan)->Arg(16384);
 BENCHMARK(BM_SlotRewriter_NoSlots_Avx512Scan)->Arg(16384);
+BENCHMARK(BM_SlotRewriter_DenseMarkup_ScalarScan)->Arg(16384);
+BENCHMARK(BM_SlotRewriter_DenseMarkup_Avx2Scan)->Arg(16384);
+BENCHMARK(BM_SlotRewriter_DenseMarkup_Avx512Scan)->Arg(16384);
 
 void BM_Memcpy(benchmark::State& state) {
     static const std::string page = read_page("product_noslots.html");
