@@ -2,7 +2,9 @@
 //
 // The sink only adds up piece sizes, as the nginx glue only links buffers
 // for pass-through bytes; BM_Memcpy copies the same page once, the floor any
-// filter that touches every byte is measured against.
+// filter that touches every byte is measured against. The rewriter benches
+// use the scan path the CPU picks (tag_scan::best_path()); the _Scan
+// benches run the slot-free page through each path in the same run.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "tailor/html/slot_rewriter.h"
+#include "tailor/html/tag_scanner.h"
 
 namespace {
 
@@ -64,6 +67,58 @@ void BM_SlotRewriter_ThreeSlots(benchmark::State& state) {
                  "{\"popups\":[{\"id\":\"welcome10\",\"trigger\":\"exit\"}]}</script>");
 }
 BENCHMARK(BM_SlotRewriter_ThreeSlots)->Arg(4096)->Arg(16384);
+
+// The slot-free page, 16 KiB chunks, through one scan path; and 54 KB of
+// dense boring markup (the block scan's best case: no candidates, no
+// rejected blocks).
+void on_path(benchmark::State& state, tailor::tag_scan::ScanPath path, bool dense) {
+    namespace ts = tailor::tag_scan;
+    if (!ts::set_active_path(path)) {
+        state.SkipWithError("this CPU lacks the scan path");
+        return;
+    }
+    if (dense) {
+        static const std::string page = [] {
+            std::string s;
+            while (s.size() < 54000) {
+                s += "<div class=\"card x\" data-id=7><a href=\"/p?a=1&b=2\" hidden>Go</a></div> ";
+            }
+            return s;
+        }();
+        rewrite_page(state, page, {}, "");
+    } else {
+        BM_SlotRewriter_NoSlots(state);
+    }
+    ts::set_active_path(ts::best_path());
+}
+void BM_SlotRewriter_NoSlots_ScalarScan(benchmark::State& state) {
+    on_path(state, tailor::tag_scan::ScanPath::kScalar, false);
+}
+void BM_SlotRewriter_NoSlots_Sse2Scan(benchmark::State& state) {
+    on_path(state, tailor::tag_scan::ScanPath::kSse2, false);
+}
+void BM_SlotRewriter_NoSlots_Avx2Scan(benchmark::State& state) {
+    on_path(state, tailor::tag_scan::ScanPath::kAvx2, false);
+}
+void BM_SlotRewriter_NoSlots_Avx512Scan(benchmark::State& state) {
+    on_path(state, tailor::tag_scan::ScanPath::kAvx512, false);
+}
+void BM_SlotRewriter_DenseMarkup_ScalarScan(benchmark::State& state) {
+    on_path(state, tailor::tag_scan::ScanPath::kScalar, true);
+}
+void BM_SlotRewriter_DenseMarkup_Avx2Scan(benchmark::State& state) {
+    on_path(state, tailor::tag_scan::ScanPath::kAvx2, true);
+}
+void BM_SlotRewriter_DenseMarkup_Avx512Scan(benchmark::State& state) {
+    on_path(state, tailor::tag_scan::ScanPath::kAvx512, true);
+}
+BENCHMARK(BM_SlotRewriter_NoSlots_ScalarScan)->Arg(16384);
+BENCHMARK(BM_SlotRewriter_NoSlots_Sse2Scan)->Arg(16384);
+BENCHMARK(BM_SlotRewriter_NoSlots_Avx2Scan)->Arg(16384);
+BENCHMARK(BM_SlotRewriter_NoSlots_Avx512Scan)->Arg(16384);
+BENCHMARK(BM_SlotRewriter_DenseMarkup_ScalarScan)->Arg(16384);
+BENCHMARK(BM_SlotRewriter_DenseMarkup_Avx2Scan)->Arg(16384);
+BENCHMARK(BM_SlotRewriter_DenseMarkup_Avx512Scan)->Arg(16384);
 
 void BM_Memcpy(benchmark::State& state) {
     static const std::string page = read_page("product_noslots.html");

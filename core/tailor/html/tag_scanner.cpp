@@ -1,7 +1,11 @@
-// Tag scanner: text and boring tags skipped without state (see tag_scanner.h).
+// Tag scanner: the scalar walk over text and boring tags, and the choice of path (see
+// tag_scanner.h).
 #include "tailor/html/tag_scanner.h"
 
+#include <atomic>
 #include <cstring>
+
+#include "tailor/html/tag_scanner_simd.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -286,9 +290,7 @@ __attribute__((always_inline)) inline const char* skip_boring_tag(const char* lt
     }
 }
 
-}  // namespace
-
-const char* skip_to_tag(const char* p, const char* end, TagInterest interest) noexcept {
+const char* skip_to_tag_scalar(const char* p, const char* end, TagInterest interest) noexcept {
     for (;;) {
         const char* lt = find_byte(p, end, '<');
         if (lt == nullptr) {
@@ -302,4 +304,132 @@ const char* skip_to_tag(const char* p, const char* end, TagInterest interest) no
     }
 }
 
+using ScanFn = const char* (*)(const char*, const char*, TagInterest) noexcept;
+
+ScanFn scan_fn(ScanPath path) noexcept {
+    switch (path) {
+#if defined(__x86_64__)
+        case ScanPath::kSse2:
+            return &detail::skip_to_tag_sse2;
+        case ScanPath::kAvx2:
+            return &detail::skip_to_tag_avx2;
+        case ScanPath::kAvx512:
+            return &detail::skip_to_tag_avx512;
+#endif
+        default:
+            return &skip_to_tag_scalar;
+    }
+}
+
+// The path in use. It starts as a stub that picks the best path on the
+// first scan, so no static initializer runs before main() and a scan from
+// another static initializer still works. A relaxed load is a plain load.
+const char* pick_and_scan(const char* p, const char* end, TagInterest interest) noexcept;
+std::atomic<ScanFn> g_scan{&pick_and_scan};
+
+const char* pick_and_scan(const char* p, const char* end, TagInterest interest) noexcept {
+    const ScanFn fn = scan_fn(best_path());
+    g_scan.store(fn, std::memory_order_relaxed);
+    return fn(p, end, interest);
+}
+
+}  // namespace
+
+const char* skip_to_tag(const char* p, const char* end, TagInterest interest) noexcept {
+    return g_scan.load(std::memory_order_relaxed)(p, end, interest);
+}
+
+bool path_supported(ScanPath path) noexcept {
+    switch (path) {
+        case ScanPath::kScalar:
+            return true;
+#if defined(__x86_64__)
+        case ScanPath::kSse2:
+            return true;  // part of x86-64
+        case ScanPath::kAvx2:
+            __builtin_cpu_init();  // may run before the constructors that would call it
+            return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul");
+        case ScanPath::kAvx512:
+            __builtin_cpu_init();
+            return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("pclmul");
+#endif
+        default:
+            return false;
+    }
+}
+
+ScanPath best_path() noexcept {
+#if defined(__x86_64__)
+    // 512-bit integer work lowers the clock of older AVX-512 CPUs (Skylake
+    // servers) for everything else the worker does; from Ice Lake and Zen 4
+    // on (both have VBMI2) it does not.
+    __builtin_cpu_init();
+    if (path_supported(ScanPath::kAvx512) && __builtin_cpu_supports("avx512vbmi2")) {
+        return ScanPath::kAvx512;
+    }
+#endif
+    // SSE2 alone classifies too slowly to beat the scalar walk
+    // (docs/benchmarks.md); it stays as the tested baseline of the block scan.
+    return path_supported(ScanPath::kAvx2) ? ScanPath::kAvx2 : ScanPath::kScalar;
+}
+
+ScanPath active_path() noexcept {
+    const ScanFn fn = g_scan.load(std::memory_order_relaxed);
+    for (ScanPath path : {ScanPath::kAvx512, ScanPath::kAvx2, ScanPath::kSse2, ScanPath::kScalar}) {
+        if (path_supported(path) && fn == scan_fn(path)) {
+            return path;
+        }
+    }
+    return best_path();  // not picked yet
+}
+
+bool set_active_path(ScanPath path) noexcept {
+    if (!path_supported(path)) {
+        return false;
+    }
+    g_scan.store(scan_fn(path), std::memory_order_relaxed);
+    return true;
+}
+
+const char* skip_to_tag_on(ScanPath path, const char* p, const char* end,
+                           TagInterest interest) noexcept {
+    return scan_fn(path_supported(path) ? path : ScanPath::kScalar)(p, end, interest);
+}
+
+namespace detail {
+
+bool start_needs_tokenizer(const char* lt, const char* end, TagInterest interest) noexcept {
+    const char* s = lt + 1;
+    bool end_tag = false;
+    if (s < end && *s == '/') {
+        end_tag = true;
+        ++s;
+    }
+    if (s >= end || !is_ascii_alpha(static_cast<unsigned char>(*s))) {
+        return true;
+    }
+    const char* name = s;
+    s = find_class(s + 1, end, kClassTagNameEnd);
+    return s == end || name_matters(name, static_cast<size_t>(s - name), end_tag, interest);
+}
+
+const char* walk_until(const char* q, const char* until, const char* end, TagInterest interest,
+                       bool* done) noexcept {
+    *done = true;
+    while (q < until) {
+        const char* lt = find_byte(q, end, '<');
+        if (lt == nullptr) {
+            return nullptr;
+        }
+        const char* after = skip_boring_tag(lt, end, interest);
+        if (after == nullptr) {
+            return lt;
+        }
+        q = after;
+    }
+    *done = false;
+    return q;
+}
+
+}  // namespace detail
 }  // namespace tailor::tag_scan
