@@ -154,7 +154,9 @@ void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t
          "Profile connections reset by the stall watchdog: Redis stopped answering.",
          redis.stall_resets},
         {"tailor_redis_reply_resets_total", "counter",
-         "Profile connections reset because a reply was over max_reply.", redis.reply_resets},
+         "Profile connections reset because a reply was refused: over max_reply, unasked, "
+         "too many elements or too deep.",
+         redis.reply_resets},
         {"tailor_redis_down_rejects_total", "counter",
          "Commands refused because the profile connection was down (default page at once).",
          redis.down_rejects},
