@@ -156,3 +156,27 @@ def test_slots_and_experiment_variants_have_series_of_their_own(nginx, redis, ke
     assert not [k for k in m if k[0] == "tailor_slot_decisions_total"
                 and k[1] not in ((("slot", "hero"),), (("slot", "promo"),))], \
         "only the pack's slots are labels"
+
+
+def test_a_reload_keeps_the_series_of_the_same_packs_and_swaps_those_of_new_ones(
+        nginx, redis, keys, sign):
+    pack = shop(nginx, redis, keys, BROKEN_PACK)
+    nginx.allow_log(r"\[error\].*tailor: rule")
+    headers = known_visitor(redis, sign)
+    nginx.get("/index.html", headers=headers)
+    assert metric(scenario.status_metrics(nginx), "tailor_rule_errors_total",
+                  rule="out-of-stock", reason="error") == 1
+
+    nginx.reload()  # the same packs: the same series, still counting
+    nginx.get("/index.html", headers=headers)
+    assert metric(scenario.status_metrics(nginx), "tailor_rule_errors_total",
+                  rule="out-of-stock", reason="error") == 2
+
+    with open(pack, "w") as f:
+        f.write(EXPERIMENT_PACK)
+    nginx.reload()  # other packs: their names, from zero
+    m = scenario.status_metrics(nginx)
+    rules = {dict(ls)["rule"] for (n, ls) in m if n == "tailor_rule_errors_total"}
+    assert rules == {"hero-a", "hero-b", "promo"}
+    assert metric(m, "tailor_rule_errors_total") == 0
+    assert DEFAULT_HERO not in nginx.get("/index.html", headers=headers).body
