@@ -326,8 +326,10 @@ ngx_int_t ngx_http_tailor_send_metrics(ngx_http_request_t* r, bool ready, size_t
 }
 
 ngx_int_t ngx_http_tailor_status_handler(ngx_http_request_t* r) noexcept {
+    // the fixed families take about 11 KB (events included); the packs' series are sized by
+    // what the packs declare
     return ngx_http_tailor_send_metrics(r, ngx_http_tailor_metrics != nullptr,
-                                        16384 + ngx_http_tailor_series_render_size(),
+                                        32768 + ngx_http_tailor_series_render_size(),
                                         [](u_char** pos, u_char* end) noexcept {
                                             ngx_http_tailor_text_t text = {*pos, end};
                                             ngx_http_tailor_render(&text, ngx_http_tailor_metrics);
