@@ -94,7 +94,9 @@ struct ngx_http_tailor_loc_conf_t {
     ngx_array_t* types_keys;
     ngx_http_tailor_cookie_conf_t cookie;
     ngx_http_tailor_consent_conf_t* consent;
-    ngx_flag_t cookie_set;                  // tailor_cookie given here (merge helper)
+    ngx_flag_t cookie_set;  // tailor_cookie given here (merge helper)
+
+    // where the checks of the merge point (ngx_http_tailor_module.cpp)
     ngx_http_tailor_conf_pos_t enable_pos;  // the "tailor" directive in effect here
     ngx_http_tailor_conf_pos_t beacon_pos;  // tailor_popup_beacon here (not inherited)
 

@@ -32,29 +32,32 @@ struct ngx_http_tailor_events_decl_t {
 };
 
 struct ngx_http_tailor_events_main_conf_t {
-    ngx_str_t stream;                        // tailor_events_stream; "tailor:events"
-    ngx_uint_t maxlen;                       // MAXLEN ~; 0: uncapped
-    ngx_path_t* spool;                       // tailor_events_spool; null: no spool
-    size_t spool_max;                        // max_size=; 64m
-    size_t spool_segment;                    // segment_size=; 4m
-    ngx_uint_t spool_sync;                   // tailor::SpoolSync
-    ngx_uint_t batch;                        // tailor_events_batch: events per EVALSHA; 256
-    ngx_msec_t interval;                     // tailor_events_flush_interval; 10ms
-    ngx_uint_t queue;                        // tailor_events_queue: per-worker bound; 16384
-    time_t live_ttl;                         // tailor_events_live ttl=; 90d
-    ngx_uint_t viewed_cap;                   // viewed=; 20
-    ngx_uint_t cart_cap;                     // cart=; 50
-    ngx_uint_t money_scale;                  // money_scale=; 100
-    time_t session_gap;                      // session_gap=; 30m
-    tailor::SensitiveQuery* strip;           // defaults + tailor_event_strip; cycle pool cleanup
-    ngx_flag_t enabled_somewhere;            // any location has tailor_events on
-    ngx_http_tailor_conf_pos_t enabled_pos;  // the first "tailor_events on" in effect
+    ngx_str_t stream;               // tailor_events_stream; "tailor:events"
+    ngx_uint_t maxlen;              // MAXLEN ~; 0: uncapped
+    ngx_path_t* spool;              // tailor_events_spool; null: no spool
+    size_t spool_max;               // max_size=; 64m
+    size_t spool_segment;           // segment_size=; 4m
+    ngx_uint_t spool_sync;          // tailor::SpoolSync
+    ngx_uint_t batch;               // tailor_events_batch: events per EVALSHA; 256
+    ngx_msec_t interval;            // tailor_events_flush_interval; 10ms
+    ngx_uint_t queue;               // tailor_events_queue: per-worker bound; 16384
+    time_t live_ttl;                // tailor_events_live ttl=; 90d
+    ngx_uint_t viewed_cap;          // viewed=; 20
+    ngx_uint_t cart_cap;            // cart=; 50
+    ngx_uint_t money_scale;         // money_scale=; 100
+    time_t session_gap;             // session_gap=; 30m
+    tailor::SensitiveQuery* strip;  // defaults + tailor_event_strip; cycle pool cleanup
+    ngx_flag_t enabled_somewhere;   // any location has tailor_events on
+
+    // the first "tailor_events on" in effect, for the checks in postconfiguration
+    ngx_http_tailor_conf_pos_t enabled_pos;
 };
 
 struct ngx_http_tailor_events_loc_conf_t {
-    ngx_flag_t enable;  // tailor_events
-    ngx_http_tailor_conf_pos_t enable_pos;
+    ngx_flag_t enable;    // tailor_events
     ngx_array_t* events;  // of ngx_http_tailor_events_decl_t; null: page views only
+
+    ngx_http_tailor_conf_pos_t enable_pos;  // where tailor_events is written (or inherited)
 };
 
 enum ngx_http_tailor_events_counter_e : ngx_uint_t {
