@@ -15,6 +15,10 @@ ngx_str_t ngx_http_tailor_metrics_zone_name = ngx_string("tailor_metrics");
 
 ngx_http_tailor_metrics_t* ngx_http_tailor_metrics;
 
+// The series of the configuration whose status request is being rendered (render runs
+// inside ngx_http_tailor_send_metrics, synchronously).
+const ngx_http_tailor_series_registry_t* ngx_http_tailor_status_series;
+
 // Upper bounds in microseconds; the last bucket is +Inf.
 constexpr ngx_msec_int_t ngx_http_tailor_latency_bounds_us[NGX_HTTP_TAILOR_LATENCY_BUCKETS] = {
     100, 250, 500, 1000, 2000, 5000, 10000, 25000, 50000, 100000};
@@ -203,7 +207,7 @@ void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t
                           cumulative, sum / 1000000, sum % 1000000,
                           static_cast<uintptr_t>(m->latency_count));
 
-    ngx_http_tailor_series_render(&t->pos, t->end);
+    ngx_http_tailor_series_render(ngx_http_tailor_status_series, &t->pos, t->end);
     ngx_http_tailor_events_render_status(&t->pos, t->end);
 }
 
@@ -326,13 +330,20 @@ ngx_int_t ngx_http_tailor_send_metrics(ngx_http_request_t* r, bool ready, size_t
 }
 
 ngx_int_t ngx_http_tailor_status_handler(ngx_http_request_t* r) noexcept {
+    auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
+        ngx_http_get_module_main_conf(r, ngx_http_tailor_module));
+    ngx_http_tailor_status_series = mcf->series;
+
     // the fixed families take about 11 KB (events included); the packs' series are sized by
     // what the packs declare
-    return ngx_http_tailor_send_metrics(r, ngx_http_tailor_metrics != nullptr,
-                                        32768 + ngx_http_tailor_series_render_size(),
-                                        [](u_char** pos, u_char* end) noexcept {
-                                            ngx_http_tailor_text_t text = {*pos, end};
-                                            ngx_http_tailor_render(&text, ngx_http_tailor_metrics);
-                                            *pos = text.pos;
-                                        });
+    ngx_int_t rc =
+        ngx_http_tailor_send_metrics(r, ngx_http_tailor_metrics != nullptr,
+                                     32768 + ngx_http_tailor_series_render_size(mcf->series),
+                                     [](u_char** pos, u_char* end) noexcept {
+                                         ngx_http_tailor_text_t text = {*pos, end};
+                                         ngx_http_tailor_render(&text, ngx_http_tailor_metrics);
+                                         *pos = text.pos;
+                                     });
+    ngx_http_tailor_status_series = nullptr;
+    return rc;
 }

@@ -75,12 +75,13 @@ ngx_int_t ngx_http_tailor_send_metrics(ngx_http_request_t* r, bool ready, size_t
 //
 // series_add_pack: at configuration time, for each engine (pack null: the built-in
 // decision, no series); null on failure, logged. series_init_zone: in postconfiguration,
-// once every pack is known. series_init_worker: in init_process.
+// once every pack is known. Nothing is global: a request reaches the series through its
+// configuration, so a reload in a single process (master_process off) never reads the
+// old one's.
 ngx_http_tailor_pack_series_t* ngx_http_tailor_series_add_pack(
     ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf, const tailor::RulePack* pack) noexcept;
 ngx_int_t ngx_http_tailor_series_init_zone(ngx_conf_t* cf,
                                            ngx_http_tailor_main_conf_t* mcf) noexcept;
-void ngx_http_tailor_series_init_worker(ngx_http_tailor_main_conf_t* mcf) noexcept;
 void ngx_http_tailor_series_exit_worker() noexcept;
 
 // After a decision: counts failed rules, logs each rule's errors (rate-limited, with the
@@ -91,8 +92,10 @@ void ngx_http_tailor_metrics_decision(ngx_http_request_t* r, tailor::Engine* eng
                                       const tailor::Personalization* p) noexcept;
 
 // The families above, HELP and TYPE always, a sample per declared name.
-size_t ngx_http_tailor_series_render_size() noexcept;
-void ngx_http_tailor_series_render(u_char** pos, u_char* end) noexcept;
+size_t ngx_http_tailor_series_render_size(
+    const ngx_http_tailor_series_registry_t* registry) noexcept;
+void ngx_http_tailor_series_render(const ngx_http_tailor_series_registry_t* registry, u_char** pos,
+                                   u_char* end) noexcept;
 
 // The tailor_status content handler.
 ngx_int_t ngx_http_tailor_status_handler(ngx_http_request_t* r) noexcept;

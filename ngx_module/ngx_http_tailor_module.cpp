@@ -388,7 +388,6 @@ ngx_int_t ngx_http_tailor_init_process(ngx_cycle_t* cycle) noexcept {
     if (mcf == nullptr) {
         return NGX_OK;
     }
-    ngx_http_tailor_series_init_worker(mcf);
     return ngx_http_tailor_core_init_worker(cycle, mcf);
 }
 

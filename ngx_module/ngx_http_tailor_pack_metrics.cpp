@@ -134,9 +134,6 @@ struct ngx_http_tailor_pack_series_t {
 
 namespace {
 
-// The registry of the running configuration, for the status handler (set per worker).
-ngx_http_tailor_series_registry_t* ngx_http_tailor_series_current;
-
 // The errors taken from a runtime, reused by every request of this worker.
 std::vector<tailor::RuleErrorEvent>* ngx_http_tailor_error_events;
 
@@ -164,8 +161,8 @@ uint64_t ngx_http_tailor_series_hash(const ngx_http_tailor_series_registry_t* re
     return h;
 }
 
-void ngx_http_tailor_series_add(ngx_uint_t counter, uint64_t n) noexcept {
-    ngx_http_tailor_series_registry_t* registry = ngx_http_tailor_series_current;
+void ngx_http_tailor_series_add(ngx_http_tailor_series_registry_t* registry, ngx_uint_t counter,
+                                uint64_t n) noexcept {
     if (registry == nullptr || registry->counters == nullptr || n == 0) {
         return;
     }
@@ -242,7 +239,8 @@ void ngx_http_tailor_count_rule_errors(const tailor::RuleRuntime* runtime,
         ngx_http_tailor_pack_series_t::Rule& rule = series->rules[i];
         for (size_t k = 0; k < ngx_http_tailor_error_reason_count; k++) {
             if (now[k] > rule.seen[k]) {
-                ngx_http_tailor_series_add(rule.counter[k], now[k] - rule.seen[k]);
+                ngx_http_tailor_series_add(series->registry, rule.counter[k],
+                                           now[k] - rule.seen[k]);
                 rule.seen[k] = now[k];
             }
         }
@@ -341,14 +339,9 @@ ngx_int_t ngx_http_tailor_series_init_zone(ngx_conf_t* cf,
     return NGX_OK;
 }
 
-void ngx_http_tailor_series_init_worker(ngx_http_tailor_main_conf_t* mcf) noexcept {
-    ngx_http_tailor_series_current = mcf->series;
-}
-
 void ngx_http_tailor_series_exit_worker() noexcept {
     delete ngx_http_tailor_error_events;
     ngx_http_tailor_error_events = nullptr;
-    ngx_http_tailor_series_current = nullptr;
 }
 
 void ngx_http_tailor_metrics_decision(ngx_http_request_t* r, tailor::Engine* engine,
@@ -370,7 +363,7 @@ void ngx_http_tailor_metrics_decision(ngx_http_request_t* r, tailor::Engine* eng
     const tailor::Decision& d = p->decision();
     for (const tailor::SlotFill& fill : d.fills()) {
         if (const auto* n = ngx_http_tailor_series_find(series->slots, fill.name, {})) {
-            ngx_http_tailor_series_add(n->counter, 1);
+            ngx_http_tailor_series_add(series->registry, n->counter, 1);
         }
     }
     for (const tailor::Exposure& x : d.exposures()) {
@@ -379,25 +372,25 @@ void ngx_http_tailor_metrics_decision(ngx_http_request_t* r, tailor::Engine* eng
                 ? ngx_http_tailor_series_find(series->popups, x.rule_id, {})
                 : ngx_http_tailor_series_find(series->exposures, x.experiment, x.variant);
         if (n != nullptr) {
-            ngx_http_tailor_series_add(n->counter, 1);
+            ngx_http_tailor_series_add(series->registry, n->counter, 1);
         }
     }
 }
 
-size_t ngx_http_tailor_series_render_size() noexcept {
+size_t ngx_http_tailor_series_render_size(
+    const ngx_http_tailor_series_registry_t* registry) noexcept {
     size_t size = 0;
     for (const auto& d : ngx_http_tailor_families) {
         size += 2 * std::strlen(d.name) + std::strlen(d.help) + 32;
     }
-    if (ngx_http_tailor_series_current != nullptr) {
-        size += ngx_http_tailor_series_current->text_bytes;
+    if (registry != nullptr) {
+        size += registry->text_bytes;
     }
     return size;
 }
 
-void ngx_http_tailor_series_render(u_char** pos, u_char* end) noexcept {
-    ngx_http_tailor_series_registry_t* registry = ngx_http_tailor_series_current;
-
+void ngx_http_tailor_series_render(const ngx_http_tailor_series_registry_t* registry, u_char** pos,
+                                   u_char* end) noexcept {
     for (unsigned f = 0; f < NGX_HTTP_TAILOR_FAMILY_COUNT; f++) {
         const auto& d = ngx_http_tailor_families[f];
         ngx_http_tailor_status_print(pos, end, "# HELP %s %s\n# TYPE %s counter\n", d.name, d.help,

@@ -6,6 +6,7 @@
 
 import re
 
+from env import not_under_valgrind
 from metrics_text import metric
 from tailorctl import encode_profile
 from visitor import new_vid, profile_key
@@ -158,6 +159,7 @@ def test_slots_and_experiment_variants_have_series_of_their_own(nginx, redis, ke
         "only the pack's slots are labels"
 
 
+@not_under_valgrind()  # a single process does not restart its rule runtimes on reload
 def test_a_reload_keeps_the_series_of_the_same_packs_and_swaps_those_of_new_ones(
         nginx, redis, keys, sign):
     pack = shop(nginx, redis, keys, BROKEN_PACK)
