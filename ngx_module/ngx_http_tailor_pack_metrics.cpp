@@ -63,6 +63,9 @@ constexpr ngx_http_tailor_family_desc_t ngx_http_tailor_families[NGX_HTTP_TAILOR
 constexpr const char* ngx_http_tailor_error_reasons[] = {"error", "budget", "memory"};
 constexpr size_t ngx_http_tailor_error_reason_count = 3;
 
+// The slot the kit files pop-ups under (lua/tailor/evaluate.lua); not a page's slot.
+constexpr std::string_view kPopupsSlot = "(popups)";
+
 // Prometheus label values: backslash, double quote and newline escaped.
 std::string ngx_http_tailor_label_escape(std::string_view v) {
     std::string out;
@@ -297,6 +300,9 @@ ngx_http_tailor_pack_series_t* ngx_http_tailor_series_add_pack(
             }
         }
         for (const std::string& slot : pack->slots) {
+            if (slot == kPopupsSlot) {
+                continue;  // the pop-ups' rules: offers are counted by pop-up
+            }
             series->slots.push_back(
                 {slot, "", registry->add(NGX_HTTP_TAILOR_FAMILY_SLOT_DECISIONS, slot, "")});
         }

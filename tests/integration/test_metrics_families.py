@@ -7,7 +7,7 @@ import re
 import pytest
 
 from env import module_has
-from metrics_text import parse_metrics
+from metrics_text import metric, parse_metrics
 import scenario
 from test_events import EVENT_LOCATIONS, events_http
 
@@ -133,3 +133,25 @@ def test_the_builtin_decision_adds_no_series_from_profile_data(nginx, redis, key
     fam, problems = families(nginx.get("/tailor-status").text)
     assert not problems, problems
     assert "tailor_slot_decisions_total" in fam, "the family is announced, empty"
+
+
+POPUP_PACK = """\
+local t = require "tailor"
+t.slot "hero" { t.rule "hello" { html = [[Hello]] } }
+t.popup "welcome" {
+  trigger = t.exit_intent(), intent = "browse",
+  html = [[<p>Welcome</p>]], caps = { per_visit = 1 },
+}
+"""
+
+
+def test_popup_offers_are_counted_by_popup_and_are_no_slot(nginx, redis, keys):
+    pack = nginx.write_file("rules.lua", POPUP_PACK.encode())
+    scenario.start_shop(nginx, redis=redis.address, keys=keys.path,
+                        http_extra="tailor_rules %s;" % pack)
+    r = nginx.get("/index.html")
+    assert b"tailor-directives" in r.body, "the pop-up was offered"
+    m = scenario.status_metrics(nginx)
+    assert metric(m, "tailor_popup_offers_total", popup="welcome") == 1
+    slots = {dict(ls)["slot"] for (n, ls) in m if n == "tailor_slot_decisions_total"}
+    assert slots == {"hero"}, "the kit's (popups) is not a page slot"
