@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from env import module_has
+from env import module_has, not_under_valgrind
 from metrics_text import metric, parse_metrics
 import scenario
 from test_events import EVENT_LOCATIONS, events_http
@@ -145,6 +145,7 @@ t.popup "welcome" {
 """
 
 
+@not_under_valgrind("the evaluation's 5 ms wall-clock budget cuts the pop-up under valgrind")
 def test_popup_offers_are_counted_by_popup_and_are_no_slot(nginx, redis, keys):
     pack = nginx.write_file("rules.lua", POPUP_PACK.encode())
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path,
