@@ -26,7 +26,11 @@ ngx_int_t ngx_http_tailor_postconfiguration(ngx_conf_t* cf) noexcept;
 ngx_int_t ngx_http_tailor_init_process(ngx_cycle_t* cycle) noexcept;
 void ngx_http_tailor_exit_process(ngx_cycle_t* cycle) noexcept;
 
+char* ngx_http_tailor_max_profile_check(ngx_conf_t* cf, void* post, void* data) noexcept;
+
 ngx_conf_num_bounds_t ngx_http_tailor_timeout_bounds = {ngx_conf_check_num_bounds, 1, 60000};
+// checked where it is written, so nginx -t names its line
+ngx_conf_post_t ngx_http_tailor_max_profile_post = {ngx_http_tailor_max_profile_check};
 
 ngx_command_t ngx_http_tailor_commands[] = {
     {ngx_string("tailor"),
@@ -73,7 +77,8 @@ ngx_command_t ngx_http_tailor_commands[] = {
      ngx_http_tailor_cache_directive, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
 
     {ngx_string("tailor_max_profile"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, ngx_conf_set_size_slot,
-     NGX_HTTP_MAIN_CONF_OFFSET, offsetof(ngx_http_tailor_main_conf_t, max_profile), nullptr},
+     NGX_HTTP_MAIN_CONF_OFFSET, offsetof(ngx_http_tailor_main_conf_t, max_profile),
+     &ngx_http_tailor_max_profile_post},
 
     {ngx_string("tailor_identify_header"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
      ngx_conf_set_str_slot, NGX_HTTP_MAIN_CONF_OFFSET,
@@ -163,12 +168,6 @@ char* ngx_http_tailor_init_main_conf(ngx_conf_t* cf, void* conf) noexcept {
     ngx_conf_init_uint_value(mcf->cache_size, 0);
     ngx_conf_init_msec_value(mcf->cache_ttl, 1000);
     ngx_conf_init_size_value(mcf->max_profile, kDefaultMaxProfile);
-    if (mcf->max_profile == 0 || mcf->max_profile > kMaxProfileLimit) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"tailor_max_profile\" must be between 1 and %uz bytes",
-                           kMaxProfileLimit);
-        return static_cast<char*>(NGX_CONF_ERROR);
-    }
 
     if (mcf->identify_header.len == 0) {
         mcf->identify_header = ngx_http_tailor_default_identify;
@@ -226,6 +225,17 @@ char* ngx_http_tailor_merge_srv_conf(ngx_conf_t* cf, void* parent, void* child) 
     auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
         ngx_http_conf_get_module_main_conf(cf, ngx_http_tailor_module));
     return ngx_http_tailor_core_create_engine(cf, mcf, conf);
+}
+
+char* ngx_http_tailor_max_profile_check(ngx_conf_t* cf, void*, void* data) noexcept {
+    size_t size = *static_cast<size_t*>(data);
+    if (size == 0 || size > kMaxProfileLimit) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tailor_max_profile\" must be between 1 and %uz bytes",
+                           kMaxProfileLimit);
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+    return NGX_CONF_OK;
 }
 
 void* ngx_http_tailor_create_loc_conf(ngx_conf_t* cf) noexcept {

@@ -58,6 +58,7 @@ struct ngx_http_tailor_events_loc_conf_t {
     ngx_array_t* events;  // of ngx_http_tailor_events_decl_t; null: page views only
 
     ngx_http_tailor_conf_pos_t enable_pos;  // where tailor_events is written (or inherited)
+    ngx_http_tailor_conf_pos_t event_pos;   // the first tailor_event written here
 };
 
 enum ngx_http_tailor_events_counter_e : ngx_uint_t {

@@ -244,9 +244,9 @@ char* ngx_http_tailor_events_merge_loc_conf(ngx_conf_t* cf, void* parent, void* 
     auto* lcf = static_cast<ngx_http_tailor_loc_conf_t*>(
         ngx_http_conf_get_module_loc_conf(cf, ngx_http_tailor_module));
     if (declared_here && !lcf->enable) {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "\"tailor_event\" has no effect where \"tailor\" is off: "
-                           "the visitor is not known there");
+        ngx_http_tailor_conf_log_at(NGX_LOG_WARN, cf, &conf->event_pos,
+                                    "\"tailor_event\" has no effect where \"tailor\" is off: "
+                                    "the visitor is not known there");
     }
 
     return NGX_CONF_OK;

@@ -188,3 +188,33 @@ def test_events_with_tailor_on_elsewhere_pass(nginx, keys):
 """, keys=keys.path, redis="127.0.0.1:1"))
     rc, out = nginx.test_config()
     assert rc == 0, out
+
+
+def test_tailor_max_profile_out_of_bounds_names_its_line(nginx, keys):
+    nginx.write(http("""
+    tailor_max_profile 5m;
+    server { listen 127.0.0.1:{{PORT}}; location / { tailor on; } }
+""", keys=keys.path))
+    rc, out = nginx.test_config()
+    assert rc != 0
+    assert '"tailor_max_profile" must be between' in emerg_at(nginx, out, "tailor_max_profile 5m")
+
+
+@events
+def test_an_event_where_tailor_is_off_warns_at_the_event_line(nginx, keys):
+    nginx.write(http("""
+    server {
+        listen 127.0.0.1:{{PORT}};
+        location / { tailor on; tailor_events on; }
+        location /static/ {
+            tailor_events on;
+            tailor_event "Product Viewed" product_id=$arg_sku;
+        }
+    }
+""", keys=keys.path, redis="127.0.0.1:1"))
+    rc, out = nginx.test_config()
+    assert rc == 0, out
+    warn = [l for l in out.splitlines() if "[warn]" in l and "tailor_event" in l]
+    assert warn, out
+    line = nginx.line_of('tailor_event "Product Viewed"')
+    assert "%s:%d" % (nginx.conf_path, line) in warn[0], warn[0]
