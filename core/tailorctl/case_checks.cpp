@@ -93,6 +93,12 @@ std::vector<std::string> case_typos(const Case& k, const tailor::RulePack& pack)
                            "request, expect, contains, not_contains, caps, popup, popup_why, " +
                            "segment)");
     }
+    std::vector<std::string> slots;  // the page's: the kit files pop-ups under "(popups)"
+    for (const std::string& slot : pack.slots) {
+        if (slot != "(popups)") {
+            slots.push_back(slot);
+        }
+    }
     std::vector<std::string> popups;
     for (const tailor::RuleInfo& r : pack.rules) {
         if (r.kind == "popup") {
@@ -114,9 +120,9 @@ std::vector<std::string> case_typos(const Case& k, const tailor::RulePack& pack)
         }
         for (const auto& item : map->items()) {
             bool any = item.key() == kAnySlot && std::string_view(field) != "expect";
-            if (!any && !known(pack.slots, item.key())) {
+            if (!any && !known(slots, item.key())) {
                 problems.push_back("unknown slot \"" + item.key() + "\" in " + field +
-                                   " (the pack's slots: " + joined(pack.slots) + ")");
+                                   " (the pack's slots: " + joined(slots) + ")");
             }
         }
     }
