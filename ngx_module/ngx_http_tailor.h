@@ -26,20 +26,41 @@ class Personalization;
 
 struct ngx_http_tailor_redis_conf_t;
 struct ngx_http_tailor_redis_op_t;
+struct ngx_http_tailor_pack_series_t;
+struct ngx_http_tailor_series_registry_t;
+
+// Where a directive was written, so a check that involves two directives,
+// made once both are known (merge, postconfiguration), names the offending
+// one's file and line rather than the end of http{}. file.len == 0: unset.
+struct ngx_http_tailor_conf_pos_t {
+    ngx_str_t file;  // the conf file's name; it lives as long as the cycle
+    ngx_uint_t line;
+};
 
 struct ngx_http_tailor_main_conf_t {
     ngx_http_tailor_redis_conf_t* redis;
-    ngx_str_t keys_file;
-    tailor::Keyring* keyring;  // owned by a cycle pool cleanup
-    tailor::Engine* engine;    // owned by a cycle pool cleanup
-    tailor::RulePack* rules;   // compiled by tailor_rules; moved into engine
-    ngx_uint_t cache_size;     // 0: off
+    ngx_uint_t cache_size;  // 0: off
     ngx_msec_t cache_ttl;
     size_t max_profile;
     ngx_str_t identify_header;
     u_char* identify_lowcase;
     ngx_flag_t enabled_somewhere;  // any location has tailor on
     ngx_flag_t beacon_somewhere;   // any location has tailor_popup_beacon
+    ngx_array_t engines;           // of tailor::Engine*: http{}'s, then each server's own
+    ngx_http_tailor_series_registry_t* series;  // the packs' metric series
+    ngx_http_tailor_conf_pos_t redis_pos;
+};
+
+// http{} and server{}: the rule pack and the keyring. A server without its own
+// uses http{}'s (merge), so one nginx can host several brands.
+struct ngx_http_tailor_srv_conf_t {
+    ngx_str_t keys_file;
+    tailor::Keyring* keyring;               // owned by a cycle pool cleanup
+    tailor::RulePack* rules;                // compiled by tailor_rules; moved into engine
+    tailor::Engine* engine;                 // owned by a cycle pool cleanup
+    ngx_http_tailor_pack_series_t* series;  // the engine's pack's metric series
+    ngx_http_tailor_conf_pos_t keys_pos;
+    ngx_http_tailor_conf_pos_t rules_pos;
 };
 
 enum ngx_http_tailor_samesite_e : ngx_uint_t {
@@ -74,6 +95,10 @@ struct ngx_http_tailor_loc_conf_t {
     ngx_http_tailor_cookie_conf_t cookie;
     ngx_http_tailor_consent_conf_t* consent;
     ngx_flag_t cookie_set;  // tailor_cookie given here (merge helper)
+
+    // where the checks of the merge point (ngx_http_tailor_module.cpp)
+    ngx_http_tailor_conf_pos_t enable_pos;  // the "tailor" directive in effect here
+    ngx_http_tailor_conf_pos_t beacon_pos;  // tailor_popup_beacon here (not inherited)
 
     // request facts for rules (ngx_http_tailor_directives.cpp)
     ngx_http_complex_value_t* logged_in;  // tailor_logged_in; null: nobody is
@@ -138,6 +163,28 @@ struct ngx_http_tailor_ctx_t {
 
 static_assert(std::is_trivially_destructible<ngx_http_tailor_ctx_t>::value,
               "the request ctx lives in r->pool and is never destroyed");
+
+// The request's server's rule engine and keyring (its own, else http{}'s).
+inline ngx_http_tailor_srv_conf_t* ngx_http_tailor_get_srv_conf(ngx_http_request_t* r) noexcept {
+    return static_cast<ngx_http_tailor_srv_conf_t*>(
+        ngx_http_get_module_srv_conf(r, ngx_http_tailor_module));
+}
+
+inline tailor::Engine* ngx_http_tailor_engine(ngx_http_request_t* r) noexcept {
+    return ngx_http_tailor_get_srv_conf(r)->engine;
+}
+
+inline tailor::Keyring* ngx_http_tailor_keyring(ngx_http_request_t* r) noexcept {
+    return ngx_http_tailor_get_srv_conf(r)->keyring;
+}
+
+// ngx_http_tailor_directives.cpp: remembers where the directive being parsed
+// is written; logs a configuration error naming `pos` (as ngx_conf_log_error
+// names the current line), or the current line when `pos` is unset.
+void ngx_http_tailor_conf_pos_set(ngx_conf_t* cf, ngx_http_tailor_conf_pos_t* pos) noexcept;
+void ngx_http_tailor_conf_log_at(ngx_uint_t level, ngx_conf_t* cf,
+                                 const ngx_http_tailor_conf_pos_t* pos, const char* fmt,
+                                 ...) noexcept;
 
 // The identify header's name, lower-case.
 inline std::string_view ngx_http_tailor_identify_name(
@@ -233,6 +280,7 @@ char* ngx_http_tailor_logged_in_directive(ngx_conf_t* cf, ngx_command_t* cmd, vo
 char* ngx_http_tailor_rule_cookies_directive(ngx_conf_t* cf, ngx_command_t* cmd,
                                              void* conf) noexcept;
 char* ngx_http_tailor_status_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_enable_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 
 // ngx_http_tailor_variables.cpp: $tailor_vid, $tailor_status, $tailor_segment.
 ngx_int_t ngx_http_tailor_add_variables(ngx_conf_t* cf) noexcept;

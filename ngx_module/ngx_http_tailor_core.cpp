@@ -87,11 +87,11 @@ ngx_int_t ngx_http_tailor_set_cookie(ngx_http_request_t* r, ngx_http_tailor_loc_
 }
 
 // Signs `vid` and prepares the cookie; ctx->vid becomes `vid`.
-ngx_int_t ngx_http_tailor_issue(ngx_http_request_t* r, ngx_http_tailor_main_conf_t* mcf,
+ngx_int_t ngx_http_tailor_issue(ngx_http_request_t* r, ngx_http_tailor_main_conf_t*,
                                 ngx_http_tailor_loc_conf_t* lcf, ngx_http_tailor_ctx_t* ctx,
                                 const tailor::VisitorId& vid) noexcept {
     std::optional<tailor::SignedVisitorId> signed_value =
-        tailor::sign_visitor_id(vid, *mcf->keyring);
+        tailor::sign_visitor_id(vid, *ngx_http_tailor_keyring(r));
     if (!signed_value) {
         return NGX_ERROR;
     }
@@ -130,8 +130,7 @@ ngx_int_t ngx_http_tailor_cookie_headers(ngx_http_request_t* r,
 // Runs the decision for `stored` and keeps it in the request.
 tailor::Outcome ngx_http_tailor_decide(ngx_http_request_t* r, ngx_http_tailor_ctx_t* ctx,
                                        const tailor::StoredVisitor* stored) noexcept {
-    auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
-        ngx_http_get_module_main_conf(r, ngx_http_tailor_module));
+    auto* sscf = ngx_http_tailor_get_srv_conf(r);
     auto* lcf = static_cast<ngx_http_tailor_loc_conf_t*>(
         ngx_http_get_module_loc_conf(r, ngx_http_tailor_module));
 
@@ -168,11 +167,8 @@ tailor::Outcome ngx_http_tailor_decide(ngx_http_request_t* r, ngx_http_tailor_ct
     view.logged_in = ngx_http_tailor_view(logged_in);
 
     tailor::RequestFactsBuilder facts(view);
-    tailor::Outcome outcome = mcf->engine->decide(stored, facts.facts(), *p);
-    if (p->failed_rules() > 0) {
-        ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_DECISION_ERRORS,
-                                      static_cast<ngx_atomic_int_t>(p->failed_rules()));
-    }
+    tailor::Outcome outcome = sscf->engine->decide(stored, facts.facts(), *p);
+    ngx_http_tailor_metrics_decision(r, sscf->engine, sscf->series, p);
     return outcome;
 }
 
@@ -232,7 +228,7 @@ tailor::Outcome ngx_http_tailor_core_consent(ngx_http_request_t* r,
     return tailor::consent_outcome(in);
 }
 
-ngx_int_t ngx_http_tailor_core_read_cookie(ngx_http_request_t* r, ngx_http_tailor_main_conf_t* mcf,
+ngx_int_t ngx_http_tailor_core_read_cookie(ngx_http_request_t* r, ngx_http_tailor_main_conf_t*,
                                            ngx_http_tailor_loc_conf_t* lcf,
                                            ngx_http_tailor_ctx_t* ctx) noexcept {
     std::optional<std::string_view> value =
@@ -241,7 +237,8 @@ ngx_int_t ngx_http_tailor_core_read_cookie(ngx_http_request_t* r, ngx_http_tailo
         return NGX_DECLINED;
     }
 
-    tailor::VisitorCookieCheck check = tailor::check_visitor_cookie(*value, *mcf->keyring);
+    tailor::VisitorCookieCheck check =
+        tailor::check_visitor_cookie(*value, *ngx_http_tailor_keyring(r));
     if (check.status != tailor::VisitorCookieStatus::kValid || !check.vid) {
         ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_BAD_COOKIES);
         std::string_view why = tailor::visitor_cookie_status_name(check.status);

@@ -17,10 +17,14 @@ class ProfileCache;
 
 // Configuration time (ngx_http_tailor_core_conf.cpp): EMERG + NGX_CONF_ERROR,
 // so nginx -t names file and line.
-char* ngx_http_tailor_core_create(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf) noexcept;
-char* ngx_http_tailor_core_compile_rules(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf,
+// core_create_engine: the engine of `sscf` (http{}'s, or a server's with its
+// own tailor_rules), from its compiled pack; listed in mcf->engines so every
+// worker starts it, and its pack's series registered for the metrics.
+char* ngx_http_tailor_core_create_engine(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf,
+                                         ngx_http_tailor_srv_conf_t* sscf) noexcept;
+char* ngx_http_tailor_core_compile_rules(ngx_conf_t* cf, ngx_http_tailor_srv_conf_t* sscf,
                                          ngx_str_t* files, ngx_uint_t n) noexcept;
-char* ngx_http_tailor_core_load_keys(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf) noexcept;
+char* ngx_http_tailor_core_load_keys(ngx_conf_t* cf, ngx_http_tailor_srv_conf_t* sscf) noexcept;
 char* ngx_http_tailor_core_parse_consent(ngx_conf_t* cf,
                                          ngx_http_tailor_consent_conf_t* consent) noexcept;
 

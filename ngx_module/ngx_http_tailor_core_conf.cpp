@@ -29,24 +29,38 @@ tailor::ProfileCache* ngx_http_tailor_cache;
 
 // Configuration.
 
-char* ngx_http_tailor_core_create(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf) noexcept {
+char* ngx_http_tailor_core_create_engine(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf,
+                                         ngx_http_tailor_srv_conf_t* sscf) noexcept {
+    // the series are named after the pack, so before the engine takes it
+    sscf->series = ngx_http_tailor_series_add_pack(cf, mcf, sscf->rules);
+    if (sscf->series == nullptr) {
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+
+    auto** slot = static_cast<tailor::Engine**>(ngx_array_push(&mcf->engines));
+    if (slot == nullptr) {
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+    *slot = nullptr;
+
     try {
         tailor::EngineOptions options;
         options.max_profile_bytes = mcf->max_profile;
         std::optional<tailor::RulePack> rules;
-        if (mcf->rules != nullptr) {
-            rules = std::move(*mcf->rules);
-            mcf->rules = nullptr;
+        if (sscf->rules != nullptr) {
+            rules = std::move(*sscf->rules);
         }
-        mcf->engine = ngx_http_tailor_pool_own<tailor::Engine>(cf->pool, options, std::move(rules));
+        sscf->engine =
+            ngx_http_tailor_pool_own<tailor::Engine>(cf->pool, options, std::move(rules));
     } catch (const std::exception& e) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "tailor: %s", e.what());
         return static_cast<char*>(NGX_CONF_ERROR);
     }
-    return mcf->engine != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
+    *slot = sscf->engine;
+    return sscf->engine != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
 }
 
-char* ngx_http_tailor_core_compile_rules(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf,
+char* ngx_http_tailor_core_compile_rules(ngx_conf_t* cf, ngx_http_tailor_srv_conf_t* sscf,
                                          ngx_str_t* files, ngx_uint_t n) noexcept {
     tailor::RulesError error;
     std::optional<tailor::RulePack> pack;
@@ -67,34 +81,34 @@ char* ngx_http_tailor_core_compile_rules(ngx_conf_t* cf, ngx_http_tailor_main_co
         return static_cast<char*>(NGX_CONF_ERROR);
     }
 
-    mcf->rules = ngx_http_tailor_pool_own<tailor::RulePack>(cf->pool, std::move(*pack));
-    return mcf->rules != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
+    sscf->rules = ngx_http_tailor_pool_own<tailor::RulePack>(cf->pool, std::move(*pack));
+    return sscf->rules != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
 }
 
-char* ngx_http_tailor_core_load_keys(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf) noexcept {
+char* ngx_http_tailor_core_load_keys(ngx_conf_t* cf, ngx_http_tailor_srv_conf_t* sscf) noexcept {
     tailor::KeyringError error;
     std::optional<tailor::Keyring> keyring;
     try {
         keyring = tailor::Keyring::load_file(
-            std::string(reinterpret_cast<const char*>(mcf->keys_file.data), mcf->keys_file.len),
+            std::string(reinterpret_cast<const char*>(sscf->keys_file.data), sscf->keys_file.len),
             &error);
     } catch (const std::exception& e) {
         error.message = e.what();
     }
 
     if (!keyring) {
+        // a line error reads "line 3: reason" already; a file error names the file
         if (error.line != 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"tailor_keys\" file \"%V\", line %uz: %s",
-                               &mcf->keys_file, error.line, error.message.c_str());
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"tailor_keys\" file \"%V\", %s",
+                               &sscf->keys_file, error.message.c_str());
         } else {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"tailor_keys\" file \"%V\": %s",
-                               &mcf->keys_file, error.message.c_str());
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"tailor_keys\": %s", error.message.c_str());
         }
         return static_cast<char*>(NGX_CONF_ERROR);
     }
 
-    mcf->keyring = ngx_http_tailor_pool_own<tailor::Keyring>(cf->pool, std::move(*keyring));
-    return mcf->keyring != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
+    sscf->keyring = ngx_http_tailor_pool_own<tailor::Keyring>(cf->pool, std::move(*keyring));
+    return sscf->keyring != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
 }
 
 char* ngx_http_tailor_core_parse_consent(ngx_conf_t* cf,
@@ -150,12 +164,15 @@ ngx_int_t ngx_http_tailor_core_init_worker(ngx_cycle_t* cycle,
         return NGX_OK;
     }
 
-    tailor::RulesError error;
-    if (!mcf->engine->start_worker(&error)) {
-        ngx_log_error(
-            NGX_LOG_ALERT, cycle->log, 0,
-            "tailor: rule pack could not be loaded in this worker, pages stay default: %s",
-            error.message().c_str());
+    auto** engines = static_cast<tailor::Engine**>(mcf->engines.elts);
+    for (ngx_uint_t i = 0; i < mcf->engines.nelts; i++) {
+        tailor::RulesError error;
+        if (!engines[i]->start_worker(&error)) {
+            ngx_log_error(
+                NGX_LOG_ALERT, cycle->log, 0,
+                "tailor: rule pack could not be loaded in this worker, pages stay default: %s",
+                error.message().c_str());
+        }
     }
 
     if (mcf->redis != nullptr) {

@@ -2,6 +2,7 @@
 // stock slot; each checks its arguments so `nginx -t` names the file and line of a mistake.
 #include "ngx_http_tailor.h"
 
+#include <cstdarg>
 #include <string_view>
 
 #include "ngx_http_tailor_core.h"
@@ -23,12 +24,58 @@ ngx_str_t ngx_http_tailor_after(const ngx_str_t& s, size_t n) noexcept {
 
 }  // namespace
 
+void ngx_http_tailor_conf_pos_set(ngx_conf_t* cf, ngx_http_tailor_conf_pos_t* pos) noexcept {
+    if (cf->conf_file == nullptr || cf->conf_file->file.fd == NGX_INVALID_FILE) {
+        ngx_str_set(&pos->file, "command line");
+        pos->line = 0;
+        return;
+    }
+    pos->file = cf->conf_file->file.name;
+    pos->line = cf->conf_file->line;
+}
+
+void ngx_http_tailor_conf_log_at(ngx_uint_t level, ngx_conf_t* cf,
+                                 const ngx_http_tailor_conf_pos_t* pos, const char* fmt,
+                                 ...) noexcept {
+    u_char text[NGX_MAX_CONF_ERRSTR];
+    va_list args;
+
+    va_start(args, fmt);
+    u_char* p = ngx_vslprintf(text, text + sizeof(text), fmt, args);
+    va_end(args);
+
+    if (pos == nullptr || pos->file.len == 0) {
+        ngx_conf_log_error(level, cf, 0, "%*s", static_cast<size_t>(p - text), text);
+        return;
+    }
+    if (pos->line == 0) {
+        ngx_log_error(level, cf->log, 0, "%*s in %V", static_cast<size_t>(p - text), text,
+                      &pos->file);
+        return;
+    }
+    // the words ngx_conf_log_error uses, so tools that parse nginx -t read both alike
+    ngx_log_error(level, cf->log, 0, "%*s in %V:%ui", static_cast<size_t>(p - text), text,
+                  &pos->file, pos->line);
+}
+
+char* ngx_http_tailor_enable_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
+    auto* lcf = static_cast<ngx_http_tailor_loc_conf_t*>(conf);
+
+    char* rv = ngx_conf_set_flag_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+    ngx_http_tailor_conf_pos_set(cf, &lcf->enable_pos);
+    return NGX_CONF_OK;
+}
+
 char* ngx_http_tailor_redis_directive(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
     auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(conf);
 
     if (mcf->redis != nullptr) {
         return const_cast<char*>("is duplicate");
     }
+    ngx_http_tailor_conf_pos_set(cf, &mcf->redis_pos);
 
     mcf->redis = static_cast<ngx_http_tailor_redis_conf_t*>(
         ngx_pcalloc(cf->pool, sizeof(ngx_http_tailor_redis_conf_t)));
@@ -41,28 +88,30 @@ char* ngx_http_tailor_redis_directive(ngx_conf_t* cf, ngx_command_t*, void* conf
 }
 
 char* ngx_http_tailor_keys_directive(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
-    auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(conf);
+    auto* sscf = static_cast<ngx_http_tailor_srv_conf_t*>(conf);
 
-    if (mcf->keys_file.data != nullptr) {
+    if (sscf->keys_file.data != nullptr) {
         return const_cast<char*>("is duplicate");
     }
+    ngx_http_tailor_conf_pos_set(cf, &sscf->keys_pos);
 
     auto* value = static_cast<ngx_str_t*>(cf->args->elts);
-    mcf->keys_file = value[1];
+    sscf->keys_file = value[1];
 
-    if (ngx_conf_full_name(cf->cycle, &mcf->keys_file, 1) != NGX_OK) {
+    if (ngx_conf_full_name(cf->cycle, &sscf->keys_file, 1) != NGX_OK) {
         return static_cast<char*>(NGX_CONF_ERROR);
     }
 
-    return ngx_http_tailor_core_load_keys(cf, mcf);
+    return ngx_http_tailor_core_load_keys(cf, sscf);
 }
 
 char* ngx_http_tailor_rules_directive(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
-    auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(conf);
+    auto* sscf = static_cast<ngx_http_tailor_srv_conf_t*>(conf);
 
-    if (mcf->rules != nullptr) {
+    if (sscf->rules != nullptr) {
         return const_cast<char*>("is duplicate");
     }
+    ngx_http_tailor_conf_pos_set(cf, &sscf->rules_pos);
 
     auto* value = static_cast<ngx_str_t*>(cf->args->elts);
     for (ngx_uint_t i = 1; i < cf->args->nelts; i++) {
@@ -71,7 +120,7 @@ char* ngx_http_tailor_rules_directive(ngx_conf_t* cf, ngx_command_t*, void* conf
         }
     }
 
-    return ngx_http_tailor_core_compile_rules(cf, mcf, &value[1], cf->args->nelts - 1);
+    return ngx_http_tailor_core_compile_rules(cf, sscf, &value[1], cf->args->nelts - 1);
 }
 
 char* ngx_http_tailor_cookie_directive(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {

@@ -15,6 +15,10 @@ ngx_str_t ngx_http_tailor_metrics_zone_name = ngx_string("tailor_metrics");
 
 ngx_http_tailor_metrics_t* ngx_http_tailor_metrics;
 
+// The series of the configuration whose status request is being rendered (render runs
+// inside ngx_http_tailor_send_metrics, synchronously).
+const ngx_http_tailor_series_registry_t* ngx_http_tailor_status_series;
+
 // Upper bounds in microseconds; the last bucket is +Inf.
 constexpr ngx_msec_int_t ngx_http_tailor_latency_bounds_us[NGX_HTTP_TAILOR_LATENCY_BUCKETS] = {
     100, 250, 500, 1000, 2000, 5000, 10000, 25000, 50000, 100000};
@@ -38,7 +42,10 @@ constexpr ngx_http_tailor_counter_desc_t
         {"tailor_compressed_passthrough_total",
          "Responses passed through untouched because the upstream compressed them."},
         {"tailor_decision_errors_total",
-         "Rules that errored or ran out of budget; their slots kept the default."},
+         "Rule failures while deciding: rules that errored, ran past their instruction, time "
+         "or memory budget, or were skipped because the evaluation's budget was spent, and "
+         "evaluations that failed as a whole; the slots involved kept their defaults "
+         "(tailor_rule_errors_total has them by rule)."},
         {"tailor_popup_beacons_recorded_total", "Pop-up beacons written to the visitor's caps."},
         {"tailor_popup_beacons_rejected_total",
          "Pop-up beacons refused: malformed, cross-site, no signed visitor, no consent."},
@@ -95,9 +102,10 @@ void ngx_http_tailor_print(ngx_http_tailor_text_t* t, const char* fmt, ...) noex
 void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t* m) noexcept {
     auto version = tailor::version();
     ngx_http_tailor_print(t,
-                          "# HELP tailor_info Tailor build.\n"
-                          "# TYPE tailor_info gauge\n"
-                          "tailor_info{version=\"%.*s\"} 1\n",
+                          "# HELP tailor_build_info The Tailor build serving: always 1, "
+                          "labelled with its version.\n"
+                          "# TYPE tailor_build_info gauge\n"
+                          "tailor_build_info{version=\"%.*s\"} 1\n",
                           static_cast<int>(version.size()), version.data());
 
     for (ngx_uint_t i = 0; i < NGX_HTTP_TAILOR_COUNTER_COUNT; i++) {
@@ -132,28 +140,49 @@ void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t
         redis.in_flight += w.in_flight;
         redis.connected += w.connected;
     }
+    // the profile connections of all workers (the events connections are in tailor_events_*)
     const struct {
         const char* name;
         const char* type;
+        const char* help;
         uint64_t value;
     } redis_rows[] = {
-        {"tailor_redis_connects_total", "counter", redis.connects},
-        {"tailor_redis_connect_failures_total", "counter", redis.connect_failures},
-        {"tailor_redis_disconnects_total", "counter", redis.disconnects},
-        {"tailor_redis_stall_resets_total", "counter", redis.stall_resets},
-        {"tailor_redis_reply_resets_total", "counter", redis.reply_resets},
-        {"tailor_redis_down_rejects_total", "counter", redis.down_rejects},
-        {"tailor_redis_busy_rejects_total", "counter", redis.busy_rejects},
-        {"tailor_redis_commands_total", "counter", redis.commands},
-        {"tailor_redis_replies_total", "counter", redis.replies},
-        {"tailor_redis_error_replies_total", "counter", redis.errors},
-        {"tailor_redis_failed_total", "counter", redis.failed},
-        {"tailor_redis_in_flight", "gauge", redis.in_flight},
-        {"tailor_redis_connected_workers", "gauge", redis.connected},
+        {"tailor_redis_connects_total", "counter",
+         "Profile connections to Redis that became ready (AUTH and SELECT done).", redis.connects},
+        {"tailor_redis_connect_failures_total", "counter",
+         "Profile connection attempts refused, timed out, or failed at AUTH or SELECT.",
+         redis.connect_failures},
+        {"tailor_redis_disconnects_total", "counter",
+         "Ready profile connections lost, for any reason.", redis.disconnects},
+        {"tailor_redis_stall_resets_total", "counter",
+         "Profile connections reset by the stall watchdog: Redis stopped answering.",
+         redis.stall_resets},
+        {"tailor_redis_reply_resets_total", "counter",
+         "Profile connections reset because a reply was refused: over max_reply, unasked, "
+         "too many elements or too deep.",
+         redis.reply_resets},
+        {"tailor_redis_down_rejects_total", "counter",
+         "Commands refused because the profile connection was down (default page at once).",
+         redis.down_rejects},
+        {"tailor_redis_busy_rejects_total", "counter",
+         "Commands refused over max_output or max_pending (default page at once).",
+         redis.busy_rejects},
+        {"tailor_redis_commands_total", "counter", "Commands written on the profile connections.",
+         redis.commands},
+        {"tailor_redis_replies_total", "counter",
+         "Replies read on the profile connections, error replies included.", redis.replies},
+        {"tailor_redis_error_replies_total", "counter",
+         "Error replies (-ERR ...) read on the profile connections.", redis.errors},
+        {"tailor_redis_failed_total", "counter",
+         "Commands on the profile connections that never got a reply.", redis.failed},
+        {"tailor_redis_in_flight", "gauge",
+         "Commands sent on the profile connections and not answered yet.", redis.in_flight},
+        {"tailor_redis_connected_workers", "gauge", "Workers whose profile connection is up.",
+         redis.connected},
     };
     for (const auto& row : redis_rows) {
-        ngx_http_tailor_print(t, "# TYPE %s %s\n%s %" PRIu64 "\n", row.name, row.type, row.name,
-                              row.value);
+        ngx_http_tailor_print(t, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", row.name, row.help,
+                              row.name, row.type, row.name, row.value);
     }
 
     ngx_http_tailor_print(t,
@@ -178,6 +207,7 @@ void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t
                           cumulative, sum / 1000000, sum % 1000000,
                           static_cast<uintptr_t>(m->latency_count));
 
+    ngx_http_tailor_series_render(ngx_http_tailor_status_series, &t->pos, t->end);
     ngx_http_tailor_events_render_status(&t->pos, t->end);
 }
 
@@ -300,10 +330,20 @@ ngx_int_t ngx_http_tailor_send_metrics(ngx_http_request_t* r, bool ready, size_t
 }
 
 ngx_int_t ngx_http_tailor_status_handler(ngx_http_request_t* r) noexcept {
-    return ngx_http_tailor_send_metrics(r, ngx_http_tailor_metrics != nullptr, 16384,
-                                        [](u_char** pos, u_char* end) noexcept {
-                                            ngx_http_tailor_text_t text = {*pos, end};
-                                            ngx_http_tailor_render(&text, ngx_http_tailor_metrics);
-                                            *pos = text.pos;
-                                        });
+    auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
+        ngx_http_get_module_main_conf(r, ngx_http_tailor_module));
+    ngx_http_tailor_status_series = mcf->series;
+
+    // the fixed families take about 11 KB (events included); the packs' series are sized by
+    // what the packs declare
+    ngx_int_t rc =
+        ngx_http_tailor_send_metrics(r, ngx_http_tailor_metrics != nullptr,
+                                     32768 + ngx_http_tailor_series_render_size(mcf->series),
+                                     [](u_char** pos, u_char* end) noexcept {
+                                         ngx_http_tailor_text_t text = {*pos, end};
+                                         ngx_http_tailor_render(&text, ngx_http_tailor_metrics);
+                                         *pos = text.pos;
+                                     });
+    ngx_http_tailor_status_series = nullptr;
+    return rc;
 }

@@ -69,5 +69,33 @@ using ngx_http_tailor_render_pt = void (*)(u_char** pos, u_char* end) noexcept;
 ngx_int_t ngx_http_tailor_send_metrics(ngx_http_request_t* r, bool ready, size_t size,
                                        ngx_http_tailor_render_pt render) noexcept;
 
+// ngx_http_tailor_pack_metrics.cpp: the series the rule packs name (rule errors by rule,
+// slot decisions by slot, experiment exposures by variant, pop-up offers), bounded by what
+// the packs declare.
+//
+// series_add_pack: at configuration time, for each engine (pack null: the built-in
+// decision, no series); null on failure, logged. series_init_zone: in postconfiguration,
+// once every pack is known. Nothing is global: a request reaches the series through its
+// configuration, so a reload in a single process (master_process off) never reads the
+// old one's.
+ngx_http_tailor_pack_series_t* ngx_http_tailor_series_add_pack(
+    ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf, const tailor::RulePack* pack) noexcept;
+ngx_int_t ngx_http_tailor_series_init_zone(ngx_conf_t* cf,
+                                           ngx_http_tailor_main_conf_t* mcf) noexcept;
+void ngx_http_tailor_series_exit_worker() noexcept;
+
+// After a decision: counts failed rules, logs each rule's errors (rate-limited, with the
+// pack's file:line) and counts them by rule; counts the decided slots, exposures and
+// pop-up offers by name.
+void ngx_http_tailor_metrics_decision(ngx_http_request_t* r, tailor::Engine* engine,
+                                      ngx_http_tailor_pack_series_t* series,
+                                      const tailor::Personalization* p) noexcept;
+
+// The families above, HELP and TYPE always, a sample per declared name.
+size_t ngx_http_tailor_series_render_size(
+    const ngx_http_tailor_series_registry_t* registry) noexcept;
+void ngx_http_tailor_series_render(const ngx_http_tailor_series_registry_t* registry, u_char** pos,
+                                   u_char* end) noexcept;
+
 // The tailor_status content handler.
 ngx_int_t ngx_http_tailor_status_handler(ngx_http_request_t* r) noexcept;

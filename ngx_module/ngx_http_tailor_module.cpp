@@ -9,35 +9,43 @@
 #include "ngx_http_tailor_core.h"
 #include "ngx_http_tailor_metrics.h"
 #include "ngx_http_tailor_redis.h"
+#include "tailor/engine/engine.h"
 #include "tailor/profile/profile.h"
 
 namespace {
 
 void* ngx_http_tailor_create_main_conf(ngx_conf_t* cf) noexcept;
 char* ngx_http_tailor_init_main_conf(ngx_conf_t* cf, void* conf) noexcept;
+void* ngx_http_tailor_create_srv_conf(ngx_conf_t* cf) noexcept;
+char* ngx_http_tailor_merge_srv_conf(ngx_conf_t* cf, void* parent, void* child) noexcept;
 void* ngx_http_tailor_create_loc_conf(ngx_conf_t* cf) noexcept;
 char* ngx_http_tailor_merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept;
+char* ngx_http_tailor_check_loc_conf(ngx_conf_t* cf, ngx_http_tailor_loc_conf_t* conf) noexcept;
 ngx_int_t ngx_http_tailor_preconfiguration(ngx_conf_t* cf) noexcept;
 ngx_int_t ngx_http_tailor_postconfiguration(ngx_conf_t* cf) noexcept;
 ngx_int_t ngx_http_tailor_init_process(ngx_cycle_t* cycle) noexcept;
 void ngx_http_tailor_exit_process(ngx_cycle_t* cycle) noexcept;
 
+char* ngx_http_tailor_max_profile_check(ngx_conf_t* cf, void* post, void* data) noexcept;
+
 ngx_conf_num_bounds_t ngx_http_tailor_timeout_bounds = {ngx_conf_check_num_bounds, 1, 60000};
+// checked where it is written, so nginx -t names its line
+ngx_conf_post_t ngx_http_tailor_max_profile_post = {ngx_http_tailor_max_profile_check};
 
 ngx_command_t ngx_http_tailor_commands[] = {
     {ngx_string("tailor"),
      NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_FLAG,
-     ngx_conf_set_flag_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(ngx_http_tailor_loc_conf_t, enable),
-     nullptr},
+     ngx_http_tailor_enable_directive, NGX_HTTP_LOC_CONF_OFFSET,
+     offsetof(ngx_http_tailor_loc_conf_t, enable), nullptr},
 
     {ngx_string("tailor_redis"), NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE,
      ngx_http_tailor_redis_directive, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
 
-    {ngx_string("tailor_keys"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, ngx_http_tailor_keys_directive,
-     NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+    {ngx_string("tailor_keys"), NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_CONF_TAKE1,
+     ngx_http_tailor_keys_directive, NGX_HTTP_SRV_CONF_OFFSET, 0, nullptr},
 
-    {ngx_string("tailor_rules"), NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE,
-     ngx_http_tailor_rules_directive, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+    {ngx_string("tailor_rules"), NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_CONF_1MORE,
+     ngx_http_tailor_rules_directive, NGX_HTTP_SRV_CONF_OFFSET, 0, nullptr},
 
     {ngx_string("tailor_timeout"),
      NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1,
@@ -69,7 +77,8 @@ ngx_command_t ngx_http_tailor_commands[] = {
      ngx_http_tailor_cache_directive, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
 
     {ngx_string("tailor_max_profile"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, ngx_conf_set_size_slot,
-     NGX_HTTP_MAIN_CONF_OFFSET, offsetof(ngx_http_tailor_main_conf_t, max_profile), nullptr},
+     NGX_HTTP_MAIN_CONF_OFFSET, offsetof(ngx_http_tailor_main_conf_t, max_profile),
+     &ngx_http_tailor_max_profile_post},
 
     {ngx_string("tailor_identify_header"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
      ngx_conf_set_str_slot, NGX_HTTP_MAIN_CONF_OFFSET,
@@ -95,8 +104,8 @@ ngx_http_module_t ngx_http_tailor_module_ctx = {
     ngx_http_tailor_postconfiguration,  // postconfiguration
     ngx_http_tailor_create_main_conf,   // create main configuration
     ngx_http_tailor_init_main_conf,     // init main configuration
-    nullptr,                            // create server configuration
-    nullptr,                            // merge server configuration
+    ngx_http_tailor_create_srv_conf,    // create server configuration
+    ngx_http_tailor_merge_srv_conf,     // merge server configuration
     ngx_http_tailor_create_loc_conf,    // create location configuration
     ngx_http_tailor_merge_loc_conf      // merge location configuration
 };
@@ -139,12 +148,14 @@ void* ngx_http_tailor_create_main_conf(ngx_conf_t* cf) noexcept {
      * set by ngx_pcalloc():
      *
      *     mcf->redis = NULL;
-     *     mcf->keys_file = { 0, NULL };
-     *     mcf->keyring = NULL;
-     *     mcf->engine = NULL;
      *     mcf->identify_header = { 0, NULL };
+     *     mcf->series = NULL;
+     *     mcf->redis_pos = { { 0, NULL }, 0 };
      */
 
+    if (ngx_array_init(&mcf->engines, cf->pool, 2, sizeof(tailor::Engine*)) != NGX_OK) {
+        return nullptr;
+    }
     mcf->cache_size = NGX_CONF_UNSET_UINT;
     mcf->cache_ttl = NGX_CONF_UNSET_MSEC;
     mcf->max_profile = NGX_CONF_UNSET_SIZE;
@@ -157,12 +168,6 @@ char* ngx_http_tailor_init_main_conf(ngx_conf_t* cf, void* conf) noexcept {
     ngx_conf_init_uint_value(mcf->cache_size, 0);
     ngx_conf_init_msec_value(mcf->cache_ttl, 1000);
     ngx_conf_init_size_value(mcf->max_profile, kDefaultMaxProfile);
-    if (mcf->max_profile == 0 || mcf->max_profile > kMaxProfileLimit) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"tailor_max_profile\" must be between 1 and %uz bytes",
-                           kMaxProfileLimit);
-        return static_cast<char*>(NGX_CONF_ERROR);
-    }
 
     if (mcf->identify_header.len == 0) {
         mcf->identify_header = ngx_http_tailor_default_identify;
@@ -174,7 +179,63 @@ char* ngx_http_tailor_init_main_conf(ngx_conf_t* cf, void* conf) noexcept {
     }
     ngx_strlow(mcf->identify_lowcase, mcf->identify_header.data, mcf->identify_header.len);
 
-    return ngx_http_tailor_core_create(cf, mcf);
+    // http{}'s engine, which every server without its own tailor_rules uses
+    auto* sscf = static_cast<ngx_http_tailor_srv_conf_t*>(
+        ngx_http_conf_get_module_srv_conf(cf, ngx_http_tailor_module));
+    return ngx_http_tailor_core_create_engine(cf, mcf, sscf);
+}
+
+void* ngx_http_tailor_create_srv_conf(ngx_conf_t* cf) noexcept {
+    auto* sscf = static_cast<ngx_http_tailor_srv_conf_t*>(
+        ngx_pcalloc(cf->pool, sizeof(ngx_http_tailor_srv_conf_t)));
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     sscf->keys_file = { 0, NULL };
+     *     sscf->keyring = NULL;
+     *     sscf->rules = NULL;
+     *     sscf->engine = NULL;
+     *     sscf->series = NULL;
+     *     sscf->keys_pos = { { 0, NULL }, 0 };
+     *     sscf->rules_pos = { { 0, NULL }, 0 };
+     */
+
+    return sscf;
+}
+
+char* ngx_http_tailor_merge_srv_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
+    auto* prev = static_cast<ngx_http_tailor_srv_conf_t*>(parent);
+    auto* conf = static_cast<ngx_http_tailor_srv_conf_t*>(child);
+
+    if (conf->keyring == nullptr) {
+        conf->keys_file = prev->keys_file;
+        conf->keyring = prev->keyring;
+        conf->keys_pos = prev->keys_pos;
+    }
+
+    if (conf->rules == nullptr) {
+        conf->engine = prev->engine;
+        conf->series = prev->series;
+        conf->rules_pos = prev->rules_pos;
+        return NGX_CONF_OK;
+    }
+
+    // this server's own pack
+    auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
+        ngx_http_conf_get_module_main_conf(cf, ngx_http_tailor_module));
+    return ngx_http_tailor_core_create_engine(cf, mcf, conf);
+}
+
+char* ngx_http_tailor_max_profile_check(ngx_conf_t* cf, void*, void* data) noexcept {
+    size_t size = *static_cast<size_t*>(data);
+    if (size == 0 || size > kMaxProfileLimit) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tailor_max_profile\" must be between 1 and %uz bytes",
+                           kMaxProfileLimit);
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+    return NGX_CONF_OK;
 }
 
 void* ngx_http_tailor_create_loc_conf(ngx_conf_t* cf) noexcept {
@@ -209,6 +270,9 @@ char* ngx_http_tailor_merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) 
     auto* prev = static_cast<ngx_http_tailor_loc_conf_t*>(parent);
     auto* conf = static_cast<ngx_http_tailor_loc_conf_t*>(child);
 
+    if (conf->enable == NGX_CONF_UNSET) {
+        conf->enable_pos = prev->enable_pos;
+    }
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_msec_value(conf->timeout, prev->timeout, kDefaultTimeout);
 
@@ -245,12 +309,50 @@ char* ngx_http_tailor_merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) 
 
     ngx_http_tailor_popup_merge_loc_conf(prev, conf);
 
+    return ngx_http_tailor_check_loc_conf(cf, conf);
+}
+
+// The checks that involve directives of other levels, made where they meet: this
+// location's server's keyring and pack (cf->ctx is that server's while merging).
+char* ngx_http_tailor_check_loc_conf(ngx_conf_t* cf, ngx_http_tailor_loc_conf_t* conf) noexcept {
+    auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
+        ngx_http_conf_get_module_main_conf(cf, ngx_http_tailor_module));
+    auto* sscf = static_cast<ngx_http_tailor_srv_conf_t*>(
+        ngx_http_conf_get_module_srv_conf(cf, ngx_http_tailor_module));
+
     if (conf->enable) {
-        auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
-            ngx_http_conf_get_module_main_conf(cf, ngx_http_tailor_module));
         mcf->enabled_somewhere = 1;
+        if (sscf->keyring == nullptr) {
+            ngx_http_tailor_conf_log_at(NGX_LOG_EMERG, cf, &conf->enable_pos,
+                                        "\"tailor on\" needs \"tailor_keys\" in its server or "
+                                        "in http to sign visitor cookies");
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
     }
 
+    if (conf->beacon_pos.file.len == 0) {
+        return NGX_CONF_OK;
+    }
+    // the beacon answers for the pack and keys of its own server
+    if (sscf->keyring == nullptr) {
+        ngx_http_tailor_conf_log_at(NGX_LOG_EMERG, cf, &conf->beacon_pos,
+                                    "\"tailor_popup_beacon\" needs \"tailor_keys\" in its "
+                                    "server or in http to check visitor cookies");
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+    if (mcf->redis == nullptr) {
+        ngx_http_tailor_conf_log_at(NGX_LOG_EMERG, cf, &conf->beacon_pos,
+                                    "\"tailor_popup_beacon\" needs \"tailor_redis\" to record "
+                                    "the caps");
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+    if (sscf->engine == nullptr || !sscf->engine->has_rules()) {
+        ngx_http_tailor_conf_log_at(NGX_LOG_EMERG, cf, &conf->beacon_pos,
+                                    "\"tailor_popup_beacon\" needs \"tailor_rules\" in its "
+                                    "server or in http: without a pack there is no pop-up to "
+                                    "report on");
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
     return NGX_CONF_OK;
 }
 
@@ -266,16 +368,8 @@ ngx_int_t ngx_http_tailor_postconfiguration(ngx_conf_t* cf) noexcept {
         return NGX_ERROR;
     }
 
-    if (mcf->enabled_somewhere && mcf->keyring == nullptr) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"tailor on\" needs \"tailor_keys\" to sign visitor cookies");
-        return NGX_ERROR;
-    }
-
-    if (mcf->beacon_somewhere && (mcf->keyring == nullptr || mcf->redis == nullptr)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"tailor_popup_beacon\" needs \"tailor_keys\" to check visitor "
-                           "cookies and \"tailor_redis\" to record the caps");
+    // every pack is compiled and merged by now: the set of series is known
+    if (ngx_http_tailor_series_init_zone(cf, mcf) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -309,6 +403,7 @@ ngx_int_t ngx_http_tailor_init_process(ngx_cycle_t* cycle) noexcept {
 
 void ngx_http_tailor_exit_process(ngx_cycle_t*) noexcept {
     ngx_http_tailor_core_exit_worker();
+    ngx_http_tailor_series_exit_worker();
 }
 
 }  // namespace

@@ -313,7 +313,7 @@ ngx_int_t ngx_http_tailor_popup_beacon_handler(ngx_http_request_t* r) noexcept {
         return ngx_http_tailor_beacon_reject(r, NGX_HTTP_BAD_REQUEST,
                                              tailor::popup_beacon_parse_name(parsed));
     }
-    if (!mcf->engine->has_popup(beacon.popup_id)) {
+    if (!ngx_http_tailor_engine(r)->has_popup(beacon.popup_id)) {
         return ngx_http_tailor_beacon_reject(r, NGX_HTTP_BAD_REQUEST,
                                              "the rule pack declares no such pop-up");
     }
@@ -435,6 +435,7 @@ char* ngx_http_tailor_popup_beacon_directive(ngx_conf_t* cf, ngx_command_t*, voi
     }
 
     lcf->enable = 0;  // an endpoint of the module, not a page to personalize
+    ngx_http_tailor_conf_pos_set(cf, &lcf->beacon_pos);
     ngx_http_tailor_popup_core_conf(cf)->handler = ngx_http_tailor_popup_beacon_handler;
     auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
         ngx_http_conf_get_module_main_conf(cf, ngx_http_tailor_module));

@@ -192,14 +192,7 @@ bool read_path(const std::string& path, std::string* out) {
 }
 
 int usage() {
-    std::fprintf(
-        stderr,
-        "usage: tailorctl profile encode [--live] [--allow-unknown] < in.json > out.msgpack\n"
-        "       tailorctl profile decode [--live | --live-file LIVE.msgpack] < in.msgpack\n"
-        "  encode  checks JSON against the profile schema (docs/profile.md) and writes\n"
-        "          MessagePack; --live checks the module's live map schema instead\n"
-        "  decode  prints what the module sees as JSON; --live reads stdin as a live\n"
-        "          map, --live-file merges a live map into the profile on stdin\n");
+    print_profile_usage(stderr);
     return kExitUsage;
 }
 
@@ -337,6 +330,19 @@ int run_profile(const Args& args) {
         return run_profile_erase(rest);
     }
     return usage();
+}
+
+void print_profile_usage(std::FILE* out) {
+    std::fprintf(
+        out,
+        "usage: tailorctl profile encode [--live] [--allow-unknown] < in.json > out.msgpack\n"
+        "       tailorctl profile decode [--live | --live-file LIVE.msgpack] < in.msgpack\n"
+        "       tailorctl profile erase VID --redis HOST:PORT\n"
+        "  encode  checks JSON against the profile schema (docs/profile.md) and writes\n"
+        "          MessagePack; --live checks the module's live map schema instead\n"
+        "  decode  prints what the module sees as JSON; --live reads stdin as a live\n"
+        "          map, --live-file merges a live map into the profile on stdin\n"
+        "  erase   deletes every key of the visitor (the right to be forgotten)\n");
 }
 
 }  // namespace tailorctl

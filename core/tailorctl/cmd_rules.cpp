@@ -18,6 +18,7 @@
 #include <lua.hpp>
 #include <nlohmann/json.hpp>
 
+#include "case_checks.h"
 #include "commands.h"
 #include "rules_cases.h"
 #include "tailor/popup/caps.h"
@@ -33,7 +34,13 @@ namespace {
 using nlohmann::json;
 
 void print_usage() {
-    std::fprintf(stderr,
+    print_rules_usage(stderr);
+}
+
+}  // namespace
+
+void print_rules_usage(std::FILE* out) {
+    std::fprintf(out,
                  "usage: tailorctl rules check PACK.lua... [--kit tailor.lua]\n"
                  "       tailorctl rules test PACK.lua... CASES.lua [--kit tailor.lua]\n"
                  "       tailorctl rules render PACK.lua... --profile P.json [--url /p/x] "
@@ -42,6 +49,8 @@ void print_usage() {
                  "[--explain]\n"
                  "                 [--caps CAPS.json] PAGE.html\n");
 }
+
+namespace {
 
 struct Options {
     std::vector<std::string> files;  // positional
@@ -292,7 +301,7 @@ int run_test(const Options& o) {
     for (const Case& k : *cases) {
         std::string why;
         auto profile = decode_json_profile(k.profile, k.live, &why);
-        std::vector<std::string> problems;
+        std::vector<std::string> problems = case_typos(k, *pack);
         tailor::Decision d;
         tailor::RuleTrace trace;
         if (!profile) {
@@ -321,17 +330,7 @@ int run_test(const Options& o) {
                     }
                 }
             }
-            if (k.contains.is_object()) {
-                for (auto& [slot, want] : k.contains.items()) {
-                    auto html = d.slot(slot);
-                    if (!want.is_string() || !html ||
-                        html->find(want.get<std::string>()) == std::string_view::npos) {
-                        problems.push_back(
-                            "slot " + slot + ": html does not contain " + want.dump() + " (it is " +
-                            (html ? "\"" + std::string(*html) + "\"" : "default") + ")");
-                    }
-                }
-            }
+            check_case_html(k, d, &problems);
             if (!k.popup.is_null()) {
                 std::string got = winner(trace, kPopupsSlot);
                 std::string wanted = k.popup.is_string() ? k.popup.get<std::string>() : "";

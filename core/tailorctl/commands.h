@@ -1,6 +1,7 @@
 // tailorctl's subcommands; each lives in its own cmd_*.cpp and returns an exit code.
 #pragma once
 
+#include <cstdio>
 #include <string_view>
 #include <vector>
 
@@ -20,5 +21,10 @@ int run_render(const Args& args);
 int run_rules(const Args& args);
 int run_events(const Args& args);
 int run_profile_erase(const Args& args);
+
+// Each command's full usage, for `tailorctl COMMAND --help` (main.cpp answers
+// it for every command, on stdout, exit 0).
+void print_rules_usage(std::FILE* out);
+void print_profile_usage(std::FILE* out);
 
 }  // namespace tailorctl

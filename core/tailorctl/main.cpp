@@ -12,21 +12,53 @@ struct Command {
     std::string_view name;
     int (*run)(const tailorctl::Args&);
     std::string_view summary;
+    void (*help)(std::FILE*);  // null: the summary is the usage
 };
 
 constexpr Command kCommands[] = {
-    {"sign", tailorctl::run_sign, "sign a visitor id: sign --key-file F [--kid K] [VID]"},
-    {"verify", tailorctl::run_verify, "verify a cookie value: verify --key-file F VALUE"},
+    {"sign", tailorctl::run_sign, "sign a visitor id: sign --key-file F [--kid K] [VID]", nullptr},
+    {"verify", tailorctl::run_verify, "verify a cookie value: verify --key-file F VALUE", nullptr},
     {"profile", tailorctl::run_profile,
-     "profile encode|decode (JSON <-> MessagePack on stdio) | profile erase VID --redis HOST:PORT"},
+     "profile encode|decode (JSON <-> MessagePack on stdio) | profile erase VID --redis HOST:PORT",
+     tailorctl::print_profile_usage},
     {"render", tailorctl::run_render,
      "render --page PAGE.html --slot NAME=FILE ... [--inject FILE] [--chunk-random SEED] "
-     "[--stats]"},
+     "[--stats]",
+     nullptr},
     {"events", tailorctl::run_events,
-     "events tail [--type T] [--vid V] [--from ID] [--count N] --redis HOST:PORT"},
+     "events tail [--type T] [--vid V] [--from ID] [--count N] --redis HOST:PORT", nullptr},
     {"rules", tailorctl::run_rules,
-     "rules check PACK.lua | rules test PACK.lua CASES.lua | rules render --rules PACK.lua ..."},
+     "rules check PACK.lua | rules test PACK.lua CASES.lua | rules render --rules PACK.lua ...",
+     tailorctl::print_rules_usage},
 };
+
+// `-h` or `--help` anywhere before a `--` (after it, arguments are values:
+// a visitor id may start with a dash).
+bool asks_for_help(const tailorctl::Args& args) {
+    for (std::string_view a : args) {
+        if (a == "--") {
+            return false;
+        }
+        if (a == "--help" || a == "-h") {
+            return true;
+        }
+    }
+    return false;
+}
+
+int help(const Command& c) {
+    if (c.help != nullptr) {
+        c.help(stdout);
+    } else {
+        // the summary reads "what: usage" or just the usage
+        std::string_view usage = c.summary;
+        if (size_t colon = usage.find(": "); colon != std::string_view::npos) {
+            usage = usage.substr(colon + 2);
+        }
+        std::printf("usage: tailorctl %.*s\n", static_cast<int>(usage.size()), usage.data());
+    }
+    return tailorctl::kExitOk;
+}
 
 void usage(std::FILE* out) {
     std::fprintf(out, "usage: tailorctl COMMAND [ARGS]\n\ncommands:\n");
@@ -56,6 +88,9 @@ int main(int argc, char** argv) {
     tailorctl::Args args(argv + 2, argv + argc);
     for (const auto& c : kCommands) {
         if (c.name == name) {
+            if (asks_for_help(args)) {
+                return help(c);
+            }
             try {
                 return c.run(args);
             } catch (const std::exception& e) {

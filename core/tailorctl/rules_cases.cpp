@@ -142,12 +142,28 @@ std::optional<std::vector<Case>> load_cases(const std::string& path, int64_t def
         k.request = field("request");
         k.expect = field("expect");
         k.contains = field("contains");
+        k.not_contains = field("not_contains");
         k.caps = field("caps");
         k.popup = field("popup");
         k.popup_why = field("popup_why");
         json seg = field("segment");
         if (seg.is_string()) {
             k.segment = seg.get<std::string>();
+        }
+        lua_pushnil(L);
+        while (lua_next(L, c) != 0) {
+            // string keys only: the array part of a case is not a field
+            if (lua_type(L, -2) == LUA_TSTRING) {
+                std::string key = lua_tostring(L, -2);
+                bool known = false;
+                for (const char* f : kCaseFields) {
+                    known = known || key == f;
+                }
+                if (!known) {
+                    k.unknown_fields.push_back(key);
+                }
+            }
+            lua_pop(L, 1);
         }
         cases.push_back(std::move(k));
         lua_settop(L, top);

@@ -20,13 +20,20 @@ struct Case {
     nlohmann::json profile;
     nlohmann::json live;
     nlohmann::json request;
-    nlohmann::json expect;     // slot -> rule id, or false for the default
-    nlohmann::json contains;   // slot -> substring of the html
-    nlohmann::json caps;       // pop-up id -> caps record (docs/popups.md)
-    nlohmann::json popup;      // the chosen pop-up's id, or false for none
-    nlohmann::json popup_why;  // pop-up id -> outcome or detail ("cooldown", "won", ...)
+    nlohmann::json expect;        // slot -> rule id, or false for the default
+    nlohmann::json contains;      // slot (or "*": any) -> substring(s) of the html
+    nlohmann::json not_contains;  // slot (or "*": every) -> substring(s) it must not hold
+    nlohmann::json caps;          // pop-up id -> caps record (docs/popups.md)
+    nlohmann::json popup;         // the chosen pop-up's id, or false for none
+    nlohmann::json popup_why;     // pop-up id -> outcome or detail ("cooldown", "won", ...)
     std::string segment;
+    std::vector<std::string> unknown_fields;  // keys of the case table no case has (typos)
 };
+
+// The fields a case may have; any other key is reported as a typo.
+inline constexpr const char* kCaseFields[] = {"name",    "now",    "profile",   "live",
+                                              "request", "expect", "contains",  "not_contains",
+                                              "caps",    "popup",  "popup_why", "segment"};
 
 // load_cases
 //

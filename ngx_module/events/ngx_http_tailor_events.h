@@ -48,11 +48,17 @@ struct ngx_http_tailor_events_main_conf_t {
     time_t session_gap;             // session_gap=; 30m
     tailor::SensitiveQuery* strip;  // defaults + tailor_event_strip; cycle pool cleanup
     ngx_flag_t enabled_somewhere;   // any location has tailor_events on
+
+    // the first "tailor_events on" in effect, for the checks in postconfiguration
+    ngx_http_tailor_conf_pos_t enabled_pos;
 };
 
 struct ngx_http_tailor_events_loc_conf_t {
     ngx_flag_t enable;    // tailor_events
     ngx_array_t* events;  // of ngx_http_tailor_events_decl_t; null: page views only
+
+    ngx_http_tailor_conf_pos_t enable_pos;  // where tailor_events is written (or inherited)
+    ngx_http_tailor_conf_pos_t event_pos;   // the first tailor_event written here
 };
 
 enum ngx_http_tailor_events_counter_e : ngx_uint_t {

@@ -31,6 +31,9 @@ bool ngx_http_tailor_events_param(const ngx_str_t& v, std::string_view name,
 char* ngx_http_tailor_events_event(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
     auto* elcf = static_cast<ngx_http_tailor_events_loc_conf_t*>(conf);
     auto* value = static_cast<ngx_str_t*>(cf->args->elts);
+    if (elcf->event_pos.file.len == 0) {
+        ngx_http_tailor_conf_pos_set(cf, &elcf->event_pos);
+    }
 
     std::optional<tailor::EventType> type =
         tailor::parse_event_type(ngx_http_tailor_view(value[1]));

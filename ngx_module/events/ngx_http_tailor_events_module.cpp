@@ -22,6 +22,7 @@ char* ngx_http_tailor_events_merge_loc_conf(ngx_conf_t* cf, void* parent, void* 
 ngx_int_t ngx_http_tailor_events_postconfiguration(ngx_conf_t* cf) noexcept;
 ngx_int_t ngx_http_tailor_events_init_process(ngx_cycle_t* cycle) noexcept;
 void ngx_http_tailor_events_exit_process(ngx_cycle_t* cycle) noexcept;
+char* ngx_http_tailor_events_enable(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 
 ngx_conf_num_bounds_t ngx_http_tailor_events_batch_bounds = {ngx_conf_check_num_bounds, 1, 4096};
 ngx_conf_num_bounds_t ngx_http_tailor_events_queue_bounds = {ngx_conf_check_num_bounds, 16,
@@ -30,7 +31,7 @@ ngx_conf_num_bounds_t ngx_http_tailor_events_queue_bounds = {ngx_conf_check_num_
 ngx_command_t ngx_http_tailor_events_commands[] = {
     {ngx_string("tailor_events"),
      NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_FLAG,
-     ngx_conf_set_flag_slot, NGX_HTTP_LOC_CONF_OFFSET,
+     ngx_http_tailor_events_enable, NGX_HTTP_LOC_CONF_OFFSET,
      offsetof(ngx_http_tailor_events_loc_conf_t, enable), nullptr},
 
     {ngx_string("tailor_event"),
@@ -108,6 +109,17 @@ void ngx_http_tailor_events_free_strip(void* data) noexcept {
 }
 
 // Configuration.
+
+// "tailor_events": a flag that remembers where it is written, for the checks
+// made once every directive is known (postconfiguration).
+char* ngx_http_tailor_events_enable(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
+    auto* elcf = static_cast<ngx_http_tailor_events_loc_conf_t*>(conf);
+    char* rv = ngx_conf_set_flag_slot(cf, cmd, conf);
+    if (rv == NGX_CONF_OK) {
+        ngx_http_tailor_conf_pos_set(cf, &elcf->enable_pos);
+    }
+    return rv;
+}
 
 void* ngx_http_tailor_events_create_main_conf(ngx_conf_t* cf) noexcept {
     auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(
@@ -207,6 +219,9 @@ char* ngx_http_tailor_events_merge_loc_conf(ngx_conf_t* cf, void* parent, void* 
     auto* prev = static_cast<ngx_http_tailor_events_loc_conf_t*>(parent);
     auto* conf = static_cast<ngx_http_tailor_events_loc_conf_t*>(child);
 
+    if (conf->enable == NGX_CONF_UNSET) {
+        conf->enable_pos = prev->enable_pos;
+    }
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
 
     bool declared_here = conf->events != nullptr;
@@ -221,14 +236,17 @@ char* ngx_http_tailor_events_merge_loc_conf(ngx_conf_t* cf, void* parent, void* 
     auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(
         ngx_http_conf_get_module_main_conf(cf, ngx_http_tailor_events_module));
     emcf->enabled_somewhere = 1;
+    if (emcf->enabled_pos.file.len == 0) {
+        emcf->enabled_pos = conf->enable_pos;
+    }
 
     // the main module's location confs are merged already (it comes first)
     auto* lcf = static_cast<ngx_http_tailor_loc_conf_t*>(
         ngx_http_conf_get_module_loc_conf(cf, ngx_http_tailor_module));
     if (declared_here && !lcf->enable) {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "\"tailor_event\" has no effect where \"tailor\" is off: "
-                           "the visitor is not known there");
+        ngx_http_tailor_conf_log_at(NGX_LOG_WARN, cf, &conf->event_pos,
+                                    "\"tailor_event\" has no effect where \"tailor\" is off: "
+                                    "the visitor is not known there");
     }
 
     return NGX_CONF_OK;
@@ -249,8 +267,18 @@ ngx_int_t ngx_http_tailor_events_postconfiguration(ngx_conf_t* cf) noexcept {
     auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
         ngx_http_conf_get_module_main_conf(cf, ngx_http_tailor_module));
     if (mcf->redis == nullptr) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"tailor_events on\" needs \"tailor_redis\" to deliver events");
+        ngx_http_tailor_conf_log_at(NGX_LOG_EMERG, cf, &emcf->enabled_pos,
+                                    "\"tailor_events on\" needs \"tailor_redis\" to deliver "
+                                    "events");
+        return NGX_ERROR;
+    }
+    // events are about a known visitor: only "tailor on" (pages) and the pop-up
+    // beacon know one, so without either nothing could ever be emitted
+    if (!mcf->enabled_somewhere && !mcf->beacon_somewhere) {
+        ngx_http_tailor_conf_log_at(NGX_LOG_EMERG, cf, &emcf->enabled_pos,
+                                    "\"tailor_events on\" has no effect: no location has "
+                                    "\"tailor on\" or \"tailor_popup_beacon\", so no visitor "
+                                    "is known");
         return NGX_ERROR;
     }
 

@@ -120,9 +120,12 @@ void ngx_http_tailor_events_render_status(u_char** pos, u_char* end) noexcept {
         "# HELP tailor_events_spool_pending Events waiting in the workers' spools.\n"
         "# TYPE tailor_events_spool_pending gauge\ntailor_events_spool_pending %" PRIu64
         "\n"
+        "# HELP tailor_events_redis_connected_workers Workers whose events connection is up.\n"
         "# TYPE tailor_events_redis_connected_workers gauge\n"
         "tailor_events_redis_connected_workers %" PRIu64
         "\n"
+        "# HELP tailor_events_redis_disconnects_total Ready events connections lost, for any "
+        "reason.\n"
         "# TYPE tailor_events_redis_disconnects_total counter\n"
         "tailor_events_redis_disconnects_total %" PRIu64 "\n",
         queued, pending, connected, disconnects);

@@ -74,6 +74,8 @@ class Engine {
     //
     // This process's rule runtime (per-rule counters), or null.
     [[nodiscard]] const RuleRuntime* runtime() const noexcept { return runtime_.get(); }
+    // The same, to take its queued errors (RuleRuntime::take_errors).
+    [[nodiscard]] RuleRuntime* runtime() noexcept { return runtime_.get(); }
 
     // True when this worker's pack declares the pop-up `id`.
     [[nodiscard]] bool has_popup(std::string_view id) const noexcept;

@@ -75,7 +75,8 @@ struct RuleRuntime::Impl {
             errors.pop_front();
             ++errors_dropped;
         }
-        errors.push_back({rules[idx].info.id, outcome, message});
+        const RuleInfo& info = rules[idx].info;
+        errors.push_back({info.id, outcome, message, info.file, info.line, idx});
     }
 };
 

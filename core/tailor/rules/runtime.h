@@ -78,11 +78,17 @@ struct RuleTrace {
 
 // RuleErrorEvent
 //
-// One failed rule, queued for the glue to log at its own (rate-limited) pace.
+// One failed rule, queued for the glue to log at its own (rate-limited) pace:
+// the rule's id, where the pack declares it (`file`:`line`, as RuleInfo), what
+// went wrong (kError, kBudget or kMemory) and the error text (for kError
+// usually "file:line: reason" of the failing expression).
 struct RuleErrorEvent {
     std::string rule;
     RuleOutcome outcome = RuleOutcome::kError;
     std::string message;
+    std::string file;
+    int line = 0;
+    size_t index = 0;  // the rule's position in the pack's RuleInfo order (rule_stats())
 };
 
 // EvalSummary

@@ -96,6 +96,32 @@ t.slot "fine" { t.rule "ok" { html = "ok" } }
         << events[0].message;
 }
 
+TEST(RulesRuntime, ErrorEventNamesTheRuleAndWhereThePackDeclaresIt) {
+    auto rt = runtime(R"(
+local t = require "tailor"
+t.slot "fine" { t.rule "ok" { html = "ok" } }
+t.slot "broken" {
+  t.rule "boom" { when = function(v) error("no stock") end, html = "never" },
+}
+)");
+    ASSERT_TRUE(rt);
+    Evaluated r = evaluate(*rt, typical_profile());
+    EXPECT_EQ(r.summary.failures, 1u);
+    std::vector<RuleErrorEvent> events;
+    EXPECT_EQ(rt->take_errors(&events), 0u);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].rule, "boom");
+    EXPECT_EQ(events[0].outcome, RuleOutcome::kError);
+    EXPECT_EQ(events[0].file, "pack.lua");
+    EXPECT_EQ(events[0].line, 5);
+    ASSERT_LT(events[0].index, rt->rule_stats().size());
+    EXPECT_EQ(rt->rule_stats()[events[0].index].info.id, "boom");
+    EXPECT_NE(events[0].message.find("no stock"), std::string::npos) << events[0].message;
+    events.clear();
+    EXPECT_EQ(rt->take_errors(&events), 0u);
+    EXPECT_TRUE(events.empty()) << "taken once";
+}
+
 TEST(RulesRuntime, InfiniteLoopIsCutAndTheStateSurvives) {
     LuaLimits limits;
     limits.evaluation_micros = 1000000;  // the instruction budget must do it alone

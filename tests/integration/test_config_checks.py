@@ -1,0 +1,220 @@
+# nginx -t on configurations whose mistake involves two directives: the error
+# names the file and line of the directive that needs the other one, not the
+# closing brace of http{}; and the key file's own line is named once.
+
+import pytest
+
+from env import module_has
+
+
+def http(body, keys=None, redis=None, extra=""):
+    top = []
+    if keys is not None:
+        top.append("tailor_keys %s;" % keys)
+    if redis is not None:
+        top.append("tailor_redis %s;" % redis)
+    return "\n    ".join(top + [extra]) + "\n" + body
+
+
+def emerg_at(nginx, out, needle):
+    """The [emerg] line of out names nginx.conf at the line holding needle."""
+    line = nginx.line_of(needle)
+    emerg = [l for l in out.splitlines() if "[emerg]" in l]
+    assert emerg, out
+    assert "%s:%d" % (nginx.conf_path, line) in emerg[0], \
+        "expected %s:%d (%r) in: %s" % (nginx.conf_path, line, needle, emerg[0])
+    return emerg[0]
+
+
+def test_tailor_on_without_keys_names_the_tailor_line(nginx):
+    nginx.write(http("""
+    server {
+        listen 127.0.0.1:{{PORT}};
+        location /a { }
+        location /shop {
+            tailor on;
+        }
+    }
+"""))
+    rc, out = nginx.test_config()
+    assert rc != 0
+    line = emerg_at(nginx, out, "tailor on;")
+    assert '"tailor on" needs "tailor_keys"' in line
+
+
+def test_tailor_on_at_http_level_is_named_where_it_is_written(nginx):
+    nginx.write(http("""
+    tailor on;
+    server {
+        listen 127.0.0.1:{{PORT}};
+        location / { }
+    }
+"""))
+    rc, out = nginx.test_config()
+    assert rc != 0
+    emerg_at(nginx, out, "tailor on;")
+
+
+def test_a_server_without_keys_is_refused_when_another_has_them(nginx, keys):
+    nginx.write(http("""
+    server {
+        listen 127.0.0.1:{{PORT}};
+        server_name brand-a;
+        tailor_keys %s;
+        location / { tailor on; }
+    }
+    server {
+        listen 127.0.0.1:{{PORT}};
+        server_name brand-b;
+        location / { tailor   on; }
+    }
+""" % keys.path))
+    rc, out = nginx.test_config()
+    assert rc != 0
+    emerg_at(nginx, out, "tailor   on;")
+
+
+def test_a_bad_key_file_line_is_named_once(nginx):
+    bad = nginx.write_file("conf/bad.keys", "# keys\nk1 abcd\n")
+    nginx.write(http("""
+    server { listen 127.0.0.1:{{PORT}}; location / { tailor on; } }
+""", keys=bad))
+    rc, out = nginx.test_config()
+    assert rc != 0
+    line = emerg_at(nginx, out, "tailor_keys")
+    assert '"tailor_keys" file "%s", line 2: secret shorter than 32 bytes' % bad in line, line
+    assert line.count("line 2") == 1, line
+
+
+def test_a_missing_key_file_is_named_once(nginx):
+    missing = nginx.path("conf", "nope.keys")
+    nginx.write(http("""
+    server { listen 127.0.0.1:{{PORT}}; location / { tailor on; } }
+""", keys=missing))
+    rc, out = nginx.test_config()
+    assert rc != 0
+    line = emerg_at(nginx, out, "tailor_keys")
+    assert line.count(missing) == 1, line
+    assert "cannot open" in line, line
+
+
+BEACON_SERVER = """
+    server {
+        listen 127.0.0.1:{{PORT}};
+        location / { tailor on; }
+        location = /tailor/beacon {
+            tailor_popup_beacon;
+        }
+    }
+"""
+
+
+def test_the_beacon_without_a_rule_pack_fails_at_its_line(nginx, keys):
+    nginx.write(http(BEACON_SERVER, keys=keys.path, redis="127.0.0.1:1"))
+    rc, out = nginx.test_config()
+    assert rc != 0
+    line = emerg_at(nginx, out, "tailor_popup_beacon;")
+    assert '"tailor_popup_beacon" needs "tailor_rules"' in line
+
+
+def test_the_beacon_without_keys_or_redis_fails_at_its_line(nginx, keys):
+    pack = nginx.write_file("rules.lua", b'local t = require "tailor"\n')
+    nginx.write(http(BEACON_SERVER.replace("location / { tailor on; }", ""),
+                     redis="127.0.0.1:1", extra="tailor_rules %s;" % pack))
+    rc, out = nginx.test_config()
+    assert rc != 0
+    assert '"tailor_popup_beacon" needs "tailor_keys"' in emerg_at(nginx, out,
+                                                                   "tailor_popup_beacon;")
+
+    nginx.write(http(BEACON_SERVER, keys=keys.path, extra="tailor_rules %s;" % pack))
+    rc, out = nginx.test_config()
+    assert rc != 0
+    assert '"tailor_popup_beacon" needs "tailor_redis"' in emerg_at(nginx, out,
+                                                                    "tailor_popup_beacon;")
+
+
+def test_the_beacon_with_keys_redis_and_a_pack_passes(nginx, keys):
+    pack = nginx.write_file("rules.lua", b'local t = require "tailor"\n')
+    nginx.write(http(BEACON_SERVER, keys=keys.path, redis="127.0.0.1:1",
+                     extra="tailor_rules %s;" % pack))
+    rc, out = nginx.test_config()
+    assert rc == 0, out
+
+
+events = pytest.mark.skipif(not module_has("tailor_events"), reason="built without events")
+
+
+@events
+def test_events_without_tailor_on_anywhere_fail_at_the_events_line(nginx, keys):
+    nginx.write(http("""
+    server {
+        listen 127.0.0.1:{{PORT}};
+        location / {
+            tailor_events on;
+        }
+    }
+""", keys=keys.path, redis="127.0.0.1:1"))
+    rc, out = nginx.test_config()
+    assert rc != 0
+    line = emerg_at(nginx, out, "tailor_events on;")
+    assert '"tailor_events on" has no effect' in line
+
+
+@events
+def test_events_without_redis_fail_at_the_events_line(nginx, keys):
+    nginx.write(http("""
+    server {
+        listen 127.0.0.1:{{PORT}};
+        location / {
+            tailor on;
+            tailor_events on;
+        }
+    }
+""", keys=keys.path))
+    rc, out = nginx.test_config()
+    assert rc != 0
+    line = emerg_at(nginx, out, "tailor_events on;")
+    assert 'needs "tailor_redis"' in line
+
+
+@events
+def test_events_with_tailor_on_elsewhere_pass(nginx, keys):
+    nginx.write(http("""
+    tailor_events on;
+    server {
+        listen 127.0.0.1:{{PORT}};
+        location / { tailor on; }
+    }
+""", keys=keys.path, redis="127.0.0.1:1"))
+    rc, out = nginx.test_config()
+    assert rc == 0, out
+
+
+def test_tailor_max_profile_out_of_bounds_names_its_line(nginx, keys):
+    nginx.write(http("""
+    tailor_max_profile 5m;
+    server { listen 127.0.0.1:{{PORT}}; location / { tailor on; } }
+""", keys=keys.path))
+    rc, out = nginx.test_config()
+    assert rc != 0
+    assert '"tailor_max_profile" must be between' in emerg_at(nginx, out, "tailor_max_profile 5m")
+
+
+@events
+def test_an_event_where_tailor_is_off_warns_at_the_event_line(nginx, keys):
+    nginx.write(http("""
+    server {
+        listen 127.0.0.1:{{PORT}};
+        location / { tailor on; tailor_events on; }
+        location /static/ {
+            tailor_events on;
+            tailor_event "Product Viewed" product_id=$arg_sku;
+        }
+    }
+""", keys=keys.path, redis="127.0.0.1:1"))
+    rc, out = nginx.test_config()
+    assert rc == 0, out
+    warn = [l for l in out.splitlines() if "[warn]" in l and "tailor_event" in l]
+    assert warn, out
+    line = nginx.line_of('tailor_event "Product Viewed"')
+    assert "%s:%d" % (nginx.conf_path, line) in warn[0], warn[0]
