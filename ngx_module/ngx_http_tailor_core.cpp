@@ -405,15 +405,15 @@ ngx_int_t ngx_http_tailor_core_identify(ngx_http_request_t* r, ngx_http_tailor_m
     return NGX_OK;
 }
 
-void ngx_http_tailor_core_adopt_cookie(ngx_http_request_t* r, ngx_http_tailor_main_conf_t* mcf,
-                                       ngx_http_tailor_loc_conf_t* lcf, ngx_http_tailor_ctx_t* ctx,
+void ngx_http_tailor_core_adopt_cookie(ngx_http_request_t* r, ngx_http_tailor_loc_conf_t* lcf,
+                                       ngx_http_tailor_ctx_t* ctx,
                                        const ngx_str_t& set_cookie) noexcept {
     ctx->set_cookie.len = 0;
 
     // "name=value; attributes": the value is what the client sends back
     std::string_view v = ngx_http_tailor_view(set_cookie).substr(lcf->cookie.name.len + 1);
     v = v.substr(0, v.find(';'));
-    tailor::VisitorCookieCheck check = tailor::check_visitor_cookie(v, *mcf->keyring);
+    tailor::VisitorCookieCheck check = tailor::check_visitor_cookie(v, *ngx_http_tailor_keyring(r));
     if (check.status != tailor::VisitorCookieStatus::kValid || !check.vid) {
         // another tier's keys: its cookie still wins, this tier cannot read it
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,

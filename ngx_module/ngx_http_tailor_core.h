@@ -74,8 +74,8 @@ ngx_int_t ngx_http_tailor_core_identify(ngx_http_request_t* r, ngx_http_tailor_m
 // The upstream's response already sets the visitor cookie (`set_cookie` is that
 // header's value, "name=value; ..."): this request issues none of its own, and
 // ctx->vid becomes the id it names when this server's keys verify it.
-void ngx_http_tailor_core_adopt_cookie(ngx_http_request_t* r, ngx_http_tailor_main_conf_t* mcf,
-                                       ngx_http_tailor_loc_conf_t* lcf, ngx_http_tailor_ctx_t* ctx,
+void ngx_http_tailor_core_adopt_cookie(ngx_http_request_t* r, ngx_http_tailor_loc_conf_t* lcf,
+                                       ngx_http_tailor_ctx_t* ctx,
                                        const ngx_str_t& set_cookie) noexcept;
 
 // Body filter.

@@ -124,13 +124,12 @@ const ngx_table_elt_t* ngx_http_tailor_upstream_cookie(ngx_http_request_t* r,
 // asked for), and makes the response private with it. With an upstream that
 // sets the cookie itself, the upstream's wins: one Set-Cookie, and this
 // request's events follow the id it names.
-ngx_int_t ngx_http_tailor_issue_cookie(ngx_http_request_t* r, ngx_http_tailor_main_conf_t* mcf,
-                                       ngx_http_tailor_loc_conf_t* lcf,
+ngx_int_t ngx_http_tailor_issue_cookie(ngx_http_request_t* r, ngx_http_tailor_loc_conf_t* lcf,
                                        ngx_http_tailor_ctx_t* ctx) noexcept {
     if (!ctx->identified) {
         const ngx_table_elt_t* theirs = ngx_http_tailor_upstream_cookie(r, lcf->cookie.name);
         if (theirs != nullptr) {
-            ngx_http_tailor_core_adopt_cookie(r, mcf, lcf, ctx, theirs->value);
+            ngx_http_tailor_core_adopt_cookie(r, lcf, ctx, theirs->value);
             return NGX_OK;
         }
     }
@@ -170,7 +169,7 @@ ngx_int_t ngx_http_tailor_header_filter(ngx_http_request_t* r) noexcept {
     // upstream identified goes out with whatever answered the login.
     bool made_private = false;
     if (ctx->set_cookie.len != 0 && (ctx->identified || ngx_http_tailor_personalizable(r, lcf))) {
-        if (ngx_http_tailor_issue_cookie(r, mcf, lcf, ctx) != NGX_OK) {
+        if (ngx_http_tailor_issue_cookie(r, lcf, ctx) != NGX_OK) {
             return NGX_ERROR;
         }
         made_private = ctx->set_cookie.len != 0;
