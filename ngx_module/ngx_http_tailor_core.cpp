@@ -402,8 +402,9 @@ ngx_int_t ngx_http_tailor_core_identify(ngx_http_request_t* r, ngx_http_tailor_m
 
     ctx->previous_vid = previous;
     ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_IDENTIFY_LINKS);
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "tailor: visitor \"%V\" identified as \"%V\"", &previous, &ctx->vid);
+    // the link of two ids is personal data: debug level only, never in a production log
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "tailor: visitor \"%V\" identified as \"%V\"", &previous, &ctx->vid);
     return NGX_OK;
 }
 

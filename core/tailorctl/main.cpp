@@ -18,7 +18,7 @@ constexpr Command kCommands[] = {
     {"sign", tailorctl::run_sign, "sign a visitor id: sign --key-file F [--kid K] [VID]"},
     {"verify", tailorctl::run_verify, "verify a cookie value: verify --key-file F VALUE"},
     {"profile", tailorctl::run_profile,
-     "profile encode|decode (JSON <-> MessagePack on stdio) | profile erase VID --redis HOST:PORT"},
+     "profile encode|decode (JSON <-> MessagePack on stdio) | profile erase [--] VID --redis HOST:PORT"},
     {"render", tailorctl::run_render,
      "render --page PAGE.html --slot NAME=FILE ... [--inject FILE] [--chunk-random SEED] "
      "[--stats]"},
