@@ -212,6 +212,7 @@ tailor::Outcome ngx_http_tailor_core_consent(ngx_http_request_t* r,
     tailor::ConsentGateInput in;
     in.sec_gpc =
         ngx_http_tailor_view(ngx_http_tailor_find_header(&r->headers_in.headers, "sec-gpc", false));
+    in.user_agent = ngx_http_tailor_view(r->headers_in.user_agent);
     if (consent == nullptr) {
         return tailor::consent_outcome(in);
     }

@@ -5,6 +5,7 @@
 
 #include "ngx_http_tailor_core.h"
 #include "ngx_http_tailor_metrics.h"
+#include "tailor/visitor/cookie_policy.h"
 
 namespace {
 
@@ -63,6 +64,15 @@ ngx_int_t ngx_http_tailor_header_filter(ngx_http_request_t* r) noexcept {
 
     if (ngx_http_tailor_core_identify(r, mcf, lcf, ctx) != NGX_OK) {
         return NGX_ERROR;
+    }
+
+    if (ctx->set_cookie.len != 0 &&
+        !tailor::may_send_visitor_cookie(ctx->previous_vid.len != 0
+                                             ? tailor::VisitorCookieReason::kIdentified
+                                             : tailor::VisitorCookieReason::kNewId,
+                                         static_cast<unsigned>(r->headers_out.status),
+                                         ngx_http_test_content_type(r, &lcf->types) != nullptr)) {
+        ctx->set_cookie.len = 0;  // an error page or a non-page hands out no id
     }
 
     bool made_private = false;
