@@ -67,11 +67,11 @@ ngx_int_t ngx_http_tailor_header_filter(ngx_http_request_t* r) noexcept {
     }
 
     if (ctx->set_cookie.len != 0 &&
-        !tailor::may_send_visitor_cookie(ctx->previous_vid.len != 0
-                                             ? tailor::VisitorCookieReason::kIdentified
-                                             : tailor::VisitorCookieReason::kNewId,
-                                         static_cast<unsigned>(r->headers_out.status),
-                                         ngx_http_test_content_type(r, &lcf->types) != nullptr)) {
+        !tailor::may_send_visitor_cookie(
+            tailor::visitor_cookie_reason(ctx->previous_vid.len != 0,
+                                          ctx->outcome == tailor::Outcome::kNewVisitor),
+            static_cast<unsigned>(r->headers_out.status),
+            ngx_http_test_content_type(r, &lcf->types) != nullptr)) {
         ctx->set_cookie.len = 0;  // an error page or a non-page hands out no id
     }
 
