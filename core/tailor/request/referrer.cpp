@@ -29,6 +29,9 @@ unsigned char copy_into(std::string_view in, char* out, size_t cap) noexcept {
         return 0;
     }
     const size_t n = in.size() < cap ? in.size() : cap;
+    if (n == 0) {
+        return 0;  // an empty view may have no data() at all
+    }
     std::memcpy(out, in.data(), n);
     return static_cast<unsigned char>(utf8_partial_tail_cut(std::string_view(out, n)));
 }
@@ -227,7 +230,9 @@ Attribution attribution_from_request(std::string_view query, std::string_view re
     a.class_ = fits ? classify_referrer_host(lhost, own_host) : ReferrerClass::kOther;
     if (fits) {
         const std::string_view kept = attributable_host(lhost, a.class_);
-        std::memcpy(a.host_, kept.data(), kept.size());
+        if (!kept.empty()) {  // an empty view may have no data() at all
+            std::memcpy(a.host_, kept.data(), kept.size());
+        }
         a.host_len_ = static_cast<unsigned char>(kept.size());
     }
     return a;
