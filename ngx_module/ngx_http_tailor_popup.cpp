@@ -238,6 +238,11 @@ void ngx_http_tailor_beacon_reply(void* data, const redisReply* reply, uint64_t)
             ngx_http_tailor_beacon_count(NGX_HTTP_TAILOR_BEACON_LIMITED);
             ngx_http_tailor_beacon_done(ctx, NGX_HTTP_TOO_MANY_REQUESTS);
             return;
+        case tailor::PopupBeaconResult::kErased:
+            // the browser of an erased visitor: refused like one over its rate, nothing kept
+            ngx_http_tailor_beacon_count(NGX_HTTP_TAILOR_BEACON_LIMITED);
+            ngx_http_tailor_beacon_done(ctx, NGX_HTTP_NO_CONTENT);
+            return;
         case tailor::PopupBeaconResult::kNewerSchema:
             ngx_log_error(NGX_LOG_WARN, log, 0,
                           "tailor: pop-up beacon not recorded: the caps of visitor \"%V\" "

@@ -144,6 +144,20 @@ def test_events_spooled_before_the_erase_and_replayed_after_create_nothing(
     assert stream_vids(redis) == before, "and appended nothing to the stream"
 
 
+def test_a_beacon_after_the_erase_writes_nothing(nginx, redis, keys, sign):
+    from test_popups import beacon, caps, seed_cart, start as start_popups
+    vid = new_vid()
+    seed_cart(redis, vid)
+    start_popups(nginx, redis, keys)
+    cookie = sign(vid)
+    assert beacon(nginx, cookie, "e=close&p=cart-rescue").status == 204
+    assert caps(redis, vid) is not None
+    p = tailorctl("profile", "erase", vid, "--redis", redis.address)
+    assert p.returncode == 0, p.stderr
+    assert beacon(nginx, cookie, "e=impression&p=cart-rescue").status == 204
+    assert keys_of(redis, vid) == [], "no caps, no rate window re-created"
+
+
 def test_erase_refuses_a_wrong_password(redis):
     redis.command("ACL", "SETUSER", "ops", "on", ">opspw", "~*", "+@all")
     p = tailorctl("profile", "erase", new_vid(), "--redis", redis.address, "--user", "ops",

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "tailor/events/live.h"
+#include "tailor/popup/beacon.h"
 #include "tailor/store/visitor_read.h"
 
 namespace tailor {
@@ -29,6 +30,8 @@ TEST(StoreKeys, TheScriptsSpellTheTombstoneAndTheLinksAsTheSchemaDoes) {
     const std::string suffix = "'" + std::string(visitor_key_suffix(VisitorKeyKind::kErased)) + "'";
     EXPECT_NE(kLiveScript.find(suffix), std::string_view::npos);
     EXPECT_NE(kVisitorReadScript.find(suffix), std::string_view::npos);
+    EXPECT_NE(kPopupCapsScript.find(suffix), std::string_view::npos);
+    EXPECT_NE(kPopupCapsScript.find("string.sub(KEYS[2], 1, -5)"), std::string_view::npos);
     EXPECT_NE(kLiveScript.find("'" + std::string(kMergedIntoField) + "'"), std::string_view::npos);
     EXPECT_NE(kLiveScript.find("'" + std::string(kMergedFromFieldPrefix) + "'"),
               std::string_view::npos);
