@@ -17,6 +17,7 @@
 
 #include "tailor/visitor/consent_gate.h"
 #include "tailor/visitor/identify.h"
+#include "tailor/visitor/cookie_policy.h"
 #include "tailor/visitor/keyring.h"
 #include "tailor/visitor/visitor_id.h"
 
@@ -73,7 +74,12 @@ ngx_int_t ngx_http_tailor_set_cookie(ngx_http_request_t* r, ngx_http_tailor_loc_
     if (c.domain.len) {
         p = ngx_sprintf(p, "; Domain=%V", &c.domain);
     }
-    if (c.secure) {
+#if (NGX_HTTP_SSL)
+    const bool https = r->connection->ssl != nullptr;
+#else
+    const bool https = false;
+#endif
+    if (tailor::visitor_cookie_secure(static_cast<tailor::CookieSecure>(c.secure), https)) {
         p = ngx_cpymem(p, "; Secure", sizeof("; Secure") - 1);
     }
     if (c.httponly) {
@@ -91,7 +97,7 @@ ngx_int_t ngx_http_tailor_issue(ngx_http_request_t* r, ngx_http_tailor_main_conf
                                 ngx_http_tailor_loc_conf_t* lcf, ngx_http_tailor_ctx_t* ctx,
                                 const tailor::VisitorId& vid) noexcept {
     std::optional<tailor::SignedVisitorId> signed_value =
-        tailor::sign_visitor_id(vid, *ngx_http_tailor_keyring(r));
+        tailor::sign_visitor_id(vid, *ngx_http_tailor_keyring(r), static_cast<int64_t>(ngx_time()));
     if (!signed_value) {
         return NGX_ERROR;
     }
@@ -208,6 +214,7 @@ tailor::Outcome ngx_http_tailor_core_consent(ngx_http_request_t* r,
     tailor::ConsentGateInput in;
     in.sec_gpc =
         ngx_http_tailor_view(ngx_http_tailor_find_header(&r->headers_in.headers, "sec-gpc", false));
+    in.user_agent = ngx_http_tailor_view(r->headers_in.user_agent);
     if (consent == nullptr) {
         return tailor::consent_outcome(in);
     }
@@ -231,24 +238,33 @@ tailor::Outcome ngx_http_tailor_core_consent(ngx_http_request_t* r,
 ngx_int_t ngx_http_tailor_core_read_cookie(ngx_http_request_t* r, ngx_http_tailor_main_conf_t*,
                                            ngx_http_tailor_loc_conf_t* lcf,
                                            ngx_http_tailor_ctx_t* ctx) noexcept {
-    std::optional<std::string_view> value =
-        ngx_http_tailor_request_cookie(r, ngx_http_tailor_view(lcf->cookie.name));
-    if (!value) {
-        return NGX_DECLINED;
+    std::string_view headers[tailor::kMaxVisitorCookies];
+    auto** cookies = static_cast<ngx_table_elt_t**>(r->headers_in.cookies.elts);
+    size_t n = 0;
+    for (ngx_uint_t i = 0; i < r->headers_in.cookies.nelts && n < tailor::kMaxVisitorCookies; i++) {
+        headers[n++] = ngx_http_tailor_view(cookies[i]);
     }
 
-    tailor::VisitorCookieCheck check =
-        tailor::check_visitor_cookie(*value, *ngx_http_tailor_keyring(r));
-    if (check.status != tailor::VisitorCookieStatus::kValid || !check.vid) {
+    tailor::VisitorCookieRead read = tailor::read_visitor_cookies(
+        headers, n, ngx_http_tailor_view(lcf->cookie.name), *ngx_http_tailor_keyring(r),
+        static_cast<int64_t>(ngx_time()), static_cast<int64_t>(lcf->cookie.max_age));
+    if (read.found == 0) {
+        return NGX_DECLINED;
+    }
+    if (!read.vid) {
         ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_BAD_COOKIES);
-        std::string_view why = tailor::visitor_cookie_status_name(check.status);
+        std::string_view why = read.conflict ? std::string_view("names two visitors")
+                                             : tailor::visitor_cookie_status_name(read.status);
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "tailor: visitor cookie %*s, treating as a new visitor", why.size(),
                       why.data());
         return NGX_DECLINED;
     }
-
-    return ngx_http_tailor_copy(r->pool, check.vid->view(), &ctx->vid);
+    if (read.resign) {
+        // an older key or form: the same id under the current key, so the old one can retire
+        return ngx_http_tailor_issue(r, mcf, lcf, ctx, *read.vid);
+    }
+    return ngx_http_tailor_copy(r->pool, read.vid->view(), &ctx->vid);
 }
 
 tailor::Outcome ngx_http_tailor_core_new_visitor(ngx_http_request_t* r,
@@ -388,6 +404,15 @@ ngx_int_t ngx_http_tailor_core_identify(ngx_http_request_t* r, ngx_http_tailor_m
                           "tailor: upstream sent an invalid \"%V\" value, ignored",
                           &mcf->identify_header);
             return NGX_OK;
+        case tailor::IdentifyAction::kForget: {
+            // logout: a fresh anonymous id, nothing linking it to the old one, default page
+            std::optional<tailor::VisitorId> fresh = tailor::VisitorId::generate();
+            if (!fresh || ngx_http_tailor_issue(r, mcf, lcf, ctx, *fresh) != NGX_OK) {
+                return NGX_ERROR;
+            }
+            ctx->personalization = nullptr;  // the pool cleanup still owns it
+            return NGX_OK;
+        }
         case tailor::IdentifyAction::kLink:
             break;
     }
@@ -400,8 +425,9 @@ ngx_int_t ngx_http_tailor_core_identify(ngx_http_request_t* r, ngx_http_tailor_m
     ctx->previous_vid = previous;
     ctx->identified = 1;
     ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_IDENTIFY_LINKS);
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "tailor: visitor \"%V\" identified as \"%V\"", &previous, &ctx->vid);
+    // the link of two ids is personal data: debug level only, never in a production log
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "tailor: visitor \"%V\" identified as \"%V\"", &previous, &ctx->vid);
     return NGX_OK;
 }
 

@@ -168,7 +168,10 @@ char* ngx_http_tailor_cookie_directive(ngx_conf_t* cf, ngx_command_t*, void* con
             }
 
         } else if (ngx_strcmp(v.data, "secure") == 0) {
-            c->secure = 1;
+            c->secure = 1;  // tailor::CookieSecure::kAlways; 0 kAuto: on https only
+
+        } else if (ngx_strcmp(v.data, "no_secure") == 0) {
+            c->secure = 2;  // tailor::CookieSecure::kNever
 
         } else if (ngx_strcmp(v.data, "httponly") == 0) {
             c->httponly = 1;

@@ -5,6 +5,7 @@
 
 #include "ngx_http_tailor_core.h"
 #include "ngx_http_tailor_metrics.h"
+#include "tailor/visitor/cookie_policy.h"
 
 namespace {
 
@@ -167,8 +168,16 @@ ngx_int_t ngx_http_tailor_header_filter(ngx_http_request_t* r) noexcept {
     // A minted id goes out only with a page it may personalize (a 404, an
     // image, a 304 leave untouched, and the next page mints again); an id the
     // upstream identified goes out with whatever answered the login.
+    if (ctx->set_cookie.len != 0 &&
+        !tailor::may_send_visitor_cookie(
+            tailor::visitor_cookie_reason(ctx->previous_vid.len != 0,
+                                          ctx->outcome == tailor::Outcome::kNewVisitor),
+            static_cast<unsigned>(r->headers_out.status), ngx_http_tailor_personalizable(r, lcf))) {
+        ctx->set_cookie.len = 0;  // an error page or a non-page hands out no new id
+    }
+
     bool made_private = false;
-    if (ctx->set_cookie.len != 0 && (ctx->identified || ngx_http_tailor_personalizable(r, lcf))) {
+    if (ctx->set_cookie.len != 0) {
         if (ngx_http_tailor_issue_cookie(r, lcf, ctx) != NGX_OK) {
             return NGX_ERROR;
         }

@@ -11,6 +11,7 @@
 #include "tailor/engine/engine.h"
 #include "tailor/popup/beacon.h"
 #include "tailor/popup/runtime.h"
+#include "tailor/request/same_origin.h"
 
 namespace {
 
@@ -131,31 +132,22 @@ ngx_int_t ngx_http_tailor_beacon_reject(ngx_http_request_t* r, ngx_int_t status,
     return status;
 }
 
-// The beacon is only for the shop's own pages: the browser says so in
-// Sec-Fetch-Site, or, where it does not send that, in Origin, which must
-// name the host the request went to. A request with neither is refused.
+// The beacon is only for the shop's own pages (core: request/same_origin.h).
 bool ngx_http_tailor_beacon_same_origin(ngx_http_request_t* r) noexcept {
     const ngx_table_elt_t* site =
         ngx_http_tailor_find_header(&r->headers_in.headers, "sec-fetch-site", false);
-    if (site != nullptr) {
-        return ngx_http_tailor_view(site->value) == "same-origin";
-    }
     const ngx_table_elt_t* origin =
         ngx_http_tailor_find_header(&r->headers_in.headers, "origin", false);
-    if (origin == nullptr || r->headers_in.host == nullptr) {
-        return false;
-    }
-    std::string_view o = ngx_http_tailor_view(origin->value);
-    size_t scheme = o.find("://");
-    if (scheme == std::string_view::npos) {
-        return false;
-    }
-    o.remove_prefix(scheme + 3);
-    std::string_view host = ngx_http_tailor_view(r->headers_in.host->value);
-    return o.size() == host.size() &&
-           ngx_strncasecmp(reinterpret_cast<u_char*>(const_cast<char*>(o.data())),
-                           reinterpret_cast<u_char*>(const_cast<char*>(host.data())),
-                           host.size()) == 0;
+#if (NGX_HTTP_SSL)
+    const bool https = r->connection->ssl != nullptr;
+#else
+    const bool https = false;
+#endif
+    return tailor::is_same_origin_request(
+        site ? std::optional<std::string_view>(ngx_http_tailor_view(site->value)) : std::nullopt,
+        origin ? std::optional<std::string_view>(ngx_http_tailor_view(origin->value))
+               : std::nullopt,
+        ngx_http_tailor_view(r->headers_in.host), https);
 }
 
 ngx_int_t ngx_http_tailor_beacon_respond(ngx_http_request_t* r, ngx_int_t status) noexcept {
@@ -245,6 +237,11 @@ void ngx_http_tailor_beacon_reply(void* data, const redisReply* reply, uint64_t)
         case tailor::PopupBeaconResult::kRateLimited:
             ngx_http_tailor_beacon_count(NGX_HTTP_TAILOR_BEACON_LIMITED);
             ngx_http_tailor_beacon_done(ctx, NGX_HTTP_TOO_MANY_REQUESTS);
+            return;
+        case tailor::PopupBeaconResult::kErased:
+            // the browser of an erased visitor: refused like one over its rate, nothing kept
+            ngx_http_tailor_beacon_count(NGX_HTTP_TAILOR_BEACON_LIMITED);
+            ngx_http_tailor_beacon_done(ctx, NGX_HTTP_NO_CONTENT);
             return;
         case tailor::PopupBeaconResult::kNewerSchema:
             ngx_log_error(NGX_LOG_WARN, log, 0,

@@ -1,6 +1,6 @@
 // tailorctl sign / verify: making and checking visitor cookie values with an operator's key file.
 //
-//   tailorctl sign --key-file F [--kid K] [VID]   prints <vid>.<kid>.<mac>
+//   tailorctl sign --key-file F [--kid K] [VID]   prints <vid>.<kid>.<stamp>.<mac>
 //   tailorctl verify --key-file F VALUE           prints vid=... and kid=...
 //
 // Exit codes (commands.h): 0 done; 1 the key file is bad, the kid is not in

@@ -19,7 +19,8 @@ constexpr Command kCommands[] = {
     {"sign", tailorctl::run_sign, "sign a visitor id: sign --key-file F [--kid K] [VID]", nullptr},
     {"verify", tailorctl::run_verify, "verify a cookie value: verify --key-file F VALUE", nullptr},
     {"profile", tailorctl::run_profile,
-     "profile encode|decode (JSON <-> MessagePack on stdio) | profile erase VID --redis HOST:PORT",
+     "profile encode|decode (JSON <-> MessagePack on stdio) | profile erase [--] VID --redis "
+     "HOST:PORT",
      tailorctl::print_profile_usage},
     {"render", tailorctl::run_render,
      "render --page PAGE.html --slot NAME=FILE ... [--inject FILE] [--chunk-random SEED] "

@@ -46,7 +46,7 @@ struct ngx_http_tailor_events_main_conf_t {
     ngx_uint_t cart_cap;            // cart=; 50
     ngx_uint_t money_scale;         // money_scale=; 100
     time_t session_gap;             // session_gap=; 30m
-    tailor::SensitiveQuery* strip;  // defaults + tailor_event_strip; cycle pool cleanup
+    tailor::SensitiveQuery* strip;  // + tailor_event_strip, tailor_event_params; pool cleanup
     ngx_flag_t enabled_somewhere;   // any location has tailor_events on
 
     // the first "tailor_events on" in effect, for the checks in postconfiguration
@@ -84,6 +84,7 @@ char* ngx_http_tailor_events_event(ngx_conf_t* cf, ngx_command_t* cmd, void* con
 char* ngx_http_tailor_events_stream(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* ngx_http_tailor_events_spool(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* ngx_http_tailor_events_strip(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_events_params(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* ngx_http_tailor_events_live(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* ngx_http_tailor_events_status(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 

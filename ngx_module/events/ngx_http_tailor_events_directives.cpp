@@ -1,5 +1,6 @@
 // The directives of ngx_http_tailor_events_module that take more than a slot:
 // tailor_event, tailor_events_stream, tailor_events_spool, tailor_event_strip,
+// tailor_event_params,
 // tailor_events_live, tailor_events_status. Everything they refuse, they refuse
 // at "nginx -t", with the file and line.
 #include "ngx_http_tailor_events.h"
@@ -12,6 +13,7 @@
 #include "tailor/events/event.h"
 #include "tailor/events/path.h"
 #include "tailor/events/spool.h"
+#include "tailor/request/personal_data.h"
 
 namespace {
 
@@ -130,6 +132,16 @@ char* ngx_http_tailor_events_event(ngx_conf_t* cf, ngx_command_t*, void* conf) n
         prop->name = name;
         prop->kind = static_cast<ngx_uint_t>(kind ? *kind : tailor::default_property_kind(nv));
 
+        // events carry no personal data: refuse what names a person whatever its value
+        std::string_view personal = tailor::personal_variable(ngx_http_tailor_view(val));
+        if (!personal.empty()) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "event property \"%V\" reads \"$%*s\", which identifies a person "
+                               "(docs/privacy.md)",
+                               &name, personal.size(), personal.data());
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+
         ngx_http_compile_complex_value_t ccv;
         ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
         ccv.cf = cf;
@@ -244,6 +256,26 @@ char* ngx_http_tailor_events_strip(ngx_conf_t* cf, ngx_command_t*, void* conf) n
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid query parameter name \"%V\": 1-%uz bytes", &value[i],
                                tailor::kMaxQueryNameBytes);
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+    }
+    return NGX_CONF_OK;
+}
+
+char* ngx_http_tailor_events_params(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
+    auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(conf);
+    auto* value = static_cast<ngx_str_t*>(cf->args->elts);
+
+    for (ngx_uint_t i = 1; i < cf->args->nelts; i++) {
+        std::string_view why;
+        try {
+            why = emcf->strip->allow(ngx_http_tailor_view(value[i]));
+        } catch (const std::exception&) {
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+        if (!why.empty()) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid query parameter name \"%V\": %*s",
+                               &value[i], why.size(), why.data());
             return static_cast<char*>(NGX_CONF_ERROR);
         }
     }

@@ -14,6 +14,7 @@
 #include "tailor/events/path.h"
 #include "tailor/events/plan.h"
 #include "tailor/popup/beacon.h"
+#include "tailor/request/personal_data.h"
 #include "tailor/request/referrer.h"
 
 namespace {
@@ -69,6 +70,10 @@ void ngx_http_tailor_events_emit(ngx_http_tailor_events_request_t* er, tailor::E
             }
             if (v.len == 0) {
                 continue;  // an absent variable is an absent property, not ""
+            }
+            if (tailor::is_personal_property_value(ngx_http_tailor_view(v))) {
+                ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_STRIPPED);
+                continue;  // an address typed where a search term was expected
             }
             props[nprops].name = ngx_http_tailor_view(p[i].name);
             props[nprops].value = ngx_http_tailor_view(v);

@@ -62,6 +62,9 @@ ngx_command_t ngx_http_tailor_events_commands[] = {
     {ngx_string("tailor_event_strip"), NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE,
      ngx_http_tailor_events_strip, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
 
+    {ngx_string("tailor_event_params"), NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE,
+     ngx_http_tailor_events_params, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+
     {ngx_string("tailor_events_status"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
      ngx_http_tailor_events_status, 0, 0, nullptr},
 

@@ -173,7 +173,11 @@ const browser = await chromium.launch({
 // DOM events and the beacons it sends, with the module's answers.
 const pageErrors = [];
 async function device({clock = false, cookies} = {}) {
-  const ctx = await browser.newContext({viewport: {width: 1280, height: 800}});
+  // a visitor's browser: headless Chrome's own User-Agent says "HeadlessChrome",
+  // which the module treats as a crawler (no cookie, no state)
+  const ctx = await browser.newContext({viewport: {width: 1280, height: 800},
+                                        userAgent: "Mozilla/5.0 (X11; Linux x86_64) " +
+                                          "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"});
   ctx.setDefaultTimeout(WAIT);
   ctx.setDefaultNavigationTimeout(WAIT * 2);
   if (clock) {

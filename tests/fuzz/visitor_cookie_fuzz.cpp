@@ -5,8 +5,9 @@
 // also tried as external visitor ids and signed. Invariants:
 //  - cookies found lie inside the header, with a token name and no `;`/`"`;
 //  - find_cookie returns the first cookie of that name the cursor walks;
-//  - a verified cookie re-signs, under the same key, to exactly its value
-//    (one spelling per visitor and key), and its vid is well-formed;
+//  - a verified cookie's vid is well-formed; re-signed under the same key
+//    and issue time it verifies to the same vid and issue time, and differs
+//    (a fresh nonce) unless it was of the legacy form;
 //  - anything signed verifies back to the same vid, and under no other kid;
 //  - base64url decodes only what it would encode the same way.
 #include <cstddef>
@@ -50,8 +51,11 @@ void check_value(std::string_view value, const tailor::Keyring& ring) {
     }
     check(result.vid && tailor::is_valid_vid(result.vid->view()));
     check(ring.contains(result.kid));
-    const auto resigned = tailor::sign_visitor_id(*result.vid, ring, result.kid);
-    check(resigned && resigned->view() == value);
+    const auto resigned = tailor::sign_visitor_id(*result.vid, ring, result.kid, result.issued_at);
+    check(resigned.has_value());
+    const auto again = tailor::check_visitor_cookie(resigned->view(), ring);
+    check(again.vid == result.vid && again.issued_at == result.issued_at && !again.legacy);
+    check(resigned->view() != value);
     check(tailor::verify_visitor_cookie(value, ring) == result.vid);
 }
 

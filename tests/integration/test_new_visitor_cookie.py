@@ -22,8 +22,8 @@ def test_new_visitor_gets_a_signed_cookie(nginx, redis, keys, sign):
     cookies = set_cookies(r)
     assert len(cookies) == 1, r.headers
     name, value, attrs = cookies[0]
-    vid, kid, mac = value.split(".")
-    assert kid == "k1" and vid and mac
+    vid, kid, stamp, mac = value.split(".")
+    assert kid == "k1" and vid and mac and len(stamp) == 19, "issue time and nonce signed"
     try:
         verified = keys.verify(value)
     except Unavailable:
@@ -52,14 +52,15 @@ def test_returning_visitor_gets_no_new_cookie(nginx, redis, keys):
 
 
 def forgeries(good):
-    vid, kid, mac = good.split(".")
+    vid, kid, stamp, mac = good.split(".")
     flipped = mac[:-1] + ("A" if mac[-1] != "A" else "B")
     return {
-        "flipped mac": "%s.%s.%s" % (vid, kid, flipped),
-        "truncated mac": "%s.%s.%s" % (vid, kid, mac[:-4]),
-        "no mac": "%s.%s" % (vid, kid),
-        "unknown kid": "%s.k9.%s" % (vid, mac),
-        "other vid": "%s.%s.%s" % (vid[:-1] + ("x" if vid[-1] != "x" else "y"), kid, mac),
+        "flipped mac": "%s.%s.%s.%s" % (vid, kid, stamp, flipped),
+        "truncated mac": "%s.%s.%s.%s" % (vid, kid, stamp, mac[:-4]),
+        "no mac": "%s.%s.%s" % (vid, kid, stamp),
+        "unknown kid": "%s.k9.%s.%s" % (vid, stamp, mac),
+        "other vid": "%s.%s.%s.%s" % (vid[:-1] + ("x" if vid[-1] != "x" else "y"), kid, stamp,
+                                      mac),
         "garbage": "%%%%;;..",
         "empty": "",
     }

@@ -331,6 +331,8 @@ def test_the_beacon_refuses_what_is_not_a_report_from_this_shop(nginx, redis, ke
     assert beacon(nginx, cookie, "e=close&p=cart-rescue", origin="http://LocalHost").status == 204
     assert beacon(nginx, cookie, "e=close&p=cart-rescue",
                   origin="http://localhost.evil.example").status == 403
+    assert beacon(nginx, cookie, "e=close&p=cart-rescue",
+                  origin="https://localhost").status == 403, "the scheme is part of the origin"
 
 
 def test_the_beacon_is_rate_limited_per_visitor(nginx, redis, keys, sign):

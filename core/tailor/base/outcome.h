@@ -22,6 +22,7 @@ enum class Outcome : unsigned char {
     kBadProfile,  // the stored profile was rejected (size, nesting, not a map)
     kNoConsent,   // the consent source did not grant personalization
     kGpc,         // Sec-GPC: 1
+    kBot,         // a crawler: no cookie, no Redis, no event (nothing to remember)
     kCount
 };
 
@@ -55,6 +56,8 @@ inline constexpr std::size_t kOutcomeCount = static_cast<std::size_t>(Outcome::k
             return "no-consent";
         case Outcome::kGpc:
             return "gpc";
+        case Outcome::kBot:
+            return "bot";
         case Outcome::kCount:
             break;
     }

@@ -59,6 +59,8 @@ local function visitor(ki)
     end
     -- KEYS[ki] is tailor:{<vid>}:live
     v = {ki = ki, h = h, set = {}, vid = string.sub(KEYS[ki], 9, -7)}
+    -- erased (tailorctl profile erase): its tombstone tailor:{<vid>}:erased
+    v.erased = redis.call('EXISTS', string.sub(KEYS[ki], 1, -5) .. 'erased') == 1
     visitors[ki] = v
   end
   return v
@@ -262,7 +264,7 @@ for i = 1, n do
     local v = visitor(ki)
     local src, seq = ARGV[b + 6], ARGV[b + 7]
     local field = src ~= '' and seq ~= '' and ('p:' .. src) or nil
-    if field and tonumber(v.h[field] or '') and tonumber(seq) <= tonumber(v.h[field]) then
+    if v.erased or (field and tonumber(v.h[field] or '') and tonumber(seq) <= tonumber(v.h[field])) then
       results[i] = 0
     else
       if field then
@@ -286,10 +288,13 @@ for i = 1, n do
       end
       if kind == 'Identify' and pi and pi > 0 and pi ~= ki and KEYS[pi] and KEYS[pi + 1] then
         local p = visitor(pi)
+        if not p.erased then
         merge(l, live(p))
         v.dirty = true
         p.h['merged_into'] = v.vid
         p.set['merged_into'] = v.vid
+        v.set['merged:' .. p.vid] = '1'  -- the link both ways, for erase
+        end
       end
       results[i] = 1
       end

@@ -1,23 +1,98 @@
-// EventPath: query filtering by decoded, lower-cased parameter name.
+// EventPath: the allow-list of query names, the shape checks on what it keeps, redacted segments.
 #include "tailor/events/path.h"
 
 #include "tailor/base/ascii.h"
 #include "tailor/base/url.h"
 #include "tailor/base/utf8.h"
+#include "tailor/request/personal_data.h"
 
 namespace tailor {
 namespace {
 
-// Decodes and lower-cases a parameter name into `buf`; false if longer than
-// the buffer (such a name is no name an operator listed, so it is kept).
+bool has_hex_escape(std::string_view s) noexcept {
+    for (size_t i = s.find('%'); i != std::string_view::npos; i = s.find('%', i + 1)) {
+        if (i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Decodes (twice if still escaped) and lower-cases a parameter name into
+// `buf`, without the `amp;` (or `&`) an HTML-escaped link leaves in front;
+// false if longer than the buffer.
 bool normalize_name(std::string_view in, char* buf, size_t cap, size_t* len) noexcept {
-    const PercentDecoded r = percent_decode_query(in, buf, cap);
-    if (!r.complete) {
+    char once[kMaxQueryNameBytes * 3];
+    if (in.size() > sizeof once) {
         return false;
     }
+    PercentDecoded r = percent_decode_query(in, once, sizeof once);
+    std::string_view s(once, r.size);
+    if (has_hex_escape(s)) {
+        r = percent_decode_query(s, buf, cap);
+        if (!r.complete) {
+            return false;
+        }
+    } else {
+        if (s.size() > cap) {
+            return false;
+        }
+        for (size_t i = 0; i < s.size(); ++i) {
+            buf[i] = s[i];
+        }
+        r.size = s.size();
+    }
     ascii_lower_in_place(buf, r.size);
-    *len = r.size;
+    std::string_view name(buf, r.size);
+    for (;;) {
+        if (name.substr(0, 4) == "amp;") {
+            name.remove_prefix(4);
+        } else if (name.substr(0, 5) == "&amp;") {
+            name.remove_prefix(5);
+        } else if (!name.empty() && name[0] == '&') {
+            name.remove_prefix(1);
+        } else {
+            break;
+        }
+    }
+    for (size_t i = 0; i < name.size(); ++i) {
+        buf[i] = name[i];
+    }
+    *len = name.size();
     return true;
+}
+
+bool is_name_char(char c) noexcept {
+    return is_ascii_lower(c) || is_ascii_digit(c) || c == '_' || c == '.' || c == '-';
+}
+
+// A path segment that must not reach an event: an address, a card, a token.
+bool is_personal_segment(std::string_view segment) noexcept {
+    if (segment.size() < 3) {
+        return false;
+    }
+    const PersonalShape s = personal_shape(segment);
+    return s == PersonalShape::kEmail || s == PersonalShape::kCard || s == PersonalShape::kToken ||
+           s == PersonalShape::kUnreadable;
+}
+
+void append_path(std::string* out, std::string_view path, size_t* removed) {
+    while (!path.empty()) {
+        const size_t slash = path.find('/', 1);
+        std::string_view part = path.substr(0, slash);
+        path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
+        std::string_view segment = part;
+        if (!segment.empty() && segment[0] == '/') {
+            out->push_back('/');
+            segment.remove_prefix(1);
+        }
+        if (is_personal_segment(segment)) {
+            out->append(kRedactedPathSegment);
+            ++*removed;
+        } else {
+            out->append(segment);
+        }
+    }
 }
 
 }  // namespace
@@ -32,6 +107,28 @@ bool SensitiveQuery::add(std::string_view name) {
     }
     extra_.push_back(std::move(lowered));
     return true;
+}
+
+std::string_view SensitiveQuery::allow(std::string_view name) {
+    if (name.empty() || name.size() > kMaxQueryNameBytes) {
+        return "must be 1-64 bytes";
+    }
+    std::string lowered(name);
+    for (size_t i = 0; i < lowered.size(); ++i) {
+        lowered[i] = ascii_lower(lowered[i]);
+        const bool star = lowered[i] == '*' && i + 1 == lowered.size() && i > 0;
+        if (!star && !is_name_char(lowered[i])) {
+            return "must be [a-z0-9_.-], optionally ending in *";
+        }
+    }
+    const std::string_view bare =
+        std::string_view(lowered).substr(0, lowered.size() - (lowered.back() == '*'));
+    // the operator's own strip list may overlap (strip wins); the built-in one may not
+    if (SensitiveQuery().is_sensitive(bare)) {
+        return "names personal data";
+    }
+    allowed_.push_back(std::move(lowered));
+    return {};
 }
 
 bool SensitiveQuery::is_sensitive(std::string_view decoded_name) const noexcept {
@@ -53,6 +150,27 @@ bool SensitiveQuery::is_sensitive(std::string_view decoded_name) const noexcept 
             return true;
         }
     }
+    return is_personal_query_name(name);
+}
+
+bool SensitiveQuery::is_allowed(std::string_view name) const noexcept {
+    const auto matches = [name](std::string_view pattern) {
+        if (!pattern.empty() && pattern.back() == '*') {
+            pattern.remove_suffix(1);
+            return name.size() > pattern.size() && name.substr(0, pattern.size()) == pattern;
+        }
+        return name == pattern;
+    };
+    for (std::string_view p : kDefaultEventParams) {
+        if (matches(p)) {
+            return true;
+        }
+    }
+    for (const std::string& p : allowed_) {
+        if (matches(p)) {
+            return true;
+        }
+    }
     return false;
 }
 
@@ -67,10 +185,17 @@ size_t append_event_path(std::string* out, std::string_view request_uri,
         query = {};
     }
     size_t removed = 0;
+    const size_t start = out->size();
     try {
         out->reserve(out->size() + path.size() + query.size() + 1);
-        out->append(path);
-        size_t budget = kMaxEventPathBytes - path.size();
+        append_path(out, path, &removed);
+        // `redacted` may be longer than what it replaced
+        if (out->size() - start > kMaxEventPathBytes) {
+            out->resize(start +
+                        utf8_floor(std::string_view(*out).substr(start), kMaxEventPathBytes));
+            return removed;
+        }
+        size_t budget = kMaxEventPathBytes - (out->size() - start);
         bool first = true;
         while (!query.empty()) {
             const size_t amp = query.find('&');
@@ -79,11 +204,24 @@ size_t append_event_path(std::string* out, std::string_view request_uri,
             if (param.empty()) {
                 continue;
             }
+            const size_t eq = param.find('=');
+            const std::string_view raw_name = param.substr(0, eq);
+            const std::string_view value =
+                eq == std::string_view::npos ? std::string_view() : param.substr(eq + 1);
             char buf[kMaxQueryNameBytes];
             size_t len = 0;
-            const std::string_view raw_name = param.substr(0, param.find('='));
-            if (normalize_name(raw_name, buf, sizeof buf, &len) &&
-                sensitive.is_sensitive(std::string_view(buf, len))) {
+            if (!normalize_name(raw_name, buf, sizeof buf, &len)) {
+                continue;  // no name anyone allowed is that long
+            }
+            const std::string_view name(buf, len);
+            if (sensitive.is_sensitive(name)) {
+                ++removed;
+                continue;
+            }
+            if (!sensitive.is_allowed(name.substr(0, name.find('[')))) {
+                continue;
+            }
+            if (personal_shape(value) != PersonalShape::kNone) {
                 ++removed;
                 continue;
             }

@@ -5,7 +5,8 @@ namespace tailor {
 namespace {
 
 bool consented(Outcome outcome) noexcept {
-    return outcome != Outcome::kNone && outcome != Outcome::kGpc && outcome != Outcome::kNoConsent;
+    return outcome != Outcome::kNone && outcome != Outcome::kGpc &&
+           outcome != Outcome::kNoConsent && outcome != Outcome::kBot;
 }
 
 }  // namespace
@@ -22,7 +23,14 @@ EventPlan plan_events(const PlanRequest& q) noexcept {
     if (!consented(q.outcome)) {
         return plan;
     }
-    plan.identify = !q.previous_vid.empty() && q.previous_vid != q.vid;
+    // No drive-by state: an id minted for this request (no valid cookie came)
+    // is real only once the browser returns it, so its first request writes
+    // nothing; an identify link on it leaves the minted id out.
+    const bool minted = q.outcome == Outcome::kNewVisitor;
+    if (minted && q.previous_vid.empty()) {
+        return plan;
+    }
+    plan.identify = !minted && !q.previous_vid.empty() && q.previous_vid != q.vid;
     if (q.declared > 0) {
         plan.declared = q.status >= 200 && q.status < 400;
     } else {

@@ -146,6 +146,8 @@ PopupBeaconParse parse_popup_beacon_query(std::string_view query, PopupBeacon* o
 // making room. A blob it cannot read is replaced (the reader shows no pop-up
 // for it anyway); one of a newer schema is left alone.
 const std::string_view kPopupCapsScript = R"lua(
+-- erased (tailorctl profile erase): its tombstone sits beside KEYS[2], tailor:{<vid>}:live
+if redis.call('EXISTS', string.sub(KEYS[2], 1, -5) .. 'erased') == 1 then return -2 end
 local n = redis.call('INCR', KEYS[3])
 if n == 1 then redis.call('EXPIRE', KEYS[3], tonumber(ARGV[5])) end
 if n > tonumber(ARGV[4]) then return 0 end
@@ -227,6 +229,7 @@ bool popup_beacon_result(long long reply, PopupBeaconResult* out) noexcept {
         case static_cast<long long>(PopupBeaconResult::kRecorded):
         case static_cast<long long>(PopupBeaconResult::kRateLimited):
         case static_cast<long long>(PopupBeaconResult::kNewerSchema):
+        case static_cast<long long>(PopupBeaconResult::kErased):
             *out = static_cast<PopupBeaconResult>(reply);
             return true;
         default:

@@ -115,6 +115,7 @@ enum class PopupBeaconResult : int {
     kRecorded = 1,
     kRateLimited = 0,
     kNewerSchema = -1,  // the caps blob has a `v` this script does not know: left alone
+    kErased = -2,       // the visitor was erased: nothing written (store/keys.h, kErased)
 };
 
 // popup_beacon_result

@@ -4,6 +4,7 @@
 #include "tailor/base/ascii.h"
 #include "tailor/base/url.h"
 #include "tailor/base/utf8.h"
+#include "tailor/request/personal_data.h"
 
 #include <array>
 #include <cstring>
@@ -13,13 +14,24 @@ namespace {
 
 // Percent-decodes `in` (`+` is a space) into out[0, cap); returns the length.
 // A malformed escape is kept literally, as browsers show it.
+// A value that looks like personal data (an address in utm_source, a phone
+// number in utm_campaign) is not stored at all.
 unsigned char decode_into(std::string_view in, char* out, size_t cap) noexcept {
+    if (personal_shape(in) != PersonalShape::kNone) {
+        return 0;
+    }
     const PercentDecoded r = percent_decode_query(in, out, cap);
     return static_cast<unsigned char>(utf8_partial_tail_cut(std::string_view(out, r.size)));
 }
 
 unsigned char copy_into(std::string_view in, char* out, size_t cap) noexcept {
+    if (personal_shape(in) != PersonalShape::kNone) {
+        return 0;
+    }
     const size_t n = in.size() < cap ? in.size() : cap;
+    if (n == 0) {
+        return 0;  // an empty view may have no data() at all
+    }
     std::memcpy(out, in.data(), n);
     return static_cast<unsigned char>(utf8_partial_tail_cut(std::string_view(out, n)));
 }
@@ -60,6 +72,24 @@ constexpr std::array<std::string_view, 14> kSocialHosts = {
     "x.com",        "pinterest.com", "tiktok.com",    "linkedin.com", "lnkd.in",
     "reddit.com",   "youtube.com",   "threads.net",   "snapchat.com",
 };
+
+// The host an event may keep: a webmail or click-tracker host is cut to the
+// listed name (`u123.klclick.com` names one recipient, `klclick.com` none),
+// and a host with a label that looks like a token or an address is not kept.
+std::string_view attributable_host(std::string_view host, ReferrerClass c) noexcept {
+    if (c == ReferrerClass::kEmail) {
+        for (std::string_view h : kEmailHosts) {
+            if (ends_with_label(host, h)) {
+                return h;
+            }
+        }
+        return {};
+    }
+    if (personal_shape(host) != PersonalShape::kNone) {
+        return {};
+    }
+    return host;
+}
 
 }  // namespace
 
@@ -125,7 +155,7 @@ Attribution make_attribution(std::string_view utm_source, std::string_view utm_m
     a.medium_len_ = copy_into(utm_medium, a.medium_, kMaxUtmValueBytes);
     a.campaign_len_ = copy_into(utm_campaign, a.campaign_, kMaxUtmValueBytes);
     if (host.size() <= kMaxReferrerHostBytes) {
-        a.host_len_ = copy_into(host, a.host_, kMaxReferrerHostBytes);
+        a.host_len_ = copy_into(attributable_host(host, c), a.host_, kMaxReferrerHostBytes);
     }
     a.class_ = c;
     return a;
@@ -199,8 +229,11 @@ Attribution attribution_from_request(std::string_view query, std::string_view re
     const std::string_view lhost(lowered, n);
     a.class_ = fits ? classify_referrer_host(lhost, own_host) : ReferrerClass::kOther;
     if (fits) {
-        std::memcpy(a.host_, lowered, n);
-        a.host_len_ = static_cast<unsigned char>(n);
+        const std::string_view kept = attributable_host(lhost, a.class_);
+        if (!kept.empty()) {  // an empty view may have no data() at all
+            std::memcpy(a.host_, kept.data(), kept.size());
+        }
+        a.host_len_ = static_cast<unsigned char>(kept.size());
     }
     return a;
 }

@@ -5,7 +5,10 @@
 // kMaxUtmValueBytes each), the class of the Referer's host (direct, internal,
 // search, social, email, other) and that host name alone (lower-case, at most
 // kMaxReferrerHostBytes). Never stored: the Referer's path or query, which can
-// hold search terms, session tokens or an email address from a webmail link.
+// hold search terms, session tokens or an email address from a webmail link;
+// a utm value or host that looks like personal data (request/personal_data.h);
+// more of a webmail or click-tracker host than its listed name
+// (`u123.klclick.com` is stored as `klclick.com`).
 //
 // Everything lives in fixed inline storage: an Attribution is trivially
 // copyable and building one never allocates.

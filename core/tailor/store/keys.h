@@ -23,11 +23,13 @@ enum class VisitorKeyKind : unsigned char {
     kCaps,     // pop-up impressions, closes, conversions
     kEvents,   // the per-visitor event-id set that makes replays idempotent
     kBeacon,   // the beacon's per-visitor rate window
+    kErased,   // the tombstone an erase leaves: nothing may write this visitor again
 };
 
 // kVisitorKeyKinds
 //
-// Every kind, for commands that act on all of a visitor's keys (erase).
+// Every kind that holds a visitor's data, for commands that act on all of
+// them (erase); the tombstone is not data.
 inline constexpr std::array<VisitorKeyKind, 5> kVisitorKeyKinds = {
     VisitorKeyKind::kProfile, VisitorKeyKind::kLive, VisitorKeyKind::kCaps, VisitorKeyKind::kEvents,
     VisitorKeyKind::kBeacon};
@@ -47,9 +49,28 @@ inline constexpr std::array<VisitorKeyKind, 5> kVisitorKeyKinds = {
             return "ev";
         case VisitorKeyKind::kBeacon:
             return "beacon";
+        case VisitorKeyKind::kErased:
+            return "erased";
     }
     return "profile";
 }
+
+// kErasedTombstoneSeconds
+//
+// How long an erase's tombstone (`tailor:{vid}:erased`) stands by default:
+// longer than any spool holds events (a spool replays what it holds as
+// soon as Redis is back, and an outage is not measured in months) and far
+// longer than any profile cache TTL, so a replayed event or a cached
+// profile can never re-create what was erased. `tailorctl profile erase
+// --tombstone-ttl` changes it.
+inline constexpr long long kErasedTombstoneSeconds = 30LL * 24 * 3600;
+
+// The fields of a visitor's `ev` hash that link ids (the live script writes
+// them on Identify): the anonymous id's hash names the known id it merged
+// into, the known id's hash has one field per anonymous id merged into it,
+// so an erase can follow the link either way.
+inline constexpr std::string_view kMergedIntoField = "merged_into";
+inline constexpr std::string_view kMergedFromFieldPrefix = "merged:";
 
 // visitor_key_size
 //

@@ -9,6 +9,10 @@ namespace tailor {
 // is read alone (GET's error on another type becomes nil, as MGET answers).
 const std::string_view kVisitorReadScript = R"lua(
 local max, out, over = tonumber(ARGV[1]), {}, false
+-- erased (tailorctl profile erase): its tombstone sits beside KEYS[1], tailor:{<vid>}:profile
+if redis.call('EXISTS', string.sub(KEYS[1], 1, -8) .. 'erased') == 1 then
+  return {false, false, false}
+end
 for i = 1, #KEYS do
   local n = redis.pcall('STRLEN', KEYS[i])
   if type(n) == 'number' and n > max then

@@ -26,13 +26,16 @@ struct ConsentGateInput {
     bool honor_gpc = true;     // `tailor_consent ... gpc=off` clears it
     std::string_view sec_gpc;  // the Sec-GPC header value, empty when absent
     std::optional<std::string_view> value;
+    std::string_view user_agent;  // the User-Agent header, empty when absent
 };
 
 // consent_outcome
 //
 // The gate's verdict as an Outcome: kNone when the request may be
 // personalized, kGpc for an honoured Sec-GPC: 1 (checked first, whatever the
-// consent value says), kNoConsent when the policy's source did not grant.
+// consent value says), kBot for a crawler (device class bot: it keeps no
+// cookie, so an id, a key or an event for it would only fill Redis),
+// kNoConsent when the policy's source did not grant.
 //
 // Example:
 //   ConsentGateInput in;
@@ -44,14 +47,14 @@ struct ConsentGateInput {
 
 // consent_outcome_refused
 //
-// True for the outcomes the gate gives when it refuses (kGpc, kNoConsent):
-// such a request gets no identity link, no cookie and no event.
+// True for the outcomes the gate gives when it refuses (kGpc, kNoConsent,
+// kBot): such a request gets no identity link, no cookie and no event.
 //
 // Example:
 //   consent_outcome_refused(Outcome::kGpc) == true
 //   consent_outcome_refused(Outcome::kTimeout) == false
 [[nodiscard]] constexpr bool consent_outcome_refused(Outcome o) noexcept {
-    return o == Outcome::kGpc || o == Outcome::kNoConsent;
+    return o == Outcome::kGpc || o == Outcome::kNoConsent || o == Outcome::kBot;
 }
 
 }  // namespace tailor

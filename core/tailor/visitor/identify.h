@@ -22,11 +22,19 @@ namespace tailor {
 // id is already the cookie's).
 // kInvalid: the header's value is not a visitor id (log it, change nothing).
 // kLink: sign `known` into a new cookie; the request's visitor becomes it.
+// kForget: the header is empty or says `logout`: issue a fresh anonymous id,
+// record nothing linking it to the old one, and serve the default page (on a
+// shared device the next person must not see the previous customer).
 enum class IdentifyAction : unsigned char {
     kIgnore = 0,
     kInvalid,
     kLink,
+    kForget,
 };
+
+// The identify header value that means "forget this visitor" (or an empty
+// value); case-insensitive.
+inline constexpr std::string_view kIdentifyLogout = "logout";
 
 // IdentifyInput
 //

@@ -17,8 +17,8 @@ PlanRequest page() {
 }
 
 TEST(EventPlan, AConsentedPageIsAPageView) {
-    for (Outcome o : {Outcome::kHit, Outcome::kCached, Outcome::kMiss, Outcome::kNewVisitor,
-                      Outcome::kTimeout, Outcome::kError, Outcome::kDown, Outcome::kBadProfile}) {
+    for (Outcome o : {Outcome::kHit, Outcome::kCached, Outcome::kMiss, Outcome::kTimeout,
+                      Outcome::kError, Outcome::kDown, Outcome::kBadProfile}) {
         PlanRequest q = page();
         q.outcome = o;
         EventPlan p = plan_events(q);
@@ -31,13 +31,30 @@ TEST(EventPlan, NoVisitorOrNoConsentEmitsNothing) {
     PlanRequest q = page();
     q.vid = {};
     EXPECT_FALSE(plan_events(q).any());
-    for (Outcome o : {Outcome::kNone, Outcome::kGpc, Outcome::kNoConsent}) {
+    for (Outcome o : {Outcome::kNone, Outcome::kGpc, Outcome::kNoConsent, Outcome::kBot}) {
         q = page();
         q.outcome = o;
         q.previous_vid = "known";
         q.declared = 2;
         EXPECT_FALSE(plan_events(q).any()) << outcome_name(o);
     }
+}
+
+TEST(EventPlan, AMintedIdEmitsNothingUntilTheBrowserReturnsIt) {
+    PlanRequest q = page();
+    q.outcome = Outcome::kNewVisitor;
+    EXPECT_FALSE(plan_events(q).any());
+    q.declared = 1;
+    EXPECT_FALSE(plan_events(q).any());
+}
+
+TEST(EventPlan, AMintedIdIdentifiedAtOnceRecordsTheCustomerButNoLink) {
+    PlanRequest q = page();
+    q.outcome = Outcome::kNewVisitor;
+    q.previous_vid = "minted";
+    EventPlan p = plan_events(q);
+    EXPECT_TRUE(p.page_view);
+    EXPECT_FALSE(p.identify) << "the minted id has no state to merge; a link would create some";
 }
 
 TEST(EventPlan, OnlyA200GetOfAPageTypeWithABodyIsAPageView) {

@@ -104,7 +104,10 @@ TEST(PopupBeacon, ResultsAreTheScriptsThreeAnswers) {
     EXPECT_EQ(r, PopupBeaconResult::kRateLimited);
     ASSERT_TRUE(popup_beacon_result(-1, &r));
     EXPECT_EQ(r, PopupBeaconResult::kNewerSchema);
+    ASSERT_TRUE(popup_beacon_result(-2, &r));
+    EXPECT_EQ(r, PopupBeaconResult::kErased);
     EXPECT_FALSE(popup_beacon_result(2, &r));
+    EXPECT_FALSE(popup_beacon_result(-3, &r));
     EXPECT_EQ(popup_caps_script_sha1().size(), 40u);
 }
 

@@ -74,6 +74,29 @@ TEST(Referrer, OverlongHostKeepsClassButNoHost) {
     EXPECT_EQ(a.referrer_host(), "");
 }
 
+TEST(Referrer, PersonalUtmValuesAreNotStored) {
+    const auto a = attribution_from_request(
+        "utm_source=ann%40example.com&utm_medium=email&utm_campaign=%2B49+30+1234567", "", "x");
+    EXPECT_EQ(a.utm_source(), "");
+    EXPECT_EQ(a.utm_medium(), "email");
+    EXPECT_EQ(a.utm_campaign(), "");
+    EXPECT_EQ(make_attribution("ann@example.com", "", "", ReferrerClass::kDirect, "").utm_source(),
+              "");
+}
+
+TEST(Referrer, WebmailAndTrackerHostsAreCutToTheirListedName) {
+    auto a = attribution_from_request(
+        "", "https://u8823141.ct.sendgrid.net/ls/click?upn=ann%40example.com", "x");
+    EXPECT_EQ(a.referrer_class(), ReferrerClass::kEmail);
+    EXPECT_EQ(a.referrer_host(), "sendgrid.net");
+    a = attribution_from_request("", "https://mail.google.com/mail/u/0/#inbox/ann@example.com",
+                                 "x");
+    EXPECT_EQ(a.referrer_host(), "mail.google.com");
+    a = attribution_from_request("", "https://d41d8cd98f00b204e9800998ecf8427e.example.org/", "x");
+    EXPECT_EQ(a.referrer_class(), ReferrerClass::kOther);
+    EXPECT_EQ(a.referrer_host(), "");
+}
+
 TEST(Referrer, ClassNamesRoundTrip) {
     for (ReferrerClass c :
          {ReferrerClass::kDirect, ReferrerClass::kInternal, ReferrerClass::kSearch,
@@ -100,6 +123,7 @@ TEST(ReferrerEventPath, StripsKlaviyoAndMailchimpIdentityTokens) {
 TEST(ReferrerEventPath, OperatorNamesAreStrippedToo) {
     SensitiveQuery q;
     ASSERT_TRUE(q.add("Coupon"));
+    ASSERT_TRUE(q.allow("coupon").empty());
     EXPECT_FALSE(q.add(""));
     EXPECT_FALSE(q.add(std::string(kMaxQueryNameBytes + 1, 'x')));
     std::string p;
@@ -108,15 +132,20 @@ TEST(ReferrerEventPath, OperatorNamesAreStrippedToo) {
 }
 
 TEST(ReferrerEventPath, KeepsOrderSpellingAndEmptyValues) {
+    SensitiveQuery q;
+    ASSERT_TRUE(q.allow("q").empty());
+    ASSERT_TRUE(q.allow("flag").empty());
     std::string p;
-    EXPECT_EQ(append_event_path(&p, "/s?q=red+shoes&&page=2&flag", SensitiveQuery()), 0u);
+    EXPECT_EQ(append_event_path(&p, "/s?q=red+shoes&&page=2&flag", q), 0u);
     EXPECT_EQ(p, "/s?q=red+shoes&page=2&flag");
 }
 
 TEST(ReferrerEventPath, CutsAtAParameterBoundary) {
     std::string uri = "/s?a=" + std::string(600, 'x') + "&b=" + std::string(600, 'y');
+    SensitiveQuery q;
+    ASSERT_TRUE(q.allow("a").empty() && q.allow("b").empty());
     std::string p;
-    (void)append_event_path(&p, uri, SensitiveQuery());
+    (void)append_event_path(&p, uri, q);
     EXPECT_EQ(p, "/s?a=" + std::string(600, 'x'));
     std::string longpath = "/" + std::string(2000, 'p') + "?a=1";
     p.clear();

@@ -99,5 +99,17 @@ TEST_F(StoreVisitorRead, ArgvIsEvalshaWithTheKeysAndTheLimit) {
     EXPECT_EQ(std::string_view(cmd.argv()[1], cmd.argvlen()[1]), kVisitorReadScript);
 }
 
+TEST_F(StoreVisitorRead, AnErasedVisitorReadsAsNobodyWhateverIsStored) {
+    redis_->command({"SET", visitor_key(kVid, VisitorKeyKind::kProfile), "P"});
+    redis_->command({"SET", visitor_key(kVid, VisitorKeyKind::kLive), "L"});
+    redis_->command({"SET", visitor_key(kVid, VisitorKeyKind::kErased), "1", "EX", "60"});
+    Reply r = run(1024);
+    ASSERT_EQ(r.kind, '*') << r.str;
+    ASSERT_EQ(r.elements.size(), 3u);
+    for (const Reply& e : r.elements) {
+        EXPECT_TRUE(e.nil);
+    }
+}
+
 }  // namespace
 }  // namespace tailor

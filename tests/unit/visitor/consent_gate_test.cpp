@@ -77,5 +77,20 @@ TEST(ConsentGate, OnlyTheGateRefusalsCountAsRefused) {
     }
 }
 
+TEST(ConsentGate, CrawlersAreRefusedAfterGpcWithoutAskingThePolicy) {
+    ConsentGateInput in;
+    in.user_agent = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+    EXPECT_EQ(consent_outcome(in), Outcome::kBot);
+    EXPECT_TRUE(consent_outcome_refused(Outcome::kBot));
+    EXPECT_EQ(outcome_name(Outcome::kBot), "bot");
+    in.sec_gpc = "1";
+    EXPECT_EQ(consent_outcome(in), Outcome::kGpc);
+    in = ConsentGateInput();
+    in.user_agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 Safari/537.36";
+    EXPECT_EQ(consent_outcome(in), Outcome::kNone);
+    in.user_agent = {};
+    EXPECT_EQ(consent_outcome(in), Outcome::kNone) << "no User-Agent is no crawler by itself";
+}
+
 }  // namespace
 }  // namespace tailor

@@ -40,8 +40,29 @@ TEST(Identify, AnInvalidIdChangesNothing) {
     in.header = "a b\r\nSet-Cookie: x=1";
     in.current_vid = kAnonymous;
     EXPECT_EQ(decide_identify(in).action, IdentifyAction::kInvalid);
-    in.header = "";
+    in.header = "short";
     EXPECT_EQ(decide_identify(in).action, IdentifyAction::kInvalid);
+}
+
+TEST(Identify, AnEmptyOrLogoutHeaderForgetsTheVisitor) {
+    IdentifyInput in;
+    in.fresh = true;
+    in.current_vid = kCustomer;
+    in.outcome = Outcome::kHit;
+    for (std::string_view h : {"", "logout", "LogOut"}) {
+        in.header = h;
+        const IdentifyDecision d = decide_identify(in);
+        EXPECT_EQ(d.action, IdentifyAction::kForget) << h;
+        EXPECT_FALSE(d.known) << "nothing links the fresh id to the old one";
+    }
+    in.outcome = Outcome::kNewVisitor;  // nothing to forget
+    EXPECT_EQ(decide_identify(in).action, IdentifyAction::kIgnore);
+    in.outcome = Outcome::kHit;
+    in.fresh = false;  // a stored logout page speaks for someone else
+    EXPECT_EQ(decide_identify(in).action, IdentifyAction::kIgnore);
+    in.fresh = true;
+    in.outcome = Outcome::kGpc;
+    EXPECT_EQ(decide_identify(in).action, IdentifyAction::kIgnore);
 }
 
 TEST(Identify, TheSameIdNeedsNoNewCookie) {

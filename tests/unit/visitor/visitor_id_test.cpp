@@ -74,11 +74,44 @@ TEST(VisitorId, IsTriviallyCopyableWithInlineStorage) {
     EXPECT_NE(a->view().data(), b->view().data());
 }
 
-TEST(VisitorCookie, SignedCookieHasThreeParts) {
+TEST(VisitorCookie, SignedCookieHasFourParts) {
     const Keyring ring = make_ring({{"k1", 'x'}});
     const std::string cookie = sign(kVid, ring);
-    EXPECT_EQ(cookie.size(), kVid.size() + 1 + 2 + 1 + kMacLength);
+    EXPECT_EQ(cookie.size(), kVid.size() + 1 + 2 + 1 + kStampLength + 1 + kMacLength);
     EXPECT_EQ(cookie.substr(0, kVid.size() + 4), std::string(kVid) + ".k1.");
+}
+
+TEST(VisitorCookie, TheIssueTimeIsInsideTheMac) {
+    const Keyring ring = make_ring({{"k1", 'x'}});
+    auto cookie = sign_visitor_id(*VisitorId::from_string(kVid), ring, 1718000000);
+    ASSERT_TRUE(cookie);
+    const std::string value(cookie->view());
+    EXPECT_EQ(value.substr(kVid.size() + 4, 8), "66669980");  // 1718000000 in hex
+    const VisitorCookieCheck check = check_visitor_cookie(value, ring);
+    EXPECT_EQ(check.status, VisitorCookieStatus::kValid);
+    EXPECT_EQ(check.issued_at, 1718000000);
+    EXPECT_FALSE(check.legacy);
+    std::string later = value;
+    later[kVid.size() + 4 + 7] = '1';  // a younger issue time, same mac
+    EXPECT_EQ(check_visitor_cookie(later, ring).status, VisitorCookieStatus::kForged);
+}
+
+TEST(VisitorCookie, TheSameIdIsNeverSignedAlikeTwice) {
+    const Keyring ring = make_ring({{"k1", 'x'}});
+    const VisitorId vid = *VisitorId::from_string("cust_0000012345678");
+    EXPECT_NE(sign_visitor_id(vid, ring, 1718000000)->view(),
+              sign_visitor_id(vid, ring, 1718000000)->view());
+}
+
+TEST(VisitorCookie, MatchesTheDocumentedRecipe) {
+    const Keyring ring = make_ring({{"k1", 'x'}});
+    const std::string value(sign_visitor_id(*VisitorId::from_string(kVid), ring, 1)->view());
+    const size_t mac_at = value.rfind('.') + 1;
+    unsigned char mac[kMacBytes];
+    ASSERT_TRUE(ring.hmac_sha256("k1", value.substr(0, mac_at - 1), mac));
+    char encoded[kMacLength];
+    base64url_encode_to(mac, sizeof mac, encoded);
+    EXPECT_EQ(value.substr(mac_at), std::string(encoded, kMacLength));
 }
 
 TEST(VisitorCookie, SignedCookieVerifies) {
@@ -88,12 +121,15 @@ TEST(VisitorCookie, SignedCookieVerifies) {
     EXPECT_EQ(vid->view(), kVid);
 }
 
-TEST(VisitorCookie, MatchesTheDocumentedRecipe) {
+TEST(VisitorCookie, TheLegacyFormStillVerifiesForOneRelease) {
     // python3: base64.urlsafe_b64encode(hmac.new(b"x" * 32,
     //   b"AAAAAAAAAAAAAAAAAAAAAA.k1", hashlib.sha256).digest()).rstrip(b"=")
     const Keyring ring = make_ring({{"k1", 'x'}});
-    EXPECT_EQ(sign(kVid, ring),
-              "AAAAAAAAAAAAAAAAAAAAAA.k1.Sll7GPaJK7Q8rZCHIF636k1TS03JIWCtIEL5MP0GzJk");
+    const VisitorCookieCheck check = check_visitor_cookie(
+        "AAAAAAAAAAAAAAAAAAAAAA.k1.Sll7GPaJK7Q8rZCHIF636k1TS03JIWCtIEL5MP0GzJk", ring);
+    EXPECT_EQ(check.status, VisitorCookieStatus::kValid);
+    EXPECT_TRUE(check.legacy);
+    EXPECT_EQ(check.issued_at, 0);
 }
 
 TEST(VisitorCookie, GeneratedIdRoundTrips) {

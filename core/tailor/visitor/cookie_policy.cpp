@@ -1,0 +1,53 @@
+// CookiePolicy: reading the request's visitor cookies (several, aged, re-signed).
+#include "tailor/visitor/cookie_policy.h"
+
+#include "tailor/request/cookie_header.h"
+
+namespace tailor {
+
+VisitorCookieRead read_visitor_cookies(const std::string_view* headers, size_t header_count,
+                                       std::string_view name, const Keyring& keyring, int64_t now,
+                                       int64_t max_age) noexcept {
+    VisitorCookieRead out;
+    if (name.empty()) {
+        return out;
+    }
+    for (size_t h = 0; h < header_count && out.found < kMaxVisitorCookies; ++h) {
+        CookieCursor cursor(headers[h]);
+        Cookie c;
+        while (out.found < kMaxVisitorCookies && cursor.next(&c)) {
+            if (c.name != name) {
+                continue;
+            }
+            ++out.found;
+            VisitorCookieCheck check = check_visitor_cookie(c.value, keyring);
+            if (check.status == VisitorCookieStatus::kValid && !check.legacy &&
+                (check.issued_at > now + kVisitorCookieClockSkew ||
+                 now - check.issued_at > max_age)) {
+                check.status = VisitorCookieStatus::kExpired;
+                check.vid.reset();
+            }
+            if (check.status != VisitorCookieStatus::kValid || !check.vid) {
+                if (!out.vid) {
+                    out.status = check.status;
+                }
+                continue;
+            }
+            if (out.vid && *out.vid != *check.vid) {
+                out.conflict = true;
+                continue;
+            }
+            const bool resign = check.legacy || check.kid != keyring.current_kid();
+            out.resign = out.vid ? (out.resign && resign) : resign;
+            out.vid = check.vid;
+            out.status = VisitorCookieStatus::kValid;
+        }
+    }
+    if (out.conflict) {
+        out.vid.reset();
+        out.resign = false;
+    }
+    return out;
+}
+
+}  // namespace tailor
