@@ -281,4 +281,4 @@ M.stages = setmetatable({}, {
   __metatable = false,
 })
 
-kit.config, kit.Trusted = config, Trusted
+kit.config, kit.Trusted, kit.trusted_html = config, Trusted, trusted_html

@@ -35,6 +35,19 @@ struct RuleRuntime::Impl {
     int evaluate_ref = LUA_NOREF;
     int trusted_ref = LUA_NOREF;
     int marker_ref = LUA_NOREF;
+    int trusted_text_ref = LUA_NOREF;
+
+    // The first part of every placeholder name of every template, interned
+    // once after loading (names_ref: a Lua array of them), so rendering
+    // reads a key with lua_rawgeti instead of hashing it again per request.
+    // render_names[tpl] is in the order Template::render asks for them.
+    struct RenderName {
+        const char* data;  // the name as the template hands it over
+        size_t size;
+        int slot;  // in names_ref, 0 for a name to push afresh
+    };
+    std::vector<std::vector<RenderName>> render_names;
+    int names_ref = LUA_NOREF;
 
     // Pop-ups, in declaration order; `candidate.id` is set per evaluation
     // (it views rules[rule].info.id, stable once loading is done).
@@ -53,6 +66,8 @@ struct RuleRuntime::Impl {
     const PopupCaps* caps = nullptr;  // null: the caps blob was refused
 
     // Per evaluation.
+    std::vector<ExperimentDraw> draws;  // native.assign, in order
+    bool clock_read = false;            // a native measured against facts->now
     Decision* decision = nullptr;
     const RequestFacts* facts = nullptr;
     RuleTrace* trace = nullptr;
@@ -174,6 +189,10 @@ int native_request(lua_State* L);
 int native_popup(lua_State* L);
 int native_popup_options(lua_State* L);
 int native_choose_popup(lua_State* L);
+
+// natives_render.cpp: interns every template's placeholder names (after
+// loading, when the templates are final); raises on a memory error.
+int prepare_render_names(lua_State* L);
 
 // load.cpp: the kit and the pack's files into `m`'s new sandbox; false
 // with `*error` filled (file:line of the pack when known).

@@ -156,6 +156,14 @@ int native_assign(lua_State* L) {
     Impl* m = impl_of(L);
     size_t e = check_index(L, 1, m->experiments.size(), "experiment");
     Assignment a = m->experiments[e].assign(m->facts->visitor_id);
+    // the kit asks once per experiment and evaluation: bounded by the pack
+    if (m->draws.size() < m->experiments.size()) {
+        guarded(L, [&]() -> int {
+            m->draws.push_back(ExperimentDraw{static_cast<uint32_t>(e),
+                                              a.holdout ? kHoldoutDraw : a.variant_index});
+            return 0;
+        });
+    }
     lua_pushlstring(L, a.variant.data(), a.variant.size());
     return 1;
 }
