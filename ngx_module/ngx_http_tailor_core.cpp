@@ -169,6 +169,9 @@ tailor::Outcome ngx_http_tailor_decide(ngx_http_request_t* r, ngx_http_tailor_ct
 
     tailor::RequestFactsBuilder facts(view);
     tailor::Outcome outcome = mcf->engine->decide(stored, facts.facts(), *p);
+    if (p->memo_hit()) {
+        ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_RULE_MEMO_HITS);
+    }
     if (p->failed_rules() > 0) {
         ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_DECISION_ERRORS,
                                       static_cast<ngx_atomic_int_t>(p->failed_rules()));
