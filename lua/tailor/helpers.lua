@@ -124,7 +124,11 @@ function M.lifecycle(stages)
     set[s] = true
   end
   local stage = M.stage
-  return function(v) return set[stage(v)] == true end
+  -- the memo read here saves a call per lifecycle rule after the first
+  return function(v)
+    local s = memo_view == v and memo_stage or stage(v)
+    return set[s] == true
+  end
 end
 
 -- t.affinity("coffee", 0.5): leans to a category at least that much.

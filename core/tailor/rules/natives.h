@@ -49,6 +49,20 @@ struct RuleRuntime::Impl {
     std::vector<std::vector<RenderName>> render_names;
     int names_ref = LUA_NOREF;
 
+    // The slots in evaluation order, for native.run_slots: each slot's rules
+    // are rules[first, first + count) (registered slot by slot).
+    struct SlotPlan {
+        std::string name;
+        bool promotional = true;
+        size_t first = 0;
+        size_t count = 0;
+    };
+    std::vector<SlotPlan> slot_plans;
+    std::vector<size_t> rule_tpl;    // by rule index: its template
+    int checks_ref = LUA_NOREF;      // Lua array: [index + 1] = the rule's check(v)
+    int variant_of_ref = LUA_NOREF;  // the kit's variant_of(experiment, index)
+    int run_slot_ref = LUA_NOREF;    // slot_body as a Lua function, made once
+
     // Pop-ups, in declaration order; `candidate.id` is set per evaluation
     // (it views rules[rule].info.id, stable once loading is done).
     struct Popup {
@@ -67,6 +81,7 @@ struct RuleRuntime::Impl {
 
     // Per evaluation.
     std::vector<ExperimentDraw> draws;  // native.assign, in order
+    size_t current_rule = 0;            // the rule whose code runs (t.variant's exposures)
     bool clock_read = false;            // a native measured against facts->now
     Decision* decision = nullptr;
     const RequestFacts* facts = nullptr;
@@ -160,8 +175,9 @@ int native_register_rule(lua_State* L);
 
 // natives_run.cpp: running rules under the budgets and recording the outcome.
 int native_run(lua_State* L);
-int native_run_slot(lua_State* L);
-int native_matched(lua_State* L);
+int native_plan(lua_State* L);
+int native_run_slots(lua_State* L);
+int native_current_rule(lua_State* L);
 int native_assign(lua_State* L);
 int native_expose(lua_State* L);
 int native_set_var(lua_State* L);

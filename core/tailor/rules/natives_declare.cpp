@@ -43,7 +43,7 @@ int native_kit_module(lua_State* L) {
 }
 
 // native.init(trusted_metatable, marker, trusted_text): marker[1] is the
-// position of the rule running inside native.run_slot; trusted_text maps a
+// position of the rule running inside native.run_slots; trusted_text maps a
 // t.html value to its text (templates read it without its __index)
 int native_init(lua_State* L) {
     Impl* m = impl_of(L);
