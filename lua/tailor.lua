@@ -38,5 +38,5 @@ for _, name in ipairs({ "check", "helpers", "rules", "popups", "sandbox", "evalu
   part(kit)
 end
 
-native.init(kit.Trusted, kit.marker)
+native.init(kit.Trusted, kit.marker, kit.trusted_html)
 return kit.runtime

@@ -61,6 +61,9 @@ constexpr ngx_http_tailor_counter_desc_t
          "out of memory): streamed instead."},
         {"tailor_bytes_scanned_total",
          "Body bytes the streaming rewriter scanned; a page replayed from the page cache adds 0."},
+        {"tailor_rule_memo_hits_total",
+         "Visitors with nothing stored decided by a worker's earlier decision for the same "
+         "request facts: no rule ran."},
 };
 
 ngx_int_t ngx_http_tailor_metrics_init(ngx_shm_zone_t* zone, void* data) noexcept {

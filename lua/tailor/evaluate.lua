@@ -34,13 +34,14 @@ local function variant_of(exp_name, rule_idx)
   return v
 end
 
-local current_rule = 0
+-- the rule whose code runs: core knows (native.run, native.run_slots)
+local current_rule = native.current_rule
 
 function M.variant(v, exp_name)
   if type(exp_name) ~= "string" or not experiments[exp_name] then
     error("t.variant: unknown experiment " .. tostring(exp_name), 2)
   end
-  return variant_of(exp_name, current_rule)
+  return variant_of(exp_name, current_rule())
 end
 
 ----------------------------------------------------------------------------
@@ -77,6 +78,19 @@ function runtime.finish()
       r.idx = native.register_rule(slot.name, r.id, r.kind, r.file, r.line, r.priority,
                                    r.experiment or "", r.variant or "")
     end
+  end
+  -- what native.run_slots walks without tracing: each slot's rules, their
+  -- templates and checks by index
+  local checks = {}
+  for _, slot in ipairs(slots) do
+    local tpls = {}
+    for i, r in ipairs(slot.rules) do
+      tpls[i] = r.tpl
+      checks[r.idx + 1] = r.check
+    end
+    local first = #slot.rules > 0 and slot.rules[1].idx or 0
+    native.plan(slot.name, slot.promotional, first, #slot.rules, tpls, checks, variant_of)
+    if slot.promotional then kit.any_promotional = true end
   end
   for pi, p in ipairs(popups) do
     p.idx = native.register_rule("(popups)", p.id, "popup", p.file, p.line, p.priority, "", "")
@@ -125,30 +139,12 @@ end
 
 local run, fill, note = native.run, native.fill, native.note
 local passed = {}  -- each pop-up's test result, by position, reused
-local run_slot, matched_elsewhere = native.run_slot, native.matched
+local run_slots = native.run_slots
 
--- [1]: the position of the rule running inside native.run_slot; core reads
+-- [1]: the position of the rule running inside native.run_slots; core reads
 -- it to blame a failure on that rule, and its hook to restart the per-rule
 -- instruction budget when it changes.
 local marker = { 0 }
-
--- One slot's rules in one protected call (native.run_slot): the position
--- of the rule that fills the slot and its vars, or 0. A rule that errors
--- unwinds the whole call, so the slot keeps its default, as it must.
-local function run_rules(rules, v)
-  for ri = 1, #rules do
-    local r = rules[ri]
-    marker[1] = ri
-    current_rule = r.idx
-    local matched, vars = r.check(v)
-    if matched then
-      local exp = r.experiment
-      if not exp or variant_of(exp, r.idx) == r.variant then return ri, vars end
-      matched_elsewhere(r.idx)
-    end
-  end
-  return 0
-end
 
 -- runtime.evaluate(v, tracing): fills the decision through native.fill.
 function runtime.evaluate(v, tracing)
@@ -159,53 +155,44 @@ function runtime.evaluate(v, tracing)
     assigned_used = false
   end
   assigned, exposed = NONE, NONE
-  local suppressed
-  for si = 1, #slots do
-    local slot = slots[si]
-    local rules = slot.rules
-    local reason = nil
-    if slot.promotional then
-      if suppressed == nil then suppressed = M.suppressed(v) or false end
-      reason = suppressed
-    end
-    if reason then
-      if tracing then
+  -- why promotional slots keep their defaults, if they do
+  local suppressed = kit.any_promotional and (M.suppressed(v) or false) or nil
+  if not tracing then
+    -- every slot in core: the same walk as below without the notes
+    run_slots(v, suppressed)
+  else
+    -- tracing (explain, rules test): one protected call per rule, so every
+    -- rule's outcome is noted
+    for si = 1, #slots do
+      local slot = slots[si]
+      local rules = slot.rules
+      local reason = slot.promotional and suppressed or nil
+      if reason then
         for ri = 1, #rules do note(rules[ri].idx, "suppressed", reason) end
-      end
-    elseif not tracing then
-      if #rules > 0 then
-        local ok, pos, vars = run_slot(rules[1].idx, #rules, run_rules, rules, v)
-        if ok and pos > 0 then
-          local r = rules[pos]
-          fill(slot.name, r.idx, r.tpl, vars, v)
-        end
-      end
-    else
-      -- tracing (explain, rules test): one protected call per rule, so every
-      -- rule's outcome is noted
-      local won = false
-      for ri = 1, #rules do
-        local r = rules[ri]
-        if won then
-          note(r.idx, "not-reached", "")
-        else
-          current_rule = r.idx
-          local ok, matched, vars = run(r.idx, r.check, v)
-          if not ok then
-            -- the slot keeps its default: a broken higher-intent rule must
-            -- not let a lower one through (a broken suppression check, say)
-            won = true
-          elseif matched then
-            local exp = r.experiment
-            local variant = exp and variant_of(exp, r.idx)
-            if exp and variant ~= r.variant then
-              note(r.idx, variant == "holdout" and "holdout" or "other-variant", variant)
-            else
-              fill(slot.name, r.idx, r.tpl, vars, v)
-              won = true
-            end
+      else
+        local won = false
+        for ri = 1, #rules do
+          local r = rules[ri]
+          if won then
+            note(r.idx, "not-reached", "")
           else
-            note(r.idx, "no-match", "")
+            local ok, matched, vars = run(r.idx, r.check, v)
+            if not ok then
+              -- the slot keeps its default: a broken higher-intent rule must
+              -- not let a lower one through (a broken suppression check, say)
+              won = true
+            elseif matched then
+              local exp = r.experiment
+              local variant = exp and variant_of(exp, r.idx)
+              if exp and variant ~= r.variant then
+                note(r.idx, variant == "holdout" and "holdout" or "other-variant", variant)
+              else
+                fill(slot.name, r.idx, r.tpl, vars, v)
+                won = true
+              end
+            else
+              note(r.idx, "no-match", "")
+            end
           end
         end
       end
@@ -219,7 +206,6 @@ function runtime.evaluate(v, tracing)
     -- one through).
     for pi = 1, np do
       local p = popups[pi]
-      current_rule = p.idx
       local ok, matched = run(p.idx, p.check, v)
       -- 1: passed, 0: no match, 2: failed (already counted and traced)
       passed[pi] = ok and (matched and 1 or 0) or 2

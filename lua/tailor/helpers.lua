@@ -124,7 +124,11 @@ function M.lifecycle(stages)
     set[s] = true
   end
   local stage = M.stage
-  return function(v) return set[stage(v)] == true end
+  -- the memo read here saves a call per lifecycle rule after the first
+  return function(v)
+    local s = memo_view == v and memo_stage or stage(v)
+    return set[s] == true
+  end
 end
 
 -- t.affinity("coffee", 0.5): leans to a category at least that much.
@@ -281,4 +285,4 @@ M.stages = setmetatable({}, {
   __metatable = false,
 })
 
-kit.config, kit.Trusted = config, Trusted
+kit.config, kit.Trusted, kit.trusted_html = config, Trusted, trusted_html

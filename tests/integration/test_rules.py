@@ -95,6 +95,21 @@ t.slot "promo" { t.rule "fine" { html = [[Promo for {{first_name}}]] } }
     assert metric(m, "tailor_decision_errors_total") >= 1
 
 
+def test_new_visitors_reuse_a_workers_decision_for_the_same_request(nginx, redis, keys):
+    pack = """\
+local t = require "tailor"
+t.slot "hero" { t.rule "welcome" { when = t.lifecycle "new_visitor",
+                                   html = [[Welcome, {{first_name|friend}}]] } }
+"""
+    shop_with_rules(nginx, redis, keys, write_pack(nginx, pack))
+    # no cookie: each is a new visitor with a new id and nothing stored
+    for _ in range(10):
+        r = nginx.get("/index.html")
+        assert b'<tailor-slot name="hero">Welcome, friend</tailor-slot>' in r.body
+    # 10 requests over fewer workers: some worker saw these facts before
+    assert metric(scenario.status_metrics(nginx), "tailor_rule_memo_hits_total") >= 1
+
+
 @not_under_valgrind()  # the evaluation's 5 ms wall-clock budget
 def test_an_infinite_loop_is_cut_off_and_the_worker_keeps_serving(nginx, redis, keys, sign):
     vid = new_vid()

@@ -44,12 +44,21 @@ bool Decision::set_slot(std::string_view name, std::string html) {
                            [name](const Slot& s) { return s.name == name; });
     if (it != slots_.end()) {
         it->html = std::move(html);
-    } else if (slots_.size() >= kMaxSlots) {
-        return false;
-    } else {
-        slots_.push_back(Slot{std::string(name), std::move(html)});
+        // only this fill's html view moved
+        fills_[static_cast<size_t>(it - slots_.begin())].html = it->html;
+        return true;
     }
-    rebuild_fills();
+    if (slots_.size() >= kMaxSlots) {
+        return false;
+    }
+    if (slots_.size() == slots_.capacity()) {
+        slots_.reserve(slots_.empty() ? 8 : 2 * slots_.size());
+        slots_.push_back(Slot{std::string(name), std::move(html)});
+        rebuild_fills();  // the strings moved
+        return true;
+    }
+    slots_.push_back(Slot{std::string(name), std::move(html)});
+    fills_.push_back(SlotFill{slots_.back().name, slots_.back().html});
     return true;
 }
 

@@ -1,6 +1,8 @@
 // Engine: the built-in decision, the worker's rule runtime, and decide().
 #include "tailor/engine/engine.h"
 
+#include <exception>
+#include <functional>
 #include <string>
 #include <utility>
 
@@ -14,6 +16,22 @@ namespace tailor {
 namespace {
 
 constexpr std::string_view kSlotAttributePrefix = "slot:";
+
+// Tells packs apart in the memo's keys: the kit and every source.
+uint64_t pack_generation(const RulePack& pack) {
+    std::hash<std::string_view> h;
+    uint64_t g = h(pack.kit_text);
+    auto mix = [&g](uint64_t x) { g = (g ^ x) * 0x100000001b3ull; };
+    for (const RulePackSource& s : pack.kit_modules) {
+        mix(h(s.name));
+        mix(h(s.text));
+    }
+    for (const RulePackSource& s : pack.sources) {
+        mix(h(s.name));
+        mix(h(s.text));
+    }
+    return g;
+}
 
 // The decision before rule packs: profile attributes "slot:NAME" name the
 // text for slot NAME. Text only, escaped: a profile never carries markup.
@@ -51,25 +69,82 @@ bool Engine::start_worker(RulesError* error) noexcept {
         return true;
     }
     runtime_ = RuleRuntime::create(*rules_, error);
-    return runtime_ != nullptr;
+    if (runtime_ == nullptr) {
+        return false;
+    }
+    try {
+        memo_ = std::make_unique<DecisionMemo>(options_.memo_entries, pack_generation(*rules_));
+    } catch (const std::exception&) {
+        memo_.reset();  // no memo: every visitor runs the rules
+    }
+    return true;
 }
 
-void Engine::run_rules(const Profile& profile, const RequestFacts& facts, const PopupCaps* caps,
-                       Personalization& out) {
+EvalSummary Engine::run_rules(const Profile& profile, const RequestFacts& facts,
+                              const PopupCaps* caps, Personalization& out) {
+    EvalSummary summary;
     if (!rules_) {
         decide_builtin(profile, out.decision());
-        return;
+        return summary;
     }
     if (runtime_ == nullptr) {
         out.add_failed_rules(1);
-        return;
+        summary.ok = false;
+        return summary;
     }
-    EvalSummary summary = runtime_->evaluate(profile, facts, caps, &out.decision());
+    summary = runtime_->evaluate(profile, facts, caps, &out.decision());
     out.add_failed_rules(summary.failures + (summary.ok ? 0 : 1));
+    return summary;
+}
+
+// A visitor with nothing stored: the memoized decision for these facts and
+// this visitor's draws, or a fresh evaluation kept for the next one.
+bool Engine::decide_memoized(const RequestFacts& facts, Personalization& out) {
+    std::string key;
+    if (!rules_ || runtime_ == nullptr || memo_ == nullptr || !memo_->key(facts, &key)) {
+        return false;
+    }
+    struct DrawContext {
+        const RuleRuntime* runtime;
+        std::string_view vid;
+    } ctx{runtime_.get(), facts.visitor_id};
+    auto draw = [](void* c, uint32_t experiment) -> uint32_t {
+        auto* d = static_cast<DrawContext*>(c);
+        return d->runtime->draw(experiment, d->vid);
+    };
+    if (const DecisionMemo::Entry* e = memo_->find(key, facts.now, draw, &ctx)) {
+        out.decision() = e->decision;
+        runtime_->credit(e->counts);
+        out.set_memo_hit();
+        ++memo_hits_;
+        return true;
+    }
+    ++memo_misses_;
+    static const Profile kNobody;
+    static const PopupCaps kNoCaps;
+    std::vector<uint64_t> before = runtime_->count_snapshot();
+    EvalSummary summary = run_rules(kNobody, facts, &kNoCaps, out);
+    (void)memo_->insert(std::move(key), facts.now, summary, runtime_->draws(), out.decision(),
+                        runtime_->counts_since(before));
+    return true;
 }
 
 Outcome Engine::decide(const StoredVisitor* stored, const RequestFacts& facts,
                        Personalization& out) noexcept {
+    // Nothing stored: the empty profile and no caps, as decoded below.
+    if (stored == nullptr ||
+        (!stored->profile.present && !stored->live.present && !stored->caps.present)) {
+        try {
+            if (decide_memoized(facts, out)) {
+                return Outcome::kMiss;
+            }
+        } catch (...) {
+            out.decision().clear();
+            out.add_failed_rules(1);
+            return Outcome::kMiss;
+        }
+    }
+
     static const std::string_view kAbsent;
     std::string_view profile_bytes = kAbsent;
     std::string_view live_bytes = kAbsent;
@@ -95,8 +170,8 @@ Outcome Engine::decide(const StoredVisitor* stored, const RequestFacts& facts,
     }
 
     try {
-        run_rules(*result.profile, facts,
-                  caps.error == PopupCapsError::kNone ? &caps.caps : nullptr, out);
+        (void)run_rules(*result.profile, facts,
+                        caps.error == PopupCapsError::kNone ? &caps.caps : nullptr, out);
     } catch (...) {
         out.decision().clear();
         out.add_failed_rules(1);

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "tailor/decision/decision.h"
+#include "tailor/engine/decision_memo.h"
 #include "tailor/engine/personalization.h"
 #include "tailor/base/outcome.h"
 #include "tailor/profile/cache.h"
@@ -27,6 +28,9 @@ struct PopupCaps;
 // The limits an operator sets in nginx.conf.
 struct EngineOptions {
     size_t max_profile_bytes = kMaxProfileBytes;
+    // Decisions kept per worker for visitors with nothing stored
+    // (engine/decision_memo.h); 0 runs the rules for every one of them.
+    size_t memo_entries = DecisionMemo::kDefaultEntries;
 };
 
 // Engine
@@ -64,7 +68,9 @@ class Engine {
     // profile was decoded and decided on, kMiss when none is stored,
     // kBadProfile when the stored one was refused (the page keeps its
     // defaults). Rule failures do not change the outcome; they are counted
-    // in `out.failed_rules()`.
+    // in `out.failed_rules()`. A visitor with nothing stored gets the
+    // memoized decision for the same facts when there is one
+    // (`out.memo_hit()`; decision_memo.h says why that is the same decision).
     [[nodiscard]] Outcome decide(const StoredVisitor* stored, const RequestFacts& facts,
                                  Personalization& out) noexcept;
 
@@ -80,13 +86,22 @@ class Engine {
     // True when this worker's pack declares the pop-up `id`.
     [[nodiscard]] bool has_popup(std::string_view id) const noexcept;
 
+    // Decisions for visitors with nothing stored, reused and run, since the
+    // worker started.
+    [[nodiscard]] uint64_t memo_hits() const noexcept { return memo_hits_; }
+    [[nodiscard]] uint64_t memo_misses() const noexcept { return memo_misses_; }
+
   private:
-    void run_rules(const Profile& profile, const RequestFacts& facts, const PopupCaps* caps,
-                   Personalization& out);
+    EvalSummary run_rules(const Profile& profile, const RequestFacts& facts, const PopupCaps* caps,
+                          Personalization& out);
+    [[nodiscard]] bool decide_memoized(const RequestFacts& facts, Personalization& out);
 
     EngineOptions options_;
     std::optional<RulePack> rules_;
     std::unique_ptr<RuleRuntime> runtime_;
+    std::unique_ptr<DecisionMemo> memo_;  // with the runtime, per worker
+    uint64_t memo_hits_ = 0;
+    uint64_t memo_misses_ = 0;
 };
 
 }  // namespace tailor

@@ -77,10 +77,18 @@ class Personalization {
     // Counts rules that failed while deciding (the engine calls it).
     void add_failed_rules(size_t n) noexcept { failed_rules_ += n; }
 
+    // memo_hit
+    //
+    // Whether the decision was reused from an earlier visitor with the same
+    // facts and nothing stored (engine/decision_memo.h): no rule ran.
+    [[nodiscard]] bool memo_hit() const noexcept { return memo_hit_; }
+    void set_memo_hit() noexcept { memo_hit_ = true; }
+
   private:
     Decision decision_;
     std::unique_ptr<SlotRewriter> rewriter_;
     size_t failed_rules_ = 0;
+    bool memo_hit_ = false;
 };
 
 }  // namespace tailor

@@ -31,8 +31,9 @@ constexpr struct {
     {"experiment", native_experiment},
     {"register_rule", native_register_rule},
     {"run", native_run},
-    {"run_slot", native_run_slot},
-    {"matched", native_matched},
+    {"plan", native_plan},
+    {"run_slots", native_run_slots},
+    {"current_rule", native_current_rule},
     {"fill", native_fill},
     {"render", native_render},
     {"recommend", native_recommend},
@@ -207,6 +208,11 @@ bool load(Impl* m, const RulePack& pack, RulesError* error) {
     lua_getfield(L, -1, "evaluate");
     m->evaluate_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pop(L, 1);
+    lua_pushcfunction(L, prepare_render_names);
+    lua_pushlightuserdata(L, m);
+    if (lua_pcall(L, 1, 0, 0) != 0) {
+        return fail(pop_message(L));
+    }
     lua_gc(L, LUA_GCCOLLECT, 0);
     // Each evaluation makes a few KiB of short-lived tables and strings; a
     // longer pause (the default is 200%) means fewer cycles and more SKU

@@ -35,6 +35,33 @@ struct RuleRuntime::Impl {
     int evaluate_ref = LUA_NOREF;
     int trusted_ref = LUA_NOREF;
     int marker_ref = LUA_NOREF;
+    int trusted_text_ref = LUA_NOREF;
+
+    // The first part of every placeholder name of every template, interned
+    // once after loading (names_ref: a Lua array of them), so rendering
+    // reads a key with lua_rawgeti instead of hashing it again per request.
+    // render_names[tpl] is in the order Template::render asks for them.
+    struct RenderName {
+        const char* data;  // the name as the template hands it over
+        size_t size;
+        int slot;  // in names_ref, 0 for a name to push afresh
+    };
+    std::vector<std::vector<RenderName>> render_names;
+    int names_ref = LUA_NOREF;
+
+    // The slots in evaluation order, for native.run_slots: each slot's rules
+    // are rules[first, first + count) (registered slot by slot).
+    struct SlotPlan {
+        std::string name;
+        bool promotional = true;
+        size_t first = 0;
+        size_t count = 0;
+    };
+    std::vector<SlotPlan> slot_plans;
+    std::vector<size_t> rule_tpl;    // by rule index: its template
+    int checks_ref = LUA_NOREF;      // Lua array: [index + 1] = the rule's check(v)
+    int variant_of_ref = LUA_NOREF;  // the kit's variant_of(experiment, index)
+    int run_slot_ref = LUA_NOREF;    // slot_body as a Lua function, made once
 
     // Pop-ups, in declaration order; `candidate.id` is set per evaluation
     // (it views rules[rule].info.id, stable once loading is done).
@@ -53,6 +80,9 @@ struct RuleRuntime::Impl {
     const PopupCaps* caps = nullptr;  // null: the caps blob was refused
 
     // Per evaluation.
+    std::vector<ExperimentDraw> draws;  // native.assign, in order
+    size_t current_rule = 0;            // the rule whose code runs (t.variant's exposures)
+    bool clock_read = false;            // a native measured against facts->now
     Decision* decision = nullptr;
     const RequestFacts* facts = nullptr;
     RuleTrace* trace = nullptr;
@@ -146,8 +176,9 @@ int native_register_rule(lua_State* L);
 
 // natives_run.cpp: running rules under the budgets and recording the outcome.
 int native_run(lua_State* L);
-int native_run_slot(lua_State* L);
-int native_matched(lua_State* L);
+int native_plan(lua_State* L);
+int native_run_slots(lua_State* L);
+int native_current_rule(lua_State* L);
 int native_assign(lua_State* L);
 int native_expose(lua_State* L);
 int native_set_var(lua_State* L);
@@ -175,6 +206,10 @@ int native_request(lua_State* L);
 int native_popup(lua_State* L);
 int native_popup_options(lua_State* L);
 int native_choose_popup(lua_State* L);
+
+// natives_render.cpp: interns every template's placeholder names (after
+// loading, when the templates are final); raises on a memory error.
+int prepare_render_names(lua_State* L);
 
 // load.cpp: the kit and the pack's files into `m`'s new sandbox; false
 // with `*error` filled (file:line of the pack when known).

@@ -42,13 +42,16 @@ int native_kit_module(lua_State* L) {
                       std::string(name).c_str());
 }
 
-// native.init(trusted_metatable, marker): marker[1] is the position of the
-// rule running inside native.run_slot
+// native.init(trusted_metatable, marker, trusted_text): marker[1] is the
+// position of the rule running inside native.run_slots; trusted_text maps a
+// t.html value to its text (templates read it without its __index)
 int native_init(lua_State* L) {
     Impl* m = impl_of(L);
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checktype(L, 2, LUA_TTABLE);
-    lua_settop(L, 2);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lua_settop(L, 3);
+    m->trusted_text_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     m->marker_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     m->trusted_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     m->sandbox->set_rule_marker(m->marker_ref);

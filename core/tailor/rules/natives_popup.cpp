@@ -138,6 +138,11 @@ int native_choose_popup(lua_State* L) {
             facts.open_complaint = p.flags.open_complaint;
             facts.from_email = popup_request_from_email(m->facts->query);
             facts.has_cart = !p.cart.empty();
+            // the policy measures cooldowns, days and recent purchases
+            // against now only where there is a moment to measure
+            if ((m->caps != nullptr && !m->caps->entries.empty()) || facts.last_purchase_at > 0) {
+                m->clock_read = true;
+            }
             won = choose_popup(m->popup_candidates, m->caps, facts, m->popup_options,
                                &m->popup_verdicts);
         }

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <lua.hpp>
 
@@ -24,7 +25,22 @@ struct LuaLookup {
     int vars;  // stack index or 0
     int view;  // stack index or 0
     int trusted_ref;
+    int trusted_text;                            // stack index of kit.trusted_html
+    int names;                                   // stack index of the interned names
+    const std::vector<Impl::RenderName>* order;  // this template's names, in render order
+    size_t next = 0;                             // the next placeholder render asks for
     char number[24] = {};  // a whole number's digits, used before the next lookup
+
+    // The interned first part of the name render asks for now (`cached`:
+    // what prepare_render_names saw at this position); anything else is
+    // interned afresh.
+    void push_first(std::string_view part, const Impl::RenderName* cached) {
+        if (cached != nullptr && cached->data == part.data() && cached->size == part.size()) {
+            lua_rawgeti(L, names, cached->slot);
+            return;
+        }
+        lua_pushlstring(L, part.data(), part.size());
+    }
 
     // Lua's tostring of a number ("%.14g") for whole numbers below 1e14,
     // without making a Lua string; false for the rest.
@@ -52,31 +68,32 @@ struct LuaLookup {
     }
 
     bool operator()(std::string_view name, TemplateValue* value) {
-        if (!lua_checkstack(L, 4)) {
-            return false;
-        }
+        const Impl::RenderName* cached = next < order->size() ? &(*order)[next] : nullptr;
+        ++next;
         size_t start = 0;
         bool first = true;
         while (start <= name.size()) {
             size_t dot = name.find('.', start);
             std::string_view part = name.substr(
                 start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-            if (part.empty() || part.size() > Template::kMaxNameBytes) {
+            if (part.empty() || part.size() > Template::kMaxNameBytes || !lua_checkstack(L, 4)) {
                 return false;
             }
             if (first) {
-                lua_pushnil(L);
-                if (vars != 0 && lua_istable(L, vars)) {
-                    lua_pop(L, 1);
-                    lua_pushlstring(L, part.data(), part.size());
+                push_first(part, cached);  // once, for both tables
+                int key = lua_gettop(L);
+                if (vars != 0 && lua_type(L, vars) == LUA_TTABLE) {
+                    lua_pushvalue(L, key);
                     lua_gettable(L, vars);
+                } else {
+                    lua_pushnil(L);
                 }
                 // the view raises on an unknown field; a template name
                 // that is neither a var nor a field renders its default
-                if (lua_isnil(L, -1) && view != 0 && lua_istable(L, view) &&
+                if (lua_isnil(L, -1) && view != 0 && lua_type(L, view) == LUA_TTABLE &&
                     LuaVisitorView::is_field(part)) {
                     lua_pop(L, 1);
-                    lua_pushlstring(L, part.data(), part.size());
+                    lua_pushvalue(L, key);
                     lua_gettable(L, view);
                 }
                 first = false;
@@ -113,9 +130,11 @@ struct LuaLookup {
             bool is_trusted = lua_rawequal(L, -1, -2) != 0;
             lua_pop(L, 2);
             if (is_trusted) {
-                lua_getfield(L, -1, "html");
+                lua_pushvalue(L, -1);
+                lua_rawget(L, trusted_text);  // what its "html" field reads
                 size_t len = 0;
-                const char* s = lua_tolstring(L, -1, &len);
+                const char* s =
+                    lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : nullptr;
                 if (s != nullptr) {
                     value->text = std::string_view(s, len);
                     value->trusted = true;
@@ -131,9 +150,42 @@ struct LuaLookup {
 
 void render_template(lua_State* L, Impl* m, size_t tpl, int vars, int view, std::string& out) {
     int top = lua_gettop(L);
-    LuaLookup lookup{L, vars, view, m->trusted_ref};
+    static const std::vector<Impl::RenderName> kNone;
+    if (!lua_checkstack(L, 2)) {
+        luaL_error(L, "not enough memory");
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, m->trusted_text_ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, m->names_ref);
+    LuaLookup lookup{L,
+                     vars,
+                     view,
+                     m->trusted_ref,
+                     top + 1,
+                     top + 2,
+                     tpl < m->render_names.size() ? &m->render_names[tpl] : &kNone};
     m->templates[tpl].render_with(out, lookup);
     lua_settop(L, top);
+}
+
+int prepare_render_names(lua_State* L) {
+    auto* m = static_cast<Impl*>(lua_touserdata(L, 1));
+    lua_newtable(L);
+    int names = lua_gettop(L);
+    int slots = 0;
+    return guarded(L, [&]() -> int {
+        m->render_names.assign(m->templates.size(), {});
+        for (size_t t = 0; t < m->templates.size(); ++t) {
+            for (std::string_view name : m->templates[t].variables()) {
+                std::string_view head = name.substr(0, name.find('.'));
+                lua_pushlstring(L, head.data(), head.size());
+                lua_rawseti(L, names, ++slots);
+                m->render_names[t].push_back({head.data(), head.size(), slots});
+            }
+        }
+        lua_pushvalue(L, names);
+        m->names_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        return 0;
+    });
 }
 
 // native.fill(slot, index, template, vars, v)

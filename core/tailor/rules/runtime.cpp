@@ -103,13 +103,15 @@ EvalSummary RuleRuntime::evaluate(const Profile& profile, const RequestFacts& fa
     m->trace = trace;
     m->summary = &summary;
     ++m->evaluations;
+    m->draws.clear();
+    m->clock_read = false;
     int top = lua_gettop(L);
     m->sandbox->begin_evaluation();
     EvalArgs args{m, &profile, trace != nullptr};
     lua_pushcfunction(L, eval_entry);
     lua_pushlightuserdata(L, &args);
     int rc = lua_pcall(L, 1, 0, 0);
-    m->view.invalidate();
+    m->view.invalidate(L);
     m->sandbox->end_evaluation();
     if (rc != 0) {
         summary.ok = false;
@@ -120,6 +122,7 @@ EvalSummary RuleRuntime::evaluate(const Profile& profile, const RequestFacts& fa
         }
     }
     lua_settop(L, top);
+    summary.read_clock = m->clock_read || m->view.clock_read();
     // A state near its ceiling gets a full collection now rather than failing
     // the next visitor's rules; a healthy one leaves it to the incremental GC.
     if (m->sandbox->memory_used() > m->sandbox->limits().memory_bytes / 2) {
@@ -154,6 +157,56 @@ size_t RuleRuntime::take_errors(std::vector<RuleErrorEvent>* out) {
     size_t dropped = impl_->errors_dropped;
     impl_->errors_dropped = 0;
     return dropped;
+}
+
+const std::vector<ExperimentDraw>& RuleRuntime::draws() const noexcept {
+    return impl_->draws;
+}
+
+uint32_t RuleRuntime::draw(uint32_t experiment, std::string_view vid) const noexcept {
+    if (experiment >= impl_->experiments.size()) {
+        return kHoldoutDraw;
+    }
+    Assignment a = impl_->experiments[experiment].assign(vid);
+    return a.holdout ? kHoldoutDraw : a.variant_index;
+}
+
+std::vector<uint64_t> RuleRuntime::count_snapshot() const {
+    std::vector<uint64_t> counts;
+    counts.reserve(3 * impl_->rules.size());
+    for (const RuleStats& r : impl_->rules) {
+        counts.push_back(r.evaluations);
+        counts.push_back(r.matches);
+        counts.push_back(r.wins);
+    }
+    return counts;
+}
+
+std::vector<RuleCountsDelta> RuleRuntime::counts_since(const std::vector<uint64_t>& before) const {
+    std::vector<RuleCountsDelta> deltas;
+    for (size_t i = 0; i < impl_->rules.size() && 3 * i + 2 < before.size(); ++i) {
+        const RuleStats& r = impl_->rules[i];
+        RuleCountsDelta d;
+        d.rule = static_cast<uint32_t>(i);
+        d.evaluations = static_cast<uint32_t>(r.evaluations - before[3 * i]);
+        d.matches = static_cast<uint32_t>(r.matches - before[3 * i + 1]);
+        d.wins = static_cast<uint32_t>(r.wins - before[3 * i + 2]);
+        if (d.evaluations != 0 || d.matches != 0 || d.wins != 0) {
+            deltas.push_back(d);
+        }
+    }
+    return deltas;
+}
+
+void RuleRuntime::credit(const std::vector<RuleCountsDelta>& deltas) noexcept {
+    for (const RuleCountsDelta& d : deltas) {
+        if (d.rule < impl_->rules.size()) {
+            RuleStats& r = impl_->rules[d.rule];
+            r.evaluations += d.evaluations;
+            r.matches += d.matches;
+            r.wins += d.wins;
+        }
+    }
 }
 
 uint64_t RuleRuntime::evaluations() const noexcept {

@@ -100,7 +100,35 @@ struct EvalSummary {
     bool ok = true;
     uint32_t rules_run = 0;
     uint32_t failures = 0;  // errors + budget cuts + memory errors + skipped
-    std::string error;      // when !ok
+    // The decision may depend on `facts.now`: a rule or template read
+    // `v.now`, or the profile or caps hold a moment the view, a native or
+    // the pop-up policy measured against now (days since the last order,
+    // points expiry, a cooldown, ...). False for an empty profile and caps
+    // unless `v.now` was read.
+    bool read_clock = false;
+    std::string error;  // when !ok
+};
+
+// ExperimentDraw
+//
+// One experiment an evaluation asked a visitor's variant of, in the order
+// asked: the decision depends on the visitor id through these only.
+struct ExperimentDraw {
+    uint32_t experiment = 0;  // the pack's experiment index
+    uint32_t variant = 0;     // kHoldoutDraw for the holdout
+};
+inline constexpr uint32_t kHoldoutDraw = 0xffffffffu;
+
+// RuleCountsDelta
+//
+// What one evaluation added to one rule's counters; a memoized decision
+// credits them again (RuleRuntime::credit), so per-rule numbers still count
+// every page the rule decided.
+struct RuleCountsDelta {
+    uint32_t rule = 0;
+    uint32_t evaluations = 0;
+    uint32_t matches = 0;
+    uint32_t wins = 0;
 };
 
 // RuleRuntime
@@ -186,6 +214,38 @@ class RuleRuntime {
     //   std::vector<RuleErrorEvent> ev;
     //   size_t dropped = rt->take_errors(&ev);
     size_t take_errors(std::vector<RuleErrorEvent>* out);
+
+    // draws
+    //
+    // The experiments the last evaluation drew a variant from, in order.
+    //
+    // Example:
+    //   for (const ExperimentDraw& d : rt->draws()) { ... rt->draw(d.experiment, vid) ... }
+    [[nodiscard]] const std::vector<ExperimentDraw>& draws() const noexcept;
+
+    // draw
+    //
+    // The variant (kHoldoutDraw for the holdout) visitor `vid` gets in
+    // experiment `experiment`: what the evaluation would draw. The
+    // experiment index must come from draws().
+    //
+    // Example:
+    //   rt->draw(0, "b7c1a0d2e3f4") == rt->draws()[0].variant  // same vid
+    [[nodiscard]] uint32_t draw(uint32_t experiment, std::string_view vid) const noexcept;
+
+    // count_snapshot / credit
+    //
+    // count_snapshot() is every rule's (evaluations, matches, wins) now;
+    // counts_since() turns an earlier snapshot into the deltas; credit()
+    // adds deltas again, for a decision reused without running the rules.
+    //
+    // Example:
+    //   auto before = rt->count_snapshot(); (void)rt->evaluate(...);
+    //   auto d = rt->counts_since(before);  ...  rt->credit(d);
+    [[nodiscard]] std::vector<uint64_t> count_snapshot() const;
+    [[nodiscard]] std::vector<RuleCountsDelta> counts_since(
+        const std::vector<uint64_t>& before) const;
+    void credit(const std::vector<RuleCountsDelta>& deltas) noexcept;
 
     // Evaluations run, evaluations where the kit failed, and the state's
     // memory now and at its peak, in bytes.

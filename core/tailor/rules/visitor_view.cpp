@@ -2,6 +2,7 @@
 #include "tailor/rules/visitor_view.h"
 
 #include <algorithm>
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,12 +23,12 @@ static_assert(kKeyCount < kFieldKeyBase, "field keys must not overlap item keys"
 
 // Scalars are cheap to copy and nearly every pack reads them: set them up
 // front, so reading one is a plain table hit instead of a metamethod call.
+// Not `now`: reading it must be seen (LuaVisitorView::clock_read).
 constexpr Field kEagerFields[] = {
     Field::kFirstName,
     Field::kKnown,
     Field::kLoggedIn,
     Field::kCurrency,
-    Field::kNow,
     Field::kVisits,
     Field::kFirstSeen,
     Field::kLastSeen,
@@ -45,6 +46,22 @@ constexpr Field kEagerFields[] = {
 };
 
 constexpr size_t kEagerCount = sizeof(kEagerFields) / sizeof(kEagerFields[0]);
+
+constexpr int kFieldCount = static_cast<int>(sizeof(kFields) / sizeof(kFields[0]));
+static_assert(kFieldCount < 64, "LuaVisitorView::Context::cached has a bit per field");
+
+uint64_t field_bit(Field field) {
+    return uint64_t{1} << static_cast<int>(field);
+}
+
+// Whether a field or a native measures something of `p` against now (days
+// since the last order or first visit, hours since a purchase, consumables
+// due, days to points expiry): the decision may then depend on the clock,
+// whatever is read. For an empty profile only `v.now` itself does.
+bool measures_against_now(const Profile& p) {
+    return p.last_order_at > 0 || p.first_seen > 0 || !p.purchases.empty() ||
+           p.loyalty.points_expire_at > 0;
+}
 
 const char* field_name(Field field) {
     for (const auto& f : kFields) {
@@ -69,16 +86,25 @@ int view_index(lua_State* L) {
     }
     auto field = static_cast<Field>(lua_tointeger(L, -1));
     lua_pop(L, 1);
+    if (field == Field::kNow) {
+        ctx->clock_read = true;
+    }
     push_field(Builder{L, lua_upvalueindex(3)}, field, *ctx->profile, *ctx->facts);
-    // Cache it: the next read is a plain table hit.
+    // Cache it: the next read is a plain table hit; invalidate() drops it.
     lua_pushvalue(L, 2);
     lua_pushvalue(L, -2);
     lua_rawset(L, 1);
+    ctx->cached |= field_bit(field);
     return 1;
 }
 
 int view_newindex(lua_State* L) {
     return luaL_error(L, "the visitor view is read-only");
+}
+
+// The __index of a view whose evaluation is over.
+int view_dead(lua_State* L) {
+    return luaL_error(L, "visitor view used outside its evaluation");
 }
 
 }  // namespace
@@ -99,9 +125,14 @@ bool LuaVisitorView::install(lua_State* L) noexcept {
             lua_pushvalue(S, -1);
             self->keys_ref_ = luaL_ref(S, LUA_REGISTRYINDEX);
             int keys = lua_gettop(S);
-            lua_createtable(S, 0, 3);  // the metatable
+            // The fields table, with room for every field, so caching a lazy
+            // one never grows it. Its key slots stay when a value is set to
+            // nil, and a nil value still reads through __index.
+            lua_createtable(S, 0, 2 * kFieldCount);
+            int fields = lua_gettop(S);
+            lua_createtable(S, 0, 3);  // its metatable
             lua_pushlightuserdata(S, &self->context_);
-            lua_createtable(S, 0, static_cast<int>(sizeof(kFields) / sizeof(kFields[0])));
+            lua_createtable(S, 0, kFieldCount);
             for (const auto& f : kFields) {
                 lua_pushinteger(S, static_cast<lua_Integer>(f.field));
                 lua_setfield(S, -2, f.name);
@@ -113,41 +144,48 @@ bool LuaVisitorView::install(lua_State* L) noexcept {
             lua_setfield(S, -2, "__newindex");
             lua_pushliteral(S, "tailor.view");
             lua_setfield(S, -2, "__metatable");
-            self->metatable_ref_ = luaL_ref(S, LUA_REGISTRYINDEX);
+            int fields_mt = lua_gettop(S);
+            lua_pushvalue(S, fields_mt);
+            self->fields_mt_ref_ = luaL_ref(S, LUA_REGISTRYINDEX);
+            lua_pushvalue(S, fields);
+            lua_pushvalue(S, fields_mt);
+            lua_setmetatable(S, -2);
+            self->fields_ref_ = luaL_ref(S, LUA_REGISTRYINDEX);
+            lua_pushcfunction(S, view_dead);
+            self->dead_ref_ = luaL_ref(S, LUA_REGISTRYINDEX);
+            lua_pushboolean(S, 0);  // a slot for the live proxy's metatable
+            self->proxy_mt_ref_ = luaL_ref(S, LUA_REGISTRYINDEX);
             const auto* chunk = static_cast<const std::string*>(lua_touserdata(S, 2));
             if (luaL_loadbuffer(S, chunk->data(), chunk->size(), "=tailor.view") != 0) {
                 return lua_error(S);
             }
             lua_getglobal(S, "setmetatable");
-            lua_rawgeti(S, LUA_REGISTRYINDEX, self->metatable_ref_);
+            lua_pushvalue(S, fields);
             lua_pushcfunction(S, view_newindex);
             lua_call(S, 3, 1);
-            self->make_ref_ = luaL_ref(S, LUA_REGISTRYINDEX);
+            self->fill_ref_ = luaL_ref(S, LUA_REGISTRYINDEX);
             return 0;
         }
     };
-    // The constructor: a table constructor with every eager key present (one
-    // table copy, then stores into existing slots, where a lua_rawset per
-    // field from C hashed a new key each time; a nil value still reads
-    // through __index), then the metatable.
+    // The refill: stores every scalar into the fields table (push() takes
+    // its protected metatable off meanwhile: a nil slot would call
+    // __newindex) and returns a new proxy and its metatable. Stores into
+    // existing slots are cheap; a lua_rawset per field from C cost more.
     std::string chunk;
     try {
-        chunk = "local setmetatable, mt, readonly = ...\nreturn function(";
-        std::string body = "  local v = {";
+        chunk = "local setmetatable, v, readonly = ...\nreturn function(";
         std::string stores;
         for (size_t i = 0; i < kEagerCount; ++i) {
             std::string arg = "a" + std::to_string(i);
-            std::string name = field_name(kEagerFields[i]);
             chunk += (i == 0 ? "" : ", ") + arg;
-            body += " " + name + " = false,";
-            stores += "  v." + name + " = " + arg + "\n";
+            stores += "  v." + std::string(field_name(kEagerFields[i])) + " = " + arg + "\n";
         }
         // rules get an empty proxy reading through to the fields: the eager
         // fields are plain keys of `v`, which __newindex would not guard
-        chunk += ")\n" + body + " }\n" + stores +
-                 "  setmetatable(v, mt)\n"
-                 "  return setmetatable({}, { __index = v, __newindex = readonly,\n"
-                 "                            __metatable = \"tailor.view\" }), v\nend\n";
+        chunk +=
+            ")\n" + stores +
+            "  local mt = { __index = v, __newindex = readonly, __metatable = \"tailor.view\" }\n"
+            "  return setmetatable({}, mt), mt\nend\n";
     } catch (const std::exception&) {
         return false;
     }
@@ -162,8 +200,16 @@ bool LuaVisitorView::install(lua_State* L) noexcept {
 }
 
 bool LuaVisitorView::is_field(std::string_view name) noexcept {
-    for (const auto& f : kFields) {
-        if (name == f.name) {
+    // string_view compares sizes first: templates ask per placeholder
+    static constexpr auto kNames = [] {
+        std::array<std::string_view, kFieldCount> names{};
+        for (size_t i = 0; i < names.size(); ++i) {
+            names[i] = kFields[i].name;
+        }
+        return names;
+    }();
+    for (std::string_view field : kNames) {
+        if (name == field) {
             return true;
         }
     }
@@ -171,20 +217,28 @@ bool LuaVisitorView::is_field(std::string_view name) noexcept {
 }
 
 void LuaVisitorView::push(lua_State* L, const Profile& profile, const RequestFacts& facts) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, make_ref_);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fields_ref_);
+    int fields = lua_gettop(L);
+    lua_pushnil(L);
+    lua_setmetatable(L, fields);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fill_ref_);
     // Scalars only: push_field never reads the keys table for them.
     Builder b{L, 0};
     for (Field field : kEagerFields) {
         push_field(b, field, profile, facts);
     }
-    lua_call(L, static_cast<int>(kEagerCount), 2);  // the proxy, the fields
+    lua_call(L, static_cast<int>(kEagerCount), 2);  // the proxy, its metatable
+    // The proxy's metatable is per view, so a stashed old view never reads
+    // through to a later visitor's fields: invalidate() kills it.
+    lua_rawseti(L, LUA_REGISTRYINDEX, proxy_mt_ref_);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fields_mt_ref_);
+    lua_setmetatable(L, fields);
+    context_.table = lua_topointer(L, fields);
+    lua_remove(L, fields);
     context_.profile = &profile;
     context_.facts = &facts;
-    // The proxy's metatable is per view, so a stashed old view never reads
-    // through to a later visitor's fields.
-    context_.table = lua_topointer(L, -1);
-    context_.proxy = lua_topointer(L, -2);
-    lua_pop(L, 1);
+    context_.proxy = lua_topointer(L, -1);
+    context_.clock_read = measures_against_now(profile);
 }
 
 const Profile* LuaVisitorView::profile_of(lua_State* L, int idx) const noexcept {
@@ -194,7 +248,31 @@ const Profile* LuaVisitorView::profile_of(lua_State* L, int idx) const noexcept 
     return context_.profile;
 }
 
-void LuaVisitorView::invalidate() noexcept {
+void LuaVisitorView::invalidate(lua_State* L) noexcept {
+    if (context_.proxy != nullptr) {
+        // Every store below goes to a key the table already holds: no
+        // allocation, so nothing here can raise outside a protected call.
+        lua_rawgeti(L, LUA_REGISTRYINDEX, proxy_mt_ref_);
+        if (lua_istable(L, -1)) {
+            lua_pushliteral(L, "__index");
+            lua_rawgeti(L, LUA_REGISTRYINDEX, dead_ref_);
+            lua_rawset(L, -3);
+        }
+        lua_pop(L, 1);
+        if (context_.cached != 0) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, fields_ref_);
+            lua_rawgeti(L, LUA_REGISTRYINDEX, keys_ref_);
+            for (const auto& f : kFields) {
+                if ((context_.cached & field_bit(f.field)) != 0) {
+                    lua_rawgeti(L, -1, kFieldKeyBase + static_cast<int>(f.field));
+                    lua_pushnil(L);
+                    lua_rawset(L, -4);
+                }
+            }
+            lua_pop(L, 2);
+        }
+    }
+    context_.cached = 0;
     context_.profile = nullptr;
     context_.facts = nullptr;
     context_.table = nullptr;

@@ -1,24 +1,33 @@
 // LuaVisitorView: the table rules read as `v`, built lazily from a Profile and RequestFacts.
 //
-// Each evaluation gets a fresh table holding the scalars (numbers, flags,
-// short strings: ~20 fields, stored by a generated Lua table constructor), whose metatable's
-// __index (one C closure shared by all views) builds everything else, the
-// lists (purchases, viewed, cart, consumables, ...) and small sub-tables, the
-// first time a rule reads it, and caches it with rawset. Scalars went eager
-// because nearly every pack reads them and a table hit is several times
-// cheaper than a metamethod call; lists stay lazy because most rules never
-// look at them. bench/rules_bench.cpp measures the view alone
-// (BM_Rules_ViewTouchAll) and an empty evaluation (BM_Rules_Evaluate_Empty).
+// Rules get `v`, an empty read-only proxy whose metatable's __index is the
+// fields table. The fields table is made once per state and refilled per
+// evaluation: the scalars (numbers, flags, short strings: ~20 fields) are
+// stored into their existing slots by a generated Lua function, and its own
+// metatable's __index (one C closure) builds everything else, the lists
+// (purchases, viewed, cart, consumables, ...), small sub-tables and `now`,
+// the first time a rule reads it, and caches it with rawset. Scalars went
+// eager because nearly every pack reads them and a table hit is several
+// times cheaper than a metamethod call; lists stay lazy because most rules
+// never look at them. `now` is lazy so the runtime knows whether a decision
+// read the clock (the cookie-less memo in engine/ needs to). Reusing the
+// fields table saves making and collecting a 32-slot table per request.
+// bench/rules_bench.cpp measures the view alone (BM_Rules_ViewTouchAll) and
+// an empty evaluation (BM_Rules_Evaluate_Empty).
 //
-// A view is valid only during the evaluation that made it: the closure
-// checks the table is the current one before it dereferences the Profile,
-// so a rule that stashes `v` somewhere gets an error later, not freed memory.
-// An unknown field is an error too ("unknown visitor field"), so a typo in a
-// rule shows up in `tailorctl rules test` instead of silently reading nil.
+// A view is valid only during the evaluation that made it. The proxy and
+// its metatable are new per evaluation; invalidate() points the metatable's
+// __index at a function that raises and removes every lazy field it
+// cached, so a rule that stashes `v` somewhere gets an error later, never
+// the next visitor's fields. Natives that read the Profile directly check
+// the proxy is the live one. An unknown field is an error too ("unknown
+// visitor field"), so a typo in a rule shows up in `tailorctl rules test`
+// instead of silently reading nil.
 //
 // docs/rules.md lists every field.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "tailor/profile/profile.h"
@@ -62,8 +71,18 @@ class LuaVisitorView {
 
     // invalidate
     //
-    // Unbinds the current view, so a stale reference to it errors.
-    void invalidate() noexcept;
+    // Unbinds the current view, so a stale reference to it errors, and drops
+    // what its lazy fields cached. Allocates nothing, so it cannot raise.
+    void invalidate(lua_State* L) noexcept;
+
+    // clock_read
+    //
+    // Whether `v.now` was read since the last push (by a rule, a template or
+    // the kit): the decision then depends on the clock.
+    //
+    // Example:
+    //   view.push(L, p, f); ... ; bool timed = view.clock_read();
+    [[nodiscard]] bool clock_read() const noexcept { return context_.clock_read; }
 
     // profile_of
     //
@@ -90,13 +109,18 @@ class LuaVisitorView {
         const RequestFacts* facts = nullptr;
         const void* table = nullptr;  // the live view's fields table, or null
         const void* proxy = nullptr;  // the live view as rules see it, or null
+        uint64_t cached = 0;          // bit per Field the __index closure cached
+        bool clock_read = false;      // `now` was read
     };
 
   private:
     Context context_;
-    int metatable_ref_ = -2;  // LUA_NOREF
-    int keys_ref_ = -2;
-    int make_ref_ = -2;  // the Lua constructor of a view from its scalars
+    int keys_ref_ = -2;    // LUA_NOREF
+    int fields_ref_ = -2;  // the fields table, reused
+    int fields_mt_ref_ = -2;
+    int fill_ref_ = -2;      // the Lua function that refills the scalars, returns a new proxy
+    int proxy_mt_ref_ = -2;  // the live proxy's metatable (a fixed registry slot)
+    int dead_ref_ = -2;      // the __index of a dead proxy: raises
 };
 
 // latest_consumables
