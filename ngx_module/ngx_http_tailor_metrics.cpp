@@ -131,6 +131,8 @@ void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t
         redis.failed += w.failed;
         redis.in_flight += w.in_flight;
         redis.connected += w.connected;
+        redis.redirects += w.redirects;
+        redis.slot_maps += w.slot_maps;
     }
     const struct {
         const char* name;
@@ -150,6 +152,8 @@ void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t
         {"tailor_redis_failed_total", "counter", redis.failed},
         {"tailor_redis_in_flight", "gauge", redis.in_flight},
         {"tailor_redis_connected_workers", "gauge", redis.connected},
+        {"tailor_redis_cluster_redirects_total", "counter", redis.redirects},
+        {"tailor_redis_cluster_slot_maps_total", "counter", redis.slot_maps},
     };
     for (const auto& row : redis_rows) {
         ngx_http_tailor_print(t, "# TYPE %s %s\n%s %" PRIu64 "\n", row.name, row.type, row.name,

@@ -14,7 +14,20 @@ uint64_t ngx_http_tailor_redis_clock_us() noexcept {
 }
 
 void ngx_http_tailor_redis_set_in_flight(ngx_http_tailor_redis_t* rc) noexcept {
+    if (rc->owner != nullptr) {
+        ngx_http_tailor_redis_cluster_gauges(rc);
+        return;
+    }
+
     rc->stats->in_flight = rc->in_flight;
+}
+
+void ngx_http_tailor_redis_free_op(ngx_http_tailor_redis_op_t* op) noexcept {
+    if (op->cmd != nullptr) {
+        redisFreeCommand(op->cmd);
+    }
+
+    ngx_free(op);
 }
 
 void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privdata) noexcept {
@@ -52,6 +65,37 @@ void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privda
     }
 
     op = static_cast<ngx_http_tailor_redis_op_t*>(privdata);
+
+    if (op->cmd != nullptr && rc->owner != nullptr) {
+        // a cluster's op: a redirection is followed, a lost node is a stale map
+        if (reply == nullptr) {
+            ngx_http_tailor_redis_cluster_lost(rc);
+
+        } else if (reply->type == REDIS_REPLY_ERROR && (op->handler != nullptr || op->nowait)) {
+            if (ngx_http_tailor_redis_cluster_redirect(rc, op, reply)) {
+                return;  // sent again; the node it went to answers
+            }
+
+            // a topology change costs this request's default, not an error: a redirection not
+            // followed, or TRYAGAIN (a multi-key read of a slot half migrated)
+            if (reply->len >= 4 && (ngx_strncmp(reply->str, "MOVED ", 6) == 0 ||
+                                    ngx_strncmp(reply->str, "ASK ", 4) == 0 ||
+                                    ngx_strncmp(reply->str, "TRYAGAIN", 8) == 0)) {
+                reply = nullptr;
+            }
+        }
+    }
+
+    if (op->nowait) {
+        if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
+            ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "command failed: %*s",
+                                            static_cast<size_t>(reply->len), reply->str);
+        }
+
+        ngx_http_tailor_redis_free_op(op);
+        return;
+    }
+
     handler = op->handler;
 
     if (handler != nullptr) {
@@ -59,7 +103,7 @@ void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privda
         handler(op->data, reply, ngx_http_tailor_redis_clock_us() - op->sent_us);
     }
 
-    ngx_free(op);
+    ngx_http_tailor_redis_free_op(op);
 }
 
 namespace {
@@ -85,6 +129,8 @@ bool ngx_http_tailor_redis_allowed(int argc, const char** argv, const size_t* ar
     return true;
 }
 
+}  // namespace
+
 // The bounds: connected and past the handshake, unsent bytes under
 // max_output, in-flight commands under max_pending. Counts the reject.
 bool ngx_http_tailor_redis_admit(ngx_http_tailor_redis_t* rc) noexcept {
@@ -102,22 +148,62 @@ bool ngx_http_tailor_redis_admit(ngx_http_tailor_redis_t* rc) noexcept {
     return true;
 }
 
-}  // namespace
+bool ngx_http_tailor_redis_send_formatted(ngx_http_tailor_redis_t* rc,
+                                          ngx_http_tailor_redis_op_t* op) noexcept {
+    if (redisAsyncFormattedCommand(rc->ac, ngx_http_tailor_redis_on_reply, op, op->cmd,
+                                   op->cmdlen) != REDIS_OK) {
+        return false;
+    }
+
+    rc->in_flight++;
+    rc->stats->commands++;
+    ngx_http_tailor_redis_set_in_flight(rc);
+
+    return true;
+}
 
 bool ngx_http_tailor_redis_ready(const ngx_http_tailor_redis_t* rc) noexcept {
+    if (rc != nullptr && rc->cluster != nullptr) {
+        return ngx_http_tailor_redis_cluster_ready(rc);
+    }
+
     return rc != nullptr && rc->state == NGX_HTTP_TAILOR_REDIS_READY && rc->ac != nullptr &&
            !(rc->ac->c.flags & (REDIS_DISCONNECTING | REDIS_FREEING)) &&
            sdslen(rc->ac->c.obuf) <= rc->conf->max_output && rc->in_flight < rc->conf->max_pending;
 }
+
+namespace {
+
+ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_to(ngx_http_tailor_redis_t* rc,
+                                                          const ngx_str_t* key, int argc,
+                                                          const char** argv, const size_t* argvlen,
+                                                          ngx_http_tailor_redis_handler_pt handler,
+                                                          void* data, bool read) noexcept;
+
+}  // namespace
 
 ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send(ngx_http_tailor_redis_t* rc,
                                                        const ngx_str_t* key, int argc,
                                                        const char** argv, const size_t* argvlen,
                                                        ngx_http_tailor_redis_handler_pt handler,
                                                        void* data) noexcept {
-    ngx_http_tailor_redis_op_t* op;
+    return ngx_http_tailor_redis_send_to(rc, key, argc, argv, argvlen, handler, data, false);
+}
 
-    (void)key;  // one server: every key lives there (docs/redis.md: Cluster)
+ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_read(
+    ngx_http_tailor_redis_t* rc, const ngx_str_t* key, int argc, const char** argv,
+    const size_t* argvlen, ngx_http_tailor_redis_handler_pt handler, void* data) noexcept {
+    return ngx_http_tailor_redis_send_to(rc, key, argc, argv, argvlen, handler, data, true);
+}
+
+namespace {
+
+ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_to(ngx_http_tailor_redis_t* rc,
+                                                          const ngx_str_t* key, int argc,
+                                                          const char** argv, const size_t* argvlen,
+                                                          ngx_http_tailor_redis_handler_pt handler,
+                                                          void* data, bool read) noexcept {
+    ngx_http_tailor_redis_op_t* op;
 
     if (rc == nullptr || handler == nullptr) {
         return nullptr;
@@ -128,12 +214,19 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send(ngx_http_tailor_redis_t* 
         return nullptr;
     }
 
+    if (rc->cluster != nullptr) {
+        return ngx_http_tailor_redis_cluster_send(rc, key, argc, argv, argvlen, handler, data, read,
+                                                  false);
+    }
+
+    // one server: every key lives there
+
     if (!ngx_http_tailor_redis_admit(rc)) {
         return nullptr;
     }
 
     op = static_cast<ngx_http_tailor_redis_op_t*>(
-        ngx_alloc(sizeof(ngx_http_tailor_redis_op_t), rc->log));
+        ngx_calloc(sizeof(ngx_http_tailor_redis_op_t), rc->log));
     if (op == nullptr) {
         return nullptr;
     }
@@ -155,11 +248,11 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send(ngx_http_tailor_redis_t* 
     return op;
 }
 
+}  // namespace
+
 ngx_int_t ngx_http_tailor_redis_send_nowait(ngx_http_tailor_redis_t* rc, const ngx_str_t* key,
                                             int argc, const char** argv,
                                             const size_t* argvlen) noexcept {
-    (void)key;
-
     if (rc == nullptr) {
         return NGX_DECLINED;
     }
@@ -167,6 +260,14 @@ ngx_int_t ngx_http_tailor_redis_send_nowait(ngx_http_tailor_redis_t* rc, const n
     if (!ngx_http_tailor_redis_allowed(argc, argv, argvlen)) {
         ngx_log_error(NGX_LOG_ALERT, rc->log, 0, "tailor redis \"%s\": command refused", rc->name);
         return NGX_ERROR;
+    }
+
+    if (rc->cluster != nullptr) {
+        if (ngx_http_tailor_redis_cluster_send(rc, key, argc, argv, argvlen, nullptr, nullptr,
+                                               false, true) == nullptr) {
+            return NGX_DECLINED;
+        }
+        return NGX_OK;
     }
 
     if (!ngx_http_tailor_redis_admit(rc)) {

@@ -204,6 +204,10 @@ class RedisCluster:
     def primary_for_key(self, key):
         return self.primary_for_slot(self.keyslot(key))
 
+    def slots_of(self, node):
+        """The first slot of each range `node` serves as a primary."""
+        return [f for f, _, p, _ in self.slots() if p == node.port]
+
     def primaries(self):
         return [self.node_by_port(p) for p in sorted({p for _, _, p, _ in self.slots()})]
 
