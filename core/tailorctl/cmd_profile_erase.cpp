@@ -1,6 +1,6 @@
 // tailorctl profile erase: the right to be forgotten.
 //
-//   tailorctl profile erase VID --redis HOST:PORT
+//   tailorctl profile erase VID --redis HOST:PORT [--redis-user U] [--redis-password P]
 //
 // Deletes every key of the visitor (store/keys.h) and prints how many keys
 // existed. Stream entries are not rewritten: they age out under MAXLEN, and
@@ -11,17 +11,18 @@
 #include <vector>
 
 #include "commands.h"
-#include "resp.h"
+#include "redis_client.h"
 #include "tailor/store/keys.h"
 
 namespace tailorctl {
 
 int run_profile_erase(const Args& args) {
     std::string vid;
-    std::string redis;
-    for (size_t i = 0; i < args.size(); i++) {
-        if (args[i] == "--redis" && i + 1 < args.size()) {
-            redis = std::string(args[++i]);
+    RedisOptions redis = redis_options_from_env();
+    bool bad = false;
+    for (size_t i = 0; i < args.size() && !bad; i++) {
+        if (parse_redis_option(args, &i, &redis, &bad)) {
+            continue;
         } else if (vid.empty() && !args[i].empty() && args[i][0] != '-') {
             vid = std::string(args[i]);
         } else {
@@ -29,13 +30,14 @@ int run_profile_erase(const Args& args) {
             break;
         }
     }
-    if (vid.empty() || redis.empty()) {
-        std::fprintf(stderr, "usage: tailorctl profile erase VID --redis HOST:PORT\n");
+    if (vid.empty() || redis.address.empty() || bad) {
+        std::fprintf(stderr, "usage: tailorctl profile erase VID %s\n", kRedisUsage);
         return kExitUsage;
     }
 
-    Resp conn;
-    if (!conn.connect_to(redis)) {
+    // one visitor's keys share a slot: one DEL, on the node that holds them
+    RedisClient conn;
+    if (!conn.connect(redis)) {
         return kExitFailure;
     }
     std::vector<std::string> del = {"DEL"};

@@ -105,6 +105,14 @@ std::optional<std::string_view> cluster_command_key(
         }
         return argv[3];
     }
+    if (iequals(name, "XREAD") || iequals(name, "XREADGROUP")) {
+        for (size_t i = 1; i + 1 < argv.size(); i++) {
+            if (iequals(argv[i], "STREAMS")) {
+                return argv[i + 1];
+            }
+        }
+        return std::nullopt;
+    }
     static constexpr std::string_view kKeyless[] = {
         "PING",  "SCRIPT", "CLUSTER", "READONLY", "READWRITE", "ASKING", "AUTH",
         "HELLO", "SELECT", "INFO",    "CLIENT",   "FUNCTION",  "ECHO",   "COMMAND"};

@@ -28,7 +28,8 @@ inline constexpr uint16_t kClusterSlotCount = 16384;
 // cluster_command_key
 //
 // The key a command is routed by: the first key of EVAL/EVALSHA/EVAL_RO/EVALSHA_RO/FCALL
-// (after numkeys), else the first argument. nullopt for a command without a key (PING, SCRIPT,
+// (after numkeys), the first stream of XREAD/XREADGROUP (after STREAMS), else the first
+// argument. nullopt for a command without a key (PING, SCRIPT,
 // CLUSTER, READONLY, ASKING, ...): any node may answer it.
 // Example: {"EVALSHA", sha, "2", "tailor:{v}:caps", ...} -> "tailor:{v}:caps".
 [[nodiscard]] std::optional<std::string_view> cluster_command_key(

@@ -87,6 +87,12 @@ TEST(ClusterCommandKey, FirstKeyOfAScript) {
     EXPECT_EQ(cluster_command_key({"EVAL", "return 1", "x", "k"}), std::nullopt);
 }
 
+TEST(ClusterCommandKey, FirstStreamOfAnXread) {
+    EXPECT_EQ(cluster_command_key({"XREAD", "COUNT", "5", "BLOCK", "0", "STREAMS", "s", "$"}), "s");
+    EXPECT_EQ(cluster_command_key({"xreadgroup", "GROUP", "g", "c", "streams", "s2", ">"}), "s2");
+    EXPECT_EQ(cluster_command_key({"XREAD", "COUNT", "5"}), std::nullopt);
+}
+
 TEST(ClusterCommandKey, KeylessCommandsGoAnywhere) {
     EXPECT_EQ(cluster_command_key({"PING"}), std::nullopt);
     EXPECT_EQ(cluster_command_key({"SCRIPT", "LOAD", "return 1"}), std::nullopt);
