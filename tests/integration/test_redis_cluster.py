@@ -7,6 +7,7 @@
 # leaves it with every slot served. Waits poll with deadlines, never sleep.
 
 import os
+import subprocess
 import threading
 
 import pytest
@@ -238,3 +239,72 @@ def test_a_wrong_password_costs_defaults_and_is_counted(shop, healthy, sign):
     assert r.status == 200 and b"Hi Nobody" not in r.body
     assert metric(shop, "tailor_redis_connected_workers") == 0
     assert "AUTH/SELECT/READONLY failed" in shop.read_log()
+
+
+def tailorctl(*args, env=None):
+    if not TAILORCTL or not os.path.exists(TAILORCTL):
+        pytest.skip("needs tailorctl")
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([TAILORCTL] + list(args), capture_output=True, timeout=IO_TIMEOUT,
+                          env=e)
+
+
+def test_tailorctl_erases_a_visitor_on_its_node_as_the_acl_user(healthy):
+    vids = vids_on_every_primary(healthy)
+    seed = healthy.seeds[0]
+    for vs in vids.values():
+        vid = vs[0]
+        scenario.seed(healthy, vid, {"hero": "Hi"})
+        healthy.set("tailor:{%s}:caps" % vid, b"\x80")
+        # the password from the environment, the user on the command line; any node is a seed
+        p = tailorctl("profile", "erase", vid, "--redis", seed, "--redis-user", TAILOR_USER,
+                      env={"TAILOR_REDIS_PASSWORD": TAILOR_PASSWORD})
+        assert p.returncode == 0, p.stderr
+        assert b"erased 2 keys" in p.stdout, p.stdout
+        assert healthy.get(profile_key(vid)) is None
+        assert healthy.get("tailor:{%s}:caps" % vid) is None
+
+
+def test_tailorctl_is_refused_without_the_right_password(healthy):
+    p = tailorctl("profile", "erase", new_vid(), "--redis", healthy.seeds[0],
+                  "--redis-user", TAILOR_USER, "--redis-password", "wrong")
+    assert p.returncode == 1
+    assert b"AUTH failed" in p.stderr, p.stderr
+    # an ACL user with keys outside tailor:* is refused what it may not touch
+    p = tailorctl("events", "tail", "--stream", "other:events", "--count", "1", "--from", "0",
+                  "--redis", healthy.seeds[0], "--redis-user", TAILOR_USER,
+                  "--redis-password", TAILOR_PASSWORD)
+    assert p.returncode == 1 and b"NOPERM" in p.stderr, p.stderr
+
+
+def test_tailorctl_follows_a_moved_slot(healthy):
+    vid = new_vid()
+    scenario.seed(healthy, vid, {"hero": "Hi"})
+    slot = healthy.keyslot(vid)
+    src = healthy.primary_for_slot(slot)
+    # a seed that does not hold the visitor: the first DEL is answered with MOVED
+    other = [p for p in healthy.primaries() if p is not src][0]
+    healthy.move_slot(slot, other)
+    p = tailorctl("profile", "erase", vid, "--redis", src.address, "--redis-user", TAILOR_USER,
+                  "--redis-password", TAILOR_PASSWORD)
+    assert p.returncode == 0, p.stderr
+    assert b"erased 1 keys" in p.stdout, p.stdout
+    assert healthy.get(profile_key(vid)) is None
+
+
+def test_the_beacon_writes_the_caps_on_the_visitors_node(nginx, healthy, keys, sign):
+    vids = vids_on_every_primary(healthy)
+    redis = ClusterRedis(healthy)
+    for vs in vids.values():
+        popups.seed_cart(redis, vs[0])
+    popups.start(nginx, redis, keys)
+    for vs in vids.values():
+        vid = vs[0]
+        cookie = sign(vid)
+        wait_for(lambda: popups.popup_ids(popups.page(nginx, cookie)) == [b"cart-rescue"],
+                 STARTUP_TIMEOUT, "the pop-up on the page")
+        r = popups.beacon(nginx, cookie, "e=close&p=cart-rescue")
+        assert r.status == 204, r
+        c = popups.caps(redis, vid)
+        assert c is not None and "cart-rescue" in c["p"], c
