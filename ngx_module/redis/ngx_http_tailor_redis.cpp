@@ -76,6 +76,10 @@ void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privda
                 return;  // sent again; the node it went to answers
             }
 
+            if (reply->len >= 11 && ngx_strncmp(reply->str, "CLUSTERDOWN", 11) == 0) {
+                ngx_http_tailor_redis_cluster_lost(rc);  // the map may have changed
+            }
+
             // a topology change costs this request's default, not an error: a redirection not
             // followed, or TRYAGAIN (a multi-key read of a slot half migrated)
             if (reply->len >= 4 && (ngx_strncmp(reply->str, "MOVED ", 6) == 0 ||

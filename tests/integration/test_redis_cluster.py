@@ -308,3 +308,19 @@ def test_the_beacon_writes_the_caps_on_the_visitors_node(nginx, healthy, keys, s
         assert r.status == 204, r
         c = popups.caps(redis, vid)
         assert c is not None and "cart-rescue" in c["p"], c
+
+
+@pytest.mark.parametrize("args,reason", [
+    ("127.0.0.1:7000 127.0.0.1:7001", "has several addresses but no cluster=on"),
+    ("unix:/tmp/redis.sock cluster=on", "cluster=on needs host:port seeds"),
+    ("127.0.0.1:7000 cluster=on db=2", "cluster=on has only db 0"),
+    ("127.0.0.1:7000 replica_reads=on", "replica_reads=on needs cluster=on"),
+    ("127.0.0.1:7000 cluster=yes", 'invalid cluster "yes"'),
+    ("127.0.0.1:7000 127.0.0.1:0 cluster=on", "tailor_redis"),
+])
+def test_nginx_t_refuses_a_bad_cluster_configuration(nginx, args, reason):
+    nginx.write(scenario.tailor_http(redis=args))
+    rc, out = nginx.test_config()
+    assert rc != 0, out
+    assert reason in out and "[emerg]" in out, out
+    assert "%s:%d" % (nginx.conf_path, nginx.line_of("tailor_redis ")) in out, out
