@@ -4,44 +4,19 @@
 // lost node), each command routed by its key's slot, MOVED and ASK followed. What a slot is,
 // which key routes a command and what a reply means are core's decisions
 // (tailor/store/cluster_slots.h); this file only moves hiredis replies and connections.
+//
+// The slot map's loading is ngx_http_tailor_redis_cluster_map.cpp.
 #include <memory>
 #include <new>
 #include <string>
 #include <vector>
 
-#include "ngx_http_tailor_redis_internal.h"
-#include "tailor/store/cluster_slots.h"
+#include "ngx_http_tailor_redis_cluster.h"
 
 namespace {
 
-constexpr ngx_msec_t kRefreshEvery = 5000;  // the map, when nothing says it changed
-constexpr ngx_msec_t kRefreshSoon = 100;    // after a MOVED, a lost node, a degraded map
-constexpr ngx_uint_t kMaxRedirects = 5;     // per command: a loop is a broken cluster
+constexpr ngx_uint_t kMaxRedirects = 5;  // per command: a loop is a broken cluster
 constexpr size_t kMaxNodes = 256;
-
-}  // namespace
-
-struct ngx_http_tailor_redis_node_t {
-    ngx_http_tailor_redis_conf_t conf;  // the cluster's, with this node's address
-    u_char peer[NGX_SOCKADDR_STRLEN + 8];
-    ngx_http_tailor_redis_t* rc;
-};
-
-struct ngx_http_tailor_redis_cluster_t {
-    tailor::ClusterSlotMap map;
-    // by the map's node number; null until the node is needed
-    std::vector<std::unique_ptr<ngx_http_tailor_redis_node_t>> nodes;
-    std::vector<char> primaries;  // by node number: serves a slot
-
-    ngx_event_t refresh_ev;
-    ngx_http_tailor_redis_op_t* refresh_op = nullptr;
-    int refresh_node = tailor::ClusterSlotMap::kNone;
-    bool have_map = false;
-    bool destroying = false;
-    uint32_t pick = 0;
-};
-
-namespace {
 
 std::string_view ngx_http_tailor_redis_view(const ngx_str_t* s) noexcept {
     if (s == nullptr || s->data == nullptr) {
@@ -49,6 +24,8 @@ std::string_view ngx_http_tailor_redis_view(const ngx_str_t* s) noexcept {
     }
     return {reinterpret_cast<const char*>(s->data), s->len};
 }
+
+}  // namespace
 
 void ngx_http_tailor_redis_cluster_soon(ngx_http_tailor_redis_t* rc, ngx_msec_t delay) noexcept {
     ngx_http_tailor_redis_cluster_t* cl = rc->cluster;
@@ -64,16 +41,6 @@ void ngx_http_tailor_redis_cluster_soon(ngx_http_tailor_redis_t* rc, ngx_msec_t 
     }
 
     ngx_add_timer(ev, delay);
-}
-
-void ngx_http_tailor_redis_cluster_mark_primaries(ngx_http_tailor_redis_cluster_t* cl) {
-    cl->primaries.assign(cl->map.nodes(), 0);
-    for (uint16_t s = 0; s < tailor::kClusterSlotCount; s++) {
-        int p = cl->map.primary(s);
-        if (p >= 0) {
-            cl->primaries[static_cast<size_t>(p)] = 1;
-        }
-    }
 }
 
 // The client of node `n`, made (and connecting) when `create` says so; nullptr when there is
@@ -138,179 +105,6 @@ bool ngx_http_tailor_redis_node_ready(const ngx_http_tailor_redis_t* node) noexc
     return node != nullptr && node->state == NGX_HTTP_TAILOR_REDIS_READY;
 }
 
-// hiredis's reply as core reads replies; false past the reader's own depth bound.
-bool ngx_http_tailor_redis_resp_node(const redisReply* r, tailor::RespNode* out, int depth) {
-    if (depth > NGX_HTTP_TAILOR_REDIS_CLUSTER_MAX_DEPTH) {
-        return false;
-    }
-    switch (r->type) {
-        case REDIS_REPLY_STRING:
-            out->type = tailor::RespNode::Type::kString;
-            out->str = {r->str, r->len};
-            return true;
-        case REDIS_REPLY_STATUS:
-            out->type = tailor::RespNode::Type::kStatus;
-            out->str = {r->str, r->len};
-            return true;
-        case REDIS_REPLY_ERROR:
-            out->type = tailor::RespNode::Type::kError;
-            out->str = {r->str, r->len};
-            return true;
-        case REDIS_REPLY_INTEGER:
-            out->type = tailor::RespNode::Type::kInteger;
-            out->integer = r->integer;
-            return true;
-        case REDIS_REPLY_ARRAY:
-            out->type = tailor::RespNode::Type::kArray;
-            out->elements.resize(r->elements);
-            for (size_t i = 0; i < r->elements; i++) {
-                if (r->element[i] == nullptr ||
-                    !ngx_http_tailor_redis_resp_node(r->element[i], &out->elements[i], depth + 1)) {
-                    return false;
-                }
-            }
-            return true;
-        default:
-            out->type = tailor::RespNode::Type::kNil;
-            return true;
-    }
-}
-
-// A map is degraded while a primary it names is not connected (a failover under way): ask
-// again soon, the promoted replica shows up within a few node timeouts.
-bool ngx_http_tailor_redis_cluster_degraded(ngx_http_tailor_redis_t* rc) noexcept {
-    ngx_http_tailor_redis_cluster_t* cl = rc->cluster;
-
-    if (!cl->have_map) {
-        return true;
-    }
-    for (size_t n = 0; n < cl->primaries.size(); n++) {
-        if (cl->primaries[n] &&
-            !ngx_http_tailor_redis_node_ready(
-                ngx_http_tailor_redis_cluster_node(rc, static_cast<int>(n), false))) {
-            return true;
-        }
-    }
-    return false;
-}
-
-void ngx_http_tailor_redis_cluster_connected(ngx_http_tailor_redis_t* rc) noexcept {
-    rc->stats->connected = ngx_http_tailor_redis_cluster_degraded(rc) ? 0 : 1;
-}
-
-void ngx_http_tailor_redis_cluster_slots_reply(void* data, const redisReply* reply,
-                                               uint64_t) noexcept {
-    auto* rc = static_cast<ngx_http_tailor_redis_t*>(data);
-    ngx_http_tailor_redis_cluster_t* cl = rc->cluster;
-    tailor::RespNode slots;
-    std::string error;
-
-    cl->refresh_op = nullptr;
-
-    if (cl->destroying) {
-        return;
-    }
-
-    if (reply == nullptr) {
-        ngx_http_tailor_redis_cluster_soon(rc, kRefreshSoon);
-        return;
-    }
-
-    if (reply->type == REDIS_REPLY_ERROR) {
-        ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "CLUSTER SLOTS failed: %*s",
-                                        static_cast<size_t>(reply->len), reply->str);
-        ngx_http_tailor_redis_cluster_soon(rc, kRefreshSoon);
-        return;
-    }
-
-    try {
-        std::string queried = cl->map.node(cl->refresh_node).host;
-
-        if (!ngx_http_tailor_redis_resp_node(reply, &slots, 1)) {
-            error = "nested too deep";
-
-        } else if (cl->map.update(slots, queried, &error)) {
-            ngx_http_tailor_redis_cluster_mark_primaries(cl);
-        }
-
-    } catch (const std::exception&) {
-        error = "out of memory";
-    }
-
-    if (!error.empty()) {
-        ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "CLUSTER SLOTS refused: %s",
-                                        error.c_str());
-        ngx_http_tailor_redis_cluster_soon(rc, kRefreshSoon);
-        return;
-    }
-
-    if (cl->map.covered() < tailor::kClusterSlotCount) {
-        ngx_http_tailor_redis_log_error(rc, NGX_LOG_WARN,
-                                        "cluster serves %uz of 16384 slots; the rest fail open",
-                                        cl->map.covered());
-    }
-
-    if (!cl->have_map) {
-        ngx_log_error(NGX_LOG_INFO, rc->log, 0,
-                      "tailor redis \"%s\": cluster slot map loaded, %uz nodes", rc->name,
-                      cl->map.nodes());
-    }
-
-    cl->have_map = true;
-    rc->stats->slot_maps++;
-
-    // connect ahead to every primary, and to replicas when they may answer reads
-    for (size_t n = 0; n < cl->map.nodes(); n++) {
-        if (cl->primaries[n] || rc->conf->replica_reads) {
-            (void)ngx_http_tailor_redis_cluster_node(rc, static_cast<int>(n), true);
-        }
-    }
-
-    ngx_http_tailor_redis_cluster_connected(rc);
-    ngx_http_tailor_redis_cluster_soon(
-        rc, ngx_http_tailor_redis_cluster_degraded(rc) ? kRefreshSoon * 2 : kRefreshEvery);
-}
-
-// CLUSTER SLOTS to the next node that is ready.
-void ngx_http_tailor_redis_cluster_refresh(ngx_event_t* ev) noexcept {
-    static const char* argv[] = {"CLUSTER", "SLOTS"};
-    static const size_t argvlen[] = {7, 5};
-
-    auto* rc = static_cast<ngx_http_tailor_redis_t*>(ev->data);
-    ngx_http_tailor_redis_cluster_t* cl = rc->cluster;
-    ngx_http_tailor_redis_t* node;
-    size_t count, i;
-    int n;
-
-    if (cl->refresh_op != nullptr) {
-        ngx_add_timer(ev, kRefreshSoon);  // the last one is still out
-        return;
-    }
-
-    count = cl->map.nodes();
-    for (i = 0; i < count; i++) {
-        n = static_cast<int>((cl->pick + i) % count);
-        node = ngx_http_tailor_redis_cluster_node(rc, n, false);
-        if (!ngx_http_tailor_redis_ready(node)) {
-            continue;
-        }
-
-        cl->refresh_op = ngx_http_tailor_redis_send(node, nullptr, 2, argv, argvlen,
-                                                    ngx_http_tailor_redis_cluster_slots_reply, rc);
-        if (cl->refresh_op != nullptr) {
-            cl->refresh_node = n;
-            cl->pick = static_cast<uint32_t>(n + 1);
-            ngx_add_timer(ev, kRefreshEvery);
-            return;
-        }
-    }
-
-    // nobody to ask yet: the nodes reconnect on their own, with backoff
-    ngx_add_timer(ev, kRefreshSoon);
-}
-
-}  // namespace
-
 ngx_int_t ngx_http_tailor_redis_cluster_init(ngx_http_tailor_redis_t* rc,
                                              ngx_cycle_t* cycle) noexcept {
     ngx_http_tailor_redis_cluster_t* cl;
@@ -343,7 +137,7 @@ ngx_int_t ngx_http_tailor_redis_cluster_init(ngx_http_tailor_redis_t* rc,
         (void)ngx_http_tailor_redis_cluster_node(rc, static_cast<int>(n), true);
     }
 
-    ngx_add_timer(&cl->refresh_ev, kRefreshSoon);
+    ngx_add_timer(&cl->refresh_ev, NGX_HTTP_TAILOR_REDIS_REFRESH_SOON);
     return NGX_OK;
 }
 
@@ -442,13 +236,14 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_cluster_send(
 
     if (target == nullptr) {
         rc->stats->down_rejects++;
-        ngx_http_tailor_redis_cluster_soon(rc, kRefreshSoon);
+        ngx_http_tailor_redis_cluster_soon(rc, NGX_HTTP_TAILOR_REDIS_REFRESH_SOON);
         return nullptr;
     }
 
     if (!ngx_http_tailor_redis_admit(target)) {
         if (target->state != NGX_HTTP_TAILOR_REDIS_READY) {
-            ngx_http_tailor_redis_cluster_soon(rc, kRefreshSoon);  // a failover?
+            ngx_http_tailor_redis_cluster_soon(rc,
+                                               NGX_HTTP_TAILOR_REDIS_REFRESH_SOON);  // a failover?
         }
         return nullptr;
     }
@@ -513,7 +308,8 @@ bool ngx_http_tailor_redis_cluster_redirect(ngx_http_tailor_redis_t* node,
     }
 
     if (redirect->kind == tailor::ClusterRedirect::Kind::kMoved) {
-        ngx_http_tailor_redis_cluster_soon(rc, kRefreshSoon);  // other slots may have moved too
+        ngx_http_tailor_redis_cluster_soon(
+            rc, NGX_HTTP_TAILOR_REDIS_REFRESH_SOON);  // other slots may have moved too
     }
 
     target = ngx_http_tailor_redis_cluster_node(rc, n, true);
@@ -542,7 +338,7 @@ bool ngx_http_tailor_redis_cluster_redirect(ngx_http_tailor_redis_t* node,
 
 void ngx_http_tailor_redis_cluster_lost(ngx_http_tailor_redis_t* node) noexcept {
     if (node->owner->cluster != nullptr) {
-        ngx_http_tailor_redis_cluster_soon(node->owner, kRefreshSoon);
+        ngx_http_tailor_redis_cluster_soon(node->owner, NGX_HTTP_TAILOR_REDIS_REFRESH_SOON);
     }
 }
 
@@ -579,6 +375,6 @@ void ngx_http_tailor_redis_cluster_state(ngx_http_tailor_redis_t* node) noexcept
             ngx_http_tailor_redis_cluster_soon(rc, 1);  // the first seed up is asked at once
         }
     } else {
-        ngx_http_tailor_redis_cluster_soon(rc, kRefreshSoon);
+        ngx_http_tailor_redis_cluster_soon(rc, NGX_HTTP_TAILOR_REDIS_REFRESH_SOON);
     }
 }
