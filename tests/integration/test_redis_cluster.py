@@ -324,3 +324,33 @@ def test_nginx_t_refuses_a_bad_cluster_configuration(nginx, args, reason):
     assert rc != 0, out
     assert reason in out and "[emerg]" in out, out
     assert "%s:%d" % (nginx.conf_path, nginx.line_of("tailor_redis ")) in out, out
+
+
+def test_reloads_under_load_close_every_node_connection_cleanly(shop, healthy, sign):
+    vids = vids_on_every_primary(healthy)
+    for vs in vids.values():
+        scenario.seed(healthy, vs[0], {"hero": "Hi %s" % vs[0][:6]})
+    start_shop(shop, healthy)
+    cookies = {vs[0]: sign(vs[0]) for vs in vids.values()}
+    for vid in cookies:
+        wait_personalized(shop, sign, vid, "Hi %s" % vid[:6], "every shard personalized")
+    statuses = []
+    stop = threading.Event()
+
+    def load():
+        while not stop.is_set():
+            for c in cookies.values():
+                statuses.append(shop.get("/index.html",
+                                         headers=cookie_header("tailor_vid", c)).status)
+
+    t = threading.Thread(target=load)
+    t.start()
+    try:
+        for _ in range(3):
+            shop.reload()
+    finally:
+        stop.set()
+        t.join(IO_TIMEOUT)
+    assert statuses and all(s == 200 for s in statuses), sorted(set(statuses))
+    for vid in cookies:
+        wait_personalized(shop, sign, vid, "Hi %s" % vid[:6], "personalized after the reloads")
