@@ -22,14 +22,6 @@ void ngx_http_tailor_redis_set_in_flight(ngx_http_tailor_redis_t* rc) noexcept {
     rc->stats->in_flight = rc->in_flight;
 }
 
-void ngx_http_tailor_redis_free_op(ngx_http_tailor_redis_op_t* op) noexcept {
-    if (op->cmd != nullptr) {
-        redisFreeCommand(op->cmd);
-    }
-
-    ngx_free(op);
-}
-
 void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privdata) noexcept {
     ngx_http_tailor_redis_op_t* op;
     ngx_http_tailor_redis_handler_pt handler;
@@ -66,37 +58,9 @@ void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privda
 
     op = static_cast<ngx_http_tailor_redis_op_t*>(privdata);
 
-    if (op->cmd != nullptr && rc->owner != nullptr) {
-        // a cluster's op: a redirection is followed, a lost node is a stale map
-        if (reply == nullptr) {
-            ngx_http_tailor_redis_cluster_lost(rc);
-
-        } else if (reply->type == REDIS_REPLY_ERROR && (op->handler != nullptr || op->nowait)) {
-            if (ngx_http_tailor_redis_cluster_redirect(rc, op, reply)) {
-                return;  // sent again; the node it went to answers
-            }
-
-            if (reply->len >= 11 && ngx_strncmp(reply->str, "CLUSTERDOWN", 11) == 0) {
-                ngx_http_tailor_redis_cluster_lost(rc);  // the map may have changed
-            }
-
-            // a topology change costs this request's default, not an error: a redirection not
-            // followed, or TRYAGAIN (a multi-key read of a slot half migrated)
-            if (reply->len >= 4 && (ngx_strncmp(reply->str, "MOVED ", 6) == 0 ||
-                                    ngx_strncmp(reply->str, "ASK ", 4) == 0 ||
-                                    ngx_strncmp(reply->str, "TRYAGAIN", 8) == 0)) {
-                reply = nullptr;
-            }
-        }
-    }
-
-    if (op->nowait) {
-        if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
-            ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "command failed: %*s",
-                                            static_cast<size_t>(reply->len), reply->str);
-        }
-
-        ngx_http_tailor_redis_free_op(op);
+    if (rc->owner != nullptr) {
+        // a cluster node's: MOVED and ASK are followed there
+        ngx_http_tailor_redis_cluster_on_reply(rc, op, reply);
         return;
     }
 
@@ -107,7 +71,7 @@ void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privda
         handler(op->data, reply, ngx_http_tailor_redis_clock_us() - op->sent_us);
     }
 
-    ngx_http_tailor_redis_free_op(op);
+    ngx_free(op);
 }
 
 namespace {
@@ -152,20 +116,6 @@ bool ngx_http_tailor_redis_admit(ngx_http_tailor_redis_t* rc) noexcept {
     return true;
 }
 
-bool ngx_http_tailor_redis_send_formatted(ngx_http_tailor_redis_t* rc,
-                                          ngx_http_tailor_redis_op_t* op) noexcept {
-    if (redisAsyncFormattedCommand(rc->ac, ngx_http_tailor_redis_on_reply, op, op->cmd,
-                                   op->cmdlen) != REDIS_OK) {
-        return false;
-    }
-
-    rc->in_flight++;
-    rc->stats->commands++;
-    ngx_http_tailor_redis_set_in_flight(rc);
-
-    return true;
-}
-
 bool ngx_http_tailor_redis_ready(const ngx_http_tailor_redis_t* rc) noexcept {
     if (rc != nullptr && rc->cluster != nullptr) {
         return ngx_http_tailor_redis_cluster_ready(rc);
@@ -176,37 +126,11 @@ bool ngx_http_tailor_redis_ready(const ngx_http_tailor_redis_t* rc) noexcept {
            sdslen(rc->ac->c.obuf) <= rc->conf->max_output && rc->in_flight < rc->conf->max_pending;
 }
 
-namespace {
-
-ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_to(ngx_http_tailor_redis_t* rc,
-                                                          const ngx_str_t* key, int argc,
-                                                          const char** argv, const size_t* argvlen,
-                                                          ngx_http_tailor_redis_handler_pt handler,
-                                                          void* data, bool read) noexcept;
-
-}  // namespace
-
 ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send(ngx_http_tailor_redis_t* rc,
                                                        const ngx_str_t* key, int argc,
                                                        const char** argv, const size_t* argvlen,
                                                        ngx_http_tailor_redis_handler_pt handler,
                                                        void* data) noexcept {
-    return ngx_http_tailor_redis_send_to(rc, key, argc, argv, argvlen, handler, data, false);
-}
-
-ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_read(
-    ngx_http_tailor_redis_t* rc, const ngx_str_t* key, int argc, const char** argv,
-    const size_t* argvlen, ngx_http_tailor_redis_handler_pt handler, void* data) noexcept {
-    return ngx_http_tailor_redis_send_to(rc, key, argc, argv, argvlen, handler, data, true);
-}
-
-namespace {
-
-ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_to(ngx_http_tailor_redis_t* rc,
-                                                          const ngx_str_t* key, int argc,
-                                                          const char** argv, const size_t* argvlen,
-                                                          ngx_http_tailor_redis_handler_pt handler,
-                                                          void* data, bool read) noexcept {
     ngx_http_tailor_redis_op_t* op;
 
     if (rc == nullptr || handler == nullptr) {
@@ -219,8 +143,8 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_to(ngx_http_tailor_redis_
     }
 
     if (rc->cluster != nullptr) {
-        return ngx_http_tailor_redis_cluster_send(rc, key, argc, argv, argvlen, handler, data, read,
-                                                  false);
+        return ngx_http_tailor_redis_cluster_send(rc, key, argc, argv, argvlen, handler, data,
+                                                  false, false);
     }
 
     // one server: every key lives there
@@ -230,7 +154,7 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_to(ngx_http_tailor_redis_
     }
 
     op = static_cast<ngx_http_tailor_redis_op_t*>(
-        ngx_calloc(sizeof(ngx_http_tailor_redis_op_t), rc->log));
+        ngx_alloc(sizeof(ngx_http_tailor_redis_op_t), rc->log));
     if (op == nullptr) {
         return nullptr;
     }
@@ -252,8 +176,6 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_to(ngx_http_tailor_redis_
     return op;
 }
 
-}  // namespace
-
 ngx_int_t ngx_http_tailor_redis_send_nowait(ngx_http_tailor_redis_t* rc, const ngx_str_t* key,
                                             int argc, const char** argv,
                                             const size_t* argvlen) noexcept {
@@ -267,11 +189,10 @@ ngx_int_t ngx_http_tailor_redis_send_nowait(ngx_http_tailor_redis_t* rc, const n
     }
 
     if (rc->cluster != nullptr) {
-        if (ngx_http_tailor_redis_cluster_send(rc, key, argc, argv, argvlen, nullptr, nullptr,
-                                               false, true) == nullptr) {
-            return NGX_DECLINED;
-        }
-        return NGX_OK;
+        return ngx_http_tailor_redis_cluster_send(rc, key, argc, argv, argvlen, nullptr, nullptr,
+                                                  false, true) != nullptr
+                   ? NGX_OK
+                   : NGX_DECLINED;
     }
 
     if (!ngx_http_tailor_redis_admit(rc)) {
@@ -289,6 +210,18 @@ ngx_int_t ngx_http_tailor_redis_send_nowait(ngx_http_tailor_redis_t* rc, const n
     ngx_http_tailor_redis_set_in_flight(rc);
 
     return NGX_OK;
+}
+
+ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_read(
+    ngx_http_tailor_redis_t* rc, const ngx_str_t* key, int argc, const char** argv,
+    const size_t* argvlen, ngx_http_tailor_redis_handler_pt handler, void* data) noexcept {
+    if (rc == nullptr || rc->cluster == nullptr || handler == nullptr ||
+        !ngx_http_tailor_redis_allowed(argc, argv, argvlen)) {
+        return ngx_http_tailor_redis_send(rc, key, argc, argv, argvlen, handler, data);
+    }
+
+    return ngx_http_tailor_redis_cluster_send(rc, key, argc, argv, argvlen, handler, data, true,
+                                              false);
 }
 
 void ngx_http_tailor_redis_cancel(ngx_http_tailor_redis_op_t* op) noexcept {

@@ -25,6 +25,29 @@ std::string_view ngx_http_tailor_redis_view(const ngx_str_t* s) noexcept {
     return {reinterpret_cast<const char*>(s->data), s->len};
 }
 
+void ngx_http_tailor_redis_cluster_op_free(ngx_http_tailor_redis_cluster_op_t* cop) noexcept {
+    if (cop->cmd != nullptr) {
+        redisFreeCommand(cop->cmd);
+    }
+
+    ngx_free(cop);
+}
+
+// The op's command on the node's connection; the node's accounting as for any command.
+bool ngx_http_tailor_redis_cluster_op_write(ngx_http_tailor_redis_t* node,
+                                            ngx_http_tailor_redis_cluster_op_t* cop) noexcept {
+    if (redisAsyncFormattedCommand(node->ac, ngx_http_tailor_redis_on_reply, &cop->op, cop->cmd,
+                                   cop->cmdlen) != REDIS_OK) {
+        return false;
+    }
+
+    node->in_flight++;
+    node->stats->commands++;
+    ngx_http_tailor_redis_set_in_flight(node);
+
+    return true;
+}
+
 }  // namespace
 
 void ngx_http_tailor_redis_cluster_soon(ngx_http_tailor_redis_t* rc, ngx_msec_t delay) noexcept {
@@ -182,10 +205,8 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_cluster_send(
     bool nowait) noexcept {
     ngx_http_tailor_redis_cluster_t* cl = rc->cluster;
     ngx_http_tailor_redis_t* target = nullptr;
-    ngx_http_tailor_redis_op_t* op;
     int slot = -1;
     int n = tailor::ClusterSlotMap::kNone;
-    int len;
 
     if (key != nullptr && key->len > 0 && key->data != nullptr) {
         slot = tailor::cluster_key_slot(ngx_http_tailor_redis_view(key));
@@ -240,43 +261,56 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_cluster_send(
         return nullptr;
     }
 
-    if (!ngx_http_tailor_redis_admit(target)) {
-        if (target->state != NGX_HTTP_TAILOR_REDIS_READY) {
-            ngx_http_tailor_redis_cluster_soon(rc,
-                                               NGX_HTTP_TAILOR_REDIS_REFRESH_SOON);  // a failover?
-        }
-        return nullptr;
+    if (target->state != NGX_HTTP_TAILOR_REDIS_READY) {
+        ngx_http_tailor_redis_cluster_soon(rc, NGX_HTTP_TAILOR_REDIS_REFRESH_SOON);  // a failover?
     }
 
-    op = static_cast<ngx_http_tailor_redis_op_t*>(
-        ngx_calloc(sizeof(ngx_http_tailor_redis_op_t), rc->log));
-    if (op == nullptr) {
-        return nullptr;
-    }
-
-    op->handler = handler;
-    op->data = data;
-    op->nowait = nowait ? 1 : 0;
-    op->sent_us = ngx_http_tailor_redis_clock_us();
-
-    len = redisFormatCommandArgv(&op->cmd, argc, argv, argvlen);
-    if (len < 0 || op->cmd == nullptr) {
-        op->cmd = nullptr;
-        ngx_http_tailor_redis_free_op(op);
-        return nullptr;
-    }
-    op->cmdlen = static_cast<size_t>(len);
-
-    if (!ngx_http_tailor_redis_send_formatted(target, op)) {
-        ngx_http_tailor_redis_free_op(op);
-        return nullptr;
-    }
-
-    return op;
+    return ngx_http_tailor_redis_cluster_node_send(target, argc, argv, argvlen, handler, data,
+                                                   nowait);
 }
 
+ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_cluster_node_send(
+    ngx_http_tailor_redis_t* node, int argc, const char** argv, const size_t* argvlen,
+    ngx_http_tailor_redis_handler_pt handler, void* data, bool nowait) noexcept {
+    ngx_http_tailor_redis_cluster_op_t* cop;
+    int len;
+
+    if (!ngx_http_tailor_redis_admit(node)) {
+        return nullptr;
+    }
+
+    cop = static_cast<ngx_http_tailor_redis_cluster_op_t*>(
+        ngx_calloc(sizeof(ngx_http_tailor_redis_cluster_op_t), node->log));
+    if (cop == nullptr) {
+        return nullptr;
+    }
+
+    cop->op.handler = handler;
+    cop->op.data = data;
+    cop->op.sent_us = ngx_http_tailor_redis_clock_us();
+    cop->nowait = nowait ? 1 : 0;
+
+    len = redisFormatCommandArgv(&cop->cmd, argc, argv, argvlen);
+    if (len < 0 || cop->cmd == nullptr) {
+        cop->cmd = nullptr;
+        ngx_http_tailor_redis_cluster_op_free(cop);
+        return nullptr;
+    }
+    cop->cmdlen = static_cast<size_t>(len);
+
+    if (!ngx_http_tailor_redis_cluster_op_write(node, cop)) {
+        ngx_http_tailor_redis_cluster_op_free(cop);
+        return nullptr;
+    }
+
+    return &cop->op;
+}
+
+namespace {
+
+// A MOVED or ASK: true when the op went to the node it names (the op is not done).
 bool ngx_http_tailor_redis_cluster_redirect(ngx_http_tailor_redis_t* node,
-                                            ngx_http_tailor_redis_op_t* op,
+                                            ngx_http_tailor_redis_cluster_op_t* op,
                                             const redisReply* reply) noexcept {
     static const char* asking[] = {"ASKING"};
     static const size_t asking_len[] = {6};
@@ -327,7 +361,7 @@ bool ngx_http_tailor_redis_cluster_redirect(ngx_http_tailor_redis_t* node,
         target->stats->commands++;
     }
 
-    if (!ngx_http_tailor_redis_send_formatted(target, op)) {
+    if (!ngx_http_tailor_redis_cluster_op_write(target, op)) {
         return false;
     }
 
@@ -336,10 +370,60 @@ bool ngx_http_tailor_redis_cluster_redirect(ngx_http_tailor_redis_t* node,
     return true;
 }
 
-void ngx_http_tailor_redis_cluster_lost(ngx_http_tailor_redis_t* node) noexcept {
-    if (node->owner->cluster != nullptr) {
-        ngx_http_tailor_redis_cluster_soon(node->owner, NGX_HTTP_TAILOR_REDIS_REFRESH_SOON);
+bool ngx_http_tailor_redis_reply_is(const redisReply* reply, const char* prefix) noexcept {
+    size_t len = ngx_strlen(prefix);
+
+    return reply->str != nullptr && reply->len >= len && ngx_strncmp(reply->str, prefix, len) == 0;
+}
+
+}  // namespace
+
+void ngx_http_tailor_redis_cluster_on_reply(ngx_http_tailor_redis_t* node,
+                                            ngx_http_tailor_redis_op_t* op,
+                                            const redisReply* reply) noexcept {
+    ngx_http_tailor_redis_handler_pt handler;
+
+    auto* cop = reinterpret_cast<ngx_http_tailor_redis_cluster_op_t*>(op);
+    ngx_http_tailor_redis_t* rc = node->owner;
+
+    if (reply == nullptr) {
+        // the node is gone: a failover, maybe
+        ngx_http_tailor_redis_cluster_soon(rc, NGX_HTTP_TAILOR_REDIS_REFRESH_SOON);
+
+    } else if (reply->type == REDIS_REPLY_ERROR && (op->handler != nullptr || cop->nowait)) {
+        if (ngx_http_tailor_redis_cluster_redirect(node, cop, reply)) {
+            return;  // sent again; the node it went to answers
+        }
+
+        if (ngx_http_tailor_redis_reply_is(reply, "CLUSTERDOWN")) {
+            ngx_http_tailor_redis_cluster_soon(rc, NGX_HTTP_TAILOR_REDIS_REFRESH_SOON);
+        }
+
+        // a topology change costs this request its default, not an error: a redirection not
+        // followed, or TRYAGAIN (a multi-key read of a slot half migrated)
+        if (ngx_http_tailor_redis_reply_is(reply, "MOVED ") ||
+            ngx_http_tailor_redis_reply_is(reply, "ASK ") ||
+            ngx_http_tailor_redis_reply_is(reply, "TRYAGAIN")) {
+            reply = nullptr;
+        }
     }
+
+    if (cop->nowait) {
+        if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
+            ngx_http_tailor_redis_log_error(node, NGX_LOG_ERR, "command failed: %*s",
+                                            static_cast<size_t>(reply->len), reply->str);
+        }
+
+    } else {
+        handler = op->handler;
+
+        if (handler != nullptr) {
+            op->handler = nullptr;  // a cancel from inside the handler is a no-op
+            handler(op->data, reply, ngx_http_tailor_redis_clock_us() - op->sent_us);
+        }
+    }
+
+    ngx_http_tailor_redis_cluster_op_free(cop);
 }
 
 void ngx_http_tailor_redis_cluster_gauges(ngx_http_tailor_redis_t* node) noexcept {

@@ -40,6 +40,12 @@ bool ngx_http_tailor_redis_node_ready(const ngx_http_tailor_redis_t* node) noexc
 // The map asked for again within `delay` ms (unless it is due sooner already).
 void ngx_http_tailor_redis_cluster_soon(ngx_http_tailor_redis_t* rc, ngx_msec_t delay) noexcept;
 
+// One command to one node, as a cluster op (every op on a node's connection is one); nullptr
+// when not sent (the node is not ready, or out of memory).
+ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_cluster_node_send(
+    ngx_http_tailor_redis_t* node, int argc, const char** argv, const size_t* argvlen,
+    ngx_http_tailor_redis_handler_pt handler, void* data, bool nowait) noexcept;
+
 // ngx_http_tailor_redis_cluster_map.cpp
 void ngx_http_tailor_redis_cluster_refresh(ngx_event_t* ev) noexcept;  // refresh_ev's handler
 void ngx_http_tailor_redis_cluster_mark_primaries(ngx_http_tailor_redis_cluster_t* cl);

@@ -178,8 +178,8 @@ void ngx_http_tailor_redis_cluster_refresh(ngx_event_t* ev) noexcept {
             continue;
         }
 
-        cl->refresh_op = ngx_http_tailor_redis_send(node, nullptr, 2, argv, argvlen,
-                                                    ngx_http_tailor_redis_cluster_slots_reply, rc);
+        cl->refresh_op = ngx_http_tailor_redis_cluster_node_send(
+            node, 2, argv, argvlen, ngx_http_tailor_redis_cluster_slots_reply, rc, false);
         if (cl->refresh_op != nullptr) {
             cl->refresh_node = n;
             cl->pick = static_cast<uint32_t>(n + 1);

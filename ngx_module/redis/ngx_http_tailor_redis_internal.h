@@ -57,12 +57,16 @@ struct ngx_http_tailor_redis_op_t {
     ngx_http_tailor_redis_handler_pt handler;  // nullptr: cancelled
     void* data;
     uint64_t sent_us;
+};
 
-    // Redis Cluster: the command, formatted once, kept to follow a MOVED or ASK
-    char* cmd;  // redisFormatCommandArgv's, freed with redisFreeCommand; nullptr elsewhere
+// Every op on a cluster node's connection is one of these (the cluster code makes them all):
+// the command, formatted once, is kept to follow a MOVED or ASK.
+struct ngx_http_tailor_redis_cluster_op_t {
+    ngx_http_tailor_redis_op_t op;  // first: an op pointer is a cluster op pointer
+    char* cmd;                      // redisFormatCommandArgv's; redisFreeCommand
     size_t cmdlen;
     ngx_uint_t redirects;
-    ngx_flag_t nowait;  // send_nowait's: no handler, errors are logged
+    ngx_flag_t nowait;  // send_nowait's: no handler, an error reply is logged
 };
 
 // privdata of AUTH and SELECT replies (ops are heap, fire-and-forget is null)
@@ -72,11 +76,8 @@ extern char ngx_http_tailor_redis_handshake_tag;
 void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privdata) noexcept;
 uint64_t ngx_http_tailor_redis_clock_us() noexcept;
 void ngx_http_tailor_redis_set_in_flight(ngx_http_tailor_redis_t* rc) noexcept;
-// Admission on one connection (counts the reject) and a formatted op sent on it.
+// Admission on one connection: connected, under the bounds (counts the reject).
 bool ngx_http_tailor_redis_admit(ngx_http_tailor_redis_t* rc) noexcept;
-bool ngx_http_tailor_redis_send_formatted(ngx_http_tailor_redis_t* rc,
-                                          ngx_http_tailor_redis_op_t* op) noexcept;
-void ngx_http_tailor_redis_free_op(ngx_http_tailor_redis_op_t* op) noexcept;
 
 // ngx_http_tailor_redis_cluster.cpp
 //
@@ -90,13 +91,11 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_cluster_send(
     ngx_http_tailor_redis_t* rc, const ngx_str_t* key, int argc, const char** argv,
     const size_t* argvlen, ngx_http_tailor_redis_handler_pt handler, void* data, bool read,
     bool nowait) noexcept;
-// A node's op got an error reply: true when it was a MOVED/ASK and the op went to the node it
-// named (the op is not done). `node` is the client the reply came from.
-bool ngx_http_tailor_redis_cluster_redirect(ngx_http_tailor_redis_t* node,
+// The reply (or none) to an op on a cluster node's connection: a MOVED or ASK is followed
+// (the op goes on), else the op's handler gets it and the op is freed.
+void ngx_http_tailor_redis_cluster_on_reply(ngx_http_tailor_redis_t* node,
                                             ngx_http_tailor_redis_op_t* op,
                                             const redisReply* reply) noexcept;
-// A node's op got no reply (connection lost): the map may be stale (a failover).
-void ngx_http_tailor_redis_cluster_lost(ngx_http_tailor_redis_t* node) noexcept;
 // A node's in-flight count changed: the cluster's gauge.
 void ngx_http_tailor_redis_cluster_gauges(ngx_http_tailor_redis_t* node) noexcept;
 // A node became ready or was lost: the gauges, and the map asked for when it may be stale.
