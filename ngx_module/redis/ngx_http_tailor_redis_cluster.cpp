@@ -205,6 +205,8 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_cluster_send(
     bool nowait) noexcept {
     ngx_http_tailor_redis_cluster_t* cl = rc->cluster;
     ngx_http_tailor_redis_t* target = nullptr;
+    ngx_http_tailor_redis_op_t* op;
+    bool on_replica = false;
     int slot = -1;
     int n = tailor::ClusterSlotMap::kNone;
 
@@ -234,6 +236,7 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_cluster_send(
             if (!ngx_http_tailor_redis_ready(target)) {
                 target = nullptr;  // the primary, then
             }
+            on_replica = target != nullptr;
         }
 
         if (target == nullptr) {
@@ -265,8 +268,14 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_cluster_send(
         ngx_http_tailor_redis_cluster_soon(rc, NGX_HTTP_TAILOR_REDIS_REFRESH_SOON);  // a failover?
     }
 
-    return ngx_http_tailor_redis_cluster_node_send(target, argc, argv, argvlen, handler, data,
-                                                   nowait);
+    op =
+        ngx_http_tailor_redis_cluster_node_send(target, argc, argv, argvlen, handler, data, nowait);
+    if (op != nullptr && on_replica) {
+        auto* cop = reinterpret_cast<ngx_http_tailor_redis_cluster_op_t*>(op);
+        cop->replica_slot = slot;  // a replica that fails it hands it to the primary
+    }
+
+    return op;
 }
 
 ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_cluster_node_send(
@@ -289,6 +298,7 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_cluster_node_send(
     cop->op.data = data;
     cop->op.sent_us = ngx_http_tailor_redis_clock_us();
     cop->nowait = nowait ? 1 : 0;
+    cop->replica_slot = -1;
 
     len = redisFormatCommandArgv(&cop->cmd, argc, argv, argvlen);
     if (len < 0 || cop->cmd == nullptr) {
@@ -366,8 +376,33 @@ bool ngx_http_tailor_redis_cluster_redirect(ngx_http_tailor_redis_t* node,
     }
 
     op->redirects++;
+    op->replica_slot = -1;
     rc->stats->redirects++;
     return true;
+}
+
+// A read a replica did not answer (lost, LOADING, any error but a redirection) goes to the
+// slot's primary, once: true when it went.
+bool ngx_http_tailor_redis_cluster_to_primary(ngx_http_tailor_redis_t* node,
+                                              ngx_http_tailor_redis_cluster_op_t* op) noexcept {
+    ngx_http_tailor_redis_t* rc = node->owner;
+    ngx_http_tailor_redis_cluster_t* cl = rc->cluster;
+    ngx_http_tailor_redis_t* target;
+    int slot = op->replica_slot;
+
+    op->replica_slot = -1;
+
+    if (slot < 0 || cl->destroying || op->op.handler == nullptr) {
+        return false;
+    }
+
+    target =
+        ngx_http_tailor_redis_cluster_node(rc, cl->map.primary(static_cast<uint16_t>(slot)), false);
+    if (target == nullptr || target == node || !ngx_http_tailor_redis_admit(target)) {
+        return false;
+    }
+
+    return ngx_http_tailor_redis_cluster_op_write(target, op);
 }
 
 bool ngx_http_tailor_redis_reply_is(const redisReply* reply, const char* prefix) noexcept {
@@ -385,6 +420,14 @@ void ngx_http_tailor_redis_cluster_on_reply(ngx_http_tailor_redis_t* node,
 
     auto* cop = reinterpret_cast<ngx_http_tailor_redis_cluster_op_t*>(op);
     ngx_http_tailor_redis_t* rc = node->owner;
+
+    if (cop->replica_slot >= 0 &&
+        (reply == nullptr ||
+         (reply->type == REDIS_REPLY_ERROR && !ngx_http_tailor_redis_reply_is(reply, "MOVED ") &&
+          !ngx_http_tailor_redis_reply_is(reply, "ASK "))) &&
+        ngx_http_tailor_redis_cluster_to_primary(node, cop)) {
+        return;  // the primary answers
+    }
 
     if (reply == nullptr) {
         // the node is gone: a failover, maybe

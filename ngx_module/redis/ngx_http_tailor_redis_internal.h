@@ -67,6 +67,7 @@ struct ngx_http_tailor_redis_cluster_op_t {
     size_t cmdlen;
     ngx_uint_t redirects;
     ngx_flag_t nowait;  // send_nowait's: no handler, an error reply is logged
+    int replica_slot;   // a read sent to a replica of this slot; -1: none
 };
 
 // privdata of AUTH and SELECT replies (ops are heap, fire-and-forget is null)

@@ -356,3 +356,36 @@ def test_reloads_under_load_close_every_node_connection_cleanly(shop, healthy, s
     assert statuses and all(s == 200 for s in statuses), sorted(set(statuses))
     for vid in cookies:
         wait_personalized(shop, sign, vid, "Hi %s" % vid[:6], "personalized after the reloads")
+
+
+def test_a_replica_killed_under_replica_reads_hands_its_reads_to_the_primary(shop, healthy, sign):
+    vid = new_vid()
+    scenario.seed(healthy, vid, {"hero": "Hi Replica"})
+    primary = healthy.primary_for_key(vid)
+    primary.command("WAIT", "1", "5000")
+    start_shop(shop, healthy, params="replica_reads=on")
+    cookie = sign(vid)
+    wait_personalized(shop, sign, vid, "Hi Replica", "a personalized page")
+
+    bodies = []
+    stop = threading.Event()
+
+    def load():
+        while not stop.is_set():
+            r = shop.get("/index.html", headers=cookie_header("tailor_vid", cookie))
+            bodies.append((r.status, b"Hi Replica" in r.body))
+
+    t = threading.Thread(target=load)
+    t.start()
+    try:
+        wait_for(lambda: len(bodies) > 20, IO_TIMEOUT, "load running")
+        for replica in healthy.replicas_for_slot(healthy.keyslot(vid)):
+            replica.kill()
+        n = len(bodies)
+        wait_for(lambda: len(bodies) > n + 20, IO_TIMEOUT, "load after the kill")
+    finally:
+        stop.set()
+        t.join(IO_TIMEOUT)
+    # reads in flight on the replica when it died went to the primary: none fell back
+    assert bodies and all(b == (200, True) for b in bodies), \
+        [b for b in bodies if b != (200, True)][:5]
