@@ -343,7 +343,13 @@ bool ngx_http_tailor_redis_cluster_redirect(ngx_http_tailor_redis_t* node,
     try {
         if (redirect->kind == tailor::ClusterRedirect::Kind::kMoved) {
             n = cl->map.moved(redirect->slot, redirect->node);
-            ngx_http_tailor_redis_cluster_mark_primaries(cl);
+            if (n >= 0) {
+                // the node serves a slot now; the next map says who stopped serving any
+                if (cl->primaries.size() <= static_cast<size_t>(n)) {
+                    cl->primaries.resize(static_cast<size_t>(n) + 1, 0);
+                }
+                cl->primaries[static_cast<size_t>(n)] = 1;
+            }
         } else {
             n = cl->map.add(redirect->node);
         }
