@@ -130,9 +130,9 @@ bool ngx_http_tailor_fetch_send(ngx_http_tailor_ctx_t* ctx, bool eval) noexcept 
         }
         std::string_view key = cmd.route_key();
         ngx_str_t route = {key.size(), reinterpret_cast<u_char*>(const_cast<char*>(key.data()))};
-        ctx->op = ngx_http_tailor_redis_send(ngx_http_tailor_core_profile_redis(), &route,
-                                             cmd.argc(), cmd.argv(), cmd.argvlen(),
-                                             ngx_http_tailor_reply_handler, ctx);
+        ctx->op = ngx_http_tailor_redis_send_read(ngx_http_tailor_core_profile_redis(), &route,
+                                                  cmd.argc(), cmd.argv(), cmd.argvlen(),
+                                                  ngx_http_tailor_reply_handler, ctx);
     } catch (const std::exception&) {
         ctx->op = nullptr;  // out of memory
     }

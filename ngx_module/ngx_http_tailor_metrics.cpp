@@ -142,6 +142,8 @@ void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t
         redis.failed += w.failed;
         redis.in_flight += w.in_flight;
         redis.connected += w.connected;
+        redis.redirects += w.redirects;
+        redis.slot_maps += w.slot_maps;
     }
     // the profile connections of all workers (the events connections are in tailor_events_*)
     const struct {
@@ -182,6 +184,10 @@ void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t
          "Commands sent on the profile connections and not answered yet.", redis.in_flight},
         {"tailor_redis_connected_workers", "gauge", "Workers whose profile connection is up.",
          redis.connected},
+        {"tailor_redis_cluster_redirects_total", "counter",
+         "MOVED and ASK redirections followed on the profile connections.", redis.redirects},
+        {"tailor_redis_cluster_slot_maps_total", "counter",
+         "Redis Cluster slot maps loaded by the workers.", redis.slot_maps},
     };
     for (const auto& row : redis_rows) {
         ngx_http_tailor_print(t, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", row.name, row.help,

@@ -1,7 +1,7 @@
 // tailorctl events tail: the operator's view of the event stream.
 //
 //   tailorctl events tail [--type T] [--vid V] [--from ID] [--count N] [--stream KEY]
-//                         --redis HOST:PORT
+//                         --redis HOST:PORT [--redis-user U] [--redis-password P]
 //
 // tail prints one JSON object per event (decoded with decode_event, plus the
 // stream entry id as "entry"), following new entries with XREAD BLOCK until
@@ -9,7 +9,8 @@
 // oldest entry (default: only new ones). --type and --vid filter on the plain
 // fields beside the blob, so nothing is decoded for entries that do not match.
 //
-// Redis is spoken to with the small blocking RESP client in resp.h.
+// Redis is spoken to with hiredis (redis_client.h), a cluster included: XREAD goes to the
+// stream's node.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -22,7 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "resp.h"
+#include "redis_client.h"
 #include "tailor/events/event.h"
 
 namespace tailorctl {
@@ -92,7 +93,8 @@ const std::string* field(const Reply& kv, std::string_view name) {
 int usage_events() {
     std::fprintf(stderr,
                  "usage: tailorctl events tail [--type T] [--vid V] [--from ID] [--count N] "
-                 "[--stream KEY] --redis HOST:PORT\n");
+                 "[--stream KEY] %s\n",
+                 kRedisUsage);
     return kExitUsage;
 }
 
@@ -102,7 +104,7 @@ int run_events(const Args& args) {
     if (args.empty() || args[0] != "tail") {
         return usage_events();
     }
-    std::string redis;
+    RedisOptions redis = redis_options_from_env();
     std::string stream = "tailor:events";
     std::string from = "$";
     std::string type;
@@ -110,13 +112,18 @@ int run_events(const Args& args) {
     long long count = -1;
     for (size_t i = 1; i < args.size(); i++) {
         std::string_view a = args[i];
+        bool bad = false;
+        if (parse_redis_option(args, &i, &redis, &bad)) {
+            if (bad) {
+                return usage_events();
+            }
+            continue;
+        }
         if (i + 1 >= args.size()) {
             return usage_events();
         }
         std::string v(args[++i]);
-        if (a == "--redis") {
-            redis = v;
-        } else if (a == "--stream") {
+        if (a == "--stream") {
             stream = v;
         } else if (a == "--from") {
             from = v;
@@ -133,12 +140,12 @@ int run_events(const Args& args) {
             return usage_events();
         }
     }
-    if (redis.empty()) {
+    if (redis.address.empty()) {
         return usage_events();
     }
 
-    Resp conn;
-    if (!conn.connect_to(redis)) {
+    RedisClient conn;
+    if (!conn.connect(redis)) {
         return kExitFailure;
     }
 

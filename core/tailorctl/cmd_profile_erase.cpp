@@ -1,6 +1,7 @@
 // tailorctl profile erase: the right to be forgotten, for every id of one person.
 //
-//   tailorctl profile erase [--] VID --redis HOST:PORT [--user NAME] [--password-file PATH]
+//   tailorctl profile erase [--] VID --redis HOST:PORT [--redis-user U] [--redis-password P]
+//                           [--user NAME] [--password-file PATH]
 //                           [--stream KEY] [--tombstone-ttl SECONDS]
 //   tailorctl profile erase --vid VID ...      (an id that starts with `-`)
 //
@@ -13,8 +14,8 @@
 // (kErasedTombstoneSeconds); the live script and the profile read honour it.
 // Older stream entries naming the ids are left to the stream's MAXLEN and to
 // the consumers, who act on `Profile Erased` (docs/privacy.md says why).
-// The password comes from --password-file or REDISCLI_AUTH (as redis-cli),
-// never from the command line, which other users can read.
+// The password is best given by --password-file, REDISCLI_AUTH (as redis-cli)
+// or TAILOR_REDIS_PASSWORD: a command line is readable by other users.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -25,7 +26,7 @@
 #include <vector>
 
 #include "commands.h"
-#include "resp.h"
+#include "redis_client.h"
 #include "tailor/events/encode.h"
 #include "tailor/events/event_id.h"
 #include "tailor/store/keys.h"
@@ -39,8 +40,7 @@ constexpr size_t kMaxLinkedIds = 256;
 
 struct EraseArgs {
     std::string vid;
-    std::string redis;
-    std::string user;
+    RedisOptions redis = redis_options_from_env();
     std::string password_file;
     std::string stream = "tailor:events";
     long long tombstone_ttl = tailor::kErasedTombstoneSeconds;
@@ -48,17 +48,19 @@ struct EraseArgs {
 
 bool parse(const Args& args, EraseArgs* out) {
     bool options_done = false;
-    for (size_t i = 0; i < args.size(); i++) {
+    bool bad = false;
+    for (size_t i = 0; i < args.size() && !bad; i++) {
+        if (!options_done && parse_redis_option(args, &i, &out->redis, &bad)) {
+            continue;
+        }
         const std::string_view a = args[i];
         const bool has_value = i + 1 < args.size();
         if (!options_done && a == "--") {
             options_done = true;
-        } else if (!options_done && a == "--redis" && has_value) {
-            out->redis = std::string(args[++i]);
         } else if (!options_done && a == "--vid" && has_value && out->vid.empty()) {
             out->vid = std::string(args[++i]);
         } else if (!options_done && a == "--user" && has_value) {
-            out->user = std::string(args[++i]);
+            out->redis.user = std::string(args[++i]);
         } else if (!options_done && a == "--password-file" && has_value) {
             out->password_file = std::string(args[++i]);
         } else if (!options_done && a == "--stream" && has_value) {
@@ -76,7 +78,7 @@ bool parse(const Args& args, EraseArgs* out) {
             return false;
         }
     }
-    return !out->vid.empty() && !out->redis.empty() && !out->stream.empty();
+    return !bad && !out->vid.empty() && !out->redis.address.empty() && !out->stream.empty();
 }
 
 bool ok_reply(const std::optional<Reply>& r, Reply::Type want) {
@@ -88,30 +90,24 @@ bool ok_reply(const std::optional<Reply>& r, Reply::Type want) {
     return false;
 }
 
-bool authenticate(Resp* conn, const EraseArgs& a) {
-    std::string password;
-    if (!a.password_file.empty()) {
-        std::ifstream in(a.password_file);
-        if (!in || !std::getline(in, password)) {
-            std::fprintf(stderr, "tailorctl: cannot read %s\n", a.password_file.c_str());
+// --password-file, else REDISCLI_AUTH (as redis-cli), when no --redis-password or
+// TAILOR_REDIS_PASSWORD gave one.
+bool read_password(EraseArgs* a) {
+    if (!a->password_file.empty()) {
+        std::ifstream in(a->password_file);
+        if (!in || !std::getline(in, a->redis.password)) {
+            std::fprintf(stderr, "tailorctl: cannot read %s\n", a->password_file.c_str());
             return false;
         }
-    } else if (const char* env = std::getenv("REDISCLI_AUTH"); env != nullptr) {
-        password = env;
+    } else if (const char* env = std::getenv("REDISCLI_AUTH");
+               env != nullptr && a->redis.password.empty()) {
+        a->redis.password = env;
     }
-    if (password.empty()) {
-        return true;
-    }
-    std::vector<std::string> auth = {"AUTH"};
-    if (!a.user.empty()) {
-        auth.push_back(a.user);
-    }
-    auth.push_back(password);
-    return ok_reply(conn->command(auth), Reply::Type::kStatus);
+    return true;
 }
 
 // Every id linked to `vid`, `vid` first; false on a Redis failure.
-bool linked_ids(Resp* conn, const std::string& vid, std::vector<std::string>* ids) {
+bool linked_ids(RedisClient* conn, const std::string& vid, std::vector<std::string>* ids) {
     std::set<std::string> seen = {vid};
     ids->push_back(vid);
     for (size_t next = 0; next < ids->size() && ids->size() < kMaxLinkedIds; next++) {
@@ -141,7 +137,7 @@ bool linked_ids(Resp* conn, const std::string& vid, std::vector<std::string>* id
 }
 
 // The `Profile Erased` event for the email side, encoded like the module's.
-bool append_erased_event(Resp* conn, const std::string& stream, const std::string& vid) {
+bool append_erased_event(RedisClient* conn, const std::string& stream, const std::string& vid) {
     const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
@@ -173,13 +169,15 @@ int run_profile_erase(const Args& args) {
     if (!parse(args, &a)) {
         std::fprintf(stderr,
                      "usage: tailorctl profile erase [--] VID | --vid VID --redis HOST:PORT "
-                     "[--user NAME] [--password-file PATH] [--stream KEY] "
+                     "[--redis-user U] [--redis-password P] [--user NAME] [--password-file PATH] "
+                     "[--stream KEY] "
                      "[--tombstone-ttl SECONDS]\n");
         return kExitUsage;
     }
 
-    Resp conn;
-    if (!conn.connect_to(a.redis) || !authenticate(&conn, a)) {
+    // one visitor's keys share a slot: each command goes to the node that holds them
+    RedisClient conn;
+    if (!read_password(&a) || !conn.connect(a.redis)) {
         return kExitFailure;
     }
     std::vector<std::string> ids;

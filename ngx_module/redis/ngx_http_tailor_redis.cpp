@@ -14,6 +14,11 @@ uint64_t ngx_http_tailor_redis_clock_us() noexcept {
 }
 
 void ngx_http_tailor_redis_set_in_flight(ngx_http_tailor_redis_t* rc) noexcept {
+    if (rc->owner != nullptr) {
+        ngx_http_tailor_redis_cluster_gauges(rc);
+        return;
+    }
+
     rc->stats->in_flight = rc->in_flight;
 }
 
@@ -52,6 +57,13 @@ void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privda
     }
 
     op = static_cast<ngx_http_tailor_redis_op_t*>(privdata);
+
+    if (rc->owner != nullptr) {
+        // a cluster node's: MOVED and ASK are followed there
+        ngx_http_tailor_redis_cluster_on_reply(rc, op, reply);
+        return;
+    }
+
     handler = op->handler;
 
     if (handler != nullptr) {
@@ -85,6 +97,8 @@ bool ngx_http_tailor_redis_allowed(int argc, const char** argv, const size_t* ar
     return true;
 }
 
+}  // namespace
+
 // The bounds: connected and past the handshake, unsent bytes under
 // max_output, in-flight commands under max_pending. Counts the reject.
 bool ngx_http_tailor_redis_admit(ngx_http_tailor_redis_t* rc) noexcept {
@@ -102,9 +116,11 @@ bool ngx_http_tailor_redis_admit(ngx_http_tailor_redis_t* rc) noexcept {
     return true;
 }
 
-}  // namespace
-
 bool ngx_http_tailor_redis_ready(const ngx_http_tailor_redis_t* rc) noexcept {
+    if (rc != nullptr && rc->cluster != nullptr) {
+        return ngx_http_tailor_redis_cluster_ready(rc);
+    }
+
     return rc != nullptr && rc->state == NGX_HTTP_TAILOR_REDIS_READY && rc->ac != nullptr &&
            !(rc->ac->c.flags & (REDIS_DISCONNECTING | REDIS_FREEING)) &&
            sdslen(rc->ac->c.obuf) <= rc->conf->max_output && rc->in_flight < rc->conf->max_pending;
@@ -117,8 +133,6 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send(ngx_http_tailor_redis_t* 
                                                        void* data) noexcept {
     ngx_http_tailor_redis_op_t* op;
 
-    (void)key;  // one server: every key lives there (docs/redis.md: Cluster)
-
     if (rc == nullptr || handler == nullptr) {
         return nullptr;
     }
@@ -127,6 +141,13 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send(ngx_http_tailor_redis_t* 
         ngx_log_error(NGX_LOG_ALERT, rc->log, 0, "tailor redis \"%s\": command refused", rc->name);
         return nullptr;
     }
+
+    if (rc->cluster != nullptr) {
+        return ngx_http_tailor_redis_cluster_send(rc, key, argc, argv, argvlen, handler, data,
+                                                  false, false);
+    }
+
+    // one server: every key lives there
 
     if (!ngx_http_tailor_redis_admit(rc)) {
         return nullptr;
@@ -158,8 +179,6 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send(ngx_http_tailor_redis_t* 
 ngx_int_t ngx_http_tailor_redis_send_nowait(ngx_http_tailor_redis_t* rc, const ngx_str_t* key,
                                             int argc, const char** argv,
                                             const size_t* argvlen) noexcept {
-    (void)key;
-
     if (rc == nullptr) {
         return NGX_DECLINED;
     }
@@ -167,6 +186,13 @@ ngx_int_t ngx_http_tailor_redis_send_nowait(ngx_http_tailor_redis_t* rc, const n
     if (!ngx_http_tailor_redis_allowed(argc, argv, argvlen)) {
         ngx_log_error(NGX_LOG_ALERT, rc->log, 0, "tailor redis \"%s\": command refused", rc->name);
         return NGX_ERROR;
+    }
+
+    if (rc->cluster != nullptr) {
+        return ngx_http_tailor_redis_cluster_send(rc, key, argc, argv, argvlen, nullptr, nullptr,
+                                                  false, true) != nullptr
+                   ? NGX_OK
+                   : NGX_DECLINED;
     }
 
     if (!ngx_http_tailor_redis_admit(rc)) {
@@ -184,6 +210,18 @@ ngx_int_t ngx_http_tailor_redis_send_nowait(ngx_http_tailor_redis_t* rc, const n
     ngx_http_tailor_redis_set_in_flight(rc);
 
     return NGX_OK;
+}
+
+ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_read(
+    ngx_http_tailor_redis_t* rc, const ngx_str_t* key, int argc, const char** argv,
+    const size_t* argvlen, ngx_http_tailor_redis_handler_pt handler, void* data) noexcept {
+    if (rc == nullptr || rc->cluster == nullptr || handler == nullptr ||
+        !ngx_http_tailor_redis_allowed(argc, argv, argvlen)) {
+        return ngx_http_tailor_redis_send(rc, key, argc, argv, argvlen, handler, data);
+    }
+
+    return ngx_http_tailor_redis_cluster_send(rc, key, argc, argv, argvlen, handler, data, true,
+                                              false);
 }
 
 void ngx_http_tailor_redis_cancel(ngx_http_tailor_redis_op_t* op) noexcept {

@@ -13,6 +13,15 @@ extern "C" {
 
 #define NGX_HTTP_TAILOR_REDIS_DEFAULT_PORT 6379
 
+// ngx_http_tailor_redis_addr_t
+//
+// One more Redis Cluster seed after the first address (which stays in the conf itself).
+struct ngx_http_tailor_redis_addr_t {
+    ngx_str_t peer;                      // "127.0.0.1:7000"
+    char host[NGX_SOCKADDR_STRLEN + 1];  // IP literal
+    in_port_t port;
+};
+
 // ngx_http_tailor_redis_conf_t
 //
 // What "tailor_redis" says, settled at config time: the address is already an
@@ -36,12 +45,18 @@ struct ngx_http_tailor_redis_conf_t {
     ngx_str_t user;      // AUTH user (Redis 6 ACL); empty: none
     ngx_str_t password;  // AUTH password; empty: no AUTH
     ngx_uint_t db;       // SELECT db; 0: no SELECT
+
+    ngx_flag_t cluster;                   // cluster=on: the addresses are seeds of a Redis Cluster
+    ngx_flag_t replica_reads;             // replica_reads=on: profile reads may go to replicas
+    ngx_http_tailor_redis_addr_t* seeds;  // the addresses after the first, nseeds of them
+    ngx_uint_t nseeds;
 };
 
 // ngx_http_tailor_redis_parse_conf
 //
 // Parses the arguments of "tailor_redis" that follow the directive name:
-// args[0] is the address, args[1..nargs-1] are name=value parameters.
+// the address, or several (Redis Cluster seeds, with cluster=on), then
+// name=value parameters.
 // Call it from the directive handler as
 //     parse_conf(cf, &value[1], cf->args->nelts - 1, conf)
 // conf need not be initialized; every field is set. Returns NGX_CONF_OK, or
@@ -49,7 +64,8 @@ struct ngx_http_tailor_redis_conf_t {
 // A host name is resolved here, once (blocking is fine at config time); when
 // it has several addresses the first is used and a warning says so.
 // Example: "127.0.0.1", "localhost:6380", "[::1]:6379", "unix:/run/r.sock",
-//          then e.g. connect_timeout=50ms max_pending=1000 password=s3cret db=2
+//          then e.g. connect_timeout=50ms max_pending=1000 password=s3cret db=2;
+//          "10.0.0.1:7000 10.0.0.2:7000 cluster=on replica_reads=on user=tailor password=pw"
 char* ngx_http_tailor_redis_parse_conf(ngx_conf_t* cf, ngx_str_t* args, ngx_uint_t nargs,
                                        ngx_http_tailor_redis_conf_t* conf) noexcept;
 
@@ -71,10 +87,12 @@ struct ngx_http_tailor_redis_stats_t {
     uint64_t errors;            // of those: Redis error replies (-ERR ...)
     uint64_t failed;            // commands that never got a reply
     uint64_t in_flight;         // gauge: commands sent, not answered yet
-    uint64_t connected;         // gauge: 1 when ready
+    uint64_t connected;         // gauge: 1 when ready (a cluster: every primary ready)
+    uint64_t redirects;         // Redis Cluster: MOVED and ASK followed
+    uint64_t slot_maps;         // Redis Cluster: slot maps loaded (CLUSTER SLOTS)
 };
 
-struct ngx_http_tailor_redis_t;  // one client: one connection, opaque
+struct ngx_http_tailor_redis_t;  // one client: one connection, or a cluster's; opaque
 
 // ngx_http_tailor_redis_handler_pt
 //
@@ -99,7 +117,8 @@ typedef void (*ngx_http_tailor_redis_handler_pt)(void* data, const redisReply* r
 // `stats` points where the counters go (e.g. this worker's slot in shared
 // memory, zeroed by the caller), one block per client, and must outlive the
 // client; nullptr keeps them inside the client. Several clients may share one conf: each has its
-// own connection. Returns nullptr on allocation failure (logged).
+// own connection. With cluster=on the client keeps one connection per node
+// it routes to (docs/redis.md: Cluster). Returns nullptr on allocation failure (logged).
 ngx_http_tailor_redis_t* ngx_http_tailor_redis_create(
     ngx_cycle_t* cycle, const ngx_http_tailor_redis_conf_t* conf, const char* name,
     ngx_http_tailor_redis_stats_t* stats) noexcept;
@@ -123,8 +142,10 @@ bool ngx_http_tailor_redis_ready(const ngx_http_tailor_redis_t* rc) noexcept;
 //
 // Queues one command, argv/argvlen form (binary-safe; hiredis copies the
 // bytes, so the arrays may be on the stack). `key` is the routing key (the
-// hash-tagged visitor key; nullptr for a keyless command): with one server it
-// is unused, with Redis Cluster it picks the node. Commands sent in one event
+// hash-tagged visitor key; nullptr: the command's own first key, or none):
+// with one server it is unused, with Redis Cluster it picks the node, and a
+// MOVED or ASK is followed here (the handler sees the final reply; a
+// redirection that cannot be followed is a null reply). Commands sent in one event
 // loop turn go out in one write. SUBSCRIBE, PSUBSCRIBE, UNSUBSCRIBE and MONITOR
 // are refused.
 // Returns the op, which this layer owns (heap memory, freed after the handler
@@ -141,6 +162,14 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send(ngx_http_tailor_redis_t* 
                                                        const char** argv, const size_t* argvlen,
                                                        ngx_http_tailor_redis_handler_pt handler,
                                                        void* data) noexcept;
+
+// ngx_http_tailor_redis_send_read
+//
+// send() for a read that a replica may answer (replica_reads=on in a cluster):
+// the slot's replica when it is ready, else its primary. Elsewhere it is send().
+ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_read(
+    ngx_http_tailor_redis_t* rc, const ngx_str_t* key, int argc, const char** argv,
+    const size_t* argvlen, ngx_http_tailor_redis_handler_pt handler, void* data) noexcept;
 
 // ngx_http_tailor_redis_send_nowait
 //

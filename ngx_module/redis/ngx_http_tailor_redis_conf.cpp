@@ -153,6 +153,60 @@ char* ngx_http_tailor_redis_parse_address(ngx_conf_t* cf, ngx_str_t* address,
     return NGX_CONF_OK;
 }
 
+char* ngx_http_tailor_redis_parse_flag(ngx_conf_t* cf, const char* name, ngx_str_t* value,
+                                       ngx_flag_t* out) noexcept {
+    if (value->len == 2 && ngx_strncmp(value->data, "on", 2) == 0) {
+        *out = 1;
+        return NGX_CONF_OK;
+    }
+
+    if (value->len == 3 && ngx_strncmp(value->data, "off", 3) == 0) {
+        *out = 0;
+        return NGX_CONF_OK;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid %s \"%V\" in \"tailor_redis\", it must be \"on\" or \"off\"", name,
+                       value);
+    return static_cast<char*>(NGX_CONF_ERROR);
+}
+
+// The addresses after the first: each resolved now, as the first one is.
+char* ngx_http_tailor_redis_parse_seeds(ngx_conf_t* cf, ngx_str_t* args, ngx_uint_t n,
+                                        ngx_http_tailor_redis_conf_t* conf) noexcept {
+    char* rv;
+    ngx_uint_t i;
+    ngx_http_tailor_redis_conf_t one;
+
+    conf->seeds = static_cast<ngx_http_tailor_redis_addr_t*>(
+        ngx_pcalloc(cf->pool, n * sizeof(ngx_http_tailor_redis_addr_t)));
+    if (conf->seeds == nullptr) {
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+
+    for (i = 0; i < n; i++) {
+        ngx_memzero(&one, sizeof(ngx_http_tailor_redis_conf_t));
+
+        rv = ngx_http_tailor_redis_parse_address(cf, &args[i], &one);
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+
+        if (one.unix_socket) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"tailor_redis\" cluster seed \"%V\" is a unix socket", &args[i]);
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+
+        conf->seeds[i].peer = one.peer;
+        conf->seeds[i].port = one.port;
+        ngx_memcpy(conf->seeds[i].host, one.host, sizeof(one.host));
+    }
+
+    conf->nseeds = n;
+    return NGX_CONF_OK;
+}
+
 }  // namespace
 
 char* ngx_http_tailor_redis_parse_conf(ngx_conf_t* cf, ngx_str_t* args, ngx_uint_t nargs,
@@ -175,6 +229,10 @@ char* ngx_http_tailor_redis_parse_conf(ngx_conf_t* cf, ngx_str_t* args, ngx_uint
      *     conf->user = { 0, NULL };
      *     conf->password = { 0, NULL };
      *     conf->db = 0;
+     *     conf->cluster = 0;
+     *     conf->replica_reads = 0;
+     *     conf->seeds = NULL;
+     *     conf->nseeds = 0;
      */
 
     conf->connect_timeout = kConnectTimeout;
@@ -190,7 +248,20 @@ char* ngx_http_tailor_redis_parse_conf(ngx_conf_t* cf, ngx_str_t* args, ngx_uint
         return rv;
     }
 
-    for (i = 1; i < nargs; i++) {
+    // more addresses before the parameters: Redis Cluster seeds
+    for (i = 1; i < nargs && ngx_strlchr(args[i].data, args[i].data + args[i].len, '=') == nullptr;
+         i++) {
+        /* void */
+    }
+
+    if (i > 1) {
+        rv = ngx_http_tailor_redis_parse_seeds(cf, &args[1], i - 1, conf);
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+
+    for (/* void */; i < nargs; i++) {
         rv = NGX_CONF_OK;
 
         if (ngx_http_tailor_redis_param(&args[i], "connect_timeout", &value)) {
@@ -232,6 +303,13 @@ char* ngx_http_tailor_redis_parse_conf(ngx_conf_t* cf, ngx_str_t* args, ngx_uint
             }
             conf->db = static_cast<ngx_uint_t>(n);
 
+        } else if (ngx_http_tailor_redis_param(&args[i], "cluster", &value)) {
+            rv = ngx_http_tailor_redis_parse_flag(cf, "cluster", &value, &conf->cluster);
+
+        } else if (ngx_http_tailor_redis_param(&args[i], "replica_reads", &value)) {
+            rv =
+                ngx_http_tailor_redis_parse_flag(cf, "replica_reads", &value, &conf->replica_reads);
+
         } else if (ngx_http_tailor_redis_param(&args[i], "user", &value)) {
             if (value.len == 0) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "empty user in \"tailor_redis\"");
@@ -259,6 +337,31 @@ char* ngx_http_tailor_redis_parse_conf(ngx_conf_t* cf, ngx_str_t* args, ngx_uint
 
     if (conf->user.len && conf->password.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"tailor_redis\" has user= but no password=");
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+
+    if (conf->nseeds > 0 && !conf->cluster) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tailor_redis\" has several addresses but no cluster=on");
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+
+    if (conf->cluster && conf->unix_socket) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tailor_redis\" cluster=on needs host:port seeds, not a unix socket");
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+
+    if (conf->cluster && conf->db) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tailor_redis\" cluster=on has only db 0, db=%ui is refused",
+                           conf->db);
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+
+    if (conf->replica_reads && !conf->cluster) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tailor_redis\" replica_reads=on needs cluster=on");
         return static_cast<char*>(NGX_CONF_ERROR);
     }
 

@@ -18,6 +18,15 @@ void ngx_http_tailor_redis_log_error(ngx_http_tailor_redis_t* rc, ngx_uint_t lev
     va_end(args);
 }
 
+void ngx_http_tailor_redis_set_connected(ngx_http_tailor_redis_t* rc, bool connected) noexcept {
+    if (rc->owner != nullptr) {
+        ngx_http_tailor_redis_cluster_state(rc);
+        return;
+    }
+
+    rc->stats->connected = connected ? 1 : 0;
+}
+
 namespace {
 
 void ngx_http_tailor_redis_connect(ngx_http_tailor_redis_t* rc) noexcept;
@@ -70,7 +79,7 @@ void ngx_http_tailor_redis_close(ngx_http_tailor_redis_t* rc, bool reconnect) no
     rc->state = NGX_HTTP_TAILOR_REDIS_DOWN;
     rc->up = 0;
     rc->handshake = 0;
-    rc->stats->connected = 0;
+    ngx_http_tailor_redis_set_connected(rc, false);
 
     if (ac != nullptr) {
         ac->onDisconnect = nullptr;
@@ -94,7 +103,7 @@ void ngx_http_tailor_redis_ready_now(ngx_http_tailor_redis_t* rc) noexcept {
     rc->stall_replies = 0;
     rc->stall_waiting = 0;
     rc->stats->connects++;
-    rc->stats->connected = 1;
+    ngx_http_tailor_redis_set_connected(rc, true);
 
     ngx_add_timer(&rc->stall_ev, rc->conf->stall_timeout);
 
@@ -149,6 +158,23 @@ bool ngx_http_tailor_redis_handshake(ngx_http_tailor_redis_t* rc) noexcept {
         rc->stats->commands++;
     }
 
+    if (rc->conf->replica_reads) {
+        // a replica answers reads of its primary's slots; harmless on a primary, and a
+        // replica promoted later keeps it
+        argv[0] = "READONLY";
+        argvlen[0] = 8;
+
+        if (redisAsyncCommandArgv(rc->ac, ngx_http_tailor_redis_on_reply,
+                                  &ngx_http_tailor_redis_handshake_tag, 1, argv,
+                                  argvlen) != REDIS_OK) {
+            return false;
+        }
+
+        rc->handshake++;
+        rc->in_flight++;
+        rc->stats->commands++;
+    }
+
     ngx_http_tailor_redis_set_in_flight(rc);
     return true;
 }
@@ -179,7 +205,7 @@ void ngx_http_tailor_redis_on_connect(const redisAsyncContext* ac, int status) n
         return;  // a posted close is pending
     }
 
-    if (rc->conf->password.len == 0 && rc->conf->db == 0) {
+    if (rc->conf->password.len == 0 && rc->conf->db == 0 && !rc->conf->replica_reads) {
         ngx_http_tailor_redis_ready_now(rc);
         return;
     }
@@ -188,7 +214,7 @@ void ngx_http_tailor_redis_on_connect(const redisAsyncContext* ac, int status) n
 
     if (!ngx_http_tailor_redis_handshake(rc)) {
         rc->stats->connect_failures++;
-        ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "sending AUTH/SELECT failed");
+        ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "sending AUTH/SELECT/READONLY failed");
         ngx_http_tailor_redis_post_close(rc);
     }
 }
@@ -221,7 +247,7 @@ void ngx_http_tailor_redis_on_disconnect(const redisAsyncContext* ac, int status
     rc->state = NGX_HTTP_TAILOR_REDIS_DOWN;
     rc->up = 0;
     rc->handshake = 0;
-    rc->stats->connected = 0;
+    ngx_http_tailor_redis_set_connected(rc, false);
 
     if (rc->refused != nullptr) {
         ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "reply refused: %s, reconnecting",
@@ -248,7 +274,7 @@ void ngx_http_tailor_redis_on_handshake(ngx_http_tailor_redis_t* rc,
 
     if (reply->type == REDIS_REPLY_ERROR) {
         rc->stats->connect_failures++;
-        ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "AUTH/SELECT failed: %*s",
+        ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "AUTH/SELECT/READONLY failed: %*s",
                                         static_cast<size_t>(reply->len), reply->str);
         ngx_http_tailor_redis_post_close(rc);
         return;
@@ -449,6 +475,15 @@ ngx_http_tailor_redis_t* ngx_http_tailor_redis_create(
     ngx_http_tailor_redis_init_event(rc, &rc->reconnect_ev, ngx_http_tailor_redis_reconnect);
     ngx_http_tailor_redis_init_event(rc, &rc->close_ev, ngx_http_tailor_redis_posted_close);
 
+    if (conf->cluster) {
+        // no connection of its own: one per node, once the slot map names them
+        if (ngx_http_tailor_redis_cluster_init(rc, cycle) != NGX_OK) {
+            ngx_free(rc);
+            return nullptr;
+        }
+        return rc;
+    }
+
     ngx_http_tailor_redis_connect(rc);
 
     return rc;
@@ -457,6 +492,10 @@ ngx_http_tailor_redis_t* ngx_http_tailor_redis_create(
 void ngx_http_tailor_redis_destroy(ngx_http_tailor_redis_t* rc) noexcept {
     if (rc == nullptr) {
         return;
+    }
+
+    if (rc->cluster != nullptr) {
+        ngx_http_tailor_redis_cluster_destroy(rc);
     }
 
     ngx_http_tailor_redis_close(rc, false);

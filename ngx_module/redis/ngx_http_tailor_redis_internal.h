@@ -1,7 +1,8 @@
 // Internal to ngx_module/redis: the client's state, shared by its parts:
 // ngx_http_tailor_redis_reader.cpp (which replies are refused unparsed),
 // ngx_http_tailor_redis_connection.cpp (connect, AUTH/SELECT, reconnect with backoff, the
-// stall watchdog, close) and ngx_http_tailor_redis.cpp (admission, commands, replies).
+// stall watchdog, close), ngx_http_tailor_redis.cpp (admission, commands, replies) and
+// ngx_http_tailor_redis_cluster.cpp (Redis Cluster: nodes, slot map, routing, MOVED/ASK).
 #pragma once
 
 #include "ngx_http_tailor_log_limit.h"
@@ -14,6 +15,8 @@ enum ngx_http_tailor_redis_state_e : ngx_uint_t {
     NGX_HTTP_TAILOR_REDIS_READY,
     NGX_HTTP_TAILOR_REDIS_CLOSING  // a posted close is pending
 };
+
+struct ngx_http_tailor_redis_cluster_t;
 
 struct ngx_http_tailor_redis_t {
     const ngx_http_tailor_redis_conf_t* conf;
@@ -43,12 +46,28 @@ struct ngx_http_tailor_redis_t {
     ngx_event_t close_ev;  // posted: close from a callback
 
     ngx_http_tailor_redis_stats_t own_stats;
+
+    // Redis Cluster: the cluster client has `cluster` and no connection of its own; each of
+    // its nodes is a client like any other, with `owner` pointing back and the owner's stats
+    ngx_http_tailor_redis_cluster_t* cluster;
+    ngx_http_tailor_redis_t* owner;
 };
 
 struct ngx_http_tailor_redis_op_t {
     ngx_http_tailor_redis_handler_pt handler;  // nullptr: cancelled
     void* data;
     uint64_t sent_us;
+};
+
+// Every op on a cluster node's connection is one of these (the cluster code makes them all):
+// the command, formatted once, is kept to follow a MOVED or ASK.
+struct ngx_http_tailor_redis_cluster_op_t {
+    ngx_http_tailor_redis_op_t op;  // first: an op pointer is a cluster op pointer
+    char* cmd;                      // redisFormatCommandArgv's; redisFreeCommand
+    size_t cmdlen;
+    ngx_uint_t redirects;
+    ngx_flag_t nowait;  // send_nowait's: no handler, an error reply is logged
+    int replica_slot;   // a read sent to a replica of this slot; -1: none
 };
 
 // privdata of AUTH and SELECT replies (ops are heap, fire-and-forget is null)
@@ -58,6 +77,30 @@ extern char ngx_http_tailor_redis_handshake_tag;
 void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privdata) noexcept;
 uint64_t ngx_http_tailor_redis_clock_us() noexcept;
 void ngx_http_tailor_redis_set_in_flight(ngx_http_tailor_redis_t* rc) noexcept;
+// Admission on one connection: connected, under the bounds (counts the reject).
+bool ngx_http_tailor_redis_admit(ngx_http_tailor_redis_t* rc) noexcept;
+
+// ngx_http_tailor_redis_cluster.cpp
+//
+// The cluster client: create (from create() when conf->cluster), destroy, ready, send.
+// `read`: a replica may answer; `nowait`: fire-and-forget (handler nullptr).
+ngx_int_t ngx_http_tailor_redis_cluster_init(ngx_http_tailor_redis_t* rc,
+                                             ngx_cycle_t* cycle) noexcept;
+void ngx_http_tailor_redis_cluster_destroy(ngx_http_tailor_redis_t* rc) noexcept;
+bool ngx_http_tailor_redis_cluster_ready(const ngx_http_tailor_redis_t* rc) noexcept;
+ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_cluster_send(
+    ngx_http_tailor_redis_t* rc, const ngx_str_t* key, int argc, const char** argv,
+    const size_t* argvlen, ngx_http_tailor_redis_handler_pt handler, void* data, bool read,
+    bool nowait) noexcept;
+// The reply (or none) to an op on a cluster node's connection: a MOVED or ASK is followed
+// (the op goes on), else the op's handler gets it and the op is freed.
+void ngx_http_tailor_redis_cluster_on_reply(ngx_http_tailor_redis_t* node,
+                                            ngx_http_tailor_redis_op_t* op,
+                                            const redisReply* reply) noexcept;
+// A node's in-flight count changed: the cluster's gauge.
+void ngx_http_tailor_redis_cluster_gauges(ngx_http_tailor_redis_t* node) noexcept;
+// A node became ready or was lost: the gauges, and the map asked for when it may be stale.
+void ngx_http_tailor_redis_cluster_state(ngx_http_tailor_redis_t* node) noexcept;
 
 // ngx_http_tailor_redis_reader.cpp
 //
@@ -68,9 +111,12 @@ void ngx_http_tailor_redis_set_in_flight(ngx_http_tailor_redis_t* rc) noexcept;
 // every command waiting on it gets a null reply, and the client reconnects.
 #define NGX_HTTP_TAILOR_REDIS_MAX_ELEMENTS 65536
 #define NGX_HTTP_TAILOR_REDIS_MAX_DEPTH 2
+#define NGX_HTTP_TAILOR_REDIS_CLUSTER_MAX_DEPTH 4
 void ngx_http_tailor_redis_guard_reader(redisAsyncContext* ac) noexcept;
 
 // ngx_http_tailor_redis_connection.cpp
+// The `connected` gauge: the client's own, or its cluster's.
+void ngx_http_tailor_redis_set_connected(ngx_http_tailor_redis_t* rc, bool connected) noexcept;
 void ngx_http_tailor_redis_log_error(ngx_http_tailor_redis_t* rc, ngx_uint_t level, const char* fmt,
                                      ...) noexcept;
 void ngx_http_tailor_redis_on_handshake(ngx_http_tailor_redis_t* rc,

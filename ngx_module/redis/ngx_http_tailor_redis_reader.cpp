@@ -55,7 +55,9 @@ bool ngx_http_tailor_redis_admit_object(const redisReadTask* task, long long ele
         depth++;
     }
 
-    if (depth > NGX_HTTP_TAILOR_REDIS_MAX_DEPTH) {
+    // a cluster node also answers CLUSTER SLOTS: [range [node [metadata]]]
+    if (depth > (rc != nullptr && rc->owner != nullptr ? NGX_HTTP_TAILOR_REDIS_CLUSTER_MAX_DEPTH
+                                                       : NGX_HTTP_TAILOR_REDIS_MAX_DEPTH)) {
         return ngx_http_tailor_redis_refuse(ac, "arrays nested too deep");
     }
 
