@@ -238,7 +238,7 @@ tailor::Outcome ngx_http_tailor_core_consent(ngx_http_request_t* r,
     return tailor::consent_outcome(in);
 }
 
-ngx_int_t ngx_http_tailor_core_read_cookie(ngx_http_request_t* r, ngx_http_tailor_main_conf_t*,
+ngx_int_t ngx_http_tailor_core_read_cookie(ngx_http_request_t* r, ngx_http_tailor_main_conf_t* mcf,
                                            ngx_http_tailor_loc_conf_t* lcf,
                                            ngx_http_tailor_ctx_t* ctx) noexcept {
     std::string_view headers[tailor::kMaxVisitorCookies];
