@@ -19,7 +19,7 @@ class ProfileCache;
 // so nginx -t names file and line.
 char* ngx_http_tailor_core_create(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf) noexcept;
 char* ngx_http_tailor_core_compile_rules(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf,
-                                         ngx_str_t* files, ngx_uint_t n) noexcept;
+                                         ngx_str_t* files, ngx_uint_t n, ngx_str_t* kit) noexcept;
 char* ngx_http_tailor_core_load_keys(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf) noexcept;
 char* ngx_http_tailor_core_parse_consent(ngx_conf_t* cf,
                                          ngx_http_tailor_consent_conf_t* consent) noexcept;

@@ -47,7 +47,7 @@ char* ngx_http_tailor_core_create(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* m
 }
 
 char* ngx_http_tailor_core_compile_rules(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf,
-                                         ngx_str_t* files, ngx_uint_t n) noexcept {
+                                         ngx_str_t* files, ngx_uint_t n, ngx_str_t* kit) noexcept {
     tailor::RulesError error;
     std::optional<tailor::RulePack> pack;
     try {
@@ -56,6 +56,9 @@ char* ngx_http_tailor_core_compile_rules(ngx_conf_t* cf, ngx_http_tailor_main_co
             paths.emplace_back(reinterpret_cast<const char*>(files[i].data), files[i].len);
         }
         tailor::RulePackOptions options;
+        if (kit != nullptr) {  // empty: the kit built into the module
+            options.kit_path.assign(reinterpret_cast<const char*>(kit->data), kit->len);
+        }
         pack = tailor::compile_rule_pack_files(paths, options, &error);
     } catch (const std::exception& e) {
         error.reason = e.what();
