@@ -3,7 +3,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build test test-asan fuzz demo demo-stop bench clean
+.PHONY: all deps build test test-asan fuzz demo demo-stop bench deb test-deb clean
 
 all: build
 
@@ -31,6 +31,16 @@ test-asan: deps
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	./tests/fuzz/run $(FUZZ_SECONDS)
+
+# Debian packages (debian/): build/libnginx-mod-http-tailor_<version>_amd64.deb
+# and build/tailorctl_<version>_amd64.deb, lintian-checked.
+deb: deps
+	@JOBS=$(JOBS) ./debian/make-deb $(BUILD)
+
+# Installs those packages (apt-get install ./build/*.deb) and runs the
+# integration suite against /usr/lib/nginx/modules and /usr/bin/tailorctl.
+test-deb: deb
+	@./tests/deb/run $(BUILD)
 
 demo: build
 	@BUILD=$(abspath $(BUILD)) ./conf/demo/run

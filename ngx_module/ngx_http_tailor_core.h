@@ -23,7 +23,7 @@ class ProfileCache;
 char* ngx_http_tailor_core_create_engine(ngx_conf_t* cf, ngx_http_tailor_main_conf_t* mcf,
                                          ngx_http_tailor_srv_conf_t* sscf) noexcept;
 char* ngx_http_tailor_core_compile_rules(ngx_conf_t* cf, ngx_http_tailor_srv_conf_t* sscf,
-                                         ngx_str_t* files, ngx_uint_t n) noexcept;
+                                         ngx_str_t* files, ngx_uint_t n, ngx_str_t* kit) noexcept;
 char* ngx_http_tailor_core_load_keys(ngx_conf_t* cf, ngx_http_tailor_srv_conf_t* sscf) noexcept;
 char* ngx_http_tailor_core_parse_consent(ngx_conf_t* cf,
                                          ngx_http_tailor_consent_conf_t* consent) noexcept;

@@ -61,7 +61,7 @@ char* ngx_http_tailor_core_create_engine(ngx_conf_t* cf, ngx_http_tailor_main_co
 }
 
 char* ngx_http_tailor_core_compile_rules(ngx_conf_t* cf, ngx_http_tailor_srv_conf_t* sscf,
-                                         ngx_str_t* files, ngx_uint_t n) noexcept {
+                                         ngx_str_t* files, ngx_uint_t n, ngx_str_t* kit) noexcept {
     tailor::RulesError error;
     std::optional<tailor::RulePack> pack;
     try {
@@ -70,6 +70,9 @@ char* ngx_http_tailor_core_compile_rules(ngx_conf_t* cf, ngx_http_tailor_srv_con
             paths.emplace_back(reinterpret_cast<const char*>(files[i].data), files[i].len);
         }
         tailor::RulePackOptions options;
+        if (kit != nullptr) {  // empty: the kit built into the module
+            options.kit_path.assign(reinterpret_cast<const char*>(kit->data), kit->len);
+        }
         pack = tailor::compile_rule_pack_files(paths, options, &error);
     } catch (const std::exception& e) {
         error.reason = e.what();

@@ -113,14 +113,39 @@ char* ngx_http_tailor_rules_directive(ngx_conf_t* cf, ngx_command_t*, void* conf
     }
     ngx_http_tailor_conf_pos_set(cf, &sscf->rules_pos);
 
+    // kit=PATH (anywhere, at most once) replaces the kit built into the module;
+    // it is moved to the end so the files stay one run of arguments
     auto* value = static_cast<ngx_str_t*>(cf->args->elts);
+    ngx_uint_t n = cf->args->nelts - 1;
+    ngx_str_t* kit = nullptr;
+    for (ngx_uint_t i = 1; i <= n; i++) {
+        if (!ngx_http_tailor_starts_with(value[i], "kit=")) {
+            continue;
+        }
+        if (kit != nullptr || value[i].len == 4) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"tailor_rules\": %s \"%V\"",
+                               kit != nullptr ? "duplicate" : "empty", &value[i]);
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+        ngx_str_t path = ngx_http_tailor_after(value[i], 4);
+        value[i] = value[n];
+        value[n] = path;
+        kit = &value[n];
+        n--;
+        i--;
+    }
+    if (n == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"tailor_rules\" needs a rule file");
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+
     for (ngx_uint_t i = 1; i < cf->args->nelts; i++) {
         if (ngx_conf_full_name(cf->cycle, &value[i], 1) != NGX_OK) {
             return static_cast<char*>(NGX_CONF_ERROR);
         }
     }
 
-    return ngx_http_tailor_core_compile_rules(cf, sscf, &value[1], cf->args->nelts - 1);
+    return ngx_http_tailor_core_compile_rules(cf, sscf, &value[1], n, kit);
 }
 
 char* ngx_http_tailor_cookie_directive(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {

@@ -1,5 +1,18 @@
 -- Storefront: the demo's whole home page (conf/demo), one pack for every slot it has.
+-- Every link it writes goes to a page of the demo site (/products/<SKU>.html).
 local t = require "tailor"
+
+-- A first order is news for two weeks; after that the same customer needs a
+-- reason for the second one, not a thank-you for the first.
+local FIRST_ORDER_NEWS_DAYS = 14
+
+local function ordered_within(days)
+  return function(v) return (v.days_since_last_order or 0) <= days end
+end
+
+local function ordered_before(days)
+  return function(v) return (v.days_since_last_order or 0) > days end
+end
 
 t.slot "hero" {
   t.rule "win-back" {
@@ -15,19 +28,28 @@ t.slot "hero" {
     html = [[<div class="hero">Welcome back, {{first_name|there}}. New Ethiopian beans just landed.</div>]],
   },
   t.rule "first-order" {
-    when = t.lifecycle "new_buyer", priority = 50,
+    when = { t.lifecycle "new_buyer", ordered_within(FIRST_ORDER_NEWS_DAYS) }, priority = 50,
     html = [[<div class="hero">Thanks for your first order, {{first_name|there}}! Here is how to brew it best.</div>]],
+  },
+  t.rule "second-order" {
+    when = { t.lifecycle "new_buyer", ordered_before(FIRST_ORDER_NEWS_DAYS) }, priority = 50,
+    vars = function(v) return { weeks = math.floor(v.days_since_last_order / 7) } end,
+    html = [[<div class="hero">{{first_name|Hello}}, {{weeks}} weeks since your first bag: ready for the next one? Your second order ships free.</div>]],
   },
 }
 
 t.slot "rewards" {
   t.reward_reminder {
     id = "vip-points", min_points = 1000, tiers = { "vip" }, priority = 50,
-    html = [[<div class="rewards">{{points}} points: enough for something in your cart.</div>]],
+    html = [[<div class="rewards"><p><strong>{{points}} points</strong> — enough for something in your cart.</p><a class="button button-quiet" href="/cart.html">Use them at checkout</a></div>]],
+  },
+  t.reward_reminder {
+    id = "free-bag", min_points = 500, priority = 45,
+    html = [[<div class="rewards"><p><strong>{{points}} points</strong>: enough for a free bag of any coffee.</p><a class="button button-quiet" href="/cart.html">Use them at checkout</a></div>]],
   },
   t.reward_reminder {
     id = "points", min_points = 100,
-    html = [[<div class="rewards">You have {{points}} points. 500 get you a free bag.</div>]],
+    html = [[<div class="rewards"><p><strong>{{points}} points</strong> on your account. 500 get you a free bag.</p></div>]],
   },
 }
 
@@ -36,7 +58,9 @@ t.slot "reorder" {
     due_within_days = 7, overdue_days = 30,
     catalog = { ["COF-250"] = { name = "Ethiopia Yirgacheffe 250 g" },
                 ["COF-1KG"] = { name = "House blend 1 kg" } },
-    html = [[<div class="reorder">Your {{sku_name}} is about due: reorder in one click?</div>]],
+    html = [[<div class="reorder"><div><strong>Time for more {{sku_name}}?</strong>
+<p>Your last one was {{days_since_purchase}} days ago.</p></div>
+<a class="button" href="/products/{{sku}}.html#add-to-cart">Reorder</a></div>]],
   },
 }
 
@@ -46,7 +70,7 @@ t.slot "recommendations" {
     pairs = { ["COF-250"] = { "FILTER-100", "DRIPPER-V60" }, ["COF-1KG"] = { "GRINDER-HAND", "MUG-STONE" } },
     catalog = { ["FILTER-100"] = { name = "Paper filters, 100" }, ["DRIPPER-V60"] = { name = "V60 dripper" },
                 ["GRINDER-HAND"] = { name = "Hand grinder" }, ["MUG-STONE"] = { name = "Stoneware mug" } },
-    item_html = [[<li><a href="/products/{{sku}}">{{name}}</a></li>]],
+    item_html = [[<li><a href="/products/{{sku}}.html">{{name}}</a></li>]],
     html = [[<section class="recs"><h2>Picked for you</h2><ul>{{{items}}}</ul></section>]],
   },
 }

@@ -12,6 +12,9 @@
 #   TAILOR_MODULE      path of the built ngx_http_tailor_module.so (required)
 #   NGINX_BIN          nginx binary (default /usr/sbin/nginx)
 #   TAILORCTL          tailorctl binary (sign cookies, encode profiles)
+#   TAILOR_INSTALLED   1: TAILOR_MODULE and TAILORCTL default to the installed
+#                      packages' /usr/lib/nginx/modules/ngx_http_tailor_module.so
+#                      and /usr/bin/tailorctl (make test-deb)
 #   TAILOR_SOURCE_DIR  the source tree (demo pages, docs)
 #   REDIS_SERVER       redis-server binary (default /usr/bin/redis-server)
 #   TAILOR_TEST_LEAVE  1: keep each test's temp dir and print its path
@@ -21,9 +24,19 @@
 import os
 import time
 
+INSTALLED = os.environ.get("TAILOR_INSTALLED") == "1"
+
+
+def _binary(var, installed_path):
+    """$var, else the installed path under TAILOR_INSTALLED=1; absolute, so
+    it still names the file from nginx's prefix or a test's cwd."""
+    path = os.environ.get(var, "") or (installed_path if INSTALLED else "")
+    return os.path.abspath(path) if path else ""
+
+
 NGINX_BIN = os.environ.get("NGINX_BIN", "/usr/sbin/nginx")
-TAILOR_MODULE = os.environ.get("TAILOR_MODULE", "")
-TAILORCTL = os.environ.get("TAILORCTL", "")
+TAILOR_MODULE = _binary("TAILOR_MODULE", "/usr/lib/nginx/modules/ngx_http_tailor_module.so")
+TAILORCTL = _binary("TAILORCTL", "/usr/bin/tailorctl")
 TAILOR_SOURCE_DIR = os.environ.get("TAILOR_SOURCE_DIR", "")
 REDIS_BIN = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
 VALGRIND_BIN = os.environ.get("VALGRIND", "/usr/bin/valgrind")
