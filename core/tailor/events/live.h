@@ -11,13 +11,17 @@
 //                      (newest first, <= viewed_cap, with the price seen, in
 //                      minor units), cart (<= cart_cap lines), cart_at,
 //                      acquisition (first touch). Times are unix seconds.
-//   tailor:{vid}:ev    a hash: producer -> highest seq applied (at most 16
-//                      producers), and `merged_into` after an Identify.
+//   tailor:{vid}:ev    a hash: `merged_into` after an Identify; without the
+//                      stream (Redis Cluster), also producer -> highest seq
+//                      applied for this visitor (at most 16 producers).
 //   Both get `ttl_seconds` (refreshed on each write).
-// Idempotency: an event whose (src, seq) is not above the visitor's recorded
-// seq for that producer is a duplicate (a replay after a lost reply): it is
-// neither appended nor applied. This requires each producer to deliver its
-// events in seq order, which the per-worker queue and spool guarantee.
+// And per producer, with the stream: `<stream>:seq:<producer>`, the highest
+// seq applied (producer_key()), with the same TTL.
+// Idempotency: an event whose (src, seq) is not above the producer's
+// watermark (per visitor without the stream) is a duplicate (a replay after
+// a lost reply): it is neither appended nor applied. This requires each
+// producer to deliver its events in seq order, which the per-worker queue
+// and spool guarantee.
 //
 // Atomicity and failure: every event is checked before anything is written
 // (LiveBatch reads each blob; the script checks each event's arguments), so a
@@ -31,13 +35,15 @@
 // same second as the visitor's previous event, or the same product viewed
 // again in that second, writes nothing but its stream entry; an event without
 // a product in the same visit patches last_seen in the stored bytes instead
-// of decoding the map. The ev hash gets only the producers whose seq moved
-// (HSET) and its TTL refreshed; the stream is trimmed (XTRIM MAXLEN ~) once
-// per batch, not on every XADD.
+// of decoding the map (the bytes are read once per visitor and batch). A new
+// visitor's first page view writes its stream entry and its live map, and
+// nothing else; each producer's watermark is written once per batch. The
+// stream is trimmed (XTRIM MAXLEN ~) once per batch, not on every XADD.
 //
 // Redis Cluster: a script may only touch keys of one slot, and the stream
 // key is in its own. There, call it per visitor with append_to_stream off
-// (it then only updates `live` and says which events are new) and XADD the
+// (it then only updates `live`, deduplicating per visitor, and says which
+// events are new) and XADD the
 // new ones with XaddCommand; Identify merges need both visitors' keys in one
 // slot and are skipped (the stream still carries the Identify event).
 #pragma once

@@ -121,7 +121,8 @@ class EventDelivery : public ::testing::Test {
 
     long long stream_length() { return redis_->command({"XLEN", "tailor:events"}).integer; }
     std::string recorded_seq(std::string_view producer = kProducer) {
-        return redis_->command({"HGET", live_ev_key(kVid), "p:" + std::string(producer)}).str;
+        // the producer's watermark (live.h)
+        return redis_->command({"GET", "tailor:events:seq:" + std::string(producer)}).str;
     }
 
     static inline RedisServer server_;
