@@ -25,8 +25,9 @@
 namespace {
 
 constexpr size_t kMaxBatchBytes = 1024 * 1024;
-constexpr ngx_uint_t kSpoolTries = 8;     // w<slot>, w<slot>-1, ... during reload overlap
-constexpr ngx_msec_t kAdoptEvery = 5000;  // look for a spool left by a worker that is gone
+constexpr ngx_uint_t kSpoolTries = 8;        // w<slot>, w<slot>-1, ... during reload overlap
+constexpr ngx_msec_t kAdoptEvery = 5000;     // look for a spool left by a worker that is gone
+constexpr ngx_msec_t kMaxRetryDelay = 1000;  // backoff cap after failed batches
 
 // One worker's delivery state; heap, created in init_process.
 struct ngx_http_tailor_events_worker_t {
@@ -46,6 +47,7 @@ struct ngx_http_tailor_events_worker_t {
 
     std::string spool_dir;
     ngx_msec_t adopt_at = 0;
+    ngx_msec_t retry_at = 0;  // after failed batches: nothing is sent before (backoff)
 
     ngx_event_t timer;
     ngx_http_tailor_log_limit_t log_limit{};
@@ -189,6 +191,12 @@ void ngx_http_tailor_events_flush(ngx_http_tailor_events_worker_t* w) noexcept {
     if (w->op != nullptr) {
         return;  // one batch in flight; its reply flushes again
     }
+    if (w->retry_at != 0) {
+        if (static_cast<ngx_msec_int_t>(w->retry_at - ngx_current_msec) > 0) {
+            return;  // backing off; the timer is set for retry_at
+        }
+        w->retry_at = 0;
+    }
 
     bool ready = ngx_http_tailor_redis_ready(w->redis);
     tailor::DeliveryStep step = w->delivery->next(ready);
@@ -245,7 +253,15 @@ void ngx_http_tailor_events_reply(void* data, const redisReply* reply, uint64_t)
     ngx_http_tailor_events_sync(w);
 
     if (!answered) {
-        ngx_http_tailor_events_arm(w);  // failed: again, first, after the interval
+        // failed: again, first, after a delay that doubles with each failure in a row
+        ngx_msec_t delay =
+            static_cast<ngx_msec_t>(w->delivery->retry_delay_ms(w->emcf->interval, kMaxRetryDelay));
+        w->retry_at = ngx_current_msec + delay;
+        ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_BACKOFF_MS, delay);
+        if (w->timer.timer_set) {
+            ngx_del_timer(&w->timer);
+        }
+        ngx_add_timer(&w->timer, delay);
         return;
     }
     if (w->delivery->flush_again()) {
@@ -264,7 +280,11 @@ void ngx_http_tailor_events_timer_handler(ngx_event_t* ev) noexcept {
     // idle, to look for orphaned spools
     bool backlog = w->delivery->backlog();
     if ((backlog || w->emcf->spool != nullptr) && !ev->timer_set) {
-        ngx_add_timer(ev, backlog ? w->emcf->interval : kAdoptEvery);
+        ngx_msec_t wait = backlog ? w->emcf->interval : kAdoptEvery;
+        if (w->retry_at != 0 && w->op == nullptr) {
+            wait = ngx_max(static_cast<ngx_msec_int_t>(w->retry_at - ngx_current_msec), 1);
+        }
+        ngx_add_timer(ev, wait);
     }
 }
 

@@ -305,6 +305,84 @@ TEST_F(EventDelivery, AFullQueueGoesToTheSpoolBeforeAnythingIsDropped) {
     EXPECT_EQ(recorded_seq(), "9");
 }
 
+TEST_F(EventDelivery, AFullQueueWithABatchInFlightGoesToTheSpoolBehindACopyOfIt) {
+    TempDir dir;
+    options_.queue = 4;
+    options_.batch_events = 2;
+    Delivery d(options_);
+    d.set_spool(open_spool(dir.path() + "/w0"));
+    enqueue(d, 1, 2);
+    ASSERT_EQ(d.next(true), DeliveryStep::kSend);  // 1, 2 in flight
+    enqueue(d, 3, 9);                              // the queue fills while it is out
+    DeliveryCounts c = d.take_counts();
+    EXPECT_EQ(c.dropped, 0u);
+    EXPECT_GT(c.spooled, 0u);
+    ASSERT_TRUE(run_batch(d));  // succeeds: its copies in the spool are skipped, unsent
+    deliver(d);
+    c = d.take_counts();
+    EXPECT_EQ(c.flushed, 9u);
+    EXPECT_EQ(c.duplicates, 0u);
+    EXPECT_EQ(c.dropped, 0u);
+    EXPECT_EQ(stream_length(), 9);
+    EXPECT_EQ(recorded_seq(), "9");
+    EXPECT_EQ(d.spooled(), 0u);
+}
+
+TEST_F(EventDelivery, ABatchInFlightThatFailsAfterTheQueueSpilledGoesFirst) {
+    TempDir dir;
+    options_.queue = 4;
+    options_.batch_events = 2;
+    Delivery d(options_);
+    d.set_spool(open_spool(dir.path() + "/w0"));
+    enqueue(d, 1, 2);
+    ASSERT_EQ(d.next(true), DeliveryStep::kSend);
+    enqueue(d, 3, 9);
+    d.failed();  // connection lost before Redis ran it
+    deliver(d);
+    DeliveryCounts c = d.take_counts();
+    EXPECT_EQ(c.flushed, 9u);
+    EXPECT_EQ(c.duplicates, 0u);
+    EXPECT_EQ(c.dropped, 0u);
+    EXPECT_EQ(c.spooled, 9u);  // the batch's copies count once it failed
+    EXPECT_EQ(recorded_seq(), "9");
+}
+
+TEST_F(EventDelivery, ABatchInFlightWhoseReplyWasLostAfterTheQueueSpilledIsADuplicate) {
+    TempDir dir;
+    options_.queue = 4;
+    options_.batch_events = 2;
+    Delivery d(options_);
+    d.set_spool(open_spool(dir.path() + "/w0"));
+    enqueue(d, 1, 2);
+    ASSERT_EQ(d.next(true), DeliveryStep::kSend);
+    enqueue(d, 3, 9);
+    LiveBatch& b = d.batch();
+    ASSERT_EQ(redis_->command_argv(b.argc(), b.argv(), b.argvlen()).kind, '*');  // applied
+    d.failed();                                                                  // reply lost
+    deliver(d);
+    DeliveryCounts c = d.take_counts();
+    EXPECT_EQ(c.flushed, 7u);
+    EXPECT_EQ(c.duplicates, 2u);
+    EXPECT_EQ(stream_length(), 9);
+}
+
+TEST_F(EventDelivery, RetryDelayDoublesWithEachFailureAndIsCapped) {
+    Delivery d(options_);
+    EXPECT_EQ(d.retry_delay_ms(10, 1000), 0u);
+    enqueue(d, 1, 1);
+    std::vector<uint64_t> delays;
+    for (int i = 0; i < 9; i++) {
+        ASSERT_EQ(d.next(true), DeliveryStep::kSend);
+        d.failed();  // e.g. OOM at maxmemory
+        delays.push_back(d.retry_delay_ms(10, 1000));
+    }
+    EXPECT_EQ(delays, (std::vector<uint64_t>{10, 20, 40, 80, 160, 320, 640, 1000, 1000}));
+    EXPECT_EQ(d.take_counts().failed_batches, 9u);
+    ASSERT_EQ(d.next(true), DeliveryStep::kSend);
+    ASSERT_TRUE(run_batch(d));
+    EXPECT_EQ(d.retry_delay_ms(10, 1000), 0u);  // a success resets it
+}
+
 TEST_F(EventDelivery, ANotSentBatchStaysFirst) {
     Delivery d(options_);
     enqueue(d, 1, 3);
