@@ -100,8 +100,12 @@ void ngx_http_tailor_events_sync(ngx_http_tailor_events_worker_t* w) noexcept {
     ngx_http_tailor_events_gauges(w->slot, w->delivery->queued(), w->delivery->spooled());
 }
 
+// Flush within the interval: also when the timer is set for later (the idle look for
+// orphaned spools, every 5 s), but not during a backoff, whose end the timer waits for.
 void ngx_http_tailor_events_arm(ngx_http_tailor_events_worker_t* w) noexcept {
-    if (!w->timer.timer_set) {
+    if (!w->timer.timer_set ||
+        (w->retry_at == 0 && static_cast<ngx_msec_int_t>(w->timer.timer.key - ngx_current_msec) >
+                                 static_cast<ngx_msec_int_t>(w->emcf->interval))) {
         ngx_add_timer(&w->timer, w->emcf->interval);
     }
 }
