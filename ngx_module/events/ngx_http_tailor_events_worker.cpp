@@ -127,8 +127,12 @@ bool ngx_http_tailor_events_send(ngx_http_tailor_events_worker_t* w) noexcept {
     }
 
     tailor::LiveBatch& batch = w->delivery->batch();
-    w->op = ngx_http_tailor_redis_send(w->redis, nullptr, batch.argc(), batch.argv(),
-                                       batch.argvlen(), ngx_http_tailor_events_reply, w);
+    std::string_view cmd = batch.resp();
+    if (cmd.empty() || batch.argc() < 1) {
+        return false;
+    }
+    w->op = ngx_http_tailor_redis_send_formatted(w->redis, nullptr, batch.argv()[0], cmd.data(),
+                                                 cmd.size(), ngx_http_tailor_events_reply, w);
     return w->op != nullptr;
 }
 

@@ -32,6 +32,7 @@ void LiveBatch::reset(const LiveConfig& config) noexcept {
     events_.clear();
     argv_.clear();
     argvlen_.clear();
+    resp_.clear();
 }
 
 uint32_t LiveBatch::key_for(std::string_view vid) {
@@ -199,6 +200,34 @@ bool LiveBatch::finish() noexcept {
         argvlen_.clear();
         return false;
     }
+}
+
+std::string_view LiveBatch::resp() noexcept {
+    char num[24];
+    auto header = [&](char kind, size_t n) {
+        num[0] = kind;
+        char* end = std::to_chars(num + 1, num + sizeof num - 2, n).ptr;
+        *end++ = '\r';
+        *end++ = '\n';
+        resp_.append(num, static_cast<size_t>(end - num));
+    };
+    try {
+        size_t bytes = 16;
+        for (size_t len : argvlen_) {
+            bytes += len + 16;
+        }
+        resp_.clear();
+        resp_.reserve(bytes);
+        header('*', argv_.size());
+        for (size_t i = 0; i < argv_.size(); ++i) {
+            header('$', argvlen_[i]);
+            resp_.append(argv_[i], argvlen_[i]);
+            resp_.append("\r\n", 2);
+        }
+    } catch (...) {
+        resp_.clear();
+    }
+    return resp_;
 }
 
 void LiveBatch::use_eval() noexcept {

@@ -164,6 +164,17 @@ class LiveBatch {
     // SCRIPT FLUSH). Load the script again for the next batches.
     void use_eval() noexcept;
 
+    // LiveBatch::resp
+    //
+    // After finish() (or use_eval()): the command in RESP, the bytes hiredis
+    // would write for argv(), for redisAsyncFormattedCommand; hiredis's own
+    // formatting (sdscatfmt per argument) cost more per event than building
+    // the event. Empty if memory ran out (then send nothing).
+    //
+    // Example:
+    //   batch.resp().substr(0, 4) == "*61\r"   (EVALSHA, sha, numkeys, ...)
+    [[nodiscard]] std::string_view resp() noexcept;
+
     [[nodiscard]] size_t events() const noexcept { return events_.size(); }
     [[nodiscard]] int argc() const noexcept { return static_cast<int>(argv_.size()); }
     [[nodiscard]] const char** argv() noexcept { return argv_.data(); }
@@ -200,6 +211,7 @@ class LiveBatch {
     std::vector<Pending> events_;
     std::vector<const char*> argv_;
     std::vector<size_t> argvlen_;
+    std::string resp_;
 };
 
 }  // namespace tailor

@@ -406,6 +406,15 @@ TEST(EventLiveBatch, ArgvLayout) {
         "2", "0", a, "Page Viewed", t, "", "", "", "", "", ""};
     EXPECT_EQ(args, want);
     EXPECT_EQ(live_script_sha1().size(), 40u);
+
+    // the same command in RESP, as hiredis would write it
+    std::string resp = "*" + std::to_string(want.size()) + "\r\n";
+    for (const std::string& arg : want) {
+        resp += "$" + std::to_string(arg.size()) + "\r\n" + arg + "\r\n";
+    }
+    EXPECT_EQ(batch.resp(), resp);
+    batch.use_eval();
+    EXPECT_EQ(batch.resp().substr(0, 15), "*" + std::to_string(want.size()) + "\r\n$4\r\nEVAL\r\n");
 }
 
 }  // namespace
