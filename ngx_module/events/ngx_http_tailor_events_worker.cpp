@@ -220,12 +220,13 @@ void ngx_http_tailor_events_flush(ngx_http_tailor_events_worker_t* w) noexcept {
     ngx_http_tailor_events_sync(w);
 }
 
-// The reply to a batch: one integer per event, or the batch failed (false).
+// The reply to a batch: one byte per event, or the batch failed (false).
 bool ngx_http_tailor_events_answer(ngx_http_tailor_events_worker_t* w,
                                    const redisReply* reply) noexcept {
     size_t sent = w->delivery->batch().events();
 
-    if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements != sent) {
+    if (reply == nullptr || reply->type != REDIS_REPLY_STRING ||
+        static_cast<size_t>(reply->len) != sent) {
         if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
             ngx_http_tailor_events_log_limited(w, NGX_LOG_ERR, "batch of %uz events failed: %*s",
                                                sent, reply->len, reply->str);
@@ -238,11 +239,8 @@ bool ngx_http_tailor_events_answer(ngx_http_tailor_events_worker_t* w,
     }
 
     w->results.clear();
-    for (size_t i = 0; i < reply->elements; i++) {
-        const redisReply* e = reply->element[i];
-        w->results.push_back(e != nullptr && e->type == REDIS_REPLY_INTEGER
-                                 ? tailor::live_result(e->integer)
-                                 : tailor::LiveResult::kInvalid);
+    for (size_t i = 0; i < sent; i++) {
+        w->results.push_back(tailor::live_result_of(reply->str[i]));
     }
     w->delivery->answered(w->results.data(), w->results.size());
     return true;

@@ -124,7 +124,7 @@ class Delivery {
 
     // Delivery::answered
     //
-    // The batch in flight got an array reply: one LiveResult per event, in order. Any other
+    // The batch in flight got its reply: one LiveResult per event, in order. Any other
     // count is a failed batch.
     void answered(const LiveResult* results, size_t n) noexcept;
 

@@ -117,6 +117,19 @@ enum class LiveResult : int {
     return v == 1 ? LiveResult::kApplied : v == 0 ? LiveResult::kDuplicate : LiveResult::kInvalid;
 }
 
+// live_result_of
+//
+// One byte of the script's reply, a string with one byte per event: '1'
+// applied, '0' duplicate, '-' invalid; anything else is kInvalid.
+//
+// Example:
+//   live_result_of('1') == LiveResult::kApplied, live_result_of('-') == LiveResult::kInvalid
+[[nodiscard]] constexpr LiveResult live_result_of(char c) noexcept {
+    return c == '1'   ? LiveResult::kApplied
+           : c == '0' ? LiveResult::kDuplicate
+                      : LiveResult::kInvalid;
+}
+
 // LiveBatch
 //
 // Builds `EVALSHA <sha> <numkeys> <stream> <live> <ev> ... <args> ...` for
@@ -131,7 +144,7 @@ enum class LiveResult : int {
 //   for (auto& blob : queue) (void)batch.add(blob);
 //   batch.finish();
 //   redisAsyncCommandArgv(ac, on_reply, data, batch.argc(), batch.argv(), batch.argvlen());
-//   // reply: an array of LiveResult integers, one per event added
+//   // reply: a string, one byte per event added (live_result_of)
 class LiveBatch {
   public:
     // Arguments per event, after the fixed ones.

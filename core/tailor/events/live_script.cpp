@@ -54,6 +54,17 @@ local function num(x)
   if type(x) == 'number' and x == x and x > -1e15 and x < 1e15 then return x end
   return nil
 end
+-- tonumber() of an argument, memoized: it parses the string twice (strtod),
+-- and a batch repeats the same few (key indexes, the second, prices)
+local memo = {}
+local function number(s)
+  local x = memo[s]
+  if x == nil then
+    x = tonumber(s) or false
+    memo[s] = x
+  end
+  return x or nil
+end
 
 -- Per visitor, loaded on its first event: live (decoded on first use), the
 -- ev hash (without the stream only), and what changed.
@@ -258,14 +269,18 @@ local function merge(into, from)
   end
 end
 
--- The highest seq applied per producer (with the stream): read on first use.
+-- The highest seq applied per producer (with the stream): read on its first
+-- event in the batch. When that event is new, so is every later one of the
+-- producer (a producer's events come in seq order), and their seqs are not
+-- even parsed: the last one's string becomes the watermark.
 local marks = {}
-local function mark_of(src)
+local function mark_of(src, seq_s)
   local m = marks[src]
   if m == nil then
     local key = stream .. ':seq:' .. src
     local raw = redis.pcall('GET', key)
-    m = {key = key, seq = tonumber(type(raw) == 'string' and raw or '') or -1, moved = false}
+    m = {key = key, seq = tonumber(type(raw) == 'string' and raw or '') or -1}
+    m.all_new = (tonumber(seq_s) or -1) > m.seq
     marks[src] = m
   end
   return m
@@ -278,35 +293,41 @@ local results = {}
 local appended = false
 for i = 1, n do
   local b = FIXED + (i - 1) * PER
-  local ki, t = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 5])
+  local ki, t = number(ARGV[b + 1]), number(ARGV[b + 5])
   if not (ki and ki > 0 and t and KEYS[ki] and KEYS[ki + 1]) then
-    results[i] = -1
+    results[i] = '-'
   else
-    local kind, src, seq = ARGV[b + 4], ARGV[b + 6], tonumber(ARGV[b + 7])
+    local kind, src, seq_s = ARGV[b + 4], ARGV[b + 6], ARGV[b + 7]
     local v = visitor(ki)
     local fresh = true
-    if src ~= '' and seq then
-      if to_stream then
-        local m = mark_of(src)
-        if seq <= m.seq then
-          fresh = false
-        else
-          m.seq = seq
-          m.moved = true
-        end
+    if src ~= '' and seq_s ~= '' and to_stream then
+      local m = mark_of(src, seq_s)
+      if m.all_new then
+        m.last = seq_s
       else
+        local seq = tonumber(seq_s)
+        if seq and seq <= m.seq then
+          fresh = false
+        elseif seq then
+          m.seq = seq
+          m.last = seq_s
+        end
+      end
+    elseif src ~= '' and seq_s ~= '' then
+      local seq = tonumber(seq_s)
+      if seq then
         local field = 'p:' .. src
         local high = tonumber(v.h[field] or '')
         if high and seq <= high then
           fresh = false
         else
-          v.h[field] = ARGV[b + 7]
-          v.set[field] = ARGV[b + 7]
+          v.h[field] = seq_s
+          v.set[field] = seq_s
         end
       end
     end
     if not fresh then
-      results[i] = 0
+      results[i] = '0'
     else
       local blob = ARGV[b + 3]
       if to_stream then
@@ -317,11 +338,11 @@ for i = 1, n do
       if sku == '' then sku = nil end
       if sku or kind == 'Order Completed' or kind == 'Identify' or not touched(v, t) then
         local l = live(v)
-        if apply(l, kind, t, blob, sku, str(ARGV[b + 9]), tonumber(ARGV[b + 10]),
-                 tonumber(ARGV[b + 11]) or 1) then
+        if apply(l, kind, t, blob, sku, str(ARGV[b + 9]), number(ARGV[b + 10]),
+                 number(ARGV[b + 11]) or 1) then
           v.dirty = true
         end
-        local pi = tonumber(ARGV[b + 2])
+        local pi = number(ARGV[b + 2])
         if kind == 'Identify' and pi and pi > 0 and pi ~= ki and KEYS[pi] and KEYS[pi + 1] then
           local p = visitor(pi)
           merge(l, live(p))
@@ -329,7 +350,7 @@ for i = 1, n do
           p.set['merged_into'] = v.vid
         end
       end
-      results[i] = 1
+      results[i] = '1'
     end
   end
 end
@@ -340,8 +361,8 @@ if appended and maxlen > 0 then
   redis.call('XTRIM', stream, 'MAXLEN', '~', ARGV[3])
 end
 for _, m in pairs(marks) do
-  if m.moved then
-    redis.call('SET', m.key, string.format('%d', m.seq), 'EX', ttl)
+  if m.last then
+    redis.call('SET', m.key, m.last, 'EX', ttl)
   end
 end
 for ki, v in pairs(visitors) do
@@ -376,7 +397,8 @@ for ki, v in pairs(visitors) do
     redis.call('EXPIRE', key, ttl)
   end
 end
-return results
+-- one byte per event: an array of integers cost a reply object per event in nginx
+return table.concat(results)
 )lua";
 
 static_assert(kMaxViewed >= 20 && kMaxCartLines >= 50,

@@ -88,17 +88,17 @@ class EventDelivery : public ::testing::Test {
     }
 
     // Runs the batch next() built on Redis and reports the reply; false when the reply was not
-    // an array.
+    // the script's string.
     bool run_batch(Delivery& d) {
         LiveBatch& b = d.batch();
         const Reply r = redis_->command_argv(b.argc(), b.argv(), b.argvlen());
-        if (r.kind != '*') {
+        if (r.kind != '$') {
             d.failed();
             return false;
         }
         std::vector<LiveResult> results;
-        for (const Reply& e : r.elements) {
-            results.push_back(e.kind == ':' ? live_result(e.integer) : LiveResult::kInvalid);
+        for (char c : r.str) {
+            results.push_back(live_result_of(c));
         }
         d.answered(results.data(), results.size());
         return true;
@@ -204,7 +204,7 @@ TEST_F(EventDelivery, ABatchWhoseReplyWasLostGoesAgainFirstAndCountsAsDuplicates
     ASSERT_EQ(d.next(true), DeliveryStep::kSend);
     // Redis applied it, but the connection dropped before the reply came back
     LiveBatch& b = d.batch();
-    EXPECT_EQ(redis_->command_argv(b.argc(), b.argv(), b.argvlen()).kind, '*');
+    EXPECT_EQ(redis_->command_argv(b.argc(), b.argv(), b.argvlen()).kind, '$');
     d.failed();
     EXPECT_EQ(d.queued(), 6u);
 
@@ -357,7 +357,7 @@ TEST_F(EventDelivery, ABatchInFlightWhoseReplyWasLostAfterTheQueueSpilledIsADupl
     ASSERT_EQ(d.next(true), DeliveryStep::kSend);
     enqueue(d, 3, 9);
     LiveBatch& b = d.batch();
-    ASSERT_EQ(redis_->command_argv(b.argc(), b.argv(), b.argvlen()).kind, '*');  // applied
+    ASSERT_EQ(redis_->command_argv(b.argc(), b.argv(), b.argvlen()).kind, '$');  // applied
     d.failed();                                                                  // reply lost
     deliver(d);
     DeliveryCounts c = d.take_counts();
