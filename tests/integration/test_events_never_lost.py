@@ -7,6 +7,7 @@
 # killed under load with the default configuration:
 # test_events.py::test_redis_killed_under_load_loses_nothing[kill-default].)
 
+import os
 import shutil
 import subprocess
 import time
@@ -49,6 +50,10 @@ def settled(nginx, redis):
             return m
         return None
     return wait_for(done, 30, "events delivered")
+
+
+def nginx_has_spool(nginx):
+    return os.path.isdir(nginx.path("tailor-spool"))
 
 
 def report(m):
@@ -112,3 +117,17 @@ def test_a_redis_at_maxmemory_is_asked_again_with_backoff(nginx_factory, redis, 
     m = events_metrics(nginx)
     assert counter(m, "tailor_events_dropped_total") == 0
     assert counter(m, "tailor_events_flushed_total") == sent
+
+
+def test_spool_off_opens_no_spool_and_events_still_flow(nginx, redis, keys):
+    start(nginx, redis, keys, extra="tailor_events_spool off;")
+    assert nginx.get("/product.html?sku=S1").status == 200
+    wait_for(lambda: xlen(redis) == 1, IO_TIMEOUT, "the event")
+    assert not nginx_has_spool(nginx), "no default spool when it is off"
+
+
+def test_the_default_spool_is_under_the_prefix(nginx, redis, keys):
+    start(nginx, redis, keys)
+    assert nginx.get("/product.html?sku=S1").status == 200
+    wait_for(lambda: xlen(redis) == 1, IO_TIMEOUT, "the event")
+    assert nginx_has_spool(nginx)

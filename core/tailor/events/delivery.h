@@ -27,7 +27,7 @@ namespace tailor {
 
 // DeliveryOptions
 struct DeliveryOptions {
-    size_t queue = 16384;              // events held in memory, the batch in flight included
+    size_t queue = 32768;              // events held in memory, the batch in flight included
     size_t batch_events = 256;         // events per batch
     size_t batch_bytes = 1024 * 1024;  // payload per batch (a batch has at least one event)
     LiveConfig live;
