@@ -34,13 +34,15 @@ struct ngx_http_tailor_events_decl_t {
 struct ngx_http_tailor_events_main_conf_t {
     ngx_str_t stream;               // tailor_events_stream; "tailor:events"
     ngx_uint_t maxlen;              // MAXLEN ~; 0: uncapped
-    ngx_path_t* spool;              // tailor_events_spool; null: no spool
+    ngx_path_t* spool;              // tailor_events_spool; default <prefix>/tailor-spool
+    ngx_flag_t spool_off;           // tailor_events_spool off
+    ngx_flag_t spool_default;       // spool is the default: created at init_module, not fatal
     size_t spool_max;               // max_size=; 64m
     size_t spool_segment;           // segment_size=; 4m
     ngx_uint_t spool_sync;          // tailor::SpoolSync
     ngx_uint_t batch;               // tailor_events_batch: events per EVALSHA; 256
     ngx_msec_t interval;            // tailor_events_flush_interval; 10ms
-    ngx_uint_t queue;               // tailor_events_queue: per-worker bound; 16384
+    ngx_uint_t queue;               // tailor_events_queue: per-worker bound; 32768
     time_t live_ttl;                // tailor_events_live ttl=; 90d
     ngx_uint_t viewed_cap;          // viewed=; 20
     ngx_uint_t cart_cap;            // cart=; 50
@@ -75,6 +77,7 @@ enum ngx_http_tailor_events_counter_e : ngx_uint_t {
     NGX_HTTP_TAILOR_EVENTS_BAD_PROPERTIES,
     NGX_HTTP_TAILOR_EVENTS_STRIPPED,
     NGX_HTTP_TAILOR_EVENTS_IDENTIFY,
+    NGX_HTTP_TAILOR_EVENTS_BACKOFF_MS,
     NGX_HTTP_TAILOR_EVENTS_COUNTER_COUNT
 };
 

@@ -188,8 +188,12 @@ char* ngx_http_tailor_events_spool(ngx_conf_t* cf, ngx_command_t*, void* conf) n
     auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(conf);
     auto* value = static_cast<ngx_str_t*>(cf->args->elts);
 
-    if (emcf->spool != nullptr) {
+    if (emcf->spool != nullptr || emcf->spool_off) {
         return const_cast<char*>("is duplicate");
+    }
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        emcf->spool_off = 1;  // events are dropped while Redis is away and the queue is full
+        return NGX_CONF_OK;
     }
 
     auto* path = static_cast<ngx_path_t*>(ngx_pcalloc(cf->pool, sizeof(ngx_path_t)));

@@ -20,6 +20,7 @@ char* ngx_http_tailor_events_init_main_conf(ngx_conf_t* cf, void* conf) noexcept
 void* ngx_http_tailor_events_create_loc_conf(ngx_conf_t* cf) noexcept;
 char* ngx_http_tailor_events_merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept;
 ngx_int_t ngx_http_tailor_events_postconfiguration(ngx_conf_t* cf) noexcept;
+ngx_int_t ngx_http_tailor_events_init_module(ngx_cycle_t* cycle) noexcept;
 ngx_int_t ngx_http_tailor_events_init_process(ngx_cycle_t* cycle) noexcept;
 void ngx_http_tailor_events_exit_process(ngx_cycle_t* cycle) noexcept;
 char* ngx_http_tailor_events_enable(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
@@ -88,7 +89,7 @@ ngx_module_t ngx_http_tailor_events_module = {NGX_MODULE_V1,
                                               ngx_http_tailor_events_commands,  // module directives
                                               NGX_HTTP_MODULE,                  // module type
                                               nullptr,                          // init master
-                                              nullptr,                          // init module
+                                              ngx_http_tailor_events_init_module,   // init module
                                               ngx_http_tailor_events_init_process,  // init process
                                               nullptr,                              // init thread
                                               nullptr,                              // exit thread
@@ -103,9 +104,10 @@ constexpr size_t kDefaultSpoolMax = 64 * 1024 * 1024;
 constexpr size_t kDefaultSpoolSegment = 4 * 1024 * 1024;
 constexpr ngx_uint_t kDefaultBatch = 256;
 constexpr ngx_msec_t kDefaultInterval = 10;
-constexpr ngx_uint_t kDefaultQueue = 16384;
+constexpr ngx_uint_t kDefaultQueue = 32768;
 
 ngx_str_t ngx_http_tailor_events_default_stream = ngx_string("tailor:events");
+ngx_str_t ngx_http_tailor_events_default_spool = ngx_string("tailor-spool");
 
 void ngx_http_tailor_events_free_strip(void* data) noexcept {
     delete static_cast<tailor::SensitiveQuery*>(data);
@@ -136,6 +138,8 @@ void* ngx_http_tailor_events_create_main_conf(ngx_conf_t* cf) noexcept {
      *
      *     emcf->stream = { 0, NULL };
      *     emcf->spool = NULL;
+     *     emcf->spool_off = 0;
+     *     emcf->spool_default = 0;
      *     emcf->spool_sync = 0;  (SpoolSync::kNone)
      *     emcf->enabled_somewhere = 0;
      */
@@ -255,6 +259,25 @@ char* ngx_http_tailor_events_merge_loc_conf(ngx_conf_t* cf, void* parent, void* 
     return NGX_CONF_OK;
 }
 
+// Events are never lost by default: without "tailor_events_spool", the spool is
+// <prefix>/tailor-spool. Unlike a configured one (ngx_add_path, whose failure stops
+// nginx), it is created at init_module, and a prefix nginx cannot write to costs the
+// spool, with a warning, not the start.
+ngx_int_t ngx_http_tailor_events_default_spool_path(ngx_conf_t* cf,
+                                                    ngx_http_tailor_events_main_conf_t* emcf) {
+    auto* path = static_cast<ngx_path_t*>(ngx_pcalloc(cf->pool, sizeof(ngx_path_t)));
+    if (path == nullptr) {
+        return NGX_ERROR;
+    }
+    path->name = ngx_http_tailor_events_default_spool;
+    if (ngx_conf_full_name(cf->cycle, &path->name, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+    emcf->spool = path;
+    emcf->spool_default = 1;
+    return NGX_OK;
+}
+
 ngx_int_t ngx_http_tailor_events_postconfiguration(ngx_conf_t* cf) noexcept {
     auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(
         ngx_http_conf_get_module_main_conf(cf, ngx_http_tailor_events_module));
@@ -285,6 +308,11 @@ ngx_int_t ngx_http_tailor_events_postconfiguration(ngx_conf_t* cf) noexcept {
         return NGX_ERROR;
     }
 
+    if (emcf->spool == nullptr && !emcf->spool_off &&
+        ngx_http_tailor_events_default_spool_path(cf, emcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     auto* cmcf = static_cast<ngx_http_core_main_conf_t*>(
         ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module));
     auto* h = static_cast<ngx_http_handler_pt*>(
@@ -293,6 +321,43 @@ ngx_int_t ngx_http_tailor_events_postconfiguration(ngx_conf_t* cf) noexcept {
         return NGX_ERROR;
     }
     *h = ngx_http_tailor_events_log_handler;
+    return NGX_OK;
+}
+
+// Creates the default spool directory, in the master (root, when nginx starts as root), and
+// gives it to the workers' user, as ngx_create_paths() does for configured paths.
+ngx_int_t ngx_http_tailor_events_init_module(ngx_cycle_t* cycle) noexcept {
+    auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(
+        ngx_http_cycle_get_module_main_conf(cycle, ngx_http_tailor_events_module));
+    if (emcf == nullptr || !emcf->enabled_somewhere || !emcf->spool_default ||
+        emcf->spool == nullptr) {
+        return NGX_OK;
+    }
+
+    ngx_str_t* name = &emcf->spool->name;
+    char dir[NGX_MAX_PATH];
+    if (name->len >= sizeof(dir)) {
+        return NGX_OK;
+    }
+    ngx_memcpy(dir, name->data, name->len);
+    dir[name->len] = '\0';
+
+    if (ngx_create_dir(dir, 0700) == NGX_FILE_ERROR && ngx_errno != NGX_EEXIST) {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, ngx_errno,
+                      "tailor events: the default spool \"%s\" was not created: events are "
+                      "dropped while redis is away and the queue is full; set "
+                      "\"tailor_events_spool\" to a writable directory (or \"off\")",
+                      dir);
+        return NGX_OK;
+    }
+
+    auto* ccf = reinterpret_cast<ngx_core_conf_t*>(ngx_get_conf(cycle->conf_ctx, ngx_core_module));
+    if (geteuid() == 0 && ccf != nullptr &&
+        ccf->user != static_cast<ngx_uid_t>(NGX_CONF_UNSET_UINT) &&
+        chown(dir, ccf->user, static_cast<gid_t>(-1)) == -1) {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, ngx_errno,
+                      "tailor events: chown() of the default spool \"%s\" failed", dir);
+    }
     return NGX_OK;
 }
 

@@ -40,6 +40,8 @@ constexpr ngx_http_tailor_events_desc_t
         {"tailor_events_bad_properties_total", "Declared properties left out (not a number)."},
         {"tailor_events_stripped_params_total", "Sensitive query parameters cut from paths."},
         {"tailor_events_identify_total", "Identify events made from identity links."},
+        {"tailor_events_backoff_ms_total",
+         "Milliseconds of backoff after failed batches (doubling, capped at 1 s)."},
 };
 
 void ngx_http_tailor_events_add(ngx_http_tailor_events_counter_e c, uint64_t n) noexcept {

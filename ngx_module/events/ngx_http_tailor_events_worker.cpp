@@ -25,8 +25,9 @@
 namespace {
 
 constexpr size_t kMaxBatchBytes = 1024 * 1024;
-constexpr ngx_uint_t kSpoolTries = 8;     // w<slot>, w<slot>-1, ... during reload overlap
-constexpr ngx_msec_t kAdoptEvery = 5000;  // look for a spool left by a worker that is gone
+constexpr ngx_uint_t kSpoolTries = 8;        // w<slot>, w<slot>-1, ... during reload overlap
+constexpr ngx_msec_t kAdoptEvery = 5000;     // look for a spool left by a worker that is gone
+constexpr ngx_msec_t kMaxRetryDelay = 1000;  // backoff cap after failed batches
 
 // One worker's delivery state; heap, created in init_process.
 struct ngx_http_tailor_events_worker_t {
@@ -46,6 +47,7 @@ struct ngx_http_tailor_events_worker_t {
 
     std::string spool_dir;
     ngx_msec_t adopt_at = 0;
+    ngx_msec_t retry_at = 0;  // after failed batches: nothing is sent before (backoff)
 
     ngx_event_t timer;
     ngx_http_tailor_log_limit_t log_limit{};
@@ -98,8 +100,12 @@ void ngx_http_tailor_events_sync(ngx_http_tailor_events_worker_t* w) noexcept {
     ngx_http_tailor_events_gauges(w->slot, w->delivery->queued(), w->delivery->spooled());
 }
 
+// Flush within the interval: also when the timer is set for later (the idle look for
+// orphaned spools, every 5 s), but not during a backoff, whose end the timer waits for.
 void ngx_http_tailor_events_arm(ngx_http_tailor_events_worker_t* w) noexcept {
-    if (!w->timer.timer_set) {
+    if (!w->timer.timer_set ||
+        (w->retry_at == 0 && static_cast<ngx_msec_int_t>(w->timer.timer.key - ngx_current_msec) >
+                                 static_cast<ngx_msec_int_t>(w->emcf->interval))) {
         ngx_add_timer(&w->timer, w->emcf->interval);
     }
 }
@@ -121,8 +127,12 @@ bool ngx_http_tailor_events_send(ngx_http_tailor_events_worker_t* w) noexcept {
     }
 
     tailor::LiveBatch& batch = w->delivery->batch();
-    w->op = ngx_http_tailor_redis_send(w->redis, nullptr, batch.argc(), batch.argv(),
-                                       batch.argvlen(), ngx_http_tailor_events_reply, w);
+    std::string_view cmd = batch.resp();
+    if (cmd.empty() || batch.argc() < 1) {
+        return false;
+    }
+    w->op = ngx_http_tailor_redis_send_formatted(w->redis, nullptr, batch.argv()[0], cmd.data(),
+                                                 cmd.size(), ngx_http_tailor_events_reply, w);
     return w->op != nullptr;
 }
 
@@ -189,6 +199,12 @@ void ngx_http_tailor_events_flush(ngx_http_tailor_events_worker_t* w) noexcept {
     if (w->op != nullptr) {
         return;  // one batch in flight; its reply flushes again
     }
+    if (w->retry_at != 0) {
+        if (static_cast<ngx_msec_int_t>(w->retry_at - ngx_current_msec) > 0) {
+            return;  // backing off; the timer is set for retry_at
+        }
+        w->retry_at = 0;
+    }
 
     bool ready = ngx_http_tailor_redis_ready(w->redis);
     tailor::DeliveryStep step = w->delivery->next(ready);
@@ -204,12 +220,13 @@ void ngx_http_tailor_events_flush(ngx_http_tailor_events_worker_t* w) noexcept {
     ngx_http_tailor_events_sync(w);
 }
 
-// The reply to a batch: one integer per event, or the batch failed (false).
+// The reply to a batch: one byte per event, or the batch failed (false).
 bool ngx_http_tailor_events_answer(ngx_http_tailor_events_worker_t* w,
                                    const redisReply* reply) noexcept {
     size_t sent = w->delivery->batch().events();
 
-    if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements != sent) {
+    if (reply == nullptr || reply->type != REDIS_REPLY_STRING ||
+        static_cast<size_t>(reply->len) != sent) {
         if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
             ngx_http_tailor_events_log_limited(w, NGX_LOG_ERR, "batch of %uz events failed: %*s",
                                                sent, reply->len, reply->str);
@@ -222,11 +239,8 @@ bool ngx_http_tailor_events_answer(ngx_http_tailor_events_worker_t* w,
     }
 
     w->results.clear();
-    for (size_t i = 0; i < reply->elements; i++) {
-        const redisReply* e = reply->element[i];
-        w->results.push_back(e != nullptr && e->type == REDIS_REPLY_INTEGER
-                                 ? tailor::live_result(e->integer)
-                                 : tailor::LiveResult::kInvalid);
+    for (size_t i = 0; i < sent; i++) {
+        w->results.push_back(tailor::live_result_of(reply->str[i]));
     }
     w->delivery->answered(w->results.data(), w->results.size());
     return true;
@@ -245,7 +259,15 @@ void ngx_http_tailor_events_reply(void* data, const redisReply* reply, uint64_t)
     ngx_http_tailor_events_sync(w);
 
     if (!answered) {
-        ngx_http_tailor_events_arm(w);  // failed: again, first, after the interval
+        // failed: again, first, after a delay that doubles with each failure in a row
+        ngx_msec_t delay =
+            static_cast<ngx_msec_t>(w->delivery->retry_delay_ms(w->emcf->interval, kMaxRetryDelay));
+        w->retry_at = ngx_current_msec + delay;
+        ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_BACKOFF_MS, delay);
+        if (w->timer.timer_set) {
+            ngx_del_timer(&w->timer);
+        }
+        ngx_add_timer(&w->timer, delay);
         return;
     }
     if (w->delivery->flush_again()) {
@@ -264,7 +286,11 @@ void ngx_http_tailor_events_timer_handler(ngx_event_t* ev) noexcept {
     // idle, to look for orphaned spools
     bool backlog = w->delivery->backlog();
     if ((backlog || w->emcf->spool != nullptr) && !ev->timer_set) {
-        ngx_add_timer(ev, backlog ? w->emcf->interval : kAdoptEvery);
+        ngx_msec_t wait = backlog ? w->emcf->interval : kAdoptEvery;
+        if (w->retry_at != 0 && w->op == nullptr) {
+            wait = ngx_max(static_cast<ngx_msec_int_t>(w->retry_at - ngx_current_msec), 1);
+        }
+        ngx_add_timer(ev, wait);
     }
 }
 

@@ -176,6 +176,50 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send(ngx_http_tailor_redis_t* 
     return op;
 }
 
+ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_formatted(
+    ngx_http_tailor_redis_t* rc, const ngx_str_t* key, const char* name, const char* cmd,
+    size_t len, ngx_http_tailor_redis_handler_pt handler, void* data) noexcept {
+    ngx_http_tailor_redis_op_t* op;
+
+    (void)key;
+
+    if (rc == nullptr || handler == nullptr || name == nullptr || cmd == nullptr || len == 0) {
+        return nullptr;
+    }
+
+    size_t name_len = ngx_strlen(name);
+    if (!ngx_http_tailor_redis_allowed(1, &name, &name_len)) {
+        ngx_log_error(NGX_LOG_ALERT, rc->log, 0, "tailor redis \"%s\": command refused", rc->name);
+        return nullptr;
+    }
+
+    if (!ngx_http_tailor_redis_admit(rc)) {
+        return nullptr;
+    }
+
+    op = static_cast<ngx_http_tailor_redis_op_t*>(
+        ngx_alloc(sizeof(ngx_http_tailor_redis_op_t), rc->log));
+    if (op == nullptr) {
+        return nullptr;
+    }
+
+    op->handler = handler;
+    op->data = data;
+    op->sent_us = ngx_http_tailor_redis_clock_us();
+
+    if (redisAsyncFormattedCommand(rc->ac, ngx_http_tailor_redis_on_reply, op, cmd, len) !=
+        REDIS_OK) {
+        ngx_free(op);
+        return nullptr;
+    }
+
+    rc->in_flight++;
+    rc->stats->commands++;
+    ngx_http_tailor_redis_set_in_flight(rc);
+
+    return op;
+}
+
 ngx_int_t ngx_http_tailor_redis_send_nowait(ngx_http_tailor_redis_t* rc, const ngx_str_t* key,
                                             int argc, const char** argv,
                                             const size_t* argvlen) noexcept {

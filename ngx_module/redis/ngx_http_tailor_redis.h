@@ -171,6 +171,17 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_read(
     ngx_http_tailor_redis_t* rc, const ngx_str_t* key, int argc, const char** argv,
     const size_t* argvlen, ngx_http_tailor_redis_handler_pt handler, void* data) noexcept;
 
+// ngx_http_tailor_redis_send_formatted
+//
+// As send, for a command already in RESP (`*<argc>\r\n$<len>\r\n<arg>\r\n...`):
+// a large batch built by its owner (the events flusher) skips hiredis's
+// formatting, which cost more than the rest of a page view's event.
+// `cmd` must be well formed; `name` is its command name (the refused list
+// applies to it).
+ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_formatted(
+    ngx_http_tailor_redis_t* rc, const ngx_str_t* key, const char* name, const char* cmd,
+    size_t len, ngx_http_tailor_redis_handler_pt handler, void* data) noexcept;
+
 // ngx_http_tailor_redis_send_nowait
 //
 // Fire-and-forget (e.g. XADD ... MAXLEN ~ N): the reply is read, counted and

@@ -30,38 +30,82 @@ void Delivery::pop_front() noexcept {
     count_--;
 }
 
-// The batch in flight goes back to the front of the ring, in order. There is room: events in
-// memory, in flight or not, never exceed the ring's size.
+// The batch in flight goes back to the front of the ring, in order, but for its first
+// flight_spooled_ events, which are at the head of the spool already (spool_queue). There is
+// room: events in memory, in flight or not, never exceed the ring's size.
 void Delivery::requeue_sending() noexcept {
-    for (size_t k = sending_count_; k > 0; k--) {
+    for (size_t k = sending_count_; k > flight_spooled_; k--) {
         head_ = (head_ + ring_.size() - 1) % ring_.size();
         std::swap(ring_[head_], sending_[k - 1]);
         count_++;
     }
     sending_count_ = 0;
+    counts_.spooled += flight_spooled_;  // the copies are its events' place now
+    flight_spooled_ = 0;
 }
 
-// Moves the waiting queue to the tail of the spool, in order. Not while a batch from the queue
-// is in flight: if it failed it would have to go before what is spooled behind it.
+// Appends one record to the spool and counts it (a copy of an event in flight is counted only
+// if that batch fails); false on an I/O error, or a copy the spool refuses.
+bool Delivery::spool_one(std::string_view record, bool copy) noexcept {
+    AppendResult res = spool_->append(record);
+    if (res.status == AppendStatus::kIoError) {
+        counts_.spool_write_failed = true;
+        return false;
+    }
+    if (res.status == AppendStatus::kTooLarge) {
+        if (copy) {
+            return false;
+        }
+        counts_.dropped++;
+    } else if (!copy) {
+        counts_.spooled++;
+    }
+    counts_.dropped += res.dropped;
+    counts_.spool_full_dropped += res.dropped;
+    // the oldest go first: the copies of the batch in flight, if any
+    flight_spooled_ -= std::min<size_t>(flight_spooled_, res.dropped);
+    return true;
+}
+
+// Moves the waiting queue to the tail of the spool, in order. While a batch from the queue is
+// in flight (the spool is empty then: the spool goes first), copies of it go first, so that
+// were it to fail, it is still replayed before what is spooled behind it; when it succeeds,
+// its copies are skipped unsent (skip_flight_copies).
 void Delivery::spool_queue() noexcept {
-    if (!spool_ || state_ == Flight::kQueue) {
+    if (!spool_) {
         return;
     }
+    if (state_ == Flight::kQueue && count_ > 0) {
+        if (flight_spooled_ == 0 && !spool_->empty()) {
+            return;  // cannot happen (see above); the queue stays in memory
+        }
+        while (flight_spooled_ < sending_count_) {
+            if (!spool_one(sending_[flight_spooled_], true)) {
+                return;
+            }
+            flight_spooled_++;
+        }
+    }
     while (count_ > 0) {
-        AppendResult res = spool_->append(at(0));
-        if (res.status == AppendStatus::kIoError) {
-            counts_.spool_write_failed = true;
+        if (!spool_one(at(0), false)) {
             return;
         }
-        if (res.status == AppendStatus::kTooLarge) {
-            counts_.dropped++;
-        } else {
-            counts_.spooled++;
-        }
-        counts_.dropped += res.dropped;
-        counts_.spool_full_dropped += res.dropped;
         pop_front();
     }
+}
+
+// The batch in flight succeeded: its copies at the head of the spool are delivered already.
+void Delivery::skip_flight_copies() noexcept {
+    size_t left = flight_spooled_;
+    flight_spooled_ = 0;
+    while (left > 0 && spool_->peek(left, options_.batch_bytes, &spool_batch_)) {
+        size_t n = spool_batch_.records().size();
+        if (!spool_->commit(spool_batch_)) {
+            break;
+        }
+        left -= std::min(left, n);
+    }
+    // on an error what is left is replayed: duplicates the script skips and counts
 }
 
 bool Delivery::enqueue(std::string_view blob) noexcept {
@@ -183,7 +227,19 @@ void Delivery::failed() noexcept {
         return;
     }
     counts_.failed_batches++;
+    failures_++;
     not_sent();
+}
+
+uint64_t Delivery::retry_delay_ms(uint64_t base_ms, uint64_t cap_ms) const noexcept {
+    if (failures_ == 0) {
+        return 0;
+    }
+    uint64_t delay = std::max<uint64_t>(base_ms, 1);
+    for (uint32_t i = 1; i < failures_ && delay < cap_ms; i++) {
+        delay *= 2;
+    }
+    return std::min(delay, cap_ms);
 }
 
 void Delivery::answered(const LiveResult* results, size_t n) noexcept {
@@ -210,10 +266,14 @@ void Delivery::answered(const LiveResult* results, size_t n) noexcept {
     }
     counts_.batches++;
     counts_.batch_events += sent;
+    failures_ = 0;
 
     Spool* replayed = state_ == Flight::kSpool     ? spool_.get()
                       : state_ == Flight::kAdopted ? adopted_.get()
                                                    : nullptr;
+    if (state_ == Flight::kQueue && flight_spooled_ > 0) {
+        skip_flight_copies();
+    }
     state_ = Flight::kNone;
     sending_count_ = 0;
     if (replayed != nullptr && replayed->commit(spool_batch_)) {

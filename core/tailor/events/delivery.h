@@ -27,7 +27,7 @@ namespace tailor {
 
 // DeliveryOptions
 struct DeliveryOptions {
-    size_t queue = 16384;              // events held in memory, the batch in flight included
+    size_t queue = 32768;              // events held in memory, the batch in flight included
     size_t batch_events = 256;         // events per batch
     size_t batch_bytes = 1024 * 1024;  // payload per batch (a batch has at least one event)
     LiveConfig live;
@@ -100,9 +100,11 @@ class Delivery {
 
     // Delivery::enqueue
     //
-    // Copies one encoded event to the tail. When the queue is full, the queue (nothing of
-    // it in flight) moves to the spool first; if still full, the oldest waiting event is
-    // dropped (counted). True when a full batch waits and nothing is in flight: flush now.
+    // Copies one encoded event to the tail. When the queue is full, it moves to the spool
+    // first (with a copy of the batch in flight, if any, ahead of it, so order holds whatever
+    // that batch's outcome); only without a spool (or when it fails) is the oldest waiting
+    // event dropped (counted). True when a full batch waits and nothing is in flight: flush
+    // now.
     [[nodiscard]] bool enqueue(std::string_view blob) noexcept;
 
     // Delivery::next
@@ -122,7 +124,7 @@ class Delivery {
 
     // Delivery::answered
     //
-    // The batch in flight got an array reply: one LiveResult per event, in order. Any other
+    // The batch in flight got its reply: one LiveResult per event, in order. Any other
     // count is a failed batch.
     void answered(const LiveResult* results, size_t n) noexcept;
 
@@ -131,6 +133,18 @@ class Delivery {
     // The batch in flight got no usable reply (connection lost, error, another type). Its
     // events go again, first: a replay the script already applied is counted a duplicate.
     void failed() noexcept;
+
+    // Delivery::retry_delay_ms
+    //
+    // How long to wait before sending again after failed batches: 0 after a success, then
+    // base_ms, doubling with each consecutive failure, at most cap_ms. A Redis that refuses
+    // every batch (maxmemory, a read-only replica) is asked a few times a second at most,
+    // not once per flush interval.
+    //
+    // Example:
+    //   after 3 failures in a row: retry_delay_ms(10, 1000) == 40
+    [[nodiscard]] uint64_t retry_delay_ms(uint64_t base_ms, uint64_t cap_ms) const noexcept;
+    [[nodiscard]] uint32_t failures() const noexcept { return failures_; }
 
     // Delivery::drain_at_exit
     //
@@ -160,6 +174,8 @@ class Delivery {
     void pop_front() noexcept;
     void requeue_sending() noexcept;
     void spool_queue() noexcept;
+    bool spool_one(std::string_view record, bool copy) noexcept;
+    void skip_flight_copies() noexcept;
     bool spool_pending() const noexcept { return spool_ && !spool_->empty(); }
     bool replay(Spool* spool, Flight flight) noexcept;
     DeliveryStep send_queue() noexcept;
@@ -172,6 +188,8 @@ class Delivery {
     Flight state_ = Flight::kNone;
     std::vector<std::string> sending_;  // the queue batch in flight, moved out of the ring
     size_t sending_count_ = 0;
+    size_t flight_spooled_ = 0;  // of sending_, copied to the head of the spool (spool_queue)
+    uint32_t failures_ = 0;      // consecutive failed batches
     LiveBatch batch_;
     SpoolBatch spool_batch_;
 

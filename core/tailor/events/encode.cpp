@@ -9,6 +9,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 namespace tailor {
@@ -41,6 +42,15 @@ int sink_write(void* data, const char* buf, size_t len) {
 void pack_text(msgpack_packer* pk, std::string_view s) {
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
     size_t i = 0;
+    // ASCII (nearly every value: ids, paths, names) eight bytes at a time
+    while (i + 8 <= s.size()) {
+        uint64_t word;
+        std::memcpy(&word, p + i, 8);
+        if ((word & 0x8080808080808080ull) != 0) {
+            break;
+        }
+        i += 8;
+    }
     while (i < s.size()) {
         const int len = utf8_sequence(p + i, s.size() - i);
         if (len <= 0) {

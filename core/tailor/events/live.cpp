@@ -1,6 +1,7 @@
 // EventLive: the live script's EVALSHA argv builder (the script is in live_script.cpp).
 #include "tailor/events/live.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "tailor/events/live_facts.h"
@@ -31,6 +32,7 @@ void LiveBatch::reset(const LiveConfig& config) noexcept {
     events_.clear();
     argv_.clear();
     argvlen_.clear();
+    resp_.clear();
 }
 
 uint32_t LiveBatch::key_for(std::string_view vid) {
@@ -123,7 +125,22 @@ bool LiveBatch::finish() noexcept {
         // Numbers go into the arena after the keys; offsets stay valid as
         // it grows, pointers are taken only at the end.
         const size_t stream_keys = config_.append_to_stream ? 1 : 0;
-        const Span fixed = number(static_cast<int64_t>(keys_.size() + stream_keys));
+        // with the stream: each producer's watermark key, after the visitors' (their
+        // indexes are taken already); a batch has one producer but for a replayed spool
+        std::vector<Span> marks;
+        if (config_.append_to_stream) {
+            std::vector<std::string_view> seen;
+            for (const Pending& p : events_) {
+                if (p.src.empty() || std::find(seen.begin(), seen.end(), p.src) != seen.end()) {
+                    continue;
+                }
+                seen.push_back(p.src);
+                const size_t at = strings_.size();
+                strings_.append(config_.stream.key).append(":seq:").append(p.src);
+                marks.emplace_back(at, strings_.size() - at);
+            }
+        }
+        const Span fixed = number(static_cast<int64_t>(keys_.size() + stream_keys + marks.size()));
         const Span maxlen = number(static_cast<int64_t>(config_.stream.maxlen));
         const Span ttl = number(static_cast<int64_t>(config_.ttl_seconds));
         const Span viewed = number(static_cast<int64_t>(config_.viewed_cap));
@@ -136,8 +153,8 @@ bool LiveBatch::finish() noexcept {
                                  number(static_cast<int64_t>(p.previous)));
         }
 
-        const size_t argc =
-            3 + stream_keys + keys_.size() + kFixedArgs + kArgsPerEvent * events_.size();
+        const size_t argc = 3 + stream_keys + keys_.size() + marks.size() + kFixedArgs +
+                            kArgsPerEvent * events_.size();
         argv_.reserve(argc);
         argvlen_.reserve(argc);
         auto add = [&](std::string_view s) {
@@ -155,7 +172,10 @@ bool LiveBatch::finish() noexcept {
         for (const Span& k : keys_) {
             from(k);
         }
-        add("2");
+        for (const Span& k : marks) {
+            from(k);
+        }
+        add("3");
         add(config_.append_to_stream ? "s" : "-");
         for (const Span& at : {maxlen, ttl, viewed, cart, gap}) {
             from(at);
@@ -180,6 +200,34 @@ bool LiveBatch::finish() noexcept {
         argvlen_.clear();
         return false;
     }
+}
+
+std::string_view LiveBatch::resp() noexcept {
+    char num[24];
+    auto header = [&](char kind, size_t n) {
+        num[0] = kind;
+        char* end = std::to_chars(num + 1, num + sizeof num - 2, n).ptr;
+        *end++ = '\r';
+        *end++ = '\n';
+        resp_.append(num, static_cast<size_t>(end - num));
+    };
+    try {
+        size_t bytes = 16;
+        for (size_t len : argvlen_) {
+            bytes += len + 16;
+        }
+        resp_.clear();
+        resp_.reserve(bytes);
+        header('*', argv_.size());
+        for (size_t i = 0; i < argv_.size(); ++i) {
+            header('$', argvlen_[i]);
+            resp_.append(argv_[i], argvlen_[i]);
+            resp_.append("\r\n", 2);
+        }
+    } catch (...) {
+        resp_.clear();
+    }
+    return resp_;
 }
 
 void LiveBatch::use_eval() noexcept {

@@ -11,13 +11,17 @@
 //                      (newest first, <= viewed_cap, with the price seen, in
 //                      minor units), cart (<= cart_cap lines), cart_at,
 //                      acquisition (first touch). Times are unix seconds.
-//   tailor:{vid}:ev    a hash: producer -> highest seq applied (at most 16
-//                      producers), and `merged_into` after an Identify.
+//   tailor:{vid}:ev    a hash: `merged_into` after an Identify; without the
+//                      stream (Redis Cluster), also producer -> highest seq
+//                      applied for this visitor (at most 16 producers).
 //   Both get `ttl_seconds` (refreshed on each write).
-// Idempotency: an event whose (src, seq) is not above the visitor's recorded
-// seq for that producer is a duplicate (a replay after a lost reply): it is
-// neither appended nor applied. This requires each producer to deliver its
-// events in seq order, which the per-worker queue and spool guarantee.
+// And per producer, with the stream: `<stream>:seq:<producer>`, the highest
+// seq applied (producer_key()), with the same TTL.
+// Idempotency: an event whose (src, seq) is not above the producer's
+// watermark (per visitor without the stream) is a duplicate (a replay after
+// a lost reply): it is neither appended nor applied. This requires each
+// producer to deliver its events in seq order, which the per-worker queue
+// and spool guarantee.
 //
 // Atomicity and failure: every event is checked before anything is written
 // (LiveBatch reads each blob; the script checks each event's arguments), so a
@@ -31,13 +35,15 @@
 // same second as the visitor's previous event, or the same product viewed
 // again in that second, writes nothing but its stream entry; an event without
 // a product in the same visit patches last_seen in the stored bytes instead
-// of decoding the map. The ev hash gets only the producers whose seq moved
-// (HSET) and its TTL refreshed; the stream is trimmed (XTRIM MAXLEN ~) once
-// per batch, not on every XADD.
+// of decoding the map (the bytes are read once per visitor and batch). A new
+// visitor's first page view writes its stream entry and its live map, and
+// nothing else; each producer's watermark is written once per batch. The
+// stream is trimmed (XTRIM MAXLEN ~) once per batch, not on every XADD.
 //
 // Redis Cluster: a script may only touch keys of one slot, and the stream
 // key is in its own. There, call it per visitor with append_to_stream off
-// (it then only updates `live` and says which events are new) and XADD the
+// (it then only updates `live`, deduplicating per visitor, and says which
+// events are new) and XADD the
 // new ones with XaddCommand; Identify merges need both visitors' keys in one
 // slot and are skipped (the stream still carries the Identify event).
 #pragma once
@@ -111,6 +117,19 @@ enum class LiveResult : int {
     return v == 1 ? LiveResult::kApplied : v == 0 ? LiveResult::kDuplicate : LiveResult::kInvalid;
 }
 
+// live_result_of
+//
+// One byte of the script's reply, a string with one byte per event: '1'
+// applied, '0' duplicate, '-' invalid; anything else is kInvalid.
+//
+// Example:
+//   live_result_of('1') == LiveResult::kApplied, live_result_of('-') == LiveResult::kInvalid
+[[nodiscard]] constexpr LiveResult live_result_of(char c) noexcept {
+    return c == '1'   ? LiveResult::kApplied
+           : c == '0' ? LiveResult::kDuplicate
+                      : LiveResult::kInvalid;
+}
+
 // LiveBatch
 //
 // Builds `EVALSHA <sha> <numkeys> <stream> <live> <ev> ... <args> ...` for
@@ -125,7 +144,7 @@ enum class LiveResult : int {
 //   for (auto& blob : queue) (void)batch.add(blob);
 //   batch.finish();
 //   redisAsyncCommandArgv(ac, on_reply, data, batch.argc(), batch.argv(), batch.argvlen());
-//   // reply: an array of LiveResult integers, one per event added
+//   // reply: a string, one byte per event added (live_result_of)
 class LiveBatch {
   public:
     // Arguments per event, after the fixed ones.
@@ -157,6 +176,17 @@ class LiveBatch {
     // Redis answered NOSCRIPT (its script cache was flushed by a restart or
     // SCRIPT FLUSH). Load the script again for the next batches.
     void use_eval() noexcept;
+
+    // LiveBatch::resp
+    //
+    // After finish() (or use_eval()): the command in RESP, the bytes hiredis
+    // would write for argv(), for redisAsyncFormattedCommand; hiredis's own
+    // formatting (sdscatfmt per argument) cost more per event than building
+    // the event. Empty if memory ran out (then send nothing).
+    //
+    // Example:
+    //   batch.resp().substr(0, 4) == "*61\r"   (EVALSHA, sha, numkeys, ...)
+    [[nodiscard]] std::string_view resp() noexcept;
 
     [[nodiscard]] size_t events() const noexcept { return events_.size(); }
     [[nodiscard]] int argc() const noexcept { return static_cast<int>(argv_.size()); }
@@ -194,6 +224,7 @@ class LiveBatch {
     std::vector<Pending> events_;
     std::vector<const char*> argv_;
     std::vector<size_t> argvlen_;
+    std::string resp_;
 };
 
 }  // namespace tailor

@@ -7,8 +7,9 @@
 namespace tailor {
 
 // Argument layout (LiveBatch builds it):
-//   KEYS  [stream,] then per visitor: live, ev
-//   ARGV  1 format "2", 2 "s" to append to KEYS[1] or "-", 3 maxlen (0: none),
+//   KEYS  [stream,] then per visitor: live, ev; then [with the stream] one
+//         watermark key per producer in the batch (producer_key())
+//   ARGV  1 format "3", 2 "s" to append to KEYS[1] or "-", 3 maxlen (0: none),
 //         4 ttl seconds, 5 viewed cap, 6 cart cap, 7 session gap seconds,
 //         then per event (kArgsPerEvent): live key index (0: not an event
 //         the script takes, reported -1), previous visitor's live key index
@@ -22,9 +23,17 @@ namespace tailor {
 // only in the rare case that needs more (a visitor's first event, for its
 // acquisition). Unpacking every blob in Lua was the largest part of the
 // script's cost per event.
+//
+// Why a watermark per producer (format 3) when the stream is appended to:
+// a producer delivers in seq order, so "seq <= the highest applied" is a
+// replay, whichever visitor it is for. One GET and one SET per producer and
+// batch replace the HGETALL, HSET and EXPIRE of every visitor's ev hash,
+// which were most of what a new visitor's first page view wrote. Without the
+// stream (Redis Cluster, one call per visitor) the ev hash keeps the
+// watermark per visitor, as before.
 const std::string_view kLiveScript =
-    R"lua(-- tailor live v2: append events to the stream and apply them to tailor:{vid}:live
-if ARGV[1] ~= '2' then
+    R"lua(-- tailor live v3: append events to the stream and apply them to tailor:{vid}:live
+if ARGV[1] ~= '3' then
   return redis.error_reply('ERR tailor live: unsupported argument format')
 end
 local to_stream = ARGV[2] == 's'
@@ -45,17 +54,30 @@ local function num(x)
   if type(x) == 'number' and x == x and x > -1e15 and x < 1e15 then return x end
   return nil
 end
+-- tonumber() of an argument, memoized: it parses the string twice (strtod),
+-- and a batch repeats the same few (key indexes, the second, prices)
+local memo = {}
+local function number(s)
+  local x = memo[s]
+  if x == nil then
+    x = tonumber(s) or false
+    memo[s] = x
+  end
+  return x or nil
+end
 
 -- Per visitor, loaded on its first event: live (decoded on first use), the
--- ev hash, and what changed.
+-- ev hash (without the stream only), and what changed.
 local visitors = {}
 local function visitor(ki)
   local v = visitors[ki]
   if v == nil then
     local h = {}
-    local flat = redis.pcall('HGETALL', KEYS[ki + 1])
-    if type(flat) == 'table' and flat.err == nil then
-      for j = 1, #flat - 1, 2 do h[flat[j]] = flat[j + 1] end
+    if not to_stream then
+      local flat = redis.pcall('HGETALL', KEYS[ki + 1])
+      if type(flat) == 'table' and flat.err == nil then
+        for j = 1, #flat - 1, 2 do h[flat[j]] = flat[j + 1] end
+      end
     end
     -- KEYS[ki] is tailor:{<vid>}:live
     v = {ki = ki, h = h, set = {}, vid = string.sub(KEYS[ki], 9, -7)}
@@ -81,6 +103,10 @@ local function live(v)
       if ok and type(t) == 'table' then l = t end
     end
     if l == nil then l = {v = 1} end
+    if v.last_at then
+      -- patched in place so far: the decoded map takes the patched last_seen
+      l.last_seen = v.last
+    end
     v.l = l
   end
   return v.l
@@ -92,8 +118,9 @@ end
 -- script writes live, with cmsgpack: a version 1 map holds "v" = 1 and
 -- "last_seen" as a uint32 (0xce, big-endian) until 2106; a "last_seen"
 -- string followed by 0xce can only be that key (a value is followed by a
--- key or a container header, never 0xce). Anything else: false, and the
--- caller takes the full path.
+-- key or a container header, never 0xce). The stored map is read once per
+-- visitor and batch; later events compare with what it said. Anything else:
+-- false, and the caller takes the full path.
 local function uint32_at(raw, key)
   local at = string.find(raw, key, 1, true)
   if not at or string.find(raw, key, at + 1, true) or #raw < at + #key + 3 then return nil end
@@ -102,18 +129,20 @@ local function uint32_at(raw, key)
 end
 local function touched(v, t)
   if v.l ~= nil or t > 4294967295 or t < 0 then return false end
-  local raw = raw_of(v)
-  if not raw or not string.find(raw, '\161v\001', 1, true) then return false end
-  local acq = string.find(raw, '\171acquisition', 1, true)
-  local header = acq and string.byte(raw, acq + 12)
-  if not header or header < 128 or header > 143 then return false end
-  local first = uint32_at(raw, '\170first_seen\206')
-  local last, at = uint32_at(raw, '\169last_seen\206')
-  if not first or first == 0 or t < first or not last or t - last > gap then return false end
-  if t > last then
-    v.raw = string.sub(raw, 1, at - 1) ..
-      string.char(math.floor(t / 16777216) % 256, math.floor(t / 65536) % 256,
-                  math.floor(t / 256) % 256, t % 256) .. string.sub(raw, at + 4)
+  if v.last_at == nil then
+    local raw = raw_of(v)
+    if not raw or not string.find(raw, '\161v\001', 1, true) then return false end
+    local acq = string.find(raw, '\171acquisition', 1, true)
+    local header = acq and string.byte(raw, acq + 12)
+    if not header or header < 128 or header > 143 then return false end
+    local first = uint32_at(raw, '\170first_seen\206')
+    local last, at = uint32_at(raw, '\169last_seen\206')
+    if not first or first == 0 or not last then return false end
+    v.first, v.last, v.last_at = first, last, at
+  end
+  if t < v.first or t - v.last > gap then return false end
+  if t > v.last then
+    v.last = t
     v.patched = true
   end
   return true
@@ -242,76 +271,116 @@ local function merge(into, from)
   end
 end
 
--- 1. Check every event before anything is written.
-local n = math.floor((#ARGV - FIXED) / PER)
-local results = {}
-for i = 1, n do
-  local b = FIXED + (i - 1) * PER
-  local ki = tonumber(ARGV[b + 1])
-  if ki and ki > 0 and KEYS[ki] and KEYS[ki + 1] and tonumber(ARGV[b + 5]) then
-    results[i] = 0
-  else
-    results[i] = -1
+-- The highest seq applied per producer (with the stream): read on its first
+-- event in the batch. When that event is new, so is every later one of the
+-- producer (a producer's events come in seq order), and their seqs are not
+-- even parsed: the last one's string becomes the watermark.
+local marks = {}
+local function mark_of(src, seq_s)
+  local m = marks[src]
+  if m == nil then
+    local key = stream .. ':seq:' .. src
+    local raw = redis.pcall('GET', key)
+    m = {key = key, seq = tonumber(type(raw) == 'string' and raw or '') or -1}
+    m.all_new = (tonumber(seq_s) or -1) > m.seq
+    marks[src] = m
   end
+  return m
 end
 
--- 2. Apply, in order.
+-- Each event in order: an invalid one is reported and skipped (it writes
+-- nothing), a replay is skipped, the rest appended and applied.
+local n = math.floor((#ARGV - FIXED) / PER)
+local results = {}
 local appended = false
 for i = 1, n do
-  if results[i] == 0 then
-    local b = FIXED + (i - 1) * PER
-    local ki, pi, blob, kind = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), ARGV[b + 3], ARGV[b + 4]
+  local b = FIXED + (i - 1) * PER
+  local ki, t = number(ARGV[b + 1]), number(ARGV[b + 5])
+  if not (ki and ki > 0 and t and KEYS[ki] and KEYS[ki + 1]) then
+    results[i] = '-'
+  else
+    local kind, src, seq_s = ARGV[b + 4], ARGV[b + 6], ARGV[b + 7]
     local v = visitor(ki)
-    local src, seq = ARGV[b + 6], ARGV[b + 7]
-    local field = src ~= '' and seq ~= '' and ('p:' .. src) or nil
-    if v.erased or (field and tonumber(v.h[field] or '') and tonumber(seq) <= tonumber(v.h[field])) then
-      results[i] = 0
-    else
-      if field then
-        v.h[field] = seq
-        v.set[field] = seq
+    local fresh = true
+    if src ~= '' and seq_s ~= '' and to_stream then
+      local m = mark_of(src, seq_s)
+      if m.all_new then
+        m.last = seq_s
+      else
+        local seq = tonumber(seq_s)
+        if seq and seq <= m.seq then
+          fresh = false
+        elseif seq then
+          m.seq = seq
+          m.last = seq_s
+        end
       end
+    elseif src ~= '' and seq_s ~= '' then
+      local seq = tonumber(seq_s)
+      if seq then
+        local field = 'p:' .. src
+        local high = tonumber(v.h[field] or '')
+        if high and seq <= high then
+          fresh = false
+        else
+          v.h[field] = seq_s
+          v.set[field] = seq_s
+        end
+      end
+    end
+    if v.erased then
+      fresh = false  -- erased (tombstone): a replay must not re-create anything
+    end
+    if not fresh then
+      results[i] = '0'
+    else
+      local blob = ARGV[b + 3]
       if to_stream then
         redis.call('XADD', stream, '*', 'type', kind, 'vid', v.vid, 'e', blob)
         appended = true
       end
       local sku = ARGV[b + 8]
       if sku == '' then sku = nil end
-      local t = tonumber(ARGV[b + 5])
-      if not sku and kind ~= 'Order Completed' and kind ~= 'Identify' and touched(v, t) then
-        results[i] = 1
-      else
-      local l = live(v)
-      if apply(l, kind, tonumber(ARGV[b + 5]), blob, sku, str(ARGV[b + 9]), tonumber(ARGV[b + 10]),
-               tonumber(ARGV[b + 11]) or 1) then
-        v.dirty = true
-      end
-      if kind == 'Identify' and pi and pi > 0 and pi ~= ki and KEYS[pi] and KEYS[pi + 1] then
-        local p = visitor(pi)
-        if not p.erased then
-        merge(l, live(p))
-        v.dirty = true
-        p.h['merged_into'] = v.vid
-        p.set['merged_into'] = v.vid
-        v.set['merged:' .. p.vid] = '1'  -- the link both ways, for erase
+      if sku or kind == 'Order Completed' or kind == 'Identify' or not touched(v, t) then
+        local l = live(v)
+        if apply(l, kind, t, blob, sku, str(ARGV[b + 9]), number(ARGV[b + 10]),
+                 number(ARGV[b + 11]) or 1) then
+          v.dirty = true
+        end
+        local pi = number(ARGV[b + 2])
+        if kind == 'Identify' and pi and pi > 0 and pi ~= ki and KEYS[pi] and KEYS[pi + 1] then
+          local p = visitor(pi)
+          if not p.erased then
+            merge(l, live(p))
+            v.dirty = true
+            p.set['merged_into'] = v.vid
+            v.set['merged:' .. p.vid] = '1'  -- the link both ways, for erase
+          end
         end
       end
-      results[i] = 1
-      end
+      results[i] = '1'
     end
   end
 end
 
--- 3. Trim once per batch (MAXLEN ~ on every XADD cost a third of each XADD),
+-- Trim once per batch (MAXLEN ~ on every XADD cost a third of each XADD),
 -- write back once per key, only what changed, with the TTL refreshed.
 if appended and maxlen > 0 then
   redis.call('XTRIM', stream, 'MAXLEN', '~', ARGV[3])
+end
+for _, m in pairs(marks) do
+  if m.last then
+    redis.call('SET', m.key, m.last, 'EX', ttl)
+  end
 end
 for ki, v in pairs(visitors) do
   if v.dirty then
     redis.call('SET', KEYS[ki], cmsgpack.pack(v.l), 'EX', ttl)
   elseif v.patched then
-    redis.call('SET', KEYS[ki], v.raw, 'EX', ttl)
+    local t, raw, at = v.last, v.raw, v.last_at
+    redis.call('SET', KEYS[ki], string.sub(raw, 1, at - 1) ..
+      string.char(math.floor(t / 16777216) % 256, math.floor(t / 65536) % 256,
+                  math.floor(t / 256) % 256, t % 256) .. string.sub(raw, at + 4), 'EX', ttl)
   end
   local args = {}
   for f, val in pairs(v.set) do
@@ -321,20 +390,23 @@ for ki, v in pairs(visitors) do
   if #args > 0 then
     local key = KEYS[ki + 1]
     redis.call('HSET', key, unpack(args))
-    local producers = {}
-    for f, val in pairs(v.h) do
-      if string.sub(f, 1, 2) == 'p:' then producers[#producers + 1] = {f, tonumber(val) or 0} end
-    end
-    if #producers > MAX_PRODUCERS then
-      table.sort(producers, function(a, b) return a[2] > b[2] end)
-      local gone = {}
-      for j = MAX_PRODUCERS + 1, #producers do gone[#gone + 1] = producers[j][1] end
-      redis.call('HDEL', key, unpack(gone))
+    if not to_stream then
+      local producers = {}
+      for f, val in pairs(v.h) do
+        if string.sub(f, 1, 2) == 'p:' then producers[#producers + 1] = {f, tonumber(val) or 0} end
+      end
+      if #producers > MAX_PRODUCERS then
+        table.sort(producers, function(a, b) return a[2] > b[2] end)
+        local gone = {}
+        for j = MAX_PRODUCERS + 1, #producers do gone[#gone + 1] = producers[j][1] end
+        redis.call('HDEL', key, unpack(gone))
+      end
     end
     redis.call('EXPIRE', key, ttl)
   end
 end
-return results
+-- one byte per event: an array of integers cost a reply object per event in nginx
+return table.concat(results)
 )lua";
 
 static_assert(kMaxViewed >= 20 && kMaxCartLines >= 50,

@@ -88,17 +88,17 @@ class EventDelivery : public ::testing::Test {
     }
 
     // Runs the batch next() built on Redis and reports the reply; false when the reply was not
-    // an array.
+    // the script's string.
     bool run_batch(Delivery& d) {
         LiveBatch& b = d.batch();
         const Reply r = redis_->command_argv(b.argc(), b.argv(), b.argvlen());
-        if (r.kind != '*') {
+        if (r.kind != '$') {
             d.failed();
             return false;
         }
         std::vector<LiveResult> results;
-        for (const Reply& e : r.elements) {
-            results.push_back(e.kind == ':' ? live_result(e.integer) : LiveResult::kInvalid);
+        for (char c : r.str) {
+            results.push_back(live_result_of(c));
         }
         d.answered(results.data(), results.size());
         return true;
@@ -121,7 +121,8 @@ class EventDelivery : public ::testing::Test {
 
     long long stream_length() { return redis_->command({"XLEN", "tailor:events"}).integer; }
     std::string recorded_seq(std::string_view producer = kProducer) {
-        return redis_->command({"HGET", live_ev_key(kVid), "p:" + std::string(producer)}).str;
+        // the producer's watermark (live.h)
+        return redis_->command({"GET", "tailor:events:seq:" + std::string(producer)}).str;
     }
 
     static inline RedisServer server_;
@@ -203,7 +204,7 @@ TEST_F(EventDelivery, ABatchWhoseReplyWasLostGoesAgainFirstAndCountsAsDuplicates
     ASSERT_EQ(d.next(true), DeliveryStep::kSend);
     // Redis applied it, but the connection dropped before the reply came back
     LiveBatch& b = d.batch();
-    EXPECT_EQ(redis_->command_argv(b.argc(), b.argv(), b.argvlen()).kind, '*');
+    EXPECT_EQ(redis_->command_argv(b.argc(), b.argv(), b.argvlen()).kind, '$');
     d.failed();
     EXPECT_EQ(d.queued(), 6u);
 
@@ -302,6 +303,84 @@ TEST_F(EventDelivery, AFullQueueGoesToTheSpoolBeforeAnythingIsDropped) {
     deliver(d);
     EXPECT_EQ(d.take_counts().flushed, 9u);
     EXPECT_EQ(recorded_seq(), "9");
+}
+
+TEST_F(EventDelivery, AFullQueueWithABatchInFlightGoesToTheSpoolBehindACopyOfIt) {
+    TempDir dir;
+    options_.queue = 4;
+    options_.batch_events = 2;
+    Delivery d(options_);
+    d.set_spool(open_spool(dir.path() + "/w0"));
+    enqueue(d, 1, 2);
+    ASSERT_EQ(d.next(true), DeliveryStep::kSend);  // 1, 2 in flight
+    enqueue(d, 3, 9);                              // the queue fills while it is out
+    DeliveryCounts c = d.take_counts();
+    EXPECT_EQ(c.dropped, 0u);
+    EXPECT_GT(c.spooled, 0u);
+    ASSERT_TRUE(run_batch(d));  // succeeds: its copies in the spool are skipped, unsent
+    deliver(d);
+    c = d.take_counts();
+    EXPECT_EQ(c.flushed, 9u);
+    EXPECT_EQ(c.duplicates, 0u);
+    EXPECT_EQ(c.dropped, 0u);
+    EXPECT_EQ(stream_length(), 9);
+    EXPECT_EQ(recorded_seq(), "9");
+    EXPECT_EQ(d.spooled(), 0u);
+}
+
+TEST_F(EventDelivery, ABatchInFlightThatFailsAfterTheQueueSpilledGoesFirst) {
+    TempDir dir;
+    options_.queue = 4;
+    options_.batch_events = 2;
+    Delivery d(options_);
+    d.set_spool(open_spool(dir.path() + "/w0"));
+    enqueue(d, 1, 2);
+    ASSERT_EQ(d.next(true), DeliveryStep::kSend);
+    enqueue(d, 3, 9);
+    d.failed();  // connection lost before Redis ran it
+    deliver(d);
+    DeliveryCounts c = d.take_counts();
+    EXPECT_EQ(c.flushed, 9u);
+    EXPECT_EQ(c.duplicates, 0u);
+    EXPECT_EQ(c.dropped, 0u);
+    EXPECT_EQ(c.spooled, 9u);  // the batch's copies count once it failed
+    EXPECT_EQ(recorded_seq(), "9");
+}
+
+TEST_F(EventDelivery, ABatchInFlightWhoseReplyWasLostAfterTheQueueSpilledIsADuplicate) {
+    TempDir dir;
+    options_.queue = 4;
+    options_.batch_events = 2;
+    Delivery d(options_);
+    d.set_spool(open_spool(dir.path() + "/w0"));
+    enqueue(d, 1, 2);
+    ASSERT_EQ(d.next(true), DeliveryStep::kSend);
+    enqueue(d, 3, 9);
+    LiveBatch& b = d.batch();
+    ASSERT_EQ(redis_->command_argv(b.argc(), b.argv(), b.argvlen()).kind, '$');  // applied
+    d.failed();                                                                  // reply lost
+    deliver(d);
+    DeliveryCounts c = d.take_counts();
+    EXPECT_EQ(c.flushed, 7u);
+    EXPECT_EQ(c.duplicates, 2u);
+    EXPECT_EQ(stream_length(), 9);
+}
+
+TEST_F(EventDelivery, RetryDelayDoublesWithEachFailureAndIsCapped) {
+    Delivery d(options_);
+    EXPECT_EQ(d.retry_delay_ms(10, 1000), 0u);
+    enqueue(d, 1, 1);
+    std::vector<uint64_t> delays;
+    for (int i = 0; i < 9; i++) {
+        ASSERT_EQ(d.next(true), DeliveryStep::kSend);
+        d.failed();  // e.g. OOM at maxmemory
+        delays.push_back(d.retry_delay_ms(10, 1000));
+    }
+    EXPECT_EQ(delays, (std::vector<uint64_t>{10, 20, 40, 80, 160, 320, 640, 1000, 1000}));
+    EXPECT_EQ(d.take_counts().failed_batches, 9u);
+    ASSERT_EQ(d.next(true), DeliveryStep::kSend);
+    ASSERT_TRUE(run_batch(d));
+    EXPECT_EQ(d.retry_delay_ms(10, 1000), 0u);  // a success resets it
 }
 
 TEST_F(EventDelivery, ANotSentBatchStaysFirst) {

@@ -62,10 +62,10 @@ class EventLive : public ::testing::Test {
         }
         EXPECT_TRUE(batch.finish());
         const Reply r = redis_->command_argv(batch.argc(), batch.argv(), batch.argvlen());
-        EXPECT_EQ(r.kind, '*') << r.str;
+        EXPECT_EQ(r.kind, '$') << r.str;
         std::vector<long long> out;
-        for (const Reply& e : r.elements) {
-            out.push_back(e.integer);
+        for (char c : r.str) {
+            out.push_back(static_cast<long long>(live_result_of(c)));
         }
         return out;
     }
@@ -149,6 +149,27 @@ TEST_F(EventLive, AReplayedBatchIsNeitherAppendedNorAppliedTwice) {
     // A later seq from the same producer still goes through.
     EXPECT_EQ(run({event(EventType::kPageViewed, kVid, kT0 + 2, {}, 3)}),
               (std::vector<long long>{1}));
+}
+
+TEST_F(EventLive, ANewVisitorsFirstPageViewWritesItsEntryAndLiveMapOnly) {
+    EXPECT_EQ(run({event(EventType::kPageViewed, kVid, kT0, {}, 1)}), (std::vector<long long>{1}));
+    EXPECT_EQ(redis_->command({"XLEN", "tailor:events"}).integer, 1);
+    EXPECT_EQ(redis_->command({"EXISTS", live_key(kVid)}).integer, 1);
+    EXPECT_EQ(redis_->command({"EXISTS", live_ev_key(kVid)}).integer, 0);
+    // the producer's watermark, one key per producer (not per visitor)
+    EXPECT_EQ(redis_->command({"GET", "tailor:events:seq:w0-test"}).str, "1");
+    EXPECT_EQ(redis_->command({"DBSIZE"}).integer, 3);
+}
+
+TEST_F(EventLive, AReplayIsSkippedWhicheverVisitorItIsFor) {
+    const std::vector<std::string> first = {event(EventType::kPageViewed, kVid, kT0, {}, 1),
+                                            event(EventType::kPageViewed, kKnown, kT0, {}, 2)};
+    EXPECT_EQ(run(first), (std::vector<long long>{1, 1}));
+    // the same two again, then a new one: a lost reply's batch resent with more behind it
+    std::vector<std::string> again = first;
+    again.push_back(event(EventType::kPageViewed, kKnown, kT0 + 1000, {}, 3));
+    EXPECT_EQ(run(again), (std::vector<long long>{0, 0, 1}));
+    EXPECT_EQ(redis_->command({"XLEN", "tailor:events"}).integer, 3);
 }
 
 TEST_F(EventLive, CartFollowsAddsRemovesAndOrders) {
@@ -246,9 +267,7 @@ TEST_F(EventLive, AnInvalidEventIsReportedAndTheRestApplied) {
     ASSERT_FALSE(batch.add("not msgpack"));
     ASSERT_TRUE(batch.finish());
     const Reply r = redis_->command_argv(batch.argc(), batch.argv(), batch.argvlen());
-    ASSERT_EQ(r.elements.size(), 2u);
-    EXPECT_EQ(r.elements[0].integer, -1);
-    EXPECT_EQ(r.elements[1].integer, 1);
+    EXPECT_EQ(r.str, "-1");  // one byte per event: invalid, applied
     EXPECT_EQ(redis_->command({"XLEN", "tailor:events"}).integer, 1);
 }
 
@@ -272,8 +291,8 @@ TEST_F(EventLive, FallsBackToEvalAfterTheScriptCacheIsFlushed) {
     EXPECT_EQ(missing.str.substr(0, 8), "NOSCRIPT");
     batch.use_eval();
     const Reply r = redis_->command_argv(batch.argc(), batch.argv(), batch.argvlen());
-    ASSERT_EQ(r.kind, '*') << r.str;
-    EXPECT_EQ(r.elements[0].integer, 1);
+    ASSERT_EQ(r.kind, '$') << r.str;
+    EXPECT_EQ(r.str, "1");
 }
 
 TEST_F(EventLive, StreamIsCappedApproximately) {
@@ -348,7 +367,10 @@ TEST(EventLiveBatch, ProductFactsTravelBesideTheBlob) {
     for (int i = 0; i < batch.argc(); ++i) {
         args.emplace_back(batch.argv()[i], batch.argvlen()[i]);
     }
-    const size_t first = 3 + 3 + LiveBatch::kFixedArgs;
+    // keys: the stream, the visitor's live and ev, the producer's watermark
+    EXPECT_EQ(args[2], "4");
+    EXPECT_EQ(args[6], "s:seq:w0");
+    const size_t first = 3 + 4 + LiveBatch::kFixedArgs;
     ASSERT_EQ(args.size(), first + LiveBatch::kArgsPerEvent);
     const std::vector<std::string> want = {
         "2",      "0",    a,  "Product Added", std::to_string(kT0 / 1000), "w0", "42", "SKU-1",
@@ -376,12 +398,21 @@ TEST(EventLiveBatch, ArgvLayout) {
     const std::string t = std::to_string(kT0 / 1000);
     const std::vector<std::string> want = {
         "EVALSHA", std::string(live_script_sha1()), "3", "s", live_key(kVid), live_ev_key(kVid),
-        "2", "s", "1000000", "7776000", "20", "50", "1800",
+        "3", "s", "1000000", "7776000", "20", "50", "1800",
         // per event: key, previous, blob, type, time, src, seq, sku, category, price, qty
         "2", "0", a, "Page Viewed", t, "", "", "", "", "", "",  //
         "2", "0", a, "Page Viewed", t, "", "", "", "", "", ""};
     EXPECT_EQ(args, want);
     EXPECT_EQ(live_script_sha1().size(), 40u);
+
+    // the same command in RESP, as hiredis would write it
+    std::string resp = "*" + std::to_string(want.size()) + "\r\n";
+    for (const std::string& arg : want) {
+        resp += "$" + std::to_string(arg.size()) + "\r\n" + arg + "\r\n";
+    }
+    EXPECT_EQ(batch.resp(), resp);
+    batch.use_eval();
+    EXPECT_EQ(batch.resp().substr(0, 15), "*" + std::to_string(want.size()) + "\r\n$4\r\nEVAL\r\n");
 }
 
 }  // namespace
