@@ -3,6 +3,7 @@
 // log-phase handler that turns a request into events is
 // ngx_http_tailor_events_log.cpp.
 #include "ngx_http_tailor_events.h"
+#include "ngx_http_tailor_redis.h"
 
 #include <exception>
 #include <new>
@@ -296,6 +297,15 @@ ngx_int_t ngx_http_tailor_events_postconfiguration(ngx_conf_t* cf) noexcept {
         ngx_http_tailor_conf_log_at(NGX_LOG_EMERG, cf, &emcf->enabled_pos,
                                     "\"tailor_events on\" needs \"tailor_redis\" to deliver "
                                     "events");
+        return NGX_ERROR;
+    }
+    if (mcf->redis->cluster) {
+        // a batch is one script over many visitors' slots, which a cluster
+        // refuses (CROSSSLOT): every event would wait in the spool forever
+        ngx_http_tailor_conf_log_at(NGX_LOG_EMERG, cf, &emcf->enabled_pos,
+                                    "\"tailor_events on\" is not available with a Redis Cluster "
+                                    "(\"tailor_redis ... cluster=on\") yet: keep events off, "
+                                    "see docs/redis.md");
         return NGX_ERROR;
     }
     // events are about a known visitor: only "tailor on" (pages) and the pop-up

@@ -1,6 +1,7 @@
 # Events are never lost with the default configuration (no tailor_events_spool,
-# no queue or batch directives): plain load from many new visitors at wrk's rate
-# drops nothing; a queue too small for the load spills to the spool instead of
+# no queue or batch directives): plain load of a returning visitor's page views
+# at wrk's rate drops nothing (a new visitor's first page emits nothing until
+# its id comes back: docs/privacy.md); a queue too small for the load spills to the spool instead of
 # dropping; and a Redis that refuses every batch (maxmemory) is asked again
 # with a doubling delay, not every flush interval, and gets everything once it
 # takes writes again. The counters of tailor_events_status say so. (A Redis
@@ -15,7 +16,9 @@ import time
 import pytest
 
 from env import IO_TIMEOUT, module_has, wait_for
+from scenario import cookie_header
 from test_events import counter, events_metrics, start, STREAM
+from visitor import new_vid
 
 if not module_has("tailor_events"):
     pytest.skip("module built without tailor_events", allow_module_level=True)
@@ -25,11 +28,12 @@ def xlen(redis):
     return redis.command("XLEN", STREAM)
 
 
-def wrk(nginx, seconds, connections, path="/product.html?sku=S1&price=9.50"):
-    """Requests wrk made (no cookie: every request is a brand-new visitor)."""
+def wrk(nginx, seconds, connections, cookie, path="/product.html?sku=S1&price=9.50"):
+    """Requests wrk made, every one a page view of the visitor `cookie` names."""
     if not shutil.which("wrk"):
         pytest.skip("needs wrk")
     p = subprocess.run(["wrk", "-t2", "-c%d" % connections, "-d%ds" % seconds,
+                        "-H", "Cookie: tailor_vid=%s" % cookie,
                         "http://127.0.0.1:%d%s" % (nginx.port, path)],
                        capture_output=True, text=True, timeout=seconds + 30)
     assert p.returncode == 0, p.stderr
@@ -61,10 +65,10 @@ def report(m):
            if k[0].startswith("tailor_events_")})
 
 
-def test_new_visitors_at_wrk_rate_drop_nothing(nginx_factory, redis, keys):
+def test_page_views_at_wrk_rate_drop_nothing(nginx_factory, redis, keys, sign):
     nginx = nginx_factory(worker_processes=2)
     start(nginx, redis, keys)
-    requests = wrk(nginx, 4, 50)
+    requests = wrk(nginx, 4, 50, sign(new_vid()))
     m = settled(nginx, redis)
     report(m)
     assert counter(m, "tailor_events_dropped_total") == 0
@@ -74,10 +78,10 @@ def test_new_visitors_at_wrk_rate_drop_nothing(nginx_factory, redis, keys):
     assert xlen(redis) == counter(m, "tailor_events_emitted_total")
 
 
-def test_a_queue_too_small_for_the_load_spills_to_the_spool(nginx_factory, redis, keys):
+def test_a_queue_too_small_for_the_load_spills_to_the_spool(nginx_factory, redis, keys, sign):
     nginx = nginx_factory(worker_processes=2)
     start(nginx, redis, keys, extra="tailor_events_queue 16; tailor_events_batch 8;")
-    wrk(nginx, 3, 50)
+    wrk(nginx, 3, 50, sign(new_vid()))
     m = settled(nginx, redis)
     report(m)
     assert counter(m, "tailor_events_spooled_total") > 0, "the queue filled up"
@@ -90,18 +94,19 @@ def test_a_queue_too_small_for_the_load_spills_to_the_spool(nginx_factory, redis
     assert len({bytes(kv[kv.index(b"e") + 1]) for _, kv in entries}) == len(entries)
 
 
-def test_a_redis_at_maxmemory_is_asked_again_with_backoff(nginx_factory, redis, keys):
+def test_a_redis_at_maxmemory_is_asked_again_with_backoff(nginx_factory, redis, keys, sign):
     nginx = nginx_factory(worker_processes=1)
     start(nginx, redis, keys)
+    cookie = cookie_header("tailor_vid", sign(new_vid()))
     nginx.allow_log(r"batch of \d+ events failed: OOM")
-    assert nginx.get("/product.html?sku=S1").status == 200
+    assert nginx.get("/product.html?sku=S1", headers=cookie).status == 200
     wait_for(lambda: xlen(redis) == 1, IO_TIMEOUT, "the first event")
 
     redis.command("CONFIG", "SET", "maxmemory-policy", "noeviction")
     redis.command("CONFIG", "SET", "maxmemory", "1")
     sent = 1
     for _ in range(30):  # 3 s of page views while every batch is refused
-        assert nginx.get("/product.html?sku=S1").status == 200
+        assert nginx.get("/product.html?sku=S1", headers=cookie).status == 200
         sent += 1
         time.sleep(0.1)
     m = events_metrics(nginx)
@@ -119,15 +124,17 @@ def test_a_redis_at_maxmemory_is_asked_again_with_backoff(nginx_factory, redis, 
     assert counter(m, "tailor_events_flushed_total") == sent
 
 
-def test_spool_off_opens_no_spool_and_events_still_flow(nginx, redis, keys):
+def test_spool_off_opens_no_spool_and_events_still_flow(nginx, redis, keys, sign):
     start(nginx, redis, keys, extra="tailor_events_spool off;")
-    assert nginx.get("/product.html?sku=S1").status == 200
+    cookie = cookie_header("tailor_vid", sign(new_vid()))
+    assert nginx.get("/product.html?sku=S1", headers=cookie).status == 200
     wait_for(lambda: xlen(redis) == 1, IO_TIMEOUT, "the event")
     assert not nginx_has_spool(nginx), "no default spool when it is off"
 
 
-def test_the_default_spool_is_under_the_prefix(nginx, redis, keys):
+def test_the_default_spool_is_under_the_prefix(nginx, redis, keys, sign):
     start(nginx, redis, keys)
-    assert nginx.get("/product.html?sku=S1").status == 200
+    cookie = cookie_header("tailor_vid", sign(new_vid()))
+    assert nginx.get("/product.html?sku=S1", headers=cookie).status == 200
     wait_for(lambda: xlen(redis) == 1, IO_TIMEOUT, "the event")
     assert nginx_has_spool(nginx)

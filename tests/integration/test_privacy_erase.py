@@ -73,7 +73,7 @@ def test_erase_takes_the_linked_anonymous_id_and_sticks(nginx, redis, keys, sign
     start(nginx, redis, keys, backend=b.address)
     anon_cookie = cookie_header("tailor_vid", sign(anon))
     assert nginx.get("/product.html?sku=A1", headers=anon_cookie).status == 200
-    wait_for(lambda: keys_of(redis, anon) == ["live", "ev"] or None, IO_TIMEOUT, "anon state")
+    wait_for(lambda: "live" in keys_of(redis, anon) or None, IO_TIMEOUT, "anon state")
     assert nginx.get("/up/login", headers=anon_cookie).status == 200
     wait_for(lambda: "live" in keys_of(redis, known) or None, IO_TIMEOUT, "known state")
     wait_for(lambda: redis.command("HGET", "tailor:{%s}:ev" % known, "merged:" + anon) or None,

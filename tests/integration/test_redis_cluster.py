@@ -389,3 +389,13 @@ def test_a_replica_killed_under_replica_reads_hands_its_reads_to_the_primary(sho
     # reads in flight on the replica when it died went to the primary: none fell back
     assert bodies and all(b == (200, True) for b in bodies), \
         [b for b in bodies if b != (200, True)][:5]
+
+
+def test_nginx_t_refuses_events_with_a_cluster(nginx, keys):
+    # a batch spans many visitors' slots (CROSSSLOT): refused at its line, not spooled forever
+    nginx.write(scenario.tailor_http(redis="127.0.0.1:7000 cluster=on", keys=keys.path,
+                                     location_extra="tailor_events on;"))
+    rc, out = nginx.test_config()
+    assert rc != 0, out
+    assert "not available with a Redis Cluster" in out and "[emerg]" in out, out
+    assert "%s:%d" % (nginx.conf_path, nginx.line_of("tailor_events on")) in out, out

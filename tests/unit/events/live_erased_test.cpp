@@ -56,10 +56,10 @@ class EventLiveErased : public ::testing::Test {
         }
         EXPECT_TRUE(batch.finish());
         const Reply r = redis_->command_argv(batch.argc(), batch.argv(), batch.argvlen());
-        EXPECT_EQ(r.kind, '*') << r.str;
+        EXPECT_EQ(r.kind, '$') << r.str;
         std::vector<long long> out;
-        for (const Reply& e : r.elements) {
-            out.push_back(e.integer);
+        for (char c : r.str) {
+            out.push_back(static_cast<long long>(live_result_of(c)));
         }
         return out;
     }
