@@ -14,7 +14,10 @@ import scenario
 from scenario import PAGE, cookie_header
 
 
-BUDGET = "20ms"
+# Long enough that a loaded (or sanitized) machine still answers a healthy
+# read in time, short enough that five silent reads stay quick: the tests
+# assert outcomes, never how long anything took.
+BUDGET = "300ms"
 
 
 def get_page(nginx, cookie):
