@@ -241,16 +241,17 @@ tailor::Outcome ngx_http_tailor_core_consent(ngx_http_request_t* r,
 ngx_int_t ngx_http_tailor_core_read_cookie(ngx_http_request_t* r, ngx_http_tailor_main_conf_t* mcf,
                                            ngx_http_tailor_loc_conf_t* lcf,
                                            ngx_http_tailor_ctx_t* ctx) noexcept {
-    std::string_view headers[tailor::kMaxVisitorCookies];
+    std::string_view headers[tailor::kMaxCookieHeaders];
     auto** cookies = static_cast<ngx_table_elt_t**>(r->headers_in.cookies.elts);
     size_t n = 0;
-    for (ngx_uint_t i = 0; i < r->headers_in.cookies.nelts && n < tailor::kMaxVisitorCookies; i++) {
+    for (ngx_uint_t i = 0; i < r->headers_in.cookies.nelts && n < tailor::kMaxCookieHeaders; i++) {
         headers[n++] = ngx_http_tailor_view(cookies[i]);
     }
+    const bool more_headers = r->headers_in.cookies.nelts > n;
 
     tailor::VisitorCookieRead read = tailor::read_visitor_cookies(
         headers, n, ngx_http_tailor_view(lcf->cookie.name), *ngx_http_tailor_keyring(r),
-        static_cast<int64_t>(ngx_time()), static_cast<int64_t>(lcf->cookie.max_age));
+        static_cast<int64_t>(ngx_time()), static_cast<int64_t>(lcf->cookie.max_age), more_headers);
     if (read.found == 0) {
         return NGX_DECLINED;
     }

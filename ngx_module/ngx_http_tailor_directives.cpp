@@ -176,7 +176,8 @@ char* ngx_http_tailor_cookie_directive(ngx_conf_t* cf, ngx_command_t*, void* con
         if (ngx_http_tailor_starts_with(v, "max_age=")) {
             ngx_str_t s = ngx_http_tailor_after(v, sizeof("max_age=") - 1);
             time_t t = ngx_parse_time(&s, 1);
-            if (t == NGX_ERROR) {
+            if (t == NGX_ERROR || t == 0) {
+                // 0 would expire every cookie at once: a new visitor on every request
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid max_age \"%V\"", &s);
                 return static_cast<char*>(NGX_CONF_ERROR);
             }

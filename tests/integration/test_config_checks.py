@@ -218,3 +218,19 @@ def test_an_event_where_tailor_is_off_warns_at_the_event_line(nginx, keys):
     assert warn, out
     line = nginx.line_of('tailor_event "Product Viewed"')
     assert "%s:%d" % (nginx.conf_path, line) in warn[0], warn[0]
+
+
+def test_a_cookie_max_age_of_zero_is_refused_at_its_line(nginx, keys):
+    # every cookie would be expired at once: a new visitor on every request
+    nginx.write(http("""
+    server {
+        listen 127.0.0.1:{{PORT}};
+        location / {
+            tailor on;
+            tailor_cookie tailor_vid max_age=0;
+        }
+    }
+""", keys=keys.path))
+    rc, out = nginx.test_config()
+    assert rc != 0
+    assert 'invalid max_age "0"' in emerg_at(nginx, out, "max_age=0")

@@ -7,19 +7,22 @@ namespace tailor {
 
 VisitorCookieRead read_visitor_cookies(const std::string_view* headers, size_t header_count,
                                        std::string_view name, const Keyring& keyring, int64_t now,
-                                       int64_t max_age) noexcept {
+                                       int64_t max_age, bool more_headers) noexcept {
     VisitorCookieRead out;
     if (name.empty()) {
         return out;
     }
-    for (size_t h = 0; h < header_count && out.found < kMaxVisitorCookies; ++h) {
+    for (size_t h = 0; h < header_count; ++h) {
         CookieCursor cursor(headers[h]);
         Cookie c;
-        while (out.found < kMaxVisitorCookies && cursor.next(&c)) {
+        while (cursor.next(&c)) {
             if (c.name != name) {
                 continue;
             }
-            ++out.found;
+            if (++out.found > kMaxVisitorCookies) {
+                out.conflict = true;  // counted, not verified: the scan stays linear
+                continue;
+            }
             VisitorCookieCheck check = check_visitor_cookie(c.value, keyring);
             if (check.status == VisitorCookieStatus::kValid && !check.legacy &&
                 (check.issued_at > now + kVisitorCookieClockSkew ||
@@ -42,6 +45,9 @@ VisitorCookieRead read_visitor_cookies(const std::string_view* headers, size_t h
             out.vid = check.vid;
             out.status = VisitorCookieStatus::kValid;
         }
+    }
+    if (more_headers && out.found > 0) {
+        out.conflict = true;
     }
     if (out.conflict) {
         out.vid.reset();

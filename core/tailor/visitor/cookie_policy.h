@@ -29,8 +29,14 @@
 
 namespace tailor {
 
-// At most this many cookies of the visitor cookie's name are looked at.
+// At most this many cookies of the visitor cookie's name are verified; more
+// than this many read as a conflict (no visitor), so a pile of planted
+// cookies cannot push the visitor's own out of sight.
 inline constexpr size_t kMaxVisitorCookies = 8;
+
+// At most this many Cookie headers are read (HTTP/2 sends one per cookie);
+// a request with more reads as a conflict too (`more_headers`).
+inline constexpr size_t kMaxCookieHeaders = 64;
 
 // A stamp this far ahead of the server's clock still counts (clock skew
 // between the servers of one site).
@@ -55,7 +61,9 @@ struct VisitorCookieRead {
 // Reads every cookie named `name` in `headers` (each Cookie header value,
 // in order), verifies each against `keyring`, refuses those issued more than
 // `max_age` seconds before `now` (or further ahead of it than the clock
-// skew), and decides as above.
+// skew), and decides as above. `more_headers`: the request had Cookie
+// headers beyond these (more than kMaxCookieHeaders), which reads as a
+// conflict when any cookie of the name was seen.
 //
 // Example:
 //   std::string_view h[] = {"tailor_vid=" + a_valid_cookie + "; tailor_vid=" + another_ids};
@@ -63,7 +71,8 @@ struct VisitorCookieRead {
 [[nodiscard]] VisitorCookieRead read_visitor_cookies(const std::string_view* headers,
                                                      size_t header_count, std::string_view name,
                                                      const Keyring& keyring, int64_t now,
-                                                     int64_t max_age) noexcept;
+                                                     int64_t max_age,
+                                                     bool more_headers = false) noexcept;
 
 // VisitorCookieReason
 //

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace tailor {
 namespace {
@@ -69,6 +70,42 @@ TEST(CookiePolicy, TwoDifferentValidIdsAreNoVisitorWhicheverComesFirst) {
     const std::string hb = "tailor_vid=" + b;
     const std::string_view h[] = {ha, hb};
     EXPECT_TRUE(read_visitor_cookies(h, 2, "tailor_vid", ring, kNow, kYear).conflict);
+}
+
+TEST(CookiePolicy, PlantedCookiesBeyondTheCapCannotHideTheVisitorsOwn) {
+    // a sibling subdomain plants kMaxVisitorCookies copies of its id on longer
+    // paths, which browsers send first: the victim's own comes after them
+    const Keyring ring = ring_of({{"k1", 'x'}});
+    const std::string a = cookie(kA, ring, kNow, "k1");
+    std::string header;
+    for (size_t i = 0; i < kMaxVisitorCookies; ++i) {
+        header += "tailor_vid=" + a + "; ";
+    }
+    header += "tailor_vid=" + cookie(kB, ring, kNow, "k1");
+    const VisitorCookieRead r = read(header, ring);
+    EXPECT_TRUE(r.conflict);
+    EXPECT_FALSE(r.vid);
+    EXPECT_EQ(r.found, kMaxVisitorCookies + 1);
+
+    // one Cookie header each (HTTP/2), the same
+    std::vector<std::string> own(kMaxVisitorCookies + 1, "tailor_vid=" + a);
+    own.back() = "tailor_vid=" + cookie(kB, ring, kNow, "k1");
+    std::vector<std::string_view> views(own.begin(), own.end());
+    EXPECT_TRUE(
+        read_visitor_cookies(views.data(), views.size(), "tailor_vid", ring, kNow, kYear).conflict);
+}
+
+TEST(CookiePolicy, CookieHeadersBeyondWhatTheCallerCouldPassAreAConflict) {
+    const Keyring ring = ring_of({{"k1", 'x'}});
+    const std::string h = "tailor_vid=" + cookie(kA, ring, kNow, "k1");
+    const std::string_view views[] = {h};
+    const VisitorCookieRead r =
+        read_visitor_cookies(views, 1, "tailor_vid", ring, kNow, kYear, /*more_headers=*/true);
+    EXPECT_TRUE(r.conflict);
+    EXPECT_FALSE(r.vid);
+    const std::string_view other[] = {"a=1"};
+    EXPECT_FALSE(read_visitor_cookies(other, 1, "tailor_vid", ring, kNow, kYear, true).conflict)
+        << "no visitor cookie seen: nothing to conflict with";
 }
 
 TEST(CookiePolicy, TheSameIdTwiceOrBesideAForgeryIsThatId) {
