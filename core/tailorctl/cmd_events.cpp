@@ -101,6 +101,9 @@ int usage_events() {
 }  // namespace
 
 int run_events(const Args& args) {
+    if (!args.empty() && args[0] == "emit") {
+        return run_events_emit(args);
+    }
     if (args.empty() || args[0] != "tail") {
         return usage_events();
     }
