@@ -1,7 +1,8 @@
 // tailorctl events emit: appends one event in exactly the module's encoding (tests, backfills).
 //
 //   tailorctl events emit --type T --vid V [--ts MS] [--prop NAME=VALUE]... [--prev ID]
-//                         [--device D] [--stream KEY] --redis HOST:PORT
+//                         [--exp RULE:EXPERIMENT:VARIANT]... [--device D] [--stream KEY]
+//                         --redis HOST:PORT
 //
 // The blob comes from core's encode_event and the entry from its XaddCommand, the
 // code the module's glue calls, so a consumer tested on these entries reads the
@@ -26,7 +27,8 @@ namespace {
 int usage_emit() {
     std::fprintf(stderr,
                  "usage: tailorctl events emit --type T --vid V [--ts MS] [--prop NAME=VALUE]... "
-                 "[--prev ID] [--device D] [--stream KEY] %s\n",
+                 "[--prev ID] [--exp RULE:EXPERIMENT:VARIANT]... [--device D] [--stream KEY] "
+                 "%s\n",
                  kRedisUsage);
     return kExitUsage;
 }
@@ -42,6 +44,7 @@ int run_events_emit(const Args& args) {
     std::string device = "desktop";
     int64_t ts = 0;
     std::vector<std::pair<std::string, std::string>> raw_props;
+    std::vector<std::string> raw_exposures;
     for (size_t i = 1; i < args.size(); i++) {
         std::string_view a = args[i];
         bool bad = false;
@@ -67,6 +70,8 @@ int run_events_emit(const Args& args) {
             stream.key = v;
         } else if (a == "--ts") {
             ts = std::strtoll(v.c_str(), nullptr, 10);
+        } else if (a == "--exp") {
+            raw_exposures.push_back(v);
         } else if (a == "--prop") {
             size_t eq = v.find('=');
             if (eq == std::string::npos || eq == 0) {
@@ -119,6 +124,18 @@ int run_events_emit(const Args& args) {
     for (size_t i = 0; i < props.size(); i++) {
         props[i].name = names[i];
     }
+    std::vector<tailor::EventExposure> exposures;
+    for (const std::string& x : raw_exposures) {
+        size_t a = x.find(':');
+        size_t b = a == std::string::npos ? a : x.find(':', a + 1);
+        if (b == std::string::npos) {
+            return usage_emit();
+        }
+        std::string_view view = x;
+        exposures.push_back({view.substr(0, a), view.substr(a + 1, b - a - 1), view.substr(b + 1)});
+    }
+    e.exposures = exposures.data();
+    e.exposure_count = exposures.size();
     e.properties = props.data();
     e.property_count = props.size();
     std::string blob;

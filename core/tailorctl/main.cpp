@@ -34,6 +34,10 @@ constexpr Command kCommands[] = {
      "triggers run --redis HOST:PORT [--group G] [--consumer C] [--config FILE] [--now-ms MS] "
      "[--once]",
      nullptr},
+    {"experiments", tailorctl::run_experiments,
+     "experiments report --redis HOST:PORT [--conversion EVENT] [--control NAME] "
+     "[--holdout NAME] [--format table|json]",
+     nullptr},
     {"rules", tailorctl::run_rules,
      "rules check PACK.lua | rules test PACK.lua CASES.lua | rules render --rules PACK.lua ...",
      tailorctl::print_rules_usage},
