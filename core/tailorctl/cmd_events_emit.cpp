@@ -2,7 +2,10 @@
 //
 //   tailorctl events emit --type T --vid V [--ts MS] [--prop NAME=VALUE]... [--prev ID]
 //                         [--exp RULE:EXPERIMENT:VARIANT]... [--device D] [--stream KEY]
-//                         --redis HOST:PORT
+//                         [--count N] --redis HOST:PORT
+//
+// --count N appends N such events (benchmarks), each with its own id, one
+// millisecond apart, and prints the last id.
 //
 // The blob comes from core's encode_event and the entry from its XaddCommand, the
 // code the module's glue calls, so a consumer tested on these entries reads the
@@ -43,6 +46,7 @@ int run_events_emit(const Args& args) {
     std::string prev;
     std::string device = "desktop";
     int64_t ts = 0;
+    long long count = 1;
     std::vector<std::pair<std::string, std::string>> raw_props;
     std::vector<std::string> raw_exposures;
     for (size_t i = 1; i < args.size(); i++) {
@@ -70,6 +74,11 @@ int run_events_emit(const Args& args) {
             stream.key = v;
         } else if (a == "--ts") {
             ts = std::strtoll(v.c_str(), nullptr, 10);
+        } else if (a == "--count") {
+            count = std::strtoll(v.c_str(), nullptr, 10);
+            if (count <= 0) {
+                return usage_emit();
+            }
         } else if (a == "--exp") {
             raw_exposures.push_back(v);
         } else if (a == "--prop") {
@@ -138,27 +147,39 @@ int run_events_emit(const Args& args) {
     e.exposure_count = exposures.size();
     e.properties = props.data();
     e.property_count = props.size();
-    std::string blob;
-    if (tailor::encode_event(e, &blob).status != tailor::EncodeStatus::kOk) {
-        std::fprintf(stderr, "tailorctl: the event does not encode (type, vid, ts?)\n");
-        return kExitFailure;
-    }
-    tailor::XaddCommand cmd;
-    cmd.build(stream,
-              tailor::event_type_name(e.type).empty() ? type : tailor::event_type_name(e.type), vid,
-              blob);
-    std::vector<std::string> argv;
-    for (int i = 0; i < cmd.argc(); i++) {
-        argv.emplace_back(cmd.argv()[i], cmd.argvlen()[i]);
-    }
     RedisClient conn;
     if (!conn.connect(redis)) {
         return kExitFailure;
     }
-    std::optional<Reply> r = conn.command(argv);
-    if (!r || r->type != Reply::Type::kBulk) {
-        std::fprintf(stderr, "tailorctl: XADD failed: %s\n", r ? r->str.c_str() : "no reply");
-        return kExitFailure;
+    std::string blob;
+    for (long long n = 0; n < count; n++) {
+        if (n > 0) {
+            e.ts_ms = ts + n;
+            id = tailor::EventId::generate(e.ts_ms);
+            if (!id) {
+                std::fprintf(stderr, "tailorctl: no random bytes for an event id\n");
+                return kExitFailure;
+            }
+            e.id = *id;
+        }
+        blob.clear();
+        if (tailor::encode_event(e, &blob).status != tailor::EncodeStatus::kOk) {
+            std::fprintf(stderr, "tailorctl: the event does not encode (type, vid, ts?)\n");
+            return kExitFailure;
+        }
+        tailor::XaddCommand cmd;
+        cmd.build(stream,
+                  tailor::event_type_name(e.type).empty() ? type : tailor::event_type_name(e.type),
+                  vid, blob);
+        std::vector<std::string> argv;
+        for (int i = 0; i < cmd.argc(); i++) {
+            argv.emplace_back(cmd.argv()[i], cmd.argvlen()[i]);
+        }
+        std::optional<Reply> r = conn.command(argv);
+        if (!r || r->type != Reply::Type::kBulk) {
+            std::fprintf(stderr, "tailorctl: XADD failed: %s\n", r ? r->str.c_str() : "no reply");
+            return kExitFailure;
+        }
     }
     std::printf("%s\n", std::string(id->text()).c_str());
     return kExitOk;

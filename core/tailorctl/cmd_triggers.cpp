@@ -26,6 +26,7 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <unistd.h>
@@ -38,6 +39,7 @@
 #include "tailor/events/event.h"
 #include "tailor/profile/decode.h"
 #include "tailor/store/keys.h"
+#include "tailor/store/script.h"
 #include "tailor/triggers/apply.h"
 #include "tailor/triggers/config.h"
 #include "tailor/triggers/fire.h"
@@ -137,6 +139,9 @@ class Evaluator {
             return 0;
         }
         const Reply& entries = r->elements[0].elements[1];
+        // one XACK for the batch, after every entry's state is written: a
+        // crash before it redelivers the batch, which the dedup sets absorb
+        std::vector<std::string> ack = {"XACK", opts_.stream, opts_.group};
         for (const Reply& entry : entries.elements) {
             if (entry.elements.size() != 2) {
                 continue;
@@ -144,6 +149,10 @@ class Evaluator {
             if (!process_entry(entry.elements[0].str, entry.elements[1])) {
                 return -1;
             }
+            ack.push_back(entry.elements[0].str);
+        }
+        if (ack.size() > 3 && !ok(conn_->command(ack), Reply::Type::kInteger)) {
+            return -1;
         }
         return static_cast<long long>(entries.elements.size());
     }
@@ -182,6 +191,36 @@ class Evaluator {
         return r->type == type || (type == Reply::Type::kArray && r->type == Reply::Type::kNil);
     }
 
+    // The states this process wrote last, so applying an event costs no
+    // HGETALL: this process is the only writer of a visitor's full state
+    // (one consumer per group, docs/triggers.md); every write it cannot
+    // predict (a link, a cap list, a duplicate, an erase) drops the entry.
+    std::optional<tailor::TriggerState> cached(const std::string& vid) {
+        auto it = cache_.find(vid);
+        if (it == cache_.end()) {
+            return std::nullopt;
+        }
+        return it->second;
+    }
+
+    void remember(const std::string& vid, const tailor::TriggerState& st) {
+        if (cache_.size() >= kMaxCachedStates) {
+            cache_.clear();
+        }
+        cache_[vid] = st;
+    }
+
+    std::optional<tailor::TriggerState> load_state(const std::string& vid) {
+        if (auto c = cached(vid)) {
+            return c;
+        }
+        auto f = read_state(vid);
+        if (!f) {
+            return std::nullopt;
+        }
+        return tailor::trigger_state_from_fields(*f);
+    }
+
     std::optional<Fields> read_state(const std::string& vid) {
         auto r = conn_->command(
             {"HGETALL", tailor::visitor_key(vid, tailor::VisitorKeyKind::kTriggers)});
@@ -199,8 +238,8 @@ class Evaluator {
     int write_state(const std::string& vid, const tailor::TriggerState& st,
                     const std::string& event_id) {
         std::vector<std::string> argv = {
-            "EVAL",
-            kWriteStateScript,
+            "EVALSHA",
+            script_sha_,
             "3",
             tailor::visitor_key(vid, tailor::VisitorKeyKind::kTriggers),
             tailor::visitor_key(vid, tailor::VisitorKeyKind::kTriggerSeen),
@@ -213,8 +252,20 @@ class Evaluator {
             argv.push_back(value);
         }
         auto r = conn_->command(argv);
+        if (r && r->type == Reply::Type::kError && r->str.rfind("NOSCRIPT", 0) == 0) {
+            // not in this node's script cache yet (a restart, a failover): send the source once
+            argv[0] = "EVAL";
+            argv[1] = kWriteStateScript;
+            r = conn_->command(argv);
+        }
         if (!ok(r, Reply::Type::kInteger)) {
+            cache_.erase(vid);
             return -1;
+        }
+        if (r->integer == 1) {
+            remember(vid, st);
+        } else {
+            cache_.erase(vid);
         }
         return static_cast<int>(r->integer);
     }
@@ -226,11 +277,6 @@ class Evaluator {
         return ok(r, Reply::Type::kInteger);
     }
 
-    bool ack(const std::string& entry) {
-        return ok(conn_->command({"XACK", opts_.stream, opts_.group, entry}),
-                  Reply::Type::kInteger);
-    }
-
     static const std::string* field(const Reply& kv, std::string_view name) {
         for (size_t i = 0; i + 1 < kv.elements.size(); i += 2) {
             if (kv.elements[i].str == name) {
@@ -240,7 +286,7 @@ class Evaluator {
         return nullptr;
     }
 
-    bool process_entry(const std::string& entry, const Reply& kv) {
+    bool process_entry(const std::string& /*entry*/, const Reply& kv) {
         const std::string* blob = field(kv, "e");
         std::optional<tailor::DecodedEvent> e;
         if (blob != nullptr) {
@@ -248,15 +294,16 @@ class Evaluator {
         }
         if (!e) {
             counts_.invalid++;  // not an event (or trimmed away): nothing to apply
-            return ack(entry);
+            return true;
         }
-        auto fields = read_state(e->vid);
-        if (!fields) {
+        std::optional<tailor::TriggerState> loaded = load_state(e->vid);
+        if (!loaded) {
             return false;
         }
-        tailor::TriggerState st = tailor::trigger_state_from_fields(*fields);
+        tailor::TriggerState st = std::move(*loaded);
         tailor::ApplyOutcome out = tailor::apply_trigger_event(*e, &st);
         if (!out.link_prev.empty()) {
+            cache_.erase(out.link_prev);
             // idempotent: a redelivered Identify writes the same link
             auto r = conn_->command(
                 {"HSET", tailor::visitor_key(out.link_prev, tailor::VisitorKeyKind::kTriggers),
@@ -284,7 +331,7 @@ class Evaluator {
             std::fflush(stdout);
             _exit(3);  // tests: a crash between the state write and the ack
         }
-        return ack(entry);
+        return true;
     }
 
     bool add_profile(const std::string& vid, tailor::FireContext* ctx) {
@@ -312,11 +359,11 @@ class Evaluator {
         if (erased->integer == 1) {
             return schedule(vid, std::nullopt);
         }
-        auto fields = read_state(vid);
-        if (!fields) {
+        std::optional<tailor::TriggerState> loaded = load_state(vid);
+        if (!loaded) {
             return false;
         }
-        tailor::TriggerState st = tailor::trigger_state_from_fields(*fields);
+        tailor::TriggerState st = std::move(*loaded);
         const std::string root = st.into.empty() ? vid : st.into;
 
         tailor::FireContext ctx;
@@ -395,6 +442,7 @@ class Evaluator {
                          s.reason.c_str());
         }
         if (root != vid && !d.records.empty()) {
+            cache_.erase(root);
             tailor::TriggerState caps;
             caps.sent = root_sent;
             for (auto& [name, value] : caps.to_fields()) {
@@ -449,6 +497,9 @@ class Evaluator {
     const tailor::TriggerConfig& config_;
     Counts counts_;
     long long exit_before_ack_ = 0;
+    static constexpr size_t kMaxCachedStates = 100000;
+    std::unordered_map<std::string, tailor::TriggerState> cache_;
+    const std::string script_sha_ = tailor::redis_script_sha1(kWriteStateScript);
 };
 
 int64_t clock_now(const Options& opts) {
