@@ -51,16 +51,23 @@ namespace {
 using nlohmann::ordered_json;
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
-// KEYS: state, dedup set, tombstone. ARGV: event id ("" at a check: no dedup),
-// dedup ttl ms, state ttl ms, then the state's field/value pairs. Returns 1
-// written, 0 a duplicate, 2 an erased visitor (nothing written).
+// KEYS: state, dedup set, tombstone, and on a single Redis (not a cluster,
+// where it lives in another slot) the schedule. ARGV: event id ("" at a
+// check: no dedup), dedup ttl ms, state ttl ms, the visitor id, its next
+// check time ("" for none), then the state's field/value pairs. Returns 1
+// written, 0 a duplicate, 2 an erased visitor (nothing written). One script,
+// so the schedule of a single Redis costs no round trip of its own.
 constexpr const char* kWriteStateScript = R"lua(
 if redis.call('EXISTS', KEYS[3]) == 1 then return 2 end
 if ARGV[1] ~= '' and redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 0 end
 redis.call('DEL', KEYS[1])
-if #ARGV > 3 then
-  redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+if #ARGV > 5 then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 6))
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+if #KEYS == 4 then
+  if ARGV[5] == '' then redis.call('ZREM', KEYS[4], ARGV[4])
+  else redis.call('ZADD', KEYS[4], ARGV[5], ARGV[4]) end
 end
 if ARGV[1] ~= '' then
   redis.call('SADD', KEYS[2], ARGV[1])
@@ -235,18 +242,28 @@ class Evaluator {
     }
 
     // 1 written, 0 duplicate, 2 erased, -1 error.
+    // Writes the state and its next check time. On a cluster the schedule
+    // is written first, on its own: a crash between the two re-applies the
+    // event on redelivery, while the other order could lose the schedule.
     int write_state(const std::string& vid, const tailor::TriggerState& st,
-                    const std::string& event_id) {
+                    const std::string& event_id, std::optional<int64_t> next) {
+        const bool cluster = conn_->cluster();
+        if (cluster && !schedule(vid, next)) {
+            return -1;
+        }
         std::vector<std::string> argv = {
             "EVALSHA",
             script_sha_,
-            "3",
+            cluster ? "3" : "4",
             tailor::visitor_key(vid, tailor::VisitorKeyKind::kTriggers),
             tailor::visitor_key(vid, tailor::VisitorKeyKind::kTriggerSeen),
-            tailor::visitor_key(vid, tailor::VisitorKeyKind::kErased),
-            event_id,
-            std::to_string(config_.dedup_ttl_ms),
-            std::to_string(config_.state_ttl_ms)};
+            tailor::visitor_key(vid, tailor::VisitorKeyKind::kErased)};
+        if (!cluster) {
+            argv.emplace_back(tailor::kTriggerScheduleKey);
+        }
+        argv.insert(argv.end(), {event_id, std::to_string(config_.dedup_ttl_ms),
+                                 std::to_string(config_.state_ttl_ms), vid,
+                                 next ? std::to_string(*next) : std::string()});
         for (auto& [name, value] : st.to_fields()) {
             argv.push_back(name);
             argv.push_back(value);
@@ -312,12 +329,8 @@ class Evaluator {
                 return false;
             }
         }
-        // scheduled before the write: a crash between the two re-applies the
-        // event on redelivery, while the other order could lose the schedule
-        if (!schedule(e->vid, tailor::next_trigger_check_ms(st, config_, e->ts_ms))) {
-            return false;
-        }
-        int w = write_state(e->vid, st, e->id);
+        int w =
+            write_state(e->vid, st, e->id, tailor::next_trigger_check_ms(st, config_, e->ts_ms));
         if (w < 0) {
             return false;
         }
@@ -454,10 +467,11 @@ class Evaluator {
                 }
             }
         }
-        if (write_state(vid, st, "") < 0) {
-            return false;
+        int w = write_state(vid, st, "", tailor::next_trigger_check_ms(st, config_, now));
+        if (w == 2) {
+            return schedule(vid, std::nullopt);  // erased meanwhile
         }
-        return schedule(vid, tailor::next_trigger_check_ms(st, config_, now));
+        return w >= 0;
     }
 
     bool append_record(const tailor::TriggerRecord& rec) {

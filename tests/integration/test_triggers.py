@@ -271,3 +271,34 @@ def test_a_bad_config_line_is_refused_with_its_line(redis, workdir):
     conf = config_file(workdir, "cart_delay = 1h\ncart_dealy = 2h\n")
     p = run(redis, T0, config=conf, check=False)
     assert p.returncode == 1 and b"line 2" in p.stderr and b"cart_dealy" in p.stderr
+
+
+class _Seed:
+    """What emit() and run() need of a Redis: an address (here a cluster seed)."""
+
+    def __init__(self, address):
+        self.address = address
+
+
+def test_on_a_redis_cluster_each_key_goes_to_its_node(workdir):
+    from redis_cluster import RedisCluster
+    c = RedisCluster(os.path.join(workdir, "cluster"), primaries=3, replicas=0)
+    try:
+        c.start()
+        c.wait_ok()
+        seed = _Seed(c.nodes[0].address)
+        emit(seed, "Product Added", "cl-1", T0, product_id="SKU-1")
+        emit(seed, "Identify", "cl-cust", T0 + MIN, prev="cl-1")
+        emit(seed, "Product Added", "cl-2", T0, product_id="SKU-2")
+        emit(seed, "Identify", "cl-cust2", T0 + MIN, prev="cl-2")
+        emit(seed, "Identify", "cl-cust2", T0 + MIN, prev="cl-3")
+        emit(seed, "Order Completed", "cl-3", T0 + 2 * MIN, revenue="5")
+        out = run(seed, T0 + HOUR)
+        assert out["fired"] == {"cart_abandonment": 1} and out["suppressed"] == {"ordered": 1}
+        entries = c.command_for_key("tailor:triggers", "XRANGE", "tailor:triggers", "-", "+")
+        assert len(entries) == 1
+        kv = [text(x) for x in entries[0][1]]
+        r = dict(zip(kv[0::2], kv[1::2]))
+        assert r["vid"] == "cl-1" and r["customer_id"] == "cl-cust"
+    finally:
+        c.stop()
