@@ -467,7 +467,8 @@ class Evaluator {
                 }
             }
         }
-        int w = write_state(vid, st, "", tailor::next_trigger_check_ms(st, config_, now));
+        int w = write_state(vid, st, "",
+                            tailor::next_trigger_check_ms(st, config_, now, ctx.linked_order_at));
         if (w == 2) {
             return schedule(vid, std::nullopt);  // erased meanwhile
         }

@@ -302,3 +302,11 @@ def test_on_a_redis_cluster_each_key_goes_to_its_node(workdir):
         assert r["vid"] == "cl-1" and r["customer_id"] == "cl-cust"
     finally:
         c.stop()
+
+
+def test_win_back_counts_from_the_profiles_last_order(redis):
+    # the stream saw a page view only; the shop's profile knows the order
+    put_profile(redis, "wb-p", {"last_order_at": T0 // 1000})
+    emit(redis, "Product Viewed", "wb-p", T0 + MIN, product_id="SKU-1")
+    assert run(redis, T0 + MIN + 2 * HOUR)["fired"] == {"browse_abandonment": 1}
+    assert run(redis, T0 + 90 * DAY)["fired"] == {"win_back": 1}

@@ -116,7 +116,7 @@ ApplyOutcome apply_trigger_event(const DecodedEvent& event, TriggerState* st) {
 }
 
 std::optional<int64_t> next_trigger_check_ms(const TriggerState& st, const TriggerConfig& config,
-                                             int64_t now) {
+                                             int64_t now, int64_t linked_order_at) {
     std::optional<int64_t> next;
     auto consider = [&](int64_t t) {
         if (!next || t < *next) {
@@ -135,8 +135,9 @@ std::optional<int64_t> next_trigger_check_ms(const TriggerState& st, const Trigg
     if (config.price_drop && !st.watches.empty()) {
         consider(now + config.price_check_ms);
     }
-    if (config.winback && st.order_at > st.winback_fired) {
-        consider(st.order_at + config.winback_after_ms);
+    const int64_t last_order = std::max(st.order_at, linked_order_at);
+    if (config.winback && last_order > st.winback_fired) {
+        consider(last_order + config.winback_after_ms);
     }
     if (config.replenishment && st.order_at > 0 && now < st.order_at + kMsPerHour) {
         // the shop writes the order's purchases (with cycle_days) to the

@@ -40,9 +40,11 @@ ApplyOutcome apply_trigger_event(const DecodedEvent& event, TriggerState* state)
 // When the visitor must next be looked at: the earliest pending due time
 // (cart, browse, win-back, the replenishment the profile last showed), or
 // `now + price_check` while prices are watched; nullopt when nothing is
-// pending. `now` is the event's time after an event, the clock's at a check.
+// pending. `now` is the event's time after an event, the clock's at a check;
+// `linked_order_at`, known at a check, is the person's last order over every
+// linked id and the profile (win-back counts from it).
 [[nodiscard]] std::optional<int64_t> next_trigger_check_ms(const TriggerState& state,
-                                                           const TriggerConfig& config,
-                                                           int64_t now);
+                                                           const TriggerConfig& config, int64_t now,
+                                                           int64_t linked_order_at = 0);
 
 }  // namespace tailor

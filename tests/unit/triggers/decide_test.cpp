@@ -107,6 +107,16 @@ TEST(TriggerApply, NextCheckIsTheEarliestPendingDueTime) {
     EXPECT_EQ(next_trigger_check_ms(s, c, kT0 + kMin), kT0 + kMin + c.cart_delay_ms);
 }
 
+TEST(TriggerApply, WinBackIsScheduledFromTheLastOrderOfAnyLinkedIdOrTheProfile) {
+    TriggerConfig c;
+    TriggerState s;
+    EXPECT_FALSE(next_trigger_check_ms(s, c, kT0).has_value());
+    EXPECT_EQ(next_trigger_check_ms(s, c, kT0, kT0 - kMsPerDay),
+              kT0 - kMsPerDay + c.winback_after_ms);
+    s.winback_fired = kT0 - kMsPerDay;
+    EXPECT_FALSE(next_trigger_check_ms(s, c, kT0, kT0 - kMsPerDay).has_value());
+}
+
 TEST(TriggerDecide, CartAbandonmentFiresOnceAtItsDelay) {
     TriggerConfig c;
     TriggerState s;
