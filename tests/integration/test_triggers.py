@@ -310,3 +310,27 @@ def test_win_back_counts_from_the_profiles_last_order(redis):
     emit(redis, "Product Viewed", "wb-p", T0 + MIN, product_id="SKU-1")
     assert run(redis, T0 + MIN + 2 * HOUR)["fired"] == {"browse_abandonment": 1}
     assert run(redis, T0 + 90 * DAY)["fired"] == {"win_back": 1}
+
+
+def test_events_the_module_records_drive_the_evaluator(nginx, redis, keys, sign):
+    from env import module_has
+    if not module_has("tailor_events"):
+        pytest.skip("module built without tailor_events")
+    from scenario import cookie_header
+    from test_events import start, wait_events
+    from visitor import new_vid
+    a, b = new_vid(), new_vid()
+    start(nginx, redis, keys)
+    ca = cookie_header("tailor_vid", sign(a))
+    cb = cookie_header("tailor_vid", sign(b))
+    assert nginx.get("/product.html?sku=S1&price=10", headers=ca).status == 200
+    assert nginx.get("/cart/add?sku=S1&qty=1&price=10", headers=ca).status == 200
+    assert nginx.get("/cart/add?sku=S2&qty=1&price=5", headers=cb).status == 200
+    assert nginx.get("/order/done.html?order=B-1&total=5", headers=cb).status == 200
+    last_ts = max(e[2]["ts"] for e in wait_events(redis, 4))
+    out = run(redis, last_ts + 3 * HOUR)
+    # a: the cart fires, the earlier view yields to it; b: ordered, nothing to send
+    assert out["fired"] == {"cart_abandonment": 1}
+    assert out["suppressed"] == {"in_cart": 1}
+    [r] = records(redis)
+    assert r["vid"] == a and r["products"] == ["S1"]
