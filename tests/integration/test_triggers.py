@@ -334,3 +334,21 @@ def test_events_the_module_records_drive_the_evaluator(nginx, redis, keys, sign)
     assert out["suppressed"] == {"in_cart": 1}
     [r] = records(redis)
     assert r["vid"] == a and r["products"] == ["S1"]
+
+
+def test_without_once_it_follows_the_stream_until_stopped(redis):
+    from env import wait_for
+    env = dict(os.environ, TAILOR_NOW_MS=str(T0 + 2 * HOUR))
+    p = subprocess.Popen([TAILORCTL, "triggers", "run", "--redis", redis.address],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        wait_for(lambda: redis.command("EXISTS", "tailor:events") == 1, IO_TIMEOUT,
+                 "the consumer group's stream")
+        emit(redis, "Product Added", "live-1", T0, product_id="SKU-1")
+        wait_for(lambda: records(redis), IO_TIMEOUT, "a record from the running evaluator")
+        assert p.poll() is None, "still running"
+        [r] = records(redis)
+        assert r["vid"] == "live-1" and r["trigger"] == "cart_abandonment"
+    finally:
+        p.terminate()
+        p.wait(timeout=IO_TIMEOUT)
