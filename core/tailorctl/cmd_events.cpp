@@ -1,11 +1,13 @@
 // tailorctl events tail: the operator's view of the event stream.
 //
 //   tailorctl events tail [--type T] [--vid V] [--from ID] [--count N] [--stream KEY]
+//                         [--format json|klaviyo|segment]
 //                         --redis HOST:PORT [--redis-user U] [--redis-password P]
 //
 // tail prints one JSON object per event (decoded with decode_event, plus the
-// stream entry id as "entry"), following new entries with XREAD BLOCK until
-// interrupted, or until --count events were printed. --from 0 starts at the
+// stream entry id as "entry"; with --format klaviyo the Events API body, with
+// --format segment the Segment message, both from tailor/triggers/forward.h), following new entries
+// with XREAD BLOCK until interrupted, or until --count events were printed. --from 0 starts at the
 // oldest entry (default: only new ones). --type and --vid filter on the plain
 // fields beside the blob, so nothing is decoded for entries that do not match.
 //
@@ -25,6 +27,7 @@
 #include "commands.h"
 #include "redis_client.h"
 #include "tailor/events/event.h"
+#include "tailor/triggers/forward.h"
 
 namespace tailorctl {
 
@@ -93,7 +96,7 @@ const std::string* field(const Reply& kv, std::string_view name) {
 int usage_events() {
     std::fprintf(stderr,
                  "usage: tailorctl events tail [--type T] [--vid V] [--from ID] [--count N] "
-                 "[--stream KEY] %s\n",
+                 "[--stream KEY] [--format json|klaviyo|segment] %s\n",
                  kRedisUsage);
     return kExitUsage;
 }
@@ -101,6 +104,9 @@ int usage_events() {
 }  // namespace
 
 int run_events(const Args& args) {
+    if (!args.empty() && args[0] == "emit") {
+        return run_events_emit(args);
+    }
     if (args.empty() || args[0] != "tail") {
         return usage_events();
     }
@@ -110,6 +116,7 @@ int run_events(const Args& args) {
     std::string type;
     std::string vid;
     long long count = -1;
+    std::string format = "json";
     for (size_t i = 1; i < args.size(); i++) {
         std::string_view a = args[i];
         bool bad = false;
@@ -129,6 +136,11 @@ int run_events(const Args& args) {
             from = v;
         } else if (a == "--type") {
             type = v;
+        } else if (a == "--format") {
+            if (v != "json" && v != "klaviyo" && v != "segment") {
+                return usage_events();
+            }
+            format = v;
         } else if (a == "--vid") {
             vid = v;
         } else if (a == "--count") {
@@ -189,7 +201,13 @@ int run_events(const Args& args) {
                 std::fprintf(stderr, "tailorctl: entry %s: not an event, skipped\n", last.c_str());
                 continue;
             }
-            std::printf("%s\n", event_json(last, *e).dump().c_str());
+            if (format == "klaviyo") {
+                std::printf("%s\n", tailor::klaviyo_event_json(*e).c_str());
+            } else if (format == "segment") {
+                std::printf("%s\n", tailor::segment_event_json(*e).c_str());
+            } else {
+                std::printf("%s\n", event_json(last, *e).dump().c_str());
+            }
             std::fflush(stdout);
             if (count > 0 && ++printed >= count) {
                 break;

@@ -21,6 +21,9 @@ int run_render(const Args& args);
 int run_rules(const Args& args);
 int run_events(const Args& args);
 int run_profile_erase(const Args& args);
+int run_events_emit(const Args& args);
+int run_triggers(const Args& args);
+int run_experiments(const Args& args);
 
 // Each command's full usage, for `tailorctl COMMAND --help` (main.cpp answers
 // it for every command, on stdout, exit 0).

@@ -27,7 +27,17 @@ constexpr Command kCommands[] = {
      "[--stats]",
      nullptr},
     {"events", tailorctl::run_events,
-     "events tail [--type T] [--vid V] [--from ID] [--count N] --redis HOST:PORT", nullptr},
+     "events tail [--type T] [--vid V] [--from ID] [--count N] --redis HOST:PORT | "
+     "events emit --type T --vid V [--ts MS] [--prop N=V]... --redis HOST:PORT",
+     nullptr},
+    {"triggers", tailorctl::run_triggers,
+     "triggers run --redis HOST:PORT [--group G] [--consumer C] [--config FILE] [--now-ms MS] "
+     "[--once]",
+     nullptr},
+    {"experiments", tailorctl::run_experiments,
+     "experiments report --redis HOST:PORT [--conversion EVENT] [--control NAME] "
+     "[--holdout NAME] [--format table|json]",
+     nullptr},
     {"rules", tailorctl::run_rules,
      "rules check PACK.lua | rules test PACK.lua CASES.lua | rules render --rules PACK.lua ...",
      tailorctl::print_rules_usage},

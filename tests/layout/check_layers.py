@@ -14,7 +14,7 @@ import re
 import sys
 
 ORDER = ["base", "html", "page", "store", "request", "visitor", "profile", "decision",
-         "events", "popup", "rules", "engine"]
+         "events", "triggers", "popup", "rules", "engine"]
 RANK = {name: i for i, name in enumerate(ORDER)}
 INCLUDE = re.compile(r'^\s*#\s*include\s+[<"]([^">]+)[">]')
 FORBIDDEN = ("ngx_", "nginx", "hiredis")
