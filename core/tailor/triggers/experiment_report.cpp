@@ -96,7 +96,8 @@ std::vector<VariantReport> ExperimentTally::report(std::string_view control,
         }
     }
     std::vector<VariantReport> out;
-    for (auto& [key, r] : rows) {
+    for (auto& row : rows) {
+        VariantReport& r = row.second;  // a named reference: C++17 lambdas cannot capture bindings
         r.rate = static_cast<double>(r.converted) / static_cast<double>(r.exposed);
         r.rate_interval = wilson_interval(r.converted, r.exposed);
         auto base = [&](std::string_view name) -> const VariantReport* {
