@@ -116,6 +116,39 @@ bool ngx_http_tailor_redis_admit(ngx_http_tailor_redis_t* rc) noexcept {
     return true;
 }
 
+namespace {
+
+// An op for a command about to be written on the one connection: nullptr when
+// the connection cannot take it now (down, or over its output and pending
+// bounds) or memory ran out.
+ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_op_new(ngx_http_tailor_redis_t* rc,
+                                                         ngx_http_tailor_redis_handler_pt handler,
+                                                         void* data) noexcept {
+    if (!ngx_http_tailor_redis_admit(rc)) {
+        return nullptr;
+    }
+
+    auto* op = static_cast<ngx_http_tailor_redis_op_t*>(
+        ngx_alloc(sizeof(ngx_http_tailor_redis_op_t), rc->log));
+    if (op == nullptr) {
+        return nullptr;
+    }
+
+    op->handler = handler;
+    op->data = data;
+    op->sent_us = ngx_http_tailor_redis_clock_us();
+    return op;
+}
+
+// Counts a command hiredis took.
+void ngx_http_tailor_redis_op_sent(ngx_http_tailor_redis_t* rc) noexcept {
+    rc->in_flight++;
+    rc->stats->commands++;
+    ngx_http_tailor_redis_set_in_flight(rc);
+}
+
+}  // namespace
+
 bool ngx_http_tailor_redis_ready(const ngx_http_tailor_redis_t* rc) noexcept {
     if (rc != nullptr && rc->cluster != nullptr) {
         return ngx_http_tailor_redis_cluster_ready(rc);
@@ -149,19 +182,10 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send(ngx_http_tailor_redis_t* 
 
     // one server: every key lives there
 
-    if (!ngx_http_tailor_redis_admit(rc)) {
-        return nullptr;
-    }
-
-    op = static_cast<ngx_http_tailor_redis_op_t*>(
-        ngx_alloc(sizeof(ngx_http_tailor_redis_op_t), rc->log));
+    op = ngx_http_tailor_redis_op_new(rc, handler, data);
     if (op == nullptr) {
         return nullptr;
     }
-
-    op->handler = handler;
-    op->data = data;
-    op->sent_us = ngx_http_tailor_redis_clock_us();
 
     if (redisAsyncCommandArgv(rc->ac, ngx_http_tailor_redis_on_reply, op, argc, argv, argvlen) !=
         REDIS_OK) {
@@ -169,10 +193,7 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send(ngx_http_tailor_redis_t* 
         return nullptr;
     }
 
-    rc->in_flight++;
-    rc->stats->commands++;
-    ngx_http_tailor_redis_set_in_flight(rc);
-
+    ngx_http_tailor_redis_op_sent(rc);
     return op;
 }
 
@@ -193,19 +214,16 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_formatted(
         return nullptr;
     }
 
-    if (!ngx_http_tailor_redis_admit(rc)) {
+    if (rc->cluster != nullptr) {
+        // a preformatted command names no key to route by (nginx -t refuses
+        // events, its only user, with a cluster)
         return nullptr;
     }
 
-    op = static_cast<ngx_http_tailor_redis_op_t*>(
-        ngx_alloc(sizeof(ngx_http_tailor_redis_op_t), rc->log));
+    op = ngx_http_tailor_redis_op_new(rc, handler, data);
     if (op == nullptr) {
         return nullptr;
     }
-
-    op->handler = handler;
-    op->data = data;
-    op->sent_us = ngx_http_tailor_redis_clock_us();
 
     if (redisAsyncFormattedCommand(rc->ac, ngx_http_tailor_redis_on_reply, op, cmd, len) !=
         REDIS_OK) {
@@ -213,10 +231,7 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_formatted(
         return nullptr;
     }
 
-    rc->in_flight++;
-    rc->stats->commands++;
-    ngx_http_tailor_redis_set_in_flight(rc);
-
+    ngx_http_tailor_redis_op_sent(rc);
     return op;
 }
 
