@@ -128,6 +128,8 @@ constexpr Field kLiveFields[] = {
     {"viewed", Kind::kList, &kViewed, tailor::kMaxViewed},
     {"cart", Kind::kList, &kCart, tailor::kMaxCartLines},
     {"cart_at", Kind::kTime},
+    {"purchased", Kind::kList, &kPurchase, tailor::kMaxPurchases},
+    {"last_order_at", Kind::kTime},
     {"acquisition", Kind::kObject, &kAcquisition},
 };
 constexpr Schema kProfileSchema = schema_of(kProfileFields);

@@ -10,7 +10,10 @@
 //                      for `live`: v, visits, first_seen, last_seen, viewed
 //                      (newest first, <= viewed_cap, with the price seen, in
 //                      minor units), cart (<= cart_cap lines), cart_at,
-//                      acquisition (first touch). Times are unix seconds.
+//                      acquisition (first touch); after an Order Completed,
+//                      last_order_at and purchased (its product ids, newest
+//                      first, <= 50, {sku, at}) so the next page neither
+//                      recommends them nor promotes. Times are unix seconds.
 //   tailor:{vid}:ev    a hash: `merged_into` after an Identify; without the
 //                      stream (Redis Cluster), also producer -> highest seq
 //                      applied for this visitor (at most 16 producers).

@@ -44,6 +44,7 @@ local cart_cap = tonumber(ARGV[6]) or 50
 local gap = tonumber(ARGV[7]) or 1800
 local FIXED, PER = 7, 11
 local MAX_PRODUCERS = 16
+local PURCHASED_CAP = 50  -- the newest order's products first; kMaxPurchases is 256
 local stream = KEYS[1]
 
 local function str(x)
@@ -156,6 +157,29 @@ local function trim(t, cap)
   while #t > cap do table.remove(t) end
 end
 
+-- An order's product ids: props.products[] lines and the flat props, each
+-- under the first spelling present (product_id, ProductID, sku), as
+-- LiveFacts picks a product event's. Orders are rare, so unpacking the blob
+-- here costs nothing that matters and keeps the argument format as it is.
+local function order_skus(blob)
+  local out, seen = {}, {}
+  local ok, e = pcall(cmsgpack.unpack, blob)
+  if not ok or type(e) ~= 'table' or type(e.props) ~= 'table' then return out end
+  local function add(x)
+    if type(x) ~= 'table' or #out >= PURCHASED_CAP then return end
+    local s = str(x.product_id) or str(x.ProductID) or str(x.sku)
+    if s and #s <= 256 and not seen[s] then
+      seen[s] = true
+      out[#out + 1] = s
+    end
+  end
+  add(e.props)
+  if type(e.props.products) == 'table' then
+    for _, line in ipairs(e.props.products) do add(line) end
+  end
+  return out
+end
+
 -- Applies one event; true when the live map changed.
 local function apply(l, kind, t, blob, sku, category, price, qty)
   -- A newer major written by a newer module: leave it alone.
@@ -191,6 +215,18 @@ local function apply(l, kind, t, blob, sku, category, price, qty)
   if kind == 'Order Completed' then
     l.cart = {}
     l.cart_at = t
+    if not num(l.last_order_at) or t > l.last_order_at then l.last_order_at = t end
+    local skus = order_skus(blob)
+    if #skus > 0 then
+      local purchased = list(l, 'purchased')
+      for _, s in ipairs(skus) do
+        for j = #purchased, 1, -1 do
+          if type(purchased[j]) ~= 'table' or purchased[j].sku == s then table.remove(purchased, j) end
+        end
+        table.insert(purchased, 1, {sku = s, at = t})
+      end
+      trim(purchased, PURCHASED_CAP)
+    end
     return true
   end
   if not sku then return changed end
@@ -256,6 +292,24 @@ local function merge(into, from)
   if (num(from.cart_at) or 0) > (num(into.cart_at) or 0) then
     into.cart = from.cart
     into.cart_at = from.cart_at
+  end
+  local bought, skus = {}, {}
+  for _, src in ipairs({list(into, 'purchased'), list(from, 'purchased')}) do
+    for _, item in ipairs(src) do
+      if type(item) == 'table' and str(item.sku) then
+        local old = bought[item.sku]
+        if not old then skus[#skus + 1] = item.sku end
+        if not old or (num(item.at) or 0) > (num(old.at) or 0) then bought[item.sku] = item end
+      end
+    end
+  end
+  local purchased = {}
+  for _, sku in ipairs(skus) do purchased[#purchased + 1] = bought[sku] end
+  table.sort(purchased, function(a, b) return (num(a.at) or 0) > (num(b.at) or 0) end)
+  trim(purchased, PURCHASED_CAP)
+  if #purchased > 0 then into.purchased = purchased else into.purchased = nil end
+  if (num(from.last_order_at) or 0) > (num(into.last_order_at) or 0) then
+    into.last_order_at = from.last_order_at
   end
   into.visits = (num(into.visits) or 0) + (num(from.visits) or 0)
   if num(from.first_seen) and from.first_seen > 0 and

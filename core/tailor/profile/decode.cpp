@@ -153,6 +153,32 @@ void merge_viewed(Reader& rd, std::vector<ViewedItem>* shop, const std::vector<V
     all.resize(kept);
 }
 
+// An order the module recorded (live `purchased`, `last_order_at`) counts at
+// once, before the shop's backend rewrites the profile: its products go first
+// in `purchases` (so they are never recommended, even with the shop's list
+// full), its time moves `last_order_at` (recency, "just purchased"), and a
+// visitor with no order on the shop's side has one (the lifecycle stage).
+// The count is not raised beyond that: the shop's own write may already hold
+// this order, and counting it twice would make a buyer a repeat buyer.
+void merge_live_orders(Profile* p, SharedParts* live) {
+    if (live->last_order_at > p->last_order_at) {
+        p->last_order_at = live->last_order_at;
+        p->orders_count = std::max<int64_t>(p->orders_count, 1);
+    }
+    if (live->purchased.empty()) {
+        return;
+    }
+    std::vector<Purchase> all = std::move(live->purchased);
+    all.reserve(std::min(all.size() + p->purchases.size(), kMaxPurchases));
+    for (const Purchase& line : p->purchases) {
+        if (all.size() == kMaxPurchases) {
+            break;
+        }
+        all.push_back(line);
+    }
+    p->purchases = std::move(all);
+}
+
 ProfileDecodeResult decode(std::string_view profile_bytes, std::string_view live_bytes,
                            const ProfileLimits& limits) {
     ProfileDecodeResult r;
@@ -188,6 +214,7 @@ ProfileDecodeResult decode(std::string_view profile_bytes, std::string_view live
     SharedParts& cart_side = use_live_cart ? live : shop;
     p.cart = std::move(cart_side.cart);
     p.cart_at = cart_side.cart_at;
+    merge_live_orders(&p, &live);
     r.profile = std::move(p);
     return r;
 }

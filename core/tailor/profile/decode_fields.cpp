@@ -243,6 +243,13 @@ void read_live(Reader& rd, const msgpack_object_map& m, Profile* p, SharedParts*
             rd.count(v, &p->visits);
         } else if (k == "last_seen") {
             rd.time(v, &p->last_seen);
+        } else if (k == "last_order_at") {
+            rd.time(v, &s->last_order_at);
+        } else if (k == "purchased") {
+            rd.list(v, kMaxPurchases, &s->purchased,
+                    [&rd](const msgpack_object_map& e, Purchase* item) {
+                        return parse_purchase(rd, e, item);
+                    });
         } else if (k == "acquisition") {
             Acquisition& a = p->acquisition;
             rd.each_pair(v, [&](std::string_view ak, const msgpack_object& av) {

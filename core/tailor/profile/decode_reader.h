@@ -158,6 +158,9 @@ struct SharedParts {
     bool has_cart = false;
     int64_t cart_at = 0;
     int64_t first_seen = 0;
+    // live only: what the module saw ordered (Order Completed)
+    std::vector<Purchase> purchased;
+    int64_t last_order_at = 0;
 };
 
 // The shop's blob and the module's live blob, field by field into `p` and

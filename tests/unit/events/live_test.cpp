@@ -5,6 +5,7 @@
 #include "tailor/events/live.h"
 
 #include <gtest/gtest.h>
+#include <msgpack.h>
 
 #include <memory>
 #include <string>
@@ -237,6 +238,123 @@ TEST_F(EventLive, PageViewsInLaterBatchesMoveLastSeenAndCountVisits) {
     EXPECT_EQ(r.stats.unknown, 0u);
     EXPECT_EQ(r.stats.wrong_type, 0u);
     EXPECT_GT(redis_->command({"TTL", live_key(kVid)}).integer, 89 * 86400);
+}
+
+TEST_F(EventLive, AnOrderKeepsItsProductsAsPurchasedWithTheOrderTime) {
+    (void)run({event(EventType::kProductAdded, kVid, kT0, {{"product_id", "A"}}),
+               event(EventType::kProductAdded, kVid, kT0 + 1000, {{"product_id", "B"}})});
+    EXPECT_EQ(run({event(EventType::kOrderCompleted, kVid, kT0 + 2000,
+                         {{"order_id", "o-1"}, {"product_id", "A"}})}),
+              (std::vector<long long>{1}));
+    std::string live = live_of(kVid);
+    auto r = decode_profile({}, live);
+    ASSERT_TRUE(r.profile);
+    EXPECT_TRUE(r.profile->has_purchased("A"));
+    EXPECT_FALSE(r.profile->has_purchased("B"));
+    EXPECT_EQ(r.profile->last_order_at, (kT0 + 2000) / 1000);
+    EXPECT_EQ(r.profile->orders_count, 1);  // the lifecycle stage moves at once
+    EXPECT_TRUE(r.profile->cart.empty());
+    // a later order: its product first, the earlier one kept
+    (void)run({event(EventType::kOrderCompleted, kVid, kT0 + 5000, {{"sku", "C"}})});
+    live = live_of(kVid);
+    r = decode_profile({}, live);
+    ASSERT_EQ(r.profile->purchases.size(), 2u);
+    EXPECT_EQ(r.profile->purchases[0].sku, "C");
+    EXPECT_EQ(r.profile->purchases[0].at, (kT0 + 5000) / 1000);
+    EXPECT_EQ(r.profile->purchases[1].sku, "A");
+    EXPECT_EQ(r.profile->last_order_at, (kT0 + 5000) / 1000);
+    EXPECT_EQ(r.stats.wrong_type + r.stats.unknown, 0u);
+}
+
+// Hand-built: the module's own events carry flat props; an upstream-declared
+// order may carry Segment's products[].
+TEST_F(EventLive, AnOrdersProductsListIsReadUnderEachSpelling) {
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    auto str = [&pk](std::string_view v) { msgpack_pack_str_with_body(&pk, v.data(), v.size()); };
+    msgpack_pack_map(&pk, 4);
+    str("type");
+    str("Order Completed");
+    str("vid");
+    str(kVid);
+    str("ts");
+    msgpack_pack_int64(&pk, kT0);
+    str("props");
+    msgpack_pack_map(&pk, 2);
+    str("order_id");
+    str("o-2");
+    str("products");
+    msgpack_pack_array(&pk, 4);
+    for (auto [k, v] : {std::pair<std::string_view, std::string_view>{"product_id", "P1"},
+                        {"sku", "P2"},
+                        {"ProductID", "P3"},
+                        {"product_id", "P1"}}) {
+        msgpack_pack_map(&pk, 2);
+        str(k);
+        str(v);
+        str("quantity");
+        msgpack_pack_int64(&pk, 2);
+    }
+    const std::string blob(sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+    EXPECT_EQ(run({blob}), (std::vector<long long>{1}));
+    const std::string live = live_of(kVid);
+    const auto r = decode_profile({}, live);
+    ASSERT_TRUE(r.profile);
+    ASSERT_EQ(r.profile->purchases.size(), 3u);  // P1 once
+    EXPECT_TRUE(r.profile->has_purchased("P1"));
+    EXPECT_TRUE(r.profile->has_purchased("P2"));
+    EXPECT_TRUE(r.profile->has_purchased("P3"));
+    EXPECT_EQ(r.profile->last_order_at, kT0 / 1000);
+}
+
+TEST_F(EventLive, AnOrderOnAnotherDeviceReachesTheKnownVisitor) {
+    (void)run({event(EventType::kProductViewed, kKnown, kT0, {{"product_id", "OLD"}}),
+               event(EventType::kOrderCompleted, kKnown, kT0 + 500, {{"product_id", "K"}}),
+               event(EventType::kOrderCompleted, kVid, kT0 + 1000, {{"product_id", "X"}})});
+    EXPECT_EQ(run({event(EventType::kIdentify, kKnown, kT0 + 3000, {}, 0, kVid)}),
+              (std::vector<long long>{1}));
+    const std::string live = live_of(kKnown);
+    const auto r = decode_profile({}, live);
+    ASSERT_TRUE(r.profile);
+    ASSERT_EQ(r.profile->purchases.size(), 2u);
+    EXPECT_EQ(r.profile->purchases[0].sku, "X");  // newest first
+    EXPECT_EQ(r.profile->purchases[1].sku, "K");
+    EXPECT_EQ(r.profile->last_order_at, (kT0 + 1000) / 1000);
+}
+
+TEST_F(EventLive, LiveOrdersComeBeforeAFullShopPurchaseList) {
+    (void)run({event(EventType::kOrderCompleted, kVid, kT0, {{"product_id", "NEW"}})});
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    auto str = [&pk](std::string_view v) { msgpack_pack_str_with_body(&pk, v.data(), v.size()); };
+    msgpack_pack_map(&pk, 4);
+    str("v");
+    msgpack_pack_int64(&pk, 1);
+    str("orders_count");
+    msgpack_pack_int64(&pk, 3);
+    str("last_order_at");
+    msgpack_pack_int64(&pk, kT0 / 1000 - 86400);
+    str("purchases");
+    msgpack_pack_array(&pk, kMaxPurchases);
+    for (size_t i = 0; i < kMaxPurchases; ++i) {
+        msgpack_pack_map(&pk, 1);
+        str("sku");
+        str("SHOP-" + std::to_string(i));
+    }
+    const std::string shop(sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+    const std::string live = live_of(kVid);
+    const auto r = decode_profile(shop, live);
+    ASSERT_TRUE(r.profile);
+    EXPECT_EQ(r.profile->purchases.size(), kMaxPurchases);
+    EXPECT_TRUE(r.profile->has_purchased("NEW"));
+    EXPECT_EQ(r.profile->last_order_at, kT0 / 1000);
+    EXPECT_EQ(r.profile->orders_count, 3);  // the shop's count may already hold it
 }
 
 TEST_F(EventLive, IdentifyMergesTheAnonymousVisitorIntoTheKnownOne) {
