@@ -8,6 +8,8 @@
 #include "ngx_http_tailor_log_limit.h"
 #include "ngx_http_tailor_metrics.h"
 
+#include <dirent.h>
+
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
@@ -21,12 +23,14 @@
 #include "tailor/events/delivery.h"
 #include "tailor/events/live.h"
 #include "tailor/events/spool.h"
+#include "tailor/events/spool_dir.h"
 
 namespace {
 
 constexpr size_t kMaxBatchBytes = 1024 * 1024;
 constexpr ngx_uint_t kSpoolTries = 8;        // w<slot>, w<slot>-1, ... during reload overlap
 constexpr ngx_msec_t kAdoptEvery = 5000;     // look for a spool left by a worker that is gone
+constexpr ngx_uint_t kAdoptOpens = 16;       // spool directories opened per look, at most
 constexpr ngx_msec_t kMaxRetryDelay = 1000;  // backoff cap after failed batches
 
 // One worker's delivery state; heap, created in init_process.
@@ -90,6 +94,10 @@ void ngx_http_tailor_events_sync(ngx_http_tailor_events_worker_t* w) noexcept {
         ngx_http_tailor_events_log_limited(w, NGX_LOG_WARN,
                                            "spool \"%s\" is full, dropped the %uL oldest events",
                                            w->spool_dir.c_str(), c.spool_full_dropped);
+    }
+    if (c.orphans_removed > 0) {
+        ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
+                      "tailor events: an adopted spool was replayed to the end and removed");
     }
     if (c.queue_full_dropped > 0) {
         ngx_http_tailor_events_log_limited(w, NGX_LOG_WARN,
@@ -164,35 +172,76 @@ tailor::SpoolOptions ngx_http_tailor_events_spool_options(ngx_http_tailor_events
     return opts;
 }
 
-// A spool directory another worker left behind (it exited during a reload
-// while we took the next name): open it when its lock is free, replay it.
+// Opens the orphan "<root>/<name>" if no live process holds it: non-empty, it is
+// adopted (true); empty, its directory is removed.
+bool ngx_http_tailor_events_adopt_dir(ngx_http_tailor_events_worker_t* w,
+                                      const char* name) noexcept {
+    ngx_path_t* path = w->emcf->spool;
+    char dir[NGX_MAX_PATH];
+    int n = snprintf(dir, sizeof(dir), "%.*s/%s", static_cast<int>(path->name.len), path->name.data,
+                     name);
+    if (n <= 0 || static_cast<size_t>(n) >= sizeof(dir) || w->spool_dir == dir) {
+        return false;
+    }
+    try {
+        tailor::SpoolError err;
+        std::unique_ptr<tailor::Spool> s =
+            tailor::Spool::open(ngx_http_tailor_events_spool_options(w, dir), &err);
+        if (!s) {
+            return false;  // locked: its worker (or another adopter) is alive
+        }
+        if (s->empty()) {
+            if (tailor::remove_empty_spool(std::move(s))) {
+                ngx_log_error(NGX_LOG_INFO, w->log, 0,
+                              "tailor events: removed the empty spool \"%s\"", dir);
+            }
+            return false;
+        }
+        ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
+                      "tailor events: replaying %uL events another worker left in \"%s\"",
+                      s->stats().pending_records, dir);
+        return w->delivery->adopt(std::move(s));
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+// Spool directories of workers that are gone: a reload's "w<N>-<i>", the "w<N>" of slots a
+// restart with fewer workers no longer has. Every live worker looks, idle, every 5 s; the
+// spool's flock lets exactly one open each. Bounded: a few opens a look, one adopted at a
+// time, replayed a batch per flush like our own spool.
 bool ngx_http_tailor_events_adopt(ngx_http_tailor_events_worker_t* w) noexcept {
     if (w->delivery->adopting() || w->emcf->spool == nullptr || ngx_current_msec < w->adopt_at) {
         return false;
     }
     w->adopt_at = ngx_current_msec + kAdoptEvery;
 
-    for (ngx_uint_t i = 0; i <= kSpoolTries; i++) {
-        char dir[NGX_MAX_PATH];
-        if (!ngx_http_tailor_events_spool_name(w, i, dir, sizeof(dir)) || w->spool_dir == dir ||
-            access(dir, F_OK) != 0) {
+    ngx_path_t* path = w->emcf->spool;
+    char root[NGX_MAX_PATH];
+    int n = snprintf(root, sizeof(root), "%.*s", static_cast<int>(path->name.len), path->name.data);
+    if (n <= 0 || static_cast<size_t>(n) >= sizeof(root)) {
+        return false;
+    }
+    DIR* d = opendir(root);
+    if (d == nullptr) {
+        return false;
+    }
+    bool adopted = false;
+    ngx_uint_t opens = 0;
+    while (!adopted && opens < kAdoptOpens) {
+        const struct dirent* ent = readdir(d);
+        if (ent == nullptr) {
+            break;
+        }
+        tailor::SpoolDirName parsed;
+        if (!tailor::parse_spool_dir_name(ent->d_name, &parsed)) {
             continue;
         }
-        try {
-            tailor::SpoolError err;
-            std::unique_ptr<tailor::Spool> s =
-                tailor::Spool::open(ngx_http_tailor_events_spool_options(w, dir), &err);
-            if (s && !s->empty()) {
-                ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
-                              "tailor events: replaying %uL events another worker left in \"%s\"",
-                              s->stats().pending_records, dir);
-                return w->delivery->adopt(std::move(s));
-            }
-        } catch (const std::exception&) {
-            return false;
-        }
+        opens++;
+        adopted = ngx_http_tailor_events_adopt_dir(w, ent->d_name);
     }
-    return false;
+    closedir(d);
+    return adopted;
 }
 
 void ngx_http_tailor_events_flush(ngx_http_tailor_events_worker_t* w) noexcept {

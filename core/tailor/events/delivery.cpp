@@ -207,7 +207,7 @@ DeliveryStep Delivery::next(bool redis_ready) noexcept {
             return DeliveryStep::kSend;
         }
         if (adopted_->empty()) {
-            adopted_.reset();
+            release_adopted();
         }
     }
     return DeliveryStep::kIdle;
@@ -280,8 +280,16 @@ void Delivery::answered(const LiveResult* results, size_t n) noexcept {
         counts_.replayed += spool_batch_.records().size();
     }
     if (adopted_ && adopted_->empty()) {
-        adopted_.reset();
+        release_adopted();
     }
+}
+
+// Replayed to the end: an orphan's directory is removed, so no worker opens it again.
+void Delivery::release_adopted() noexcept {
+    if (remove_empty_spool(std::move(adopted_))) {
+        counts_.orphans_removed++;
+    }
+    adopted_.reset();
 }
 
 uint64_t Delivery::drain_at_exit() noexcept {

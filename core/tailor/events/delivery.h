@@ -22,6 +22,7 @@
 
 #include "tailor/events/live.h"
 #include "tailor/events/spool.h"
+#include "tailor/events/spool_dir.h"
 
 namespace tailor {
 
@@ -53,6 +54,7 @@ struct DeliveryCounts {
     uint64_t queue_full_dropped = 0;  // oldest queued events dropped to make room
     uint64_t spool_full_dropped = 0;  // oldest spooled events dropped to make room
     bool spool_write_failed = false;  // the spool refused a write: events stay in memory
+    uint64_t orphans_removed = 0;     // adopted spools replayed to the end, directory removed
 };
 
 // DeliveryStep
@@ -93,8 +95,9 @@ class Delivery {
 
     // Delivery::adopt
     //
-    // A spool another worker left behind, replayed after ours. False (and `spool` is
-    // released) when one is adopted already, or it is empty.
+    // A spool another worker left behind, replayed after ours; once replayed to the end its
+    // directory is removed (remove_empty_spool). False (and `spool` is released) when one is
+    // adopted already, or it is empty.
     bool adopt(std::unique_ptr<Spool> spool) noexcept;
     [[nodiscard]] bool adopting() const noexcept { return adopted_ != nullptr; }
 
@@ -179,6 +182,7 @@ class Delivery {
     bool spool_pending() const noexcept { return spool_ && !spool_->empty(); }
     bool replay(Spool* spool, Flight flight) noexcept;
     DeliveryStep send_queue() noexcept;
+    void release_adopted() noexcept;
 
     DeliveryOptions options_;
     std::vector<std::string> ring_;  // waiting events: [head_, head_ + count_)

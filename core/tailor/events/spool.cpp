@@ -15,12 +15,12 @@
 
 namespace tailor {
 
-using spool_frame::kCursorBytes;
-using spool_frame::kSegmentMagic;
-using spool_frame::kSegmentSuffix;
 using spool_frame::frame_crc;
 using spool_frame::get_u32;
 using spool_frame::get_u64;
+using spool_frame::kCursorBytes;
+using spool_frame::kSegmentMagic;
+using spool_frame::kSegmentSuffix;
 using spool_frame::parse_segment_name;
 using spool_frame::pread_full;
 using spool_frame::put_u32;
@@ -99,6 +99,10 @@ SpoolError Spool::recover() noexcept {
             return SpoolError::kNoDir;
         }
         lock_fd_ = ::open((options_.dir + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (lock_fd_ < 0 && errno == ENOENT && ::mkdir(options_.dir.c_str(), 0700) == 0) {
+            // another worker removed it as an emptied orphan (spool_dir.h) just now
+            lock_fd_ = ::open((options_.dir + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        }
         if (lock_fd_ < 0) {
             return SpoolError::kNoDir;
         }

@@ -201,6 +201,7 @@ class Spool {
 
     [[nodiscard]] bool empty() const noexcept { return stats_.pending_records == 0; }
     [[nodiscard]] const SpoolStats& stats() const noexcept { return stats_; }
+    [[nodiscard]] const std::string& dir() const noexcept { return options_.dir; }
 
   private:
     struct Segment {

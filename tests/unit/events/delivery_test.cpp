@@ -429,8 +429,37 @@ TEST_F(EventDelivery, AnAdoptedSpoolIsReplayedAfterOurOwnEvents) {
     EXPECT_EQ(c.flushed, 7u);
     EXPECT_EQ(c.replayed, 5u);
     EXPECT_FALSE(d.adopting());  // emptied: released
+    EXPECT_EQ(c.orphans_removed, 1u);
+    EXPECT_FALSE(fs::exists(dir.path() + "/w0-1"));  // and its directory removed
     EXPECT_EQ(recorded_seq("gone"), "5");
     EXPECT_EQ(recorded_seq(), "2");
+}
+
+TEST_F(EventDelivery, AnAdoptedSpoolIsKeptOnDiskUntilItIsReplayedToTheEnd) {
+    TempDir dir;
+    options_.batch_events = 2;
+    {
+        auto gone = open_spool(dir.path() + "/w3");
+        for (uint64_t s = 1; s <= 5; s++) {
+            ASSERT_EQ(gone->append(event(s, "gone")).status, AppendStatus::kOk);
+        }
+    }
+    {
+        Delivery d(options_);
+        ASSERT_TRUE(d.adopt(open_spool(dir.path() + "/w3")));
+        ASSERT_EQ(d.next(true), DeliveryStep::kSend);
+        ASSERT_TRUE(run_batch(d));  // 2 of 5, then this worker exits
+        EXPECT_TRUE(d.adopting());
+        EXPECT_EQ(d.take_counts().orphans_removed, 0u);
+    }
+    EXPECT_TRUE(fs::exists(dir.path() + "/w3"));
+    Delivery d(options_);
+    ASSERT_TRUE(d.adopt(open_spool(dir.path() + "/w3")));
+    EXPECT_EQ(d.spooled(), 3u);  // the rest, in order
+    deliver(d);
+    EXPECT_EQ(d.take_counts().replayed, 3u);
+    EXPECT_FALSE(fs::exists(dir.path() + "/w3"));
+    EXPECT_EQ(recorded_seq("gone"), "5");
 }
 
 TEST_F(EventDelivery, AtExitTheBatchInFlightAndTheQueueGoToTheSpool) {

@@ -1,0 +1,130 @@
+// Spool directory names, and removing an orphan once it is replayed (but never one in use).
+#include "tailor/events/spool_dir.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+namespace tailor {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+  public:
+    TempDir() {
+        std::string templ = (fs::temp_directory_path() / "tailor-spooldir-XXXXXX").string();
+        path_ = ::mkdtemp(templ.data());
+    }
+    ~TempDir() { fs::remove_all(path_); }
+    [[nodiscard]] const std::string& path() const { return path_; }
+
+  private:
+    std::string path_;
+};
+
+std::unique_ptr<Spool> open_spool(const std::string& dir, SpoolError* err = nullptr) {
+    SpoolOptions o;
+    o.dir = dir;
+    o.max_record_bytes = 1024;
+    o.segment_bytes = 4096;
+    o.max_bytes = 16384;
+    return Spool::open(o, err);
+}
+
+void drain(Spool& spool) {
+    SpoolBatch batch;
+    while (spool.peek(2, 1 << 20, &batch)) {
+        ASSERT_TRUE(spool.commit(batch));
+    }
+}
+
+TEST(SpoolDirName, TakesTheNamesWorkersSpoolUnder) {
+    SpoolDirName n;
+    ASSERT_TRUE(parse_spool_dir_name("w0", &n));
+    EXPECT_EQ(n.slot, 0u);
+    EXPECT_EQ(n.generation, 0u);
+    ASSERT_TRUE(parse_spool_dir_name("w3-1", &n));
+    EXPECT_EQ(n.slot, 3u);
+    EXPECT_EQ(n.generation, 1u);
+    ASSERT_TRUE(parse_spool_dir_name("w17-8", &n));
+    EXPECT_EQ(n.slot, 17u);
+    EXPECT_EQ(n.generation, 8u);
+}
+
+TEST(SpoolDirName, RefusesEverythingElse) {
+    SpoolDirName n;
+    for (const char* bad :
+         {"",    "w",     "w-1",  "w1-",         "w1-0",         "w01",    "w1-01",
+          "w+1", "w1-+1", "W1",   "x1",          "w1x",          "w1-1-1", "w1 ",
+          ".",   "..",    "lock", "w2147483648", "w99999999999", "w1.tmp"}) {
+        EXPECT_FALSE(parse_spool_dir_name(bad, &n)) << bad;
+    }
+}
+
+TEST(RemoveEmptySpool, RemovesAReplayedOrphanAndItsDirectory) {
+    TempDir root;
+    const std::string dir = root.path() + "/w3-1";
+    {
+        auto s = open_spool(dir);
+        ASSERT_TRUE(s);
+        for (int i = 0; i < 5; i++) {
+            ASSERT_EQ(s->append("event-" + std::to_string(i)).status, AppendStatus::kOk);
+        }
+    }
+    auto s = open_spool(dir);
+    ASSERT_TRUE(s);
+    drain(*s);
+    ASSERT_TRUE(s->empty());
+    EXPECT_TRUE(remove_empty_spool(std::move(s)));
+    EXPECT_FALSE(fs::exists(dir));
+}
+
+TEST(RemoveEmptySpool, KeepsASpoolThatStillHoldsRecords) {
+    TempDir root;
+    const std::string dir = root.path() + "/w2";
+    auto s = open_spool(dir);
+    ASSERT_TRUE(s);
+    ASSERT_EQ(s->append("event").status, AppendStatus::kOk);
+    EXPECT_FALSE(remove_empty_spool(std::move(s)));
+    EXPECT_FALSE(remove_empty_spool(nullptr));
+    auto again = open_spool(dir);  // closed, so openable, and the record is still there
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->stats().pending_records, 1u);
+}
+
+TEST(RemoveEmptySpool, KeepsTheDirectoryWhenSomethingElseIsInIt) {
+    TempDir root;
+    const std::string dir = root.path() + "/w1";
+    auto s = open_spool(dir);
+    ASSERT_TRUE(s);
+    fs::create_directory(dir + "/keep");
+    EXPECT_FALSE(remove_empty_spool(std::move(s)));
+    EXPECT_TRUE(fs::exists(dir + "/keep"));
+}
+
+TEST(RemoveEmptySpool, TheNameCanBeOpenedAgainAfterwards) {
+    // a worker that takes the name right after the orphan was removed gets a working spool
+    TempDir root;
+    const std::string dir = root.path() + "/w1";
+    ASSERT_TRUE(remove_empty_spool(open_spool(dir)));
+    SpoolError err = SpoolError::kOk;
+    auto s = open_spool(dir, &err);
+    ASSERT_TRUE(s) << spool_error_name(err);
+    EXPECT_EQ(s->append("event").status, AppendStatus::kOk);
+}
+
+TEST(RemoveEmptySpool, OnlyOneOpenerHoldsAnOrphan) {
+    TempDir root;
+    const std::string dir = root.path() + "/w5";
+    auto first = open_spool(dir);
+    ASSERT_TRUE(first);
+    SpoolError err = SpoolError::kOk;
+    EXPECT_FALSE(open_spool(dir, &err));
+    EXPECT_EQ(err, SpoolError::kLocked);
+}
+
+}  // namespace
+}  // namespace tailor
