@@ -215,6 +215,29 @@ const char* skip_attributes(const char* s, const char* end) noexcept {
     }
 }
 
+// The end of the name of the tag at `lt` when it is a boring one (a start or
+// end tag whose name is complete in the buffer and does not matter to the
+// tokenizer), else nullptr.
+__attribute__((always_inline)) inline const char* boring_tag_name_end(const char* lt,
+                                                                      const char* end,
+                                                                      TagInterest interest) {
+    const char* s = lt + 1;
+    bool end_tag = false;
+    if (s < end && *s == '/') {
+        end_tag = true;
+        ++s;
+    }
+    if (s >= end || !is_ascii_alpha(static_cast<unsigned char>(*s))) {
+        return nullptr;
+    }
+    const char* name = s;
+    s = find_class(s + 1, end, kClassTagNameEnd);
+    if (s == end || name_matters(name, static_cast<size_t>(s - name), end_tag, interest)) {
+        return nullptr;
+    }
+    return s;
+}
+
 // The fast path: given the '<' at `lt`, walks a whole start or end tag that
 // needs no action and returns the byte after its '>'. Returns null, having
 // changed nothing, for anything else (a tag we act on, a comment, text, or a
@@ -231,18 +254,8 @@ const char* skip_attributes(const char* s, const char* end) noexcept {
 // last known point, which follows the standard's states byte by byte.
 __attribute__((always_inline)) inline const char* skip_boring_tag(const char* lt, const char* end,
                                                                   TagInterest interest) {
-    const char* s = lt + 1;
-    bool end_tag = false;
-    if (s < end && *s == '/') {
-        end_tag = true;
-        ++s;
-    }
-    if (s >= end || !is_ascii_alpha(static_cast<unsigned char>(*s))) {
-        return nullptr;
-    }
-    const char* name = s;
-    s = find_class(s + 1, end, kClassTagNameEnd);
-    if (s == end || name_matters(name, static_cast<size_t>(s - name), end_tag, interest)) {
+    const char* s = boring_tag_name_end(lt, end, interest);
+    if (s == nullptr) {
         return nullptr;
     }
     if (*s == '>') {
@@ -399,18 +412,7 @@ const char* skip_to_tag_on(ScanPath path, const char* p, const char* end,
 namespace detail {
 
 bool start_needs_tokenizer(const char* lt, const char* end, TagInterest interest) noexcept {
-    const char* s = lt + 1;
-    bool end_tag = false;
-    if (s < end && *s == '/') {
-        end_tag = true;
-        ++s;
-    }
-    if (s >= end || !is_ascii_alpha(static_cast<unsigned char>(*s))) {
-        return true;
-    }
-    const char* name = s;
-    s = find_class(s + 1, end, kClassTagNameEnd);
-    return s == end || name_matters(name, static_cast<size_t>(s - name), end_tag, interest);
+    return boring_tag_name_end(lt, end, interest) == nullptr;
 }
 
 const char* walk_until(const char* q, const char* until, const char* end, TagInterest interest,
