@@ -39,7 +39,8 @@ struct ngx_http_tailor_events_worker_t {
     ngx_log_t* log = nullptr;
     ngx_http_tailor_events_main_conf_t* emcf = nullptr;
     ngx_http_tailor_redis_t* redis = nullptr;
-    ngx_uint_t slot = 0;  // ngx_worker, capped for the shm arrays
+    ngx_uint_t slot = 0;   // ngx_worker, capped for the shm arrays
+    uint32_t workers = 1;  // worker_processes: who adopts which orphan
 
     std::string producer;
     uint64_t seq = 0;
@@ -207,8 +208,9 @@ bool ngx_http_tailor_events_adopt_dir(ngx_http_tailor_events_worker_t* w,
 }
 
 // Spool directories of workers that are gone: a reload's "w<N>-<i>", the "w<N>" of slots a
-// restart with fewer workers no longer has. Every live worker looks, idle, every 5 s; the
-// spool's flock lets exactly one open each. Bounded: a few opens a look, one adopted at a
+// restart with fewer workers no longer has. Each has one heir among the live workers (slot
+// N mod worker_processes), which looks, idle, every 5 s; the spool's flock keeps it from a
+// directory an exiting worker still holds. Bounded: a few opens a look, one adopted at a
 // time, replayed a batch per flush like our own spool.
 bool ngx_http_tailor_events_adopt(ngx_http_tailor_events_worker_t* w) noexcept {
     if (w->delivery->adopting() || w->emcf->spool == nullptr || ngx_current_msec < w->adopt_at) {
@@ -234,7 +236,8 @@ bool ngx_http_tailor_events_adopt(ngx_http_tailor_events_worker_t* w) noexcept {
             break;
         }
         tailor::SpoolDirName parsed;
-        if (!tailor::parse_spool_dir_name(ent->d_name, &parsed)) {
+        if (!tailor::parse_spool_dir_name(ent->d_name, &parsed) ||
+            !tailor::is_spool_heir(parsed, static_cast<uint32_t>(ngx_worker), w->workers)) {
             continue;
         }
         opens++;
@@ -405,6 +408,8 @@ ngx_int_t ngx_http_tailor_events_init_worker(ngx_cycle_t* cycle,
     w->log = cycle->log;
     w->emcf = emcf;
     w->slot = ngx_worker;
+    auto* ccf = reinterpret_cast<ngx_core_conf_t*>(ngx_get_conf(cycle->conf_ctx, ngx_core_module));
+    w->workers = static_cast<uint32_t>(ngx_max(ccf->worker_processes, 1));
 
     try {
         tailor::DeliveryOptions opts;

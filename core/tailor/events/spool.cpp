@@ -93,21 +93,44 @@ std::unique_ptr<Spool> Spool::open(const SpoolOptions& options, SpoolError* erro
     }
 }
 
-SpoolError Spool::recover() noexcept {
-    try {
+// Makes the directory and holds its lock file. The lock must be the file the
+// name links to once held: a worker removing this directory as an emptied orphan
+// (spool_dir.h) unlinks the lock file it holds, and a lock on that unlinked file
+// would guard nothing (and the directory would be gone under us). Then again,
+// with a fresh directory.
+SpoolError Spool::lock_dir() {
+    const std::string lock = options_.dir + "/lock";
+    for (int attempt = 0; attempt < 3; attempt++) {
+        close_fd(&lock_fd_);
         if (::mkdir(options_.dir.c_str(), 0700) != 0 && errno != EEXIST) {
             return SpoolError::kNoDir;
         }
-        lock_fd_ = ::open((options_.dir + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (lock_fd_ < 0 && errno == ENOENT && ::mkdir(options_.dir.c_str(), 0700) == 0) {
-            // another worker removed it as an emptied orphan (spool_dir.h) just now
-            lock_fd_ = ::open((options_.dir + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        }
+        lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (lock_fd_ < 0) {
+            if (errno == ENOENT) {
+                continue;  // removed between our mkdir and open
+            }
             return SpoolError::kNoDir;
         }
         if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
             return errno == EWOULDBLOCK ? SpoolError::kLocked : SpoolError::kIo;
+        }
+        struct stat held;
+        struct stat named;
+        if (::fstat(lock_fd_, &held) == 0 && ::stat(lock.c_str(), &named) == 0 &&
+            held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+            return SpoolError::kOk;
+        }
+    }
+    close_fd(&lock_fd_);
+    return SpoolError::kNoDir;
+}
+
+SpoolError Spool::recover() noexcept {
+    try {
+        const SpoolError locked = lock_dir();
+        if (locked != SpoolError::kOk) {
+            return locked;
         }
 
         // The cursor: where replay resumes, if it names a record boundary.

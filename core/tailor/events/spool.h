@@ -212,6 +212,7 @@ class Spool {
 
     explicit Spool(SpoolOptions options) noexcept;
     SpoolError recover() noexcept;
+    SpoolError lock_dir();  // throws std::bad_alloc
     bool open_new_segment() noexcept;
     bool open_tail_for_append() noexcept;
     void drop_front() noexcept;

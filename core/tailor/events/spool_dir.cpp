@@ -48,6 +48,10 @@ bool parse_spool_dir_name(std::string_view name, SpoolDirName* out) noexcept {
     return true;
 }
 
+bool is_spool_heir(SpoolDirName name, uint32_t slot, uint32_t workers) noexcept {
+    return workers != 0 && name.slot % workers == slot;
+}
+
 bool remove_empty_spool(std::unique_ptr<Spool> spool) noexcept {
     if (!spool || !spool->empty()) {
         return false;

@@ -3,8 +3,8 @@
 // Each worker spools under "<root>/w<slot>", or "w<slot>-<n>" while an old
 // worker of a reload still holds that name (spool.h). A directory whose
 // worker is gone -- fewer worker_processes after a restart, a "w3-1" left by
-// a reload -- is an orphan: any live worker may adopt it (Spool::open's flock
-// makes that exactly one), replay it and then remove it.
+// a reload -- is an orphan: its heir adopts it (Spool::open's flock keeps it
+// from a worker still exiting), replays it and then removes it.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +30,19 @@ struct SpoolDirName {
 //   parse_spool_dir_name("w3-1", &n) == true, n.slot == 3, n.generation == 1
 //   parse_spool_dir_name("w03", &n) == false
 [[nodiscard]] bool parse_spool_dir_name(std::string_view name, SpoolDirName* out) noexcept;
+
+// is_spool_heir
+//
+// Whether the live worker `slot` of `workers` is the one that adopts the
+// directory `name`: slot name.slot % workers. Exactly one live worker looks at
+// each directory, so a worker opening its own at start never meets another
+// live worker holding its name (which would push it to "w<slot>-<n>", or
+// remove the directory under it).
+//
+// Example:
+//   is_spool_heir({.slot = 3}, 1, 2) == true   // w3 after a restart with 2 workers
+//   is_spool_heir({.slot = 0}, 1, 2) == false  // w0 is worker 0's
+[[nodiscard]] bool is_spool_heir(SpoolDirName name, uint32_t slot, uint32_t workers) noexcept;
 
 // remove_empty_spool
 //

@@ -64,6 +64,31 @@ TEST(SpoolDirName, RefusesEverythingElse) {
     }
 }
 
+TEST(SpoolHeir, EachDirectoryHasExactlyOneLiveHeir) {
+    for (uint32_t workers : {1u, 2u, 3u, 4u}) {
+        for (uint32_t slot = 0; slot < 9; slot++) {
+            for (uint32_t generation : {0u, 1u, 7u}) {
+                int heirs = 0;
+                for (uint32_t live = 0; live < workers; live++) {
+                    heirs += is_spool_heir({slot, generation}, live, workers) ? 1 : 0;
+                }
+                EXPECT_EQ(heirs, 1) << "w" << slot << "-" << generation << " of " << workers;
+            }
+        }
+    }
+}
+
+TEST(SpoolHeir, ALiveSlotsOwnNamesAreItsOwn) {
+    // worker 0 of 2 starting never finds worker 1 holding "w0" or "w0-1"
+    EXPECT_TRUE(is_spool_heir({0, 0}, 0, 2));
+    EXPECT_FALSE(is_spool_heir({0, 0}, 1, 2));
+    EXPECT_FALSE(is_spool_heir({0, 1}, 1, 2));
+    // gone after a restart from 4 workers to 2
+    EXPECT_TRUE(is_spool_heir({2, 0}, 0, 2));
+    EXPECT_TRUE(is_spool_heir({3, 0}, 1, 2));
+    EXPECT_FALSE(is_spool_heir({3, 0}, 0, 0));  // no workers: nobody
+}
+
 TEST(RemoveEmptySpool, RemovesAReplayedOrphanAndItsDirectory) {
     TempDir root;
     const std::string dir = root.path() + "/w3-1";
