@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace tailor {
 namespace {
@@ -125,14 +126,34 @@ DeviceClass parse_device_class(std::string_view name) noexcept {
     return DeviceClass::kUnknown;
 }
 
-DeviceClass classify_device(std::string_view user_agent) noexcept {
-    const std::string_view ua = user_agent.substr(0, kMaxUserAgentScan);
-    if (ua.empty()) {
-        return DeviceClass::kUnknown;
-    }
-    // one lower-cased copy and one pass: three callers per request
-    // (consent gate, request facts, events) made 36 case-folding scans each
-    // 10 % of a worker's CPU
+namespace {
+
+// The User-Agents classified last and their classes, per thread (an nginx
+// worker has one). Three callers ask about each request's value (consent gate,
+// request facts, events), and a shop's traffic repeats a few hundred values;
+// a hit costs a compare of the scanned bytes instead of ~1,500 instructions
+// of folding and matching. Exact: a hit compares every scanned byte.
+// Zero-initialized: an empty entry has size 0, which no lookup asks for.
+struct RecentAgent {
+    uint16_t size;
+    DeviceClass device;
+    char bytes[kMaxUserAgentScan];
+};
+constexpr size_t kRecentAgents = 16;
+thread_local RecentAgent recent_agents[kRecentAgents];
+
+// Where `ua` (not empty) is kept: a mix of its length and three of its bytes,
+// which differ between browsers and versions more than its first bytes do.
+RecentAgent& recent_agent_for(std::string_view ua) noexcept {
+    const size_t n = ua.size();
+    const size_t h = n ^ (static_cast<size_t>(static_cast<unsigned char>(ua[n / 2])) << 1) ^
+                     (static_cast<size_t>(static_cast<unsigned char>(ua[n - 1])) << 2) ^
+                     (static_cast<size_t>(static_cast<unsigned char>(ua[n * 3 / 4])) << 3);
+    return recent_agents[(h ^ (h >> 4)) % kRecentAgents];
+}
+
+DeviceClass classify_scanned(std::string_view ua) noexcept {
+    // one lower-cased copy and one pass over it
     char lower[kMaxUserAgentScan];
     for (size_t i = 0; i < ua.size(); ++i) {
         lower[i] = ascii_lower(ua[i]);
@@ -153,6 +174,24 @@ DeviceClass classify_device(std::string_view user_agent) noexcept {
         return DeviceClass::kMobile;
     }
     return DeviceClass::kDesktop;
+}
+
+}  // namespace
+
+DeviceClass classify_device(std::string_view user_agent) noexcept {
+    const std::string_view ua = user_agent.substr(0, kMaxUserAgentScan);
+    if (ua.empty()) {
+        return DeviceClass::kUnknown;
+    }
+    RecentAgent& recent = recent_agent_for(ua);
+    if (recent.size == ua.size() && std::memcmp(recent.bytes, ua.data(), ua.size()) == 0) {
+        return recent.device;
+    }
+    const DeviceClass device = classify_scanned(ua);
+    recent.size = static_cast<uint16_t>(ua.size());
+    recent.device = device;
+    std::memcpy(recent.bytes, ua.data(), ua.size());
+    return device;
 }
 
 }  // namespace tailor

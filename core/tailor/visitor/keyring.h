@@ -33,8 +33,6 @@
 #include <string_view>
 #include <vector>
 
-struct evp_mac_ctx_st;  // OpenSSL's EVP_MAC_CTX; kept out of this header
-
 namespace tailor {
 
 inline constexpr size_t kKidMaxLength = 16;
@@ -165,13 +163,18 @@ class Keyring {
                                    unsigned char (&out)[kMacBytes]) const noexcept;
 
   private:
-    // One key: its id and an HMAC context already keyed with its secret, so
-    // each MAC costs a context copy and two hash finals, not a key schedule.
-    // The raw secret is not kept; OpenSSL wipes its copy when freed.
+    // HMAC-SHA256's two hash states after the key block (defined in keyring.cpp,
+    // kept out of this header with OpenSSL).
+    struct Pads;
+    static Pads* new_pads(const unsigned char* secret, size_t n) noexcept;
+
+    // One key: its id and the hash states already keyed with its secret, so
+    // each MAC costs two copies of a hash state and two short hashes, not a key
+    // schedule. The raw secret is not kept; the pads are wiped when freed.
     struct Key {
         char kid[kKidMaxLength] = {};
         unsigned char kid_length = 0;
-        evp_mac_ctx_st* mac = nullptr;
+        Pads* pads = nullptr;
 
         Key() noexcept = default;
         Key(Key&& other) noexcept;

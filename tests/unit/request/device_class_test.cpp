@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace tailor {
 namespace {
@@ -58,6 +60,36 @@ TEST(DeviceClass, LooksOnlyAtTheFirstBytes) {
     std::string ua(kMaxUserAgentScan, 'x');
     ua += " iPhone";
     EXPECT_EQ(classify_device(ua), DeviceClass::kDesktop);
+}
+
+// classify_device remembers recent values; one that differs from a
+// remembered one only where its slot is not chosen (same length, same bytes
+// at the sampled places) must still be classified on its own.
+TEST(DeviceClass, RememberedValuesNeverAnswerForAnother) {
+    const std::string phone =
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148";
+    std::string crawler = phone;
+    crawler.replace(13, 6, "Botty;");  // same length and same sampled bytes
+    ASSERT_EQ(crawler.size(), phone.size());
+    std::string desktop = phone;
+    desktop.replace(13, 18, "Macboo; CPU MacOSX");
+    desktop.replace(desktop.find("Mobile"), 6, "Safari");
+    std::vector<std::pair<std::string, DeviceClass>> cases = {
+        {phone, DeviceClass::kMobile},
+        {crawler, DeviceClass::kBot},
+        {desktop, DeviceClass::kDesktop},
+    };
+    for (int i = 0; i < 40; i++) {
+        cases.emplace_back("Mozilla/5.0 (X11; Linux x86_64) Firefox/" + std::to_string(100 + i),
+                           DeviceClass::kDesktop);
+        cases.emplace_back("Googlebot/2." + std::to_string(i), DeviceClass::kBot);
+    }
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < cases.size(); i++) {
+            const auto& [ua, want] = cases[(i * 7 + static_cast<size_t>(round)) % cases.size()];
+            EXPECT_EQ(classify_device(ua), want) << ua;
+        }
+    }
 }
 
 TEST(DeviceClass, NamesRoundTrip) {
