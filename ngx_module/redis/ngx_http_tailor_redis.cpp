@@ -3,6 +3,8 @@
 
 #include <time.h>
 
+#include "tailor/store/resp.h"
+
 uint64_t ngx_http_tailor_redis_clock_us() noexcept {
     struct timespec ts;
 
@@ -140,6 +142,33 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_op_new(ngx_http_tailor_redis_t
     return op;
 }
 
+// Hands hiredis the command already in RESP (tailor/store/resp.h: its own
+// formatter costs about a thousand instructions an argument). Small commands
+// are framed on the stack; REDIS_ERR when memory ran out or hiredis refused.
+int ngx_http_tailor_redis_command(ngx_http_tailor_redis_t* rc, void* privdata, int argc,
+                                  const char** argv, const size_t* argvlen) noexcept {
+    char stack[2048];
+    const size_t bytes = tailor::resp_command_bytes(argc, argvlen);
+    if (bytes == 0) {
+        return REDIS_ERR;
+    }
+    char* buf = stack;
+    if (bytes > sizeof stack) {
+        buf = static_cast<char*>(ngx_alloc(bytes, rc->log));
+        if (buf == nullptr) {
+            return REDIS_ERR;
+        }
+    }
+    const size_t len = tailor::write_resp_command(buf, bytes, argc, argv, argvlen);
+    const int rv = len == 0 ? REDIS_ERR
+                            : redisAsyncFormattedCommand(rc->ac, ngx_http_tailor_redis_on_reply,
+                                                         privdata, buf, len);
+    if (buf != stack) {
+        ngx_free(buf);
+    }
+    return rv;
+}
+
 // Counts a command hiredis took.
 void ngx_http_tailor_redis_op_sent(ngx_http_tailor_redis_t* rc) noexcept {
     rc->in_flight++;
@@ -187,8 +216,7 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send(ngx_http_tailor_redis_t* 
         return nullptr;
     }
 
-    if (redisAsyncCommandArgv(rc->ac, ngx_http_tailor_redis_on_reply, op, argc, argv, argvlen) !=
-        REDIS_OK) {
+    if (ngx_http_tailor_redis_command(rc, op, argc, argv, argvlen) != REDIS_OK) {
         ngx_free(op);
         return nullptr;
     }
@@ -259,8 +287,7 @@ ngx_int_t ngx_http_tailor_redis_send_nowait(ngx_http_tailor_redis_t* rc, const n
     }
 
     // a null privdata, not a null callback: the reply is still counted
-    if (redisAsyncCommandArgv(rc->ac, ngx_http_tailor_redis_on_reply, nullptr, argc, argv,
-                              argvlen) != REDIS_OK) {
+    if (ngx_http_tailor_redis_command(rc, nullptr, argc, argv, argvlen) != REDIS_OK) {
         return NGX_ERROR;
     }
 
