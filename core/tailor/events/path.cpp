@@ -4,10 +4,14 @@
 #include "tailor/base/ascii.h"
 #include "tailor/base/url.h"
 #include "tailor/base/utf8.h"
+#include "tailor/base/word_filter.h"
 #include "tailor/request/personal_data.h"
 
 namespace tailor {
 namespace {
+
+constexpr WordFilter kAlwaysStrippedFilter(kAlwaysStrippedQueryNames);
+constexpr WordFilter kDefaultEventParamFilter(kDefaultEventParams);
 
 bool has_hex_escape(std::string_view s) noexcept {
     for (size_t i = s.find('%'); i != std::string_view::npos; i = s.find('%', i + 1)) {
@@ -140,9 +144,11 @@ bool SensitiveQuery::is_sensitive(std::string_view decoded_name) const noexcept 
         buf[i] = ascii_lower(decoded_name[i]);
     }
     const std::string_view name(buf, decoded_name.size());
-    for (std::string_view s : kAlwaysStrippedQueryNames) {
-        if (s == name) {
-            return true;
+    if (kAlwaysStrippedFilter.may_contain(name)) {
+        for (std::string_view s : kAlwaysStrippedQueryNames) {
+            if (s == name) {
+                return true;
+            }
         }
     }
     for (const std::string& s : extra_) {
@@ -161,8 +167,9 @@ bool SensitiveQuery::is_allowed(std::string_view name) const noexcept {
         }
         return name == pattern;
     };
+    const bool may_be_exact = kDefaultEventParamFilter.may_contain(name);
     for (std::string_view p : kDefaultEventParams) {
-        if (matches(p)) {
+        if ((may_be_exact || p.back() == '*') && matches(p)) {
             return true;
         }
     }

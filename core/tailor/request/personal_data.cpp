@@ -4,6 +4,7 @@
 #include <array>
 
 #include "tailor/base/ascii.h"
+#include "tailor/base/word_filter.h"
 #include "tailor/base/url.h"
 
 namespace tailor {
@@ -255,6 +256,7 @@ constexpr std::array<std::string_view, 60> kPersonalNameParts = {
     "hsmi",     "ip",        "jwt",        "nonce",   "hash",     "uid",       "cid",
     "contact",  "recipient", "subscriber", "member",
 };
+constexpr WordFilter kPersonalNamePartFilter(kPersonalNameParts);
 constexpr std::array<std::string_view, 5> kPersonalNameSubstrings = {"mail", "token", "phone",
                                                                      "passw", "secret"};
 
@@ -377,9 +379,11 @@ bool is_personal_query_name(std::string_view name) noexcept {
             continue;
         }
         const std::string_view part = name.substr(start, i - start);
-        for (std::string_view p : kPersonalNameParts) {
-            if (part == p) {
-                return true;
+        if (kPersonalNamePartFilter.may_contain(part)) {
+            for (std::string_view p : kPersonalNameParts) {
+                if (part == p) {
+                    return true;
+                }
             }
         }
         start = i + 1;
