@@ -221,4 +221,36 @@ void BM_Spool_Replay(benchmark::State& state) {
 }
 BENCHMARK(BM_Spool_Replay);
 
+// Opening a full spool (the default 64 MiB of typical events, page cache
+// warm): what a worker pays once at start, or when it adopts an orphan.
+void BM_Spool_Open_Full(benchmark::State& state) {
+    std::string templ =
+        (std::filesystem::temp_directory_path() / "tailor-spool-bench-XXXXXX").string();
+    const std::string dir = ::mkdtemp(templ.data());
+    tailor::SpoolOptions options;
+    options.dir = dir + "/w0";
+    options.max_bytes = 64ull * 1024 * 1024;
+    const std::string blob = typical_blob();
+    tailor::SpoolError error;
+    {
+        auto spool = tailor::Spool::open(options, &error);
+        if (!spool) {
+            state.SkipWithError("cannot open the spool");
+            return;
+        }
+        while (spool->stats().disk_bytes + blob.size() + 64 < options.max_bytes) {
+            (void)spool->append(blob);
+        }
+    }
+    uint64_t records = 0;
+    for (auto _ : state) {
+        auto spool = tailor::Spool::open(options, &error);
+        records = spool ? spool->stats().pending_records : 0;
+        benchmark::DoNotOptimize(spool);
+    }
+    state.counters["records"] = static_cast<double>(records);
+    std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_Spool_Open_Full)->Unit(benchmark::kMillisecond);
+
 }  // namespace
