@@ -59,15 +59,20 @@ def assert_workers_idle(nginx, workers):
 
 
 def serve_and_check(nginx, workers, path="/index.html", rest_runs=True, **kw):
-    r = nginx.get(path, **kw)
-    assert r.status == 200, r
-    assert DEFAULT_HERO in r.body, "the bad rule's slot keeps its default"
     # The runaway rule is cut at its own bound; whether the rules after it still
     # fit in the evaluation's 5 ms wall-clock budget depends on the machine's
     # speed, and a sanitized or valgrind'd nginx spends it on the cut rule alone
     # (those rules are then skipped, the page keeps their defaults: still safe).
-    if rest_runs and not (SANITIZED or VALGRIND):
-        assert PROMO in r.body, "the rules after it still ran"
+    # On a loaded machine one evaluation may lose its budget to the scheduler,
+    # so the rest must run in one of a few page views, not in each.
+    for attempt in range(5):
+        r = nginx.get(path, **kw)
+        assert r.status == 200, r
+        assert DEFAULT_HERO in r.body, "the bad rule's slot keeps its default"
+        if not rest_runs or SANITIZED or VALGRIND or PROMO in r.body:
+            break
+    else:
+        assert PROMO in r.body, "the rules after it still ran (in none of 5 page views)"
     assert_workers_idle(nginx, workers)
     return r
 
