@@ -15,6 +15,7 @@ from msgpack_codec import msgpack_unpack
 from visitor import new_vid
 import scenario
 from scenario import DEFAULT_HERO, PAGE
+from test_metrics_families import families
 
 if not module_has("tailor_limit_zone"):
     pytest.skip("module built without tailor_limit_zone", allow_module_level=True)
@@ -124,6 +125,11 @@ def test_one_client_mints_at_most_burst_plus_rate_ids_across_workers(nginx_facto
     assert metric(m, "tailor_limit_passed_total", zone="ids", use="new_id") == ids + 1
     assert metric(m, "tailor_outcomes_total", outcome="limited") == 40 - ids
     assert metric(m, "tailor_limit_clients", zone="ids") == 2
+    fam, problems = families(nginx.get("/tailor-status").text)
+    assert not problems, problems
+    for name in ("tailor_limit_passed_total", "tailor_limit_rejected_total",
+                 "tailor_limit_evicted_total", "tailor_limit_clients"):
+        assert fam[name]["help"] == 1 and fam[name]["samples"] >= 1, name
     time.sleep(0.3)  # the events flush interval is 5 ms
     assert redis.command("DBSIZE") == 0, "a limited page writes nothing (nor a minted one)"
     assert "limiting new visitor ids by zone \"ids\"" in nginx.read_log()
