@@ -62,6 +62,7 @@ struct ngx_http_tailor_limit_zone_t {
     ngx_slab_pool_t* shpool;
     tailor::ClientRate rate;
     ngx_str_t rate_text;                  // as written, for logs
+    ngx_flag_t dry_run;                   // count and log, refuse nothing
     ngx_http_tailor_conf_pos_t used_pos;  // the first reference, for "unknown zone"
     ngx_http_tailor_log_limit_t log_limit[NGX_HTTP_TAILOR_LIMIT_USES];  // per worker
 };
@@ -333,6 +334,15 @@ ngx_int_t ngx_http_tailor_limit_take(ngx_http_request_t* r, ngx_uint_t use) noex
         return NGX_OK;
     }
 
+    if (zone->dry_run) {
+        ngx_http_tailor_limit_log(
+            zone, use, r->connection->log,
+            "a client is over tailor_limit_zone \"%V\" (%V burst=%uD) "
+            "for a %s, dry run: let through",
+            &zone->name, &zone->rate_text, zone->rate.burst,
+            use == NGX_HTTP_TAILOR_LIMIT_NEW_ID ? "new visitor id" : "pop-up beacon");
+        return NGX_OK;
+    }
     if (use == NGX_HTTP_TAILOR_LIMIT_NEW_ID) {
         ngx_http_tailor_limit_log(zone, use, r->connection->log,
                                   "limiting new visitor ids by zone \"%V\" (%V burst=%uD): the "
@@ -458,6 +468,7 @@ ngx_http_tailor_limit_zone_t* ngx_http_tailor_limit_zone_get(
      *     zone->sh = NULL;
      *     zone->shpool = NULL;
      *     zone->used_pos = { { 0, NULL }, 0 };
+     *     zone->dry_run = 0;
      *     zone->log_limit = { { 0, 0 }, { 0, 0 } };
      */
     zone->name = name;
@@ -486,7 +497,7 @@ bool ngx_http_tailor_limit_valid_name(ngx_str_t name) noexcept {
     return true;
 }
 
-// tailor_limit_zone name:size rate=Nr/s|Nr/m [burst=N];
+// tailor_limit_zone name:size rate=Nr/s|Nr/m [burst=N] [dry_run];
 char* ngx_http_tailor_limit_zone_directive(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
     auto* lmcf = static_cast<ngx_http_tailor_limit_main_conf_t*>(conf);
     auto* value = static_cast<ngx_str_t*>(cf->args->elts);
@@ -526,9 +537,12 @@ char* ngx_http_tailor_limit_zone_directive(ngx_conf_t* cf, ngx_command_t*, void*
     std::optional<tailor::ClientRate> rate;
     ngx_str_t rate_text = ngx_null_string;
     uint32_t burst = 0;
+    bool dry_run = false;
     for (ngx_uint_t i = 2; i < cf->args->nelts; i++) {
         ngx_str_t v = value[i];
-        if (v.len > 5 && ngx_strncmp(v.data, "rate=", 5) == 0) {
+        if (v.len == 7 && ngx_strncmp(v.data, "dry_run", 7) == 0) {
+            dry_run = true;
+        } else if (v.len > 5 && ngx_strncmp(v.data, "rate=", 5) == 0) {
             rate_text = {v.len - 5, v.data + 5};
             rate = tailor::parse_client_rate(ngx_http_tailor_view(rate_text));
             if (!rate) {
@@ -551,7 +565,7 @@ char* ngx_http_tailor_limit_zone_directive(ngx_conf_t* cf, ngx_command_t*, void*
         } else {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid parameter \"%V\" in \"tailor_limit_zone\" (known: "
-                               "rate=, burst=)",
+                               "rate=, burst=, dry_run)",
                                &value[i]);
             return static_cast<char*>(NGX_CONF_ERROR);
         }
@@ -574,6 +588,7 @@ char* ngx_http_tailor_limit_zone_directive(ngx_conf_t* cf, ngx_command_t*, void*
     zone->rate = *rate;
     zone->rate.burst = burst;
     zone->rate_text = rate_text;
+    zone->dry_run = dry_run;
 
     ngx_shm_zone_t* shm_zone =
         ngx_shared_memory_add(cf, &name, static_cast<size_t>(size), &ngx_http_tailor_limit_module);
@@ -658,7 +673,7 @@ void ngx_http_tailor_limit_render_status(u_char** pos, u_char* end) noexcept {
          "a visitor id; beacon: a pop-up beacon)."},
         {"tailor_limit_rejected_total", "counter",
          "Requests over their client's limit, by zone and use: pages served without a new id, "
-         "beacons answered 429."},
+         "beacons answered 429 (a dry_run zone lets them through)."},
         {"tailor_limit_evicted_total", "counter",
          "Clients a full tailor_limit_zone forgot while it still held them back."},
         {"tailor_limit_clients", "gauge", "Clients a tailor_limit_zone holds now."},

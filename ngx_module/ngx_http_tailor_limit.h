@@ -7,9 +7,9 @@
 // ngx_http_tailor_limit_new_id, ngx_http_tailor_limit_beacon
 //
 // One request of the client that would mint a visitor id (a page without a
-// valid cookie), or write a beacon. NGX_OK: no limit here, or under it;
-// NGX_BUSY: over it (counted, logged at most once a second per zone and use;
-// the beacon's is also counted as a limited beacon). Never blocks: one
+// valid cookie), or write a beacon. NGX_OK: no limit here, under it, or over
+// it in a dry_run zone; NGX_BUSY: over it (counted, logged at most once a
+// second per zone and use; the beacon's is also counted as a limited beacon). Never blocks: one
 // shared-memory lookup under the zone's mutex.
 ngx_int_t ngx_http_tailor_limit_new_id(ngx_http_request_t* r) noexcept;
 ngx_int_t ngx_http_tailor_limit_beacon(ngx_http_request_t* r) noexcept;

@@ -180,6 +180,19 @@ def test_without_a_zone_nothing_is_limited(nginx, redis, keys):
     assert metric(m, "tailor_limit_passed_total", zone="ids") == 0
 
 
+def test_a_dry_run_zone_counts_and_logs_but_refuses_nothing(nginx, redis, keys, sign):
+    start(nginx, redis, keys, zones="tailor_limit_zone ids:1m rate=1r/m burst=1 dry_run;",
+          uses="tailor_limit_new_ids ids;\n    tailor_limit_beacon ids;", beacon=True)
+    assert all(minted(page(nginx, "192.0.2.90")) for _ in range(5))
+    assert beacon(nginx, "192.0.2.90", sign(new_vid())).status == 204
+    m = status(nginx)
+    assert metric(m, "tailor_limit_rejected_total", zone="ids", use="new_id") == 3
+    assert metric(m, "tailor_limit_rejected_total", zone="ids", use="beacon") == 1
+    assert metric(m, "tailor_popup_beacons_limited_total") == 0
+    assert metric(m, "tailor_outcomes_total", outcome="limited") == 0
+    assert "dry run: let through" in nginx.read_log()
+
+
 @not_under_valgrind()
 def test_a_reload_keeps_the_clients_buckets(nginx, redis, keys):
     start(nginx, redis, keys, zones="tailor_limit_zone ids:1m rate=1r/m burst=1;",
