@@ -7,6 +7,7 @@
 #include "ngx_http_tailor.h"
 
 #include "ngx_http_tailor_core.h"
+#include "ngx_http_tailor_limit.h"
 #include "ngx_http_tailor_metrics.h"
 #include "ngx_http_tailor_redis.h"
 #include "tailor/store/visitor_read.h"
@@ -249,6 +250,11 @@ ngx_int_t ngx_http_tailor_access_handler(ngx_http_request_t* r) noexcept {
 
     if (ngx_http_tailor_core_read_cookie(r, mcf, lcf, ctx) != NGX_OK) {
         // no valid cookie: a new visitor, who has no profile to read yet
+        if (ngx_http_tailor_limit_new_id(r) != NGX_OK) {
+            // the client mints too many: the default page, no id, nothing written
+            ngx_http_tailor_finish(ctx, tailor::Outcome::kLimited);
+            return NGX_DECLINED;
+        }
         tailor::Outcome outcome = ngx_http_tailor_core_new_visitor(r, mcf, lcf, ctx);
         ngx_http_tailor_finish(ctx, outcome);
         return NGX_DECLINED;

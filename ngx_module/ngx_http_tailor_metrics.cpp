@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "ngx_http_tailor_events.h"
+#include "ngx_http_tailor_limit.h"
 #include "tailor/base/version.h"
 
 namespace {
@@ -217,6 +218,7 @@ void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t
                           static_cast<uintptr_t>(m->latency_count));
 
     ngx_http_tailor_series_render(ngx_http_tailor_status_series, &t->pos, t->end);
+    ngx_http_tailor_limit_render_status(&t->pos, t->end);
     ngx_http_tailor_events_render_status(&t->pos, t->end);
 }
 
@@ -347,7 +349,8 @@ ngx_int_t ngx_http_tailor_status_handler(ngx_http_request_t* r) noexcept {
     // what the packs declare
     ngx_int_t rc =
         ngx_http_tailor_send_metrics(r, ngx_http_tailor_metrics != nullptr,
-                                     32768 + ngx_http_tailor_series_render_size(mcf->series),
+                                     32768 + ngx_http_tailor_series_render_size(mcf->series) +
+                                         ngx_http_tailor_limit_status_begin(r),
                                      [](u_char** pos, u_char* end) noexcept {
                                          ngx_http_tailor_text_t text = {*pos, end};
                                          ngx_http_tailor_render(&text, ngx_http_tailor_metrics);

@@ -6,6 +6,7 @@
 #include "ngx_http_tailor.h"
 
 #include "ngx_http_tailor_core.h"
+#include "ngx_http_tailor_limit.h"
 #include "ngx_http_tailor_metrics.h"
 #include "ngx_http_tailor_redis.h"
 #include "tailor/engine/engine.h"
@@ -327,6 +328,9 @@ ngx_int_t ngx_http_tailor_popup_beacon_handler(ngx_http_request_t* r) noexcept {
     // the request names
     if (ngx_http_tailor_core_read_cookie(r, mcf, lcf, ctx) != NGX_OK) {
         return ngx_http_tailor_beacon_reject(r, NGX_HTTP_FORBIDDEN, "no valid visitor cookie");
+    }
+    if (ngx_http_tailor_limit_beacon(r) != NGX_OK) {
+        return NGX_HTTP_TOO_MANY_REQUESTS;  // the client's limit, whatever cookie it sends
     }
 
     ctx->beacon_kind = static_cast<unsigned>(beacon.kind);

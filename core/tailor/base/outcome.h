@@ -23,6 +23,7 @@ enum class Outcome : unsigned char {
     kNoConsent,   // the consent source did not grant personalization
     kGpc,         // Sec-GPC: 1
     kBot,         // a crawler: no cookie, no Redis, no event (nothing to remember)
+    kLimited,     // no valid cookie, and its client is over tailor_limit_new_ids: no id minted
     kCount
 };
 
@@ -58,6 +59,8 @@ inline constexpr std::size_t kOutcomeCount = static_cast<std::size_t>(Outcome::k
             return "gpc";
         case Outcome::kBot:
             return "bot";
+        case Outcome::kLimited:
+            return "limited";
         case Outcome::kCount:
             break;
     }
