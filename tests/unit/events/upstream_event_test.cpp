@@ -8,6 +8,7 @@
 
 #include "tailor/events/decode.h"
 #include "tailor/events/plan.h"
+#include "tailor/triggers/apply.h"
 #include "tailor/triggers/forward.h"
 
 namespace tailor {
@@ -242,6 +243,53 @@ TEST(UpstreamEventPlan, EmittedOnA2xxOr3xxWithConsentBesideThePageView) {
     q.upstream = false;
     q.page_type = false;
     EXPECT_FALSE(plan_events(q).any());
+}
+
+}  // namespace
+}  // namespace tailor
+
+namespace tailor {
+namespace {
+
+TEST(UpstreamEventTriggers, AnOrdersLinesEndThePriceWatchOfEachProduct) {
+    TriggerState s;
+    DecodedEvent view;
+    view.type = EventType::kProductViewed;
+    view.vid = "v";
+    view.ts_ms = 1750000000000;
+    view.device = "desktop";
+    DecodedProperty price;
+    price.name = "price";
+    price.is_number = true;
+    price.number = 20;
+    for (const char* sku : {"A", "B", "C"}) {
+        DecodedProperty id;
+        id.name = "product_id";
+        id.text = sku;
+        view.properties = {id, price};
+        apply_trigger_event(view, &s);
+    }
+    ASSERT_EQ(s.watches.size(), 3u);
+
+    UpstreamEvent u;
+    ASSERT_EQ(parse_upstream_event(R"({"event":"Order Completed","properties":{"products":[)"
+                                   R"({"product_id":"A"},{"sku":"B","name":"Bee"}]}})",
+                                   4096, &u),
+              UpstreamEventError::kOk);
+    Event e(*EventId::generate(1750000000001));
+    e.type = u.type;
+    e.vid = "v";
+    e.ts_ms = 1750000000001;
+    e.products = u.products.data();
+    e.product_count = u.products.size();
+    std::string blob;
+    ASSERT_EQ(encode_event(e, &blob).status, EncodeStatus::kOk);
+    const auto order = decode_event(blob);
+    ASSERT_TRUE(order.has_value());
+    apply_trigger_event(*order, &s);
+    EXPECT_EQ(s.watches.size(), 1u);
+    EXPECT_EQ(s.watches.count("C"), 1u);
+    EXPECT_EQ(s.order_at, 1750000000001);
 }
 
 }  // namespace
