@@ -54,6 +54,7 @@ struct ngx_http_tailor_events_main_conf_t {
     ngx_str_t upstream_header;      // tailor_events_upstream_header; X-Tailor-Event
     u_char* upstream_lowcase;       // its name, lower-case
     size_t upstream_max;            // max_size=; 4k; 0: off
+    ngx_http_tailor_conf_pos_t upstream_pos;  // where tailor_events_upstream_header is
 
     // the first "tailor_events on" in effect, for the checks in postconfiguration
     ngx_http_tailor_conf_pos_t enabled_pos;

@@ -148,6 +148,7 @@ void* ngx_http_tailor_events_create_main_conf(ngx_conf_t* cf) noexcept {
      *     emcf->enabled_somewhere = 0;
      *     emcf->upstream_header = { 0, NULL };
      *     emcf->upstream_lowcase = NULL;
+     *     emcf->upstream_pos = { { 0, NULL }, 0 };
      */
 
     emcf->maxlen = NGX_CONF_UNSET_UINT;

@@ -139,6 +139,7 @@ char* ngx_http_tailor_events_upstream_header(ngx_conf_t* cf, ngx_command_t*, voi
     }
     emcf->upstream_header = value[1];
     emcf->upstream_max = tailor::kDefaultUpstreamEventBytes;
+    ngx_http_tailor_conf_pos_set(cf, &emcf->upstream_pos);
 
     if (cf->args->nelts == 3) {
         ngx_str_t arg = value[2];
@@ -183,10 +184,10 @@ ngx_int_t ngx_http_tailor_events_upstream_init(ngx_conf_t* cf,
     auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
         ngx_http_conf_get_module_main_conf(cf, ngx_http_tailor_module));
     if (ngx_http_tailor_events_upstream_name(emcf) == ngx_http_tailor_identify_name(mcf)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"tailor_events_upstream_header\" and \"tailor_identify_header\" "
-                           "name the same header \"%V\"",
-                           &emcf->upstream_header);
+        ngx_http_tailor_conf_log_at(NGX_LOG_EMERG, cf, &emcf->upstream_pos,
+                                    "\"tailor_events_upstream_header\" and "
+                                    "\"tailor_identify_header\" name the same header \"%V\"",
+                                    &emcf->upstream_header);
         return NGX_ERROR;
     }
 

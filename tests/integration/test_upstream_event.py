@@ -264,3 +264,43 @@ def test_the_header_name_and_bound_are_configurable_and_off_turns_it_off(nginx, 
     assert r.has("X-Tailor-Event"), "another name is the backend's own business"
     e = wait_event(redis, vid, "Order Completed")
     assert e["props"]["products"][0]["product_id"] == "CONF-1"
+
+
+def config_error(nginx, keys, directive):
+    nginx.write("""
+    tailor_keys %s;
+    %s
+    tailor_identify_header X-Shop-Login;
+    server {
+        listen 127.0.0.1:{{PORT}};
+        location / { }
+    }
+""" % (keys.path, directive))
+    rc, out = nginx.test_config()
+    return out if rc != 0 else None
+
+
+@pytest.mark.parametrize("directive,reason", [
+    ("tailor_events_upstream_header X-Ev max_size=63;", "max_size must be between 64 and 16384"),
+    ("tailor_events_upstream_header X-Ev max_size=17k;", "max_size must be between 64 and 16384"),
+    ("tailor_events_upstream_header X-Ev size=1k;", 'unknown parameter "size=1k"'),
+    ("tailor_events_upstream_header X:Ev;", 'invalid header name "X:Ev"'),
+    ("tailor_events_upstream_header off;\n    tailor_events_upstream_header X-Ev;",
+     "is duplicate"),
+    ("tailor_events_upstream_header x-shop-login;",
+     '"tailor_events_upstream_header" and "tailor_identify_header" name the same header'),
+])
+def test_bad_configurations_fail_nginx_t_at_their_line(nginx, keys, directive, reason):
+    out = config_error(nginx, keys, directive)
+    assert out is not None, directive
+    emerg = [l for l in out.splitlines() if "[emerg]" in l]
+    assert emerg and reason in emerg[0], out
+    last = directive.splitlines()[-1].strip()
+    assert "%s:%d" % (nginx.conf_path, nginx.line_of(last)) in emerg[0], emerg[0]
+
+
+def test_good_configurations_pass_nginx_t(nginx, keys):
+    for directive in ("tailor_events_upstream_header off;",
+                      "tailor_events_upstream_header X-Ev max_size=16k;",
+                      "tailor_events_upstream_header X-Ev max_size=64;"):
+        assert config_error(nginx, keys, directive) is None, directive
