@@ -39,6 +39,28 @@ bool decimal(std::string_view v) noexcept {
     return i == v.size();
 }
 
+// A name a query string may not carry (request/personal_data.h: customer,
+// user, session, account, login, ...), read as snake case: the backend picks
+// its names at run time, so `customerId` is `customer_id` and refused, where
+// a `tailor_event` directive's names were checked when the operator wrote them.
+bool personal_name(std::string_view name) noexcept {
+    char buf[2 * kMaxPropertyNameBytes];
+    size_t n = 0;
+    for (size_t i = 0; i < name.size() && n + 2 <= sizeof buf; ++i) {
+        const char c = name[i];
+        if (c >= 'A' && c <= 'Z') {
+            if (i > 0 &&
+                ((name[i - 1] >= 'a' && name[i - 1] <= 'z') || is_ascii_digit(name[i - 1]))) {
+                buf[n++] = '_';
+            }
+            buf[n++] = static_cast<char>(c - 'A' + 'a');
+        } else {
+            buf[n++] = c;
+        }
+    }
+    return is_personal_query_name(std::string_view(buf, n));
+}
+
 class Checker {
   public:
     explicit Checker(UpstreamEvent* out) noexcept : out_(out), v_(out->doc.values()) {}
@@ -105,6 +127,9 @@ class Checker {
             }
             if (e != PropertyNameError::kOk) {
                 return fail(UpstreamEventError::kBadProperty, name);
+            }
+            if (personal_name(name)) {
+                return fail(UpstreamEventError::kPersonalData, name);
             }
         }
         EventProperty p;

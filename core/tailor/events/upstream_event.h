@@ -86,7 +86,9 @@ struct UpstreamEvent {
 //   accepts, not "Identify") and optionally "properties" (an object) and
 //   "type" (only "track", Segment's word for it); no other key, so a
 //   backend cannot pass a userId or anonymousId: the visitor is the module's;
-// - each property: a name check_property_name accepts; a string (kept as a
+// - each property: a name check_property_name accepts and that is not a
+//   personal query name (is_personal_query_name on its snake case:
+//   `customerId` is refused as `customer_id` is); a string (kept as a
 //   string, or as a number for Segment's numeric names such as revenue,
 //   where it must look like one) or a number -?[0-9]+(.[0-9]+)?; null is
 //   left out; at most kMaxEventProperties;

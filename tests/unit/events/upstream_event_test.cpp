@@ -157,6 +157,28 @@ TEST(UpstreamEvent, PersonalNamesAndValuesAreRefused) {
               UpstreamEventError::kPersonalData);
     EXPECT_TRUE(e.properties.empty());
     EXPECT_TRUE(e.products.empty());
+    // names a query string may not carry either, in any case style
+    for (const char* name :
+         {"customer_id", "customerId", "user_id", "UserID", "session_id", "account", "login"}) {
+        const std::string h =
+            std::string(R"({"event":"Order Completed","properties":{")") + name + R"(":"x"}})";
+        EXPECT_EQ(parse(h, &e), UpstreamEventError::kPersonalData) << name;
+    }
+}
+
+TEST(UpstreamEvent, SegmentsEcommercePropertyNamesAllPass) {
+    std::string h = R"({"event":"Order Completed","properties":{)";
+    for (const char* name :
+         {"order_id", "checkout_id", "affiliation", "total", "subtotal", "revenue", "shipping",
+          "tax", "discount", "coupon", "currency", "cart_id", "payment_method", "step"}) {
+        h += std::string("\"") + name + "\":\"1\",";
+    }
+    h += R"("products":[{"product_id":"1","sku":"1","category":"1","name":"1","brand":"1",)"
+         R"("variant":"1","price":1,"quantity":1,"coupon":"1","position":1,"url":"1",)"
+         R"("image_url":"1"}]}})";
+    UpstreamEvent e;
+    EXPECT_EQ(parse(h, &e), UpstreamEventError::kOk) << e.detail;
+    EXPECT_EQ(e.products[0].property_count, 12u);
 }
 
 TEST(UpstreamEvent, ValuesMustBeStringsOrPlainNumbers) {
