@@ -6,11 +6,13 @@
 # oversized or personal header is dropped, counted by reason and logged.
 
 import json
+import os
 import re
+import subprocess
 
 import pytest
 
-from env import IO_TIMEOUT, module_has, wait_for
+from env import IO_TIMEOUT, TAILORCTL, module_has, wait_for
 from metrics_text import metric
 from msgpack_codec import msgpack_unpack
 from visitor import new_vid
@@ -124,6 +126,24 @@ def wait_event(redis, vid, kind):
                     "%s of %s on the stream" % (kind, vid))[0]
 
 
+def tailorctl_tail(redis, vid):
+    """tail(fmt) -> the vid's Order Completed as tailorctl events tail prints it."""
+    if not TAILORCTL or not os.path.exists(TAILORCTL):
+        return None
+
+    def tail(fmt):
+        args = [TAILORCTL, "events", "tail", "--from", "0", "--count", "1", "--vid", vid,
+                "--type", "Order Completed", "--redis", redis.address]
+        if fmt:
+            args += ["--format", fmt]
+        p = subprocess.run(args, capture_output=True, timeout=IO_TIMEOUT)
+        assert p.returncode == 0, p.stderr
+        lines = p.stdout.decode().splitlines()
+        assert len(lines) == 1, lines
+        return json.loads(lines[0])
+    return tail
+
+
 def test_an_upstream_declared_order_updates_the_next_page(nginx, redis, keys, sign, backend):
     b = start(nginx, redis, keys, backend,
               {"/order/done": {"headers": [("X-Tailor-Event", order("MUG-X"))]}})
@@ -161,6 +181,14 @@ def test_an_upstream_declared_order_updates_the_next_page(nginx, redis, keys, si
     m = scenario.status_metrics(nginx)
     assert metric(m, "tailor_events_upstream_total") == 1
     assert metric(m, "tailor_events_upstream_refused_total") == 0
+
+    # the bridge's view: tailorctl decodes the lines, Segment and Klaviyo shapes carry them
+    tail = tailorctl_tail(redis, vid)
+    if tail is not None:
+        assert tail(None)["props"]["products"][0]["name"] == "Blue Mug"
+        assert tail("segment")["properties"]["products"] == e["props"]["products"]
+        items = tail("klaviyo")["data"]["attributes"]["properties"]["Items"]
+        assert items[0]["ProductID"] == "MUG-X"
 
 
 def test_the_header_from_a_cache_hit_is_ignored(nginx, redis, keys, sign, backend):
