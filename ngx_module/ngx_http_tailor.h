@@ -244,6 +244,11 @@ void ngx_http_tailor_restore_validators(ngx_http_request_t* r,
 ngx_int_t ngx_http_tailor_drop_request_header(ngx_http_request_t* r,
                                               std::string_view lowcase) noexcept;
 
+// ngx_http_tailor_core.cpp: did the upstream produce this response for this
+// very request (not a cache hit, stale or revalidated copy, not a file)? Only
+// such a response may identify the visitor or declare an event.
+bool ngx_http_tailor_fresh_from_upstream(ngx_http_request_t* r) noexcept;
+
 // ngx_http_tailor_filter.cpp
 ngx_int_t ngx_http_tailor_filter_init(ngx_conf_t* cf) noexcept;
 // The header filter that decides whether a response is rewritten; installed by

@@ -181,6 +181,8 @@ tailor::Outcome ngx_http_tailor_decide(ngx_http_request_t* r, ngx_http_tailor_ct
     return outcome;
 }
 
+}  // namespace
+
 // True when an upstream produced this response for this request: not a file,
 // not a proxy_cache (or fastcgi_cache, ...) copy, whether hit, stale,
 // updating or revalidated by a 304.
@@ -205,8 +207,6 @@ bool ngx_http_tailor_fresh_from_upstream(ngx_http_request_t* r) noexcept {
     return true;
 #endif
 }
-
-}  // namespace
 
 // Access phase.
 

@@ -62,16 +62,31 @@ ordered_json event_json(const std::string& entry, const tailor::DecodedEvent& e)
         }
         j["exp"] = x;
     }
-    if (!e.properties.empty()) {
+    auto put = [](ordered_json* o, const tailor::DecodedProperty& prop) {
+        if (!prop.is_number) {
+            (*o)[prop.name] = prop.text;
+        } else if (prop.is_integer) {
+            (*o)[prop.name] = prop.integer;
+        } else {
+            (*o)[prop.name] = prop.number;
+        }
+    };
+    if (!e.properties.empty() || !e.products.empty()) {
         ordered_json p = ordered_json::object();
         for (const auto& prop : e.properties) {
-            if (!prop.is_number) {
-                p[prop.name] = prop.text;
-            } else if (prop.is_integer) {
-                p[prop.name] = prop.integer;
-            } else {
-                p[prop.name] = prop.number;
+            put(&p, prop);
+        }
+        if (!e.products.empty()) {
+            // the upstream event header's products[] lines
+            ordered_json lines = ordered_json::array();
+            for (const auto& line : e.products) {
+                ordered_json l = ordered_json::object();
+                for (const auto& prop : line) {
+                    put(&l, prop);
+                }
+                lines.push_back(l);
             }
+            p["products"] = lines;
         }
         j["props"] = p;
     }

@@ -13,7 +13,8 @@ extern "C" ngx_module_t ngx_http_tailor_events_module;
 
 namespace tailor {
 class SensitiveQuery;
-}
+struct UpstreamEvent;
+}  // namespace tailor
 
 struct ngx_http_tailor_redis_stats_t;
 
@@ -50,6 +51,10 @@ struct ngx_http_tailor_events_main_conf_t {
     time_t session_gap;             // session_gap=; 30m
     tailor::SensitiveQuery* strip;  // + tailor_event_strip, tailor_event_params; pool cleanup
     ngx_flag_t enabled_somewhere;   // any location has tailor_events on
+    ngx_str_t upstream_header;      // tailor_events_upstream_header; X-Tailor-Event
+    u_char* upstream_lowcase;       // its name, lower-case
+    size_t upstream_max;            // max_size=; 4k; 0: off
+    ngx_http_tailor_conf_pos_t upstream_pos;  // where tailor_events_upstream_header is
 
     // the first "tailor_events on" in effect, for the checks in postconfiguration
     ngx_http_tailor_conf_pos_t enabled_pos;
@@ -78,6 +83,8 @@ enum ngx_http_tailor_events_counter_e : ngx_uint_t {
     NGX_HTTP_TAILOR_EVENTS_STRIPPED,
     NGX_HTTP_TAILOR_EVENTS_IDENTIFY,
     NGX_HTTP_TAILOR_EVENTS_BACKOFF_MS,
+    NGX_HTTP_TAILOR_EVENTS_UPSTREAM,
+    NGX_HTTP_TAILOR_EVENTS_UPSTREAM_IGNORED,
     NGX_HTTP_TAILOR_EVENTS_COUNTER_COUNT
 };
 
@@ -94,6 +101,23 @@ char* ngx_http_tailor_events_status(ngx_conf_t* cf, ngx_command_t* cmd, void* co
 // ngx_http_tailor_events_log.cpp: the log-phase handler (postconfiguration
 // registers it where tailor_events is on somewhere).
 ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept;
+
+// ngx_http_tailor_events_upstream.cpp: the upstream's event header
+// (tailor_events_upstream_header): read from a fresh response and hidden by a
+// header filter, dropped from client requests, parsed at the log phase.
+char* ngx_http_tailor_events_upstream_header(ngx_conf_t* cf, ngx_command_t* cmd,
+                                             void* conf) noexcept;
+ngx_int_t ngx_http_tailor_events_upstream_init(ngx_conf_t* cf,
+                                               ngx_http_tailor_events_main_conf_t* emcf) noexcept;
+// Did a fresh upstream response of this request carry the header?
+bool ngx_http_tailor_events_upstream_pending(ngx_http_request_t* r) noexcept;
+// The request's upstream event, parsed and checked; null when there is none
+// or it was refused (then counted by reason and logged, rate-limited). Valid
+// until the next call in this worker.
+const tailor::UpstreamEvent* ngx_http_tailor_events_upstream_event(
+    ngx_http_request_t* r, ngx_http_tailor_events_main_conf_t* emcf) noexcept;
+// ngx_http_tailor_events_status.cpp: a refused header, by reason (tailor::UpstreamEventError).
+void ngx_http_tailor_events_count_upstream_refused(unsigned reason) noexcept;
 
 // ngx_http_tailor_events_worker.cpp: the per-worker delivery.
 ngx_int_t ngx_http_tailor_events_init_worker(ngx_cycle_t* cycle,

@@ -13,6 +13,7 @@
 #include "tailor/events/event.h"
 #include "tailor/events/path.h"
 #include "tailor/events/plan.h"
+#include "tailor/events/upstream_event.h"
 #include "tailor/popup/beacon.h"
 #include "tailor/request/personal_data.h"
 #include "tailor/request/referrer.h"
@@ -38,8 +39,9 @@ void ngx_http_tailor_events_emit(ngx_http_tailor_events_request_t* er, tailor::E
                                  std::string_view name, std::string_view vid,
                                  std::string_view previous,
                                  const ngx_http_tailor_events_decl_t* decl,
-                                 const tailor::EventProperty* fixed = nullptr,
-                                 size_t nfixed = 0) noexcept {
+                                 const tailor::EventProperty* fixed = nullptr, size_t nfixed = 0,
+                                 const tailor::EventProductLine* products = nullptr,
+                                 size_t nproducts = 0) noexcept {
     ngx_http_request_t* r = er->r;
 
     std::string_view producer;
@@ -94,6 +96,8 @@ void ngx_http_tailor_events_emit(ngx_http_tailor_events_request_t* er, tailor::E
     e.exposure_count = er->exposure_count;
     e.properties = props;
     e.property_count = nprops;
+    e.products = products;
+    e.product_count = nproducts;
     e.producer = producer;
     e.seq = seq;
     e.previous_vid = previous;
@@ -133,6 +137,7 @@ tailor::PlanRequest ngx_http_tailor_events_plan_request(ngx_http_request_t* r,
     q.get = (r->method & NGX_HTTP_GET) != 0;
     q.page_type = ngx_http_test_content_type(r, &lcf->types) != nullptr;
     q.declared = elcf->events != nullptr ? elcf->events->nelts : 0;
+    q.upstream = ngx_http_tailor_events_upstream_pending(r);
     return q;
 }
 
@@ -150,8 +155,11 @@ ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept {
         return NGX_OK;
     }
 
-    tailor::EventPlan plan =
-        tailor::plan_events(ngx_http_tailor_events_plan_request(r, tctx, elcf));
+    tailor::PlanRequest q = ngx_http_tailor_events_plan_request(r, tctx, elcf);
+    tailor::EventPlan plan = tailor::plan_events(q);
+    if (q.upstream && !plan.upstream) {
+        ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_UPSTREAM_IGNORED);
+    }
     if (!plan.any()) {
         return NGX_OK;
     }
@@ -218,6 +226,15 @@ ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept {
             for (ngx_uint_t i = 0; i < elcf->events->nelts; i++) {
                 ngx_http_tailor_events_emit(&er, static_cast<tailor::EventType>(decl[i].type),
                                             ngx_http_tailor_view(decl[i].name), vid, {}, &decl[i]);
+            }
+        }
+
+        if (plan.upstream) {
+            const tailor::UpstreamEvent* u = ngx_http_tailor_events_upstream_event(r, emcf);
+            if (u != nullptr) {
+                ngx_http_tailor_events_emit(&er, u->type, u->name, vid, {}, nullptr,
+                                            u->properties.data(), u->properties.size(),
+                                            u->products.data(), u->products.size());
             }
         }
 

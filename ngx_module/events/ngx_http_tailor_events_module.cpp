@@ -70,6 +70,9 @@ ngx_command_t ngx_http_tailor_events_commands[] = {
     {ngx_string("tailor_events_status"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
      ngx_http_tailor_events_status, 0, 0, nullptr},
 
+    {ngx_string("tailor_events_upstream_header"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE12,
+     ngx_http_tailor_events_upstream_header, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+
     ngx_null_command};
 
 ngx_http_module_t ngx_http_tailor_events_module_ctx = {
@@ -143,6 +146,9 @@ void* ngx_http_tailor_events_create_main_conf(ngx_conf_t* cf) noexcept {
      *     emcf->spool_default = 0;
      *     emcf->spool_sync = 0;  (SpoolSync::kNone)
      *     emcf->enabled_somewhere = 0;
+     *     emcf->upstream_header = { 0, NULL };
+     *     emcf->upstream_lowcase = NULL;
+     *     emcf->upstream_pos = { { 0, NULL }, 0 };
      */
 
     emcf->maxlen = NGX_CONF_UNSET_UINT;
@@ -156,6 +162,7 @@ void* ngx_http_tailor_events_create_main_conf(ngx_conf_t* cf) noexcept {
     emcf->cart_cap = NGX_CONF_UNSET_UINT;
     emcf->money_scale = NGX_CONF_UNSET_UINT;
     emcf->session_gap = NGX_CONF_UNSET;
+    emcf->upstream_max = NGX_CONF_UNSET_SIZE;
 
     ngx_pool_cleanup_t* cln = ngx_pool_cleanup_add(cf->pool, 0);
     if (cln == nullptr) {
@@ -284,6 +291,11 @@ ngx_int_t ngx_http_tailor_events_postconfiguration(ngx_conf_t* cf) noexcept {
         ngx_http_conf_get_module_main_conf(cf, ngx_http_tailor_events_module));
 
     if (ngx_http_tailor_events_init_zone(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    // the upstream's event header stays internal even where events are off
+    if (ngx_http_tailor_events_upstream_init(cf, emcf) != NGX_OK) {
         return NGX_ERROR;
     }
 

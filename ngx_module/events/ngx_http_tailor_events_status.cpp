@@ -7,6 +7,7 @@
 #include <cinttypes>
 
 #include "ngx_http_tailor_redis.h"
+#include "tailor/events/upstream_event.h"
 
 namespace {
 
@@ -15,6 +16,7 @@ struct ngx_http_tailor_events_shm_t {
     ngx_atomic_t queued[NGX_HTTP_TAILOR_MAX_WORKERS];   // gauge per worker
     ngx_atomic_t pending[NGX_HTTP_TAILOR_MAX_WORKERS];  // gauge per worker: spool records
     ngx_http_tailor_redis_stats_t redis[NGX_HTTP_TAILOR_MAX_WORKERS];
+    ngx_atomic_t upstream_refused[tailor::kUpstreamEventErrorCount];  // by reason
 };
 
 ngx_str_t ngx_http_tailor_events_zone_name = ngx_string("tailor_events");
@@ -42,6 +44,10 @@ constexpr ngx_http_tailor_events_desc_t
         {"tailor_events_identify_total", "Identify events made from identity links."},
         {"tailor_events_backoff_ms_total",
          "Milliseconds of backoff after failed batches (doubling, capped at 1 s)."},
+        {"tailor_events_upstream_total", "Events the upstream's event header declared, emitted."},
+        {"tailor_events_upstream_ignored_total",
+         "Upstream event headers ignored: a stored response (cache hit), or no consent, "
+         "visitor or events there."},
 };
 
 void ngx_http_tailor_events_add(ngx_http_tailor_events_counter_e c, uint64_t n) noexcept {
@@ -76,6 +82,13 @@ void ngx_http_tailor_events_count(ngx_http_tailor_events_counter_e counter, uint
     }
 }
 
+void ngx_http_tailor_events_count_upstream_refused(unsigned reason) noexcept {
+    if (ngx_http_tailor_events_shm != nullptr && reason > 0 &&
+        reason < tailor::kUpstreamEventErrorCount) {
+        (void)ngx_atomic_fetch_add(&ngx_http_tailor_events_shm->upstream_refused[reason], 1);
+    }
+}
+
 ngx_http_tailor_redis_stats_t* ngx_http_tailor_events_redis_slot(ngx_uint_t slot) noexcept {
     if (ngx_http_tailor_events_shm == nullptr || slot >= NGX_HTTP_TAILOR_MAX_WORKERS) {
         return nullptr;
@@ -102,6 +115,20 @@ void ngx_http_tailor_events_render_status(u_char** pos, u_char* end) noexcept {
         ngx_http_tailor_status_print(pos, end, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIu64 "\n",
                                      d.name, d.help, d.name, d.name,
                                      static_cast<uint64_t>(m->counters[i]));
+    }
+
+    ngx_http_tailor_status_print(pos, end,
+                                 "# HELP tailor_events_upstream_refused_total Upstream event "
+                                 "headers dropped, by reason.\n"
+                                 "# TYPE tailor_events_upstream_refused_total counter\n");
+    for (size_t i = 1; i < tailor::kUpstreamEventErrorCount; i++) {
+        std::string_view reason =
+            tailor::upstream_event_error_name(static_cast<tailor::UpstreamEventError>(i));
+        ngx_http_tailor_status_print(pos, end,
+                                     "tailor_events_upstream_refused_total{reason=\"%.*s\"} "
+                                     "%" PRIu64 "\n",
+                                     static_cast<int>(reason.size()), reason.data(),
+                                     static_cast<uint64_t>(m->upstream_refused[i]));
     }
 
     uint64_t queued = 0;

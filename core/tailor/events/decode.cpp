@@ -6,8 +6,8 @@
 namespace tailor {
 namespace {
 
-// The blob's nesting: the event map (1) > exp (2) > one exposure (3); a
-// newer writer's key may nest one level more before the blob is refused.
+// The blob's nesting: the event map (1) > exp (2) > one exposure (3), and
+// props (2) > products (3) > one line (4), the deepest a blob goes.
 constexpr size_t kMaxEventDepth = 4;
 
 MsgpackReader event_reader(std::string_view blob) noexcept {
@@ -60,6 +60,30 @@ bool read_property_value(MsgpackReader* r, DecodedProperty* p) {
     }
     p->is_integer = true;
     p->number = static_cast<double>(p->integer);
+    return true;
+}
+
+// props.products: an array of maps of properties (Segment's lines).
+bool read_products(MsgpackReader* r, std::vector<std::vector<DecodedProperty>>* out) {
+    size_t lines = 0;
+    if (!r->read_array(3, &lines)) {
+        return false;
+    }
+    for (size_t l = 0; l < lines; ++l) {
+        size_t count = 0;
+        if (!r->read_map(4, &count)) {
+            return false;
+        }
+        std::vector<DecodedProperty> line;
+        for (size_t i = 0; i < count; ++i) {
+            DecodedProperty p;
+            if (!read_string(r, &p.name) || !read_property_value(r, &p)) {
+                return false;
+            }
+            line.push_back(std::move(p));
+        }
+        out->push_back(std::move(line));
+    }
     return true;
 }
 
@@ -145,7 +169,12 @@ std::optional<DecodedEvent> decode_event(std::string_view blob) noexcept {
                 ok = r.read_map(2, &count);
                 for (size_t i = 0; ok && i < count; ++i) {
                     DecodedProperty p;
-                    ok = read_string(&r, &p.name) && read_property_value(&r, &p);
+                    ok = read_string(&r, &p.name);
+                    if (ok && p.name == "products") {
+                        ok = read_products(&r, &e.products);
+                        continue;
+                    }
+                    ok = ok && read_property_value(&r, &p);
                     if (ok) {
                         e.properties.push_back(std::move(p));
                     }

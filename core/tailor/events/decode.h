@@ -53,6 +53,7 @@ struct DecodedEvent {
     std::string device;
     std::vector<DecodedExposure> exposures;
     std::vector<DecodedProperty> properties;
+    std::vector<std::vector<DecodedProperty>> products;  // props.products lines, when present
     std::string producer;
     uint64_t seq = 0;
     std::string previous_vid;

@@ -144,6 +144,46 @@ void pack_number(msgpack_packer* pk, const Number& n) {
     }
 }
 
+bool property_valid(const EventProperty& p) noexcept {
+    Number unused;
+    return p.kind != PropertyKind::kNumber || parse_number(p.value, &unused);
+}
+
+void pack_property(msgpack_packer* pk, const EventProperty& p, EncodeResult* result) {
+    pack_text(pk, utf8_cut(p.name, kMaxPropertyNameBytes));
+    Number number;
+    if (p.kind == PropertyKind::kNumber && parse_number(p.value, &number)) {
+        pack_number(pk, number);
+    } else {
+        const std::string_view v = utf8_cut(p.value, kMaxPropertyValueBytes);
+        result->truncated_values += v.size() == p.value.size() ? 0 : 1;
+        pack_text(pk, v);
+    }
+}
+
+// props.products: one map per line, each with its valid properties.
+void pack_products(msgpack_packer* pk, const EventProductLine* lines, size_t count,
+                   EncodeResult* result) {
+    pack_key(pk, "products");
+    msgpack_pack_array(pk, count);
+    for (size_t l = 0; l < count; ++l) {
+        const EventProductLine& line = lines[l];
+        const size_t n = line.property_count < kMaxProductProperties ? line.property_count
+                                                                     : kMaxProductProperties;
+        size_t valid = 0;
+        for (size_t i = 0; i < n; ++i) {
+            valid += property_valid(line.properties[i]) ? 1 : 0;
+        }
+        result->dropped_properties += static_cast<uint32_t>(line.property_count - valid);
+        msgpack_pack_map(pk, valid);
+        for (size_t i = 0; i < n; ++i) {
+            if (property_valid(line.properties[i])) {
+                pack_property(pk, line.properties[i], result);
+            }
+        }
+    }
+}
+
 }  // namespace
 
 EncodeResult encode_event(const Event& event, std::string* out) noexcept {
@@ -167,9 +207,7 @@ EncodeResult encode_event(const Event& event, std::string* out) noexcept {
     uint32_t valid_mask = 0;
     size_t props = 0;
     for (size_t i = 0; i < declared; ++i) {
-        const EventProperty& p = event.properties[i];
-        Number unused;
-        if (p.kind == PropertyKind::kNumber && !parse_number(p.value, &unused)) {
+        if (!property_valid(event.properties[i])) {
             ++result.dropped_properties;
             continue;
         }
@@ -183,7 +221,10 @@ EncodeResult encode_event(const Event& event, std::string* out) noexcept {
     keys += attr.utm_campaign().empty() ? 0 : 1;
     keys += attr.referrer_host().empty() ? 0 : 1;
     keys += exposures == 0 ? 0 : 1;
-    keys += props == 0 ? 0 : 1;
+    const size_t lines =
+        event.product_count < kMaxEventProducts ? event.product_count : kMaxEventProducts;
+    result.dropped_properties += static_cast<uint32_t>(event.product_count - lines);
+    keys += props + lines == 0 ? 0 : 1;
     keys += event.producer.empty() ? 0 : 2;
     keys += event.previous_vid.empty() ? 0 : 1;
 
@@ -241,23 +282,16 @@ EncodeResult encode_event(const Event& event, std::string* out) noexcept {
             pack_text(&pk, utf8_cut(x.variant, kMaxExposureFieldBytes));
         }
     }
-    if (props != 0) {
+    if (props + lines != 0) {
         pack_key(&pk, "props");
-        msgpack_pack_map(&pk, props);
+        msgpack_pack_map(&pk, props + (lines != 0 ? 1 : 0));
         for (size_t i = 0; i < declared; ++i) {
-            if ((valid_mask & (1u << i)) == 0) {
-                continue;
+            if ((valid_mask & (1u << i)) != 0) {
+                pack_property(&pk, event.properties[i], &result);
             }
-            const EventProperty& p = event.properties[i];
-            pack_text(&pk, utf8_cut(p.name, kMaxPropertyNameBytes));
-            Number number;
-            if (p.kind == PropertyKind::kNumber && parse_number(p.value, &number)) {
-                pack_number(&pk, number);
-            } else {
-                const std::string_view v = utf8_cut(p.value, kMaxPropertyValueBytes);
-                result.truncated_values += v.size() == p.value.size() ? 0 : 1;
-                pack_text(&pk, v);
-            }
+        }
+        if (lines != 0) {
+            pack_products(&pk, event.products, lines, &result);
         }
     }
     if (!event.producer.empty()) {

@@ -29,6 +29,16 @@ struct EventProperty {
     PropertyKind kind = PropertyKind::kString;
 };
 
+// EventProductLine
+//
+// One line of Segment's `products[]` (an order's, a checkout's): its
+// properties, written as a map inside `props.products`. Only the upstream
+// event header (upstream_event.h) fills these; the directive's properties are flat.
+struct EventProductLine {
+    const EventProperty* properties = nullptr;
+    size_t property_count = 0;
+};
+
 // EventExposure
 //
 // One exposure of the request's decision (Decision's exposures, as views).
@@ -59,6 +69,8 @@ struct Event {
     size_t exposure_count = 0;
     const EventProperty* properties = nullptr;
     size_t property_count = 0;
+    const EventProductLine* products = nullptr;  // written as props.products
+    size_t product_count = 0;
     std::string_view producer;
     uint64_t seq = 0;
     std::string_view previous_vid;
@@ -80,7 +92,8 @@ enum class EncodeStatus : unsigned char {
 // EncodeResult
 //
 // `dropped_properties`: kNumber properties whose value was not a number,
-// plus properties past kMaxEventProperties. `truncated_values`: values cut
+// plus properties past kMaxEventProperties (product lines: past
+// kMaxEventProducts lines, kMaxProductProperties properties each). `truncated_values`: values cut
 // to kMaxPropertyValueBytes. Both are for counters.
 struct EncodeResult {
     EncodeStatus status = EncodeStatus::kOk;

@@ -31,6 +31,7 @@ EventPlan plan_events(const PlanRequest& q) noexcept {
         return plan;
     }
     plan.identify = !minted && !q.previous_vid.empty() && q.previous_vid != q.vid;
+    plan.upstream = q.upstream && q.status >= 200 && q.status < 400;
     if (q.declared > 0) {
         plan.declared = q.status >= 200 && q.status < 400;
     } else {

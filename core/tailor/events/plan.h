@@ -23,6 +23,7 @@ struct PlanRequest {
     bool get = false;              // the method is GET
     bool page_type = false;        // the response's type is one tailor_types lists
     size_t declared = 0;           // tailor_event declarations in the location
+    bool upstream = false;         // a fresh upstream response declared an event (header)
 };
 
 // EventPlan
@@ -31,15 +32,19 @@ struct EventPlan {
     bool page_view = false;  // Page Viewed
     bool declared = false;   // every declared event of the location
     bool beacon = false;     // the pop-up beacon's event, and nothing else
+    bool upstream = false;   // the event the upstream declared in its response header
 
-    [[nodiscard]] bool any() const noexcept { return identify || page_view || declared || beacon; }
+    [[nodiscard]] bool any() const noexcept {
+        return identify || page_view || declared || beacon || upstream;
+    }
 };
 
 // plan_events
 //
 // No visitor: nothing. A recorded beacon: only its event. Without consent (outcome none, gpc,
 // no-consent): nothing. Otherwise Identify when the id changed; the declared events on a 2xx or
-// 3xx; else a page view on a 200 GET with a body of a page type.
+// 3xx; else a page view on a 200 GET with a body of a page type. The upstream's event on a 2xx
+// or 3xx (an order placed by a POST answered 303 counts), beside the others.
 //
 // Example:
 //   PlanRequest q;

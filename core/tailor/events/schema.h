@@ -17,6 +17,9 @@ namespace tailor {
 // configuration is read; the encoder enforces them again and cuts values.
 inline constexpr size_t kMaxEventProperties = 32;
 inline constexpr size_t kMaxEventExposures = 16;
+// Segment's products[] (upstream_event.h): lines per event, properties per line.
+inline constexpr size_t kMaxEventProducts = 50;
+inline constexpr size_t kMaxProductProperties = 16;
 inline constexpr size_t kMaxPropertyNameBytes = 40;
 inline constexpr size_t kMaxPropertyValueBytes = 256;
 inline constexpr size_t kMaxEventNameBytes = 64;

@@ -108,6 +108,15 @@ ApplyOutcome apply_trigger_event(const DecodedEvent& event, TriggerState* st) {
             if (!sku.empty()) {
                 st->watches.erase(sku);
             }
+            // an order's products[] lines (the upstream's event header): no price drop for them
+            for (const std::vector<DecodedProperty>& line : event.products) {
+                for (const DecodedProperty& p : line) {
+                    if ((p.name == "product_id" || p.name == "ProductID" || p.name == "sku") &&
+                        !p.is_number) {
+                        st->watches.erase(p.text);
+                    }
+                }
+            }
             break;
         default:
             break;

@@ -72,6 +72,20 @@ std::string klaviyo_event_json(const DecodedEvent& e) {
         j.key(p.name == "product_id" ? std::string_view("ProductID") : std::string_view(p.name));
         write_value(&j, p);
     }
+    if (!e.products.empty()) {
+        // Klaviyo's order flows read the lines as Items, each with ProductID
+        j.key("Items").begin_array();
+        for (const std::vector<DecodedProperty>& line : e.products) {
+            j.begin_object();
+            for (const DecodedProperty& p : line) {
+                j.key(p.name == "product_id" ? std::string_view("ProductID")
+                                             : std::string_view(p.name));
+                write_value(&j, p);
+            }
+            j.end_object();
+        }
+        j.end_array();
+    }
     j.key("path").string(e.path);
     j.key("device").string(e.device);
     if (!e.utm_source.empty()) {
@@ -128,7 +142,9 @@ std::string segment_event_json(const DecodedEvent& e) {
     j.key("messageId").string(e.id);
     j.key("timestamp").string(iso8601_utc(e.ts_ms));
     j.key(e.type == EventType::kIdentify ? "traits" : "properties").begin_object();
-    const bool nest = has_products_array(e.type);
+    // lines the event carries (the upstream header's products[]) are written
+    // as they are; otherwise the flat product fields move into one line
+    const bool nest = e.products.empty() && has_products_array(e.type);
     bool any_product_field = false;
     for (const DecodedProperty& p : e.properties) {
         if (nest && product_field(p.name)) {
@@ -145,6 +161,17 @@ std::string segment_event_json(const DecodedEvent& e) {
             }
         }
         j.end_object().end_array();
+    }
+    if (!e.products.empty()) {
+        j.key("products").begin_array();
+        for (const std::vector<DecodedProperty>& line : e.products) {
+            j.begin_object();
+            for (const DecodedProperty& p : line) {
+                write_segment_property(&j, p);
+            }
+            j.end_object();
+        }
+        j.end_array();
     }
     if (e.type == EventType::kPageViewed) {
         j.key("path").string(e.path);
