@@ -29,7 +29,7 @@ namespace {
 
 int usage_experiments() {
     std::fprintf(stderr,
-                 "usage: tailorctl experiments report %s [--stream KEY] [--conversion EVENT]\n"
+                 "usage: tailorctl experiments report %s [--stream KEY] [--conversion EVENT]...\n"
                  "                                    [--control NAME] [--holdout NAME] "
                  "[--format table|json]\n",
                  kRedisUsage);
