@@ -16,7 +16,7 @@ from env import IO_TIMEOUT, wait_for
 from msgpack_codec import msgpack_unpack
 from visitor import new_vid
 import scenario
-from test_popups import beacon, popup_ids, start
+from test_popups import beacon, popup_ids, shop_http, start
 from test_triggers import ctl, emit
 from test_triggers import pytestmark  # noqa: F401 (skips without tailorctl)
 
@@ -199,3 +199,22 @@ def test_the_report_reads_popup_variants_with_orders_and_with_clicks(nginx, redi
     # offer: clickers 0-2 and buyers 0-3 overlap: 4 visitors
     assert either["offer"]["converted"] == 4
     assert either["control"]["converted"] == 2
+
+
+@pytest.mark.parametrize("declaration,reason", [
+    ('experiment = "exit-ofer", variant = "offer"', 'popup "late": unknown experiment "exit-ofer"'),
+    ('experiment = "exit-offer", variant = "ofer"',
+     'popup "late": experiment "exit-offer" has no variant "ofer"'),
+    ('experiment = "exit-offer"', "popup \"late\": 'experiment' and 'variant' go together"),
+])
+def test_nginx_t_names_the_popups_line_and_the_reason(nginx, redis, keys, declaration, reason):
+    pack = PACK + ('t.popup "late" { trigger = t.idle(5), intent = "browse", html = "x",\n'
+                   '  %s }\n' % declaration)
+    line = pack.count("\n", 0, pack.index('t.popup "late"')) + 1
+    nginx.write_file("rules.lua", pack.encode())
+    nginx.write_file("html/index.html", b"<html><body>x</body></html>\n")
+    nginx.write(shop_http(redis, keys, "rate=30r/m",
+                          "tailor_rules %s;" % nginx.path("rules.lua")))
+    rc, out = nginx.test_config()
+    assert rc != 0, out
+    assert "rules.lua:%d: %s" % (line, reason) in out, out
