@@ -82,6 +82,8 @@ function runtime.finish()
   end
   for _, p in ipairs(popups) do
     if p.experiment then
+      -- the pop-up loop draws variants only when some pop-up needs it
+      kit.popup_experiments = true
       local e = experiments[p.experiment]
       if not e then
         error(format("%s:%d: popup %q: unknown experiment %q", p.file, p.line, p.id,
@@ -228,19 +230,27 @@ function runtime.evaluate(v, tracing)
     -- one through). A pop-up of an experiment that passed draws the
     -- visitor's variant: another variant's (or the holdout's) pop-up is set
     -- aside, and core decides the exposure from all of them.
-    for pi = 1, np do
-      local p = popups[pi]
-      local ok, matched = run(p.idx, p.check, v)
-      -- 1: passed, 0: no match, 2: failed (already counted and traced),
-      -- 3: passed, but the visitor is in another variant
-      local code = ok and (matched and 1 or 0) or 2
-      local exp = p.experiment
-      if code == 1 and exp then
-        local got = draw(exp)
-        arms[pi] = got
-        if got ~= p.variant then code = 3 end
+    if not kit.popup_experiments then
+      for pi = 1, np do
+        local p = popups[pi]
+        local ok, matched = run(p.idx, p.check, v)
+        -- 1: passed, 0: no match, 2: failed (already counted and traced)
+        passed[pi] = ok and (matched and 1 or 0) or 2
       end
-      passed[pi] = code
+    else
+      for pi = 1, np do
+        local p = popups[pi]
+        local ok, matched = run(p.idx, p.check, v)
+        -- as above, and 3: passed, but the visitor is in another variant
+        local code = ok and (matched and 1 or 0) or 2
+        local exp = p.experiment
+        if code == 1 and exp then
+          local got = draw(exp)
+          arms[pi] = got
+          if got ~= p.variant then code = 3 end
+        end
+        passed[pi] = code
+      end
     end
     native.choose_popup(v, passed, np, arms)
   end

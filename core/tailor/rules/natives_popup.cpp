@@ -44,6 +44,7 @@ int native_popup(lua_State* L) {
     p.candidate.exclude.open_complaint = lua_toboolean(L, 12) != 0;
     p.candidate.exclude.email_campaign = lua_toboolean(L, 13) != 0;
     p.candidate.exclude.higher_intent_flow = lua_toboolean(L, 14) != 0;
+    m->popup_experiments = m->popup_experiments || !m->rules[idx].info.experiment.empty();
     return guarded(L, [&]() -> int {
         p.trigger_json = std::string(trigger);
         m->popups.push_back(std::move(p));
@@ -233,7 +234,7 @@ int native_choose_popup(lua_State* L) {
             won = choose_popup(m->popup_candidates, m->caps, facts, m->popup_options,
                                &m->popup_verdicts);
         }
-        if (!broken) {
+        if (!broken && m->popup_experiments) {
             expose_popup_experiments(L, m, facts, won);
         }
         if (won < m->popup_candidates.size()) {
