@@ -172,6 +172,23 @@ t.popup "newsletter" { trigger = t.repeat_visit { n = 3 }, intent = "browse",
 }
 BENCHMARK(BM_Rules_Evaluate_Typical_Popups);
 
+// The same with the winning pop-up in an experiment whose other variant shows none:
+// one draw, the exposure's second run of the policy, one exposure more.
+void BM_Rules_Evaluate_Typical_PopupExperiment(benchmark::State& state) {
+    run_pack(state, std::string(kPack20) + R"(
+t.experiment "exit-offer" { variants = { control = 1, offer = 1000000 } }
+t.popup "cart-rescue" { trigger = t.exit_intent(), intent = "cart", when = t.cart_has_items(),
+  experiment = "exit-offer", variant = "offer",
+  html = [[<h2>Leaving already, {{first_name|friend}}?</h2><a href="/cart" data-tailor-convert>Cart</a>]] }
+t.popup "product-help" { trigger = t.linger(8), intent = "product", when = t.path "^/products/",
+  html = [[<h2>Not sure which roast?</h2>]] }
+t.popup "newsletter" { trigger = t.repeat_visit { n = 3 }, intent = "browse",
+  html = [[<p>10% off your first bag</p>]] }
+)",
+             false);
+}
+BENCHMARK(BM_Rules_Evaluate_Typical_PopupExperiment);
+
 // Baseline: the fixed cost of one evaluation (view, kit loop, segment).
 void BM_Rules_Evaluate_Empty(benchmark::State& state) {
     run_pack(state, "local t = require 'tailor'\n", false);

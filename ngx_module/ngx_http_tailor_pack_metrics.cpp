@@ -299,6 +299,19 @@ ngx_http_tailor_pack_series_t* ngx_http_tailor_series_add_pack(
                      registry->add(NGX_HTTP_TAILOR_FAMILY_EXPOSURES, experiment, holdout)});
             }
         }
+        // every declared variant too: a variant no rule names (a pop-up experiment's "no
+        // pop-up" control) and experiments only t.variant reads are exposed all the same
+        for (const tailor::ExperimentSpec& e : pack->declared_experiments) {
+            for (size_t k = 0; k <= e.variants.size(); k++) {
+                std::string_view v = k < e.variants.size() ? std::string_view(e.variants[k].name)
+                                                           : tailor::kHoldoutVariant;
+                if (ngx_http_tailor_series_find(series->exposures, e.name, v) == nullptr) {
+                    series->exposures.push_back(
+                        {e.name, std::string(v),
+                         registry->add(NGX_HTTP_TAILOR_FAMILY_EXPOSURES, e.name, v)});
+                }
+            }
+        }
         for (const std::string& slot : pack->slots) {
             if (slot == kPopupsSlot) {
                 continue;  // the pop-ups' rules: offers are counted by pop-up

@@ -91,7 +91,7 @@ std::vector<std::string> case_typos(const Case& k, const tailor::RulePack& pack)
     for (const std::string& f : k.unknown_fields) {
         problems.push_back("unknown case field \"" + f + "\" (known: name, now, profile, live, " +
                            "request, expect, contains, not_contains, caps, popup, popup_why, " +
-                           "segment)");
+                           "segment, exposed)");
     }
     std::vector<std::string> slots;  // the page's: the kit files pop-ups under "(popups)"
     for (const std::string& slot : pack.slots) {
@@ -135,6 +135,21 @@ std::vector<std::string> case_typos(const Case& k, const tailor::RulePack& pack)
             if (!known(popups, item.key())) {
                 problems.push_back("unknown pop-up \"" + item.key() +
                                    "\" in popup_why (the pack's pop-ups: " + joined(popups) + ")");
+            }
+        }
+    }
+    if (!k.exposed.is_null() && !k.exposed.is_object()) {
+        problems.push_back("exposed: expected a table of experiment = variant or false");
+    } else if (k.exposed.is_object()) {
+        std::vector<std::string> experiments;
+        for (const tailor::ExperimentSpec& e : pack.declared_experiments) {
+            experiments.push_back(e.name);
+        }
+        for (const auto& item : k.exposed.items()) {
+            if (!known(experiments, item.key())) {
+                problems.push_back("unknown experiment \"" + item.key() +
+                                   "\" in exposed (the pack's experiments: " + joined(experiments) +
+                                   ")");
             }
         }
     }

@@ -4,13 +4,17 @@
 //                                [--control NAME] [--holdout NAME] [--format table|json]
 //
 // Reads the whole event stream (XRANGE in pages), feeds exposures (`exp`),
-// conversions (Order Completed unless --conversion names another event) and
+// conversions (Order Completed unless --conversion names other events; it may
+// be given more than once, and an event with a `promotion_id`, a pop-up's
+// Promotion Clicked, converts only for that pop-up's experiments) and
 // Identify links to an ExperimentTally (tailor/triggers/experiment_report.h),
 // and prints its rows: a table, or one JSON object per row.
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -25,7 +29,7 @@ namespace {
 
 int usage_experiments() {
     std::fprintf(stderr,
-                 "usage: tailorctl experiments report %s [--stream KEY] [--conversion EVENT]\n"
+                 "usage: tailorctl experiments report %s [--stream KEY] [--conversion EVENT]...\n"
                  "                                    [--control NAME] [--holdout NAME] "
                  "[--format table|json]\n",
                  kRedisUsage);
@@ -57,7 +61,7 @@ int run_experiments(const Args& args) {
     }
     RedisOptions redis = redis_options_from_env();
     std::string stream = "tailor:events";
-    std::string conversion = "Order Completed";
+    std::vector<std::string> conversions;  // empty: Order Completed
     std::string control = "control";
     std::string holdout = "holdout";
     std::string format = "table";
@@ -77,7 +81,7 @@ int run_experiments(const Args& args) {
         if (a == "--stream") {
             stream = v;
         } else if (a == "--conversion") {
-            conversion = v;
+            conversions.push_back(v);
         } else if (a == "--control") {
             control = v;
         } else if (a == "--holdout") {
@@ -90,6 +94,9 @@ int run_experiments(const Args& args) {
     }
     if (redis.address.empty()) {
         return usage_experiments();
+    }
+    if (conversions.empty()) {
+        conversions.push_back("Order Completed");
     }
     RedisClient conn;
     if (!conn.connect(redis)) {
@@ -125,10 +132,14 @@ int run_experiments(const Args& args) {
                     break;
                 }
                 for (const auto& x : e->exposures) {
-                    tally.exposure(e->vid, x.experiment, x.variant, e->ts_ms);
+                    tally.exposure(e->vid, x.experiment, x.variant, e->ts_ms, x.rule);
                 }
-                if (e->name == conversion) {
-                    tally.conversion(e->vid, e->ts_ms);
+                if (std::find(conversions.begin(), conversions.end(), e->name) !=
+                    conversions.end()) {
+                    const tailor::DecodedProperty* promo = e->property("promotion_id");
+                    tally.conversion(
+                        e->vid, e->ts_ms,
+                        promo != nullptr ? std::string_view(promo->text) : std::string_view());
                 }
                 if (e->type == tailor::EventType::kIdentify && !e->previous_vid.empty()) {
                     tally.link(e->previous_vid, e->vid);

@@ -354,6 +354,22 @@ int run_test(const Options& o) {
                     }
                 }
             }
+            if (k.exposed.is_object()) {
+                for (auto& [experiment, want] : k.exposed.items()) {
+                    std::string got;
+                    for (const tailor::Exposure& x : d.exposures()) {
+                        if (x.experiment == experiment) {
+                            got = x.variant;
+                        }
+                    }
+                    std::string wanted = want.is_string() ? want.get<std::string>() : "";
+                    if (got != wanted) {
+                        problems.push_back("exposed " + experiment + ": expected " +
+                                           (wanted.empty() ? "none" : wanted) + ", got " +
+                                           (got.empty() ? "none" : got));
+                    }
+                }
+            }
             if (!k.segment.empty() && d.variable("segment") != k.segment) {
                 problems.push_back("segment: expected " + k.segment + ", got " +
                                    std::string(d.variable("segment").value_or("none")));

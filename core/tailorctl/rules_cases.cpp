@@ -146,6 +146,7 @@ std::optional<std::vector<Case>> load_cases(const std::string& path, int64_t def
         k.caps = field("caps");
         k.popup = field("popup");
         k.popup_why = field("popup_why");
+        k.exposed = field("exposed");
         json seg = field("segment");
         if (seg.is_string()) {
             k.segment = seg.get<std::string>();

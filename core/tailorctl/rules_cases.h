@@ -26,14 +26,15 @@ struct Case {
     nlohmann::json caps;          // pop-up id -> caps record (docs/popups.md)
     nlohmann::json popup;         // the chosen pop-up's id, or false for none
     nlohmann::json popup_why;     // pop-up id -> outcome or detail ("cooldown", "won", ...)
+    nlohmann::json exposed;       // experiment -> the variant exposed, or false for none
     std::string segment;
     std::vector<std::string> unknown_fields;  // keys of the case table no case has (typos)
 };
 
 // The fields a case may have; any other key is reported as a typo.
-inline constexpr const char* kCaseFields[] = {"name",    "now",    "profile",   "live",
-                                              "request", "expect", "contains",  "not_contains",
-                                              "caps",    "popup",  "popup_why", "segment"};
+inline constexpr const char* kCaseFields[] = {
+    "name",         "now",  "profile", "live",      "request", "expect", "contains",
+    "not_contains", "caps", "popup",   "popup_why", "segment", "exposed"};
 
 // load_cases
 //

@@ -18,7 +18,9 @@ local assigned_t, exposed_t, assigned_used = {}, {}, false
 
 local NONE = {}  -- read-only stand-in until an evaluation meets an experiment
 
-local function variant_of(exp_name, rule_idx)
+-- draw(experiment): the visitor's variant, drawn once per evaluation,
+-- without an exposure (pop-ups: core exposes them, natives_popup.cpp)
+local function draw(exp_name)
   if assigned == NONE then
     assigned, exposed, assigned_used = assigned_t, exposed_t, true
   end
@@ -27,6 +29,11 @@ local function variant_of(exp_name, rule_idx)
     v = native.assign(experiments[exp_name].id)
     assigned[exp_name] = v
   end
+  return v
+end
+
+local function variant_of(exp_name, rule_idx)
+  local v = draw(exp_name)
   if not exposed[exp_name] then
     exposed[exp_name] = true
     native.expose(rule_idx, exp_name, v)
@@ -73,6 +80,21 @@ function runtime.finish()
       end
     end
   end
+  for _, p in ipairs(popups) do
+    if p.experiment then
+      -- the pop-up loop draws variants only when some pop-up needs it
+      kit.popup_experiments = true
+      local e = experiments[p.experiment]
+      if not e then
+        error(format("%s:%d: popup %q: unknown experiment %q", p.file, p.line, p.id,
+                     p.experiment), 0)
+      end
+      if not e.variants[p.variant] then
+        error(format("%s:%d: popup %q: experiment %q has no variant %q", p.file, p.line, p.id,
+                     p.experiment, p.variant), 0)
+      end
+    end
+  end
   for _, slot in ipairs(slots) do
     for _, r in ipairs(slot.rules) do
       r.idx = native.register_rule(slot.name, r.id, r.kind, r.file, r.line, r.priority,
@@ -93,7 +115,8 @@ function runtime.finish()
     if slot.promotional then kit.any_promotional = true end
   end
   for pi, p in ipairs(popups) do
-    p.idx = native.register_rule("(popups)", p.id, "popup", p.file, p.line, p.priority, "", "")
+    p.idx = native.register_rule("(popups)", p.id, "popup", p.file, p.line, p.priority,
+                                 p.experiment or "", p.variant or "")
     local c, x = p.caps, p.exclude
     native.popup(p.idx, pi, p.tpl, p.intent, p.trigger, c.per_visit, c.per_day,
                  c.cooldown_hours, c.stop_after_conversion, x.recent_purchase_hours,
@@ -139,6 +162,7 @@ end
 
 local run, fill, note = native.run, native.fill, native.note
 local passed = {}  -- each pop-up's test result, by position, reused
+local arms = {}    -- the visitor's variant of each passed pop-up's experiment, reused
 local run_slots = native.run_slots
 
 -- [1]: the position of the rule running inside native.run_slots; core reads
@@ -203,14 +227,32 @@ function runtime.evaluate(v, tracing)
     -- every pop-up's test in its own protected call; the policy in core then
     -- picks at most one of those that passed. A pop-up whose test fails
     -- means none is shown (a broken higher-intent one must not let a lower
-    -- one through).
-    for pi = 1, np do
-      local p = popups[pi]
-      local ok, matched = run(p.idx, p.check, v)
-      -- 1: passed, 0: no match, 2: failed (already counted and traced)
-      passed[pi] = ok and (matched and 1 or 0) or 2
+    -- one through). A pop-up of an experiment that passed draws the
+    -- visitor's variant: another variant's (or the holdout's) pop-up is set
+    -- aside, and core decides the exposure from all of them.
+    if not kit.popup_experiments then
+      for pi = 1, np do
+        local p = popups[pi]
+        local ok, matched = run(p.idx, p.check, v)
+        -- 1: passed, 0: no match, 2: failed (already counted and traced)
+        passed[pi] = ok and (matched and 1 or 0) or 2
+      end
+    else
+      for pi = 1, np do
+        local p = popups[pi]
+        local ok, matched = run(p.idx, p.check, v)
+        -- as above, and 3: passed, but the visitor is in another variant
+        local code = ok and (matched and 1 or 0) or 2
+        local exp = p.experiment
+        if code == 1 and exp then
+          local got = draw(exp)
+          arms[pi] = got
+          if got ~= p.variant then code = 3 end
+        end
+        passed[pi] = code
+      end
     end
-    native.choose_popup(v, passed, np)
+    native.choose_popup(v, passed, np, arms)
   end
   native.set_var("segment", M.stage(v))
   if suppressed then native.set_var("suppressed", suppressed) end

@@ -101,7 +101,11 @@ local popups, popup_ids = {}, {}
 --                         stop_after_conversion = true },
 --                exclude = { recent_purchase_hours = 24, open_return = true,
 --                            open_complaint = true, email_campaign = true,
---                            higher_intent_flow = true } }
+--                            higher_intent_flow = true },
+--                experiment = "name", variant = "a" }
+-- With an experiment, the pop-up is a candidate only for visitors in that
+-- variant; a variant with no pop-up (a control) or the holdout gets none of
+-- the experiment's pop-ups. Core records the exposure (natives_popup.cpp).
 function M.popup(id)
   check_loading("t.popup")
   check_name("t.popup", id)
@@ -109,7 +113,7 @@ function M.popup(id)
   return function(opts)
     check_options(who, opts, {
       trigger = true, intent = true, html = true, priority = true, when = true, caps = true,
-      exclude = true,
+      exclude = true, experiment = true, variant = true,
     })
     if popup_ids[id] then misuse("%s: defined twice", who) end
     if opts.trigger == nil then
@@ -130,6 +134,11 @@ function M.popup(id)
     check_type(who, opts, "priority", "number")
     check_type(who, opts, "caps", "table")
     check_type(who, opts, "exclude", "table")
+    check_type(who, opts, "experiment", "string")
+    check_type(who, opts, "variant", "string")
+    if (opts.experiment == nil) ~= (opts.variant == nil) then
+      misuse("%s: 'experiment' and 'variant' go together", who)
+    end
     local when = as_when(who, opts.when)
     local caps = check_section(who, "caps", opts.caps, CAPS)
     local exclude = check_section(who, "exclude", opts.exclude, EXCLUDE)
@@ -137,7 +146,7 @@ function M.popup(id)
     local p = {
       id = id, file = file, line = line, intent = opts.intent, priority = opts.priority or 0,
       tpl = compile(who, opts.html, {}, true), trigger = trigger_json[opts.trigger], caps = caps,
-      exclude = exclude,
+      exclude = exclude, experiment = opts.experiment, variant = opts.variant,
     }
     local server = trigger_check[opts.trigger]
     if server and when then

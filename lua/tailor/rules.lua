@@ -61,6 +61,10 @@ function M.experiment(name)
   check_loading("t.experiment")
   check_name("t.experiment", name)
   local who = format("experiment %q", name)
+  if name == "popup" then
+    -- pop-up offers are recorded under this name (exposure "popup"/"offered")
+    misuse("%s: the name is reserved for pop-up offers; pick another", who)
+  end
   return function(opts)
     check_options(who, opts, { variants = true, holdout = true, salt = true })
     check_type(who, opts, "variants", "table", true)

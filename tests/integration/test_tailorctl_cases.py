@@ -100,6 +100,7 @@ def test_not_contains_fails_when_the_page_holds_the_text(tmp_path):
     ('popup = "cart-rescue"', 'unknown pop-up "cart-rescue" in popup'),
     ('contians = { hero = "VIP" }', 'unknown case field "contians"'),
     ('live = { vists = 3 }', 'unknown live field "vists"'),
+    ('exposed = { ["hero-copi"] = "a" }', 'unknown experiment "hero-copi" in exposed'),
 ])
 def test_a_typo_in_a_case_fails_it_by_name(tmp_path, field, problem):
     rc, out, _ = rules_test(tmp_path, """return {

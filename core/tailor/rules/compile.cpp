@@ -122,6 +122,9 @@ std::optional<RulePack> compile_rule_pack(std::vector<RulePackSource> sources,
                 }
             }
         }
+        for (const Experiment& e : runtime->experiments()) {
+            pack.declared_experiments.push_back(e.spec());
+        }
         return pack;
     } catch (const std::exception& e) {
         if (error != nullptr) {

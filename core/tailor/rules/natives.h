@@ -77,6 +77,9 @@ struct RuleRuntime::Impl {
     std::vector<size_t> popup_positions;
     std::vector<lua_Integer> popup_results;
     std::vector<PopupVerdict> popup_verdicts;
+    bool popup_experiments = false;            // some pop-up is an experiment's variant
+    std::vector<PopupCandidate> popup_whatif;  // an experiment's exposure check, reused
+    std::vector<PopupVerdict> popup_whatif_verdicts;
     const PopupCaps* caps = nullptr;  // null: the caps blob was refused
 
     // Per evaluation.

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "tailor/decision/experiment.h"
 #include "tailor/rules/lua_sandbox.h"
 
 namespace tailor {
@@ -68,7 +69,11 @@ struct RulePack {
     LuaLimits limits;
     std::vector<RuleInfo> rules;  // slot by slot, highest priority first
     std::vector<std::string> slots;
-    std::vector<std::string> experiments;
+    std::vector<std::string> experiments;  // those a rule or pop-up names, in that order
+    // Every declared experiment and its variants in split order (a variant
+    // no rule names, a pop-up experiment's "no pop-up" control, included):
+    // the exposure series the module counts (tailor_experiment_exposures_total).
+    std::vector<ExperimentSpec> declared_experiments;
 };
 
 }  // namespace tailor

@@ -159,6 +159,10 @@ size_t RuleRuntime::take_errors(std::vector<RuleErrorEvent>* out) {
     return dropped;
 }
 
+const std::vector<Experiment>& RuleRuntime::experiments() const noexcept {
+    return impl_->experiments;
+}
+
 const std::vector<ExperimentDraw>& RuleRuntime::draws() const noexcept {
     return impl_->draws;
 }

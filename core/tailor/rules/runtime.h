@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tailor/decision/decision.h"
+#include "tailor/decision/experiment.h"
 #include "tailor/popup/caps.h"
 #include "tailor/profile/profile.h"
 #include "tailor/rules/pack.h"
@@ -214,6 +215,15 @@ class RuleRuntime {
     //   std::vector<RuleErrorEvent> ev;
     //   size_t dropped = rt->take_errors(&ev);
     size_t take_errors(std::vector<RuleErrorEvent>* out);
+
+    // experiments
+    //
+    // Every experiment the pack declares (t.experiment), with its variants in
+    // split order; the index is the one ExperimentDraw::experiment names.
+    //
+    // Example:
+    //   rt->experiments()[0].spec().variants[0].name  // "a"
+    [[nodiscard]] const std::vector<Experiment>& experiments() const noexcept;
 
     // draws
     //

@@ -46,7 +46,16 @@ std::string ExperimentTally::person_of(std::string_view vid) const {
 }
 
 void ExperimentTally::exposure(std::string_view vid, std::string_view experiment,
-                               std::string_view variant, int64_t ts_ms) {
+                               std::string_view variant, int64_t ts_ms, std::string_view rule) {
+    if (!rule.empty()) {
+        auto r = rules_.find(experiment);
+        if (r == rules_.end()) {
+            r = rules_.emplace(std::string(experiment), std::set<std::string, std::less<>>()).first;
+        }
+        if (r->second.find(rule) == r->second.end()) {
+            r->second.emplace(rule);
+        }
+    }
     Person& p = ids_[std::string(vid)];
     auto it = p.experiments.find(experiment);
     if (it == p.experiments.end()) {
@@ -56,8 +65,16 @@ void ExperimentTally::exposure(std::string_view vid, std::string_view experiment
     }
 }
 
-void ExperimentTally::conversion(std::string_view vid, int64_t ts_ms) {
-    ids_[std::string(vid)].conversions.push_back(ts_ms);
+void ExperimentTally::conversion(std::string_view vid, int64_t ts_ms, std::string_view popup) {
+    ids_[std::string(vid)].conversions.push_back(Conversion{ts_ms, std::string(popup)});
+}
+
+bool ExperimentTally::counts_for(const Conversion& c, const std::string& experiment) const {
+    if (c.popup.empty()) {
+        return true;
+    }
+    auto r = rules_.find(experiment);
+    return r != rules_.end() && r->second.find(c.popup) != r->second.end();
 }
 
 void ExperimentTally::link(std::string_view prev, std::string_view into) {
@@ -89,8 +106,11 @@ std::vector<VariantReport> ExperimentTally::report(std::string_view control,
             r.variant = seen.variant;
             r.exposed++;
             const int64_t at = seen.at;
-            if (std::any_of(person.conversions.begin(), person.conversions.end(),
-                            [at](int64_t t) { return t >= at; })) {
+            // a named reference: C++17 lambdas cannot capture structured bindings
+            const std::string& name = exp;
+            if (std::any_of(
+                    person.conversions.begin(), person.conversions.end(),
+                    [&](const Conversion& c) { return c.at >= at && counts_for(c, name); })) {
                 r.converted++;
             }
         }

@@ -7,11 +7,18 @@
 // order placed after login counts for the variant seen before it. A visitor
 // counts once per experiment, in the first variant seen (the bucketing is
 // sticky, a second variant only appears after a config change).
+//
+// A conversion that names a pop-up (a `Promotion Clicked` beacon's
+// `promotion_id`) converts only for the experiments that pop-up belongs to:
+// those whose exposures name it as their rule (a pop-up experiment's
+// exposures name the experiment's pop-up, docs/rules.md). A click on another
+// pop-up is not this experiment's conversion; an order converts for all.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,9 +73,17 @@ struct VariantReport {
 
 class ExperimentTally {
   public:
+    // ExperimentTally::exposure / conversion
+    //
+    // `rule` is the exposure's rule (or pop-up) id; `popup` the id of the
+    // pop-up a conversion is about, empty for one that is not (an order).
+    //
+    // Example:
+    //   t.exposure("v1", "exit-offer", "discount", 1000, "exit-discount");
+    //   t.conversion("v1", 2000, "exit-discount");  // converts v1 for exit-offer
     void exposure(std::string_view vid, std::string_view experiment, std::string_view variant,
-                  int64_t ts_ms);
-    void conversion(std::string_view vid, int64_t ts_ms);
+                  int64_t ts_ms, std::string_view rule = {});
+    void conversion(std::string_view vid, int64_t ts_ms, std::string_view popup = {});
     // ExperimentTally::link
     //
     // `prev` (an anonymous id) is the same person as `into`.
@@ -87,13 +102,20 @@ class ExperimentTally {
         std::string variant;
         int64_t at = 0;
     };
+    struct Conversion {
+        int64_t at = 0;
+        std::string popup;  // empty: converts for every experiment
+    };
     struct Person {
         std::map<std::string, Seen, std::less<>> experiments;
-        std::vector<int64_t> conversions;
+        std::vector<Conversion> conversions;
     };
     [[nodiscard]] std::string person_of(std::string_view vid) const;
+    [[nodiscard]] bool counts_for(const Conversion& c, const std::string& experiment) const;
     std::map<std::string, Person, std::less<>> ids_;
     std::map<std::string, std::string, std::less<>> into_;
+    // experiment -> the rule (pop-up) ids its exposures named
+    std::map<std::string, std::set<std::string, std::less<>>, std::less<>> rules_;
 };
 
 }  // namespace tailor
