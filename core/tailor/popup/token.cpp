@@ -217,32 +217,34 @@ PopupTokenCheck check_popup_token(std::string_view token, const Keyring& keyring
 
 PopupDirectivesSigning sign_popup_directives(Decision& decision, const Keyring& keyring,
                                              std::string_view vid, int64_t now) noexcept {
+    // The JSON core writes (rules/natives_popup.cpp) starts
+    // {"v":1,"popups":[{"id":"<id>",... and nothing before the first pop-up
+    // can hold that text: it is the pop-up's object.
+    static constexpr std::string_view kFirstPopup = "\"popups\":[{\"id\":\"";
+    static constexpr size_t kObjectStart = 10;
+    static_assert(kFirstPopup[kObjectStart] == '{', "the token goes first in the object");
     const std::string_view html = decision.directives_html();
     if (html.empty()) {
         return PopupDirectivesSigning::kNone;
     }
-    const std::optional<std::string_view> id = decision.variable("popup");
-    std::optional<PopupToken> token;
-    if (id && valid_popup_id(*id)) {
-        token = issue_popup_token(keyring, vid, *id, now);
-    }
-    if (token) {
-        try {
-            // `{"id":"<id>"` starts the pop-up's object: inside a JSON string
-            // every `"` is escaped, so the first one is the object itself
-            std::string object = "{\"id\":\"";
-            object.append(*id);
-            object += '"';
-            const size_t at = html.find(object);
-            if (at != std::string_view::npos) {
+    const size_t at = html.find(kFirstPopup);
+    if (at != std::string_view::npos) {
+        const std::string_view rest = html.substr(at + kFirstPopup.size());
+        const std::string_view id = rest.substr(0, rest.find('"'));
+        std::optional<PopupToken> token;
+        if (valid_popup_id(id)) {
+            token = issue_popup_token(keyring, vid, id, now);
+        }
+        if (token) {
+            try {
                 std::string field = "\"token\":\"";
                 field.append(token->view());
                 field += "\",";
-                if (decision.insert_into_directives(at + 1, field)) {
+                if (decision.insert_into_directives(at + kObjectStart + 1, field)) {
                     return PopupDirectivesSigning::kSigned;
                 }
+            } catch (const std::bad_alloc&) {
             }
-        } catch (const std::bad_alloc&) {
         }
     }
     decision.set_directives_json({});

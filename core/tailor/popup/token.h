@@ -177,13 +177,14 @@ enum class PopupDirectivesSigning : unsigned char {
 
 // sign_popup_directives
 //
-// Gives the pop-up `decision` offers (its "popup" variable, docs/popups.md)
-// a token for visitor `vid`, as `"token":"..."`, the first field of its
-// object in the directives JSON. Runs per request after the decision, which
-// may be shared with other visitors (engine/decision_memo.h). When no token
-// can be issued or the directives hold no object for that pop-up, removes
-// the directives (the runtime's tag with them): a pop-up whose beacons
-// would all be refused would never be capped.
+// Gives the pop-up the decision's directives offer (the first, today the
+// only, object of their `popups`, docs/popups.md) a token for visitor `vid`,
+// as `"token":"..."`, the first field of that object. Runs per request after
+// the decision, which may be shared with other visitors
+// (engine/decision_memo.h). When the directives hold no pop-up, its id is
+// not one a beacon takes, or no token can be issued, removes the directives
+// (the runtime's tag with them): a pop-up whose beacons would all be refused
+// would never be capped.
 //
 // Example:
 //   sign_popup_directives(p.decision(), ring, vid, now);

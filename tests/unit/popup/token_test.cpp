@@ -244,6 +244,17 @@ Decision offered(std::string_view id) {
     return d;
 }
 
+TEST(PopupDirectives, TheTokenIsForThePopupInTheJsonWhateverTheVariablesSay) {
+    Keyring ring = ring_of({{"k1", '1'}});
+    Decision d = offered("cart-rescue");
+    ASSERT_TRUE(d.set_variable("popup", "browse-help"));  // a rule's own variable
+    ASSERT_EQ(sign_popup_directives(d, ring, kVid, kNow), PopupDirectivesSigning::kSigned);
+    const std::string html(d.directives_html());
+    const size_t start = html.find("\"token\":\"") + 9;
+    const std::string token = html.substr(start, html.find('"', start) - start);
+    EXPECT_EQ(status(token, ring, kVid, "cart-rescue", kNow), PopupTokenStatus::kValid);
+}
+
 TEST(PopupDirectives, TheOfferedPopupCarriesItsTokenFirst) {
     Keyring ring = ring_of({{"k1", '1'}});
     Decision d = offered("cart-rescue");
@@ -292,10 +303,14 @@ TEST(PopupDirectives, APopupThatCannotBeSignedIsNotOffered) {
     EXPECT_EQ(sign_popup_directives(bad_vid, ring, "short", kNow),
               PopupDirectivesSigning::kDropped);
 
-    Decision elsewhere = offered("cart-rescue");
-    ASSERT_TRUE(elsewhere.set_variable("popup", "browse-help"));  // not in the JSON
-    EXPECT_EQ(sign_popup_directives(elsewhere, ring, kVid, kNow), PopupDirectivesSigning::kDropped);
-    EXPECT_TRUE(elsewhere.directives_html().empty());
+    Decision odd_id = offered("a}:profile");  // no beacon would take it
+    EXPECT_EQ(sign_popup_directives(odd_id, ring, kVid, kNow), PopupDirectivesSigning::kDropped);
+    EXPECT_TRUE(odd_id.directives_html().empty());
+
+    Decision no_popup;
+    no_popup.set_directives_json(R"({"v":1,"popups":[],"beacon":"/tailor/beacon"})");
+    EXPECT_EQ(sign_popup_directives(no_popup, ring, kVid, kNow), PopupDirectivesSigning::kDropped);
+    EXPECT_TRUE(no_popup.directives_html().empty());
 }
 
 }  // namespace
