@@ -27,9 +27,12 @@
   const all = [];
   let done = 0, pending;
 
+  // The token says the module offered this pop-up to this visitor; the
+  // beacon records nothing without it (docs/popups.md, "The beacon").
   const send = (e, p) => {
     if (!p.beacon) return;
-    const u = p.beacon + "?e=" + e + "&p=" + encodeURIComponent(p.id);
+    const u = p.beacon + "?e=" + e + "&p=" + encodeURIComponent(p.id) +
+      (p.token ? "&t=" + encodeURIComponent(p.token) : "");
     try {
       if (navigator.sendBeacon(u)) return;
     } catch (x) {}

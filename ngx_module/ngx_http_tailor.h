@@ -18,6 +18,7 @@ extern "C" ngx_module_t ngx_http_tailor_module;
 
 namespace tailor {
 class ConsentPolicy;
+class Decision;
 class Engine;
 class Keyring;
 struct RulePack;
@@ -112,6 +113,7 @@ struct ngx_http_tailor_loc_conf_t {
     ngx_uint_t beacon_window;   // seconds: 60 or 1
     time_t caps_ttl;            // caps_ttl=
     ngx_msec_t beacon_timeout;  // timeout=
+    time_t token_max_age;       // token_max_age=
 };
 
 // The client's validators and range, held off the request by the access phase
@@ -149,6 +151,7 @@ struct ngx_http_tailor_ctx_t {
 
     // beacon (ngx_http_tailor_popup.cpp): what was recorded, for the event
     ngx_str_t beacon_popup;    // views r->args
+    ngx_str_t beacon_token;    // views r->args; checked
     ngx_int_t beacon_status;   // the answer once Redis replied
     unsigned beacon_kind : 2;  // tailor::PopupBeaconKind
     unsigned beacon_recorded : 1;
@@ -267,6 +270,10 @@ char* ngx_http_tailor_popup_urls_directive(ngx_conf_t* cf, ngx_command_t* cmd, v
 void ngx_http_tailor_popup_init_loc_conf(ngx_http_tailor_loc_conf_t* lcf) noexcept;
 void ngx_http_tailor_popup_merge_loc_conf(ngx_http_tailor_loc_conf_t* prev,
                                           ngx_http_tailor_loc_conf_t* conf) noexcept;
+// Gives the pop-up `decision` offers its token for ctx->vid (tailor/popup/token.h),
+// per request, after the decision (which may be shared); drops it when it cannot.
+void ngx_http_tailor_popup_sign(ngx_http_request_t* r, ngx_http_tailor_ctx_t* ctx,
+                                tailor::Decision& decision) noexcept;
 
 // ngx_http_tailor_module.cpp
 extern ngx_str_t ngx_http_tailor_default_types[];

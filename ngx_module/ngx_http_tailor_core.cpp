@@ -174,6 +174,7 @@ tailor::Outcome ngx_http_tailor_decide(ngx_http_request_t* r, ngx_http_tailor_ct
 
     tailor::RequestFactsBuilder facts(view);
     tailor::Outcome outcome = sscf->engine->decide(stored, facts.facts(), *p);
+    ngx_http_tailor_popup_sign(r, ctx, p->decision());
     ngx_http_tailor_metrics_decision(r, sscf->engine, sscf->series, p);
     if (p->memo_hit()) {
         ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_RULE_MEMO_HITS);

@@ -49,7 +49,8 @@ constexpr ngx_http_tailor_counter_desc_t
          "(tailor_rule_errors_total has them by rule)."},
         {"tailor_popup_beacons_recorded_total", "Pop-up beacons written to the visitor's caps."},
         {"tailor_popup_beacons_rejected_total",
-         "Pop-up beacons refused: malformed, cross-site, no signed visitor, no consent."},
+         "Pop-up beacons refused: malformed, cross-site, no signed visitor, no consent, "
+         "no valid pop-up token, a replayed token."},
         {"tailor_popup_beacons_limited_total", "Pop-up beacons over the per-visitor rate."},
         {"tailor_popup_beacons_failed_total", "Pop-up beacons Redis did not record in time."},
         {"tailor_page_replays_total",

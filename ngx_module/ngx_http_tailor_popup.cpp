@@ -1,17 +1,20 @@
 // The pop-up endpoints: the client runtime (tailor_popup_runtime) and the beacon
 // (tailor_popup_beacon) that records impressions, closes and conversions in the
-// visitor's caps. docs/popups.md has the model; core has the parsing and the
-// Redis script (tailor/popup_beacon.h), this file only checks the request and
-// drives one EVALSHA without blocking.
+// visitor's caps; and the token a page's pop-up carries, which the beacon
+// requires. docs/popups.md has the model; core has the parsing, the token and
+// the Redis script (tailor/popup/beacon.h, tailor/popup/token.h), this file
+// only checks the request and drives one EVALSHA without blocking.
 #include "ngx_http_tailor.h"
 
 #include "ngx_http_tailor_core.h"
 #include "ngx_http_tailor_limit.h"
+#include "ngx_http_tailor_log_limit.h"
 #include "ngx_http_tailor_metrics.h"
 #include "ngx_http_tailor_redis.h"
 #include "tailor/engine/engine.h"
 #include "tailor/popup/beacon.h"
 #include "tailor/popup/runtime.h"
+#include "tailor/popup/token.h"
 #include "tailor/request/same_origin.h"
 
 namespace {
@@ -21,6 +24,20 @@ constexpr time_t kDefaultCapsTtl = 365 * 24 * 3600;
 constexpr ngx_msec_t kDefaultBeaconTimeout = 1000;
 constexpr time_t kRuntimeMaxAge = 365 * 24 * 3600;  // a versioned URL never changes
 constexpr time_t kUnversionedMaxAge = 300;
+constexpr time_t kMinTokenMaxAge = 60;
+constexpr time_t kMaxTokenMaxAge = 7 * 24 * 3600;
+
+// One line a second per worker for refused tokens: an old runtime left in
+// many open tabs after an upgrade must not flood the log.
+ngx_http_tailor_log_limit_t ngx_http_tailor_token_log_limit;
+
+void ngx_http_tailor_token_log(ngx_log_t* log, const char* fmt, ...) noexcept {
+    va_list args;
+    va_start(args, fmt);
+    ngx_http_tailor_log_limited_v(&ngx_http_tailor_token_log_limit, NGX_LOG_INFO, log,
+                                  "tailor: ", fmt, args);
+    va_end(args);
+}
 
 // The runtime.
 
@@ -130,6 +147,16 @@ ngx_int_t ngx_http_tailor_beacon_reject(ngx_http_request_t* r, ngx_int_t status,
     ngx_http_tailor_beacon_count(NGX_HTTP_TAILOR_BEACON_REJECTED);
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "tailor: pop-up beacon refused: %*s",
                   why.size(), why.data());
+    return status;
+}
+
+// Refuses a beacon whose token is missing, malformed or not good for it,
+// logging at most one line a second.
+ngx_int_t ngx_http_tailor_beacon_reject_token(ngx_http_request_t* r, ngx_int_t status,
+                                              std::string_view why) noexcept {
+    ngx_http_tailor_beacon_count(NGX_HTTP_TAILOR_BEACON_REJECTED);
+    ngx_http_tailor_token_log(r->connection->log, "pop-up beacon refused: %*s", why.size(),
+                              why.data());
     return status;
 }
 
@@ -244,6 +271,18 @@ void ngx_http_tailor_beacon_reply(void* data, const redisReply* reply, uint64_t)
             ngx_http_tailor_beacon_count(NGX_HTTP_TAILOR_BEACON_LIMITED);
             ngx_http_tailor_beacon_done(ctx, NGX_HTTP_NO_CONTENT);
             return;
+        case tailor::PopupBeaconResult::kReplayed:
+            // the runtime reports each kind once per page: this is a copy
+            ngx_http_tailor_beacon_count(NGX_HTTP_TAILOR_BEACON_REJECTED);
+            ngx_http_tailor_token_log(log,
+                                      "pop-up beacon refused: its token already reported "
+                                      "this, nothing recorded");
+            ngx_http_tailor_beacon_done(ctx, NGX_HTTP_FORBIDDEN);
+            return;
+        case tailor::PopupBeaconResult::kTokensFull:
+            ngx_http_tailor_beacon_count(NGX_HTTP_TAILOR_BEACON_LIMITED);
+            ngx_http_tailor_beacon_done(ctx, NGX_HTTP_TOO_MANY_REQUESTS);
+            return;
         case tailor::PopupBeaconResult::kNewerSchema:
             ngx_log_error(NGX_LOG_WARN, log, 0,
                           "tailor: pop-up beacon not recorded: the caps of visitor \"%V\" "
@@ -263,14 +302,28 @@ bool ngx_http_tailor_beacon_send(ngx_http_tailor_ctx_t* ctx, bool eval) noexcept
     tailor::PopupBeacon beacon;
     beacon.kind = static_cast<tailor::PopupBeaconKind>(ctx->beacon_kind);
     beacon.popup_id = ngx_http_tailor_view(ctx->beacon_popup);
+    beacon.token = ngx_http_tailor_view(ctx->beacon_token);
+
+    // checked by the handler; parsed again for its nonce and time
+    std::optional<tailor::PopupTokenParts> parts = tailor::parse_popup_token(beacon.token);
+    if (!parts) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "tailor: a checked pop-up token does not parse");
+        return false;
+    }
+    tailor::PopupTokenCheck token;
+    token.status = tailor::PopupTokenStatus::kValid;
+    token.nonce = parts->nonce;
+    token.issued_at = parts->issued_at;
 
     tailor::PopupBeaconLimits limits;
     limits.rate = static_cast<uint32_t>(lcf->beacon_rate);
     limits.window_seconds = static_cast<uint32_t>(lcf->beacon_window);
     limits.caps_ttl_seconds = static_cast<uint32_t>(lcf->caps_ttl);
+    limits.token_max_age_seconds = static_cast<uint32_t>(lcf->token_max_age);
 
     try {
-        tailor::PopupBeaconCommand cmd(ngx_http_tailor_view(ctx->vid), beacon,
+        tailor::PopupBeaconCommand cmd(ngx_http_tailor_view(ctx->vid), beacon, token,
                                        static_cast<int64_t>(ngx_time()), limits);
         if (eval) {
             cmd.use_eval();
@@ -307,6 +360,15 @@ ngx_int_t ngx_http_tailor_popup_beacon_handler(ngx_http_request_t* r) noexcept {
     tailor::PopupBeacon beacon;
     tailor::PopupBeaconParse parsed =
         tailor::parse_popup_beacon_query(ngx_http_tailor_view(r->args), &beacon);
+    if (parsed == tailor::PopupBeaconParse::kMissingToken ||
+        parsed == tailor::PopupBeaconParse::kBadToken) {
+        // a runtime from before the token (a tab open across the upgrade)
+        return ngx_http_tailor_beacon_reject_token(
+            r, NGX_HTTP_BAD_REQUEST,
+            tailor::popup_token_status_name(parsed == tailor::PopupBeaconParse::kMissingToken
+                                                ? tailor::PopupTokenStatus::kMissing
+                                                : tailor::PopupTokenStatus::kMalformed));
+    }
     if (parsed != tailor::PopupBeaconParse::kOk) {
         return ngx_http_tailor_beacon_reject(r, NGX_HTTP_BAD_REQUEST,
                                              tailor::popup_beacon_parse_name(parsed));
@@ -333,9 +395,20 @@ ngx_int_t ngx_http_tailor_popup_beacon_handler(ngx_http_request_t* r) noexcept {
         return NGX_HTTP_TOO_MANY_REQUESTS;  // the client's limit, whatever cookie it sends
     }
 
+    // only a pop-up this module offered to this visitor, lately, is recorded
+    tailor::PopupTokenCheck token = tailor::check_popup_token(
+        beacon.token, *ngx_http_tailor_keyring(r), ngx_http_tailor_view(ctx->vid), beacon.popup_id,
+        static_cast<int64_t>(ngx_time()), static_cast<int64_t>(lcf->token_max_age));
+    if (token.status != tailor::PopupTokenStatus::kValid) {
+        return ngx_http_tailor_beacon_reject_token(r, NGX_HTTP_FORBIDDEN,
+                                                   tailor::popup_token_status_name(token.status));
+    }
+
     ctx->beacon_kind = static_cast<unsigned>(beacon.kind);
     ctx->beacon_popup.len = beacon.popup_id.size();
     ctx->beacon_popup.data = reinterpret_cast<u_char*>(const_cast<char*>(beacon.popup_id.data()));
+    ctx->beacon_token.len = beacon.token.size();
+    ctx->beacon_token.data = reinterpret_cast<u_char*>(const_cast<char*>(beacon.token.data()));
     ctx->deadline.handler = ngx_http_tailor_beacon_deadline;
     ctx->wake.handler = ngx_http_tailor_beacon_wake;
 
@@ -426,10 +499,22 @@ char* ngx_http_tailor_popup_beacon_directive(ngx_conf_t* cf, ngx_command_t*, voi
                 return static_cast<char*>(NGX_CONF_ERROR);
             }
             lcf->beacon_timeout = static_cast<ngx_msec_t>(ms);
+        } else if (v.len > 14 && ngx_strncmp(v.data, "token_max_age=", 14) == 0) {
+            v.data += 14;
+            v.len -= 14;
+            time_t age = ngx_parse_time(&v, 1);
+            if (age == NGX_ERROR || age < kMinTokenMaxAge || age > kMaxTokenMaxAge) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid token_max_age \"%V\" in \"tailor_popup_beacon\": "
+                                   "a time from 1m to 7d, e.g. token_max_age=6h",
+                                   &value[i]);
+                return static_cast<char*>(NGX_CONF_ERROR);
+            }
+            lcf->token_max_age = age;
         } else {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid parameter \"%V\" in \"tailor_popup_beacon\" (known: "
-                               "rate=, caps_ttl=, timeout=)",
+                               "rate=, caps_ttl=, timeout=, token_max_age=)",
                                &value[i]);
             return static_cast<char*>(NGX_CONF_ERROR);
         }
@@ -469,6 +554,7 @@ void ngx_http_tailor_popup_init_loc_conf(ngx_http_tailor_loc_conf_t* lcf) noexce
     lcf->beacon_window = NGX_CONF_UNSET_UINT;
     lcf->caps_ttl = NGX_CONF_UNSET;
     lcf->beacon_timeout = NGX_CONF_UNSET_MSEC;
+    lcf->token_max_age = NGX_CONF_UNSET;
 }
 
 void ngx_http_tailor_popup_merge_loc_conf(ngx_http_tailor_loc_conf_t* prev,
@@ -481,4 +567,21 @@ void ngx_http_tailor_popup_merge_loc_conf(ngx_http_tailor_loc_conf_t* prev,
     ngx_conf_merge_uint_value(conf->beacon_window, prev->beacon_window, 60);
     ngx_conf_merge_value(conf->caps_ttl, prev->caps_ttl, kDefaultCapsTtl);
     ngx_conf_merge_msec_value(conf->beacon_timeout, prev->beacon_timeout, kDefaultBeaconTimeout);
+    ngx_conf_merge_value(conf->token_max_age, prev->token_max_age,
+                         static_cast<time_t>(tailor::kDefaultPopupTokenMaxAge));
+}
+
+void ngx_http_tailor_popup_sign(ngx_http_request_t* r, ngx_http_tailor_ctx_t* ctx,
+                                tailor::Decision& decision) noexcept {
+    tailor::Keyring* keyring = ngx_http_tailor_keyring(r);
+    if (decision.directives_html().empty() || keyring == nullptr) {
+        return;
+    }
+    if (tailor::sign_popup_directives(decision, *keyring, ngx_http_tailor_view(ctx->vid),
+                                      static_cast<int64_t>(ngx_time())) ==
+        tailor::PopupDirectivesSigning::kDropped) {
+        // the pop-up goes: its beacons could never be recorded, so nothing would cap it
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "tailor: could not sign the page's pop-up, not offering it");
+    }
 }

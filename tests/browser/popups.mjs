@@ -234,6 +234,9 @@ async function exitTop(page) {
 }
 
 const events = page => page.evaluate(() => window.__tailorEvents);
+// What the runtime sent, without the token, sorted; and every token it sent.
+const sentQueries = ctx => ctx.beacons.map(b => b.query.replace(/&t=[^&]*$/, "")).sort();
+const sentTokens = ctx => [...new Set(ctx.beacons.map(b => (/&t=([^&]*)$/.exec(b.query) || [])[1]))];
 const activeElement = page => page.evaluate(() => {
   const a = document.activeElement;
   return a ? a.outerHTML.slice(0, 80) : null;
@@ -258,6 +261,9 @@ scenario("exit intent shows the cart pop-up once, as an accessible dialog", asyn
   const p = dir.popups[0];
   check(p.id === "cart-rescue" && p.intent === "cart" && p.trigger.type === "exit_intent",
         `the cart persona's pop-up: ${JSON.stringify(p)}`);
+  check(/^[A-Za-z0-9_-]{1,16}\.[0-9a-f]{8}[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]{22}$/.test(p.token),
+        `the pop-up's token: ${JSON.stringify(p)}`);
+  state.token = p.token;
   await runtime(page);
 
   // focus somewhere, to see it come back after the dialog
@@ -325,9 +331,11 @@ scenario("Tab stays inside, Escape closes, focus returns, the close is recorded"
   await page.evaluate(() => window.tailorPopups.show("cart-rescue"));
   check(await backdrops(page).count() === 0, "the pop-up came back on the same page view");
 
-  const sent = ctx.beacons.map(b => b.query).sort();
+  const sent = sentQueries(ctx);
   check(JSON.stringify(sent) === JSON.stringify(["?e=close&p=cart-rescue", "?e=impression&p=cart-rescue"]),
         `beacons sent: ${JSON.stringify(ctx.beacons)}`);
+  check(JSON.stringify(sentTokens(ctx)) === JSON.stringify([state.token]),
+        `the beacons did not carry the page's token ${state.token}: ${JSON.stringify(ctx.beacons)}`);
   await Promise.all(ctx.beacons.map(b => b.answered));
   const refused = ctx.beacons.filter(b => !(b.status >= 200 && b.status < 300));
   check(refused.length === 0, `the module refused beacons: ${JSON.stringify(refused)}`);
@@ -401,7 +409,9 @@ scenario("a click on [data-tailor-convert] is a conversion, not a close", async 
   const page = await ctx.newPage();
   ctx.beacons.length = 0;
   await page.goto(BASE + "/");
-  check((await directives(page)) !== null, "no pop-up offered after the caps were cleared");
+  const dir = await directives(page);
+  check(dir !== null, "no pop-up offered after the caps were cleared");
+  check(dir.popups[0].token && dir.popups[0].token !== state.token, `a fresh token per page view: ${JSON.stringify(dir)}`);
   await runtime(page);
   await ctx.clock.runFor(1500);
   await exitTop(page);
@@ -411,9 +421,11 @@ scenario("a click on [data-tailor-convert] is a conversion, not a close", async 
   await Promise.all([page.waitForURL(u => u.pathname === new URL(href, BASE).pathname), convert.click()]);
   const rec = await capsUntil(state.vid, "cart-rescue", r => r.conv > 0, "the conversion beacon");
   check(!rec.close, `a conversion also recorded a close: ${JSON.stringify(rec)}`);
-  const sent = ctx.beacons.map(b => b.query).sort();
+  const sent = sentQueries(ctx);
   check(JSON.stringify(sent) === JSON.stringify(["?e=conversion&p=cart-rescue", "?e=impression&p=cart-rescue"]),
         `beacons sent: ${JSON.stringify(ctx.beacons)}`);
+  check(JSON.stringify(sentTokens(ctx)) === JSON.stringify([dir.popups[0].token]),
+        `the beacons did not carry the page's token: ${JSON.stringify(ctx.beacons)}`);
   await page.close();
 });
 

@@ -26,7 +26,11 @@ const html = '<h2>Hello</h2><p>Offer</p><a href="/next" data-tailor-convert>Go</
 const directives = (popups, extra = {}) =>
   JSON.stringify({v: 1, popups, beacon: "/tailor/beacon", ...extra})
     .replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026");
-const popup = (id, trigger) => ({id, trigger, html, intent: "browse"});
+// The module gives each pop-up a token (docs/popups.md, "The token"); the
+// runtime sends it back with every beacon about that pop-up.
+const tok = id => "k1.6560f1a0AAAAAAAAAAA." + (id + "_".repeat(22)).slice(0, 22);
+const popup = (id, trigger) => ({token: tok(id), id, trigger, html, intent: "browse"});
+const sent = (e, id) => `POST ?e=${e}&p=${id}&t=${tok(id)}`;
 // A tall page, the directives, the runtime: what the module sends.
 const page = doc => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title></head>
 <body style="margin:0"><a id="start" href="/">start</a><div style="height:4000px"></div>
@@ -116,7 +120,7 @@ scenario("repeat visit shows on load; one pop-up per page view; tailorPopups.sho
   check(await p.getAttribute(".tailor-popup-backdrop", "data-popup") === "first", "the first pop-up did not win");
   await p.evaluate(() => ["first", "second", "third"].forEach(id => window.tailorPopups.show(id)));
   check(await shown(p) === 1, "a second pop-up showed on the same page view");
-  check(JSON.stringify(await beacons(ctx, 1)) === JSON.stringify(["POST ?e=impression&p=first"]),
+  check(JSON.stringify(await beacons(ctx, 1)) === JSON.stringify([sent("impression", "first")]),
         `beacons: ${JSON.stringify(ctx.beacons)}`);
   await ctx.close();
 });
@@ -198,9 +202,30 @@ scenario("without sendBeacon the beacon goes by fetch", async () => {
                               {init: () => delete Navigator.prototype.sendBeacon});
   await p.locator("[role=dialog]").waitFor();
   await p.locator(".tailor-popup-close").click();
-  check(JSON.stringify(await beacons(ctx, 2)) === JSON.stringify(["POST ?e=impression&p=fb", "POST ?e=close&p=fb"]),
+  check(JSON.stringify(await beacons(ctx, 2)) === JSON.stringify([sent("impression", "fb"), sent("close", "fb")]),
         `beacons: ${JSON.stringify(ctx.beacons)}`);
   await ctx.close();
+});
+
+scenario("each pop-up's beacons carry its own token; none without one", async () => {
+  const doc = directives([popup("tk", {type: "linger", seconds: 5}), popup("other", {type: "linger", seconds: 60})]);
+  const {ctx, p} = await open(page(doc));
+  await armed(p);
+  await ctx.clock.runFor(6000);
+  await p.locator("[role=dialog]").waitFor();
+  await p.locator("[data-tailor-convert]").click();
+  check(JSON.stringify(await beacons(ctx, 2)) === JSON.stringify([sent("impression", "tk"), sent("conversion", "tk")]),
+        `beacons: ${JSON.stringify(ctx.beacons)}`);
+  await ctx.close();
+
+  // a directive without a token (not what the module writes): reported
+  // without `t=`, and the module refuses it (tests/integration/test_popup_tokens.py)
+  const bare = {id: "bare", trigger: {type: "repeat_visit"}, html, intent: "browse"};
+  const b = await open(page(directives([bare])));
+  await b.p.locator("[role=dialog]").waitFor();
+  check(JSON.stringify(await beacons(b.ctx, 1)) === JSON.stringify(["POST ?e=impression&p=bare"]),
+        `beacons: ${JSON.stringify(b.ctx.beacons)}`);
+  await b.ctx.close();
 });
 
 let failed = 0;

@@ -4,9 +4,15 @@
 # the real redis-server), so the next request, on any device, no longer renders
 # a capped pop-up; and the beacon refuses everything that is not a well-formed,
 # same-origin report from a signed visitor with consent, within its rate.
+# The pop-up token the beacon requires has its own file, test_popup_tokens.py;
+# here beacons carry one minted with the test's key file, as the page would.
 # The browser half is test_browser_popups.py.
 
+import base64
 import gzip
+import hashlib
+import hmac
+import os
 import re
 import time
 
@@ -93,6 +99,38 @@ def beacon(nginx, cookie, query, origin=True, method="POST", headers=None):
     elif origin:
         h["Origin"] = origin
     return nginx.get("/tailor/beacon?" + query, method=method, headers=h)
+
+
+def popup_token(keys, cookie, popup, issued_at=None, kid=None, nonce=None):
+    """The token a page would give `popup` for the visitor of `cookie` (a
+    cookie value or a bare vid), minted as docs/popups.md "The token" says,
+    with the test's key file (its first key unless `kid`)."""
+    vid = cookie.split(".")[0]
+    secrets_by_kid = dict(keys.keys)
+    kid = kid or keys.keys[0][0]
+    if issued_at is None:
+        issued_at = int(time.time())
+    stamp = "%08x" % issued_at + base64.urlsafe_b64encode(
+        nonce or os.urandom(8)).rstrip(b"=").decode()
+    msg = "tailor-popup-token\n%s\n%s\n%s.%s" % (vid, popup, kid, stamp)
+    mac = hmac.new(bytes.fromhex(secrets_by_kid[kid]), msg.encode(), hashlib.sha256).digest()
+    return "%s.%s.%s" % (kid, stamp, base64.urlsafe_b64encode(mac[:16]).rstrip(b"=").decode())
+
+
+def offered(keys, cookie, query, **kw):
+    """`query` with `&t=`, a fresh token of its pop-up (`p=`) for the cookie's visitor."""
+    popup = re.search(r"(?:^|&)p=([^&]*)", query).group(1)
+    return query + "&t=" + popup_token(keys, cookie, popup, **kw)
+
+
+def page_token(r, popup):
+    """The token the page's directives gave `popup`, or None."""
+    m = DIRECTIVES.search(r.body)
+    if not m:
+        return None
+    t = re.search(rb'\{"token":"([A-Za-z0-9_.-]+)","id":"%s"' % re.escape(popup.encode()),
+                  m.group(1))
+    return t.group(1).decode() if t else None
 
 
 def caps(redis, vid):
@@ -200,7 +238,7 @@ def test_an_impression_caps_the_popup_on_the_next_request_on_any_device(nginx, r
                     "the page view in the live map")
     assert msgpack_unpack(live)["visits"] == 1
     before = int(time.time() - CLOCK_LAG)
-    r = beacon(nginx, cookie, "e=impression&p=cart-rescue")
+    r = beacon(nginx, cookie, offered(keys, cookie, "e=impression&p=cart-rescue"))
     assert r.status == 204, r
     assert r.header("Cache-Control") == "no-store"
 
@@ -225,7 +263,7 @@ def test_a_beacon_refreshes_the_workers_profile_cache(nginx, redis, keys, sign):
     assert popup_ids(page(nginx, cookie)) == [b"cart-rescue"]
     assert popup_ids(page(nginx, cookie)) == [b"cart-rescue"]
     assert scenario.last_outcome(nginx) == "cached"
-    assert beacon(nginx, cookie, "e=close&p=cart-rescue").status == 204
+    assert beacon(nginx, cookie, offered(keys, cookie, "e=close&p=cart-rescue")).status == 204
     assert popup_ids(page(nginx, cookie)) == [], "the close is seen despite the hour-long ttl"
 
 
@@ -239,7 +277,7 @@ def test_impressions_are_kept_newest_first_and_bounded(nginx, redis, keys, sign)
         {"v": 1, "p": {"browse-help": {"imp": old[::-1], "visit": 0, "visit_imp": 0},
                        "other": {"conv": 5, "future_key": "kept"}}}))
     before = int(time.time() - CLOCK_LAG)
-    assert beacon(nginx, cookie, "e=impression&p=browse-help").status == 204
+    assert beacon(nginx, cookie, offered(keys, cookie, "e=impression&p=browse-help")).status == 204
     c = caps(redis, vid)
     imp = c["p"]["browse-help"]["imp"]
     assert len(imp) == 16 and before <= imp[0] <= int(time.time()), "the new one, now"
@@ -254,7 +292,7 @@ def test_close_and_conversion_are_recorded_and_honoured(nginx, redis, keys, sign
     cookie = sign(vid)
 
     before = int(time.time() - CLOCK_LAG)
-    assert beacon(nginx, cookie, "e=close&p=cart-rescue").status == 204
+    assert beacon(nginx, cookie, offered(keys, cookie, "e=close&p=cart-rescue")).status == 204
     rec = caps(redis, vid)["p"]["cart-rescue"]
     assert before <= rec["close"] <= int(time.time()) and "imp" not in rec
     assert popup_ids(page(nginx, cookie)) != [b"cart-rescue"], "cooling down after a close"
@@ -262,7 +300,8 @@ def test_close_and_conversion_are_recorded_and_honoured(nginx, redis, keys, sign
     other = new_vid()
     seed_cart(redis, other)
     before = int(time.time() - CLOCK_LAG)
-    assert beacon(nginx, sign(other), "e=conversion&p=cart-rescue").status == 204
+    assert beacon(nginx, sign(other),
+                  offered(keys, other, "e=conversion&p=cart-rescue")).status == 204
     assert before <= caps(redis, other)["p"]["cart-rescue"]["conv"] <= int(time.time())
     assert popup_ids(page(nginx, sign(other))) != [b"cart-rescue"], "converted: never again"
     assert caps(redis, vid)["p"]["cart-rescue"].get("conv", 0) == 0, "each visitor's own caps"
@@ -272,9 +311,9 @@ def test_the_script_is_loaded_again_after_redis_forgets_it(nginx, redis, keys, s
     vid = new_vid()
     seed_cart(redis, vid)
     start(nginx, redis, keys)
-    assert beacon(nginx, sign(vid), "e=close&p=cart-rescue").status == 204
+    assert beacon(nginx, sign(vid), offered(keys, vid, "e=close&p=cart-rescue")).status == 204
     redis.command("SCRIPT", "FLUSH")
-    assert beacon(nginx, sign(vid), "e=conversion&p=cart-rescue").status == 204
+    assert beacon(nginx, sign(vid), offered(keys, vid, "e=conversion&p=cart-rescue")).status == 204
     assert caps(redis, vid)["p"]["cart-rescue"]["conv"] > 0
 
 
@@ -285,13 +324,13 @@ def test_unreadable_caps_are_replaced_and_newer_ones_left_alone(nginx, redis, ke
     key = "tailor:{%s}:caps" % vid
     redis.set(key, b"\xc1garbage")
     assert popup_ids(page(nginx, sign(vid))) == [], "unreadable caps: no pop-up"
-    assert beacon(nginx, sign(vid), "e=close&p=cart-rescue").status == 204
+    assert beacon(nginx, sign(vid), offered(keys, vid, "e=close&p=cart-rescue")).status == 204
     assert caps(redis, vid)["p"]["cart-rescue"]["close"] > 0
 
     newer = msgpack_pack({"v": 2, "p": {}})
     redis.set(key, newer)
     nginx.allow_log(r"newer schema")
-    r = beacon(nginx, sign(vid), "e=close&p=cart-rescue")
+    r = beacon(nginx, sign(vid), offered(keys, vid, "e=close&p=cart-rescue"))
     assert r.status == 409
     assert redis.get(key) == newer
 
@@ -304,7 +343,7 @@ def test_the_beacon_refuses_what_is_not_a_report_from_this_shop(nginx, redis, ke
     seed_cart(redis, vid)
     start(nginx, redis, keys)
     cookie = sign(vid)
-    ok = "e=impression&p=cart-rescue"
+    ok = offered(keys, cookie, "e=impression&p=cart-rescue")
 
     assert beacon(nginx, cookie, ok, method="GET").status == 405
     assert beacon(nginx, cookie, ok, origin=None).status == 403, "no Origin, no Sec-Fetch-Site"
@@ -316,8 +355,10 @@ def test_the_beacon_refuses_what_is_not_a_report_from_this_shop(nginx, redis, ke
     assert beacon(nginx, None, ok).status == 403, "no visitor cookie"
     assert beacon(nginx, cookie[:-2] + "xx", ok).status == 403, "a forged signature"
     assert beacon(nginx, cookie, ok, headers={"Sec-GPC": "1"}).status == 403, "GPC"
-    for bad in ("e=shown&p=cart-rescue", "p=cart-rescue", "e=close", "e=close&p=a%7D:profile",
-                "e=close&p=cart-rescue&p=x", "e=close&p=no-such-popup"):
+    t = "&t=" + popup_token(keys, cookie, "cart-rescue")
+    for bad in ("e=shown&p=cart-rescue" + t, "p=cart-rescue" + t, "e=close" + t,
+                "e=close&p=a%7D:profile" + t, "e=close&p=cart-rescue&p=x" + t,
+                offered(keys, cookie, "e=close&p=no-such-popup")):
         assert beacon(nginx, cookie, bad).status == 400, bad
     # a visitor can't write another's caps: the id comes from the signed cookie only
     other = new_vid()
@@ -327,11 +368,11 @@ def test_the_beacon_refuses_what_is_not_a_report_from_this_shop(nginx, redis, ke
     assert counter(nginx, "tailor_popup_beacons_rejected_total") == 14
     assert counter(nginx, "tailor_popup_beacons_recorded_total") == 1
     # an Origin naming the host the request went to is as good as Sec-Fetch-Site
-    assert beacon(nginx, cookie, "e=close&p=cart-rescue", origin="http://localhost").status == 204
-    assert beacon(nginx, cookie, "e=close&p=cart-rescue", origin="http://LocalHost").status == 204
-    assert beacon(nginx, cookie, "e=close&p=cart-rescue",
-                  origin="http://localhost.evil.example").status == 403
-    assert beacon(nginx, cookie, "e=close&p=cart-rescue",
+    close = lambda: offered(keys, cookie, "e=close&p=cart-rescue")  # noqa: E731
+    assert beacon(nginx, cookie, close(), origin="http://localhost").status == 204
+    assert beacon(nginx, cookie, close(), origin="http://LocalHost").status == 204
+    assert beacon(nginx, cookie, close(), origin="http://localhost.evil.example").status == 403
+    assert beacon(nginx, cookie, close(),
                   origin="https://localhost").status == 403, "the scheme is part of the origin"
 
 
@@ -339,9 +380,10 @@ def test_the_beacon_is_rate_limited_per_visitor(nginx, redis, keys, sign):
     a, b = new_vid(), new_vid()
     start(nginx, redis, keys, beacon="rate=3r/m")
     for _ in range(3):
-        assert beacon(nginx, sign(a), "e=close&p=browse-help").status == 204
-    assert beacon(nginx, sign(a), "e=close&p=browse-help").status == 429
-    assert beacon(nginx, sign(b), "e=close&p=browse-help").status == 204, "per visitor"
+        assert beacon(nginx, sign(a), offered(keys, a, "e=close&p=browse-help")).status == 204
+    assert beacon(nginx, sign(a), offered(keys, a, "e=close&p=browse-help")).status == 429
+    assert beacon(nginx, sign(b), offered(keys, b, "e=close&p=browse-help")).status == 204, \
+        "per visitor"
     assert counter(nginx, "tailor_popup_beacons_limited_total") == 1
     assert 0 < redis.command("TTL", "tailor:{%s}:beacon" % a) <= 60
 
@@ -352,7 +394,7 @@ def test_redis_down_answers_503_and_the_page_still_serves(nginx, redis, keys, si
     start(nginx, redis, keys)
     nginx.allow_log(r"beacon not recorded|redis|Redis")
     redis.kill()
-    assert beacon(nginx, sign(vid), "e=close&p=cart-rescue").status == 503
+    assert beacon(nginx, sign(vid), offered(keys, vid, "e=close&p=cart-rescue")).status == 503
     assert page(nginx, sign(vid)).status == 200
     assert counter(nginx, "tailor_popup_beacons_failed_total") >= 1
 
@@ -362,10 +404,11 @@ def test_beacon_events_go_on_the_stream(nginx, redis, keys, sign):
     seed_cart(redis, vid)
     start(nginx, redis, keys, events=True)
     cookie = sign(vid)
-    page(nginx, cookie)
-    assert beacon(nginx, cookie, "e=impression&p=cart-rescue").status == 204
-    assert beacon(nginx, cookie, "e=conversion&p=cart-rescue").status == 204
-    assert beacon(nginx, cookie, "e=shown&p=cart-rescue").status == 400
+    # the real flow: the token the page gave the pop-up, for both reports
+    t = "&t=" + page_token(page(nginx, cookie), "cart-rescue")
+    assert beacon(nginx, cookie, "e=impression&p=cart-rescue" + t).status == 204
+    assert beacon(nginx, cookie, "e=conversion&p=cart-rescue" + t).status == 204
+    assert beacon(nginx, cookie, "e=shown&p=cart-rescue" + t).status == 400
 
     def promos():
         out = []
@@ -390,7 +433,9 @@ def test_beacon_events_go_on_the_stream(nginx, redis, keys, sign):
 def test_nginx_t_names_bad_beacon_parameters(nginx, redis, keys):
     for args, reason in (("rate=30", "invalid rate"), ("rate=0r/m", "invalid rate"),
                          ("caps_ttl=forever", "invalid caps_ttl"),
-                         ("timeout=0", "invalid timeout"), ("burst=5", "invalid parameter")):
+                         ("timeout=0", "invalid timeout"), ("burst=5", "invalid parameter"),
+                         ("token_max_age=30s", "invalid token_max_age"),
+                         ("token_max_age=8d", "invalid token_max_age")):
         nginx.write(shop_http(redis, keys, beacon=args))
         rc, out = nginx.test_config()
         assert rc != 0, args

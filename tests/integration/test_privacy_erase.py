@@ -145,16 +145,16 @@ def test_events_spooled_before_the_erase_and_replayed_after_create_nothing(
 
 
 def test_a_beacon_after_the_erase_writes_nothing(nginx, redis, keys, sign):
-    from test_popups import beacon, caps, seed_cart, start as start_popups
+    from test_popups import beacon, caps, offered, seed_cart, start as start_popups
     vid = new_vid()
     seed_cart(redis, vid)
     start_popups(nginx, redis, keys)
     cookie = sign(vid)
-    assert beacon(nginx, cookie, "e=close&p=cart-rescue").status == 204
+    assert beacon(nginx, cookie, offered(keys, cookie, "e=close&p=cart-rescue")).status == 204
     assert caps(redis, vid) is not None
     p = tailorctl("profile", "erase", vid, "--redis", redis.address)
     assert p.returncode == 0, p.stderr
-    assert beacon(nginx, cookie, "e=impression&p=cart-rescue").status == 204
+    assert beacon(nginx, cookie, offered(keys, cookie, "e=impression&p=cart-rescue")).status == 204
     assert keys_of(redis, vid) == [], "no caps, no rate window re-created"
 
 

@@ -306,7 +306,7 @@ def test_the_beacon_writes_the_caps_on_the_visitors_node(nginx, healthy, keys, s
         cookie = sign(vid)
         wait_for(lambda: popups.popup_ids(popups.page(nginx, cookie)) == [b"cart-rescue"],
                  STARTUP_TIMEOUT, "the pop-up on the page")
-        r = popups.beacon(nginx, cookie, "e=close&p=cart-rescue")
+        r = popups.beacon(nginx, cookie, popups.offered(keys, cookie, "e=close&p=cart-rescue"))
         assert r.status == 204, r
         c = popups.caps(redis, vid)
         assert c is not None and "cart-rescue" in c["p"], c

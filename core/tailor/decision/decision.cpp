@@ -97,6 +97,14 @@ void Decision::set_directives_json(std::string_view json, std::string_view trail
     directives_.append(trailing_html);
 }
 
+bool Decision::insert_into_directives(size_t at, std::string_view text) {
+    if (at > directives_.size()) {
+        return false;
+    }
+    directives_.insert(at, text);
+    return true;
+}
+
 bool Decision::set_variable(std::string_view name, std::string value) {
     if (name.empty()) {
         return false;

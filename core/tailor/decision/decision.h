@@ -113,6 +113,18 @@ class Decision {
     //   Decision().directives_html().empty()
     [[nodiscard]] std::string_view directives_html() const noexcept { return directives_; }
 
+    // insert_into_directives
+    //
+    // Inserts `text` into the fragment at byte `at`: for what differs per
+    // request while the decision may be shared between visitors (the
+    // pop-up's token, popup/token.h). `text` must already be safe inside the
+    // script element. Returns false, changing nothing, when `at` is past the
+    // end.
+    //
+    // Example:
+    //   d.insert_into_directives(n, "\"token\":\"k1.x.y\",");
+    [[nodiscard]] bool insert_into_directives(size_t at, std::string_view text);
+
     // set_variable
     //
     // Sets variable `name` (segment, variant, ...) to `value`, replacing an

@@ -86,6 +86,10 @@ std::string_view popup_beacon_parse_name(PopupBeaconParse p) noexcept {
             return "repeated";
         case PopupBeaconParse::kTooLong:
             return "too-long";
+        case PopupBeaconParse::kMissingToken:
+            return "missing-token";
+        case PopupBeaconParse::kBadToken:
+            return "bad-token";
     }
     return "";
 }
@@ -96,8 +100,10 @@ PopupBeaconParse parse_popup_beacon_query(std::string_view query, PopupBeacon* o
     }
     std::string_view kind;
     std::string_view id;
+    std::string_view token;
     bool have_kind = false;
     bool have_id = false;
+    bool have_token = false;
     while (!query.empty()) {
         size_t amp = query.find('&');
         std::string_view pair = query.substr(0, amp);
@@ -119,6 +125,12 @@ PopupBeaconParse parse_popup_beacon_query(std::string_view query, PopupBeacon* o
             }
             have_id = true;
             id = value;
+        } else if (name == "t") {
+            if (have_token) {
+                return PopupBeaconParse::kRepeated;
+            }
+            have_token = true;
+            token = value;
         }
     }
     if (!have_kind) {
@@ -134,17 +146,28 @@ PopupBeaconParse parse_popup_beacon_query(std::string_view query, PopupBeacon* o
     if (!valid_popup_id(id)) {
         return PopupBeaconParse::kBadId;
     }
+    if (!have_token || token.empty()) {
+        return PopupBeaconParse::kMissingToken;
+    }
+    if (!parse_popup_token(token)) {
+        return PopupBeaconParse::kBadToken;
+    }
     b.popup_id = id;
+    b.token = token;
     *out = b;
     return PopupBeaconParse::kOk;
 }
 
-// KEYS: caps, live, rate counter.  ARGV: kind, id, now, rate, window, ttl.
+// KEYS: caps, live, rate counter.  ARGV: kind, id, now, rate, window, ttl,
+// token record (kind letter and nonce), the token's issue time, horizon.
 // Writes the schema decode_popup_caps reads: impressions newest first (at
 // most 16), the visit of the last impression and the impressions in it, the
 // last close, the conversion; at most 32 pop-ups, the one touched longest ago
 // making room. A blob it cannot read is replaced (the reader shows no pop-up
-// for it anyway); one of a newer schema is left alone.
+// for it anyway); one of a newer schema is left alone. Beside them, under
+// `t`, the token records: record -> issue time, dropped once the token could
+// no longer pass check_popup_token (issued before the horizon); a record
+// already there is a replay, and nothing is written.
 const std::string_view kPopupCapsScript = R"lua(
 -- erased (tailorctl profile erase): its tombstone sits beside KEYS[2], tailor:{<vid>}:live
 if redis.call('EXISTS', string.sub(KEYS[2], 1, -5) .. 'erased') == 1 then return -2 end
@@ -167,6 +190,14 @@ if raw then
 end
 caps = caps or {}
 caps.v = 1
+if type(caps.t) ~= 'table' then caps.t = {} end
+local seen, horizon, held = caps.t, tonumber(ARGV[9]), 0
+for k, at in pairs(seen) do
+  if type(at) ~= 'number' or at < horizon then seen[k] = nil else held = held + 1 end
+end
+if seen[ARGV[7]] ~= nil then return -3 end
+if held >= 128 then return -4 end
+seen[ARGV[7]] = tonumber(ARGV[8])
 if type(caps.p) ~= 'table' then caps.p = {} end
 local p = caps.p
 local rec = p[id]
@@ -218,6 +249,12 @@ return 1
 
 static_assert(kMaxPopupImpressions == 16 && kMaxPopupCapsEntries == 32,
               "the caps script writes at most what the reader keeps");
+static_assert(kMaxPopupTokenRecords == 128, "the caps script holds at most this many records");
+// 32 records of the largest pop-up (a 64-byte id, 16 impressions, 4 fields)
+// and every token record fit the reader's bound with room to spare
+static_assert(32 * (2 + 64 + 2 + 4 + 16 * 5 + 4 * 14) + kMaxPopupTokenRecords * (2 + 12 + 5) + 64 <
+                  kMaxPopupCapsBytes,
+              "a full caps blob stays readable");
 
 std::string_view popup_caps_script_sha1() noexcept {
     static const std::string hex = redis_script_sha1(kPopupCapsScript);
@@ -230,6 +267,8 @@ bool popup_beacon_result(long long reply, PopupBeaconResult* out) noexcept {
         case static_cast<long long>(PopupBeaconResult::kRateLimited):
         case static_cast<long long>(PopupBeaconResult::kNewerSchema):
         case static_cast<long long>(PopupBeaconResult::kErased):
+        case static_cast<long long>(PopupBeaconResult::kReplayed):
+        case static_cast<long long>(PopupBeaconResult::kTokensFull):
             *out = static_cast<PopupBeaconResult>(reply);
             return true;
         default:
@@ -237,7 +276,8 @@ bool popup_beacon_result(long long reply, PopupBeaconResult* out) noexcept {
     }
 }
 
-PopupBeaconCommand::PopupBeaconCommand(std::string_view vid, const PopupBeacon& beacon, int64_t now,
+PopupBeaconCommand::PopupBeaconCommand(std::string_view vid, const PopupBeacon& beacon,
+                                       const PopupTokenCheck& token, int64_t now,
                                        const PopupBeaconLimits& limits) {
     caps_key_ = visitor_key(vid, VisitorKeyKind::kCaps);
     live_key_ = visitor_key(vid, VisitorKeyKind::kLive);
@@ -246,6 +286,13 @@ PopupBeaconCommand::PopupBeaconCommand(std::string_view vid, const PopupBeacon& 
     rate_ = std::to_string(limits.rate);
     window_ = std::to_string(limits.window_seconds);
     ttl_ = std::to_string(limits.caps_ttl_seconds);
+    // one letter per kind: a token may report each kind once
+    static constexpr char kKindLetter[] = {'i', 'c', 'v'};
+    record_.assign(1, kKindLetter[static_cast<size_t>(beacon.kind) % 3]);
+    record_.append(token.nonce);
+    issued_at_ = std::to_string(token.issued_at);
+    horizon_ = std::to_string(now - static_cast<int64_t>(limits.token_max_age_seconds) -
+                              kPopupTokenClockSkew);
 
     set(0, "EVALSHA");
     set(1, popup_caps_script_sha1());
@@ -259,6 +306,9 @@ PopupBeaconCommand::PopupBeaconCommand(std::string_view vid, const PopupBeacon& 
     set(9, rate_);
     set(10, window_);
     set(11, ttl_);
+    set(12, record_);
+    set(13, issued_at_);
+    set(14, horizon_);
 }
 
 void PopupBeaconCommand::use_eval() noexcept {
