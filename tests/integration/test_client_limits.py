@@ -16,6 +16,7 @@ from visitor import new_vid
 import scenario
 from scenario import DEFAULT_HERO, PAGE
 from test_metrics_families import families
+from test_popups import offered
 
 if not module_has("tailor_limit_zone"):
     pytest.skip("module built without tailor_limit_zone", allow_module_level=True)
@@ -184,7 +185,7 @@ def test_a_dry_run_zone_counts_and_logs_but_refuses_nothing(nginx, redis, keys, 
     start(nginx, redis, keys, zones="tailor_limit_zone ids:1m rate=1r/m burst=1 dry_run;",
           uses="tailor_limit_new_ids ids;\n    tailor_limit_beacon ids;", beacon=True)
     assert all(minted(page(nginx, "192.0.2.90")) for _ in range(5))
-    assert beacon(nginx, "192.0.2.90", sign(new_vid())).status == 204
+    assert beacon(nginx, keys, "192.0.2.90", sign(new_vid())).status == 204
     m = status(nginx)
     assert metric(m, "tailor_limit_rejected_total", zone="ids", use="new_id") == 3
     assert metric(m, "tailor_limit_rejected_total", zone="ids", use="beacon") == 1
@@ -222,8 +223,10 @@ def test_a_full_zone_forgets_its_oldest_clients_and_stays_bounded(nginx, redis, 
 # ---------------------------------------------------------------------------
 # beacons
 
-def beacon(nginx, client, cookie):
-    return nginx.get("/tailor/beacon?e=close&p=browse-help", method="POST",
+def beacon(nginx, keys, client, cookie):
+    """A close of `browse-help` with the token a page would have given it."""
+    return nginx.get("/tailor/beacon?" + offered(keys, cookie, "e=close&p=browse-help"),
+                     method="POST",
                      headers={"User-Agent": BROWSER, "X-Forwarded-For": client,
                               "Sec-Fetch-Site": "same-origin", "Cookie": "tailor_vid=" + cookie})
 
@@ -243,14 +246,14 @@ def test_beacons_over_the_limit_get_429_and_write_nothing(nginx_factory, redis, 
     started = time.monotonic()
     # a fresh signed id per beacon: the per-visitor rate never applies
     vids = [new_vid() for _ in range(12)]
-    answers = [beacon(nginx, "192.0.2.70", sign(v)).status for v in vids]
+    answers = [beacon(nginx, keys, "192.0.2.70", sign(v)).status for v in vids]
     recorded = [v for v, s in zip(vids, answers) if s == 204]
     refused = [v for v, s in zip(vids, answers) if s == 429]
     assert len(recorded) + len(refused) == len(vids), answers
     assert 3 <= len(recorded) <= allowed(2, 1 / 60, started), answers
 
     other = new_vid()
-    assert beacon(nginx, "192.0.2.71", sign(other)).status == 204, "another client"
+    assert beacon(nginx, keys, "192.0.2.71", sign(other)).status == 204, "another client"
 
     wait_for(lambda: stream_vids(redis) >= set(recorded) | {other} or None, IO_TIMEOUT,
              "the recorded beacons' events")
@@ -270,8 +273,8 @@ def test_one_zone_can_hold_both_ids_and_beacons(nginx, redis, keys, sign):
     start(nginx, redis, keys, zones="tailor_limit_zone client:1m rate=1r/m burst=1;",
           uses="tailor_limit_new_ids client;\n    tailor_limit_beacon client;", beacon=True)
     assert minted(page(nginx, "192.0.2.80"))
-    assert beacon(nginx, "192.0.2.80", sign(new_vid())).status == 204
-    assert beacon(nginx, "192.0.2.80", sign(new_vid())).status == 429
+    assert beacon(nginx, keys, "192.0.2.80", sign(new_vid())).status == 204
+    assert beacon(nginx, keys, "192.0.2.80", sign(new_vid())).status == 429
     assert not minted(page(nginx, "192.0.2.80")), "one budget for both"
 
 

@@ -16,7 +16,7 @@ from env import IO_TIMEOUT, wait_for
 from msgpack_codec import msgpack_unpack
 from visitor import new_vid
 import scenario
-from test_popups import beacon, popup_ids, shop_http, start
+from test_popups import beacon, offered, popup_ids, shop_http, start
 from test_triggers import ctl, emit
 from test_triggers import pytestmark  # noqa: F401 (skips without tailorctl)
 
@@ -128,8 +128,8 @@ def test_visitors_split_stick_to_their_variant_and_are_exposed_in_stream_and_sta
         # one exposure per page view, in the visitor's variant every time, naming the
         # pop-up the control and the holdout went without
         assert mine == [("exit-discount", EXPERIMENT, variant)], (vid, exp)
-        offered = ("exit-discount", "popup", "offered") in exp
-        assert offered == (variant == "offer"), (vid, exp)
+        was_offered = ("exit-discount", "popup", "offered") in exp
+        assert was_offered == (variant == "offer"), (vid, exp)
 
     assert exposures(nginx) == {v: float(views * len(vids)) for v, vids in groups.items()}
     m = scenario.status_metrics(nginx)
@@ -140,7 +140,7 @@ def test_visitors_split_stick_to_their_variant_and_are_exposed_in_stream_and_sta
     # exposed on the next page view (docs/popups.md, "Experiments")
     vid = groups["offer"][0]
     cookie = sign(vid)
-    r = beacon(nginx, cookie, "e=close&p=exit-discount",
+    r = beacon(nginx, cookie, offered(keys, cookie, "e=close&p=exit-discount"),
                headers={"User-Agent": BROWSER})
     assert r.status == 204, r
     assert popup_ids(view(nginx, cookie)) == []
@@ -167,9 +167,10 @@ def test_the_report_reads_popup_variants_with_orders_and_with_clicks(nginx, redi
     # clicks: 3 offer visitors click the offer (the real beacon); a control visitor
     # converts on the newsletter, which is no conversion of this experiment
     for vid in groups["offer"][:3]:
-        assert beacon(nginx, sign(vid), "e=conversion&p=exit-discount",
+        assert beacon(nginx, sign(vid), offered(keys, sign(vid), "e=conversion&p=exit-discount"),
                       headers={"User-Agent": BROWSER}).status == 204
-    assert beacon(nginx, sign(groups["control"][0]), "e=conversion&p=newsletter",
+    control = sign(groups["control"][0])
+    assert beacon(nginx, control, offered(keys, control, "e=conversion&p=newsletter"),
                   headers={"User-Agent": BROWSER}).status == 204
 
     def clicks():
