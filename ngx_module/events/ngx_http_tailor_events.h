@@ -34,6 +34,7 @@ struct ngx_http_tailor_events_decl_t {
 struct ngx_http_tailor_events_main_conf_t {
     ngx_str_t stream;               // tailor_events_stream; "tailor:events"
     ngx_uint_t maxlen;              // MAXLEN ~; 0: uncapped
+    ngx_uint_t shards;              // tailor_events_stream_shards; 1, 8 with a Redis Cluster
     ngx_path_t* spool;              // tailor_events_spool; default <prefix>/tailor-spool
     ngx_flag_t spool_off;           // tailor_events_spool off
     ngx_flag_t spool_default;       // spool is the default: created at init_module, not fatal

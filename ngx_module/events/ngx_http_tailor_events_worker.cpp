@@ -17,13 +17,16 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ngx_http_tailor_redis.h"
+#include "tailor/events/cluster_batch.h"
 #include "tailor/events/delivery.h"
 #include "tailor/events/live.h"
 #include "tailor/events/spool.h"
 #include "tailor/events/spool_dir.h"
+#include "tailor/events/stream_shard.h"
 
 namespace {
 
@@ -32,6 +35,15 @@ constexpr ngx_uint_t kSpoolTries = 8;        // w<slot>, w<slot>-1, ... during r
 constexpr ngx_msec_t kAdoptEvery = 5000;     // look for a spool left by a worker that is gone
 constexpr ngx_uint_t kAdoptOpens = 16;       // spool directories opened per look, at most
 constexpr ngx_msec_t kMaxRetryDelay = 1000;  // backoff cap after failed batches
+
+struct ngx_http_tailor_events_worker_t;
+
+// One command of a split batch (Redis Cluster) in flight.
+struct ngx_http_tailor_events_part_t {
+    ngx_http_tailor_events_worker_t* w;
+    size_t index;  // in the current phase's parts
+    ngx_http_tailor_redis_op_t* op;
+};
 
 // One worker's delivery state; heap, created in init_process.
 struct ngx_http_tailor_events_worker_t {
@@ -50,6 +62,18 @@ struct ngx_http_tailor_events_worker_t {
     uint64_t script_connects = 0;              // connection the script was loaded on (+1)
     std::vector<tailor::LiveResult> results;   // a reply, translated
 
+    // Redis Cluster (or tailor_events_stream_shards > 1): each batch goes split, in two
+    // phases (live per slot, then stream per shard; tailor::ClusterBatch)
+    bool split = false;
+    uint32_t shards = 1;
+    tailor::LiveConfig live;
+    tailor::ClusterBatch cluster;
+    std::vector<ngx_http_tailor_events_part_t> parts;  // the current phase's commands
+    size_t parts_pending = 0;                          // of those, still out
+    bool parts_failed = false;                         // one got no usable reply
+    bool stream_phase = false;
+    uint64_t shards_connects = 0;  // connection count the shard count was published at (+1)
+
     std::string spool_dir;
     ngx_msec_t adopt_at = 0;
     ngx_msec_t retry_at = 0;  // after failed batches: nothing is sent before (backoff)
@@ -61,6 +85,12 @@ struct ngx_http_tailor_events_worker_t {
 ngx_http_tailor_events_worker_t* ngx_http_tailor_events_worker;
 
 void ngx_http_tailor_events_flush(ngx_http_tailor_events_worker_t* w) noexcept;
+void ngx_http_tailor_events_done(ngx_http_tailor_events_worker_t* w, bool answered) noexcept;
+
+// A batch is in flight: one command, or the parts of a split one.
+bool ngx_http_tailor_events_busy(const ngx_http_tailor_events_worker_t* w) noexcept {
+    return w->op != nullptr || w->parts_pending > 0;
+}
 
 void ngx_http_tailor_events_log_limited(ngx_http_tailor_events_worker_t* w, ngx_uint_t level,
                                         const char* fmt, ...) noexcept {
@@ -143,6 +173,148 @@ bool ngx_http_tailor_events_send(ngx_http_tailor_events_worker_t* w) noexcept {
     w->op = ngx_http_tailor_redis_send_formatted(w->redis, nullptr, batch.argv()[0], cmd.data(),
                                                  cmd.size(), ngx_http_tailor_events_reply, w);
     return w->op != nullptr;
+}
+
+void ngx_http_tailor_events_part_reply(void* data, const redisReply* reply, uint64_t) noexcept;
+
+// Sends one part of the split batch's current phase, routed by a key of its slot.
+bool ngx_http_tailor_events_send_part(ngx_http_tailor_events_worker_t* w,
+                                      ngx_http_tailor_events_part_t* p) noexcept {
+    int argc;
+    const char** argv;
+    const size_t* argvlen;
+    std::string_view key;
+    if (w->stream_phase) {
+        tailor::StreamAppend& a = w->cluster.stream(p->index);
+        argc = a.argc();
+        argv = a.argv();
+        argvlen = a.argvlen();
+        key = a.key();
+    } else {
+        tailor::LiveBatch& b = w->cluster.live(p->index);
+        argc = b.argc();
+        argv = b.argv();
+        argvlen = b.argvlen();
+        key = w->cluster.live_route(p->index);
+    }
+    ngx_str_t k = {key.size(), reinterpret_cast<u_char*>(const_cast<char*>(key.data()))};
+    p->op = ngx_http_tailor_redis_send(w->redis, &k, argc, argv, argvlen,
+                                       ngx_http_tailor_events_part_reply, p);
+    return p->op != nullptr;
+}
+
+bool ngx_http_tailor_events_resend_part_as_eval(void* data) noexcept {
+    auto* p = static_cast<ngx_http_tailor_events_part_t*>(data);
+    if (p->w->stream_phase) {
+        p->w->cluster.stream(p->index).use_eval();
+    } else {
+        p->w->cluster.live(p->index).use_eval();
+    }
+    return ngx_http_tailor_events_send_part(p->w, p);
+}
+
+// Sends every part of the current phase; false when none went. One that does not go fails the
+// batch once those sent have answered (a part is never left out: the batch goes again whole).
+bool ngx_http_tailor_events_send_phase(ngx_http_tailor_events_worker_t* w, size_t count) noexcept {
+    try {
+        w->parts.resize(count);  // nothing of the previous phase is out
+    } catch (const std::exception&) {
+        return false;
+    }
+    w->parts_pending = 0;
+    for (size_t i = 0; i < count; i++) {
+        w->parts[i] = {w, i, nullptr};
+        if (!ngx_http_tailor_events_send_part(w, &w->parts[i])) {
+            w->parts_failed = true;
+            break;
+        }
+        w->parts_pending++;
+    }
+    return w->parts_pending > 0;
+}
+
+// The split batch: phase 1, each visitor slot's live update. The shard count is published for
+// consumers (<stream>:shards) once per connection.
+bool ngx_http_tailor_events_send_split(ngx_http_tailor_events_worker_t* w) noexcept {
+    const ngx_http_tailor_redis_stats_t* st = ngx_http_tailor_redis_stats(w->redis);
+    if (st != nullptr && st->connects + 1 != w->shards_connects) {
+        try {
+            std::string key = tailor::stream_shards_key(w->live.stream.key);
+            std::string n = std::to_string(w->shards);
+            const char* argv[] = {"SET", key.c_str(), n.c_str()};
+            size_t argvlen[] = {3, key.size(), n.size()};
+            ngx_str_t k = {key.size(), reinterpret_cast<u_char*>(key.data())};
+            if (ngx_http_tailor_redis_send_nowait(w->redis, &k, 3, argv, argvlen) == NGX_OK) {
+                w->shards_connects = st->connects + 1;
+            }
+        } catch (const std::exception&) {
+            // published with a later batch
+        }
+    }
+
+    if (!w->cluster.build(w->delivery->batch(), w->live, w->shards) ||
+        w->cluster.live_parts() == 0) {
+        return false;
+    }
+    w->stream_phase = false;
+    w->parts_failed = false;
+    if (!ngx_http_tailor_events_send_phase(w, w->cluster.live_parts())) {
+        w->parts_failed = false;
+        return false;  // nothing went: not sent
+    }
+    return true;
+}
+
+// A part's reply. When the last of a phase is in: the stream phase follows the live one, and
+// after it the batch is answered; any part without its reply fails the whole batch.
+void ngx_http_tailor_events_part_reply(void* data, const redisReply* reply, uint64_t) noexcept {
+    auto* p = static_cast<ngx_http_tailor_events_part_t*>(data);
+    ngx_http_tailor_events_worker_t* w = p->w;
+    p->op = nullptr;
+
+    if (ngx_http_tailor_redis_resent_as_eval(&reply, ngx_http_tailor_events_resend_part_as_eval,
+                                             p)) {
+        return;
+    }
+
+    bool ok = false;
+    if (reply != nullptr && reply->type == REDIS_REPLY_STRING) {
+        std::string_view bytes(reply->str, static_cast<size_t>(reply->len));
+        ok = w->stream_phase ? w->cluster.stream_answered(p->index, bytes)
+                             : w->cluster.live_answered(p->index, bytes);
+    }
+    if (!ok) {
+        if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
+            ngx_http_tailor_events_log_limited(w, NGX_LOG_ERR, "%s part of a batch failed: %*s",
+                                               w->stream_phase ? "stream" : "live", reply->len,
+                                               reply->str);
+        }
+        w->parts_failed = true;
+    }
+    if (--w->parts_pending > 0) {
+        return;
+    }
+
+    if (!w->parts_failed && !w->stream_phase) {
+        w->stream_phase = true;
+        if (!w->cluster.build_streams()) {
+            w->parts_failed = true;
+        } else if (w->cluster.stream_parts() > 0) {
+            if (ngx_http_tailor_events_send_phase(w, w->cluster.stream_parts())) {
+                return;  // the shards answer
+            }
+            w->parts_failed = true;
+        }
+    }
+
+    if (w->parts_failed) {
+        w->delivery->failed();
+        ngx_http_tailor_events_done(w, false);
+        return;
+    }
+    const std::vector<tailor::LiveResult>& results = w->cluster.results();
+    w->delivery->answered(results.data(), results.size());
+    ngx_http_tailor_events_done(w, true);
 }
 
 bool ngx_http_tailor_events_resend_as_eval(void* data) noexcept {
@@ -248,7 +420,7 @@ bool ngx_http_tailor_events_adopt(ngx_http_tailor_events_worker_t* w) noexcept {
 }
 
 void ngx_http_tailor_events_flush(ngx_http_tailor_events_worker_t* w) noexcept {
-    if (w->op != nullptr) {
+    if (ngx_http_tailor_events_busy(w)) {
         return;  // one batch in flight; its reply flushes again
     }
     if (w->retry_at != 0) {
@@ -264,7 +436,8 @@ void ngx_http_tailor_events_flush(ngx_http_tailor_events_worker_t* w) noexcept {
         step = w->delivery->next(ready);
     }
 
-    if (step == tailor::DeliveryStep::kSend && !ngx_http_tailor_events_send(w)) {
+    if (step == tailor::DeliveryStep::kSend &&
+        !(w->split ? ngx_http_tailor_events_send_split(w) : ngx_http_tailor_events_send(w))) {
         w->delivery->not_sent();
     } else if (step == tailor::DeliveryStep::kRetry) {
         ngx_http_tailor_events_arm(w);
@@ -298,16 +471,8 @@ bool ngx_http_tailor_events_answer(ngx_http_tailor_events_worker_t* w,
     return true;
 }
 
-// Runs inside hiredis: record, send the next batch, never destroy the client.
-void ngx_http_tailor_events_reply(void* data, const redisReply* reply, uint64_t) noexcept {
-    auto* w = static_cast<ngx_http_tailor_events_worker_t*>(data);
-    w->op = nullptr;
-
-    if (ngx_http_tailor_redis_resent_as_eval(&reply, ngx_http_tailor_events_resend_as_eval, w)) {
-        return;
-    }
-
-    bool answered = ngx_http_tailor_events_answer(w, reply);
+// After a batch's outcome: the counts, then a backoff (failed) or the next batch.
+void ngx_http_tailor_events_done(ngx_http_tailor_events_worker_t* w, bool answered) noexcept {
     ngx_http_tailor_events_sync(w);
 
     if (!answered) {
@@ -330,6 +495,18 @@ void ngx_http_tailor_events_reply(void* data, const redisReply* reply, uint64_t)
     }
 }
 
+// Runs inside hiredis: record, send the next batch, never destroy the client.
+void ngx_http_tailor_events_reply(void* data, const redisReply* reply, uint64_t) noexcept {
+    auto* w = static_cast<ngx_http_tailor_events_worker_t*>(data);
+    w->op = nullptr;
+
+    if (ngx_http_tailor_redis_resent_as_eval(&reply, ngx_http_tailor_events_resend_as_eval, w)) {
+        return;
+    }
+
+    ngx_http_tailor_events_done(w, ngx_http_tailor_events_answer(w, reply));
+}
+
 void ngx_http_tailor_events_timer_handler(ngx_event_t* ev) noexcept {
     auto* w = static_cast<ngx_http_tailor_events_worker_t*>(ev->data);
     ngx_http_tailor_events_flush(w);
@@ -339,7 +516,7 @@ void ngx_http_tailor_events_timer_handler(ngx_event_t* ev) noexcept {
     bool backlog = w->delivery->backlog();
     if ((backlog || w->emcf->spool != nullptr) && !ev->timer_set) {
         ngx_msec_t wait = backlog ? w->emcf->interval : kAdoptEvery;
-        if (w->retry_at != 0 && w->op == nullptr) {
+        if (w->retry_at != 0 && !ngx_http_tailor_events_busy(w)) {
             wait = ngx_max(static_cast<ngx_msec_int_t>(w->retry_at - ngx_current_msec), 1);
         }
         ngx_add_timer(ev, wait);
@@ -424,6 +601,10 @@ ngx_int_t ngx_http_tailor_events_init_worker(ngx_cycle_t* cycle,
         opts.live.cart_cap = static_cast<uint32_t>(emcf->cart_cap);
         opts.live.money_scale = static_cast<uint32_t>(emcf->money_scale);
         opts.live.session_gap_seconds = static_cast<uint32_t>(emcf->session_gap);
+        w->shards = emcf->shards == NGX_CONF_UNSET_UINT ? 1 : static_cast<uint32_t>(emcf->shards);
+        w->split = mcf->redis->cluster || w->shards > 1;
+        opts.live.append_to_stream = !w->split;
+        w->live = opts.live;
         w->delivery = std::make_unique<tailor::Delivery>(opts);
         w->results.reserve(emcf->batch);
 
@@ -490,6 +671,13 @@ void ngx_http_tailor_events_exit_worker(ngx_cycle_t* cycle) noexcept {
         ngx_http_tailor_redis_cancel(w->op);
         w->op = nullptr;
     }
+    for (ngx_http_tailor_events_part_t& p : w->parts) {
+        if (p.op != nullptr) {
+            ngx_http_tailor_redis_cancel(p.op);
+            p.op = nullptr;
+        }
+    }
+    w->parts_pending = 0;
     uint64_t dropped = w->delivery->drain_at_exit();
     if (dropped > 0) {
         ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
@@ -518,7 +706,7 @@ void ngx_http_tailor_events_enqueue(std::string_view blob) noexcept {
         return;
     }
 
-    if (w->delivery->enqueue(blob) && w->op == nullptr) {
+    if (w->delivery->enqueue(blob) && !ngx_http_tailor_events_busy(w)) {
         ngx_http_tailor_events_flush(w);  // a full batch waits
     } else {
         ngx_http_tailor_events_sync(w);

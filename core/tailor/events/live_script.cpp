@@ -386,7 +386,8 @@ for i = 1, n do
       fresh = false  -- erased (tombstone): a replay must not re-create anything
     end
     if not fresh then
-      results[i] = '0'
+      -- without the stream the caller appends what is not erased ('x') to a shard itself
+      results[i] = (v.erased and not to_stream) and 'x' or '0'
     else
       local blob = ARGV[b + 3]
       if to_stream then
