@@ -50,6 +50,9 @@ ngx_command_t ngx_http_tailor_events_commands[] = {
      ngx_conf_set_num_slot, NGX_HTTP_MAIN_CONF_OFFSET,
      offsetof(ngx_http_tailor_events_main_conf_t, shards), &ngx_http_tailor_events_shards_bounds},
 
+    {ngx_string("tailor_events_replica_wait"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
+     ngx_http_tailor_events_replica_wait, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+
     {ngx_string("tailor_events_spool"), NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE,
      ngx_http_tailor_events_spool, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
 
@@ -109,6 +112,7 @@ namespace {
 
 constexpr ngx_uint_t kDefaultMaxlen = 1000000;
 constexpr ngx_uint_t kDefaultClusterShards = 8;
+constexpr ngx_msec_t kDefaultClusterReplicaWait = 50;
 constexpr size_t kDefaultSpoolMax = 64 * 1024 * 1024;
 constexpr size_t kDefaultSpoolSegment = 4 * 1024 * 1024;
 constexpr ngx_uint_t kDefaultBatch = 256;
@@ -155,6 +159,7 @@ void* ngx_http_tailor_events_create_main_conf(ngx_conf_t* cf) noexcept {
 
     emcf->maxlen = NGX_CONF_UNSET_UINT;
     emcf->shards = NGX_CONF_UNSET_UINT;
+    emcf->replica_wait = NGX_CONF_UNSET_MSEC;
     emcf->spool_max = NGX_CONF_UNSET_SIZE;
     emcf->spool_segment = NGX_CONF_UNSET_SIZE;
     emcf->batch = NGX_CONF_UNSET_UINT;
@@ -310,6 +315,8 @@ ngx_int_t ngx_http_tailor_events_postconfiguration(ngx_conf_t* cf) noexcept {
     }
     // a Redis Cluster: the stream is sharded and each batch split by slot (ClusterBatch)
     ngx_conf_init_uint_value(emcf->shards, mcf->redis->cluster ? kDefaultClusterShards : 1);
+    ngx_conf_init_msec_value(emcf->replica_wait,
+                             mcf->redis->cluster ? kDefaultClusterReplicaWait : 0);
     // events are about a known visitor: only "tailor on" (pages) and the pop-up
     // beacon know one, so without either nothing could ever be emitted
     if (!mcf->enabled_somewhere && !mcf->beacon_somewhere) {

@@ -41,8 +41,9 @@ struct ngx_http_tailor_events_worker_t;
 // One command of a split batch (Redis Cluster) in flight.
 struct ngx_http_tailor_events_part_t {
     ngx_http_tailor_events_worker_t* w;
-    size_t index;  // in the current phase's parts
+    size_t index;  // the live or stream part of the current phase
     ngx_http_tailor_redis_op_t* op;
+    bool wait;  // the WAIT after stream part `index`
 };
 
 // One worker's delivery state; heap, created in init_process.
@@ -73,6 +74,7 @@ struct ngx_http_tailor_events_worker_t {
     bool parts_failed = false;                         // one got no usable reply
     bool stream_phase = false;
     uint64_t shards_connects = 0;  // connection count the shard count was published at (+1)
+    std::string replica_wait;      // WAIT's timeout in ms; empty: no WAIT
 
     std::string spool_dir;
     ngx_msec_t adopt_at = 0;
@@ -213,18 +215,51 @@ bool ngx_http_tailor_events_resend_part_as_eval(void* data) noexcept {
     return ngx_http_tailor_events_send_part(p->w, p);
 }
 
-// Sends every part of the current phase; false when none went. One that does not go fails the
+// After stream part `index`, on the same node: WAIT until a replica has it (or the timeout), so
+// a failover right after the reply cannot lose what the reply confirmed.
+bool ngx_http_tailor_events_send_wait(ngx_http_tailor_events_worker_t* w,
+                                      ngx_http_tailor_events_part_t* p) noexcept {
+    std::string_view key = w->cluster.stream(p->index).key();
+    ngx_str_t k = {key.size(), reinterpret_cast<u_char*>(const_cast<char*>(key.data()))};
+    const char* argv[] = {"WAIT", "1", w->replica_wait.c_str()};
+    size_t argvlen[] = {4, 1, w->replica_wait.size()};
+    p->op = ngx_http_tailor_redis_send(w->redis, &k, 3, argv, argvlen,
+                                       ngx_http_tailor_events_part_reply, p);
+    return p->op != nullptr;
+}
+
+// Sends every part of the current phase (in the stream phase each append followed by its WAIT
+// when the shard's slot has a replica); false when none went. One that does not go fails the
 // batch once those sent have answered (a part is never left out: the batch goes again whole).
 bool ngx_http_tailor_events_send_phase(ngx_http_tailor_events_worker_t* w, size_t count) noexcept {
+    bool waits = w->stream_phase && !w->replica_wait.empty();
     try {
-        w->parts.resize(count);  // nothing of the previous phase is out
+        w->parts.resize(waits ? 2 * count : count);  // nothing of the previous phase is out
     } catch (const std::exception&) {
         return false;
     }
     w->parts_pending = 0;
+    size_t used = 0;
     for (size_t i = 0; i < count; i++) {
-        w->parts[i] = {w, i, nullptr};
-        if (!ngx_http_tailor_events_send_part(w, &w->parts[i])) {
+        ngx_http_tailor_events_part_t* p = &w->parts[used++];
+        *p = {w, i, nullptr, false};
+        if (!ngx_http_tailor_events_send_part(w, p)) {
+            w->parts_failed = true;
+            break;
+        }
+        w->parts_pending++;
+
+        if (!waits) {
+            continue;
+        }
+        std::string_view key = w->cluster.stream(i).key();
+        ngx_str_t k = {key.size(), reinterpret_cast<u_char*>(const_cast<char*>(key.data()))};
+        if (!ngx_http_tailor_redis_slot_has_replica(w->redis, &k)) {
+            continue;
+        }
+        p = &w->parts[used++];
+        *p = {w, i, nullptr, true};
+        if (!ngx_http_tailor_events_send_wait(w, p)) {
             w->parts_failed = true;
             break;
         }
@@ -272,13 +307,27 @@ void ngx_http_tailor_events_part_reply(void* data, const redisReply* reply, uint
     ngx_http_tailor_events_worker_t* w = p->w;
     p->op = nullptr;
 
-    if (ngx_http_tailor_redis_resent_as_eval(&reply, ngx_http_tailor_events_resend_part_as_eval,
-                                             p)) {
+    if (!p->wait && ngx_http_tailor_redis_resent_as_eval(
+                        &reply, ngx_http_tailor_events_resend_part_as_eval, p)) {
         return;
     }
 
     bool ok = false;
-    if (reply != nullptr && reply->type == REDIS_REPLY_STRING) {
+    if (p->wait) {
+        // no reply: the node went away, maybe before its replica had the append: again
+        // (the shard skips it if it was kept). No replica in time, or WAIT refused (ACL):
+        // the append stands, said once in a while.
+        ok = reply != nullptr;
+        if (ok && (reply->type != REDIS_REPLY_INTEGER || reply->integer < 1)) {
+            std::string_view key = w->cluster.stream(p->index).key();
+            ngx_http_tailor_events_log_limited(
+                w, NGX_LOG_WARN, "no replica confirmed the append to \"%*s\" within %s ms%s%*s",
+                key.size(), key.data(), w->replica_wait.c_str(),
+                reply->type == REDIS_REPLY_ERROR ? ": " : "",
+                reply->type == REDIS_REPLY_ERROR ? static_cast<size_t>(reply->len) : 0,
+                reply->type == REDIS_REPLY_ERROR ? reply->str : "");
+        }
+    } else if (reply != nullptr && reply->type == REDIS_REPLY_STRING) {
         std::string_view bytes(reply->str, static_cast<size_t>(reply->len));
         ok = w->stream_phase ? w->cluster.stream_answered(p->index, bytes)
                              : w->cluster.live_answered(p->index, bytes);
@@ -436,8 +485,14 @@ void ngx_http_tailor_events_flush(ngx_http_tailor_events_worker_t* w) noexcept {
         step = w->delivery->next(ready);
     }
 
-    if (step == tailor::DeliveryStep::kSend &&
-        !(w->split ? ngx_http_tailor_events_send_split(w) : ngx_http_tailor_events_send(w))) {
+    if (step == tailor::DeliveryStep::kSend && w->split) {
+        if (!ngx_http_tailor_events_send_split(w)) {
+            // the node of its first slot is down (a failover?): back off as after a failure,
+            // rather than split the batch again every flush interval
+            w->delivery->failed();
+            ngx_http_tailor_events_done(w, false);
+        }
+    } else if (step == tailor::DeliveryStep::kSend && !ngx_http_tailor_events_send(w)) {
         w->delivery->not_sent();
     } else if (step == tailor::DeliveryStep::kRetry) {
         ngx_http_tailor_events_arm(w);
@@ -603,6 +658,9 @@ ngx_int_t ngx_http_tailor_events_init_worker(ngx_cycle_t* cycle,
         opts.live.session_gap_seconds = static_cast<uint32_t>(emcf->session_gap);
         w->shards = emcf->shards == NGX_CONF_UNSET_UINT ? 1 : static_cast<uint32_t>(emcf->shards);
         w->split = mcf->redis->cluster || w->shards > 1;
+        if (w->split && emcf->replica_wait != NGX_CONF_UNSET_MSEC && emcf->replica_wait > 0) {
+            w->replica_wait = std::to_string(emcf->replica_wait);
+        }
         opts.live.append_to_stream = !w->split;
         w->live = opts.live;
         w->delivery = std::make_unique<tailor::Delivery>(opts);

@@ -301,3 +301,72 @@ def test_tailorctl_triggers_run_reads_every_shard_with_a_consumer_group(nginx, h
         assert info["name"] == b"tailor-triggers" and info["pending"] == 0, (i, info)
     out = run()
     assert out["events"] == 0 and out["fired"] == {}
+
+
+def wait_calls(cluster):
+    """WAIT commands the primaries ran (INFO commandstats)."""
+    total = 0
+    for node in cluster.primaries():
+        for line in node.command("INFO", "commandstats").decode().splitlines():
+            if line.startswith("cmdstat_wait:"):
+                total += int(line.split("calls=")[1].split(",")[0])
+    return total
+
+
+def test_each_shards_append_waits_for_its_replica(nginx, healthy, keys, sign):
+    for node in healthy.primaries():
+        node.command("CONFIG", "RESETSTAT")
+    vids = visitors(healthy, per_primary=1)
+    start(nginx, healthy, keys)
+    for n, vid in enumerate(vids):
+        product(nginx, cookie_header("tailor_vid", sign(vid)), n)
+    wait_for(lambda: count(healthy) >= len(vids), STARTUP_TIMEOUT, "every event in a shard")
+    assert wait_calls(healthy) >= 1, "a WAIT after the appends"
+    # what a primary confirmed, its replica has
+    for i in range(SHARDS):
+        slot = healthy.keyslot(shard_key(i))
+        n = len(shard_entries(healthy, i))
+        for replica in healthy.replicas_for_slot(slot):
+            c = replica.client()
+            try:
+                c.command("READONLY")
+                assert c.command("XLEN", shard_key(i)) == n, "replica of shard %d" % i
+            finally:
+                c.close()
+
+
+def test_a_shard_whose_replica_is_gone_still_takes_events(nginx, healthy, keys, sign):
+    nginx.allow_log(r"\[warn\].*no replica confirmed")
+    start(nginx, healthy, keys)
+    in_zero = []
+    while len(in_zero) < 3:
+        v = new_vid()
+        if shard_of(healthy, v) == 0:
+            in_zero.append(v)
+    # a first event: the slot map is loaded
+    product(nginx, cookie_header("tailor_vid", sign(in_zero[0])), 0)
+    wait_for(lambda: count(healthy) >= 1, STARTUP_TIMEOUT, "the first event")
+    for replica in healthy.replicas_for_slot(healthy.keyslot(shard_key(0))):
+        replica.kill()
+    sent = [(0, in_zero[0])]
+    for n in range(1, 30):
+        vid = in_zero[n % len(in_zero)]
+        product(nginx, cookie_header("tailor_vid", sign(vid)), n)
+        sent.append((n, vid))
+    wait_for(lambda: count(healthy) >= len(sent), STARTUP_TIMEOUT, "every event in shard 0")
+    check_exactly_once(healthy, sent)
+    assert ev.counter(ev.events_metrics(nginx), "tailor_events_dropped_total") == 0
+
+
+@pytest.mark.parametrize("value,ok", [("off", True), ("20ms", True), ("0", False),
+                                      ("11s", False), ("soon", False)])
+def test_nginx_t_checks_the_replica_wait(nginx, keys, value, ok):
+    nginx.write(scenario.tailor_http(redis="127.0.0.1:7000 cluster=on", keys=keys.path,
+                                     http_extra="tailor_events_replica_wait %s;" % value,
+                                     location_extra="tailor_events on;"))
+    rc, out = nginx.test_config()
+    if ok:
+        assert rc == 0, out
+    else:
+        assert rc != 0 and "[emerg]" in out and "invalid value" in out, out
+        assert "%s:%d" % (nginx.conf_path, nginx.line_of("tailor_events_replica_wait")) in out
