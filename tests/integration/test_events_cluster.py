@@ -3,8 +3,10 @@
 # is sharded (`<stream>:{0}` .. `{N-1}`, the count at `<stream>:shards`); each batch goes as
 # live updates per visitor slot, then appends per shard. Page views of visitors on every node
 # arrive exactly once, each in its visitor's shard; a primary killed under load loses nothing
-# (batches wait and go again after the promotion; replays are skipped per shard); the beacon's
-# event lands in its shard; tailorctl reads every shard. Waits poll with deadlines.
+# (batches wait and go again after the promotion; replays are skipped per shard), nor does a
+# primary paused past the stall watchdog (batches it ran after being given up are skipped when
+# replayed); each append waits for the shard's replica; the beacon's event lands in its shard;
+# tailorctl tails and runs triggers over every shard. Waits poll with deadlines.
 
 import os
 import threading
@@ -370,3 +372,63 @@ def test_nginx_t_checks_the_replica_wait(nginx, keys, value, ok):
     else:
         assert rc != 0 and "[emerg]" in out and "invalid value" in out, out
         assert "%s:%d" % (nginx.conf_path, nginx.line_of("tailor_events_replica_wait")) in out
+
+
+def test_batches_given_up_on_a_paused_primary_are_skipped_when_replayed(nginx_factory, healthy,
+                                                                       keys, sign):
+    """The "pause" case, per shard: a primary stops (SIGSTOP) past the stall watchdog but not
+    long enough for a failover; batches in flight are given up and spooled although it runs
+    them when it wakes; their replays must be skipped in every shard."""
+    import signal
+    nginx = nginx_factory(worker_processes=2)
+    redis = ClusterRedis(healthy, "stall_timeout=200ms")
+    ev.start(nginx, redis, keys, extra="tailor_events_stream_shards %d;" % SHARDS)
+    nginx.allow_log(r"\[(error|warn)\].*tailor (events|redis)")
+    vids = visitors(healthy, per_primary=3)
+    cookies = {v: cookie_header("tailor_vid", sign(v)) for v in vids}
+    product(nginx, cookies[vids[0]], 0)
+    wait_for(lambda: count(healthy) >= 1, STARTUP_TIMEOUT, "the first event")
+    sent = [(0, vids[0])]
+    lock = threading.Lock()
+    counter_n = [1]
+    stop = threading.Event()
+
+    def client():
+        while not stop.is_set():
+            with lock:
+                n = counter_n[0]
+                counter_n[0] += 1
+            vid = vids[n % len(vids)]
+            product(nginx, cookies[vid], n)
+            with lock:
+                sent.append((n, vid))
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(6)]
+    for t in threads:
+        t.start()
+    try:
+        wait_for(lambda: len(sent) > 200, IO_TIMEOUT * 2, "load running")
+        victim = healthy.primary_for_key(shard_key(0))
+        os.kill(victim.proc.pid, signal.SIGSTOP)
+        try:
+            time.sleep(0.6)  # past the 200 ms watchdog, short of the 1 s node timeout
+        finally:
+            os.kill(victim.proc.pid, signal.SIGCONT)
+        n = len(sent)
+        wait_for(lambda: len(sent) > n + 200, IO_TIMEOUT * 2, "load after the pause")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(IO_TIMEOUT)
+    wait_for(lambda: count(healthy) >= len(sent), 60, "%d events in the shards" % len(sent))
+    wait_for(lambda: ev.counter(ev.events_metrics(nginx), "tailor_events_spool_pending") == 0
+             and ev.counter(ev.events_metrics(nginx), "tailor_events_queued") == 0,
+             30, "queues and spools drained")
+    check_exactly_once(healthy, sent)
+    m = ev.events_metrics(nginx)
+    print("\n%d requests; events: %s" % (len(sent), {
+        k[0][len("tailor_events_"):]: v for k, v in m.items()
+        if k[0].startswith("tailor_events_")}))
+    assert ev.counter(m, "tailor_events_dropped_total") == 0
+    assert (ev.counter(m, "tailor_events_flushed_total")
+            + ev.counter(m, "tailor_events_duplicates_total")) == len(sent)
