@@ -432,3 +432,28 @@ def test_batches_given_up_on_a_paused_primary_are_skipped_when_replayed(nginx_fa
     assert ev.counter(m, "tailor_events_dropped_total") == 0
     assert (ev.counter(m, "tailor_events_flushed_total")
             + ev.counter(m, "tailor_events_duplicates_total")) == len(sent)
+
+
+def test_tailorctl_emits_into_the_visitors_shard_and_reports_experiments_over_all(healthy):
+    import json
+    T0 = 1718000000000
+    healthy.set("%s:shards" % ev.STREAM, str(SHARDS))  # as the module publishes it
+    vids = visitors(healthy, per_primary=2)
+    for k, vid in enumerate(vids):
+        variant = "a" if k % 2 == 0 else "b"
+        p = tailorctl("events", "emit", "--type", "Page Viewed", "--vid", vid, "--ts", str(T0),
+                      "--exp", "hero:hero-copy:%s" % variant, *redis_args(healthy))
+        assert p.returncode == 0, p.stderr
+        if k % 3 == 0:
+            p = tailorctl("events", "emit", "--type", "Order Completed", "--vid", vid,
+                          "--ts", str(T0 + 1000), "--prop", "revenue=10", *redis_args(healthy))
+            assert p.returncode == 0, p.stderr
+    for vid in vids:
+        assert any(v == vid for _, v, _ in shard_entries(healthy, shard_of(healthy, vid))), vid
+    p = tailorctl("experiments", "report", "--format", "json", *redis_args(healthy))
+    assert p.returncode == 0, p.stderr
+    rows = {r["variant"]: r for r in map(json.loads, p.stdout.decode().splitlines())}
+    for variant, parity in (("a", 0), ("b", 1)):
+        ks = [k for k in range(len(vids)) if k % 2 == parity]
+        assert rows[variant]["exposed"] == len(ks), rows
+        assert rows[variant]["converted"] == len([k for k in ks if k % 3 == 0]), rows
