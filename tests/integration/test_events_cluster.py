@@ -5,7 +5,8 @@
 # arrive exactly once, each in its visitor's shard; a primary killed under load loses nothing
 # (batches wait and go again after the promotion; replays are skipped per shard), nor does a
 # primary paused past the stall watchdog (batches it ran after being given up are skipped when
-# replayed); each append waits for the shard's replica; the beacon's event lands in its shard;
+# replayed), nor does a shard's slot migrated under load; each append waits for the shard's
+# replica; the beacon's event lands in its shard;
 # tailorctl tails and runs triggers over every shard. Waits poll with deadlines.
 
 import os
@@ -457,3 +458,48 @@ def test_tailorctl_emits_into_the_visitors_shard_and_reports_experiments_over_al
         ks = [k for k in range(len(vids)) if k % 2 == parity]
         assert rows[variant]["exposed"] == len(ks), rows
         assert rows[variant]["converted"] == len([k for k in ks if k % 3 == 0]), rows
+
+
+def test_a_shard_migrated_to_another_node_under_load_keeps_every_event_once(nginx, healthy, keys,
+                                                                            sign):
+    """Resharding: the slot of shard 0 (its stream and watermarks) and of a visitor move to
+    another primary while events flow; parts follow MOVED/ASK or fail and go again."""
+    nginx.allow_log(r"\[(error|warn)\].*tailor (events|redis)")
+    start(nginx, healthy, keys)
+    vids = [v for v in visitors(healthy, per_primary=2) if shard_of(healthy, v) == 0][:2]
+    while len(vids) < 2:
+        v = new_vid()
+        if shard_of(healthy, v) == 0:
+            vids.append(v)
+    cookies = {v: cookie_header("tailor_vid", sign(v)) for v in vids}
+    sent = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def client():
+        n = 0
+        while not stop.is_set():
+            vid = vids[n % len(vids)]
+            product(nginx, cookies[vid], n)
+            with lock:
+                sent.append((n, vid))
+            n += 1
+
+    t = threading.Thread(target=client, daemon=True)
+    t.start()
+    try:
+        wait_for(lambda: len(sent) > 50, IO_TIMEOUT * 2, "load running")
+        for key in (shard_key(0), vids[0]):
+            slot = healthy.keyslot(key)
+            src = healthy.primary_for_slot(slot)
+            dst = [p for p in healthy.primaries() if p is not src][0]
+            healthy.move_slot(slot, dst)
+            assert healthy.primary_for_slot(slot) is dst
+        n = len(sent)
+        wait_for(lambda: len(sent) > n + 50, IO_TIMEOUT * 2, "load after the migrations")
+    finally:
+        stop.set()
+        t.join(IO_TIMEOUT)
+    wait_for(lambda: count(healthy) >= len(sent), 60, "%d events in the shards" % len(sent))
+    check_exactly_once(healthy, sent)
+    assert ev.counter(ev.events_metrics(nginx), "tailor_events_dropped_total") == 0
