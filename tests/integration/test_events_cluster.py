@@ -503,3 +503,24 @@ def test_a_shard_migrated_to_another_node_under_load_keeps_every_event_once(ngin
     wait_for(lambda: count(healthy) >= len(sent), 60, "%d events in the shards" % len(sent))
     check_exactly_once(healthy, sent)
     assert ev.counter(ev.events_metrics(nginx), "tailor_events_dropped_total") == 0
+
+
+def test_a_single_redis_may_shard_the_stream_too(nginx, redis, keys, sign):
+    """tailor_events_stream_shards above 1 without a cluster takes the same split path."""
+    ev.start(nginx, redis, keys, extra="tailor_events_stream_shards 3;")
+    vids = [new_vid() for _ in range(12)]
+    for n, vid in enumerate(vids):
+        product(nginx, cookie_header("tailor_vid", sign(vid)), n)
+
+    def entries():
+        out = []
+        for i in range(3):
+            key = "%s:{%d}" % (ev.STREAM, i)
+            for _, kv in redis.command("XRANGE", key, "-", "+"):
+                fields = {kv[j].decode(): kv[j + 1] for j in range(0, len(kv), 2)}
+                out.append((i, fields["vid"].decode()))
+        return out if len(out) >= len(vids) else None
+    got = wait_for(entries, STARTUP_TIMEOUT, "every event in a shard")
+    assert sorted(v for _, v in got) == sorted(vids)
+    assert redis.command("GET", "%s:shards" % ev.STREAM) == b"3"
+    assert redis.command("EXISTS", ev.STREAM) == 0
