@@ -3,8 +3,10 @@
 // what a reply means, spool and replay order and the counts are decided by
 // tailor::Delivery (core/tailor/events/delivery.h); this file translates.
 // Under load the queue grows while a batch is in flight, so the next batch
-// carries more: many events per write.
+// carries more: many events per write. A Redis Cluster's split batches are
+// ngx_http_tailor_events_cluster.cpp.
 #include "ngx_http_tailor_events.h"
+#include "ngx_http_tailor_events_worker.h"
 #include "ngx_http_tailor_log_limit.h"
 #include "ngx_http_tailor_metrics.h"
 
@@ -21,12 +23,10 @@
 #include <vector>
 
 #include "ngx_http_tailor_redis.h"
-#include "tailor/events/cluster_batch.h"
 #include "tailor/events/delivery.h"
 #include "tailor/events/live.h"
 #include "tailor/events/spool.h"
 #include "tailor/events/spool_dir.h"
-#include "tailor/events/stream_shard.h"
 
 namespace {
 
@@ -36,70 +36,13 @@ constexpr ngx_msec_t kAdoptEvery = 5000;     // look for a spool left by a worke
 constexpr ngx_uint_t kAdoptOpens = 16;       // spool directories opened per look, at most
 constexpr ngx_msec_t kMaxRetryDelay = 1000;  // backoff cap after failed batches
 
-struct ngx_http_tailor_events_worker_t;
-
-// One command of a split batch (Redis Cluster) in flight.
-struct ngx_http_tailor_events_part_t {
-    ngx_http_tailor_events_worker_t* w;
-    size_t index;  // the live or stream part of the current phase
-    ngx_http_tailor_redis_op_t* op;
-    bool wait;  // the WAIT after stream part `index`
-};
-
-// One worker's delivery state; heap, created in init_process.
-struct ngx_http_tailor_events_worker_t {
-    ngx_cycle_t* cycle = nullptr;
-    ngx_log_t* log = nullptr;
-    ngx_http_tailor_events_main_conf_t* emcf = nullptr;
-    ngx_http_tailor_redis_t* redis = nullptr;
-    ngx_uint_t slot = 0;   // ngx_worker, capped for the shm arrays
-    uint32_t workers = 1;  // worker_processes: who adopts which orphan
-
-    std::string producer;
-    uint64_t seq = 0;
-
-    std::unique_ptr<tailor::Delivery> delivery;
-    ngx_http_tailor_redis_op_t* op = nullptr;  // the batch in flight
-    uint64_t script_connects = 0;              // connection the script was loaded on (+1)
-    std::vector<tailor::LiveResult> results;   // a reply, translated
-
-    // Redis Cluster (or tailor_events_stream_shards > 1): each batch goes split, in two
-    // phases (live per slot, then stream per shard; tailor::ClusterBatch)
-    bool split = false;
-    uint32_t shards = 1;
-    tailor::LiveConfig live;
-    tailor::ClusterBatch cluster;
-    std::vector<ngx_http_tailor_events_part_t> parts;  // the current phase's commands
-    size_t parts_pending = 0;                          // of those, still out
-    bool parts_failed = false;                         // one got no usable reply
-    bool stream_phase = false;
-    uint64_t shards_connects = 0;  // connection count the shard count was published at (+1)
-    std::string replica_wait;      // WAIT's timeout in ms; empty: no WAIT
-
-    std::string spool_dir;
-    ngx_msec_t adopt_at = 0;
-    ngx_msec_t retry_at = 0;  // after failed batches: nothing is sent before (backoff)
-
-    ngx_event_t timer;
-    ngx_http_tailor_log_limit_t log_limit{};
-};
-
 ngx_http_tailor_events_worker_t* ngx_http_tailor_events_worker;
 
 void ngx_http_tailor_events_flush(ngx_http_tailor_events_worker_t* w) noexcept;
-void ngx_http_tailor_events_done(ngx_http_tailor_events_worker_t* w, bool answered) noexcept;
 
 // A batch is in flight: one command, or the parts of a split one.
 bool ngx_http_tailor_events_busy(const ngx_http_tailor_events_worker_t* w) noexcept {
     return w->op != nullptr || w->parts_pending > 0;
-}
-
-void ngx_http_tailor_events_log_limited(ngx_http_tailor_events_worker_t* w, ngx_uint_t level,
-                                        const char* fmt, ...) noexcept {
-    va_list args;
-    va_start(args, fmt);
-    ngx_http_tailor_log_limited_v(&w->log_limit, level, w->log, "tailor events: ", fmt, args);
-    va_end(args);
 }
 
 // What the delivery counted since the last call: into shared memory, its notes into the log.
@@ -175,195 +118,6 @@ bool ngx_http_tailor_events_send(ngx_http_tailor_events_worker_t* w) noexcept {
     w->op = ngx_http_tailor_redis_send_formatted(w->redis, nullptr, batch.argv()[0], cmd.data(),
                                                  cmd.size(), ngx_http_tailor_events_reply, w);
     return w->op != nullptr;
-}
-
-void ngx_http_tailor_events_part_reply(void* data, const redisReply* reply, uint64_t) noexcept;
-
-// Sends one part of the split batch's current phase, routed by a key of its slot.
-bool ngx_http_tailor_events_send_part(ngx_http_tailor_events_worker_t* w,
-                                      ngx_http_tailor_events_part_t* p) noexcept {
-    int argc;
-    const char** argv;
-    const size_t* argvlen;
-    std::string_view key;
-    if (w->stream_phase) {
-        tailor::StreamAppend& a = w->cluster.stream(p->index);
-        argc = a.argc();
-        argv = a.argv();
-        argvlen = a.argvlen();
-        key = a.key();
-    } else {
-        tailor::LiveBatch& b = w->cluster.live(p->index);
-        argc = b.argc();
-        argv = b.argv();
-        argvlen = b.argvlen();
-        key = w->cluster.live_route(p->index);
-    }
-    ngx_str_t k = {key.size(), reinterpret_cast<u_char*>(const_cast<char*>(key.data()))};
-    p->op = ngx_http_tailor_redis_send(w->redis, &k, argc, argv, argvlen,
-                                       ngx_http_tailor_events_part_reply, p);
-    return p->op != nullptr;
-}
-
-bool ngx_http_tailor_events_resend_part_as_eval(void* data) noexcept {
-    auto* p = static_cast<ngx_http_tailor_events_part_t*>(data);
-    if (p->w->stream_phase) {
-        p->w->cluster.stream(p->index).use_eval();
-    } else {
-        p->w->cluster.live(p->index).use_eval();
-    }
-    return ngx_http_tailor_events_send_part(p->w, p);
-}
-
-// After stream part `index`, on the same node: WAIT until a replica has it (or the timeout), so
-// a failover right after the reply cannot lose what the reply confirmed.
-bool ngx_http_tailor_events_send_wait(ngx_http_tailor_events_worker_t* w,
-                                      ngx_http_tailor_events_part_t* p) noexcept {
-    std::string_view key = w->cluster.stream(p->index).key();
-    ngx_str_t k = {key.size(), reinterpret_cast<u_char*>(const_cast<char*>(key.data()))};
-    const char* argv[] = {"WAIT", "1", w->replica_wait.c_str()};
-    size_t argvlen[] = {4, 1, w->replica_wait.size()};
-    p->op = ngx_http_tailor_redis_send(w->redis, &k, 3, argv, argvlen,
-                                       ngx_http_tailor_events_part_reply, p);
-    return p->op != nullptr;
-}
-
-// Sends every part of the current phase (in the stream phase each append followed by its WAIT
-// when the shard's slot has a replica); false when none went. One that does not go fails the
-// batch once those sent have answered (a part is never left out: the batch goes again whole).
-bool ngx_http_tailor_events_send_phase(ngx_http_tailor_events_worker_t* w, size_t count) noexcept {
-    bool waits = w->stream_phase && !w->replica_wait.empty();
-    try {
-        w->parts.resize(waits ? 2 * count : count);  // nothing of the previous phase is out
-    } catch (const std::exception&) {
-        return false;
-    }
-    w->parts_pending = 0;
-    size_t used = 0;
-    for (size_t i = 0; i < count; i++) {
-        ngx_http_tailor_events_part_t* p = &w->parts[used++];
-        *p = {w, i, nullptr, false};
-        if (!ngx_http_tailor_events_send_part(w, p)) {
-            w->parts_failed = true;
-            break;
-        }
-        w->parts_pending++;
-
-        if (!waits) {
-            continue;
-        }
-        std::string_view key = w->cluster.stream(i).key();
-        ngx_str_t k = {key.size(), reinterpret_cast<u_char*>(const_cast<char*>(key.data()))};
-        if (!ngx_http_tailor_redis_slot_has_replica(w->redis, &k)) {
-            continue;
-        }
-        p = &w->parts[used++];
-        *p = {w, i, nullptr, true};
-        if (!ngx_http_tailor_events_send_wait(w, p)) {
-            w->parts_failed = true;
-            break;
-        }
-        w->parts_pending++;
-    }
-    return w->parts_pending > 0;
-}
-
-// The split batch: phase 1, each visitor slot's live update. The shard count is published for
-// consumers (<stream>:shards) once per connection.
-bool ngx_http_tailor_events_send_split(ngx_http_tailor_events_worker_t* w) noexcept {
-    const ngx_http_tailor_redis_stats_t* st = ngx_http_tailor_redis_stats(w->redis);
-    if (st != nullptr && st->connects + 1 != w->shards_connects) {
-        try {
-            std::string key = tailor::stream_shards_key(w->live.stream.key);
-            std::string n = std::to_string(w->shards);
-            const char* argv[] = {"SET", key.c_str(), n.c_str()};
-            size_t argvlen[] = {3, key.size(), n.size()};
-            ngx_str_t k = {key.size(), reinterpret_cast<u_char*>(key.data())};
-            if (ngx_http_tailor_redis_send_nowait(w->redis, &k, 3, argv, argvlen) == NGX_OK) {
-                w->shards_connects = st->connects + 1;
-            }
-        } catch (const std::exception&) {
-            // published with a later batch
-        }
-    }
-
-    if (!w->cluster.build(w->delivery->batch(), w->live, w->shards) ||
-        w->cluster.live_parts() == 0) {
-        return false;
-    }
-    w->stream_phase = false;
-    w->parts_failed = false;
-    if (!ngx_http_tailor_events_send_phase(w, w->cluster.live_parts())) {
-        w->parts_failed = false;
-        return false;  // nothing went: not sent
-    }
-    return true;
-}
-
-// A part's reply. When the last of a phase is in: the stream phase follows the live one, and
-// after it the batch is answered; any part without its reply fails the whole batch.
-void ngx_http_tailor_events_part_reply(void* data, const redisReply* reply, uint64_t) noexcept {
-    auto* p = static_cast<ngx_http_tailor_events_part_t*>(data);
-    ngx_http_tailor_events_worker_t* w = p->w;
-    p->op = nullptr;
-
-    if (!p->wait && ngx_http_tailor_redis_resent_as_eval(
-                        &reply, ngx_http_tailor_events_resend_part_as_eval, p)) {
-        return;
-    }
-
-    bool ok = false;
-    if (p->wait) {
-        // no reply: the node went away, maybe before its replica had the append: again
-        // (the shard skips it if it was kept). No replica in time, or WAIT refused (ACL):
-        // the append stands, said once in a while.
-        ok = reply != nullptr;
-        if (ok && (reply->type != REDIS_REPLY_INTEGER || reply->integer < 1)) {
-            std::string_view key = w->cluster.stream(p->index).key();
-            ngx_http_tailor_events_log_limited(
-                w, NGX_LOG_WARN, "no replica confirmed the append to \"%*s\" within %s ms%s%*s",
-                key.size(), key.data(), w->replica_wait.c_str(),
-                reply->type == REDIS_REPLY_ERROR ? ": " : "",
-                reply->type == REDIS_REPLY_ERROR ? static_cast<size_t>(reply->len) : 0,
-                reply->type == REDIS_REPLY_ERROR ? reply->str : "");
-        }
-    } else if (reply != nullptr && reply->type == REDIS_REPLY_STRING) {
-        std::string_view bytes(reply->str, static_cast<size_t>(reply->len));
-        ok = w->stream_phase ? w->cluster.stream_answered(p->index, bytes)
-                             : w->cluster.live_answered(p->index, bytes);
-    }
-    if (!ok) {
-        if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
-            ngx_http_tailor_events_log_limited(w, NGX_LOG_ERR, "%s part of a batch failed: %*s",
-                                               w->stream_phase ? "stream" : "live", reply->len,
-                                               reply->str);
-        }
-        w->parts_failed = true;
-    }
-    if (--w->parts_pending > 0) {
-        return;
-    }
-
-    if (!w->parts_failed && !w->stream_phase) {
-        w->stream_phase = true;
-        if (!w->cluster.build_streams()) {
-            w->parts_failed = true;
-        } else if (w->cluster.stream_parts() > 0) {
-            if (ngx_http_tailor_events_send_phase(w, w->cluster.stream_parts())) {
-                return;  // the shards answer
-            }
-            w->parts_failed = true;
-        }
-    }
-
-    if (w->parts_failed) {
-        w->delivery->failed();
-        ngx_http_tailor_events_done(w, false);
-        return;
-    }
-    const std::vector<tailor::LiveResult>& results = w->cluster.results();
-    w->delivery->answered(results.data(), results.size());
-    ngx_http_tailor_events_done(w, true);
 }
 
 bool ngx_http_tailor_events_resend_as_eval(void* data) noexcept {
@@ -526,30 +280,6 @@ bool ngx_http_tailor_events_answer(ngx_http_tailor_events_worker_t* w,
     return true;
 }
 
-// After a batch's outcome: the counts, then a backoff (failed) or the next batch.
-void ngx_http_tailor_events_done(ngx_http_tailor_events_worker_t* w, bool answered) noexcept {
-    ngx_http_tailor_events_sync(w);
-
-    if (!answered) {
-        // failed: again, first, after a delay that doubles with each failure in a row
-        ngx_msec_t delay =
-            static_cast<ngx_msec_t>(w->delivery->retry_delay_ms(w->emcf->interval, kMaxRetryDelay));
-        w->retry_at = ngx_current_msec + delay;
-        ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_BACKOFF_MS, delay);
-        if (w->timer.timer_set) {
-            ngx_del_timer(&w->timer);
-        }
-        ngx_add_timer(&w->timer, delay);
-        return;
-    }
-    if (w->delivery->flush_again()) {
-        ngx_http_tailor_events_flush(w);
-    }
-    if (w->delivery->queued() > 0) {
-        ngx_http_tailor_events_arm(w);
-    }
-}
-
 // Runs inside hiredis: record, send the next batch, never destroy the client.
 void ngx_http_tailor_events_reply(void* data, const redisReply* reply, uint64_t) noexcept {
     auto* w = static_cast<ngx_http_tailor_events_worker_t*>(data);
@@ -621,6 +351,38 @@ std::unique_ptr<tailor::Spool> ngx_http_tailor_events_open_spool(ngx_http_tailor
 }
 
 }  // namespace
+
+void ngx_http_tailor_events_log_limited(ngx_http_tailor_events_worker_t* w, ngx_uint_t level,
+                                        const char* fmt, ...) noexcept {
+    va_list args;
+    va_start(args, fmt);
+    ngx_http_tailor_log_limited_v(&w->log_limit, level, w->log, "tailor events: ", fmt, args);
+    va_end(args);
+}
+
+// After a batch's outcome: the counts, then a backoff (failed) or the next batch.
+void ngx_http_tailor_events_done(ngx_http_tailor_events_worker_t* w, bool answered) noexcept {
+    ngx_http_tailor_events_sync(w);
+
+    if (!answered) {
+        // failed: again, first, after a delay that doubles with each failure in a row
+        ngx_msec_t delay =
+            static_cast<ngx_msec_t>(w->delivery->retry_delay_ms(w->emcf->interval, kMaxRetryDelay));
+        w->retry_at = ngx_current_msec + delay;
+        ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_BACKOFF_MS, delay);
+        if (w->timer.timer_set) {
+            ngx_del_timer(&w->timer);
+        }
+        ngx_add_timer(&w->timer, delay);
+        return;
+    }
+    if (w->delivery->flush_again()) {
+        ngx_http_tailor_events_flush(w);
+    }
+    if (w->delivery->queued() > 0) {
+        ngx_http_tailor_events_arm(w);
+    }
+}
 
 ngx_int_t ngx_http_tailor_events_init_worker(ngx_cycle_t* cycle,
                                              ngx_http_tailor_events_main_conf_t* emcf) noexcept {
