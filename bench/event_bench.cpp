@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tailor/events/event.h"
+#include "tailor/events/cluster_batch.h"
 #include "tailor/events/live.h"
 #include "tailor/events/path.h"
 #include "tailor/events/spool.h"
@@ -156,6 +157,39 @@ void BM_LiveBatch_Build(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_LiveBatch_Build)->Arg(64)->Arg(256);
+
+// Per-event cost of splitting such a batch for a Redis Cluster (8 shards): the live parts per
+// visitor slot, then (every event answered new) the shard appends, on top of the batch itself.
+void BM_ClusterBatch_Split(benchmark::State& state) {
+    std::vector<std::string> blobs;
+    for (int i = 0; i < state.range(0); ++i) {
+        Typical t;
+        const std::string vid = "visitor-" + std::to_string(i % 16) + "-xxxxxxxxxxxx";
+        t.event.vid = vid;
+        std::string b;
+        (void)tailor::encode_event(t.event, &b);
+        blobs.push_back(std::move(b));
+    }
+    tailor::LiveConfig config;
+    config.append_to_stream = false;
+    tailor::LiveBatch batch;
+    batch.reset(config);
+    for (const std::string& b : blobs) {
+        (void)batch.add(b);
+    }
+    (void)batch.finish();
+    tailor::ClusterBatch split;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(split.build(batch, config, 8));
+        for (size_t i = 0; i < split.live_parts(); ++i) {
+            const std::string ones(split.live(i).events(), '1');
+            benchmark::DoNotOptimize(split.live_answered(i, ones));
+        }
+        benchmark::DoNotOptimize(split.build_streams());
+    }
+    state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_ClusterBatch_Split)->Arg(64)->Arg(256);
 
 void BM_Crc32c(benchmark::State& state) {
     const std::string blob = typical_blob();

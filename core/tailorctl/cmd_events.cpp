@@ -1,6 +1,6 @@
 // tailorctl events tail: the operator's view of the event stream.
 //
-//   tailorctl events tail [--type T] [--vid V] [--from ID] [--count N] [--stream KEY]
+//   tailorctl events tail [--type T] [--vid V] [--from ID] [--count N] [--stream KEY] [--shards N]
 //                         [--format json|klaviyo|segment]
 //                         --redis HOST:PORT [--redis-user U] [--redis-password P]
 //
@@ -12,7 +12,10 @@
 // fields beside the blob, so nothing is decoded for entries that do not match.
 //
 // Redis is spoken to with hiredis (redis_client.h), a cluster included: XREAD goes to the
-// stream's node.
+// stream's node. A sharded stream (Redis Cluster: `<stream>:{i}`, the count at
+// `<stream>:shards`, or --shards N) is read shard by shard, each round's entries merged by id.
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -20,12 +23,15 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "redis_client.h"
+#include "stream_keys.h"
 #include "tailor/events/event.h"
 #include "tailor/triggers/forward.h"
 
@@ -111,7 +117,7 @@ const std::string* field(const Reply& kv, std::string_view name) {
 int usage_events() {
     std::fprintf(stderr,
                  "usage: tailorctl events tail [--type T] [--vid V] [--from ID] [--count N] "
-                 "[--stream KEY] [--format json|klaviyo|segment] %s\n",
+                 "[--stream KEY] [--shards N] [--format json|klaviyo|segment] %s\n",
                  kRedisUsage);
     return kExitUsage;
 }
@@ -131,11 +137,13 @@ int run_events(const Args& args) {
     std::string type;
     std::string vid;
     long long count = -1;
+    long long shards = 0;  // 0: as <stream>:shards says
     std::string format = "json";
     for (size_t i = 1; i < args.size(); i++) {
         std::string_view a = args[i];
         bool bad = false;
-        if (parse_redis_option(args, &i, &redis, &bad)) {
+        if (parse_redis_option(args, &i, &redis, &bad) ||
+            parse_shards_option(args, &i, &shards, &bad)) {
             if (bad) {
                 return usage_events();
             }
@@ -175,32 +183,70 @@ int run_events(const Args& args) {
     if (!conn.connect(redis)) {
         return kExitFailure;
     }
-
-    std::string last = from;
-    long long printed = 0;
-    while (count < 0 || printed < count) {
-        std::optional<Reply> r =
-            conn.command({"XREAD", "COUNT", "500", "BLOCK", "1000", "STREAMS", stream, last});
+    std::optional<std::vector<std::string>> keys = stream_keys(conn, stream, shards);
+    if (!keys) {
+        return kExitFailure;
+    }
+    // per key, the last entry read; with several shards "$" is resolved once, here (a
+    // non-blocking XREAD of "$" never returns anything)
+    std::vector<std::string> last(keys->size(), from);
+    for (size_t k = 0; k < keys->size() && keys->size() > 1 && from == "$"; k++) {
+        std::optional<Reply> r = conn.command({"XREVRANGE", (*keys)[k], "+", "-", "COUNT", "1"});
         if (!r) {
             return kExitFailure;
         }
-        if (r->type == Reply::Type::kError) {
-            std::fprintf(stderr, "tailorctl: redis: %s\n", r->str.c_str());
-            return kExitFailure;
+        last[k] = r->type == Reply::Type::kArray && !r->elements.empty() &&
+                          !r->elements[0].elements.empty()
+                      ? r->elements[0].elements[0].str
+                      : "0-0";
+    }
+
+    long long printed = 0;
+    while (count < 0 || printed < count) {
+        // one XREAD per key (a cluster refuses one over several slots); blocking only on a
+        // single stream, else a short pause when every shard was empty
+        std::vector<std::pair<std::string, Reply>> batch;
+        for (size_t k = 0; k < keys->size(); k++) {
+            std::vector<std::string> argv = {"XREAD", "COUNT", "500"};
+            if (keys->size() == 1) {
+                argv.insert(argv.end(), {"BLOCK", "1000"});
+            }
+            argv.insert(argv.end(), {"STREAMS", (*keys)[k], last[k]});
+            std::optional<Reply> r = conn.command(argv);
+            if (!r) {
+                return kExitFailure;
+            }
+            if (r->type == Reply::Type::kError) {
+                std::fprintf(stderr, "tailorctl: redis: %s\n", r->str.c_str());
+                return kExitFailure;
+            }
+            if (r->type != Reply::Type::kArray || r->elements.empty() ||
+                r->elements[0].elements.size() != 2) {
+                continue;  // nothing new (or timed out): poll again
+            }
+            Reply& entries = r->elements[0].elements[1];  // [[stream, entries]]
+            for (Reply& entry : entries.elements) {
+                if (entry.elements.size() != 2) {
+                    continue;
+                }
+                last[k] = entry.elements[0].str;
+                batch.emplace_back(last[k], std::move(entry.elements[1]));
+            }
         }
-        if (r->type != Reply::Type::kArray || r->elements.empty()) {
-            continue;  // timed out: poll again
-        }
-        if (r->elements[0].elements.size() != 2) {
+        if (batch.empty()) {
+            if (keys->size() > 1) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
             continue;
         }
-        const Reply& entries = r->elements[0].elements[1];  // [[stream, entries]]
-        for (const Reply& entry : entries.elements) {
-            if (entry.elements.size() != 2) {
-                continue;
-            }
-            last = entry.elements[0].str;
-            const Reply& kv = entry.elements[1];
+        if (keys->size() > 1) {
+            std::stable_sort(batch.begin(), batch.end(), [](const auto& a, const auto& b) {
+                return entry_id_less(a.first, b.first);
+            });
+        }
+        for (const auto& item : batch) {
+            const std::string& id = item.first;
+            const Reply& kv = item.second;
             const std::string* t = field(kv, "type");
             const std::string* v = field(kv, "vid");
             if ((!type.empty() && (t == nullptr || *t != type)) ||
@@ -213,7 +259,7 @@ int run_events(const Args& args) {
                 e = tailor::decode_event(*blob);
             }
             if (!e) {
-                std::fprintf(stderr, "tailorctl: entry %s: not an event, skipped\n", last.c_str());
+                std::fprintf(stderr, "tailorctl: entry %s: not an event, skipped\n", id.c_str());
                 continue;
             }
             if (format == "klaviyo") {
@@ -221,7 +267,7 @@ int run_events(const Args& args) {
             } else if (format == "segment") {
                 std::printf("%s\n", tailor::segment_event_json(*e).c_str());
             } else {
-                std::printf("%s\n", event_json(last, *e).dump().c_str());
+                std::printf("%s\n", event_json(id, *e).dump().c_str());
             }
             std::fflush(stdout);
             if (count > 0 && ++printed >= count) {

@@ -1,7 +1,8 @@
 // tailorctl events emit: appends one event in exactly the module's encoding (tests, backfills).
 //
 //   tailorctl events emit --type T --vid V [--ts MS] [--prop NAME=VALUE]... [--prev ID]
-//                         [--exp RULE:EXPERIMENT:VARIANT]... [--device D] [--stream KEY]
+//                         [--exp RULE:EXPERIMENT:VARIANT]... [--device D] [--stream KEY] [--shards
+//                         N]
 //                         [--count N] --redis HOST:PORT
 //
 // --count N appends N such events (benchmarks), each with its own id, one
@@ -21,6 +22,8 @@
 
 #include "commands.h"
 #include "redis_client.h"
+#include "stream_keys.h"
+#include "tailor/events/stream_shard.h"
 #include "tailor/events/event.h"
 
 namespace tailorctl {
@@ -28,11 +31,12 @@ namespace tailorctl {
 namespace {
 
 int usage_emit() {
-    std::fprintf(stderr,
-                 "usage: tailorctl events emit --type T --vid V [--ts MS] [--prop NAME=VALUE]... "
-                 "[--prev ID] [--exp RULE:EXPERIMENT:VARIANT]... [--device D] [--stream KEY] "
-                 "%s\n",
-                 kRedisUsage);
+    std::fprintf(
+        stderr,
+        "usage: tailorctl events emit --type T --vid V [--ts MS] [--prop NAME=VALUE]... "
+        "[--prev ID] [--exp RULE:EXPERIMENT:VARIANT]... [--device D] [--stream KEY] [--shards N] "
+        "%s\n",
+        kRedisUsage);
     return kExitUsage;
 }
 
@@ -47,12 +51,14 @@ int run_events_emit(const Args& args) {
     std::string device = "desktop";
     int64_t ts = 0;
     long long count = 1;
+    long long shards = 0;  // 0: as <stream>:shards says
     std::vector<std::pair<std::string, std::string>> raw_props;
     std::vector<std::string> raw_exposures;
     for (size_t i = 1; i < args.size(); i++) {
         std::string_view a = args[i];
         bool bad = false;
-        if (parse_redis_option(args, &i, &redis, &bad)) {
+        if (parse_redis_option(args, &i, &redis, &bad) ||
+            parse_shards_option(args, &i, &shards, &bad)) {
             if (bad) {
                 return usage_emit();
             }
@@ -150,6 +156,16 @@ int run_events_emit(const Args& args) {
     RedisClient conn;
     if (!conn.connect(redis)) {
         return kExitFailure;
+    }
+    // a sharded stream: the visitor's shard, as the module picks it
+    std::optional<std::vector<std::string>> keys = stream_keys(conn, stream.key, shards);
+    if (!keys) {
+        return kExitFailure;
+    }
+    if (keys->size() > 1) {
+        const auto n = static_cast<uint32_t>(keys->size());
+        stream.key = (*keys)[tailor::stream_shard_of(vid, n)];
+        stream.maxlen = tailor::stream_shard_maxlen(stream.maxlen, n);
     }
     std::string blob;
     for (long long n = 0; n < count; n++) {

@@ -1,14 +1,15 @@
 // tailorctl experiments report: per experiment and variant, exposures and conversions.
 //
-//   tailorctl experiments report --redis HOST:PORT [--stream KEY] [--conversion EVENT]
+//   tailorctl experiments report --redis HOST:PORT [--stream KEY] [--shards N] [--conversion
+//   EVENT]...
 //                                [--control NAME] [--holdout NAME] [--format table|json]
 //
-// Reads the whole event stream (XRANGE in pages), feeds exposures (`exp`),
-// conversions (Order Completed unless --conversion names other events; it may
-// be given more than once, and an event with a `promotion_id`, a pop-up's
-// Promotion Clicked, converts only for that pop-up's experiments) and
-// Identify links to an ExperimentTally (tailor/triggers/experiment_report.h),
-// and prints its rows: a table, or one JSON object per row.
+// Reads the whole event stream (XRANGE in pages; a sharded one shard by shard, stream_keys.h),
+// feeds exposures (`exp`), conversions (Order Completed unless --conversion names other events;
+// it may be given more than once, and an event with a `promotion_id`, a pop-up's Promotion
+// Clicked, converts only for that pop-up's experiments) and Identify links to an
+// ExperimentTally (tailor/triggers/experiment_report.h), and prints its rows: a table, or one
+// JSON object per row.
 #include <algorithm>
 #include <cstdio>
 #include <optional>
@@ -20,6 +21,7 @@
 
 #include "commands.h"
 #include "redis_client.h"
+#include "stream_keys.h"
 #include "tailor/events/event.h"
 #include "tailor/triggers/experiment_report.h"
 
@@ -29,9 +31,9 @@ namespace {
 
 int usage_experiments() {
     std::fprintf(stderr,
-                 "usage: tailorctl experiments report %s [--stream KEY] [--conversion EVENT]...\n"
-                 "                                    [--control NAME] [--holdout NAME] "
-                 "[--format table|json]\n",
+                 "usage: tailorctl experiments report %s [--stream KEY] [--shards N]\n"
+                 "                                    [--conversion EVENT]... [--control NAME] "
+                 "[--holdout NAME] [--format table|json]\n",
                  kRedisUsage);
     return kExitUsage;
 }
@@ -65,10 +67,12 @@ int run_experiments(const Args& args) {
     std::string control = "control";
     std::string holdout = "holdout";
     std::string format = "table";
+    long long shards = 0;  // 0: as <stream>:shards says
     for (size_t i = 1; i < args.size(); i++) {
         std::string_view a = args[i];
         bool bad = false;
-        if (parse_redis_option(args, &i, &redis, &bad)) {
+        if (parse_redis_option(args, &i, &redis, &bad) ||
+            parse_shards_option(args, &i, &shards, &bad)) {
             if (bad) {
                 return usage_experiments();
             }
@@ -103,51 +107,58 @@ int run_experiments(const Args& args) {
         return kExitFailure;
     }
 
+    std::optional<std::vector<std::string>> keys = stream_keys(conn, stream, shards);
+    if (!keys) {
+        return kExitFailure;
+    }
     tailor::ExperimentTally tally;
-    std::string start = "-";
-    for (;;) {
-        std::optional<Reply> r = conn.command({"XRANGE", stream, start, "+", "COUNT", "1000"});
-        if (!r) {
-            return kExitFailure;
-        }
-        if (r->type == Reply::Type::kError) {
-            std::fprintf(stderr, "tailorctl: redis: %s\n", r->str.c_str());
-            return kExitFailure;
-        }
-        if (r->elements.empty()) {
-            break;
-        }
-        for (const Reply& entry : r->elements) {
-            if (entry.elements.size() != 2) {
-                continue;
+    // every shard of a sharded stream, one after the other (the tally goes by event time)
+    for (const std::string& key : *keys) {
+        std::string start = "-";
+        for (;;) {
+            std::optional<Reply> r = conn.command({"XRANGE", key, start, "+", "COUNT", "1000"});
+            if (!r) {
+                return kExitFailure;
             }
-            const Reply& kv = entry.elements[1];
-            for (size_t i = 0; i + 1 < kv.elements.size(); i += 2) {
-                if (kv.elements[i].str != "e") {
+            if (r->type == Reply::Type::kError) {
+                std::fprintf(stderr, "tailorctl: redis: %s\n", r->str.c_str());
+                return kExitFailure;
+            }
+            if (r->elements.empty()) {
+                break;
+            }
+            for (const Reply& entry : r->elements) {
+                if (entry.elements.size() != 2) {
                     continue;
                 }
-                std::optional<tailor::DecodedEvent> e =
-                    tailor::decode_event(kv.elements[i + 1].str);
-                if (!e) {
-                    break;
-                }
-                for (const auto& x : e->exposures) {
-                    tally.exposure(e->vid, x.experiment, x.variant, e->ts_ms, x.rule);
-                }
-                if (std::find(conversions.begin(), conversions.end(), e->name) !=
-                    conversions.end()) {
-                    const tailor::DecodedProperty* promo = e->property("promotion_id");
-                    tally.conversion(
-                        e->vid, e->ts_ms,
-                        promo != nullptr ? std::string_view(promo->text) : std::string_view());
-                }
-                if (e->type == tailor::EventType::kIdentify && !e->previous_vid.empty()) {
-                    tally.link(e->previous_vid, e->vid);
+                const Reply& kv = entry.elements[1];
+                for (size_t i = 0; i + 1 < kv.elements.size(); i += 2) {
+                    if (kv.elements[i].str != "e") {
+                        continue;
+                    }
+                    std::optional<tailor::DecodedEvent> e =
+                        tailor::decode_event(kv.elements[i + 1].str);
+                    if (!e) {
+                        break;
+                    }
+                    for (const auto& x : e->exposures) {
+                        tally.exposure(e->vid, x.experiment, x.variant, e->ts_ms, x.rule);
+                    }
+                    if (std::find(conversions.begin(), conversions.end(), e->name) !=
+                        conversions.end()) {
+                        const tailor::DecodedProperty* promo = e->property("promotion_id");
+                        tally.conversion(
+                            e->vid, e->ts_ms,
+                            promo != nullptr ? std::string_view(promo->text) : std::string_view());
+                    }
+                    if (e->type == tailor::EventType::kIdentify && !e->previous_vid.empty()) {
+                        tally.link(e->previous_vid, e->vid);
+                    }
                 }
             }
+            // the next page starts after the last id read ("(" is exclusive)
+            start = "(" + r->elements.back().elements[0].str;
         }
-        // the next page starts after the last id read ("(" is exclusive)
-        start = "(" + r->elements.back().elements[0].str;
     }
 
     for (const tailor::VariantReport& row : tally.report(control, holdout)) {

@@ -1,9 +1,10 @@
 // tailorctl triggers run: the reference email trigger evaluator (docs/triggers.md).
 //
 //   tailorctl triggers run --redis HOST:PORT [--group G] [--consumer C] [--config FILE]
-//                          [--stream KEY] [--now-ms MS] [--once]
+//                          [--stream KEY] [--shards N] [--now-ms MS] [--once]
 //
-// Reads the event stream with a consumer group, folds each event into the
+// Reads the event stream with a consumer group (a sharded stream, Redis Cluster: the group on
+// each shard, each read and acknowledged on its own; stream_keys.h), folds each event into the
 // visitor's trigger state (tailor/triggers/apply.h), and at each visitor's
 // check time decides its triggers (tailor/triggers/fire.h), appending the
 // ones that fire to `tailor:triggers`. This file only does I/O: every
@@ -27,12 +28,15 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "cmd_triggers.h"
+#include "stream_keys.h"
 #include "tailor/events/event.h"
 #include "tailor/store/keys.h"
 #include "tailor/triggers/apply.h"
@@ -44,10 +48,11 @@ namespace {
 using nlohmann::ordered_json;
 
 int usage_triggers() {
-    std::fprintf(stderr,
-                 "usage: tailorctl triggers run %s [--group G] [--consumer C] [--config FILE]\n"
-                 "                              [--stream KEY] [--now-ms MS] [--once]\n",
-                 kRedisUsage);
+    std::fprintf(
+        stderr,
+        "usage: tailorctl triggers run %s [--group G] [--consumer C] [--config FILE]\n"
+        "                              [--stream KEY] [--shards N] [--now-ms MS] [--once]\n",
+        kRedisUsage);
     return kExitUsage;
 }
 
@@ -78,26 +83,47 @@ void print_counts(const TriggerCounts& c) {
 }  // namespace
 
 bool TriggerEvaluator::ensure_group() {
-    auto r = conn_->command({"XGROUP", "CREATE", opts_.stream, opts_.group, "0", "MKSTREAM"});
-    if (!r) {
+    std::optional<std::vector<std::string>> keys = stream_keys(*conn_, opts_.stream, opts_.shards);
+    if (!keys) {
         return false;
     }
-    if (r->type == Reply::Type::kError && r->str.rfind("BUSYGROUP", 0) != 0) {
-        std::fprintf(stderr, "tailorctl: redis: %s\n", r->str.c_str());
-        return false;
+    keys_ = std::move(*keys);
+    for (const std::string& key : keys_) {
+        auto r = conn_->command({"XGROUP", "CREATE", key, opts_.group, "0", "MKSTREAM"});
+        if (!r) {
+            return false;
+        }
+        if (r->type == Reply::Type::kError && r->str.rfind("BUSYGROUP", 0) != 0) {
+            std::fprintf(stderr, "tailorctl: redis: %s\n", r->str.c_str());
+            return false;
+        }
     }
     return true;
 }
 
-// Reads one batch: `from` "0" re-reads this consumer's pending entries
-// (after a restart), ">" new ones. Returns the number of entries, -1 on error.
 long long TriggerEvaluator::read_batch(const std::string& from, bool block) {
+    long long total = 0;
+    for (const std::string& key : keys_) {
+        long long n = read_key(key, from, block && keys_.size() == 1);
+        if (n < 0) {
+            return -1;
+        }
+        total += n;
+    }
+    if (total == 0 && block && keys_.size() > 1) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return total;
+}
+
+// One key's batch (a visitor's events are all in one shard, so its state sees them in order).
+long long TriggerEvaluator::read_key(const std::string& key, const std::string& from, bool block) {
     std::vector<std::string> argv = {"XREADGROUP",   "GROUP", opts_.group,
                                      opts_.consumer, "COUNT", "200"};
     if (block) {
         argv.insert(argv.end(), {"BLOCK", "1000"});
     }
-    argv.insert(argv.end(), {"STREAMS", opts_.stream, from});
+    argv.insert(argv.end(), {"STREAMS", key, from});
     auto r = conn_->command(argv);
     if (!r) {
         return -1;
@@ -113,7 +139,7 @@ long long TriggerEvaluator::read_batch(const std::string& from, bool block) {
     const Reply& entries = r->elements[0].elements[1];
     // one XACK for the batch, after every entry's state is written: a
     // crash before it redelivers the batch, which the dedup sets absorb
-    std::vector<std::string> ack = {"XACK", opts_.stream, opts_.group};
+    std::vector<std::string> ack = {"XACK", key, opts_.group};
     for (const Reply& entry : entries.elements) {
         if (entry.elements.size() != 2) {
             continue;
@@ -190,7 +216,8 @@ int run_triggers(const Args& args) {
     for (size_t i = 1; i < args.size(); i++) {
         std::string_view a = args[i];
         bool bad = false;
-        if (parse_redis_option(args, &i, &opts.redis, &bad)) {
+        if (parse_redis_option(args, &i, &opts.redis, &bad) ||
+            parse_shards_option(args, &i, &opts.shards, &bad)) {
             if (bad) {
                 return usage_triggers();
             }

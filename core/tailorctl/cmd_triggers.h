@@ -38,6 +38,7 @@ struct TriggerOptions {
     std::string group = "tailor-triggers";
     std::string consumer = "evaluator-1";
     std::string stream = "tailor:events";
+    long long shards = 0;  // --shards N; 0: as <stream>:shards says (stream_keys.h)
     std::string config_file;
     std::optional<int64_t> now_ms;
     bool once = false;
@@ -62,10 +63,13 @@ class TriggerEvaluator {
         }
     }
 
+    // The group on every key of the stream (each shard of a sharded one; stream_keys.h).
     bool ensure_group();
 
-    // Reads one batch: `from` "0" re-reads this consumer's pending entries
-    // (after a restart), ">" new ones. Returns the number of entries, -1 on error.
+    // Reads one batch from each key: `from` "0" re-reads this consumer's pending entries
+    // (after a restart), ">" new ones. Blocks (about a second) only on a single key; with
+    // shards, a round that found nothing pauses briefly instead. Returns the number of
+    // entries, -1 on error.
     long long read_batch(const std::string& from, bool block);
 
     // Checks every visitor whose check time has come.
@@ -99,6 +103,8 @@ class TriggerEvaluator {
 
     static const std::string* field(const Reply& kv, std::string_view name);
 
+    long long read_key(const std::string& key, const std::string& from, bool block);
+
     bool process_entry(const std::string& /*entry*/, const Reply& kv);
 
     bool add_profile(const std::string& vid, tailor::FireContext* ctx);
@@ -111,6 +117,7 @@ class TriggerEvaluator {
     const TriggerOptions& opts_;
     const tailor::TriggerConfig& config_;
     TriggerCounts counts_;
+    std::vector<std::string> keys_;  // the stream's keys, set by ensure_group()
     long long exit_before_ack_ = 0;
     static constexpr size_t kMaxCachedStates = 100000;
     std::unordered_map<std::string, tailor::TriggerState> cache_;

@@ -35,6 +35,8 @@ struct ngx_http_tailor_events_decl_t {
 struct ngx_http_tailor_events_main_conf_t {
     ngx_str_t stream;               // tailor_events_stream; "tailor:events"
     ngx_uint_t maxlen;              // MAXLEN ~; 0: uncapped
+    ngx_uint_t shards;              // tailor_events_stream_shards; 1, 8 with a Redis Cluster
+    ngx_msec_t replica_wait;        // tailor_events_replica_wait; 0: off; 50ms with a cluster
     ngx_path_t* spool;              // tailor_events_spool; default <prefix>/tailor-spool
     ngx_flag_t spool_off;           // tailor_events_spool off
     ngx_flag_t spool_default;       // spool is the default: created at init_module, not fatal
@@ -97,6 +99,7 @@ char* ngx_http_tailor_events_strip(ngx_conf_t* cf, ngx_command_t* cmd, void* con
 char* ngx_http_tailor_events_params(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* ngx_http_tailor_events_live(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* ngx_http_tailor_events_status(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_events_replica_wait(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 
 // ngx_http_tailor_events_log.cpp: the log-phase handler (postconfiguration
 // registers it where tailor_events is on somewhere).

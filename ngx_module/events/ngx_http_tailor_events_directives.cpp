@@ -184,6 +184,28 @@ char* ngx_http_tailor_events_stream(ngx_conf_t* cf, ngx_command_t*, void* conf) 
     return NGX_CONF_OK;
 }
 
+// "tailor_events_replica_wait off | time": after each shard's append, WAIT for one replica.
+char* ngx_http_tailor_events_replica_wait(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
+    auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(conf);
+    auto* value = static_cast<ngx_str_t*>(cf->args->elts);
+
+    if (emcf->replica_wait != NGX_CONF_UNSET_MSEC) {
+        return const_cast<char*>("is duplicate");
+    }
+    if (value[1].len == 3 && ngx_strncmp(value[1].data, "off", 3) == 0) {
+        emcf->replica_wait = 0;
+        return NGX_CONF_OK;
+    }
+    ngx_msec_int_t ms = ngx_parse_time(&value[1], 0);
+    if (ms == NGX_ERROR || ms <= 0 || ms > 10000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\": \"off\" or a time from 1ms to 10s", &value[1]);
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+    emcf->replica_wait = static_cast<ngx_msec_t>(ms);
+    return NGX_CONF_OK;
+}
+
 char* ngx_http_tailor_events_spool(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
     auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(conf);
     auto* value = static_cast<ngx_str_t*>(cf->args->elts);

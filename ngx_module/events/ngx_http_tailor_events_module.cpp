@@ -13,6 +13,7 @@
 #include "tailor/events/event.h"
 #include "tailor/events/path.h"
 #include "tailor/events/spool.h"
+#include "tailor/events/stream_shard.h"
 
 namespace {
 
@@ -27,6 +28,8 @@ void ngx_http_tailor_events_exit_process(ngx_cycle_t* cycle) noexcept;
 char* ngx_http_tailor_events_enable(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 
 ngx_conf_num_bounds_t ngx_http_tailor_events_batch_bounds = {ngx_conf_check_num_bounds, 1, 4096};
+ngx_conf_num_bounds_t ngx_http_tailor_events_shards_bounds = {ngx_conf_check_num_bounds, 1,
+                                                              tailor::kMaxStreamShards};
 ngx_conf_num_bounds_t ngx_http_tailor_events_queue_bounds = {ngx_conf_check_num_bounds, 16,
                                                              1048576};
 
@@ -42,6 +45,13 @@ ngx_command_t ngx_http_tailor_events_commands[] = {
 
     {ngx_string("tailor_events_stream"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE12,
      ngx_http_tailor_events_stream, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("tailor_events_stream_shards"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
+     ngx_conf_set_num_slot, NGX_HTTP_MAIN_CONF_OFFSET,
+     offsetof(ngx_http_tailor_events_main_conf_t, shards), &ngx_http_tailor_events_shards_bounds},
+
+    {ngx_string("tailor_events_replica_wait"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
+     ngx_http_tailor_events_replica_wait, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
 
     {ngx_string("tailor_events_spool"), NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE,
      ngx_http_tailor_events_spool, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
@@ -104,6 +114,8 @@ ngx_module_t ngx_http_tailor_events_module = {NGX_MODULE_V1,
 namespace {
 
 constexpr ngx_uint_t kDefaultMaxlen = 1000000;
+constexpr ngx_uint_t kDefaultClusterShards = 8;
+constexpr ngx_msec_t kDefaultClusterReplicaWait = 50;
 constexpr size_t kDefaultSpoolMax = 64 * 1024 * 1024;
 constexpr size_t kDefaultSpoolSegment = 4 * 1024 * 1024;
 constexpr ngx_uint_t kDefaultBatch = 256;
@@ -152,6 +164,8 @@ void* ngx_http_tailor_events_create_main_conf(ngx_conf_t* cf) noexcept {
      */
 
     emcf->maxlen = NGX_CONF_UNSET_UINT;
+    emcf->shards = NGX_CONF_UNSET_UINT;
+    emcf->replica_wait = NGX_CONF_UNSET_MSEC;
     emcf->spool_max = NGX_CONF_UNSET_SIZE;
     emcf->spool_segment = NGX_CONF_UNSET_SIZE;
     emcf->batch = NGX_CONF_UNSET_UINT;
@@ -311,15 +325,10 @@ ngx_int_t ngx_http_tailor_events_postconfiguration(ngx_conf_t* cf) noexcept {
                                     "events");
         return NGX_ERROR;
     }
-    if (mcf->redis->cluster) {
-        // a batch is one script over many visitors' slots, which a cluster
-        // refuses (CROSSSLOT): every event would wait in the spool forever
-        ngx_http_tailor_conf_log_at(NGX_LOG_EMERG, cf, &emcf->enabled_pos,
-                                    "\"tailor_events on\" is not available with a Redis Cluster "
-                                    "(\"tailor_redis ... cluster=on\") yet: keep events off, "
-                                    "see docs/redis.md");
-        return NGX_ERROR;
-    }
+    // a Redis Cluster: the stream is sharded and each batch split by slot (ClusterBatch)
+    ngx_conf_init_uint_value(emcf->shards, mcf->redis->cluster ? kDefaultClusterShards : 1);
+    ngx_conf_init_msec_value(emcf->replica_wait,
+                             mcf->redis->cluster ? kDefaultClusterReplicaWait : 0);
     // events are about a known visitor: only "tailor on" (pages) and the pop-up
     // beacon know one, so without either nothing could ever be emitted
     if (!mcf->enabled_somewhere && !mcf->beacon_somewhere) {

@@ -3,8 +3,10 @@
 // what a reply means, spool and replay order and the counts are decided by
 // tailor::Delivery (core/tailor/events/delivery.h); this file translates.
 // Under load the queue grows while a batch is in flight, so the next batch
-// carries more: many events per write.
+// carries more: many events per write. A Redis Cluster's split batches are
+// ngx_http_tailor_events_cluster.cpp.
 #include "ngx_http_tailor_events.h"
+#include "ngx_http_tailor_events_worker.h"
 #include "ngx_http_tailor_log_limit.h"
 #include "ngx_http_tailor_metrics.h"
 
@@ -17,6 +19,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ngx_http_tailor_redis.h"
@@ -33,41 +36,13 @@ constexpr ngx_msec_t kAdoptEvery = 5000;     // look for a spool left by a worke
 constexpr ngx_uint_t kAdoptOpens = 16;       // spool directories opened per look, at most
 constexpr ngx_msec_t kMaxRetryDelay = 1000;  // backoff cap after failed batches
 
-// One worker's delivery state; heap, created in init_process.
-struct ngx_http_tailor_events_worker_t {
-    ngx_cycle_t* cycle = nullptr;
-    ngx_log_t* log = nullptr;
-    ngx_http_tailor_events_main_conf_t* emcf = nullptr;
-    ngx_http_tailor_redis_t* redis = nullptr;
-    ngx_uint_t slot = 0;   // ngx_worker, capped for the shm arrays
-    uint32_t workers = 1;  // worker_processes: who adopts which orphan
-
-    std::string producer;
-    uint64_t seq = 0;
-
-    std::unique_ptr<tailor::Delivery> delivery;
-    ngx_http_tailor_redis_op_t* op = nullptr;  // the batch in flight
-    uint64_t script_connects = 0;              // connection the script was loaded on (+1)
-    std::vector<tailor::LiveResult> results;   // a reply, translated
-
-    std::string spool_dir;
-    ngx_msec_t adopt_at = 0;
-    ngx_msec_t retry_at = 0;  // after failed batches: nothing is sent before (backoff)
-
-    ngx_event_t timer;
-    ngx_http_tailor_log_limit_t log_limit{};
-};
-
 ngx_http_tailor_events_worker_t* ngx_http_tailor_events_worker;
 
 void ngx_http_tailor_events_flush(ngx_http_tailor_events_worker_t* w) noexcept;
 
-void ngx_http_tailor_events_log_limited(ngx_http_tailor_events_worker_t* w, ngx_uint_t level,
-                                        const char* fmt, ...) noexcept {
-    va_list args;
-    va_start(args, fmt);
-    ngx_http_tailor_log_limited_v(&w->log_limit, level, w->log, "tailor events: ", fmt, args);
-    va_end(args);
+// A batch is in flight: one command, or the parts of a split one.
+bool ngx_http_tailor_events_busy(const ngx_http_tailor_events_worker_t* w) noexcept {
+    return w->op != nullptr || w->parts_pending > 0;
 }
 
 // What the delivery counted since the last call: into shared memory, its notes into the log.
@@ -248,7 +223,7 @@ bool ngx_http_tailor_events_adopt(ngx_http_tailor_events_worker_t* w) noexcept {
 }
 
 void ngx_http_tailor_events_flush(ngx_http_tailor_events_worker_t* w) noexcept {
-    if (w->op != nullptr) {
+    if (ngx_http_tailor_events_busy(w)) {
         return;  // one batch in flight; its reply flushes again
     }
     if (w->retry_at != 0) {
@@ -264,7 +239,14 @@ void ngx_http_tailor_events_flush(ngx_http_tailor_events_worker_t* w) noexcept {
         step = w->delivery->next(ready);
     }
 
-    if (step == tailor::DeliveryStep::kSend && !ngx_http_tailor_events_send(w)) {
+    if (step == tailor::DeliveryStep::kSend && w->split) {
+        if (!ngx_http_tailor_events_send_split(w)) {
+            // the node of its first slot is down (a failover?): back off as after a failure,
+            // rather than split the batch again every flush interval
+            w->delivery->failed();
+            ngx_http_tailor_events_done(w, false);
+        }
+    } else if (step == tailor::DeliveryStep::kSend && !ngx_http_tailor_events_send(w)) {
         w->delivery->not_sent();
     } else if (step == tailor::DeliveryStep::kRetry) {
         ngx_http_tailor_events_arm(w);
@@ -307,27 +289,7 @@ void ngx_http_tailor_events_reply(void* data, const redisReply* reply, uint64_t)
         return;
     }
 
-    bool answered = ngx_http_tailor_events_answer(w, reply);
-    ngx_http_tailor_events_sync(w);
-
-    if (!answered) {
-        // failed: again, first, after a delay that doubles with each failure in a row
-        ngx_msec_t delay =
-            static_cast<ngx_msec_t>(w->delivery->retry_delay_ms(w->emcf->interval, kMaxRetryDelay));
-        w->retry_at = ngx_current_msec + delay;
-        ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_BACKOFF_MS, delay);
-        if (w->timer.timer_set) {
-            ngx_del_timer(&w->timer);
-        }
-        ngx_add_timer(&w->timer, delay);
-        return;
-    }
-    if (w->delivery->flush_again()) {
-        ngx_http_tailor_events_flush(w);
-    }
-    if (w->delivery->queued() > 0) {
-        ngx_http_tailor_events_arm(w);
-    }
+    ngx_http_tailor_events_done(w, ngx_http_tailor_events_answer(w, reply));
 }
 
 void ngx_http_tailor_events_timer_handler(ngx_event_t* ev) noexcept {
@@ -339,7 +301,7 @@ void ngx_http_tailor_events_timer_handler(ngx_event_t* ev) noexcept {
     bool backlog = w->delivery->backlog();
     if ((backlog || w->emcf->spool != nullptr) && !ev->timer_set) {
         ngx_msec_t wait = backlog ? w->emcf->interval : kAdoptEvery;
-        if (w->retry_at != 0 && w->op == nullptr) {
+        if (w->retry_at != 0 && !ngx_http_tailor_events_busy(w)) {
             wait = ngx_max(static_cast<ngx_msec_int_t>(w->retry_at - ngx_current_msec), 1);
         }
         ngx_add_timer(ev, wait);
@@ -390,6 +352,38 @@ std::unique_ptr<tailor::Spool> ngx_http_tailor_events_open_spool(ngx_http_tailor
 
 }  // namespace
 
+void ngx_http_tailor_events_log_limited(ngx_http_tailor_events_worker_t* w, ngx_uint_t level,
+                                        const char* fmt, ...) noexcept {
+    va_list args;
+    va_start(args, fmt);
+    ngx_http_tailor_log_limited_v(&w->log_limit, level, w->log, "tailor events: ", fmt, args);
+    va_end(args);
+}
+
+// After a batch's outcome: the counts, then a backoff (failed) or the next batch.
+void ngx_http_tailor_events_done(ngx_http_tailor_events_worker_t* w, bool answered) noexcept {
+    ngx_http_tailor_events_sync(w);
+
+    if (!answered) {
+        // failed: again, first, after a delay that doubles with each failure in a row
+        ngx_msec_t delay =
+            static_cast<ngx_msec_t>(w->delivery->retry_delay_ms(w->emcf->interval, kMaxRetryDelay));
+        w->retry_at = ngx_current_msec + delay;
+        ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_BACKOFF_MS, delay);
+        if (w->timer.timer_set) {
+            ngx_del_timer(&w->timer);
+        }
+        ngx_add_timer(&w->timer, delay);
+        return;
+    }
+    if (w->delivery->flush_again()) {
+        ngx_http_tailor_events_flush(w);
+    }
+    if (w->delivery->queued() > 0) {
+        ngx_http_tailor_events_arm(w);
+    }
+}
+
 ngx_int_t ngx_http_tailor_events_init_worker(ngx_cycle_t* cycle,
                                              ngx_http_tailor_events_main_conf_t* emcf) noexcept {
     auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
@@ -424,6 +418,13 @@ ngx_int_t ngx_http_tailor_events_init_worker(ngx_cycle_t* cycle,
         opts.live.cart_cap = static_cast<uint32_t>(emcf->cart_cap);
         opts.live.money_scale = static_cast<uint32_t>(emcf->money_scale);
         opts.live.session_gap_seconds = static_cast<uint32_t>(emcf->session_gap);
+        w->shards = emcf->shards == NGX_CONF_UNSET_UINT ? 1 : static_cast<uint32_t>(emcf->shards);
+        w->split = mcf->redis->cluster || w->shards > 1;
+        if (w->split && emcf->replica_wait != NGX_CONF_UNSET_MSEC && emcf->replica_wait > 0) {
+            w->replica_wait = std::to_string(emcf->replica_wait);
+        }
+        opts.live.append_to_stream = !w->split;
+        w->live = opts.live;
         w->delivery = std::make_unique<tailor::Delivery>(opts);
         w->results.reserve(emcf->batch);
 
@@ -490,6 +491,13 @@ void ngx_http_tailor_events_exit_worker(ngx_cycle_t* cycle) noexcept {
         ngx_http_tailor_redis_cancel(w->op);
         w->op = nullptr;
     }
+    for (ngx_http_tailor_events_part_t& p : w->parts) {
+        if (p.op != nullptr) {
+            ngx_http_tailor_redis_cancel(p.op);
+            p.op = nullptr;
+        }
+    }
+    w->parts_pending = 0;
     uint64_t dropped = w->delivery->drain_at_exit();
     if (dropped > 0) {
         ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
@@ -518,7 +526,7 @@ void ngx_http_tailor_events_enqueue(std::string_view blob) noexcept {
         return;
     }
 
-    if (w->delivery->enqueue(blob) && w->op == nullptr) {
+    if (w->delivery->enqueue(blob) && !ngx_http_tailor_events_busy(w)) {
         ngx_http_tailor_events_flush(w);  // a full batch waits
     } else {
         ngx_http_tailor_events_sync(w);

@@ -171,6 +171,13 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_read(
     ngx_http_tailor_redis_t* rc, const ngx_str_t* key, int argc, const char** argv,
     const size_t* argvlen, ngx_http_tailor_redis_handler_pt handler, void* data) noexcept;
 
+// ngx_http_tailor_redis_slot_has_replica
+//
+// Redis Cluster: true when the slot map names a replica for `key`'s slot (a failed one is not
+// listed), so a WAIT after a write there can be answered. False for one server, or no map yet.
+bool ngx_http_tailor_redis_slot_has_replica(const ngx_http_tailor_redis_t* rc,
+                                            const ngx_str_t* key) noexcept;
+
 // ngx_http_tailor_redis_send_formatted
 //
 // As send, for a command already in RESP (`*<argc>\r\n$<len>\r\n<arg>\r\n...`):

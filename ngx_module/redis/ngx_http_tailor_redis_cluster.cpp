@@ -199,6 +199,16 @@ bool ngx_http_tailor_redis_cluster_ready(const ngx_http_tailor_redis_t* rc) noex
     return false;
 }
 
+bool ngx_http_tailor_redis_slot_has_replica(const ngx_http_tailor_redis_t* rc,
+                                            const ngx_str_t* key) noexcept {
+    if (rc == nullptr || rc->cluster == nullptr || !rc->cluster->have_map || key == nullptr ||
+        key->len == 0) {
+        return false;
+    }
+    uint16_t slot = tailor::cluster_key_slot(ngx_http_tailor_redis_view(key));
+    return rc->cluster->map.replica(slot, 0) != tailor::ClusterSlotMap::kNone;
+}
+
 ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_cluster_send(
     ngx_http_tailor_redis_t* rc, const ngx_str_t* key, int argc, const char** argv,
     const size_t* argvlen, ngx_http_tailor_redis_handler_pt handler, void* data, bool read,

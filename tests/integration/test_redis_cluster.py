@@ -391,11 +391,22 @@ def test_a_replica_killed_under_replica_reads_hands_its_reads_to_the_primary(sho
         [b for b in bodies if b != (200, True)][:5]
 
 
-def test_nginx_t_refuses_events_with_a_cluster(nginx, keys):
-    # a batch spans many visitors' slots (CROSSSLOT): refused at its line, not spooled forever
+def test_nginx_t_accepts_events_with_a_cluster(nginx, keys):
+    # a batch goes split by slot and shard (test_events_cluster.py has them flowing)
     nginx.write(scenario.tailor_http(redis="127.0.0.1:7000 cluster=on", keys=keys.path,
                                      location_extra="tailor_events on;"))
     rc, out = nginx.test_config()
+    assert rc == 0, out
+
+
+@pytest.mark.parametrize("shards,reason", [("0", "between 1 and 1024"),
+                                           ("1025", "between 1 and 1024"),
+                                           ("many", "invalid number")])
+def test_nginx_t_refuses_a_bad_shard_count(nginx, keys, shards, reason):
+    nginx.write(scenario.tailor_http(redis="127.0.0.1:7000 cluster=on", keys=keys.path,
+                                     http_extra="tailor_events_stream_shards %s;" % shards,
+                                     location_extra="tailor_events on;"))
+    rc, out = nginx.test_config()
     assert rc != 0, out
-    assert "not available with a Redis Cluster" in out and "[emerg]" in out, out
-    assert "%s:%d" % (nginx.conf_path, nginx.line_of("tailor_events on")) in out, out
+    assert reason in out and "[emerg]" in out, out
+    assert "%s:%d" % (nginx.conf_path, nginx.line_of("tailor_events_stream_shards")) in out, out

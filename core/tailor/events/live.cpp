@@ -87,12 +87,15 @@ bool LiveBatch::add(std::string_view blob) noexcept {
         Pending p;
         p.blob = blob;
         p.type = f->type;
+        p.vid = f->vid;
         if (!f->time_s) {
             events_.push_back(p);  // key 0: the script reports it invalid
             return true;
         }
         p.key = key_for(f->vid);
-        if (!f->previous_vid.empty() && f->type == "Identify" && f->previous_vid != f->vid) {
+        // without the stream (Redis Cluster) the previous visitor's keys are in another slot
+        if (config_.append_to_stream && !f->previous_vid.empty() && f->type == "Identify" &&
+            f->previous_vid != f->vid) {
             p.previous = key_for(f->previous_vid);
         }
         p.time = number(*f->time_s);
@@ -200,6 +203,12 @@ bool LiveBatch::finish() noexcept {
         argvlen_.clear();
         return false;
     }
+}
+
+LiveBatch::EventView LiveBatch::event(size_t i) const noexcept {
+    const Pending& p = events_[i];
+    const std::string_view arena(strings_);
+    return {p.blob, p.type, p.vid, p.src, arena.substr(p.seq.first, p.seq.second)};
 }
 
 std::string_view LiveBatch::resp() noexcept {

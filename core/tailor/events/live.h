@@ -44,11 +44,12 @@
 // stream is trimmed (XTRIM MAXLEN ~) once per batch, not on every XADD.
 //
 // Redis Cluster: a script may only touch keys of one slot, and the stream
-// key is in its own. There, call it per visitor with append_to_stream off
-// (it then only updates `live`, deduplicating per visitor, and says which
-// events are new) and XADD the
-// new ones with XaddCommand; Identify merges need both visitors' keys in one
-// slot and are skipped (the stream still carries the Identify event).
+// key is in its own. There, ClusterBatch calls it per slot with
+// append_to_stream off (it then only updates `live`, deduplicating per
+// visitor, and says which events are new: '1', a replay: '0', an erased
+// visitor's: 'x') and appends the events to their stream shard with
+// StreamAppend; Identify merges need both visitors' keys in one slot and are
+// skipped (the stream still carries the Identify event).
 #pragma once
 
 #include <cstddef>
@@ -192,6 +193,17 @@ class LiveBatch {
     [[nodiscard]] std::string_view resp() noexcept;
 
     [[nodiscard]] size_t events() const noexcept { return events_.size(); }
+
+    // LiveBatch::event
+    //
+    // After finish(): the i-th event's blob and the facts a stream shard needs of it (views
+    // into the blob and this batch, valid until the next reset()). ClusterBatch splits a batch
+    // by them.
+    struct EventView {
+        std::string_view blob, type, vid, src, seq;
+    };
+    [[nodiscard]] EventView event(size_t i) const noexcept;
+
     [[nodiscard]] int argc() const noexcept { return static_cast<int>(argv_.size()); }
     [[nodiscard]] const char** argv() noexcept { return argv_.data(); }
     [[nodiscard]] const size_t* argvlen() const noexcept { return argvlen_.data(); }
@@ -203,6 +215,7 @@ class LiveBatch {
     struct Pending {
         std::string_view blob;
         std::string_view type;
+        std::string_view vid;
         uint32_t key = 0;       // index of the visitor's live key in KEYS (1-based); 0: invalid
         uint32_t previous = 0;  // Identify: the previous visitor's live key, or 0
         Span time{};            // unix seconds

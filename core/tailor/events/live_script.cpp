@@ -29,8 +29,9 @@ namespace tailor {
 // replay, whichever visitor it is for. One GET and one SET per producer and
 // batch replace the HGETALL, HSET and EXPIRE of every visitor's ev hash,
 // which were most of what a new visitor's first page view wrote. Without the
-// stream (Redis Cluster, one call per visitor) the ev hash keeps the
-// watermark per visitor, as before.
+// stream (Redis Cluster, one call per visitor slot, ClusterBatch) the ev hash
+// keeps the watermark per visitor, and the stream shard its own per producer
+// (StreamAppend).
 const std::string_view kLiveScript =
     R"lua(-- tailor live v3: append events to the stream and apply them to tailor:{vid}:live
 if ARGV[1] ~= '3' then
@@ -386,7 +387,8 @@ for i = 1, n do
       fresh = false  -- erased (tombstone): a replay must not re-create anything
     end
     if not fresh then
-      results[i] = '0'
+      -- without the stream the caller appends what is not erased ('x') to a shard itself
+      results[i] = (v.erased and not to_stream) and 'x' or '0'
     else
       local blob = ARGV[b + 3]
       if to_stream then

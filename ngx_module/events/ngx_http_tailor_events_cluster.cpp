@@ -1,0 +1,206 @@
+// A Redis Cluster's event batches: each batch of the delivery goes split (tailor::ClusterBatch)
+// in two phases, the live script once per visitor slot, then the shard script once per stream
+// shard (each followed by a WAIT for the shard's replica), every part routed by a key of its
+// slot through the cluster client (MOVED/ASK followed there). Any part without a usable reply
+// fails the whole batch, which the delivery sends again: both phases skip what they applied.
+#include "ngx_http_tailor_events_worker.h"
+
+#include <exception>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tailor/events/stream_shard.h"
+
+namespace {
+
+void ngx_http_tailor_events_part_reply(void* data, const redisReply* reply, uint64_t) noexcept;
+
+// Sends one part of the split batch's current phase, routed by a key of its slot.
+bool ngx_http_tailor_events_send_part(ngx_http_tailor_events_worker_t* w,
+                                      ngx_http_tailor_events_part_t* p) noexcept {
+    int argc;
+    const char** argv;
+    const size_t* argvlen;
+    std::string_view key;
+    if (w->stream_phase) {
+        tailor::StreamAppend& a = w->cluster.stream(p->index);
+        argc = a.argc();
+        argv = a.argv();
+        argvlen = a.argvlen();
+        key = a.key();
+    } else {
+        tailor::LiveBatch& b = w->cluster.live(p->index);
+        argc = b.argc();
+        argv = b.argv();
+        argvlen = b.argvlen();
+        key = w->cluster.live_route(p->index);
+    }
+    ngx_str_t k = {key.size(), reinterpret_cast<u_char*>(const_cast<char*>(key.data()))};
+    p->op = ngx_http_tailor_redis_send(w->redis, &k, argc, argv, argvlen,
+                                       ngx_http_tailor_events_part_reply, p);
+    return p->op != nullptr;
+}
+
+bool ngx_http_tailor_events_resend_part_as_eval(void* data) noexcept {
+    auto* p = static_cast<ngx_http_tailor_events_part_t*>(data);
+    if (p->w->stream_phase) {
+        p->w->cluster.stream(p->index).use_eval();
+    } else {
+        p->w->cluster.live(p->index).use_eval();
+    }
+    return ngx_http_tailor_events_send_part(p->w, p);
+}
+
+// After stream part `index`, on the same node: WAIT until a replica has it (or the timeout), so
+// a failover right after the reply cannot lose what the reply confirmed.
+bool ngx_http_tailor_events_send_wait(ngx_http_tailor_events_worker_t* w,
+                                      ngx_http_tailor_events_part_t* p) noexcept {
+    std::string_view key = w->cluster.stream(p->index).key();
+    ngx_str_t k = {key.size(), reinterpret_cast<u_char*>(const_cast<char*>(key.data()))};
+    const char* argv[] = {"WAIT", "1", w->replica_wait.c_str()};
+    size_t argvlen[] = {4, 1, w->replica_wait.size()};
+    p->op = ngx_http_tailor_redis_send(w->redis, &k, 3, argv, argvlen,
+                                       ngx_http_tailor_events_part_reply, p);
+    return p->op != nullptr;
+}
+
+// Sends every part of the current phase (in the stream phase each append followed by its WAIT
+// when the shard's slot has a replica); false when none went. One that does not go fails the
+// batch once those sent have answered (a part is never left out: the batch goes again whole).
+bool ngx_http_tailor_events_send_phase(ngx_http_tailor_events_worker_t* w, size_t count) noexcept {
+    bool waits = w->stream_phase && !w->replica_wait.empty();
+    try {
+        w->parts.resize(waits ? 2 * count : count);  // nothing of the previous phase is out
+    } catch (const std::exception&) {
+        return false;
+    }
+    w->parts_pending = 0;
+    size_t used = 0;
+    for (size_t i = 0; i < count; i++) {
+        ngx_http_tailor_events_part_t* p = &w->parts[used++];
+        *p = {w, i, nullptr, false};
+        if (!ngx_http_tailor_events_send_part(w, p)) {
+            w->parts_failed = true;
+            break;
+        }
+        w->parts_pending++;
+
+        if (!waits) {
+            continue;
+        }
+        std::string_view key = w->cluster.stream(i).key();
+        ngx_str_t k = {key.size(), reinterpret_cast<u_char*>(const_cast<char*>(key.data()))};
+        if (!ngx_http_tailor_redis_slot_has_replica(w->redis, &k)) {
+            continue;
+        }
+        p = &w->parts[used++];
+        *p = {w, i, nullptr, true};
+        if (!ngx_http_tailor_events_send_wait(w, p)) {
+            w->parts_failed = true;
+            break;
+        }
+        w->parts_pending++;
+    }
+    return w->parts_pending > 0;
+}
+
+// A part's reply. When the last of a phase is in: the stream phase follows the live one, and
+// after it the batch is answered; any part without its reply fails the whole batch.
+void ngx_http_tailor_events_part_reply(void* data, const redisReply* reply, uint64_t) noexcept {
+    auto* p = static_cast<ngx_http_tailor_events_part_t*>(data);
+    ngx_http_tailor_events_worker_t* w = p->w;
+    p->op = nullptr;
+
+    if (!p->wait && ngx_http_tailor_redis_resent_as_eval(
+                        &reply, ngx_http_tailor_events_resend_part_as_eval, p)) {
+        return;
+    }
+
+    bool ok = false;
+    if (p->wait) {
+        // no reply: the node went away, maybe before its replica had the append: again
+        // (the shard skips it if it was kept). No replica in time, or WAIT refused (ACL):
+        // the append stands, said once in a while.
+        ok = reply != nullptr;
+        if (ok && (reply->type != REDIS_REPLY_INTEGER || reply->integer < 1)) {
+            std::string_view key = w->cluster.stream(p->index).key();
+            ngx_http_tailor_events_log_limited(
+                w, NGX_LOG_WARN, "no replica confirmed the append to \"%*s\" within %s ms%s%*s",
+                key.size(), key.data(), w->replica_wait.c_str(),
+                reply->type == REDIS_REPLY_ERROR ? ": " : "",
+                reply->type == REDIS_REPLY_ERROR ? static_cast<size_t>(reply->len) : 0,
+                reply->type == REDIS_REPLY_ERROR ? reply->str : "");
+        }
+    } else if (reply != nullptr && reply->type == REDIS_REPLY_STRING) {
+        std::string_view bytes(reply->str, static_cast<size_t>(reply->len));
+        ok = w->stream_phase ? w->cluster.stream_answered(p->index, bytes)
+                             : w->cluster.live_answered(p->index, bytes);
+    }
+    if (!ok) {
+        if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
+            ngx_http_tailor_events_log_limited(w, NGX_LOG_ERR, "%s part of a batch failed: %*s",
+                                               w->stream_phase ? "stream" : "live", reply->len,
+                                               reply->str);
+        }
+        w->parts_failed = true;
+    }
+    if (--w->parts_pending > 0) {
+        return;
+    }
+
+    if (!w->parts_failed && !w->stream_phase) {
+        w->stream_phase = true;
+        if (!w->cluster.build_streams()) {
+            w->parts_failed = true;
+        } else if (w->cluster.stream_parts() > 0) {
+            if (ngx_http_tailor_events_send_phase(w, w->cluster.stream_parts())) {
+                return;  // the shards answer
+            }
+            w->parts_failed = true;
+        }
+    }
+
+    if (w->parts_failed) {
+        w->delivery->failed();
+        ngx_http_tailor_events_done(w, false);
+        return;
+    }
+    const std::vector<tailor::LiveResult>& results = w->cluster.results();
+    w->delivery->answered(results.data(), results.size());
+    ngx_http_tailor_events_done(w, true);
+}
+
+}  // namespace
+
+// The split batch: phase 1, each visitor slot's live update. The shard count is published for
+// consumers (<stream>:shards) once per connection.
+bool ngx_http_tailor_events_send_split(ngx_http_tailor_events_worker_t* w) noexcept {
+    const ngx_http_tailor_redis_stats_t* st = ngx_http_tailor_redis_stats(w->redis);
+    if (st != nullptr && st->connects + 1 != w->shards_connects) {
+        try {
+            std::string key = tailor::stream_shards_key(w->live.stream.key);
+            std::string n = std::to_string(w->shards);
+            const char* argv[] = {"SET", key.c_str(), n.c_str()};
+            size_t argvlen[] = {3, key.size(), n.size()};
+            ngx_str_t k = {key.size(), reinterpret_cast<u_char*>(key.data())};
+            if (ngx_http_tailor_redis_send_nowait(w->redis, &k, 3, argv, argvlen) == NGX_OK) {
+                w->shards_connects = st->connects + 1;
+            }
+        } catch (const std::exception&) {
+            // published with a later batch
+        }
+    }
+
+    if (!w->cluster.build(w->delivery->batch(), w->live, w->shards) ||
+        w->cluster.live_parts() == 0) {
+        return false;
+    }
+    w->stream_phase = false;
+    w->parts_failed = false;
+    if (!ngx_http_tailor_events_send_phase(w, w->cluster.live_parts())) {
+        w->parts_failed = false;
+        return false;  // nothing went: not sent
+    }
+    return true;
+}

@@ -1,0 +1,76 @@
+// The per-worker event delivery's state, shared by ngx_http_tailor_events_worker.cpp (timer,
+// connection, spools, one batch per command) and ngx_http_tailor_events_cluster.cpp (a Redis
+// Cluster's batches, split by slot and shard). Internal to ngx_module/events.
+#pragma once
+
+#include "ngx_http_tailor_events.h"
+#include "ngx_http_tailor_log_limit.h"
+#include "ngx_http_tailor_redis.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tailor/events/cluster_batch.h"
+#include "tailor/events/delivery.h"
+#include "tailor/events/live.h"
+
+struct ngx_http_tailor_events_worker_t;
+
+// One command of a split batch (Redis Cluster) in flight.
+struct ngx_http_tailor_events_part_t {
+    ngx_http_tailor_events_worker_t* w;
+    size_t index;  // the live or stream part of the current phase
+    ngx_http_tailor_redis_op_t* op;
+    bool wait;  // the WAIT after stream part `index`
+};
+
+// One worker's delivery state; heap, created in init_process.
+struct ngx_http_tailor_events_worker_t {
+    ngx_cycle_t* cycle = nullptr;
+    ngx_log_t* log = nullptr;
+    ngx_http_tailor_events_main_conf_t* emcf = nullptr;
+    ngx_http_tailor_redis_t* redis = nullptr;
+    ngx_uint_t slot = 0;   // ngx_worker, capped for the shm arrays
+    uint32_t workers = 1;  // worker_processes: who adopts which orphan
+
+    std::string producer;
+    uint64_t seq = 0;
+
+    std::unique_ptr<tailor::Delivery> delivery;
+    ngx_http_tailor_redis_op_t* op = nullptr;  // the batch in flight
+    uint64_t script_connects = 0;              // connection the script was loaded on (+1)
+    std::vector<tailor::LiveResult> results;   // a reply, translated
+
+    // Redis Cluster (or tailor_events_stream_shards > 1): each batch goes split, in two
+    // phases (live per slot, then stream per shard; tailor::ClusterBatch)
+    bool split = false;
+    uint32_t shards = 1;
+    tailor::LiveConfig live;
+    tailor::ClusterBatch cluster;
+    std::vector<ngx_http_tailor_events_part_t> parts;  // the current phase's commands
+    size_t parts_pending = 0;                          // of those, still out
+    bool parts_failed = false;                         // one got no usable reply
+    bool stream_phase = false;
+    uint64_t shards_connects = 0;  // connection count the shard count was published at (+1)
+    std::string replica_wait;      // WAIT's timeout in ms; empty: no WAIT
+
+    std::string spool_dir;
+    ngx_msec_t adopt_at = 0;
+    ngx_msec_t retry_at = 0;  // after failed batches: nothing is sent before (backoff)
+
+    ngx_event_t timer;
+    ngx_http_tailor_log_limit_t log_limit{};
+};
+
+// Logs at most a few lines a second, "tailor events: " first.
+void ngx_http_tailor_events_log_limited(ngx_http_tailor_events_worker_t* w, ngx_uint_t level,
+                                        const char* fmt, ...) noexcept;
+
+// After a batch's outcome (answered or failed): the counts, then a backoff or the next batch.
+void ngx_http_tailor_events_done(ngx_http_tailor_events_worker_t* w, bool answered) noexcept;
+
+// ngx_http_tailor_events_cluster.cpp: sends the delivery's batch split (phase 1, the live
+// parts); false when nothing went.
+bool ngx_http_tailor_events_send_split(ngx_http_tailor_events_worker_t* w) noexcept;
