@@ -230,7 +230,7 @@ def test_the_beacons_event_lands_in_its_visitors_shard(nginx, healthy, keys, sig
         cookie = sign(vid)
         wait_for(lambda: popups.popup_ids(popups.page(nginx, cookie)) == [b"cart-rescue"],
                  STARTUP_TIMEOUT, "the pop-up on the page")
-        r = popups.beacon(nginx, cookie, "e=impression&p=cart-rescue")
+        r = popups.beacon(nginx, cookie, popups.offered(keys, cookie, "e=impression&p=cart-rescue"))
         assert r.status == 204, r
 
         def viewed():
