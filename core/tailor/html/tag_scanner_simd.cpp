@@ -169,13 +169,13 @@ namespace {
     return x;
 }
 
-struct Letters {
+struct Consts {
     char slot;  // 't' if </tailor-slot matters, else 0 (no lower-cased byte is 0)
     char body;  // 'b' if </body matters
 };
 
-[[gnu::always_inline]] inline Letters letters_for(TagInterest interest) {
-    return Letters{interest.slot_end ? 't' : '\0', interest.body_end ? 'b' : '\0'};
+[[gnu::always_inline]] inline Consts consts_for(TagInterest interest) {
+    return Consts{interest.slot_end ? 't' : '\0', interest.body_end ? 'b' : '\0'};
 }
 
 [[gnu::always_inline]] inline __m128i is(__m128i v, char c) {
@@ -199,7 +199,7 @@ struct Letters {
     return static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(m))) << (16 * lane);
 }
 
-[[gnu::always_inline]] inline Block classify(const char* p, const Letters& letters) {
+[[gnu::always_inline]] inline Block classify(const char* p, const Consts& k) {
     Block b{};
     const __m128i case_bit = _mm_set1_epi8(0x20);
     for (int lane = 0; lane < 4; ++lane) {
@@ -218,7 +218,7 @@ struct Letters {
             first = _mm_or_si128(first, is(l1, c));
         }
         const __m128i end_tag =
-            _mm_and_si128(slash1, _mm_or_si128(is(l2, letters.slot), is(l2, letters.body)));
+            _mm_and_si128(slash1, _mm_or_si128(is(l2, k.slot), is(l2, k.body)));
         b.lt |= bits(lt, lane);
         b.gt |= bits(is(v, '>'), lane);
         b.dq |= bits(is(v, '"'), lane);
@@ -237,6 +237,14 @@ struct Letters {
     return b;
 }
 
+[[gnu::always_inline]] inline bool has_byte(const char* p, char c) {
+    const __m128i any = _mm_or_si128(_mm_or_si128(is(load(p), c), is(load(p + 16), c)),
+                                     _mm_or_si128(is(load(p + 32), c), is(load(p + 48), c)));
+    return _mm_movemask_epi8(any) != 0;
+}
+[[gnu::always_inline]] inline bool has_lt(const char* p, const Consts&) { return has_byte(p, '<'); }
+[[gnu::always_inline]] inline bool has_dq(const char* p, const Consts&) { return has_byte(p, '"'); }
+
 #include "tailor/html/tag_scanner_simd_walk.inc"
 
 }  // namespace
@@ -245,10 +253,10 @@ struct Letters {
 // AVX2 (with PCLMULQDQ, which every AVX2 CPU has): two 32-byte lanes, byte
 // shuffles for the sets (tables above), constants read from memory.
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,pclmul"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx2,pclmul,bmi"))), apply_to = function)
 #else
 #pragma GCC push_options
-#pragma GCC target("avx2,pclmul")
+#pragma GCC target("avx2,pclmul,bmi")
 #endif
 namespace avx2 {
 namespace {
@@ -260,13 +268,13 @@ namespace {
     return static_cast<uint64_t>(_mm_cvtsi128_si64(product));
 }
 
-struct Letters {
+struct Consts {
     __m256i slot;  // 't' if </tailor-slot matters, else 0 (no lower-cased byte is 0)
     __m256i body;  // 'b' if </body matters
 };
 
-[[gnu::always_inline]] inline Letters letters_for(TagInterest interest) {
-    return Letters{_mm256_set1_epi8(interest.slot_end ? 't' : '\0'),
+[[gnu::always_inline]] inline Consts consts_for(TagInterest interest) {
+    return Consts{_mm256_set1_epi8(interest.slot_end ? 't' : '\0'),
                    _mm256_set1_epi8(interest.body_end ? 'b' : '\0')};
 }
 
@@ -292,7 +300,7 @@ struct Half {
     __m256i lt, gt, dq, eq, ws, special, opens, candidates, odd;
 };
 
-[[gnu::always_inline]] inline Half classify_half(const char* p, const Letters& letters) {
+[[gnu::always_inline]] inline Half classify_half(const char* p, const Consts& k) {
     const __m256i case_bit = konst(kSplat.case_bit);
     const __m256i v = load(p);
     const __m256i v1 = load(p + 1);
@@ -315,7 +323,7 @@ struct Half {
     // more than candidate_needs_tokenizer() does on the few it lets through.
     const __m256i end_tag = _mm256_and_si256(
         slash1,
-        _mm256_or_si256(_mm256_cmpeq_epi8(l2, letters.slot), _mm256_cmpeq_epi8(l2, letters.body)));
+        _mm256_or_si256(_mm256_cmpeq_epi8(l2, k.slot), _mm256_cmpeq_epi8(l2, k.body)));
     h.candidates =
         _mm256_and_si256(h.lt, _mm256_or_si256(in_set(l1, kShuffle.first_char), end_tag));
     h.odd = _mm256_or_si256(sq, _mm256_and_si256(h.eq, in_set(v1, kShuffle.ws)));
@@ -327,9 +335,9 @@ struct Half {
            static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(hi))) << 32;
 }
 
-[[gnu::always_inline]] inline Block classify(const char* p, const Letters& letters) {
-    const Half lo = classify_half(p, letters);
-    const Half hi = classify_half(p + 32, letters);
+[[gnu::always_inline]] inline Block classify(const char* p, const Consts& k) {
+    const Half lo = classify_half(p, k);
+    const Half hi = classify_half(p + 32, k);
     Block b;
     b.lt = bits(lo.lt, hi.lt);
     b.gt = bits(lo.gt, hi.gt);
@@ -343,6 +351,19 @@ struct Half {
     return b;
 }
 
+[[gnu::always_inline]] inline bool has_byte(const char* p, const char* splat) {
+    const __m256i c = konst(splat);
+    return !_mm256_testz_si256(
+        _mm256_or_si256(_mm256_cmpeq_epi8(load(p), c), _mm256_cmpeq_epi8(load(p + 32), c)),
+        _mm256_or_si256(_mm256_cmpeq_epi8(load(p), c), _mm256_cmpeq_epi8(load(p + 32), c)));
+}
+[[gnu::always_inline]] inline bool has_lt(const char* p, const Consts&) {
+    return has_byte(p, kSplat.lt);
+}
+[[gnu::always_inline]] inline bool has_dq(const char* p, const Consts&) {
+    return has_byte(p, kSplat.dq);
+}
+
 #include "tailor/html/tag_scanner_simd_walk.inc"
 
 }  // namespace
@@ -353,17 +374,63 @@ struct Half {
 #pragma GCC pop_options
 #endif
 
-// AVX-512BW: one 64-byte register per block; compares give the 64-bit
-// masks directly, and masked compares AND them on the way.
+// AVX-512BW with VBMI: one 64-byte register per block; compares give the
+// 64-bit masks directly, and masked compares AND them on the way. The byte
+// classes come from one 64-entry table lookup (vpermb) over the bytes below
+// 0x40, where every byte the model names lives; the first two letters of a
+// name from two more. The constants live in registers for the whole loop.
+namespace vbmi {
+
+// Class bits of the bytes below 0x40.
+enum : char { kLt = 1, kGt = 2, kDq = 4, kSq = 8, kEq = 16, kSl = 32, kWs = 64 };
+
+struct Tables {
+    alignas(64) char classes[64] = {};
+    // Indexed by a lower-cased letter's low six bits: the first letters of
+    // the start-tag names we act on (a bit each), and for each second
+    // letter the bits of the first letters it follows in some name.
+    alignas(64) char first_bits[64] = {};
+    alignas(64) char second_bits[64] = {};
+    int first_count = 0;
+    constexpr Tables() {
+        classes[static_cast<int>('<')] = kLt;
+        classes[static_cast<int>('>')] = kGt;
+        classes[static_cast<int>('"')] = kDq;
+        classes[static_cast<int>('\'')] = kSq;
+        classes[static_cast<int>('=')] = kEq;
+        classes[static_cast<int>('/')] = kSl;
+        for (char c : {' ', '\t', '\n', '\f', '\r'}) {
+            classes[static_cast<int>(c)] = kWs;
+        }
+        add_name(kSlotTag);
+        for (std::string_view raw : kRawNames) {
+            add_name(raw);
+        }
+    }
+    constexpr void add_name(std::string_view name) {
+        const int f = name[0] & 63;
+        if (first_bits[f] == 0) {
+            first_bits[f] = static_cast<char>(1 << first_count++);
+        }
+        second_bits[name[1] & 63] = static_cast<char>(second_bits[name[1] & 63] | first_bits[f]);
+    }
+};
+constexpr Tables kTables;
+static_assert(kTables.first_count <= 8, "one bit per first letter");
+
+}  // namespace vbmi
+
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,pclmul"))), \
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vbmi,pclmul,bmi"))), \
                              apply_to = function)
 #else
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,pclmul")
+#pragma GCC target("avx512f,avx512bw,avx512vbmi,pclmul,bmi")
 #endif
 namespace avx512 {
 namespace {
+
+using namespace vbmi;
 
 [[gnu::always_inline]] inline uint64_t prefix_xor(uint64_t x) {
     const __m128i product =
@@ -371,60 +438,107 @@ namespace {
     return static_cast<uint64_t>(_mm_cvtsi128_si64(product));
 }
 
-struct Letters {
-    __m512i slot;  // 't' if </tailor-slot matters, else 0 (no lower-cased byte is 0)
-    __m512i body;  // 'b' if </body matters
+// Hidden from the optimizer, so it keeps the value in a register instead
+// of rebuilding the constant in every block.
+[[gnu::always_inline]] inline __m512i kept(__m512i x) {
+    asm("" : "+v"(x));
+    return x;
+}
+
+[[gnu::always_inline]] inline __m512i table(const char* t) {
+    return kept(_mm512_load_si512(t));
+}
+
+struct Consts {
+    __m512i classes, first_bits, second_bits, ws_table;
+    __m512i below_classes, lt, dq, gt_bit, eq_bit, sq_bit, ws_bit, sl;
+    __m512i case_bit, a, letters;
+    __m512i slot;     // 't' if </tailor-slot matters, else 0 (no lower-cased byte is 0)
+    __m512i body;     // 'b' if </body matters
+    __m512i after_t;  // 'a': </ta(ilor-slot
+    __m512i after_b;  // 'o': </bo(dy
+    bool end_tags;    // either matters
 };
 
-[[gnu::always_inline]] inline Letters letters_for(TagInterest interest) {
-    return Letters{_mm512_set1_epi8(interest.slot_end ? 't' : '\0'),
-                   _mm512_set1_epi8(interest.body_end ? 'b' : '\0')};
+[[gnu::always_inline]] inline Consts consts_for(TagInterest interest) {
+    return Consts{table(kTables.classes),
+                  table(kTables.first_bits),
+                  table(kTables.second_bits),
+                  table(kShuffle.ws),
+                  kept(_mm512_set1_epi8(0x40)),
+                  kept(_mm512_set1_epi8('<')),
+                  kept(_mm512_set1_epi8('"')),
+                  kept(_mm512_set1_epi8(kGt)),
+                  kept(_mm512_set1_epi8(kEq)),
+                  kept(_mm512_set1_epi8(kSq)),
+                  kept(_mm512_set1_epi8(kWs)),
+                  kept(_mm512_set1_epi8('/')),
+                  kept(_mm512_set1_epi8(0x20)),
+                  kept(_mm512_set1_epi8('a')),
+                  kept(_mm512_set1_epi8(26)),
+                  kept(_mm512_set1_epi8(interest.slot_end ? 't' : '\0')),
+                  kept(_mm512_set1_epi8(interest.body_end ? 'b' : '\0')),
+                  kept(_mm512_set1_epi8(kSlotTag[1])),
+                  kept(_mm512_set1_epi8(kBodyTag[1])),
+                  interest.slot_end || interest.body_end};
 }
 
-[[gnu::always_inline]] inline __m512i konst(const char* splat) {
-    return _mm512_load_si512(opaque(splat));
+[[gnu::always_inline]] inline __m512i load(const char* p) {
+    return _mm512_loadu_si512(p);
 }
 
-[[gnu::always_inline]] inline uint64_t is(__m512i v, const char* splat) {
-    return _mm512_cmpeq_epi8_mask(v, konst(splat));
+// vpermb: the entries of `table` at the low six bits of each byte of `index`.
+// (The maskz form with every bit set is plain vpermb; GCC warns on the
+// unmasked intrinsic's undefined fill.)
+[[gnu::always_inline]] inline __m512i lookup(__m512i index, __m512i table) {
+    return _mm512_maskz_permutexvar_epi8(~__mmask64{0}, index, table);
 }
 
-[[gnu::always_inline]] inline uint64_t in_set(__m512i v, const char* table) {
-    return _mm512_cmpeq_epi8_mask(_mm512_shuffle_epi8(konst(table), v), v);
+[[gnu::always_inline]] inline bool has_lt(const char* p, const Consts& k) {
+    return _mm512_cmpeq_epi8_mask(load(p), k.lt) != 0;
 }
 
-[[gnu::always_inline]] inline uint64_t is_alpha(uint64_t where, __m512i lower) {
-    return _mm512_mask_cmplt_epu8_mask(where, _mm512_sub_epi8(lower, konst(kSplat.a)),
-                                       konst(kSplat.letters));
+[[gnu::always_inline]] inline bool has_dq(const char* p, const Consts& k) {
+    return _mm512_cmpeq_epi8_mask(load(p), k.dq) != 0;
 }
 
-[[gnu::always_inline]] inline Block classify(const char* p, const Letters& letters) {
-    const __m512i case_bit = konst(kSplat.case_bit);
-    const __m512i v = _mm512_loadu_si512(p);
-    const __m512i v1 = _mm512_loadu_si512(p + 1);
-    const __m512i l1 = _mm512_or_si512(v1, case_bit);  // letters only stay letters
-    const __m512i l2 = _mm512_or_si512(_mm512_loadu_si512(p + 2), case_bit);
-    const __m512i l3 = _mm512_or_si512(_mm512_loadu_si512(p + 3), case_bit);
+[[gnu::always_inline]] inline uint64_t is_alpha(uint64_t where, __m512i lower, const Consts& k) {
+    return _mm512_mask_cmplt_epu8_mask(where, _mm512_sub_epi8(lower, k.a), k.letters);
+}
+
+[[gnu::always_inline]] inline Block classify(const char* p, const Consts& k) {
+    const __m512i v = load(p);
+    const __m512i v1 = load(p + 1);
+    const __m512i l1 = _mm512_or_si512(v1, k.case_bit);  // letters only stay letters
+    const __m512i l2 = _mm512_or_si512(load(p + 2), k.case_bit);
+    const __m512i cls =
+        _mm512_maskz_permutexvar_epi8(_mm512_cmplt_epu8_mask(v, k.below_classes), v, k.classes);
     Block b;
-    b.lt = is(v, kSplat.lt);
-    b.gt = is(v, kSplat.gt);
-    b.dq = is(v, kSplat.dq);
-    b.eq = is(v, kSplat.eq);
-    b.ws = in_set(v, kShuffle.ws);
-    const uint64_t sq = is(v, kSplat.sq);
-    b.special = b.lt | b.gt | b.dq | sq | b.eq | is(v, kSplat.sl) | b.ws;
-    const uint64_t slash1 = _mm512_mask_cmpeq_epi8_mask(b.lt, v1, konst(kSplat.sl));
-    b.opens = is_alpha(b.lt, l1) | is_alpha(slash1, l2);
-    const __m512i first =
-        _mm512_maskz_shuffle_epi8(in_set(l1, kShuffle.first_char), konst(kShuffle.first_bit), l1);
-    const __m512i second = _mm512_maskz_shuffle_epi8(in_set(l2, kShuffle.second_char),
-                                                     konst(kShuffle.second_bits), l2);
-    const uint64_t end_t = _mm512_mask_cmpeq_epi8_mask(
-        _mm512_mask_cmpeq_epi8_mask(slash1, l2, letters.slot), l3, konst(kSplat.after_t));
-    const uint64_t end_b = _mm512_mask_cmpeq_epi8_mask(
-        _mm512_mask_cmpeq_epi8_mask(slash1, l2, letters.body), l3, konst(kSplat.after_b));
-    b.candidates = _mm512_mask_test_epi8_mask(b.lt, first, second) | end_t | end_b;
-    b.odd = sq | _mm512_mask_cmpeq_epi8_mask(b.eq, _mm512_shuffle_epi8(konst(kShuffle.ws), v1), v1);
+    b.lt = _mm512_cmpeq_epi8_mask(v, k.lt);
+    b.dq = _mm512_cmpeq_epi8_mask(v, k.dq);
+    b.gt = _mm512_test_epi8_mask(cls, k.gt_bit);
+    b.eq = _mm512_test_epi8_mask(cls, k.eq_bit);
+    b.ws = _mm512_test_epi8_mask(cls, k.ws_bit);
+    b.special = _mm512_test_epi8_mask(cls, cls);
+    const uint64_t slash1 = _mm512_mask_cmpeq_epi8_mask(b.lt, v1, k.sl);
+    b.opens = is_alpha(b.lt, l1, k) | is_alpha(slash1, l2, k);
+    // Start tags by their first two letters (vpermb reads the low six bits).
+    b.candidates = _mm512_mask_test_epi8_mask(b.lt, lookup(l1, k.first_bits),
+                                              lookup(l2, k.second_bits));
+    if (k.end_tags) {
+        const __m512i l3 = _mm512_or_si512(load(p + 3), k.case_bit);
+        b.candidates |= _mm512_mask_cmpeq_epi8_mask(
+                            _mm512_mask_cmpeq_epi8_mask(slash1, l2, k.slot), l3, k.after_t) |
+                        _mm512_mask_cmpeq_epi8_mask(
+                            _mm512_mask_cmpeq_epi8_mask(slash1, l2, k.body), l3, k.after_b);
+    }
+    b.odd = _mm512_test_epi8_mask(cls, k.sq_bit) |
+            _mm512_mask_cmpeq_epi8_mask(b.eq, _mm512_shuffle_epi8(k.ws_table, v1), v1);
+    // The model runs on general registers: each mask moves there once,
+    // instead of the compiler shuttling some between mask and general
+    // registers for the ANDs.
+    asm("" : "+r"(b.lt), "+r"(b.gt), "+r"(b.dq), "+r"(b.eq), "+r"(b.ws), "+r"(b.special),
+        "+r"(b.opens), "+r"(b.candidates), "+r"(b.odd));
     return b;
 }
 
@@ -442,12 +556,12 @@ const char* skip_to_tag_sse2(const char* p, const char* end, TagInterest interes
     return sse2::skip_blocks(p, end, interest);
 }
 
-__attribute__((target("avx2,pclmul"))) const char* skip_to_tag_avx2(const char* p, const char* end,
+__attribute__((target("avx2,pclmul,bmi"))) const char* skip_to_tag_avx2(const char* p, const char* end,
                                                                     TagInterest interest) noexcept {
     return avx2::skip_blocks(p, end, interest);
 }
 
-__attribute__((target("avx512f,avx512bw,pclmul"))) const char* skip_to_tag_avx512(
+__attribute__((target("avx512f,avx512bw,avx512vbmi,pclmul,bmi"))) const char* skip_to_tag_avx512(
     const char* p, const char* end, TagInterest interest) noexcept {
     return avx512::skip_blocks(p, end, interest);
 }
