@@ -245,6 +245,10 @@ struct Consts {
 [[gnu::always_inline]] inline bool has_lt(const char* p, const Consts&) { return has_byte(p, '<'); }
 [[gnu::always_inline]] inline bool has_dq(const char* p, const Consts&) { return has_byte(p, '"'); }
 
+// Candidates are checked inside the block loop (its constants are
+// rebuilt or read from memory anyway; a first-letter check lets many through).
+constexpr bool kStopsInLoop = true;
+
 #include "tailor/html/tag_scanner_simd_walk.inc"
 
 }  // namespace
@@ -364,6 +368,10 @@ struct Half {
     return has_byte(p, kSplat.dq);
 }
 
+// Candidates are checked inside the block loop (its constants are
+// read from memory anyway; a first-letter check lets many through).
+constexpr bool kStopsInLoop = true;
+
 #include "tailor/html/tag_scanner_simd_walk.inc"
 
 }  // namespace
@@ -386,12 +394,16 @@ enum : char { kLt = 1, kGt = 2, kDq = 4, kSq = 8, kEq = 16, kSl = 32, kWs = 64 }
 
 struct Tables {
     alignas(64) char classes[64] = {};
-    // Indexed by a lower-cased letter's low six bits: the first letters of
-    // the start-tag names we act on (a bit each), and for each second
-    // letter the bits of the first letters it follows in some name.
+    // Indexed by a lower-cased letter's low six bits: for each of the first
+    // three letters of a start tag, the names we act on (a bit each) that
+    // have it there. Names that share their first two letters share a bit;
+    // past eight bits they wrap (a shared bit only lets more candidates
+    // through to the scalar check).
     alignas(64) char first_bits[64] = {};
     alignas(64) char second_bits[64] = {};
-    int first_count = 0;
+    alignas(64) char third_bits[64] = {};
+    std::string_view keys[16] = {};
+    int key_count = 0;
     constexpr Tables() {
         classes[static_cast<int>('<')] = kLt;
         classes[static_cast<int>('>')] = kGt;
@@ -408,15 +420,21 @@ struct Tables {
         }
     }
     constexpr void add_name(std::string_view name) {
-        const int f = name[0] & 63;
-        if (first_bits[f] == 0) {
-            first_bits[f] = static_cast<char>(1 << first_count++);
+        int key = 0;
+        while (key < key_count && keys[key] != name.substr(0, 2)) {
+            ++key;
         }
-        second_bits[name[1] & 63] = static_cast<char>(second_bits[name[1] & 63] | first_bits[f]);
+        if (key == key_count) {
+            keys[key_count++] = name.substr(0, 2);
+        }
+        const char bit = static_cast<char>(1 << (key % 8));
+        for (int i = 0; i < 3; ++i) {
+            char* t = i == 0 ? first_bits : i == 1 ? second_bits : third_bits;
+            t[name[i] & 63] = static_cast<char>(t[name[i] & 63] | bit);
+        }
     }
 };
 constexpr Tables kTables;
-static_assert(kTables.first_count <= 8, "one bit per first letter");
 
 }  // namespace vbmi
 
@@ -450,7 +468,7 @@ using namespace vbmi;
 }
 
 struct Consts {
-    __m512i classes, first_bits, second_bits, ws_table;
+    __m512i classes, first_bits, second_bits, third_bits, ws_table;
     __m512i below_classes, lt, dq, gt_bit, eq_bit, sq_bit, ws_bit, sl;
     __m512i case_bit, a, letters;
     __m512i slot;     // 't' if </tailor-slot matters, else 0 (no lower-cased byte is 0)
@@ -464,6 +482,7 @@ struct Consts {
     return Consts{table(kTables.classes),
                   table(kTables.first_bits),
                   table(kTables.second_bits),
+                  table(kTables.third_bits),
                   table(kShuffle.ws),
                   kept(_mm512_set1_epi8(0x40)),
                   kept(_mm512_set1_epi8('<')),
@@ -522,11 +541,13 @@ struct Consts {
     b.special = _mm512_test_epi8_mask(cls, cls);
     const uint64_t slash1 = _mm512_mask_cmpeq_epi8_mask(b.lt, v1, k.sl);
     b.opens = is_alpha(b.lt, l1, k) | is_alpha(slash1, l2, k);
-    // Start tags by their first two letters (vpermb reads the low six bits).
-    b.candidates = _mm512_mask_test_epi8_mask(b.lt, lookup(l1, k.first_bits),
-                                              lookup(l2, k.second_bits));
+    // Start tags by their first three letters (vpermb reads the low six
+    // bits; the scalar check drops the few look-alikes left).
+    const __m512i l3 = _mm512_or_si512(load(p + 3), k.case_bit);
+    b.candidates = _mm512_mask_test_epi8_mask(
+        b.lt, _mm512_and_si512(lookup(l1, k.first_bits), lookup(l2, k.second_bits)),
+        lookup(l3, k.third_bits));
     if (k.end_tags) {
-        const __m512i l3 = _mm512_or_si512(load(p + 3), k.case_bit);
         b.candidates |= _mm512_mask_cmpeq_epi8_mask(
                             _mm512_mask_cmpeq_epi8_mask(slash1, l2, k.slot), l3, k.after_t) |
                         _mm512_mask_cmpeq_epi8_mask(
@@ -541,6 +562,10 @@ struct Consts {
         "+r"(b.opens), "+r"(b.candidates), "+r"(b.odd));
     return b;
 }
+
+// Candidates (few, with three letters checked) leave the block loop, so
+// no call clobbers the constants it keeps in vector registers.
+constexpr bool kStopsInLoop = false;
 
 #include "tailor/html/tag_scanner_simd_walk.inc"
 
