@@ -23,15 +23,15 @@ namespace {
 // One 64-byte block's classes; bit i is byte i. The last three look at the
 // bytes after byte i (up to kReadAhead past the block).
 struct Block {
-    uint64_t lt;          // '<'
+    uint64_t lone;        // '<' followed by no letter nor by '/' and a letter: opens no tag
     uint64_t gt;          // '>'
     uint64_t dq;          // '"'
     uint64_t eq;          // '='
     uint64_t ws;          // HTML whitespace
     uint64_t special;     // any of < > " ' = / and whitespace: not an attribute name byte
     uint64_t opens;       // '<' then a letter, or "</" then a letter
-    uint64_t candidates;  // '<' then the first two letters of a start tag we act on, or
-                          // "</" then those of an end tag of interest
+    uint64_t candidates;  // of those, the ones followed by the first letters of a start tag
+                          // we act on, or by those of an end tag of interest
     uint64_t odd;         // '\'', or '=' then whitespace: what the model rejects in a tag
 };
 constexpr size_t kReadAhead = 3;
@@ -199,6 +199,7 @@ struct Consts {
     return static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(m))) << (16 * lane);
 }
 
+template <bool kEndTags>  // whether an end tag may matter (always checked here)
 [[gnu::always_inline]] inline Block classify(const char* p, const Consts& k) {
     Block b{};
     const __m128i case_bit = _mm_set1_epi8(0x20);
@@ -219,7 +220,7 @@ struct Consts {
         }
         const __m128i end_tag =
             _mm_and_si128(slash1, _mm_or_si128(is(l2, k.slot), is(l2, k.body)));
-        b.lt |= bits(lt, lane);
+        b.lone |= bits(lt, lane);
         b.gt |= bits(is(v, '>'), lane);
         b.dq |= bits(is(v, '"'), lane);
         b.eq |= bits(eq, lane);
@@ -234,6 +235,8 @@ struct Consts {
         b.candidates |= bits(_mm_and_si128(lt, _mm_or_si128(first, end_tag)), lane);
         b.odd |= bits(_mm_or_si128(sq, _mm_and_si128(eq, is_ws(v1))), lane);
     }
+    b.lone &= ~b.opens;
+    b.candidates &= b.opens;
     return b;
 }
 
@@ -339,11 +342,12 @@ struct Half {
            static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(hi))) << 32;
 }
 
+template <bool kEndTags>  // whether an end tag may matter (always checked here)
 [[gnu::always_inline]] inline Block classify(const char* p, const Consts& k) {
     const Half lo = classify_half(p, k);
     const Half hi = classify_half(p + 32, k);
     Block b;
-    b.lt = bits(lo.lt, hi.lt);
+    b.lone = bits(lo.lt, hi.lt);
     b.gt = bits(lo.gt, hi.gt);
     b.dq = bits(lo.dq, hi.dq);
     b.eq = bits(lo.eq, hi.eq);
@@ -352,6 +356,8 @@ struct Half {
     b.opens = bits(lo.opens, hi.opens);
     b.candidates = bits(lo.candidates, hi.candidates);
     b.odd = bits(lo.odd, hi.odd);
+    b.lone &= ~b.opens;
+    b.candidates &= b.opens;
     return b;
 }
 
@@ -475,7 +481,6 @@ struct Consts {
     __m512i body;     // 'b' if </body matters
     __m512i after_t;  // 'a': </ta(ilor-slot
     __m512i after_b;  // 'o': </bo(dy
-    bool end_tags;    // either matters
 };
 
 [[gnu::always_inline]] inline Consts consts_for(TagInterest interest) {
@@ -498,8 +503,7 @@ struct Consts {
                   kept(_mm512_set1_epi8(interest.slot_end ? 't' : '\0')),
                   kept(_mm512_set1_epi8(interest.body_end ? 'b' : '\0')),
                   kept(_mm512_set1_epi8(kSlotTag[1])),
-                  kept(_mm512_set1_epi8(kBodyTag[1])),
-                  interest.slot_end || interest.body_end};
+                  kept(_mm512_set1_epi8(kBodyTag[1]))};
 }
 
 [[gnu::always_inline]] inline __m512i load(const char* p) {
@@ -525,6 +529,7 @@ struct Consts {
     return _mm512_mask_cmplt_epu8_mask(where, _mm512_sub_epi8(lower, k.a), k.letters);
 }
 
+template <bool kEndTags>
 [[gnu::always_inline]] inline Block classify(const char* p, const Consts& k) {
     const __m512i v = load(p);
     const __m512i v1 = load(p + 1);
@@ -533,21 +538,22 @@ struct Consts {
     const __m512i cls =
         _mm512_maskz_permutexvar_epi8(_mm512_cmplt_epu8_mask(v, k.below_classes), v, k.classes);
     Block b;
-    b.lt = _mm512_cmpeq_epi8_mask(v, k.lt);
+    const uint64_t lt = _mm512_cmpeq_epi8_mask(v, k.lt);
     b.dq = _mm512_cmpeq_epi8_mask(v, k.dq);
     b.gt = _mm512_test_epi8_mask(cls, k.gt_bit);
     b.eq = _mm512_test_epi8_mask(cls, k.eq_bit);
     b.ws = _mm512_test_epi8_mask(cls, k.ws_bit);
     b.special = _mm512_test_epi8_mask(cls, cls);
-    const uint64_t slash1 = _mm512_mask_cmpeq_epi8_mask(b.lt, v1, k.sl);
-    b.opens = is_alpha(b.lt, l1, k) | is_alpha(slash1, l2, k);
+    const uint64_t slash1 = _mm512_mask_cmpeq_epi8_mask(lt, v1, k.sl);
+    b.opens = is_alpha(lt, l1, k) | is_alpha(slash1, l2, k);
+    b.lone = lt & ~b.opens;
     // Start tags by their first three letters (vpermb reads the low six
     // bits; the scalar check drops the few look-alikes left).
     const __m512i l3 = _mm512_or_si512(load(p + 3), k.case_bit);
     b.candidates = _mm512_mask_test_epi8_mask(
-        b.lt, _mm512_and_si512(lookup(l1, k.first_bits), lookup(l2, k.second_bits)),
+        b.opens, _mm512_and_si512(lookup(l1, k.first_bits), lookup(l2, k.second_bits)),
         lookup(l3, k.third_bits));
-    if (k.end_tags) {
+    if (kEndTags) {
         b.candidates |= _mm512_mask_cmpeq_epi8_mask(
                             _mm512_mask_cmpeq_epi8_mask(slash1, l2, k.slot), l3, k.after_t) |
                         _mm512_mask_cmpeq_epi8_mask(
@@ -558,7 +564,7 @@ struct Consts {
     // The model runs on general registers: each mask moves there once,
     // instead of the compiler shuttling some between mask and general
     // registers for the ANDs.
-    asm("" : "+r"(b.lt), "+r"(b.gt), "+r"(b.dq), "+r"(b.eq), "+r"(b.ws), "+r"(b.special),
+    asm("" : "+r"(b.lone), "+r"(b.gt), "+r"(b.dq), "+r"(b.eq), "+r"(b.ws), "+r"(b.special),
         "+r"(b.opens), "+r"(b.candidates), "+r"(b.odd));
     return b;
 }
