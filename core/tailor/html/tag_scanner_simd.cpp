@@ -525,7 +525,7 @@ struct Consts {
     return _mm512_cmpeq_epi8_mask(load(p), k.dq) != 0;
 }
 
-[[gnu::always_inline]] inline uint64_t is_alpha(uint64_t where, __m512i lower, const Consts& k) {
+[[gnu::always_inline]] inline __mmask64 is_alpha(__mmask64 where, __m512i lower, const Consts& k) {
     return _mm512_mask_cmplt_epu8_mask(where, _mm512_sub_epi8(lower, k.a), k.letters);
 }
 
@@ -538,20 +538,21 @@ template <bool kEndTags>
     const __m512i cls =
         _mm512_maskz_permutexvar_epi8(_mm512_cmplt_epu8_mask(v, k.below_classes), v, k.classes);
     Block b;
-    const uint64_t lt = _mm512_cmpeq_epi8_mask(v, k.lt);
+    const __mmask64 lt = _mm512_cmpeq_epi8_mask(v, k.lt);
     b.dq = _mm512_cmpeq_epi8_mask(v, k.dq);
     b.gt = _mm512_test_epi8_mask(cls, k.gt_bit);
     b.eq = _mm512_test_epi8_mask(cls, k.eq_bit);
     b.ws = _mm512_test_epi8_mask(cls, k.ws_bit);
     b.special = _mm512_test_epi8_mask(cls, cls);
-    const uint64_t slash1 = _mm512_mask_cmpeq_epi8_mask(lt, v1, k.sl);
-    b.opens = is_alpha(lt, l1, k) | is_alpha(slash1, l2, k);
-    b.lone = lt & ~b.opens;
+    const __mmask64 slash1 = _mm512_mask_cmpeq_epi8_mask(lt, v1, k.sl);
+    const __mmask64 opens = _kor_mask64(is_alpha(lt, l1, k), is_alpha(slash1, l2, k));
+    b.opens = _cvtmask64_u64(opens);
+    b.lone = _cvtmask64_u64(_kandn_mask64(opens, lt));
     // Start tags by their first three letters (vpermb reads the low six
     // bits; the scalar check drops the few look-alikes left).
     const __m512i l3 = _mm512_or_si512(load(p + 3), k.case_bit);
     b.candidates = _mm512_mask_test_epi8_mask(
-        b.opens, _mm512_and_si512(lookup(l1, k.first_bits), lookup(l2, k.second_bits)),
+        opens, _mm512_and_si512(lookup(l1, k.first_bits), lookup(l2, k.second_bits)),
         lookup(l3, k.third_bits));
     if (kEndTags) {
         b.candidates |= _mm512_mask_cmpeq_epi8_mask(
@@ -561,11 +562,6 @@ template <bool kEndTags>
     }
     b.odd = _mm512_test_epi8_mask(cls, k.sq_bit) |
             _mm512_mask_cmpeq_epi8_mask(b.eq, _mm512_shuffle_epi8(k.ws_table, v1), v1);
-    // The model runs on general registers: each mask moves there once,
-    // instead of the compiler shuttling some between mask and general
-    // registers for the ANDs.
-    asm("" : "+r"(b.lone), "+r"(b.gt), "+r"(b.dq), "+r"(b.eq), "+r"(b.ws), "+r"(b.special),
-        "+r"(b.opens), "+r"(b.candidates), "+r"(b.odd));
     return b;
 }
 
