@@ -1,4 +1,4 @@
-// Tag scanner, block scan: classifying 64 bytes at a time with SSE2, AVX2 or AVX-512BW.
+// Tag scanner, block scan: classifying 64 bytes at a time with SSE2, AVX2 or AVX-512 (BW, VBMI).
 //
 // Each instruction set gets a `classify` and its own copy of the walk
 // (tag_scanner_simd_walk.inc, which explains the model). The AVX2 and
@@ -218,8 +218,7 @@ template <bool kEndTags>  // whether an end tag may matter (always checked here)
         for (char c : kFirstLetters) {
             first = _mm_or_si128(first, is(l1, c));
         }
-        const __m128i end_tag =
-            _mm_and_si128(slash1, _mm_or_si128(is(l2, k.slot), is(l2, k.body)));
+        const __m128i end_tag = _mm_and_si128(slash1, _mm_or_si128(is(l2, k.slot), is(l2, k.body)));
         b.lone |= bits(lt, lane);
         b.gt |= bits(is(v, '>'), lane);
         b.dq |= bits(is(v, '"'), lane);
@@ -245,8 +244,12 @@ template <bool kEndTags>  // whether an end tag may matter (always checked here)
                                      _mm_or_si128(is(load(p + 32), c), is(load(p + 48), c)));
     return _mm_movemask_epi8(any) != 0;
 }
-[[gnu::always_inline]] inline bool has_lt(const char* p, const Consts&) { return has_byte(p, '<'); }
-[[gnu::always_inline]] inline bool has_dq(const char* p, const Consts&) { return has_byte(p, '"'); }
+[[gnu::always_inline]] inline bool has_lt(const char* p, const Consts&) {
+    return has_byte(p, '<');
+}
+[[gnu::always_inline]] inline bool has_dq(const char* p, const Consts&) {
+    return has_byte(p, '"');
+}
 
 // Candidates are checked inside the block loop (its constants are
 // rebuilt or read from memory anyway; a first-letter check lets many through).
@@ -282,7 +285,7 @@ struct Consts {
 
 [[gnu::always_inline]] inline Consts consts_for(TagInterest interest) {
     return Consts{_mm256_set1_epi8(interest.slot_end ? 't' : '\0'),
-                   _mm256_set1_epi8(interest.body_end ? 'b' : '\0')};
+                  _mm256_set1_epi8(interest.body_end ? 'b' : '\0')};
 }
 
 [[gnu::always_inline]] inline __m256i load(const char* p) {
@@ -329,8 +332,7 @@ struct Half {
     // The first letter only: pairing it with the second in vectors costs
     // more than candidate_needs_tokenizer() does on the few it lets through.
     const __m256i end_tag = _mm256_and_si256(
-        slash1,
-        _mm256_or_si256(_mm256_cmpeq_epi8(l2, k.slot), _mm256_cmpeq_epi8(l2, k.body)));
+        slash1, _mm256_or_si256(_mm256_cmpeq_epi8(l2, k.slot), _mm256_cmpeq_epi8(l2, k.body)));
     h.candidates =
         _mm256_and_si256(h.lt, _mm256_or_si256(in_set(l1, kShuffle.first_char), end_tag));
     h.odd = _mm256_or_si256(sq, _mm256_and_si256(h.eq, in_set(v1, kShuffle.ws)));
@@ -555,10 +557,10 @@ template <bool kEndTags>
         opens, _mm512_and_si512(lookup(l1, k.first_bits), lookup(l2, k.second_bits)),
         lookup(l3, k.third_bits));
     if (kEndTags) {
-        b.candidates |= _mm512_mask_cmpeq_epi8_mask(
-                            _mm512_mask_cmpeq_epi8_mask(slash1, l2, k.slot), l3, k.after_t) |
-                        _mm512_mask_cmpeq_epi8_mask(
-                            _mm512_mask_cmpeq_epi8_mask(slash1, l2, k.body), l3, k.after_b);
+        b.candidates |= _mm512_mask_cmpeq_epi8_mask(_mm512_mask_cmpeq_epi8_mask(slash1, l2, k.slot),
+                                                    l3, k.after_t) |
+                        _mm512_mask_cmpeq_epi8_mask(_mm512_mask_cmpeq_epi8_mask(slash1, l2, k.body),
+                                                    l3, k.after_b);
     }
     b.odd = _mm512_test_epi8_mask(cls, k.sq_bit) |
             _mm512_mask_cmpeq_epi8_mask(b.eq, _mm512_shuffle_epi8(k.ws_table, v1), v1);
@@ -583,8 +585,8 @@ const char* skip_to_tag_sse2(const char* p, const char* end, TagInterest interes
     return sse2::skip_blocks(p, end, interest);
 }
 
-__attribute__((target("avx2,pclmul,bmi"))) const char* skip_to_tag_avx2(const char* p, const char* end,
-                                                                    TagInterest interest) noexcept {
+__attribute__((target("avx2,pclmul,bmi"))) const char* skip_to_tag_avx2(
+    const char* p, const char* end, TagInterest interest) noexcept {
     return avx2::skip_blocks(p, end, interest);
 }
 

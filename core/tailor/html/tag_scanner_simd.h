@@ -36,7 +36,7 @@ inline constexpr char kFirstLetters[] = {'t', 's', 'x', 'i', 'n', 'p'};
                                      TagInterest interest, bool* done) noexcept;
 
 #if defined(__x86_64__)
-// The block scan on SSE2 (every x86-64), AVX2 and AVX-512BW (check the CPU first).
+// The block scan on SSE2 (every x86-64), AVX2 and AVX-512BW with VBMI (check the CPU first).
 [[nodiscard]] const char* skip_to_tag_sse2(const char* p, const char* end,
                                            TagInterest interest) noexcept;
 [[nodiscard]] const char* skip_to_tag_avx2(const char* p, const char* end,
