@@ -1,6 +1,6 @@
 // Tag scanner, block scan: what the SIMD paths and the scalar walk share (internal to html/).
 //
-// The block scan (tag_scanner_simd.cpp) settles whole 64-byte blocks with
+// The block scan (tag_scanner_simd*.cpp) settles whole 64-byte blocks with
 // bit arithmetic and calls back into the scalar walk (tag_scanner.cpp) for
 // the two things it leaves to it: the name check of a tag that may matter,
 // and the stretches its model of the block cannot vouch for.
