@@ -361,10 +361,12 @@ bool path_supported(ScanPath path) noexcept {
             return true;  // part of x86-64
         case ScanPath::kAvx2:
             __builtin_cpu_init();  // may run before the constructors that would call it
-            return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul");
+            return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul") &&
+                   __builtin_cpu_supports("bmi");
         case ScanPath::kAvx512:
             __builtin_cpu_init();
-            return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("pclmul");
+            return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi") &&
+                   __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("bmi");
 #endif
         default:
             return false;

@@ -67,7 +67,7 @@ struct TagInterest {
 
 // ScanPath
 //
-// One implementation of skip_to_tag. kSse2, kAvx2 and kAvx512 (AVX-512BW)
+// One implementation of skip_to_tag. kSse2, kAvx2 and kAvx512 (AVX-512BW with VBMI)
 // exist on x86-64 only; elsewhere only kScalar runs.
 enum class ScanPath : uint8_t { kScalar, kSse2, kAvx2, kAvx512 };
 

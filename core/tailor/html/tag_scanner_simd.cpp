@@ -1,11 +1,11 @@
-// Tag scanner, block scan: classifying 64 bytes at a time with SSE2, AVX2 or AVX-512BW.
+// Tag scanner, block scan: classifying 64 bytes at a time with SSE2 or AVX2.
 //
 // Each instruction set gets a `classify` and its own copy of the walk
-// (tag_scanner_simd_walk.inc, which explains the model). The AVX2 and
-// AVX-512 copies are compiled under target pragmas rather than with -mavx2
-// for the file, so nothing else in the module is built for them and the
-// module still loads on any x86-64; tag_scanner.cpp calls them only if the
-// CPU has them.
+// (tag_scanner_simd_walk.inc, which explains the model; AVX-512 has its own
+// file, tag_scanner_simd_avx512.cpp). The AVX2 and AVX-512 copies are
+// compiled under target pragmas rather than with -mavx2 for the file, so nothing else in the module
+// is built for them and the module still loads on any x86-64; tag_scanner.cpp calls them only if
+// the CPU has them.
 #include "tailor/html/tag_scanner_simd.h"
 
 #if defined(__x86_64__)
@@ -17,95 +17,10 @@
 #include <cstring>
 #include <string_view>
 
+#include "tailor/html/tag_scanner_simd_block.h"
+
 namespace tailor::tag_scan::detail {
 namespace {
-
-// One 64-byte block's classes; bit i is byte i. The last three look at the
-// bytes after byte i (up to kReadAhead past the block).
-struct Block {
-    uint64_t lt;          // '<'
-    uint64_t gt;          // '>'
-    uint64_t dq;          // '"'
-    uint64_t eq;          // '='
-    uint64_t ws;          // HTML whitespace
-    uint64_t special;     // any of < > " ' = / and whitespace: not an attribute name byte
-    uint64_t opens;       // '<' then a letter, or "</" then a letter
-    uint64_t candidates;  // '<' then the first two letters of a start tag we act on, or
-                          // "</" then those of an end tag of interest
-    uint64_t odd;         // '\'', or '=' then whitespace: what the model rejects in a tag
-};
-constexpr size_t kReadAhead = 3;
-
-// For the first letter of a name (lower case), the second letters (bit
-// n: 'a' + n) of the names we act on: start tags, and the end tags
-// </tailor-slot and </body. The scalar check of a candidate.
-struct SecondLetters {
-    uint32_t start[256] = {};
-    uint32_t end[256] = {};
-    constexpr SecondLetters() {
-        add(start, kSlotTag);
-        for (std::string_view raw : kRawNames) {
-            add(start, raw);
-        }
-        add(end, kSlotTag);
-        add(end, kBodyTag);
-    }
-    static constexpr void add(uint32_t* table, std::string_view name) {
-        table[static_cast<unsigned char>(name[0])] |= 1u << (name[1] - 'a');
-    }
-};
-constexpr SecondLetters kSecondLetters;
-constexpr const uint32_t* kStartSecond = kSecondLetters.start;
-constexpr const uint32_t* kEndSecond = kSecondLetters.end;
-
-// Byte-shuffle tables, 16 entries repeated per 16-byte lane: a byte is in a
-// set if it equals the set's entry at its low nibble (the byte shuffle
-// gives 0 for bytes >= 0x80). Unused entries are 0, which no byte tested
-// against them equals (only bytes >= 0x20 are tested, or those whose low
-// nibble is not 0). For the two-letter check of start-tag names, each
-// first letter gets a bit; a second letter's entry holds the bits of the
-// first letters it follows in some name.
-struct ShuffleTables {
-    alignas(64) char ws[64] = {};          // ' ' \t \n \f \r
-    alignas(64) char first_char[64] = {};  // first letters of start-tag names we act on
-    alignas(64) char first_bit[64] = {};
-    alignas(64) char second_char[64] = {};  // their second letters
-    alignas(64) char second_bits[64] = {};
-    bool clash = false;  // two bytes of one set share a low nibble
-    constexpr ShuffleTables() {
-        for (char c : {' ', '\t', '\n', '\f', '\r'}) {
-            put(ws, c);
-        }
-        int bits = 0;
-        add_name(kSlotTag, bits);
-        for (std::string_view raw : kRawNames) {
-            add_name(raw, bits);
-        }
-    }
-    constexpr void put(char* table, char c) {
-        const int i = c & 15;
-        clash = clash || (table[i] != 0 && table[i] != c);
-        for (int lane = 0; lane < 64; lane += 16) {
-            table[lane + i] = c;
-        }
-    }
-    constexpr void add_name(std::string_view name, int& bits) {
-        const int f = name[0] & 15;
-        if (first_char[f] == 0) {
-            put(first_char, name[0]);
-            for (int lane = 0; lane < 64; lane += 16) {
-                first_bit[lane + f] = static_cast<char>(1 << bits);
-            }
-            ++bits;
-        }
-        put(second_char, name[1]);
-        for (int lane = 0; lane < 64; lane += 16) {
-            second_bits[lane + (name[1] & 15)] |= first_bit[f];
-        }
-    }
-};
-constexpr ShuffleTables kShuffle;
-static_assert(!kShuffle.clash, "a byte-shuffle set needs distinct low nibbles");
 
 // Splatted constants, loaded from memory so compares take them as operands
 // instead of rebuilding them in every block.
@@ -169,13 +84,13 @@ namespace {
     return x;
 }
 
-struct Letters {
+struct Consts {
     char slot;  // 't' if </tailor-slot matters, else 0 (no lower-cased byte is 0)
     char body;  // 'b' if </body matters
 };
 
-[[gnu::always_inline]] inline Letters letters_for(TagInterest interest) {
-    return Letters{interest.slot_end ? 't' : '\0', interest.body_end ? 'b' : '\0'};
+[[gnu::always_inline]] inline Consts consts_for(TagInterest interest) {
+    return Consts{interest.slot_end ? 't' : '\0', interest.body_end ? 'b' : '\0'};
 }
 
 [[gnu::always_inline]] inline __m128i is(__m128i v, char c) {
@@ -199,7 +114,8 @@ struct Letters {
     return static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(m))) << (16 * lane);
 }
 
-[[gnu::always_inline]] inline Block classify(const char* p, const Letters& letters) {
+template <bool kEndTags>  // whether an end tag may matter (always checked here)
+[[gnu::always_inline]] inline Block classify(const char* p, const Consts& k) {
     Block b{};
     const __m128i case_bit = _mm_set1_epi8(0x20);
     for (int lane = 0; lane < 4; ++lane) {
@@ -217,9 +133,8 @@ struct Letters {
         for (char c : kFirstLetters) {
             first = _mm_or_si128(first, is(l1, c));
         }
-        const __m128i end_tag =
-            _mm_and_si128(slash1, _mm_or_si128(is(l2, letters.slot), is(l2, letters.body)));
-        b.lt |= bits(lt, lane);
+        const __m128i end_tag = _mm_and_si128(slash1, _mm_or_si128(is(l2, k.slot), is(l2, k.body)));
+        b.lone |= bits(lt, lane);
         b.gt |= bits(is(v, '>'), lane);
         b.dq |= bits(is(v, '"'), lane);
         b.eq |= bits(eq, lane);
@@ -234,8 +149,26 @@ struct Letters {
         b.candidates |= bits(_mm_and_si128(lt, _mm_or_si128(first, end_tag)), lane);
         b.odd |= bits(_mm_or_si128(sq, _mm_and_si128(eq, is_ws(v1))), lane);
     }
+    b.lone &= ~b.opens;
+    b.candidates &= b.opens;
     return b;
 }
+
+[[gnu::always_inline]] inline bool has_byte(const char* p, char c) {
+    const __m128i any = _mm_or_si128(_mm_or_si128(is(load(p), c), is(load(p + 16), c)),
+                                     _mm_or_si128(is(load(p + 32), c), is(load(p + 48), c)));
+    return _mm_movemask_epi8(any) != 0;
+}
+[[gnu::always_inline]] inline bool has_lt(const char* p, const Consts&) {
+    return has_byte(p, '<');
+}
+[[gnu::always_inline]] inline bool has_dq(const char* p, const Consts&) {
+    return has_byte(p, '"');
+}
+
+// Candidates are checked inside the block loop (its constants are
+// rebuilt or read from memory anyway; a first-letter check lets many through).
+constexpr bool kStopsInLoop = true;
 
 #include "tailor/html/tag_scanner_simd_walk.inc"
 
@@ -245,10 +178,10 @@ struct Letters {
 // AVX2 (with PCLMULQDQ, which every AVX2 CPU has): two 32-byte lanes, byte
 // shuffles for the sets (tables above), constants read from memory.
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,pclmul"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx2,pclmul,bmi"))), apply_to = function)
 #else
 #pragma GCC push_options
-#pragma GCC target("avx2,pclmul")
+#pragma GCC target("avx2,pclmul,bmi")
 #endif
 namespace avx2 {
 namespace {
@@ -260,14 +193,14 @@ namespace {
     return static_cast<uint64_t>(_mm_cvtsi128_si64(product));
 }
 
-struct Letters {
+struct Consts {
     __m256i slot;  // 't' if </tailor-slot matters, else 0 (no lower-cased byte is 0)
     __m256i body;  // 'b' if </body matters
 };
 
-[[gnu::always_inline]] inline Letters letters_for(TagInterest interest) {
-    return Letters{_mm256_set1_epi8(interest.slot_end ? 't' : '\0'),
-                   _mm256_set1_epi8(interest.body_end ? 'b' : '\0')};
+[[gnu::always_inline]] inline Consts consts_for(TagInterest interest) {
+    return Consts{_mm256_set1_epi8(interest.slot_end ? 't' : '\0'),
+                  _mm256_set1_epi8(interest.body_end ? 'b' : '\0')};
 }
 
 [[gnu::always_inline]] inline __m256i load(const char* p) {
@@ -292,7 +225,7 @@ struct Half {
     __m256i lt, gt, dq, eq, ws, special, opens, candidates, odd;
 };
 
-[[gnu::always_inline]] inline Half classify_half(const char* p, const Letters& letters) {
+[[gnu::always_inline]] inline Half classify_half(const char* p, const Consts& k) {
     const __m256i case_bit = konst(kSplat.case_bit);
     const __m256i v = load(p);
     const __m256i v1 = load(p + 1);
@@ -314,8 +247,7 @@ struct Half {
     // The first letter only: pairing it with the second in vectors costs
     // more than candidate_needs_tokenizer() does on the few it lets through.
     const __m256i end_tag = _mm256_and_si256(
-        slash1,
-        _mm256_or_si256(_mm256_cmpeq_epi8(l2, letters.slot), _mm256_cmpeq_epi8(l2, letters.body)));
+        slash1, _mm256_or_si256(_mm256_cmpeq_epi8(l2, k.slot), _mm256_cmpeq_epi8(l2, k.body)));
     h.candidates =
         _mm256_and_si256(h.lt, _mm256_or_si256(in_set(l1, kShuffle.first_char), end_tag));
     h.odd = _mm256_or_si256(sq, _mm256_and_si256(h.eq, in_set(v1, kShuffle.ws)));
@@ -327,11 +259,12 @@ struct Half {
            static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(hi))) << 32;
 }
 
-[[gnu::always_inline]] inline Block classify(const char* p, const Letters& letters) {
-    const Half lo = classify_half(p, letters);
-    const Half hi = classify_half(p + 32, letters);
+template <bool kEndTags>  // whether an end tag may matter (always checked here)
+[[gnu::always_inline]] inline Block classify(const char* p, const Consts& k) {
+    const Half lo = classify_half(p, k);
+    const Half hi = classify_half(p + 32, k);
     Block b;
-    b.lt = bits(lo.lt, hi.lt);
+    b.lone = bits(lo.lt, hi.lt);
     b.gt = bits(lo.gt, hi.gt);
     b.dq = bits(lo.dq, hi.dq);
     b.eq = bits(lo.eq, hi.eq);
@@ -340,8 +273,27 @@ struct Half {
     b.opens = bits(lo.opens, hi.opens);
     b.candidates = bits(lo.candidates, hi.candidates);
     b.odd = bits(lo.odd, hi.odd);
+    b.lone &= ~b.opens;
+    b.candidates &= b.opens;
     return b;
 }
+
+[[gnu::always_inline]] inline bool has_byte(const char* p, const char* splat) {
+    const __m256i c = konst(splat);
+    return !_mm256_testz_si256(
+        _mm256_or_si256(_mm256_cmpeq_epi8(load(p), c), _mm256_cmpeq_epi8(load(p + 32), c)),
+        _mm256_or_si256(_mm256_cmpeq_epi8(load(p), c), _mm256_cmpeq_epi8(load(p + 32), c)));
+}
+[[gnu::always_inline]] inline bool has_lt(const char* p, const Consts&) {
+    return has_byte(p, kSplat.lt);
+}
+[[gnu::always_inline]] inline bool has_dq(const char* p, const Consts&) {
+    return has_byte(p, kSplat.dq);
+}
+
+// Candidates are checked inside the block loop (its constants are
+// read from memory anyway; a first-letter check lets many through).
+constexpr bool kStopsInLoop = true;
 
 #include "tailor/html/tag_scanner_simd_walk.inc"
 
@@ -353,103 +305,13 @@ struct Half {
 #pragma GCC pop_options
 #endif
 
-// AVX-512BW: one 64-byte register per block; compares give the 64-bit
-// masks directly, and masked compares AND them on the way.
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,pclmul"))), \
-                             apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,pclmul")
-#endif
-namespace avx512 {
-namespace {
-
-[[gnu::always_inline]] inline uint64_t prefix_xor(uint64_t x) {
-    const __m128i product =
-        _mm_clmulepi64_si128(_mm_cvtsi64_si128(static_cast<int64_t>(x)), _mm_set1_epi8(-1), 0);
-    return static_cast<uint64_t>(_mm_cvtsi128_si64(product));
-}
-
-struct Letters {
-    __m512i slot;  // 't' if </tailor-slot matters, else 0 (no lower-cased byte is 0)
-    __m512i body;  // 'b' if </body matters
-};
-
-[[gnu::always_inline]] inline Letters letters_for(TagInterest interest) {
-    return Letters{_mm512_set1_epi8(interest.slot_end ? 't' : '\0'),
-                   _mm512_set1_epi8(interest.body_end ? 'b' : '\0')};
-}
-
-[[gnu::always_inline]] inline __m512i konst(const char* splat) {
-    return _mm512_load_si512(opaque(splat));
-}
-
-[[gnu::always_inline]] inline uint64_t is(__m512i v, const char* splat) {
-    return _mm512_cmpeq_epi8_mask(v, konst(splat));
-}
-
-[[gnu::always_inline]] inline uint64_t in_set(__m512i v, const char* table) {
-    return _mm512_cmpeq_epi8_mask(_mm512_shuffle_epi8(konst(table), v), v);
-}
-
-[[gnu::always_inline]] inline uint64_t is_alpha(uint64_t where, __m512i lower) {
-    return _mm512_mask_cmplt_epu8_mask(where, _mm512_sub_epi8(lower, konst(kSplat.a)),
-                                       konst(kSplat.letters));
-}
-
-[[gnu::always_inline]] inline Block classify(const char* p, const Letters& letters) {
-    const __m512i case_bit = konst(kSplat.case_bit);
-    const __m512i v = _mm512_loadu_si512(p);
-    const __m512i v1 = _mm512_loadu_si512(p + 1);
-    const __m512i l1 = _mm512_or_si512(v1, case_bit);  // letters only stay letters
-    const __m512i l2 = _mm512_or_si512(_mm512_loadu_si512(p + 2), case_bit);
-    const __m512i l3 = _mm512_or_si512(_mm512_loadu_si512(p + 3), case_bit);
-    Block b;
-    b.lt = is(v, kSplat.lt);
-    b.gt = is(v, kSplat.gt);
-    b.dq = is(v, kSplat.dq);
-    b.eq = is(v, kSplat.eq);
-    b.ws = in_set(v, kShuffle.ws);
-    const uint64_t sq = is(v, kSplat.sq);
-    b.special = b.lt | b.gt | b.dq | sq | b.eq | is(v, kSplat.sl) | b.ws;
-    const uint64_t slash1 = _mm512_mask_cmpeq_epi8_mask(b.lt, v1, konst(kSplat.sl));
-    b.opens = is_alpha(b.lt, l1) | is_alpha(slash1, l2);
-    const __m512i first =
-        _mm512_maskz_shuffle_epi8(in_set(l1, kShuffle.first_char), konst(kShuffle.first_bit), l1);
-    const __m512i second = _mm512_maskz_shuffle_epi8(in_set(l2, kShuffle.second_char),
-                                                     konst(kShuffle.second_bits), l2);
-    const uint64_t end_t = _mm512_mask_cmpeq_epi8_mask(
-        _mm512_mask_cmpeq_epi8_mask(slash1, l2, letters.slot), l3, konst(kSplat.after_t));
-    const uint64_t end_b = _mm512_mask_cmpeq_epi8_mask(
-        _mm512_mask_cmpeq_epi8_mask(slash1, l2, letters.body), l3, konst(kSplat.after_b));
-    b.candidates = _mm512_mask_test_epi8_mask(b.lt, first, second) | end_t | end_b;
-    b.odd = sq | _mm512_mask_cmpeq_epi8_mask(b.eq, _mm512_shuffle_epi8(konst(kShuffle.ws), v1), v1);
-    return b;
-}
-
-#include "tailor/html/tag_scanner_simd_walk.inc"
-
-}  // namespace
-}  // namespace avx512
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
-
 const char* skip_to_tag_sse2(const char* p, const char* end, TagInterest interest) noexcept {
     return sse2::skip_blocks(p, end, interest);
 }
 
-__attribute__((target("avx2,pclmul"))) const char* skip_to_tag_avx2(const char* p, const char* end,
-                                                                    TagInterest interest) noexcept {
-    return avx2::skip_blocks(p, end, interest);
-}
-
-__attribute__((target("avx512f,avx512bw,pclmul"))) const char* skip_to_tag_avx512(
+__attribute__((target("avx2,pclmul,bmi"))) const char* skip_to_tag_avx2(
     const char* p, const char* end, TagInterest interest) noexcept {
-    return avx512::skip_blocks(p, end, interest);
+    return avx2::skip_blocks(p, end, interest);
 }
 
 }  // namespace tailor::tag_scan::detail

@@ -1,6 +1,6 @@
 // Tag scanner, block scan: what the SIMD paths and the scalar walk share (internal to html/).
 //
-// The block scan (tag_scanner_simd.cpp) settles whole 64-byte blocks with
+// The block scan (tag_scanner_simd*.cpp) settles whole 64-byte blocks with
 // bit arithmetic and calls back into the scalar walk (tag_scanner.cpp) for
 // the two things it leaves to it: the name check of a tag that may matter,
 // and the stretches its model of the block cannot vouch for.
@@ -36,7 +36,7 @@ inline constexpr char kFirstLetters[] = {'t', 's', 'x', 'i', 'n', 'p'};
                                      TagInterest interest, bool* done) noexcept;
 
 #if defined(__x86_64__)
-// The block scan on SSE2 (every x86-64), AVX2 and AVX-512BW (check the CPU first).
+// The block scan on SSE2 (every x86-64), AVX2 and AVX-512BW with VBMI (check the CPU first).
 [[nodiscard]] const char* skip_to_tag_sse2(const char* p, const char* end,
                                            TagInterest interest) noexcept;
 [[nodiscard]] const char* skip_to_tag_avx2(const char* p, const char* end,

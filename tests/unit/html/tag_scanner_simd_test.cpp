@@ -209,6 +209,34 @@ TEST(TagScannerSimd, QuotingEdgeCasesAgreeAtEveryOffset) {
     }
 }
 
+// Whole blocks of text without '<' (with what the model rejects in a tag:
+// '>', quotes) and whole blocks inside a quoted value without '"' (with
+// '<', '>', '\'' and tags), which the block loop skips in one compare,
+// followed by a tag that matters or a tag cut by the chunk's end.
+TEST(TagScannerSimd, BlocksSkippedWholeAgreeAtEveryOffset) {
+    std::string text;
+    std::string value;
+    while (text.size() < 300) {
+        text += "Size > M, \"linen\" 6'1 & more; ";
+        value += "a<b>c <script> d='e' </tailor-slot> ";
+    }
+    for (size_t at = 0; at <= 140; ++at) {
+        for (size_t len : {size_t{63}, size_t{64}, size_t{65}, size_t{130}, size_t{260}}) {
+            const std::string before = filler(at);
+            const std::string in_text = before + text.substr(0, len) + "<script>" + filler(40);
+            EXPECT_EQ(agreed_stop(in_text), static_cast<long>(before.size() + len)) << at;
+            const std::string in_value =
+                before + "<div title=\"" + value.substr(0, len) + "\">x</div><style>" + filler(40);
+            EXPECT_EQ(agreed_stop(in_value), static_cast<long>(in_value.size() - 40 - 7)) << at;
+            agreed_stop(std::string_view(in_value).substr(0, before.size() + 12 + len / 2),
+                        TagInterest{true, true});
+            EXPECT_EQ(agreed_stop(before + text.substr(0, len) + "<tail"),
+                      static_cast<long>(before.size() + len))
+                << at;
+        }
+    }
+}
+
 uint64_t scan_seed() {
     static const uint64_t seed = [] {
         const char* env = std::getenv("TAILOR_SCAN_SEED");
