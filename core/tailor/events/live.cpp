@@ -6,6 +6,7 @@
 
 #include "tailor/events/live_facts.h"
 #include "tailor/store/keys.h"
+#include "tailor/store/resp.h"
 #include "tailor/visitor/visitor_id.h"
 
 namespace tailor {
@@ -212,27 +213,11 @@ LiveBatch::EventView LiveBatch::event(size_t i) const noexcept {
 }
 
 std::string_view LiveBatch::resp() noexcept {
-    char num[24];
-    auto header = [&](char kind, size_t n) {
-        num[0] = kind;
-        char* end = std::to_chars(num + 1, num + sizeof num - 2, n).ptr;
-        *end++ = '\r';
-        *end++ = '\n';
-        resp_.append(num, static_cast<size_t>(end - num));
-    };
+    const int argc = static_cast<int>(argv_.size());
     try {
-        size_t bytes = 16;
-        for (size_t len : argvlen_) {
-            bytes += len + 16;
-        }
-        resp_.clear();
-        resp_.reserve(bytes);
-        header('*', argv_.size());
-        for (size_t i = 0; i < argv_.size(); ++i) {
-            header('$', argvlen_[i]);
-            resp_.append(argv_[i], argvlen_[i]);
-            resp_.append("\r\n", 2);
-        }
+        resp_.resize(resp_command_bytes(argc, argvlen_.data()));
+        resp_.resize(write_resp_command(resp_.data(), resp_.size(), argc, argv_.data(),
+                                        argvlen_.data()));
     } catch (...) {
         resp_.clear();
     }
