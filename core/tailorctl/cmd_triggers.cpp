@@ -140,14 +140,31 @@ long long TriggerEvaluator::read_key(const std::string& key, const std::string& 
     // one XACK for the batch, after every entry's state is written: a
     // crash before it redelivers the batch, which the dedup sets absorb
     std::vector<std::string> ack = {"XACK", key, opts_.group};
+    std::vector<tailor::DecodedEvent> events;  // for waves, on a single Redis
     for (const Reply& entry : entries.elements) {
         if (entry.elements.size() != 2) {
+            continue;
+        }
+        ack.push_back(entry.elements[0].str);
+        if (!conn_->cluster()) {
+            const std::string* blob = field(entry.elements[1], "e");
+            std::optional<tailor::DecodedEvent> e;
+            if (blob != nullptr) {
+                e = tailor::decode_event(*blob);
+            }
+            if (e) {
+                events.push_back(std::move(*e));
+            } else {
+                counts_.invalid++;  // not an event (or trimmed away): nothing to apply
+            }
             continue;
         }
         if (!process_entry(entry.elements[0].str, entry.elements[1])) {
             return -1;
         }
-        ack.push_back(entry.elements[0].str);
+    }
+    if (!events.empty() && !apply_in_waves(std::move(events))) {
+        return -1;
     }
     if (ack.size() > 3 && !ok(conn_->command(ack), Reply::Type::kInteger)) {
         return -1;
@@ -174,37 +191,45 @@ bool TriggerEvaluator::process_entry(const std::string& /*entry*/, const Reply& 
         counts_.invalid++;  // not an event (or trimmed away): nothing to apply
         return true;
     }
-    std::optional<tailor::TriggerState> loaded = load_state(e->vid);
+    return process_event(*e);
+}
+
+bool TriggerEvaluator::process_event(const tailor::DecodedEvent& e) {
+    std::optional<tailor::TriggerState> loaded = load_state(e.vid);
     if (!loaded) {
         return false;
     }
     tailor::TriggerState st = std::move(*loaded);
-    tailor::ApplyOutcome out = tailor::apply_trigger_event(*e, &st);
+    tailor::ApplyOutcome out = tailor::apply_trigger_event(e, &st);
     if (!out.link_prev.empty()) {
         cache_.erase(out.link_prev);
         // idempotent: a redelivered Identify writes the same link
         auto r = conn_->command(
             {"HSET", tailor::visitor_key(out.link_prev, tailor::VisitorKeyKind::kTriggers), "into",
-             e->vid});
+             e.vid});
         if (!ok(r, Reply::Type::kInteger)) {
             return false;
         }
     }
-    int w = write_state(e->vid, st, e->id, tailor::next_trigger_check_ms(st, config_, e->ts_ms));
+    int w = write_state(e.vid, st, e.id, tailor::next_trigger_check_ms(st, config_, e.ts_ms));
     if (w < 0) {
         return false;
     }
+    counted(w);
+    return true;
+}
+
+void TriggerEvaluator::counted(int written) {
     counts_.events++;
-    if (w == 0) {
+    if (written == 0) {
         counts_.duplicates++;
-    } else if (w == 2) {
+    } else if (written == 2) {
         counts_.erased++;
     }
     if (exit_before_ack_ > 0 && counts_.events >= exit_before_ack_) {
         std::fflush(stdout);
         _exit(3);  // tests: a crash between the state write and the ack
     }
-    return true;
 }
 
 int run_triggers(const Args& args) {

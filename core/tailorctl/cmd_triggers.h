@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "redis_client.h"
+#include "tailor/events/decode.h"
 #include "tailor/store/script.h"
 #include "tailor/triggers/config.h"
 #include "tailor/triggers/fire.h"
@@ -99,6 +100,13 @@ class TriggerEvaluator {
     int write_state(const std::string& vid, const tailor::TriggerState& st,
                     const std::string& event_id, std::optional<int64_t> next);
 
+    // write_state in two halves, so a batch can send many before reading any reply:
+    // the command, then what its reply means (NOSCRIPT answered with the source).
+    std::vector<std::string> state_write(const std::string& vid, const tailor::TriggerState& st,
+                                         const std::string& event_id,
+                                         std::optional<int64_t> next) const;
+    int state_written(const std::string& vid, const tailor::TriggerState& st,
+                      std::vector<std::string>& argv, std::optional<Reply> r);
     bool schedule(const std::string& vid, std::optional<int64_t> next);
 
     static const std::string* field(const Reply& kv, std::string_view name);
@@ -106,6 +114,15 @@ class TriggerEvaluator {
     long long read_key(const std::string& key, const std::string& from, bool block);
 
     bool process_entry(const std::string& /*entry*/, const Reply& kv);
+    bool process_event(const tailor::DecodedEvent& e);
+    // Applies a batch's events on a single Redis in waves (cmd_triggers_wave.cpp): each
+    // wave takes the next event of every visitor, loads the states it lacks in one round
+    // trip and writes them in another. A visitor's events keep their order, and a write
+    // that did not happen (a duplicate, an erased visitor) is known before its next one.
+    bool apply_in_waves(std::vector<tailor::DecodedEvent> events);
+    bool apply_wave(const std::vector<tailor::DecodedEvent>& events,
+                    const std::vector<size_t>& wave);
+    void counted(int written);
 
     bool add_profile(const std::string& vid, tailor::FireContext* ctx);
 

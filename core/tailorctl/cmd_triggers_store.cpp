@@ -99,10 +99,18 @@ std::optional<TriggerFields> TriggerEvaluator::read_state(const std::string& vid
 // event on redelivery, while the other order could lose the schedule.
 int TriggerEvaluator::write_state(const std::string& vid, const tailor::TriggerState& st,
                                   const std::string& event_id, std::optional<int64_t> next) {
-    const bool cluster = conn_->cluster();
-    if (cluster && !schedule(vid, next)) {
+    if (conn_->cluster() && !schedule(vid, next)) {
         return -1;
     }
+    std::vector<std::string> argv = state_write(vid, st, event_id, next);
+    return state_written(vid, st, argv, conn_->command(argv));
+}
+
+std::vector<std::string> TriggerEvaluator::state_write(const std::string& vid,
+                                                       const tailor::TriggerState& st,
+                                                       const std::string& event_id,
+                                                       std::optional<int64_t> next) const {
+    const bool cluster = conn_->cluster();
     std::vector<std::string> argv = {"EVALSHA",
                                      script_sha_,
                                      cluster ? "3" : "4",
@@ -119,7 +127,11 @@ int TriggerEvaluator::write_state(const std::string& vid, const tailor::TriggerS
         argv.push_back(name);
         argv.push_back(value);
     }
-    auto r = conn_->command(argv);
+    return argv;
+}
+
+int TriggerEvaluator::state_written(const std::string& vid, const tailor::TriggerState& st,
+                                    std::vector<std::string>& argv, std::optional<Reply> r) {
     if (r && r->type == Reply::Type::kError && r->str.rfind("NOSCRIPT", 0) == 0) {
         // not in this node's script cache yet (a restart, a failover): send the source once
         argv[0] = "EVAL";

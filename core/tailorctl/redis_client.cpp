@@ -309,6 +309,49 @@ bool RedisClient::connect(const RedisOptions& opts) {
     return true;
 }
 
+std::optional<std::vector<Reply>> RedisClient::pipeline(
+    const std::vector<std::vector<std::string>>& cmds) {
+    std::vector<Reply> out;
+    out.reserve(cmds.size());
+    State& s = *s_;
+    if (s.cluster) {
+        for (const auto& argv : cmds) {
+            std::optional<Reply> r = command(argv);
+            if (!r) {
+                return std::nullopt;
+            }
+            out.push_back(std::move(*r));
+        }
+        return out;
+    }
+    redisContext* c = s.seed.get();
+    for (const auto& argv : cmds) {
+        std::vector<const char*> args;
+        std::vector<size_t> lens;
+        args.reserve(argv.size());
+        lens.reserve(argv.size());
+        for (const auto& a : argv) {
+            args.push_back(a.data());
+            lens.push_back(a.size());
+        }
+        if (redisAppendCommandArgv(c, static_cast<int>(args.size()), args.data(), lens.data()) !=
+            REDIS_OK) {
+            fail(c->errstr);
+            return std::nullopt;
+        }
+    }
+    for (size_t i = 0; i < cmds.size(); i++) {
+        void* raw = nullptr;
+        if (redisGetReply(c, &raw) != REDIS_OK || raw == nullptr) {
+            fail(c->errstr);
+            return std::nullopt;
+        }
+        RawReply r(static_cast<redisReply*>(raw));
+        out.push_back(owned(r.get()));
+    }
+    return out;
+}
+
 std::optional<Reply> RedisClient::command(const std::vector<std::string>& argv) {
     State& s = *s_;
     if (!s.cluster) {

@@ -65,6 +65,14 @@ class RedisClient {
     // message on stderr) when no reply came: the connection failed, or too many redirections.
     std::optional<Reply> command(const std::vector<std::string>& argv);
 
+    // RedisClient::pipeline
+    //
+    // Sends every command before reading any reply, and returns the replies in order: one
+    // round trip for the lot on a single Redis. On a cluster, one command at a time through
+    // command() (each may go to another node). nullopt (and a message on stderr) when a
+    // reply did not come; commands before it may have run.
+    std::optional<std::vector<Reply>> pipeline(const std::vector<std::vector<std::string>>& cmds);
+
     // RedisClient::cluster
     //
     // True when connected to a Redis Cluster.
