@@ -149,17 +149,26 @@ std::string peer_ip(const redisContext* c) {
     return buf;
 }
 
-RawReply run(redisContext* c, const std::vector<std::string>& argv) {
+// hiredis's view of a command: pointers and lengths into `argv`.
+struct ArgvView {
+    explicit ArgvView(const std::vector<std::string>& argv) {
+        args.reserve(argv.size());
+        lens.reserve(argv.size());
+        for (const auto& a : argv) {
+            args.push_back(a.data());
+            lens.push_back(a.size());
+        }
+    }
+    int argc() const { return static_cast<int>(args.size()); }
+
     std::vector<const char*> args;
     std::vector<size_t> lens;
-    args.reserve(argv.size());
-    lens.reserve(argv.size());
-    for (const auto& a : argv) {
-        args.push_back(a.data());
-        lens.push_back(a.size());
-    }
-    return RawReply(static_cast<redisReply*>(
-        redisCommandArgv(c, static_cast<int>(args.size()), args.data(), lens.data())));
+};
+
+RawReply run(redisContext* c, const std::vector<std::string>& argv) {
+    ArgvView v(argv);
+    return RawReply(
+        static_cast<redisReply*>(redisCommandArgv(c, v.argc(), v.args.data(), v.lens.data())));
 }
 
 }  // namespace
@@ -326,16 +335,8 @@ std::optional<std::vector<Reply>> RedisClient::pipeline(
     }
     redisContext* c = s.seed.get();
     for (const auto& argv : cmds) {
-        std::vector<const char*> args;
-        std::vector<size_t> lens;
-        args.reserve(argv.size());
-        lens.reserve(argv.size());
-        for (const auto& a : argv) {
-            args.push_back(a.data());
-            lens.push_back(a.size());
-        }
-        if (redisAppendCommandArgv(c, static_cast<int>(args.size()), args.data(), lens.data()) !=
-            REDIS_OK) {
+        ArgvView v(argv);
+        if (redisAppendCommandArgv(c, v.argc(), v.args.data(), v.lens.data()) != REDIS_OK) {
             fail(c->errstr);
             return std::nullopt;
         }
