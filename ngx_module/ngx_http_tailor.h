@@ -261,7 +261,10 @@ ngx_int_t ngx_http_tailor_decide_filter_init(ngx_conf_t* cf) noexcept;
 ngx_int_t ngx_http_tailor_add_header(ngx_http_request_t* r, ngx_str_t key,
                                      ngx_str_t value) noexcept;
 
-// ngx_http_tailor_popup.cpp: the pop-up runtime and beacon locations.
+// ngx_http_tailor_popup.cpp: the pop-up runtime and beacon locations' handlers;
+// ngx_http_tailor_popup_conf.cpp: their directives.
+ngx_int_t ngx_http_tailor_popup_runtime_handler(ngx_http_request_t* r) noexcept;
+ngx_int_t ngx_http_tailor_popup_beacon_handler(ngx_http_request_t* r) noexcept;
 char* ngx_http_tailor_popup_runtime_directive(ngx_conf_t* cf, ngx_command_t* cmd,
                                               void* conf) noexcept;
 char* ngx_http_tailor_popup_beacon_directive(ngx_conf_t* cf, ngx_command_t* cmd,
