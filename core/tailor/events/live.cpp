@@ -6,6 +6,7 @@
 
 #include "tailor/events/live_facts.h"
 #include "tailor/store/keys.h"
+#include "tailor/store/script.h"
 #include "tailor/store/resp.h"
 #include "tailor/visitor/visitor_id.h"
 
@@ -216,8 +217,8 @@ std::string_view LiveBatch::resp() noexcept {
     const int argc = static_cast<int>(argv_.size());
     try {
         resp_.resize(resp_command_bytes(argc, argvlen_.data()));
-        resp_.resize(write_resp_command(resp_.data(), resp_.size(), argc, argv_.data(),
-                                        argvlen_.data()));
+        resp_.resize(
+            write_resp_command(resp_.data(), resp_.size(), argc, argv_.data(), argvlen_.data()));
     } catch (...) {
         resp_.clear();
     }
@@ -225,12 +226,7 @@ std::string_view LiveBatch::resp() noexcept {
 }
 
 void LiveBatch::use_eval() noexcept {
-    if (argv_.size() >= 2) {
-        argv_[0] = "EVAL";
-        argvlen_[0] = 4;
-        argv_[1] = kLiveScript.data();
-        argvlen_[1] = kLiveScript.size();
-    }
+    use_eval_source(argv_.data(), argvlen_.data(), argv_.size(), kLiveScript);
 }
 
 }  // namespace tailor

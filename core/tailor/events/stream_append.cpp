@@ -5,6 +5,8 @@
 #include <charconv>
 #include <utility>
 
+#include "tailor/store/script.h"
+
 namespace tailor {
 
 void StreamAppend::reset(std::string_view key, uint64_t maxlen, uint32_t ttl_seconds) noexcept {
@@ -106,12 +108,7 @@ bool StreamAppend::finish() noexcept {
 }
 
 void StreamAppend::use_eval() noexcept {
-    if (argv_.size() >= 2) {
-        argv_[0] = "EVAL";
-        argvlen_[0] = 4;
-        argv_[1] = kStreamScript.data();
-        argvlen_[1] = kStreamScript.size();
-    }
+    use_eval_source(argv_.data(), argvlen_.data(), argv_.size(), kStreamScript);
 }
 
 }  // namespace tailor

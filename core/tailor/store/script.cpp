@@ -17,4 +17,15 @@ std::string redis_script_sha1(std::string_view source) {
     return out;
 }
 
+void use_eval_source(const char** argv, size_t* argvlen, size_t argc,
+                     std::string_view source) noexcept {
+    if (argc < 2) {
+        return;
+    }
+    argv[0] = "EVAL";
+    argvlen[0] = 4;
+    argv[1] = source.data();
+    argvlen[1] = source.size();
+}
+
 }  // namespace tailor

@@ -58,10 +58,7 @@ VisitorRead::VisitorRead(std::string_view vid, size_t max_bytes) : max_(std::to_
 }
 
 void VisitorRead::use_eval() noexcept {
-    argv_[0] = "EVAL";
-    argvlen_[0] = 4;
-    argv_[1] = kVisitorReadScript.data();
-    argvlen_[1] = kVisitorReadScript.size();
+    use_eval_source(argv_.data(), argvlen_.data(), argv_.size(), kVisitorReadScript);
 }
 
 }  // namespace tailor
