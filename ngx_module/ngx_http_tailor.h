@@ -27,6 +27,7 @@ class Personalization;
 
 struct ngx_http_tailor_redis_conf_t;
 struct ngx_http_tailor_redis_op_t;
+struct ngx_http_tailor_read_t;
 struct ngx_http_tailor_pack_series_t;
 struct ngx_http_tailor_series_registry_t;
 
@@ -131,6 +132,7 @@ struct ngx_http_tailor_validators_t {
 struct ngx_http_tailor_ctx_t {
     ngx_http_request_t* request;
     ngx_http_tailor_redis_op_t* op;  // in flight: detach on cleanup
+    ngx_http_tailor_read_t* read;    // the visitor read, once sent (ngx_http_tailor_read.cpp)
     tailor::Personalization* personalization;
     ngx_event_t deadline;
     ngx_event_t wake;
@@ -229,6 +231,16 @@ ngx_int_t ngx_http_tailor_post_read_handler(ngx_http_request_t* r) noexcept;
 // Redis op, the deadline and the wake event.
 ngx_http_tailor_ctx_t* ngx_http_tailor_create_ctx(ngx_http_request_t* r) noexcept;
 ngx_http_tailor_ctx_t* ngx_http_tailor_get_ctx(ngx_http_request_t* r) noexcept;
+// The visitor read has its outcome (every command answered, or one could not be): record it,
+// stop the deadline and wake the request. Runs inside hiredis.
+void ngx_http_tailor_read_done(ngx_http_tailor_ctx_t* ctx, tailor::Outcome outcome,
+                               uint64_t elapsed_us) noexcept;
+
+// ngx_http_tailor_read.cpp: the visitor read in flight, its commands' replies kept in r->pool
+// until the last one. send: false when it was not sent (nothing in flight then); cancel
+// detaches whatever is still in flight (deadline, pool cleanup).
+bool ngx_http_tailor_read_send(ngx_http_tailor_ctx_t* ctx, size_t max_bytes) noexcept;
+void ngx_http_tailor_read_cancel(ngx_http_tailor_ctx_t* ctx) noexcept;
 
 // ngx_http_tailor_headers.cpp: the first header named `lowcase` (any case) in
 // `headers`, or null; with `hide`, every such header is taken off the list.

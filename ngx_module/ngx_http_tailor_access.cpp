@@ -10,19 +10,12 @@
 #include "ngx_http_tailor_limit.h"
 #include "ngx_http_tailor_metrics.h"
 #include "ngx_http_tailor_redis.h"
-#include "tailor/store/visitor_read.h"
-
-#include <exception>
-#include <string_view>
 
 namespace {
 
 void ngx_http_tailor_ctx_cleanup(void* data) noexcept;
 void ngx_http_tailor_deadline_handler(ngx_event_t* ev) noexcept;
 void ngx_http_tailor_wake_handler(ngx_event_t* ev) noexcept;
-void ngx_http_tailor_reply_handler(void* data, const redisReply* reply,
-                                   uint64_t elapsed_us) noexcept;
-bool ngx_http_tailor_fetch_resend(void* data) noexcept;
 
 void ngx_http_tailor_ctx_cleanup(void* data) noexcept {
     auto* ctx = static_cast<ngx_http_tailor_ctx_t*>(data);
@@ -31,6 +24,8 @@ void ngx_http_tailor_ctx_cleanup(void* data) noexcept {
         ngx_http_tailor_redis_cancel(ctx->op);
         ctx->op = nullptr;
     }
+
+    ngx_http_tailor_read_cancel(ctx);
 
     if (ctx->deadline.timer_set) {
         ngx_del_timer(&ctx->deadline);
@@ -71,40 +66,13 @@ void ngx_http_tailor_resume(ngx_http_tailor_ctx_t* ctx) noexcept {
 void ngx_http_tailor_deadline_handler(ngx_event_t* ev) noexcept {
     auto* ctx = static_cast<ngx_http_tailor_ctx_t*>(ev->data);
 
-    if (ctx->op != nullptr) {
-        ngx_http_tailor_redis_cancel(ctx->op);
-        ctx->op = nullptr;
-    }
+    ngx_http_tailor_read_cancel(ctx);
 
     ngx_log_error(NGX_LOG_INFO, ctx->request->connection->log, 0,
                   "tailor: profile not read within %M ms, serving the default page",
                   static_cast<ngx_msec_t>(ngx_current_msec - ctx->started));
 
     ngx_http_tailor_finish(ctx, tailor::Outcome::kTimeout);
-    ngx_http_tailor_resume(ctx);
-}
-
-// Runs inside hiredis: only record and post; the phases run from the wake event.
-void ngx_http_tailor_reply_handler(void* data, const redisReply* reply,
-                                   uint64_t elapsed_us) noexcept {
-    auto* ctx = static_cast<ngx_http_tailor_ctx_t*>(data);
-    ngx_http_request_t* r = ctx->request;
-
-    ctx->op = nullptr;
-
-    // Redis lost its script cache: again as EVAL, within the same deadline
-    if (ngx_http_tailor_redis_resent_as_eval(&reply, ngx_http_tailor_fetch_resend, ctx)) {
-        return;
-    }
-
-    if (ctx->deadline.timer_set) {
-        ngx_del_timer(&ctx->deadline);
-    }
-
-    ngx_http_tailor_metrics_latency(elapsed_us);
-
-    tailor::Outcome outcome = ngx_http_tailor_core_personalize_reply(r, ctx, reply);
-    ngx_http_tailor_finish(ctx, outcome);
     ngx_http_tailor_resume(ctx);
 }
 
@@ -118,32 +86,6 @@ void ngx_http_tailor_wake_handler(ngx_event_t* ev) noexcept {
     ngx_http_run_posted_requests(c);
 }
 
-// Sends the visitor read (tailor::VisitorRead: profile, live and caps in one
-// call, oversize values left in Redis); false when it was not sent.
-bool ngx_http_tailor_fetch_send(ngx_http_tailor_ctx_t* ctx, bool eval) noexcept {
-    auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
-        ngx_http_get_module_main_conf(ctx->request, ngx_http_tailor_module));
-
-    try {
-        tailor::VisitorRead cmd(ngx_http_tailor_view(ctx->vid), mcf->max_profile);
-        if (eval) {
-            cmd.use_eval();
-        }
-        std::string_view key = cmd.route_key();
-        ngx_str_t route = {key.size(), reinterpret_cast<u_char*>(const_cast<char*>(key.data()))};
-        ctx->op = ngx_http_tailor_redis_send_read(ngx_http_tailor_core_profile_redis(), &route,
-                                                  cmd.argc(), cmd.argv(), cmd.argvlen(),
-                                                  ngx_http_tailor_reply_handler, ctx);
-    } catch (const std::exception&) {
-        ctx->op = nullptr;  // out of memory
-    }
-    return ctx->op != nullptr;
-}
-
-bool ngx_http_tailor_fetch_resend(void* data) noexcept {
-    return ngx_http_tailor_fetch_send(static_cast<ngx_http_tailor_ctx_t*>(data), true);
-}
-
 // Sends the read; false when Redis is not there to ask (fail open at once).
 bool ngx_http_tailor_fetch(ngx_http_tailor_ctx_t* ctx, ngx_http_tailor_loc_conf_t* lcf) noexcept {
     ngx_http_tailor_redis_t* redis = ngx_http_tailor_core_profile_redis();
@@ -151,7 +93,10 @@ bool ngx_http_tailor_fetch(ngx_http_tailor_ctx_t* ctx, ngx_http_tailor_loc_conf_
         return false;
     }
 
-    if (!ngx_http_tailor_fetch_send(ctx, false)) {
+    auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
+        ngx_http_get_module_main_conf(ctx->request, ngx_http_tailor_module));
+
+    if (!ngx_http_tailor_read_send(ctx, mcf->max_profile)) {
         return false;
     }
 
@@ -161,6 +106,19 @@ bool ngx_http_tailor_fetch(ngx_http_tailor_ctx_t* ctx, ngx_http_tailor_loc_conf_
 }
 
 }  // namespace
+
+// Runs inside hiredis: only record and post; the phases run from the wake event.
+void ngx_http_tailor_read_done(ngx_http_tailor_ctx_t* ctx, tailor::Outcome outcome,
+                               uint64_t elapsed_us) noexcept {
+    if (ctx->deadline.timer_set) {
+        ngx_del_timer(&ctx->deadline);
+    }
+
+    ngx_http_tailor_metrics_latency(elapsed_us);
+
+    ngx_http_tailor_finish(ctx, outcome);
+    ngx_http_tailor_resume(ctx);
+}
 
 ngx_http_tailor_ctx_t* ngx_http_tailor_create_ctx(ngx_http_request_t* r) noexcept {
     auto* ctx =

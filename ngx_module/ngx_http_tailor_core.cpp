@@ -304,50 +304,25 @@ bool ngx_http_tailor_core_personalize_cached(ngx_http_request_t* r,
 
 tailor::Outcome ngx_http_tailor_core_personalize_reply(ngx_http_request_t* r,
                                                        ngx_http_tailor_ctx_t* ctx,
-                                                       const redisReply* reply) noexcept {
-    if (reply == nullptr) {
-        return tailor::Outcome::kError;
-    }
-    if (reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "tailor: redis answered \"%*s\"",
-                      static_cast<size_t>(reply->len), reply->str);
-        return tailor::Outcome::kError;
-    }
-    if (reply->type != REDIS_REPLY_ARRAY) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "tailor: unexpected redis reply type %d to the visitor read", reply->type);
-        return tailor::Outcome::kError;
-    }
-
+                                                       const tailor::ProfileReplyElement* elements,
+                                                       size_t count) noexcept {
     auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
         ngx_http_get_module_main_conf(r, ngx_http_tailor_module));
 
-    // hiredis' element types in core's terms; core knows which is which
-    tailor::ProfileReplyElement elements[tailor::kVisitorReadKinds.size()];
-    for (size_t i = 0; i < reply->elements && i < tailor::kVisitorReadKinds.size(); i++) {
-        const redisReply* e = reply->element[i];
-        if (e->type == REDIS_REPLY_NIL) {
-            elements[i].kind = tailor::ProfileReplyElement::Kind::kNil;
-        } else if (e->type == REDIS_REPLY_STRING) {
-            elements[i].kind = tailor::ProfileReplyElement::Kind::kBytes;
-            elements[i].bytes = std::string_view(e->str, e->len);
-        } else if (e->type == REDIS_REPLY_INTEGER) {
-            elements[i].kind = tailor::ProfileReplyElement::Kind::kSize;
-            elements[i].size = e->integer;
-        } else {
-            elements[i].kind = tailor::ProfileReplyElement::Kind::kOther;
-        }
-    }
-
     try {
-        tailor::ProfileReply read =
-            tailor::decode_profile_reply(elements, reply->elements, mcf->max_profile);
+        tailor::ProfileReply read = tailor::decode_profile_reply(elements, count, mcf->max_profile);
         if (read.status == tailor::ProfileReply::Status::kOversize) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "tailor: a value of visitor \"%V\" is %L bytes, over "
-                          "tailor_max_profile; not read",
-                          &ctx->vid, read.oversize);
+                          "tailor: a value of visitor \"%V\" is over tailor_max_profile "
+                          "(%uz bytes); not read",
+                          &ctx->vid, mcf->max_profile);
             return tailor::Outcome::kBadProfile;
+        }
+        if (read.status == tailor::ProfileReply::Status::kRedisError) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "tailor: redis answered \"%*s\" to the visitor read", read.why.size(),
+                          read.why.data());
+            return tailor::Outcome::kError;
         }
         if (read.status != tailor::ProfileReply::Status::kOk) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "tailor: %*s", read.why.size(),

@@ -9,11 +9,11 @@
 #include "tailor/html/piece_origin.h"
 
 struct ngx_http_tailor_redis_t;
-struct redisReply;
 
 namespace tailor {
 class ProfileCache;
-}
+struct ProfileReplyElement;
+}  // namespace tailor
 
 // Configuration time (ngx_http_tailor_core_conf.cpp): EMERG + NGX_CONF_ERROR,
 // so nginx -t names file and line.
@@ -56,11 +56,12 @@ tailor::Outcome ngx_http_tailor_core_new_visitor(ngx_http_request_t* r,
 // True when the worker cache held this visitor's data and a decision was made from it.
 bool ngx_http_tailor_core_personalize_cached(ngx_http_request_t* r,
                                              ngx_http_tailor_ctx_t* ctx) noexcept;
-// Hands the MGET reply's elements (null reply: Redis failed) to core's
-// decode_profile_reply and decides; a hit is kept in the worker cache.
+// Hands the visitor read's replies, in core's terms, to decode_profile_reply and decides; a
+// hit is kept in the worker cache.
 tailor::Outcome ngx_http_tailor_core_personalize_reply(ngx_http_request_t* r,
                                                        ngx_http_tailor_ctx_t* ctx,
-                                                       const redisReply* reply) noexcept;
+                                                       const tailor::ProfileReplyElement* elements,
+                                                       size_t count) noexcept;
 bool ngx_http_tailor_core_changes_page(tailor::Personalization* p) noexcept;
 std::string_view ngx_http_tailor_core_segment(tailor::Personalization* p) noexcept;
 

@@ -16,6 +16,7 @@ class FakeRedis(TcpServer):
       "incomplete"  a bulk header promising 1000 bytes, 3 of them, then silence
       "silent"      read everything, never answer
       "close"       close the connection as soon as something arrives
+    Every whole command gets one answer (the module pipelines several in one write).
     .received holds every byte received, .connections counts accepted ones.
     """
 
@@ -43,7 +44,31 @@ class FakeRedis(TcpServer):
             return b"$1000\r\nabc"
         return None
 
+    @staticmethod
+    def _commands(buf):
+        """How many whole commands (RESP arrays of bulk strings) `buf` starts with, and the
+        bytes after them: the module pipelines several commands in one write."""
+        n, at = 0, 0
+        while True:
+            end = buf.find(b"\r\n", at)
+            if end < 0 or buf[at:at + 1] != b"*":
+                return n, buf[at:]
+            pos, complete = end + 2, True
+            for _ in range(int(buf[at + 1:end])):
+                line = buf.find(b"\r\n", pos)
+                if line < 0:
+                    complete = False
+                    break
+                pos = line + 2 + int(buf[pos + 1:line]) + 2
+                if pos > len(buf):
+                    complete = False
+                    break
+            if not complete:
+                return n, buf[at:]
+            n, at = n + 1, pos
+
     def _serve(self, s, idx):
+        pending = b""
         try:
             while not self._stop.is_set():
                 data = s.recv(65536)
@@ -53,9 +78,11 @@ class FakeRedis(TcpServer):
                     self.received += data
                 if self.mode == "close":
                     return
-                out = self._answer()
-                if out:
-                    s.sendall(out)
+                commands, pending = self._commands(pending + data)
+                for _ in range(commands):
+                    out = self._answer()
+                    if out:
+                        s.sendall(out)
         except OSError:
             pass
         finally:

@@ -25,34 +25,57 @@ ProfileReply malformed(std::string_view why) {
 
 ProfileReply decode_profile_reply(const ProfileReplyElement* elements, size_t count,
                                   size_t max_bytes) {
-    if (count != kVisitorReadKinds.size()) {
-        return malformed("the visitor read's reply has the wrong number of elements");
+    if (count != kVisitorReadCommands) {
+        return malformed("the visitor read has the wrong number of replies");
     }
+
     ProfileReply reply;
     reply.status = ProfileReply::Status::kOk;
-    for (size_t i = 0; i < count; ++i) {
+
+    const ProfileReplyElement& tombstone = elements[0];
+    if (tombstone.kind == ProfileReplyElement::Kind::kError) {
+        reply.status = ProfileReply::Status::kRedisError;
+        reply.why = tombstone.bytes;
+        return reply;
+    }
+    if (tombstone.kind != ProfileReplyElement::Kind::kInteger ||
+        (tombstone.integer != 0 && tombstone.integer != 1)) {
+        return malformed("the visitor read's EXISTS answered no 0 or 1");
+    }
+    if (tombstone.integer == 1) {
+        return reply;  // erased (tailorctl profile erase): nothing of it is read again
+    }
+
+    for (size_t i = 1; i < count; ++i) {
         const ProfileReplyElement& e = elements[i];
         switch (e.kind) {
             case ProfileReplyElement::Kind::kNil:
                 break;
             case ProfileReplyElement::Kind::kBytes: {
                 if (e.bytes.size() > max_bytes) {
-                    return malformed("the visitor read sent a value over its limit");
+                    // GETRANGE 0 <max> sent max + 1 bytes: the value is longer than the limit
+                    reply.status = ProfileReply::Status::kOversize;
+                    reply.oversize = static_cast<long long>(e.bytes.size());
+                    break;
                 }
-                StoredBlob& blob = blob_of(reply.stored, kVisitorReadKinds[i]);
+                if (e.bytes.empty()) {
+                    break;  // GETRANGE's answer for a missing key
+                }
+                StoredBlob& blob = blob_of(reply.stored, kVisitorReadKinds[i - 1]);
                 blob.present = true;
                 blob.bytes.assign(e.bytes.data(), e.bytes.size());
             } break;
-            case ProfileReplyElement::Kind::kSize:
-                // the script's marker is a size over the limit; any other integer is not its reply
-                if (e.size < 0 || static_cast<unsigned long long>(e.size) <= max_bytes) {
-                    return malformed("the visitor read's reply has an integer that is no size");
+            case ProfileReplyElement::Kind::kError:
+                if (e.bytes.substr(0, 10) == "WRONGTYPE ") {
+                    break;  // a key of another type: no value, as MGET answers
                 }
-                reply.status = ProfileReply::Status::kOversize;
-                reply.oversize = e.size;
-                break;
+                reply.status = ProfileReply::Status::kRedisError;
+                reply.why = e.bytes;
+                reply.stored = StoredVisitor();
+                return reply;
+            case ProfileReplyElement::Kind::kInteger:
             case ProfileReplyElement::Kind::kOther:
-                return malformed("the visitor read's reply element is neither nil, bytes nor size");
+                return malformed("the visitor read's GETRANGE answered neither bytes nor an error");
         }
     }
     if (reply.status == ProfileReply::Status::kOversize) {

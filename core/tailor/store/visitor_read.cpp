@@ -1,64 +1,35 @@
 #include "tailor/store/visitor_read.h"
 
-#include "tailor/store/script.h"
-
 namespace tailor {
 
-// STRLEN answers 0 for a missing key and an error for another type (neither is oversize).
-// The common case, nothing oversize, is the MGET it replaces; otherwise each value that fits
-// is read alone (GET's error on another type becomes nil, as MGET answers).
-const std::string_view kVisitorReadScript = R"lua(
-local max, out, over = tonumber(ARGV[1]), {}, false
--- erased (tailorctl profile erase): its tombstone sits beside KEYS[1], tailor:{<vid>}:profile
-if redis.call('EXISTS', string.sub(KEYS[1], 1, -8) .. 'erased') == 1 then
-  return {false, false, false}
-end
-for i = 1, #KEYS do
-  local n = redis.pcall('STRLEN', KEYS[i])
-  if type(n) == 'number' and n > max then
-    out[i], over = n, true
-  else
-    out[i] = false
-  end
-end
-if not over then
-  return redis.call('MGET', unpack(KEYS))
-end
-for i = 1, #KEYS do
-  if not out[i] then
-    local v = redis.pcall('GET', KEYS[i])
-    if type(v) == 'string' then out[i] = v end
-  end
-end
-return out
-)lua";
-
-std::string_view visitor_read_sha1() noexcept {
-    static const std::string hex = redis_script_sha1(kVisitorReadScript);
-    return hex;
-}
-
 VisitorRead::VisitorRead(std::string_view vid, size_t max_bytes) : max_(std::to_string(max_bytes)) {
-    for (size_t i = 0; i < keys_.size(); i++) {
-        keys_[i] = visitor_key(vid, kVisitorReadKinds[i]);
-    }
-    std::string_view sha = visitor_read_sha1();
-    argv_[0] = "EVALSHA";
-    argvlen_[0] = 7;
-    argv_[1] = sha.data();
-    argvlen_[1] = sha.size();
-    argv_[2] = "3";
-    argvlen_[2] = 1;
-    for (size_t i = 0; i < keys_.size(); i++) {
-        argv_[3 + i] = keys_[i].data();
-        argvlen_[3 + i] = keys_[i].size();
-    }
-    argv_[6] = max_.data();
-    argvlen_[6] = max_.size();
-}
+    constexpr std::string_view kExists = "EXISTS";
+    constexpr std::string_view kGetRange = "GETRANGE";
 
-void VisitorRead::use_eval() noexcept {
-    use_eval_source(argv_.data(), argvlen_.data(), argv_.size(), kVisitorReadScript);
+    size_t total = visitor_key_size(vid, VisitorKeyKind::kErased);
+    for (VisitorKeyKind kind : kVisitorReadKinds) {
+        total += visitor_key_size(vid, kind);
+    }
+    keys_.resize(total);
+
+    // the tombstone first, then the values in kVisitorReadKinds order
+    char* at = keys_.data();
+    for (size_t i = 0; i < kVisitorReadCommands; i++) {
+        VisitorKeyKind kind = i == 0 ? VisitorKeyKind::kErased : kVisitorReadKinds[i - 1];
+        char* end = write_visitor_key(at, vid, kind);
+        argv_[i][0] = i == 0 ? kExists.data() : kGetRange.data();
+        argvlen_[i][0] = i == 0 ? kExists.size() : kGetRange.size();
+        argv_[i][1] = at;
+        argvlen_[i][1] = static_cast<size_t>(end - at);
+        if (i != 0) {
+            argv_[i][2] = "0";
+            argvlen_[i][2] = 1;
+            argv_[i][3] = max_.data();
+            argvlen_[i][3] = max_.size();
+        }
+        at = end;
+    }
+    route_ = std::string_view(argv_[1][1], argvlen_[1][1]);
 }
 
 }  // namespace tailor

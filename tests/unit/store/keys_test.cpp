@@ -29,7 +29,6 @@ TEST(StoreKeys, EraseDeletesDataNotTheTombstone) {
 TEST(StoreKeys, TheScriptsSpellTheTombstoneAndTheLinksAsTheSchemaDoes) {
     const std::string suffix = "'" + std::string(visitor_key_suffix(VisitorKeyKind::kErased)) + "'";
     EXPECT_NE(kLiveScript.find(suffix), std::string_view::npos);
-    EXPECT_NE(kVisitorReadScript.find(suffix), std::string_view::npos);
     EXPECT_NE(kPopupCapsScript.find(suffix), std::string_view::npos);
     EXPECT_NE(kPopupCapsScript.find("string.sub(KEYS[2], 1, -5)"), std::string_view::npos);
     EXPECT_NE(kLiveScript.find("'" + std::string(kMergedIntoField) + "'"), std::string_view::npos);
@@ -38,8 +37,13 @@ TEST(StoreKeys, TheScriptsSpellTheTombstoneAndTheLinksAsTheSchemaDoes) {
     // the scripts cut the suffix of the key they were given: its length is part of the spelling
     EXPECT_NE(kLiveScript.find("string.sub(KEYS[ki], 1, -5)"), std::string_view::npos);
     EXPECT_EQ(visitor_key_suffix(VisitorKeyKind::kLive).size() + 1, 5u);
-    EXPECT_NE(kVisitorReadScript.find("string.sub(KEYS[1], 1, -8)"), std::string_view::npos);
-    EXPECT_EQ(visitor_key_suffix(VisitorKeyKind::kProfile).size() + 1, 8u);
+}
+
+TEST(StoreKeys, TheVisitorReadAsksForTheTombstoneByItsKey) {
+    VisitorRead cmd("abc", 1024);
+    ASSERT_EQ(cmd.argc(0), 2);
+    EXPECT_EQ(std::string_view(cmd.argv(0)[1], cmd.argvlen(0)[1]),
+              visitor_key("abc", VisitorKeyKind::kErased));
 }
 
 }  // namespace

@@ -1,13 +1,16 @@
-// VisitorRead: the visitor read script on a real redis-server: values, missing keys, other
-// types, and oversize values answered by their size without being sent.
+// VisitorRead: the visitor read's commands on a real redis-server, decoded as the module
+// decodes them (profile/read.h): values, missing keys, other types, the tombstone, and
+// oversize values refused without being sent whole.
 #include "tailor/store/visitor_read.h"
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <memory>
 #include <string>
 
 #include "redis_server.h"
+#include "tailor/profile/read.h"
 
 namespace tailor {
 namespace {
@@ -25,90 +28,117 @@ class StoreVisitorRead : public ::testing::Test {
         redis_ = std::make_unique<Resp>(server_.port());
         ASSERT_TRUE(redis_->ok());
         ASSERT_EQ(redis_->command({"FLUSHALL"}).str, "OK");
-        ASSERT_EQ(redis_->command({"SCRIPT", "FLUSH"}).str, "OK");
     }
 
-    Reply run(size_t max_bytes) {
+    void set(VisitorKeyKind kind, std::string_view value) {
+        ASSERT_EQ(redis_->command({"SET", visitor_key(kVid, kind), value}).str, "OK");
+    }
+
+    // The four commands, each reply as the glue hands it to core.
+    std::array<Reply, kVisitorReadCommands> send(size_t max_bytes) {
         VisitorRead cmd(kVid, max_bytes);
-        Reply r = redis_->command_argv(cmd.argc(), cmd.argv(), cmd.argvlen());
-        if (r.kind == '-' && r.str.rfind("NOSCRIPT", 0) == 0) {
-            cmd.use_eval();
-            r = redis_->command_argv(cmd.argc(), cmd.argv(), cmd.argvlen());
+        std::array<Reply, kVisitorReadCommands> replies;
+        for (size_t i = 0; i < kVisitorReadCommands; i++) {
+            replies[i] = redis_->command_argv(cmd.argc(i), cmd.argv(i), cmd.argvlen(i));
         }
-        return r;
+        return replies;
+    }
+
+    ProfileReply read(size_t max_bytes) {
+        replies_ = send(max_bytes);
+        std::array<ProfileReplyElement, kVisitorReadCommands> e;
+        for (size_t i = 0; i < kVisitorReadCommands; i++) {
+            const Reply& r = replies_[i];
+            if (r.nil) {
+                e[i].kind = ProfileReplyElement::Kind::kNil;
+            } else if (r.kind == '$') {
+                e[i] = {ProfileReplyElement::Kind::kBytes, r.str, 0};
+            } else if (r.kind == ':') {
+                e[i] = {ProfileReplyElement::Kind::kInteger, {}, r.integer};
+            } else if (r.kind == '-') {
+                e[i] = {ProfileReplyElement::Kind::kError, r.str, 0};
+            } else {
+                e[i].kind = ProfileReplyElement::Kind::kOther;
+            }
+        }
+        return decode_profile_reply(e.data(), e.size(), max_bytes);
     }
 
     static inline RedisServer server_;
     std::unique_ptr<Resp> redis_;
+    std::array<Reply, kVisitorReadCommands> replies_;
 };
 
-TEST_F(StoreVisitorRead, ReadsTheThreeKeysInOrderAsMgetWould) {
-    redis_->command({"SET", visitor_key(kVid, VisitorKeyKind::kProfile), "P"});
-    redis_->command({"SET", visitor_key(kVid, VisitorKeyKind::kCaps), ""});
-    Reply r = run(1024);
-    ASSERT_EQ(r.kind, '*') << r.str;
-    ASSERT_EQ(r.elements.size(), 3u);
-    EXPECT_EQ(r.elements[0].kind, '$');
-    EXPECT_EQ(r.elements[0].str, "P");
-    EXPECT_TRUE(r.elements[1].nil);  // no live map yet
-    EXPECT_EQ(r.elements[2].kind, '$');
-    EXPECT_FALSE(r.elements[2].nil);  // present and empty
-    EXPECT_EQ(r.elements[2].str, "");
+TEST_F(StoreVisitorRead, ReadsProfileLiveAndCapsIntoTheirPlaces) {
+    set(VisitorKeyKind::kProfile, "P");
+    set(VisitorKeyKind::kCaps, "C");
+    ProfileReply r = read(1024);
+    ASSERT_EQ(r.status, ProfileReply::Status::kOk) << r.why;
+    EXPECT_TRUE(r.stored.profile.present);
+    EXPECT_EQ(r.stored.profile.bytes, "P");
+    EXPECT_FALSE(r.stored.live.present);  // no live map yet
+    EXPECT_TRUE(r.stored.caps.present);
+    EXPECT_EQ(r.stored.caps.bytes, "C");
 }
 
-TEST_F(StoreVisitorRead, AValueOverTheLimitIsAnsweredByItsSizeNotSent) {
-    redis_->command({"SET", visitor_key(kVid, VisitorKeyKind::kProfile), std::string(5000, 'x')});
-    redis_->command({"SET", visitor_key(kVid, VisitorKeyKind::kLive), std::string(100, 'y')});
-    Reply r = run(4096);
-    ASSERT_EQ(r.kind, '*') << r.str;
-    EXPECT_EQ(r.elements[0].kind, ':');
-    EXPECT_EQ(r.elements[0].integer, 5000);
-    EXPECT_EQ(r.elements[1].str, std::string(100, 'y'));
-    r = run(5000);  // at the limit: sent
-    EXPECT_EQ(r.elements[0].str.size(), 5000u);
+TEST_F(StoreVisitorRead, AnEmptyValueReadsAsNoValue) {
+    set(VisitorKeyKind::kCaps, "");
+    ProfileReply r = read(1024);
+    ASSERT_EQ(r.status, ProfileReply::Status::kOk) << r.why;
+    EXPECT_FALSE(r.stored.caps.present);
 }
 
-TEST_F(StoreVisitorRead, AKeyOfAnotherTypeIsNil) {
+TEST_F(StoreVisitorRead, AValueOverTheLimitIsRefusedAndOnlyTheLimitIsSent) {
+    set(VisitorKeyKind::kProfile, std::string(5000, 'x'));
+    set(VisitorKeyKind::kLive, std::string(100, 'y'));
+    ProfileReply r = read(4096);
+    EXPECT_EQ(r.status, ProfileReply::Status::kOversize);
+    EXPECT_EQ(r.oversize, 4097);
+    EXPECT_EQ(replies_[1].str.size(), 4097u);  // the rest of the value stayed in Redis
+    EXPECT_FALSE(r.stored.live.present);       // nothing of an oversize visitor is used
+
+    r = read(5000);  // at the limit: read
+    ASSERT_EQ(r.status, ProfileReply::Status::kOk) << r.why;
+    EXPECT_EQ(r.stored.profile.bytes.size(), 5000u);
+    EXPECT_EQ(r.stored.live.bytes, std::string(100, 'y'));
+}
+
+TEST_F(StoreVisitorRead, AKeyOfAnotherTypeIsNoValue) {
     redis_->command({"HSET", visitor_key(kVid, VisitorKeyKind::kProfile), "a", "b"});
-    redis_->command({"SET", visitor_key(kVid, VisitorKeyKind::kLive), "L"});
-    Reply r = run(1024);
-    ASSERT_EQ(r.kind, '*') << r.str;
-    EXPECT_TRUE(r.elements[0].nil);
-    EXPECT_EQ(r.elements[1].str, "L");
-    // and beside an oversize value, read key by key
-    redis_->command({"SET", visitor_key(kVid, VisitorKeyKind::kCaps), std::string(2000, 'c')});
-    r = run(1024);
-    ASSERT_EQ(r.kind, '*') << r.str;
-    EXPECT_TRUE(r.elements[0].nil);
-    EXPECT_EQ(r.elements[1].str, "L");
-    EXPECT_EQ(r.elements[2].integer, 2000);
+    set(VisitorKeyKind::kLive, "L");
+    ProfileReply r = read(1024);
+    ASSERT_EQ(r.status, ProfileReply::Status::kOk) << r.why;
+    EXPECT_EQ(replies_[1].kind, '-');
+    EXPECT_FALSE(r.stored.profile.present);
+    EXPECT_EQ(r.stored.live.bytes, "L");
 }
 
-TEST_F(StoreVisitorRead, ArgvIsEvalshaWithTheKeysAndTheLimit) {
+TEST_F(StoreVisitorRead, CommandsAreTheTombstonesExistsThenABoundedGetrangePerKey) {
     VisitorRead cmd(kVid, 262144);
-    ASSERT_EQ(cmd.argc(), 7);
-    EXPECT_EQ(std::string_view(cmd.argv()[0], cmd.argvlen()[0]), "EVALSHA");
-    EXPECT_EQ(std::string_view(cmd.argv()[1], cmd.argvlen()[1]), visitor_read_sha1());
-    EXPECT_EQ(std::string_view(cmd.argv()[2], cmd.argvlen()[2]), "3");
-    EXPECT_EQ(std::string_view(cmd.argv()[3], cmd.argvlen()[3]),
-              visitor_key(kVid, VisitorKeyKind::kProfile));
-    EXPECT_EQ(std::string_view(cmd.argv()[6], cmd.argvlen()[6]), "262144");
+    ASSERT_EQ(cmd.argc(0), 2);
+    EXPECT_EQ(std::string_view(cmd.argv(0)[0], cmd.argvlen(0)[0]), "EXISTS");
+    EXPECT_EQ(std::string_view(cmd.argv(0)[1], cmd.argvlen(0)[1]),
+              visitor_key(kVid, VisitorKeyKind::kErased));
+    for (size_t i = 1; i < kVisitorReadCommands; i++) {
+        ASSERT_EQ(cmd.argc(i), 4);
+        EXPECT_EQ(std::string_view(cmd.argv(i)[0], cmd.argvlen(i)[0]), "GETRANGE");
+        EXPECT_EQ(std::string_view(cmd.argv(i)[1], cmd.argvlen(i)[1]),
+                  visitor_key(kVid, kVisitorReadKinds[i - 1]));
+        EXPECT_EQ(std::string_view(cmd.argv(i)[2], cmd.argvlen(i)[2]), "0");
+        EXPECT_EQ(std::string_view(cmd.argv(i)[3], cmd.argvlen(i)[3]), "262144");
+    }
     EXPECT_EQ(cmd.route_key(), visitor_key(kVid, VisitorKeyKind::kProfile));
-    cmd.use_eval();
-    EXPECT_EQ(std::string_view(cmd.argv()[0], cmd.argvlen()[0]), "EVAL");
-    EXPECT_EQ(std::string_view(cmd.argv()[1], cmd.argvlen()[1]), kVisitorReadScript);
 }
 
 TEST_F(StoreVisitorRead, AnErasedVisitorReadsAsNobodyWhateverIsStored) {
-    redis_->command({"SET", visitor_key(kVid, VisitorKeyKind::kProfile), "P"});
-    redis_->command({"SET", visitor_key(kVid, VisitorKeyKind::kLive), "L"});
+    set(VisitorKeyKind::kProfile, "P");
+    set(VisitorKeyKind::kLive, "L");
     redis_->command({"SET", visitor_key(kVid, VisitorKeyKind::kErased), "1", "EX", "60"});
-    Reply r = run(1024);
-    ASSERT_EQ(r.kind, '*') << r.str;
-    ASSERT_EQ(r.elements.size(), 3u);
-    for (const Reply& e : r.elements) {
-        EXPECT_TRUE(e.nil);
-    }
+    ProfileReply r = read(1024);
+    ASSERT_EQ(r.status, ProfileReply::Status::kOk) << r.why;
+    EXPECT_FALSE(r.stored.profile.present);
+    EXPECT_FALSE(r.stored.live.present);
+    EXPECT_FALSE(r.stored.caps.present);
 }
 
 }  // namespace

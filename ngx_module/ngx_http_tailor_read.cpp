@@ -1,0 +1,161 @@
+// ngx_http_tailor_read: the visitor read in flight. tailor::VisitorRead's commands (the
+// tombstone's EXISTS, a bounded GETRANGE per key) go out as one op each, routed by the
+// visitor's key, so a cluster's MOVED, ASK and replica reads apply to each as to any command.
+// Each reply is kept in r->pool as core's ProfileReplyElement will need it; the last one hands
+// them all to core (ngx_http_tailor_core_personalize_reply).
+#include "ngx_http_tailor.h"
+
+#include "ngx_http_tailor_core.h"
+#include "ngx_http_tailor_redis.h"
+#include "tailor/profile/read.h"
+#include "tailor/store/visitor_read.h"
+
+#include <exception>
+#include <string_view>
+
+using Kind = tailor::ProfileReplyElement::Kind;
+
+// One command of the read.
+struct ngx_http_tailor_read_part_t {
+    ngx_http_tailor_read_t* read;
+    ngx_http_tailor_redis_op_t* op;  // in flight: detach on cancel
+    Kind kind;
+    ngx_str_t bytes;  // in r->pool: a bulk string, or an error's text
+    long long integer;
+};
+
+struct ngx_http_tailor_read_t {
+    ngx_http_tailor_ctx_t* ctx;
+    ngx_http_tailor_read_part_t part[tailor::kVisitorReadCommands];
+    ngx_uint_t pending;  // replies still due
+    unsigned lost : 1;   // a command got no reply, or its reply could not be kept
+};
+
+namespace {
+
+// The reply in core's terms; false when there was none, or no memory to keep it.
+bool ngx_http_tailor_read_keep(ngx_http_request_t* r, ngx_http_tailor_read_part_t* part,
+                               const redisReply* reply) noexcept {
+    if (reply == nullptr) {
+        return false;
+    }
+
+    switch (reply->type) {
+        case REDIS_REPLY_NIL:
+            part->kind = Kind::kNil;
+            return true;
+        case REDIS_REPLY_INTEGER:
+            part->kind = Kind::kInteger;
+            part->integer = reply->integer;
+            return true;
+        case REDIS_REPLY_STRING:
+            part->kind = Kind::kBytes;
+            break;
+        case REDIS_REPLY_ERROR:
+            part->kind = Kind::kError;
+            break;
+        default:
+            part->kind = Kind::kOther;
+            return true;
+    }
+
+    part->bytes.len = reply->len;
+    part->bytes.data = static_cast<u_char*>(ngx_pnalloc(r->pool, reply->len + 1));
+    if (part->bytes.data == nullptr) {
+        return false;
+    }
+    ngx_memcpy(part->bytes.data, reply->str, reply->len);
+    return true;
+}
+
+tailor::Outcome ngx_http_tailor_read_outcome(ngx_http_tailor_read_t* read) noexcept {
+    if (read->lost) {
+        return tailor::Outcome::kError;
+    }
+
+    tailor::ProfileReplyElement elements[tailor::kVisitorReadCommands];
+    for (size_t i = 0; i < tailor::kVisitorReadCommands; i++) {
+        const ngx_http_tailor_read_part_t& part = read->part[i];
+        elements[i].kind = part.kind;
+        elements[i].bytes =
+            std::string_view(reinterpret_cast<const char*>(part.bytes.data), part.bytes.len);
+        elements[i].integer = part.integer;
+    }
+
+    return ngx_http_tailor_core_personalize_reply(read->ctx->request, read->ctx, elements,
+                                                  tailor::kVisitorReadCommands);
+}
+
+// Runs inside hiredis, once per command.
+void ngx_http_tailor_read_handler(void* data, const redisReply* reply,
+                                  uint64_t elapsed_us) noexcept {
+    auto* part = static_cast<ngx_http_tailor_read_part_t*>(data);
+    ngx_http_tailor_read_t* read = part->read;
+
+    part->op = nullptr;
+
+    if (!ngx_http_tailor_read_keep(read->ctx->request, part, reply)) {
+        read->lost = 1;
+    }
+
+    if (--read->pending != 0) {
+        return;
+    }
+
+    ngx_http_tailor_read_done(read->ctx, ngx_http_tailor_read_outcome(read), elapsed_us);
+}
+
+}  // namespace
+
+bool ngx_http_tailor_read_send(ngx_http_tailor_ctx_t* ctx, size_t max_bytes) noexcept {
+    ngx_http_request_t* r = ctx->request;
+    ngx_http_tailor_redis_t* redis = ngx_http_tailor_core_profile_redis();
+
+    auto* read =
+        static_cast<ngx_http_tailor_read_t*>(ngx_pcalloc(r->pool, sizeof(ngx_http_tailor_read_t)));
+    if (read == nullptr) {
+        return false;
+    }
+    read->ctx = ctx;
+    ctx->read = read;
+
+    try {
+        tailor::VisitorRead cmd(ngx_http_tailor_view(ctx->vid), max_bytes);
+        std::string_view key = cmd.route_key();
+        ngx_str_t route = {key.size(), reinterpret_cast<u_char*>(const_cast<char*>(key.data()))};
+
+        for (size_t i = 0; i < tailor::kVisitorReadCommands; i++) {
+            ngx_http_tailor_read_part_t* part = &read->part[i];
+            part->read = read;
+            part->op =
+                ngx_http_tailor_redis_send_read(redis, &route, cmd.argc(i), cmd.argv(i),
+                                                cmd.argvlen(i), ngx_http_tailor_read_handler, part);
+            if (part->op == nullptr) {
+                ngx_http_tailor_read_cancel(ctx);
+                return false;
+            }
+            read->pending++;  // handlers never run inside send
+        }
+
+    } catch (const std::exception&) {
+        ngx_http_tailor_read_cancel(ctx);  // out of memory
+        return false;
+    }
+
+    return true;
+}
+
+void ngx_http_tailor_read_cancel(ngx_http_tailor_ctx_t* ctx) noexcept {
+    ngx_http_tailor_read_t* read = ctx->read;
+    if (read == nullptr) {
+        return;
+    }
+
+    for (ngx_http_tailor_read_part_t& part : read->part) {
+        if (part.op != nullptr) {
+            ngx_http_tailor_redis_cancel(part.op);
+            part.op = nullptr;
+        }
+    }
+    read->pending = 0;
+}
