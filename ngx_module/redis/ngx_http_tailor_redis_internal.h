@@ -1,7 +1,8 @@
 // Internal to ngx_module/redis: the client's state, shared by its parts:
 // ngx_http_tailor_redis_reader.cpp (which replies are refused unparsed),
-// ngx_http_tailor_redis_connection.cpp (connect, AUTH/SELECT, reconnect with backoff, the
-// stall watchdog, close), ngx_http_tailor_redis.cpp (admission, commands, replies) and
+// ngx_http_tailor_redis_connection.cpp (connect, reconnect with backoff, the
+// stall watchdog, close), ngx_http_tailor_redis_handshake.cpp (AUTH/SELECT/READONLY),
+// ngx_http_tailor_redis.cpp (admission, commands, replies) and
 // ngx_http_tailor_redis_cluster.cpp (Redis Cluster: nodes, slot map, routing, MOVED/ASK).
 #pragma once
 
@@ -119,7 +120,14 @@ void ngx_http_tailor_redis_guard_reader(redisAsyncContext* ac) noexcept;
 void ngx_http_tailor_redis_set_connected(ngx_http_tailor_redis_t* rc, bool connected) noexcept;
 void ngx_http_tailor_redis_log_error(ngx_http_tailor_redis_t* rc, ngx_uint_t level, const char* fmt,
                                      ...) noexcept;
+
+// ngx_http_tailor_redis_handshake.cpp
+//
+// handshake: sends AUTH/SELECT/READONLY as the conf asks (false: not sent); on_handshake takes
+// each reply; ready_now: the connection takes commands (also when no handshake is needed).
+bool ngx_http_tailor_redis_handshake(ngx_http_tailor_redis_t* rc) noexcept;
 void ngx_http_tailor_redis_on_handshake(ngx_http_tailor_redis_t* rc,
                                         const redisReply* reply) noexcept;
+void ngx_http_tailor_redis_ready_now(ngx_http_tailor_redis_t* rc) noexcept;
 // Posts a close (from inside hiredis, where the context must not be freed).
 void ngx_http_tailor_redis_post_close(ngx_http_tailor_redis_t* rc) noexcept;
