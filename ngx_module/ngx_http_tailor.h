@@ -264,7 +264,7 @@ ngx_int_t ngx_http_tailor_drop_request_header(ngx_http_request_t* r,
 // such a response may identify the visitor or declare an event.
 bool ngx_http_tailor_fresh_from_upstream(ngx_http_request_t* r) noexcept;
 
-// ngx_http_tailor_filter.cpp
+// ngx_http_tailor_filter.cpp: installs the header filter, then the body filter.
 ngx_int_t ngx_http_tailor_filter_init(ngx_conf_t* cf) noexcept;
 // The header filter that decides whether a response is rewritten; installed by
 // the page module, which sits before nginx's not-modified filter.
@@ -272,6 +272,10 @@ ngx_int_t ngx_http_tailor_decide_filter_init(ngx_conf_t* cf) noexcept;
 // Appends a response header; key and value must outlive the request.
 ngx_int_t ngx_http_tailor_add_header(ngx_http_request_t* r, ngx_str_t key,
                                      ngx_str_t value) noexcept;
+
+// ngx_http_tailor_body_filter.cpp: the body filter of a page the header filter
+// readied for rewriting.
+ngx_int_t ngx_http_tailor_body_filter_init(ngx_conf_t* cf) noexcept;
 
 // ngx_http_tailor_popup.cpp: the pop-up runtime and beacon locations' handlers;
 // ngx_http_tailor_popup_conf.cpp: their directives.

@@ -9,52 +9,25 @@
 # replica; the beacon's event lands in its shard;
 # tailorctl tails and runs triggers over every shard. Waits poll with deadlines.
 
+import json
 import os
-import threading
+import signal
 import time
 
 import pytest
 
-from env import IO_TIMEOUT, STARTUP_TIMEOUT, TAILORCTL, wait_for
+from env import IO_TIMEOUT, STARTUP_TIMEOUT, wait_for
 from msgpack_codec import msgpack_unpack
-from redis_cluster import RedisCluster
-from tempdirs import make_tempdir, remove_tree
+from redis_cluster_fixtures import cluster, healthy  # noqa: F401 (fixtures)
+from redis_cluster_fixtures import (TAILOR_PASSWORD, TAILOR_USER, ClusterRedis, Load,
+                                    beacon_from_each, move_slot_away, popup_shop, tailorctl,
+                                    vids_on_every_primary)
 from visitor import new_vid
 import scenario
 from scenario import cookie_header
 import test_events as ev
-import test_popups as popups
-from test_redis_cluster import (ClusterRedis, PASSWORD, TAILOR_PASSWORD, TAILOR_USER,
-                                vids_on_every_primary)
 
 SHARDS = 4
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    d = make_tempdir("redis-cluster-events")
-    c = RedisCluster(d, password=PASSWORD,
-                     acl_users=["%s on >%s ~tailor:* &* +@all" % (TAILOR_USER, TAILOR_PASSWORD)])
-    try:
-        c.start()
-        yield c
-    finally:
-        c.stop()
-        remove_tree(d)
-
-
-@pytest.fixture
-def healthy(cluster):
-    for n in cluster.nodes:
-        if not n.alive():
-            cluster.restart(n)
-    cluster.wait_ok()
-    cluster.flushall()
-    yield cluster
-    for n in cluster.nodes:
-        if not n.alive():
-            cluster.restart(n)
-    cluster.wait_ok()
 
 
 def visitors(cluster, per_primary):
@@ -115,6 +88,49 @@ def check_exactly_once(cluster, sent):
     return ns
 
 
+def first_event(nginx, cluster, sign, vids):
+    """Before a failure under load: errors and warnings about it are expected; the first
+    visitor's event has arrived (the workers have the slot map). Returns {vid: cookie}."""
+    nginx.allow_log(r"\[(error|warn)\].*tailor (events|redis)")
+    cookies = {v: cookie_header("tailor_vid", sign(v)) for v in vids}
+    product(nginx, cookies[vids[0]], 0)
+    wait_for(lambda: count(cluster) >= 1, STARTUP_TIMEOUT, "the first event")
+    return cookies
+
+
+def view_each(nginx, cluster, sign, vids):
+    """Visitor n of `vids` views product n; returns once every event is in a shard."""
+    for n, vid in enumerate(vids):
+        product(nginx, cookie_header("tailor_vid", sign(vid)), n)
+    wait_for(lambda: count(cluster) >= len(vids), STARTUP_TIMEOUT, "every event in a shard")
+
+
+def product_of(nginx, vids, cookies, n):
+    """Visitor n (round robin over `vids`) views product n; returns (n, vid)."""
+    vid = vids[n % len(vids)]
+    product(nginx, cookies[vid], n)
+    return n, vid
+
+
+def check_delivered_once(nginx, cluster, sent):
+    """After a load through a failure: every event of `sent` is in the shards once, the
+    queues and spools are empty, nothing was dropped, each event was flushed or skipped as
+    a replay. Returns the events metrics."""
+    wait_for(lambda: count(cluster) >= len(sent), 60, "%d events in the shards" % len(sent))
+    wait_for(lambda: ev.counter(ev.events_metrics(nginx), "tailor_events_spool_pending") == 0
+             and ev.counter(ev.events_metrics(nginx), "tailor_events_queued") == 0,
+             30, "queues and spools drained")
+    check_exactly_once(cluster, sent)
+    m = ev.events_metrics(nginx)
+    print("\n%d requests; events: %s" % (len(sent), {
+        k[0][len("tailor_events_"):]: v for k, v in m.items()
+        if k[0].startswith("tailor_events_")}))
+    assert ev.counter(m, "tailor_events_dropped_total") == 0
+    assert (ev.counter(m, "tailor_events_flushed_total")
+            + ev.counter(m, "tailor_events_duplicates_total")) == len(sent)
+    return m
+
+
 def test_page_views_of_visitors_on_every_node_arrive_once_in_their_shard(nginx, healthy, keys,
                                                                         sign):
     vids = visitors(healthy, per_primary=3)
@@ -156,59 +172,17 @@ def test_a_primary_killed_under_load_loses_no_event(nginx_factory, healthy, keys
     nginx = nginx_factory(worker_processes=2)
     vids = visitors(healthy, per_primary=3)
     start(nginx, healthy, keys)
-    nginx.allow_log(r"\[(error|warn)\].*tailor (events|redis)")
-    cookies = {v: cookie_header("tailor_vid", sign(v)) for v in vids}
-    # the slot map is loaded: one event arrived
-    product(nginx, cookies[vids[0]], 0)
-    wait_for(lambda: count(healthy) >= 1, STARTUP_TIMEOUT, "the first event")
-    sent = [(0, vids[0])]
-    lock = threading.Lock()
-    counter_n = [1]
-    stop = threading.Event()
-    errors = []
-
-    def client():
-        while not stop.is_set():
-            with lock:
-                n = counter_n[0]
-                counter_n[0] += 1
-            vid = vids[n % len(vids)]
-            try:
-                product(nginx, cookies[vid], n)
-            except AssertionError as e:
-                errors.append(e)
-                return
-            with lock:
-                sent.append((n, vid))
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(6)]
-    for t in threads:
-        t.start()
-    try:
-        wait_for(lambda: len(sent) > 200, IO_TIMEOUT * 2, "load running")
+    cookies = first_event(nginx, healthy, sign, vids)
+    with Load(lambda n: product_of(nginx, vids, cookies, n), threads=6, first=1) as load:
+        load.wait(200, IO_TIMEOUT * 2, "load running")
         victim = healthy.primary_for_key(shard_key(0))
         healthy.kill_primary(victim)
-        n = len(sent)
-        wait_for(lambda: len(sent) > n + 200, IO_TIMEOUT * 4, "load after the promotion")
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(IO_TIMEOUT)
-    assert not errors, errors[:3]
+        load.wait(200, IO_TIMEOUT * 4, "load after the promotion")
+    assert not load.errors, load.errors[:3]
+    sent = [(0, vids[0])] + load.done
 
-    wait_for(lambda: count(healthy) >= len(sent), 60, "%d events in the shards" % len(sent))
-    wait_for(lambda: ev.counter(ev.events_metrics(nginx), "tailor_events_spool_pending") == 0
-             and ev.counter(ev.events_metrics(nginx), "tailor_events_queued") == 0,
-             30, "queues and spools drained")
-    check_exactly_once(healthy, sent)
-    m = ev.events_metrics(nginx)
-    print("\n%d requests; events: %s" % (len(sent), {
-        k[0][len("tailor_events_"):]: v for k, v in m.items()
-        if k[0].startswith("tailor_events_")}))
-    assert ev.counter(m, "tailor_events_dropped_total") == 0
+    m = check_delivered_once(nginx, healthy, sent)
     assert ev.counter(m, "tailor_events_emitted_total") == len(sent)
-    assert (ev.counter(m, "tailor_events_flushed_total")
-            + ev.counter(m, "tailor_events_duplicates_total")) == len(sent)
     # per producer and shard, the order of delivery
     for entries in all_entries(healthy).values():
         by_src = {}
@@ -219,32 +193,14 @@ def test_a_primary_killed_under_load_loses_no_event(nginx_factory, healthy, keys
 
 
 def test_the_beacons_event_lands_in_its_visitors_shard(nginx, healthy, keys, sign):
-    vids = vids_on_every_primary(healthy)
-    redis = ClusterRedis(healthy)
-    for vs in vids.values():
-        popups.seed_cart(redis, vs[0])
-    popups.start(nginx, redis, keys, events=True,
-                 http_extra="tailor_events_stream_shards %d;" % SHARDS)
-    for vs in vids.values():
-        vid = vs[0]
-        cookie = sign(vid)
-        wait_for(lambda: popups.popup_ids(popups.page(nginx, cookie)) == [b"cart-rescue"],
-                 STARTUP_TIMEOUT, "the pop-up on the page")
-        r = popups.beacon(nginx, cookie, popups.offered(keys, cookie, "e=impression&p=cart-rescue"))
-        assert r.status == 204, r
-
+    _, vids = popup_shop(nginx, healthy, keys, events=True,
+                         http_extra="tailor_events_stream_shards %d;" % SHARDS)
+    for vid in beacon_from_each(nginx, keys, sign, vids, "e=impression&p=cart-rescue"):
         def viewed():
             return [e for _, v, e in shard_entries(healthy, shard_of(healthy, vid))
                     if v == vid and e["type"] == "Promotion Viewed"
                     and e["props"].get("promotion_id") == "cart-rescue"]
         wait_for(viewed, STARTUP_TIMEOUT, "the beacon's event in the shard of %s" % vid)
-
-
-def tailorctl(*args, timeout=IO_TIMEOUT):
-    if not TAILORCTL or not os.path.exists(TAILORCTL):
-        pytest.skip("needs tailorctl")
-    import subprocess
-    return subprocess.run([TAILORCTL] + list(args), capture_output=True, timeout=timeout)
 
 
 def redis_args(cluster):
@@ -253,12 +209,9 @@ def redis_args(cluster):
 
 
 def test_tailorctl_events_tail_reads_every_shard(nginx, healthy, keys, sign):
-    import json
     vids = visitors(healthy, per_primary=2)
     start(nginx, healthy, keys)
-    for n, vid in enumerate(vids):
-        product(nginx, cookie_header("tailor_vid", sign(vid)), n)
-    wait_for(lambda: count(healthy) >= len(vids), STARTUP_TIMEOUT, "every event in a shard")
+    view_each(nginx, healthy, sign, vids)
     p = tailorctl("events", "tail", "--from", "0", "--count", str(len(vids)), *redis_args(healthy))
     assert p.returncode == 0, p.stderr
     lines = [json.loads(line) for line in p.stdout.decode().splitlines() if line.strip()]
@@ -267,7 +220,6 @@ def test_tailorctl_events_tail_reads_every_shard(nginx, healthy, keys, sign):
 
 def test_tailorctl_triggers_run_reads_every_shard_with_a_consumer_group(nginx, healthy, keys,
                                                                        sign):
-    import json
     # two visitors in different shards: a leaves a cart, b orders
     a = new_vid()
     b = new_vid()
@@ -321,9 +273,7 @@ def test_each_shards_append_waits_for_its_replica(nginx, healthy, keys, sign):
         node.command("CONFIG", "RESETSTAT")
     vids = visitors(healthy, per_primary=1)
     start(nginx, healthy, keys)
-    for n, vid in enumerate(vids):
-        product(nginx, cookie_header("tailor_vid", sign(vid)), n)
-    wait_for(lambda: count(healthy) >= len(vids), STARTUP_TIMEOUT, "every event in a shard")
+    view_each(nginx, healthy, sign, vids)
     assert wait_calls(healthy) >= 1, "a WAIT after the appends"
     # what a primary confirmed, its replica has
     for i in range(SHARDS):
@@ -380,63 +330,25 @@ def test_batches_given_up_on_a_paused_primary_are_skipped_when_replayed(nginx_fa
     """The "pause" case, per shard: a primary stops (SIGSTOP) past the stall watchdog but not
     long enough for a failover; batches in flight are given up and spooled although it runs
     them when it wakes; their replays must be skipped in every shard."""
-    import signal
     nginx = nginx_factory(worker_processes=2)
     redis = ClusterRedis(healthy, "stall_timeout=200ms")
     ev.start(nginx, redis, keys, extra="tailor_events_stream_shards %d;" % SHARDS)
-    nginx.allow_log(r"\[(error|warn)\].*tailor (events|redis)")
     vids = visitors(healthy, per_primary=3)
-    cookies = {v: cookie_header("tailor_vid", sign(v)) for v in vids}
-    product(nginx, cookies[vids[0]], 0)
-    wait_for(lambda: count(healthy) >= 1, STARTUP_TIMEOUT, "the first event")
-    sent = [(0, vids[0])]
-    lock = threading.Lock()
-    counter_n = [1]
-    stop = threading.Event()
-
-    def client():
-        while not stop.is_set():
-            with lock:
-                n = counter_n[0]
-                counter_n[0] += 1
-            vid = vids[n % len(vids)]
-            product(nginx, cookies[vid], n)
-            with lock:
-                sent.append((n, vid))
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(6)]
-    for t in threads:
-        t.start()
-    try:
-        wait_for(lambda: len(sent) > 200, IO_TIMEOUT * 2, "load running")
+    cookies = first_event(nginx, healthy, sign, vids)
+    with Load(lambda n: product_of(nginx, vids, cookies, n), threads=6, first=1) as load:
+        load.wait(200, IO_TIMEOUT * 2, "load running")
         victim = healthy.primary_for_key(shard_key(0))
         os.kill(victim.proc.pid, signal.SIGSTOP)
         try:
             time.sleep(0.6)  # past the 200 ms watchdog, short of the 1 s node timeout
         finally:
             os.kill(victim.proc.pid, signal.SIGCONT)
-        n = len(sent)
-        wait_for(lambda: len(sent) > n + 200, IO_TIMEOUT * 2, "load after the pause")
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(IO_TIMEOUT)
-    wait_for(lambda: count(healthy) >= len(sent), 60, "%d events in the shards" % len(sent))
-    wait_for(lambda: ev.counter(ev.events_metrics(nginx), "tailor_events_spool_pending") == 0
-             and ev.counter(ev.events_metrics(nginx), "tailor_events_queued") == 0,
-             30, "queues and spools drained")
-    check_exactly_once(healthy, sent)
-    m = ev.events_metrics(nginx)
-    print("\n%d requests; events: %s" % (len(sent), {
-        k[0][len("tailor_events_"):]: v for k, v in m.items()
-        if k[0].startswith("tailor_events_")}))
-    assert ev.counter(m, "tailor_events_dropped_total") == 0
-    assert (ev.counter(m, "tailor_events_flushed_total")
-            + ev.counter(m, "tailor_events_duplicates_total")) == len(sent)
+        load.wait(200, IO_TIMEOUT * 2, "load after the pause")
+    assert not load.errors, load.errors[:3]
+    check_delivered_once(nginx, healthy, [(0, vids[0])] + load.done)
 
 
 def test_tailorctl_emits_into_the_visitors_shard_and_reports_experiments_over_all(healthy):
-    import json
     T0 = 1718000000000
     healthy.set("%s:shards" % ev.STREAM, str(SHARDS))  # as the module publishes it
     vids = visitors(healthy, per_primary=2)
@@ -472,34 +384,12 @@ def test_a_shard_migrated_to_another_node_under_load_keeps_every_event_once(ngin
         if shard_of(healthy, v) == 0:
             vids.append(v)
     cookies = {v: cookie_header("tailor_vid", sign(v)) for v in vids}
-    sent = []
-    lock = threading.Lock()
-    stop = threading.Event()
-
-    def client():
-        n = 0
-        while not stop.is_set():
-            vid = vids[n % len(vids)]
-            product(nginx, cookies[vid], n)
-            with lock:
-                sent.append((n, vid))
-            n += 1
-
-    t = threading.Thread(target=client, daemon=True)
-    t.start()
-    try:
-        wait_for(lambda: len(sent) > 50, IO_TIMEOUT * 2, "load running")
+    with Load(lambda n: product_of(nginx, vids, cookies, n)) as load:
+        load.wait(50, IO_TIMEOUT * 2, "load running")
         for key in (shard_key(0), vids[0]):
-            slot = healthy.keyslot(key)
-            src = healthy.primary_for_slot(slot)
-            dst = [p for p in healthy.primaries() if p is not src][0]
-            healthy.move_slot(slot, dst)
-            assert healthy.primary_for_slot(slot) is dst
-        n = len(sent)
-        wait_for(lambda: len(sent) > n + 50, IO_TIMEOUT * 2, "load after the migrations")
-    finally:
-        stop.set()
-        t.join(IO_TIMEOUT)
+            move_slot_away(healthy, key)
+        load.wait(50, IO_TIMEOUT * 2, "load after the migrations")
+    sent = load.done
     wait_for(lambda: count(healthy) >= len(sent), 60, "%d events in the shards" % len(sent))
     check_exactly_once(healthy, sent)
     assert ev.counter(ev.events_metrics(nginx), "tailor_events_dropped_total") == 0

@@ -6,77 +6,17 @@
 # on the visitor's node. One cluster serves the whole file (it starts in ~2 s); each test
 # leaves it with every slot served. Waits poll with deadlines, never sleep.
 
-import os
-import subprocess
-import threading
-
 import pytest
 
-from env import IO_TIMEOUT, STARTUP_TIMEOUT, TAILORCTL, wait_for
-from redis_cluster import RedisCluster
-from tempdirs import make_tempdir, remove_tree
+from env import IO_TIMEOUT, STARTUP_TIMEOUT, wait_for
+from redis_cluster_fixtures import cluster, healthy  # noqa: F401 (fixtures)
+from redis_cluster_fixtures import (TAILOR_PASSWORD, TAILOR_USER, ClusterRedis, Load,
+                                    another_primary, beacon_from_each, move_slot_away,
+                                    popup_shop, tailorctl, vids_on_every_primary)
 from visitor import new_vid, profile_key
 import scenario
 from scenario import cookie_header
 import test_popups as popups
-
-PASSWORD = "cluster-admin-pw"
-TAILOR_USER = "tailor"
-TAILOR_PASSWORD = "tailor-pw"
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    d = make_tempdir("redis-cluster")
-    c = RedisCluster(d, password=PASSWORD,
-                     acl_users=["%s on >%s ~tailor:* &* +@all" % (TAILOR_USER, TAILOR_PASSWORD)])
-    try:
-        c.start()
-        yield c
-    finally:
-        c.stop()
-        remove_tree(d)
-
-
-@pytest.fixture
-def healthy(cluster):
-    """The cluster with every node running and every slot served, before and after a test."""
-    for n in cluster.nodes:
-        if not n.alive():
-            cluster.restart(n)
-    cluster.wait_ok()
-    yield cluster
-    for n in cluster.nodes:
-        if not n.alive():
-            cluster.restart(n)
-    cluster.wait_ok()
-
-
-class ClusterRedis:
-    """What scenario and the pop-up helpers expect of `redis`: an address for tailor_redis
-    (here the seeds and the cluster parameters) and get/set on the right node."""
-
-    def __init__(self, cluster, params=""):
-        self.cluster = cluster
-        self.address = "%s cluster=on user=%s password=%s %s" % (
-            " ".join(cluster.seeds[:3]), TAILOR_USER, TAILOR_PASSWORD, params)
-
-    def get(self, key):
-        return self.cluster.get(key)
-
-    def set(self, key, value, *opts):
-        return self.cluster.set(key, value)
-
-
-def vids_on_every_primary(cluster, per_primary=1):
-    """{primary port: [vid, ...]}: fresh visitors whose slots land on each primary."""
-    want = {n.port: [] for n in cluster.primaries()}
-    while any(len(v) < per_primary for v in want.values()):
-        vid = new_vid()
-        port = cluster.primary_for_key(vid).port
-        if len(want[port]) < per_primary:
-            want[port].append(vid)
-    return want
 
 
 def start_shop(nginx, cluster, params="", workers=1):
@@ -99,6 +39,25 @@ def metric(nginx, name):
 def shop(nginx, healthy, keys, sign):
     nginx.keys = keys
     return nginx
+
+
+def personalized_on_every_shard(shop, cluster, sign):
+    """A visitor on each primary with a profile ("Hi <vid>"), the shop started, and each one's
+    page personalized; returns ({primary port: [vid]}, {vid: signed cookie})."""
+    vids = vids_on_every_primary(cluster)
+    for vs in vids.values():
+        scenario.seed(cluster, vs[0], {"hero": "Hi %s" % vs[0][:6]})
+    start_shop(shop, cluster)
+    cookies = {vs[0]: sign(vs[0]) for vs in vids.values()}
+    for vid in cookies:
+        wait_personalized(shop, sign, vid, "Hi %s" % vid[:6], "every shard personalized")
+    return vids, cookies
+
+
+def page_status(nginx, cookies, n):
+    """The status of the page for the n-th of `cookies` (visitor: signed cookie), round robin."""
+    c = list(cookies.values())[n % len(cookies)]
+    return nginx.get("/index.html", headers=cookie_header("tailor_vid", c)).status
 
 
 def wait_personalized(nginx, sign, vid, text, what):
@@ -127,11 +86,7 @@ def test_a_migrated_slot_is_followed_by_moved_and_keeps_personalization(shop, he
     start_shop(shop, healthy)
     wait_personalized(shop, sign, vid, "Hi Moved", "the first personalized page")
 
-    slot = healthy.keyslot(vid)
-    src = healthy.primary_for_slot(slot)
-    dst = [p for p in healthy.primaries() if p is not src][0]
-    healthy.move_slot(slot, dst)
-    assert healthy.primary_for_slot(slot) is dst
+    move_slot_away(healthy, vid)
 
     # the worker's map still names src: src answers MOVED, the module follows it
     assert personalized(shop, sign, vid, "Hi Moved")
@@ -151,7 +106,7 @@ def test_a_slot_half_way_through_a_migration_is_followed_by_ask(shop, healthy, s
 
     slot = healthy.keyslot(vid)
     src = healthy.primary_for_slot(slot)
-    dst = [p for p in healthy.primaries() if p is not src][0]
+    dst = another_primary(healthy, src)
     healthy.begin_migration(slot, src, dst)
     try:
         # the visitor's keys are on dst already, the slot still src's: src answers ASK
@@ -166,38 +121,18 @@ def test_a_slot_half_way_through_a_migration_is_followed_by_ask(shop, healthy, s
 
 
 def test_a_primary_killed_under_load_costs_defaults_not_errors(shop, healthy, sign):
-    vids = vids_on_every_primary(healthy)
-    for vs in vids.values():
-        scenario.seed(healthy, vs[0], {"hero": "Hi %s" % vs[0][:6]})
-    start_shop(shop, healthy)
-    cookies = {vs[0]: sign(vs[0]) for vs in vids.values()}
-    for vid in cookies:
-        wait_personalized(shop, sign, vid, "Hi %s" % vid[:6], "every shard personalized")
+    vids, cookies = personalized_on_every_shard(shop, healthy, sign)
 
-    statuses = []
-    stop = threading.Event()
-
-    def load():
-        while not stop.is_set():
-            for vid, c in cookies.items():
-                r = shop.get("/index.html", headers=cookie_header("tailor_vid", c))
-                statuses.append(r.status)
-
-    t = threading.Thread(target=load)
-    t.start()
-    try:
-        wait_for(lambda: len(statuses) > 20, IO_TIMEOUT, "load running")
+    with Load(lambda n: page_status(shop, cookies, n)) as load:
+        load.wait(20, IO_TIMEOUT, "load running")
         victim_vid = next(iter(vids.values()))[0]
         victim = healthy.primary_for_key(victim_vid)
         healthy.kill_primary(victim)
         # the promoted replica has the visitor's profile: personalization comes back
         wait_personalized(shop, sign, victim_vid, "Hi %s" % victim_vid[:6],
                           "personalization after the promotion")
-        n = len(statuses)
-        wait_for(lambda: len(statuses) > n + 10, IO_TIMEOUT, "load after the promotion")
-    finally:
-        stop.set()
-        t.join(IO_TIMEOUT)
+        load.wait(10, IO_TIMEOUT, "load after the promotion")
+    statuses = load.done
     assert statuses and all(s == 200 for s in statuses), sorted(set(statuses))
     for vid in cookies:
         assert personalized(shop, sign, vid, "Hi %s" % vid[:6])
@@ -243,15 +178,6 @@ def test_a_wrong_password_costs_defaults_and_is_counted(shop, healthy, sign):
     assert metric(shop, "tailor_redis_connected_workers") == 0
 
 
-def tailorctl(*args, env=None):
-    if not TAILORCTL or not os.path.exists(TAILORCTL):
-        pytest.skip("needs tailorctl")
-    e = dict(os.environ)
-    e.update(env or {})
-    return subprocess.run([TAILORCTL] + list(args), capture_output=True, timeout=IO_TIMEOUT,
-                          env=e)
-
-
 def test_tailorctl_erases_a_visitor_on_its_node_as_the_acl_user(healthy):
     vids = vids_on_every_primary(healthy)
     seed = healthy.seeds[0]
@@ -283,11 +209,8 @@ def test_tailorctl_is_refused_without_the_right_password(healthy):
 def test_tailorctl_follows_a_moved_slot(healthy):
     vid = new_vid()
     scenario.seed(healthy, vid, {"hero": "Hi"})
-    slot = healthy.keyslot(vid)
-    src = healthy.primary_for_slot(slot)
     # a seed that does not hold the visitor: the first DEL is answered with MOVED
-    other = [p for p in healthy.primaries() if p is not src][0]
-    healthy.move_slot(slot, other)
+    src = move_slot_away(healthy, vid)
     p = tailorctl("profile", "erase", vid, "--redis", src.address, "--redis-user", TAILOR_USER,
                   "--redis-password", TAILOR_PASSWORD)
     assert p.returncode == 0, p.stderr
@@ -296,18 +219,8 @@ def test_tailorctl_follows_a_moved_slot(healthy):
 
 
 def test_the_beacon_writes_the_caps_on_the_visitors_node(nginx, healthy, keys, sign):
-    vids = vids_on_every_primary(healthy)
-    redis = ClusterRedis(healthy)
-    for vs in vids.values():
-        popups.seed_cart(redis, vs[0])
-    popups.start(nginx, redis, keys)
-    for vs in vids.values():
-        vid = vs[0]
-        cookie = sign(vid)
-        wait_for(lambda: popups.popup_ids(popups.page(nginx, cookie)) == [b"cart-rescue"],
-                 STARTUP_TIMEOUT, "the pop-up on the page")
-        r = popups.beacon(nginx, cookie, popups.offered(keys, cookie, "e=close&p=cart-rescue"))
-        assert r.status == 204, r
+    redis, vids = popup_shop(nginx, healthy, keys)
+    for vid in beacon_from_each(nginx, keys, sign, vids, "e=close&p=cart-rescue"):
         c = popups.caps(redis, vid)
         assert c is not None and "cart-rescue" in c["p"], c
 
@@ -329,30 +242,11 @@ def test_nginx_t_refuses_a_bad_cluster_configuration(nginx, args, reason):
 
 
 def test_reloads_under_load_close_every_node_connection_cleanly(shop, healthy, sign):
-    vids = vids_on_every_primary(healthy)
-    for vs in vids.values():
-        scenario.seed(healthy, vs[0], {"hero": "Hi %s" % vs[0][:6]})
-    start_shop(shop, healthy)
-    cookies = {vs[0]: sign(vs[0]) for vs in vids.values()}
-    for vid in cookies:
-        wait_personalized(shop, sign, vid, "Hi %s" % vid[:6], "every shard personalized")
-    statuses = []
-    stop = threading.Event()
-
-    def load():
-        while not stop.is_set():
-            for c in cookies.values():
-                statuses.append(shop.get("/index.html",
-                                         headers=cookie_header("tailor_vid", c)).status)
-
-    t = threading.Thread(target=load)
-    t.start()
-    try:
+    vids, cookies = personalized_on_every_shard(shop, healthy, sign)
+    with Load(lambda n: page_status(shop, cookies, n)) as load:
         for _ in range(3):
             shop.reload()
-    finally:
-        stop.set()
-        t.join(IO_TIMEOUT)
+    statuses = load.done
     assert statuses and all(s == 200 for s in statuses), sorted(set(statuses))
     for vid in cookies:
         wait_personalized(shop, sign, vid, "Hi %s" % vid[:6], "personalized after the reloads")
@@ -367,25 +261,16 @@ def test_a_replica_killed_under_replica_reads_hands_its_reads_to_the_primary(sho
     cookie = sign(vid)
     wait_personalized(shop, sign, vid, "Hi Replica", "a personalized page")
 
-    bodies = []
-    stop = threading.Event()
+    def request(n):
+        r = shop.get("/index.html", headers=cookie_header("tailor_vid", cookie))
+        return r.status, b"Hi Replica" in r.body
 
-    def load():
-        while not stop.is_set():
-            r = shop.get("/index.html", headers=cookie_header("tailor_vid", cookie))
-            bodies.append((r.status, b"Hi Replica" in r.body))
-
-    t = threading.Thread(target=load)
-    t.start()
-    try:
-        wait_for(lambda: len(bodies) > 20, IO_TIMEOUT, "load running")
+    with Load(request) as load:
+        load.wait(20, IO_TIMEOUT, "load running")
         for replica in healthy.replicas_for_slot(healthy.keyslot(vid)):
             replica.kill()
-        n = len(bodies)
-        wait_for(lambda: len(bodies) > n + 20, IO_TIMEOUT, "load after the kill")
-    finally:
-        stop.set()
-        t.join(IO_TIMEOUT)
+        load.wait(20, IO_TIMEOUT, "load after the kill")
+    bodies = load.done
     # reads in flight on the replica when it died went to the primary: none fell back
     assert bodies and all(b == (200, True) for b in bodies), \
         [b for b in bodies if b != (200, True)][:5]
