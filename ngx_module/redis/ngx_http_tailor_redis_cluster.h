@@ -1,6 +1,6 @@
 // Internal to ngx_module/redis: the Redis Cluster client's state, shared by
-// ngx_http_tailor_redis_cluster.cpp (nodes, routing, MOVED/ASK) and
-// ngx_http_tailor_redis_cluster_map.cpp (loading the slot map).
+// ngx_http_tailor_redis_cluster.cpp (nodes, routing), ngx_http_tailor_redis_cluster_reply.cpp
+// (MOVED/ASK, a replica's failure) and ngx_http_tailor_redis_cluster_map.cpp (the slot map).
 #pragma once
 
 #include <memory>
@@ -45,6 +45,13 @@ void ngx_http_tailor_redis_cluster_soon(ngx_http_tailor_redis_t* rc, ngx_msec_t 
 ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_cluster_node_send(
     ngx_http_tailor_redis_t* node, int argc, const char** argv, const size_t* argvlen,
     ngx_http_tailor_redis_handler_pt handler, void* data, bool nowait) noexcept;
+
+// An op done with: its command freed, then the op.
+void ngx_http_tailor_redis_cluster_op_free(ngx_http_tailor_redis_cluster_op_t* cop) noexcept;
+// The op's command on the node's connection, counted as any command; false when hiredis
+// refused it.
+bool ngx_http_tailor_redis_cluster_op_write(ngx_http_tailor_redis_t* node,
+                                            ngx_http_tailor_redis_cluster_op_t* cop) noexcept;
 
 // ngx_http_tailor_redis_cluster_map.cpp
 void ngx_http_tailor_redis_cluster_refresh(ngx_event_t* ev) noexcept;  // refresh_ev's handler
