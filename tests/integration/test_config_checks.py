@@ -234,3 +234,43 @@ def test_a_cookie_max_age_of_zero_is_refused_at_its_line(nginx, keys):
     rc, out = nginx.test_config()
     assert rc != 0
     assert 'invalid max_age "0"' in emerg_at(nginx, out, "max_age=0")
+
+
+EVENTS_SERVER = """
+    server {
+        listen 127.0.0.1:{{PORT}};
+        location / { tailor on; tailor_events on; }
+    }
+"""
+
+
+@events
+def test_a_zero_flush_interval_is_refused_at_its_line(nginx, keys):
+    nginx.write(http(EVENTS_SERVER, keys=keys.path, redis="127.0.0.1:1",
+                     extra="tailor_events_flush_interval 0;"))
+    rc, out = nginx.test_config()
+    assert rc != 0
+    line = emerg_at(nginx, out, "tailor_events_flush_interval 0;")
+    assert '"tailor_events_flush_interval" must be > 0' in line
+
+
+@events
+@pytest.mark.parametrize("params", ["max_size=100k", "max_size=100m segment_size=1k",
+                                    "segment_size=40m"])
+def test_spool_sizes_that_do_not_fit_are_refused_at_the_spool_line(nginx, keys, params):
+    # segment_size is weighed against max_size (or its default) once http{} is read;
+    # the error still names the tailor_events_spool line, not the closing brace
+    nginx.write(http(EVENTS_SERVER, keys=keys.path, redis="127.0.0.1:1",
+                     extra="tailor_events_spool spool %s;" % params))
+    rc, out = nginx.test_config()
+    assert rc != 0
+    line = emerg_at(nginx, out, "tailor_events_spool spool")
+    assert "segment_size must be at least 72k and at most half of max_size" in line
+
+
+@events
+def test_spool_sizes_that_fit_pass(nginx, keys):
+    nginx.write(http(EVENTS_SERVER, keys=keys.path, redis="127.0.0.1:1",
+                     extra="tailor_events_spool spool max_size=100m segment_size=1m;"))
+    rc, out = nginx.test_config()
+    assert rc == 0, out
