@@ -259,7 +259,8 @@ char* ngx_http_tailor_events_merge_loc_conf(ngx_conf_t* cf, void* parent, void* 
     auto* prev = static_cast<ngx_http_tailor_events_loc_conf_t*>(parent);
     auto* conf = static_cast<ngx_http_tailor_events_loc_conf_t*>(child);
 
-    if (conf->enable == NGX_CONF_UNSET) {
+    bool enabled_here = conf->enable != NGX_CONF_UNSET;
+    if (!enabled_here) {
         conf->enable_pos = prev->enable_pos;
     }
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
@@ -287,6 +288,16 @@ char* ngx_http_tailor_events_merge_loc_conf(ngx_conf_t* cf, void* parent, void* 
         ngx_http_tailor_conf_log_at(NGX_LOG_WARN, cf, &conf->event_pos,
                                     "\"tailor_event\" has no effect where \"tailor\" is off: "
                                     "the visitor is not known there");
+    }
+    // "tailor_events on" written in a location (the server level's conf has no
+    // name) where tailor is off and no beacon runs: nothing there knows a visitor
+    auto* clcf = static_cast<ngx_http_core_loc_conf_t*>(
+        ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
+    if (enabled_here && !declared_here && !lcf->enable && lcf->beacon_pos.file.len == 0 &&
+        clcf->name.len != 0) {
+        ngx_http_tailor_conf_log_at(NGX_LOG_WARN, cf, &conf->enable_pos,
+                                    "\"tailor_events on\" has no effect where \"tailor\" is "
+                                    "off: the visitor is not known there");
     }
 
     return NGX_CONF_OK;
