@@ -51,6 +51,19 @@ def test_tailorctl_help_lists_the_commands_and_exits_0(flag):
     assert out.startswith("usage: tailorctl COMMAND"), out
 
 
+def test_the_man_page_describes_every_command():
+    # debian/tailorctl.1 ships in the package: one .B entry per command and subcommand
+    with open(os.path.join(SOURCE, "debian", "tailorctl.1")) as f:
+        entries = [l[3:].replace("\\fR", "").replace("\\fB", "").replace("|", " ")
+                   for l in f if l.startswith(".B ")]
+    for command in COMMANDS:
+        if len(command) == 1 and any(c[0] == command[0] and len(c) > 1 for c in COMMANDS):
+            continue   # a command with subcommands is described by them
+        name = " ".join(command)
+        assert any(e.startswith(name + " ") or " %s " % command[-1] in " " + e
+                   for e in entries if e.startswith(command[0])), name
+
+
 def test_the_help_test_knows_every_command():
     rc, out, _ = run("--help")
     listed = re.findall(r"^  ([a-z]+) ", out.split("commands:", 1)[1], re.M)
