@@ -5,24 +5,21 @@
 //   tailorctl rules render PACK.lua... --profile P.json [--url /p/x] [--now T] [--vid V]
 //                          [--device mobile] [--referrer google] [--logged-in] [--explain]
 //                          [--caps CAPS.json] PAGE.html
-#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <deque>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <lua.hpp>
 #include <nlohmann/json.hpp>
 
 #include "case_checks.h"
+#include "case_outcomes.h"
 #include "commands.h"
 #include "rules_cases.h"
-#include "tailor/popup/caps.h"
-#include "tailor/profile/decode.h"
+#include "rules_inputs.h"
 #include "tailor/rules/pack.h"
 #include "tailor/rules/compile.h"
 #include "tailor/rules/runtime.h"
@@ -130,131 +127,9 @@ std::optional<tailor::RulePack> compile(const std::vector<std::string>& files, c
     return pack;
 }
 
-// A decoded profile and the MessagePack bytes its views point into.
-struct OwnedProfile {
-    std::vector<uint8_t> profile_bytes;
-    std::vector<uint8_t> live_bytes;
-    tailor::Profile profile;
-};
-
-// JSON (docs/profile.md's schema) -> MessagePack -> decode_profile, so a
-// preview reads a profile exactly as the module would.
-std::unique_ptr<OwnedProfile> decode_json_profile(const json& shop, const json& live,
-                                                  std::string* why) {
-    auto owned = std::make_unique<OwnedProfile>();
-    if (!shop.is_null()) {
-        owned->profile_bytes = json::to_msgpack(shop);
-    }
-    if (!live.is_null()) {
-        owned->live_bytes = json::to_msgpack(live);
-    }
-    auto as_sv = [](const std::vector<uint8_t>& b) {
-        return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
-    };
-    tailor::ProfileDecodeResult r =
-        tailor::decode_profile(as_sv(owned->profile_bytes), as_sv(owned->live_bytes));
-    if (!r.profile) {
-        *why = std::string("profile refused: ") + std::string(tailor::profile_error_name(r.error));
-        return nullptr;
-    }
-    owned->profile = std::move(*r.profile);
-    return owned;
-}
-
-// Pop-up caps as the module stores them (docs/popups.md's schema, as JSON)
-// -> MessagePack -> decode_popup_caps. `caps` null: the visitor has none.
-struct OwnedCaps {
-    std::vector<uint8_t> bytes;
-    tailor::PopupCapsDecodeResult decoded;
-
-    [[nodiscard]] const tailor::PopupCaps* usable() const {
-        return decoded.error == tailor::PopupCapsError::kNone ? &decoded.caps : nullptr;
-    }
-};
-
-std::unique_ptr<OwnedCaps> decode_json_caps(const json& caps) {
-    auto owned = std::make_unique<OwnedCaps>();
-    if (!caps.is_null()) {
-        json blob = caps;
-        // a case may write just the per-pop-up map
-        if (blob.is_object() && !blob.contains("p") && !blob.contains("v")) {
-            blob = json{{"v", 1}, {"p", caps}};
-        }
-        owned->bytes = json::to_msgpack(blob);
-    }
-    owned->decoded = tailor::decode_popup_caps(
-        std::string_view(reinterpret_cast<const char*>(owned->bytes.data()), owned->bytes.size()));
-    return owned;
-}
-
-// Request facts from a case's `request` table or the command line. The
-// strings live in `store` so the views stay valid.
-tailor::RequestFacts facts_from(const json& request, const Options& o, int64_t now,
-                                std::deque<std::string>& store,
-                                std::vector<tailor::RequestCookie>& cookies) {
-    tailor::RequestFacts f;
-    auto keep = [&](std::string s) -> std::string_view {
-        store.push_back(std::move(s));
-        return store.back();
-    };
-    auto str = [&](const char* key, const std::string& fallback) -> std::string_view {
-        if (request.is_object() && request.contains(key) && request[key].is_string()) {
-            return keep(request[key].get<std::string>());
-        }
-        return keep(fallback);
-    };
-    std::string url = o.url.empty() ? "/" : o.url;
-    std::string_view full = str("url", url);
-    size_t q = full.find('?');
-    f.path = full.substr(0, q);
-    f.query = q == std::string_view::npos ? std::string_view() : full.substr(q + 1);
-    f.device_class = str("device", o.device);
-    f.referrer_source = str("referrer", o.referrer);
-    f.visitor_id = str("vid", o.vid);
-    f.now = now;
-    f.logged_in = o.logged_in;
-    if (request.is_object() && request.contains("logged_in") && request["logged_in"].is_boolean()) {
-        f.logged_in = request["logged_in"].get<bool>();
-    }
-    if (request.is_object() && request.contains("cookies") && request["cookies"].is_object()) {
-        for (auto& [name, value] : request["cookies"].items()) {
-            if (value.is_string()) {
-                cookies.push_back({keep(name), keep(value.get<std::string>())});
-            }
-        }
-    }
-    f.cookies = cookies.data();
-    f.cookie_count = cookies.size();
-    return f;
-}
-
-void print_trace(const tailor::RuleTrace& trace) {
-    for (const auto& e : trace.entries) {
-        std::printf("  %-16s %-20s %-13s %s\n", e.slot.c_str(), e.rule.c_str(),
-                    tailor::rule_outcome_name(e.outcome), e.detail.c_str());
-    }
-}
-
-constexpr const char* kPopupsSlot = "(popups)";
-
-// A rule's (or pop-up's) trace entry in `slot`, or null.
-const tailor::RuleTraceEntry* entry_of(const tailor::RuleTrace& trace, const std::string& slot,
-                                       const std::string& rule) {
-    for (const auto& e : trace.entries) {
-        if (e.slot == slot && e.rule == rule) {
-            return &e;
-        }
-    }
-    return nullptr;
-}
-
-std::string winner(const tailor::RuleTrace& trace, const std::string& slot) {
-    for (const auto& e : trace.entries) {
-        if (e.slot == slot && e.outcome == tailor::RuleOutcome::kWon) {
-            return e.rule;
-        }
-    }
-    return "";
+// What the command line says of the request, for what a case's `request` omits.
+RequestDefaults request_defaults(const Options& o) {
+    return {o.url, o.device, o.referrer, o.vid, o.logged_in};
 }
 
 int run_check(const Options& o) {
@@ -309,7 +184,8 @@ int run_test(const Options& o) {
         } else {
             std::deque<std::string> store;
             std::vector<tailor::RequestCookie> cookies;
-            tailor::RequestFacts f = facts_from(k.request, o, k.now, store, cookies);
+            tailor::RequestFacts f =
+                facts_from(k.request, request_defaults(o), k.now, store, cookies);
             auto caps = decode_json_caps(k.caps);
             if (caps->decoded.error != tailor::PopupCapsError::kNone) {
                 problems.push_back("caps refused: " +
@@ -319,61 +195,8 @@ int run_test(const Options& o) {
             if (!summary.ok) {
                 problems.push_back("evaluation failed: " + summary.error);
             }
-            if (k.expect.is_object()) {
-                for (auto& [slot, want] : k.expect.items()) {
-                    std::string got = winner(trace, slot);
-                    std::string wanted = want.is_string() ? want.get<std::string>() : "";
-                    if (got != wanted) {
-                        problems.push_back("slot " + slot + ": expected " +
-                                           (wanted.empty() ? "the default" : wanted) + ", got " +
-                                           (got.empty() ? "the default" : got));
-                    }
-                }
-            }
             check_case_html(k, d, &problems);
-            if (!k.popup.is_null()) {
-                std::string got = winner(trace, kPopupsSlot);
-                std::string wanted = k.popup.is_string() ? k.popup.get<std::string>() : "";
-                if (got != wanted) {
-                    problems.push_back("popup: expected " + (wanted.empty() ? "none" : wanted) +
-                                       ", got " + (got.empty() ? "none" : got));
-                }
-            }
-            if (k.popup_why.is_object()) {
-                for (auto& [id, want] : k.popup_why.items()) {
-                    const tailor::RuleTraceEntry* e = entry_of(trace, kPopupsSlot, id);
-                    std::string wanted = want.is_string() ? want.get<std::string>() : "";
-                    std::string got =
-                        e == nullptr ? "not run" : tailor::rule_outcome_name(e->outcome);
-                    bool ok = e != nullptr &&
-                              (got == wanted || e->detail == wanted ||
-                               e->detail.compare(0, wanted.size() + 1, wanted + " ") == 0);
-                    if (!ok) {
-                        problems.push_back("popup " + id + ": expected " + wanted + ", got " + got +
-                                           (e && !e->detail.empty() ? " " + e->detail : ""));
-                    }
-                }
-            }
-            if (k.exposed.is_object()) {
-                for (auto& [experiment, want] : k.exposed.items()) {
-                    std::string got;
-                    for (const tailor::Exposure& x : d.exposures()) {
-                        if (x.experiment == experiment) {
-                            got = x.variant;
-                        }
-                    }
-                    std::string wanted = want.is_string() ? want.get<std::string>() : "";
-                    if (got != wanted) {
-                        problems.push_back("exposed " + experiment + ": expected " +
-                                           (wanted.empty() ? "none" : wanted) + ", got " +
-                                           (got.empty() ? "none" : got));
-                    }
-                }
-            }
-            if (!k.segment.empty() && d.variable("segment") != k.segment) {
-                problems.push_back("segment: expected " + k.segment + ", got " +
-                                   std::string(d.variable("segment").value_or("none")));
-            }
+            check_case_outcomes(k, d, trace, &problems);
         }
         if (problems.empty()) {
             std::printf("ok   %s\n", k.name.c_str());
@@ -431,7 +254,7 @@ int run_render(const Options& o) {
     }
     std::deque<std::string> store;
     std::vector<tailor::RequestCookie> cookies;
-    tailor::RequestFacts f = facts_from(json(nullptr), o, o.now, store, cookies);
+    tailor::RequestFacts f = facts_from(json(nullptr), request_defaults(o), o.now, store, cookies);
     json caps_json(nullptr);
     if (!o.caps.empty()) {
         auto caps_text = tailor::read_text_file(o.caps, &why);

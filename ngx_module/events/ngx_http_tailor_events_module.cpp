@@ -26,7 +26,10 @@ ngx_int_t ngx_http_tailor_events_init_module(ngx_cycle_t* cycle) noexcept;
 ngx_int_t ngx_http_tailor_events_init_process(ngx_cycle_t* cycle) noexcept;
 void ngx_http_tailor_events_exit_process(ngx_cycle_t* cycle) noexcept;
 char* ngx_http_tailor_events_enable(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* ngx_http_tailor_events_interval_check(ngx_conf_t* cf, void* post, void* data) noexcept;
 
+// checked where the directive is written, so nginx -t names its line
+ngx_conf_post_t ngx_http_tailor_events_interval_post = {ngx_http_tailor_events_interval_check};
 ngx_conf_num_bounds_t ngx_http_tailor_events_batch_bounds = {ngx_conf_check_num_bounds, 1, 4096};
 ngx_conf_num_bounds_t ngx_http_tailor_events_shards_bounds = {ngx_conf_check_num_bounds, 1,
                                                               tailor::kMaxStreamShards};
@@ -62,7 +65,7 @@ ngx_command_t ngx_http_tailor_events_commands[] = {
 
     {ngx_string("tailor_events_flush_interval"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
      ngx_conf_set_msec_slot, NGX_HTTP_MAIN_CONF_OFFSET,
-     offsetof(ngx_http_tailor_events_main_conf_t, interval), nullptr},
+     offsetof(ngx_http_tailor_events_main_conf_t, interval), &ngx_http_tailor_events_interval_post},
 
     {ngx_string("tailor_events_queue"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, ngx_conf_set_num_slot,
      NGX_HTTP_MAIN_CONF_OFFSET, offsetof(ngx_http_tailor_events_main_conf_t, queue),
@@ -209,21 +212,29 @@ char* ngx_http_tailor_events_init_main_conf(ngx_conf_t* cf, void* conf) noexcept
     ngx_conf_init_uint_value(emcf->money_scale, 100);
     ngx_conf_init_value(emcf->session_gap, 30 * 60);
 
-    if (emcf->interval == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"tailor_events_flush_interval\" must be > 0");
-        return static_cast<char*>(NGX_CONF_ERROR);
-    }
-
+    // a configured spool only (the default one is added later, with the defaults):
+    // max_size and segment_size are checked against each other once both are
+    // known, and the error names the tailor_events_spool line, not http{}'s end
     if (emcf->spool != nullptr &&
         (emcf->spool_segment > emcf->spool_max / 2 ||
          emcf->spool_segment <
              tailor::kSpoolSegmentHeaderBytes + 64 * 1024 + tailor::kSpoolFrameHeaderBytes)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"tailor_events_spool\" segment_size must be at least 72k and at "
-                           "most half of max_size");
+        ngx_http_tailor_conf_pos_t pos = {
+            {ngx_strlen(emcf->spool->conf_file), emcf->spool->conf_file}, emcf->spool->line};
+        ngx_http_tailor_conf_log_at(NGX_LOG_EMERG, cf, &pos,
+                                    "\"tailor_events_spool\" segment_size must be at least 72k "
+                                    "and at most half of max_size");
         return static_cast<char*>(NGX_CONF_ERROR);
     }
 
+    return NGX_CONF_OK;
+}
+
+char* ngx_http_tailor_events_interval_check(ngx_conf_t* cf, void*, void* data) noexcept {
+    if (*static_cast<ngx_msec_t*>(data) == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"tailor_events_flush_interval\" must be > 0");
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
     return NGX_CONF_OK;
 }
 
@@ -248,7 +259,8 @@ char* ngx_http_tailor_events_merge_loc_conf(ngx_conf_t* cf, void* parent, void* 
     auto* prev = static_cast<ngx_http_tailor_events_loc_conf_t*>(parent);
     auto* conf = static_cast<ngx_http_tailor_events_loc_conf_t*>(child);
 
-    if (conf->enable == NGX_CONF_UNSET) {
+    bool enabled_here = conf->enable != NGX_CONF_UNSET;
+    if (!enabled_here) {
         conf->enable_pos = prev->enable_pos;
     }
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
@@ -276,6 +288,16 @@ char* ngx_http_tailor_events_merge_loc_conf(ngx_conf_t* cf, void* parent, void* 
         ngx_http_tailor_conf_log_at(NGX_LOG_WARN, cf, &conf->event_pos,
                                     "\"tailor_event\" has no effect where \"tailor\" is off: "
                                     "the visitor is not known there");
+    }
+    // "tailor_events on" written in a location (the server level's conf has no
+    // name) where tailor is off and no beacon runs: nothing there knows a visitor
+    auto* clcf = static_cast<ngx_http_core_loc_conf_t*>(
+        ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
+    if (enabled_here && !declared_here && !lcf->enable && lcf->beacon_pos.file.len == 0 &&
+        clcf->name.len != 0) {
+        ngx_http_tailor_conf_log_at(NGX_LOG_WARN, cf, &conf->enable_pos,
+                                    "\"tailor_events on\" has no effect where \"tailor\" is "
+                                    "off: the visitor is not known there");
     }
 
     return NGX_CONF_OK;

@@ -234,3 +234,81 @@ def test_a_cookie_max_age_of_zero_is_refused_at_its_line(nginx, keys):
     rc, out = nginx.test_config()
     assert rc != 0
     assert 'invalid max_age "0"' in emerg_at(nginx, out, "max_age=0")
+
+
+EVENTS_SERVER = """
+    server {
+        listen 127.0.0.1:{{PORT}};
+        location / { tailor on; tailor_events on; }
+    }
+"""
+
+
+@events
+def test_a_zero_flush_interval_is_refused_at_its_line(nginx, keys):
+    nginx.write(http(EVENTS_SERVER, keys=keys.path, redis="127.0.0.1:1",
+                     extra="tailor_events_flush_interval 0;"))
+    rc, out = nginx.test_config()
+    assert rc != 0
+    line = emerg_at(nginx, out, "tailor_events_flush_interval 0;")
+    assert '"tailor_events_flush_interval" must be > 0' in line
+
+
+@events
+@pytest.mark.parametrize("params", ["max_size=100k", "max_size=100m segment_size=1k",
+                                    "segment_size=40m"])
+def test_spool_sizes_that_do_not_fit_are_refused_at_the_spool_line(nginx, keys, params):
+    # segment_size is weighed against max_size (or its default) once http{} is read;
+    # the error still names the tailor_events_spool line, not the closing brace
+    nginx.write(http(EVENTS_SERVER, keys=keys.path, redis="127.0.0.1:1",
+                     extra="tailor_events_spool spool %s;" % params))
+    rc, out = nginx.test_config()
+    assert rc != 0
+    line = emerg_at(nginx, out, "tailor_events_spool spool")
+    assert "segment_size must be at least 72k and at most half of max_size" in line
+
+
+@events
+def test_spool_sizes_that_fit_pass(nginx, keys):
+    nginx.write(http(EVENTS_SERVER, keys=keys.path, redis="127.0.0.1:1",
+                     extra="tailor_events_spool spool max_size=100m segment_size=1m;"))
+    rc, out = nginx.test_config()
+    assert rc == 0, out
+
+
+@events
+def test_tailor_events_on_where_tailor_is_off_warns_at_its_line(nginx, keys):
+    nginx.write(http("""
+    server {
+        listen 127.0.0.1:{{PORT}};
+        location / { tailor on; tailor_events on; }
+        location /static/ {
+            tailor_events on;
+        }
+    }
+""", keys=keys.path, redis="127.0.0.1:1"))
+    rc, out = nginx.test_config()
+    assert rc == 0, out
+    warn = [l for l in out.splitlines() if "[warn]" in l and "tailor_events on" in l]
+    assert len(warn) == 1, out
+    assert '"tailor_events on" has no effect where "tailor" is off' in warn[0]
+    static = nginx.line_of("location /static/ {") + 1
+    assert "%s:%d" % (nginx.conf_path, static) in warn[0], warn[0]
+
+
+@events
+def test_tailor_events_on_inherited_by_assets_and_a_beacon_does_not_warn(nginx, keys):
+    # the shape of conf/tailor-site.conf: on for the server, tailor on for pages only
+    rules = nginx.write_file("conf/rules.lua", b'local t = require "tailor"\n')
+    nginx.write(http("""
+    server {
+        listen 127.0.0.1:{{PORT}};
+        tailor_events on;
+        location / { tailor on; }
+        location ~* \\.css$ { tailor off; }
+        location = /tailor/beacon { tailor_popup_beacon; tailor_events on; }
+    }
+""", keys=keys.path, redis="127.0.0.1:1", extra="tailor_rules %s;" % rules))
+    rc, out = nginx.test_config()
+    assert rc == 0, out
+    assert "[warn]" not in out, out

@@ -6,6 +6,7 @@
 
 import glob
 import os
+import re
 import subprocess
 
 import pytest
@@ -25,15 +26,49 @@ def run(*args):
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
 
-@pytest.mark.parametrize("command", [["sign"], ["verify"], ["profile"], ["profile", "encode"],
-                                     ["profile", "erase"], ["render"], ["events"],
-                                     ["events", "tail"], ["rules"], ["rules", "test"]])
+# every command and subcommand; test_the_help_test_knows_every_command keeps it whole
+COMMANDS = [["sign"], ["verify"], ["profile"], ["profile", "encode"], ["profile", "decode"],
+            ["profile", "erase"], ["render"], ["events"], ["events", "tail"],
+            ["events", "emit"], ["triggers"], ["triggers", "run"], ["experiments"],
+            ["experiments", "report"], ["rules"], ["rules", "check"], ["rules", "test"],
+            ["rules", "render"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 @pytest.mark.parametrize("flag", ["--help", "-h"])
 def test_every_command_prints_its_usage_on_help(command, flag):
     rc, out, err = run(*(command + [flag]))
     assert rc == 0, (rc, out, err)
     assert out.startswith("usage: tailorctl %s" % command[0]), out
+    assert " ".join(command) in out, out   # the usage names the subcommand asked about
     assert err == ""
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h", "help"])
+def test_tailorctl_help_lists_the_commands_and_exits_0(flag):
+    rc, out, err = run(flag)
+    assert rc == 0, (rc, out, err)
+    assert out.startswith("usage: tailorctl COMMAND"), out
+
+
+def test_the_man_page_describes_every_command():
+    # debian/tailorctl.1 ships in the package: one .B entry per command and subcommand
+    with open(os.path.join(SOURCE, "debian", "tailorctl.1")) as f:
+        entries = [l[3:].replace("\\fR", "").replace("\\fB", "").replace("|", " ")
+                   for l in f if l.startswith(".B ")]
+    for command in COMMANDS:
+        if len(command) == 1 and any(c[0] == command[0] and len(c) > 1 for c in COMMANDS):
+            continue   # a command with subcommands is described by them
+        name = " ".join(command)
+        assert any(e.startswith(name + " ") or " %s " % command[-1] in " " + e
+                   for e in entries if e.startswith(command[0])), name
+
+
+def test_the_help_test_knows_every_command():
+    rc, out, _ = run("--help")
+    listed = re.findall(r"^  ([a-z]+) ", out.split("commands:", 1)[1], re.M)
+    assert len(listed) >= 8, out
+    assert set(listed) <= {c[0] for c in COMMANDS}, out
 
 
 def test_a_dash_h_after_double_dash_is_an_argument_not_help(tmp_path):
