@@ -25,7 +25,11 @@ bool Delivery::adopt(std::unique_ptr<Spool> spool) noexcept {
     return true;
 }
 
+// The slot freed at the head trades its string with the free slot at the tail, the next one
+// enqueue() fills: a blob's capacity is reused at once, not only after the ring wraps around
+// (32,768 events by default), so enqueue() stops allocating after the first batches.
 void Delivery::pop_front() noexcept {
+    std::swap(ring_[head_], at(count_));
     head_ = (head_ + 1) % ring_.size();
     count_--;
 }

@@ -29,6 +29,9 @@ void pack_text(MsgpackWriter* w, std::string_view s) noexcept {
         }
         i += 8;
     }
+    while (i < s.size() && p[i] < 0x80) {
+        ++i;
+    }
     while (i < s.size()) {
         const int len = utf8_sequence(p + i, s.size() - i);
         if (len <= 0) {
@@ -120,10 +123,14 @@ bool property_valid(const EventProperty& p) noexcept {
     return p.kind != PropertyKind::kNumber || parse_number(p.value, &unused);
 }
 
-void pack_property(MsgpackWriter* pk, const EventProperty& p, EncodeResult* result) noexcept {
+// `parsed`: the value as a number, when the caller parsed it already (a kNumber property).
+void pack_property(MsgpackWriter* pk, const EventProperty& p, EncodeResult* result,
+                   const Number* parsed = nullptr) noexcept {
     pack_text(pk, utf8_cut(p.name, kMaxPropertyNameBytes));
     Number number;
-    if (p.kind == PropertyKind::kNumber && parse_number(p.value, &number)) {
+    if (parsed != nullptr) {
+        pack_number(pk, *parsed);
+    } else if (p.kind == PropertyKind::kNumber && parse_number(p.value, &number)) {
         pack_number(pk, number);
     } else {
         const std::string_view v = utf8_cut(p.value, kMaxPropertyValueBytes);
@@ -177,8 +184,10 @@ EncodeResult encode_event(const Event& event, std::string* out) noexcept {
     // Properties first checked, so the map header carries the right count.
     uint32_t valid_mask = 0;
     size_t props = 0;
+    Number numbers[kMaxEventProperties];  // kNumber values, parsed once
     for (size_t i = 0; i < declared; ++i) {
-        if (!property_valid(event.properties[i])) {
+        const EventProperty& p = event.properties[i];
+        if (p.kind == PropertyKind::kNumber && !parse_number(p.value, &numbers[i])) {
             ++result.dropped_properties;
             continue;
         }
@@ -274,7 +283,9 @@ EncodeResult encode_event(const Event& event, std::string* out) noexcept {
         pk->map(props + (lines != 0 ? 1 : 0));
         for (size_t i = 0; i < declared; ++i) {
             if ((valid_mask & (1u << i)) != 0) {
-                pack_property(pk, event.properties[i], &result);
+                const EventProperty& p = event.properties[i];
+                pack_property(pk, p, &result,
+                              p.kind == PropertyKind::kNumber ? &numbers[i] : nullptr);
             }
         }
         if (lines != 0) {
