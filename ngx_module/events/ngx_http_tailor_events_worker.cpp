@@ -377,13 +377,14 @@ bool ngx_http_tailor_events_next_seq(std::string_view* producer, uint64_t* seq) 
     return true;
 }
 
-void ngx_http_tailor_events_enqueue(std::string_view blob) noexcept {
+void ngx_http_tailor_events_enqueue(std::string_view blob,
+                                    const tailor::LiveFacts* facts) noexcept {
     ngx_http_tailor_events_worker_t* w = ngx_http_tailor_events_worker;
     if (w == nullptr) {
         return;
     }
 
-    if (w->delivery->enqueue(blob) && !ngx_http_tailor_events_busy(w)) {
+    if (w->delivery->enqueue(blob, facts) && !ngx_http_tailor_events_busy(w)) {
         ngx_http_tailor_events_flush(w);  // a full batch waits
     } else {
         ngx_http_tailor_events_sync(w);

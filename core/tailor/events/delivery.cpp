@@ -10,6 +10,8 @@ Delivery::Delivery(const DeliveryOptions& options) : options_(options) {
     options_.queue = std::max<size_t>(options_.queue, 1);
     options_.batch_events = std::max<size_t>(options_.batch_events, 1);
     ring_.resize(options_.queue);
+    facts_.reset(new PackedLiveFacts[options_.queue]);
+    carried_.assign(options_.queue, 0);
     sending_.resize(std::min(options_.batch_events, options_.queue));
 }
 
@@ -41,6 +43,7 @@ void Delivery::requeue_sending() noexcept {
     for (size_t k = sending_count_; k > flight_spooled_; k--) {
         head_ = (head_ + ring_.size() - 1) % ring_.size();
         std::swap(ring_[head_], sending_[k - 1]);
+        carried_[head_] = 0;  // read again when sent
         count_++;
     }
     sending_count_ = 0;
@@ -112,7 +115,7 @@ void Delivery::skip_flight_copies() noexcept {
     // on an error what is left is replayed: duplicates the script skips and counts
 }
 
-bool Delivery::enqueue(std::string_view blob) noexcept {
+bool Delivery::enqueue(std::string_view blob, const LiveFacts* facts) noexcept {
     if (queued() == ring_.size()) {
         spool_queue();
     }
@@ -124,12 +127,14 @@ bool Delivery::enqueue(std::string_view blob) noexcept {
         }
         pop_front();  // the oldest waiting one goes
     }
+    const size_t slot = (head_ + count_) % ring_.size();
     try {
-        at(count_).assign(blob.data(), blob.size());
+        ring_[slot].assign(blob.data(), blob.size());
     } catch (const std::bad_alloc&) {
         counts_.dropped++;
         return false;
     }
+    carried_[slot] = facts != nullptr && facts_[slot].pack(*facts, blob) ? 1 : 0;
     count_++;
     counts_.emitted++;
     return count_ >= options_.batch_events && state_ == Flight::kNone;
@@ -164,7 +169,11 @@ DeliveryStep Delivery::send_queue() noexcept {
     while (count_ > 0 && sending_count_ < sending_.size() && bytes < options_.batch_bytes) {
         std::string& slot = sending_[sending_count_];
         std::swap(slot, at(0));
-        if (!batch_.add(slot)) {
+        LiveFacts carried;
+        if (carried_[head_] != 0) {
+            carried = facts_[head_].unpack(slot);
+        }
+        if (!batch_.add(slot, carried_[head_] != 0 ? &carried : nullptr)) {
             std::swap(slot, at(0));
             break;
         }

@@ -4,6 +4,7 @@
 #include "tailor/base/ascii.h"
 #include "tailor/base/msgpack_writer.h"
 #include "tailor/base/utf8.h"
+#include "tailor/events/live_facts.h"
 #include "tailor/events/path.h"
 
 #include <charconv>
@@ -17,7 +18,7 @@ namespace {
 // Writes `s` as a str, each byte that is not part of a valid UTF-8 sequence
 // replaced by '?': same length, so the header goes first and the body is
 // copied whole, then fixed in place when it needs it.
-void pack_text(MsgpackWriter* w, std::string_view s) noexcept {
+std::string_view pack_text(MsgpackWriter* w, std::string_view s) noexcept {
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
     size_t i = 0;
     // ASCII (nearly every value: ids, paths, names) eight bytes at a time
@@ -42,7 +43,7 @@ void pack_text(MsgpackWriter* w, std::string_view s) noexcept {
     w->str_header(s.size());
     char* body = w->raw(s.data(), s.size());
     if (body == nullptr) {
-        return;
+        return {};
     }
     while (i < s.size()) {
         const int seq = utf8_sequence(p + i, s.size() - i);
@@ -52,6 +53,40 @@ void pack_text(MsgpackWriter* w, std::string_view s) noexcept {
         } else {
             i += static_cast<size_t>(seq);
         }
+    }
+    return {body, s.size()};
+}
+
+// What the live script's reader (live_facts()) takes of a number: finite, within +-1e15.
+bool live_number(double v) noexcept {
+    return v == v && v > -1e15 && v < 1e15;
+}
+
+// Notes one written property in the facts as live_facts() would read it back: the
+// product's text fields when written as a non-empty str, price and quantity when written
+// as a number; a later property of the same name wins.
+void note_property(LiveFacts* f, std::string_view name, std::string_view text,
+                   const double* number) noexcept {
+    if (number == nullptr) {
+        std::string_view* want = name == "product_id"  ? &f->product_id
+                                 : name == "ProductID" ? &f->product_id_klaviyo
+                                 : name == "sku"       ? &f->sku
+                                 : name == "category"  ? &f->category
+                                                       : nullptr;
+        if (want != nullptr && !text.empty()) {
+            *want = text;
+        }
+        return;
+    }
+    if (!live_number(*number)) {
+        return;
+    }
+    if (name == "price") {
+        f->price = *number;
+        f->has_price = true;
+    } else if (name == "quantity") {
+        f->qty = *number;
+        f->has_qty = true;
     }
 }
 
@@ -124,18 +159,25 @@ bool property_valid(const EventProperty& p) noexcept {
 }
 
 // `parsed`: the value as a number, when the caller parsed it already (a kNumber property).
+// `facts`: where a top-level property is noted for the live script, or null.
 void pack_property(MsgpackWriter* pk, const EventProperty& p, EncodeResult* result,
-                   const Number* parsed = nullptr) noexcept {
-    pack_text(pk, utf8_cut(p.name, kMaxPropertyNameBytes));
+                   const Number* parsed = nullptr, LiveFacts* facts = nullptr) noexcept {
+    const std::string_view name = pack_text(pk, utf8_cut(p.name, kMaxPropertyNameBytes));
     Number number;
-    if (parsed != nullptr) {
-        pack_number(pk, *parsed);
-    } else if (p.kind == PropertyKind::kNumber && parse_number(p.value, &number)) {
-        pack_number(pk, number);
+    if (parsed != nullptr || (p.kind == PropertyKind::kNumber && parse_number(p.value, &number))) {
+        const Number& n = parsed != nullptr ? *parsed : number;
+        pack_number(pk, n);
+        if (facts != nullptr) {
+            const double v = n.is_integer ? static_cast<double>(n.integer) : n.real;
+            note_property(facts, name, {}, &v);
+        }
     } else {
         const std::string_view v = utf8_cut(p.value, kMaxPropertyValueBytes);
         result->truncated_values += v.size() == p.value.size() ? 0 : 1;
-        pack_text(pk, v);
+        const std::string_view text = pack_text(pk, v);
+        if (facts != nullptr) {
+            note_property(facts, name, text, nullptr);
+        }
     }
 }
 
@@ -164,7 +206,7 @@ void pack_products(MsgpackWriter* pk, const EventProductLine* lines, size_t coun
 
 }  // namespace
 
-EncodeResult encode_event(const Event& event, std::string* out) noexcept {
+EncodeResult encode_event(const Event& event, std::string* out, LiveFacts* facts) noexcept {
     EncodeResult result;
     const std::string_view name =
         event.type == EventType::kCustom ? event.name : event_type_name(event.type);
@@ -239,12 +281,16 @@ EncodeResult encode_event(const Event& event, std::string* out) noexcept {
     pk->uint(kEventSchemaVersion);
     pack_key(pk, "id");
     pack_text(pk, event.id.text());
+    LiveFacts f;
     pack_key(pk, "type");
-    pack_text(pk, name);
+    f.type = pack_text(pk, name);
     pack_key(pk, "vid");
-    pack_text(pk, event.vid);
+    f.vid = pack_text(pk, event.vid);
     pack_key(pk, "ts");
     pk->int64(event.ts_ms);
+    if (live_number(static_cast<double>(event.ts_ms))) {
+        f.time_s = static_cast<int64_t>(std::floor(static_cast<double>(event.ts_ms) / 1000));
+    }
     pack_key(pk, "path");
     pack_text(pk, utf8_cut(event.path, kMaxEventPathBytes));
     if (!attr.utm_source().empty()) {
@@ -285,7 +331,7 @@ EncodeResult encode_event(const Event& event, std::string* out) noexcept {
             if ((valid_mask & (1u << i)) != 0) {
                 const EventProperty& p = event.properties[i];
                 pack_property(pk, p, &result,
-                              p.kind == PropertyKind::kNumber ? &numbers[i] : nullptr);
+                              p.kind == PropertyKind::kNumber ? &numbers[i] : nullptr, &f);
             }
         }
         if (lines != 0) {
@@ -294,18 +340,26 @@ EncodeResult encode_event(const Event& event, std::string* out) noexcept {
     }
     if (!event.producer.empty()) {
         pack_key(pk, "src");
-        pack_text(pk, utf8_cut(event.producer, kMaxExposureFieldBytes));
+        f.src = pack_text(pk, utf8_cut(event.producer, kMaxExposureFieldBytes));
         pack_key(pk, "seq");
         pk->uint(event.seq);
+        if (live_number(static_cast<double>(event.seq))) {
+            f.has_seq = true;
+            f.seq = static_cast<double>(event.seq);
+            f.seq_integer = true;
+            f.seq_int = static_cast<int64_t>(event.seq);
+        }
     }
     if (!event.previous_vid.empty()) {
         pack_key(pk, "prev");
-        pack_text(pk, event.previous_vid);
+        f.previous_vid = pack_text(pk, event.previous_vid);
     }
     // the bound holds whatever the event says; were it ever short, nothing is half-written
     out->resize(w.ok() ? start + w.size() : start);
     if (!w.ok()) {
         result.status = EncodeStatus::kOutOfMemory;
+    } else if (facts != nullptr) {
+        *facts = f;  // views into `out`, which shrinking did not move
     }
     return result;
 }

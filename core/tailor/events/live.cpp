@@ -107,9 +107,10 @@ LiveBatch::Span LiveBatch::number(double v) {
     return at;
 }
 
-bool LiveBatch::add(std::string_view blob) noexcept {
-    const std::optional<LiveFacts> f = live_facts(blob);
-    if (!f || !is_valid_vid(f->vid) ||
+bool LiveBatch::add(std::string_view blob, const LiveFacts* facts) noexcept {
+    const std::optional<LiveFacts> f =
+        facts != nullptr ? std::optional<LiveFacts>(*facts) : live_facts(blob);
+    if (!f || f->type.empty() || !is_valid_vid(f->vid) ||
         (!f->previous_vid.empty() && !is_valid_vid(f->previous_vid))) {
         return false;
     }

@@ -60,6 +60,7 @@
 #include <vector>
 
 #include "tailor/events/event.h"
+#include "tailor/events/live_facts.h"
 
 namespace tailor {
 
@@ -166,7 +167,10 @@ class LiveBatch {
     // (nothing added) if the blob is not a well-formed map with a type and a
     // valid visitor (as event_routing reads them) or memory ran out; a blob
     // without a time is added, and the script reports it kInvalid.
-    [[nodiscard]] bool add(std::string_view blob) noexcept;
+    //
+    // `facts`, if given, are the blob's (encode_event's, as views into `blob`): the blob is
+    // then not read again.
+    [[nodiscard]] bool add(std::string_view blob, const LiveFacts* facts = nullptr) noexcept;
 
     // LiveBatch::finish
     //

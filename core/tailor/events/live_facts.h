@@ -59,6 +59,33 @@ struct LiveFacts {
     [[nodiscard]] int64_t quantity() const noexcept;
 };
 
+// PackedLiveFacts
+//
+// LiveFacts with each view an offset and a length into its blob, so the facts travel with a
+// copy of the blob (Delivery's queue) and LiveBatch need not read it again. Trivial: an array
+// of them is not touched until used.
+struct PackedLiveFacts {
+    struct At {
+        uint32_t offset;
+        uint32_t size;
+    };
+    At type, vid, previous_vid, src, category, product_id, product_id_klaviyo, sku;
+    int64_t time_s;
+    int64_t seq_int;
+    double seq, price, qty;
+    bool has_time, has_seq, seq_integer, has_price, has_qty;
+
+    // PackedLiveFacts::pack
+    //
+    // False (nothing packed) if a non-empty view of `facts` is not inside `blob`.
+    [[nodiscard]] bool pack(const LiveFacts& facts, std::string_view blob) noexcept;
+
+    // PackedLiveFacts::unpack
+    //
+    // The facts, as views into `blob`: the bytes pack() was given, wherever they are now.
+    [[nodiscard]] LiveFacts unpack(std::string_view blob) const noexcept;
+};
+
 // live_facts
 //
 // Reads the facts of an encoded event; nullopt when the blob is not a
