@@ -11,6 +11,7 @@ Delivery::Delivery(const DeliveryOptions& options) : options_(options) {
     options_.batch_events = std::max<size_t>(options_.batch_events, 1);
     ring_.resize(options_.queue);
     facts_.reset(new PackedLiveFacts[options_.queue]);
+    spares_.reserve(std::min(options_.batch_events, options_.queue));
     carried_.assign(options_.queue, 0);
     sending_.resize(std::min(options_.batch_events, options_.queue));
 }
@@ -27,11 +28,15 @@ bool Delivery::adopt(std::unique_ptr<Spool> spool) noexcept {
     return true;
 }
 
-// The slot freed at the head trades its string with the free slot at the tail, the next one
-// enqueue() fills: a blob's capacity is reused at once, not only after the ring wraps around
-// (32,768 events by default), so enqueue() stops allocating after the first batches.
+// The string of the slot freed at the head is kept as a spare for enqueue(): a blob's memory
+// is reused at once, not only when the ring wraps around to its slot (after 32,768 events by
+// default), so enqueue() stops allocating after the first batches.
 void Delivery::pop_front() noexcept {
-    std::swap(ring_[head_], at(count_));
+    std::string& freed = ring_[head_];
+    if (freed.capacity() > std::string().capacity() && spares_.size() < spares_.capacity()) {
+        spares_.push_back(std::move(freed));  // reserved: does not allocate
+        freed = std::string();
+    }
     head_ = (head_ + 1) % ring_.size();
     count_--;
 }
@@ -128,8 +133,13 @@ bool Delivery::enqueue(std::string_view blob, const LiveFacts* facts) noexcept {
         pop_front();  // the oldest waiting one goes
     }
     const size_t slot = (head_ + count_) % ring_.size();
+    std::string& s = ring_[slot];
+    if (s.capacity() < blob.size() && !spares_.empty()) {
+        s.swap(spares_.back());
+        spares_.pop_back();
+    }
     try {
-        ring_[slot].assign(blob.data(), blob.size());
+        s.assign(blob.data(), blob.size());
     } catch (const std::bad_alloc&) {
         counts_.dropped++;
         return false;

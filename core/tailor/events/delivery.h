@@ -194,6 +194,7 @@ class Delivery {
     // not initialized, so only the slots a queue ever reaches take memory
     std::unique_ptr<PackedLiveFacts[]> facts_;
     std::vector<unsigned char> carried_;
+    std::vector<std::string> spares_;  // popped slots' strings, their memory for enqueue()
     size_t head_ = 0;
     size_t count_ = 0;
 

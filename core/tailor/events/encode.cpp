@@ -258,8 +258,17 @@ EncodeResult encode_event(const Event& event, std::string* out, LiveFacts* facts
              text_bound(attr.utm_campaign().size()) + text_bound(attr.referrer_host().size()) +
              2 * text_bound(16) + text_bound(event.producer.size()) +
              text_bound(event.previous_vid.size()) + 5;
-    bound += exposures * (1 + 3 * text_bound(kMaxExposureFieldBytes)) + 5;
-    bound += declared * (text_bound(kMaxPropertyNameBytes) + text_bound(kMaxPropertyValueBytes));
+    for (size_t i = 0; i < exposures; ++i) {
+        const EventExposure& x = event.exposures[i];
+        bound += 1 + text_bound(x.rule.size()) + text_bound(x.experiment.size()) +
+                 text_bound(x.variant.size());
+    }
+    bound += 5;
+    // a property takes at most its name and its value as written (a number: 9 bytes)
+    for (size_t i = 0; i < declared; ++i) {
+        const EventProperty& p = event.properties[i];
+        bound += text_bound(p.name.size()) + text_bound(p.value.size()) + 9;
+    }
     for (size_t l = 0; l < lines; ++l) {
         const size_t n = event.products[l].property_count < kMaxProductProperties
                              ? event.products[l].property_count

@@ -12,6 +12,16 @@
 #include "tailor/visitor/visitor_id.h"
 
 namespace tailor {
+namespace {
+
+// "0" to "9", then "10" to "99": LiveBatch::number()'s small numbers, at the arena's start.
+constexpr std::string_view kSmallNumbers =
+    "0123456789"
+    "10111213141516171819202122232425262728293031323334353637383940414243444546474849"
+    "50515253545556575859606162636465666768697071727374757677787980818283848586878889"
+    "90919293949596979899";
+
+}  // namespace
 
 std::string live_key(std::string_view vid) {
     return visitor_key(vid, VisitorKeyKind::kLive);
@@ -27,7 +37,9 @@ void LiveBatch::reset(const LiveConfig& config) noexcept {
     } catch (...) {
         config_.stream.key.clear();  // out of memory: finish() refuses
     }
-    strings_.clear();
+    // numbers below 100 (visitor key indexes, "0" for no previous visitor, most
+    // quantities) are views into this prefix, not written per event
+    strings_.assign(kSmallNumbers.data(), kSmallNumbers.size());
     keys_.clear();
     if (++stamp_ == 0) {  // wrapped: no slot may look taken
         for (KeySlot& k : key_table_) {
@@ -92,6 +104,12 @@ uint32_t LiveBatch::key_for(std::string_view vid) {
 }
 
 LiveBatch::Span LiveBatch::number(int64_t v) {
+    if (v >= 0 && v < 10) {
+        return {static_cast<size_t>(v), 1};
+    }
+    if (v >= 10 && v < 100) {
+        return {10 + 2 * static_cast<size_t>(v - 10), 2};
+    }
     char buf[24];
     const auto r = std::to_chars(buf, buf + sizeof buf, v);
     const Span at{strings_.size(), static_cast<size_t>(r.ptr - buf)};

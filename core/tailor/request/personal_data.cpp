@@ -314,6 +314,10 @@ bool starts_with(std::string_view s, std::string_view p) noexcept {
 
 bool contains_email(std::string_view s) noexcept {
     for (size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        if (c != '@' && c != '&' && c != '\xEF') {
+            continue;  // no spelling of `@` starts here
+        }
         const size_t at = at_sign_at(s, i);
         if (at == 0) {
             continue;
