@@ -1,8 +1,10 @@
 // LiveFacts: what the live script needs of one event blob, read in one pass in nginx.
 //
 // The script used to unpack every blob in Lua (cmsgpack), the largest part of
-// its cost per event; LiveBatch now reads these facts while it checks the blob
-// anyway and passes them beside it. The rules mirror what the script's own
+// its cost per event; LiveBatch now passes these facts beside the blob: the
+// encoder notes them as it writes the event (encode_event's `facts`), and they
+// travel with the blob through the queue (PackedLiveFacts); a blob from the
+// spool is read once here. The rules mirror what the script's own
 // str()/num()/money()/qty() did, so the live map comes out the same.
 #pragma once
 
