@@ -13,6 +13,7 @@ extern "C" ngx_module_t ngx_http_tailor_events_module;
 
 namespace tailor {
 class SensitiveQuery;
+struct LiveFacts;
 struct UpstreamEvent;
 }  // namespace tailor
 
@@ -131,8 +132,9 @@ void ngx_http_tailor_events_exit_worker(ngx_cycle_t* cycle) noexcept;
 // delivery (not a worker, or init failed).
 bool ngx_http_tailor_events_next_seq(std::string_view* producer, uint64_t* seq) noexcept;
 
-// Queues one encoded event; counts it emitted or dropped.
-void ngx_http_tailor_events_enqueue(std::string_view blob) noexcept;
+// Queues one encoded event, with its live facts (views into `blob`, from encode_event);
+// counts it emitted or dropped.
+void ngx_http_tailor_events_enqueue(std::string_view blob, const tailor::LiveFacts* facts) noexcept;
 
 // ngx_http_tailor_events_status.cpp: the counters in shared memory.
 ngx_int_t ngx_http_tailor_events_init_zone(ngx_conf_t* cf) noexcept;

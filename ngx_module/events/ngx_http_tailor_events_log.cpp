@@ -11,6 +11,7 @@
 #include "tailor/request/device_class.h"
 #include "tailor/engine/engine.h"
 #include "tailor/events/event.h"
+#include "tailor/events/live_facts.h"
 #include "tailor/events/path.h"
 #include "tailor/events/plan.h"
 #include "tailor/events/upstream_event.h"
@@ -104,7 +105,8 @@ void ngx_http_tailor_events_emit(ngx_http_tailor_events_request_t* er, tailor::E
 
     std::string& blob = ngx_http_tailor_events_blob;
     blob.clear();
-    tailor::EncodeResult res = tailor::encode_event(e, &blob);
+    tailor::LiveFacts facts;
+    tailor::EncodeResult res = tailor::encode_event(e, &blob, &facts);
     if (res.status != tailor::EncodeStatus::kOk) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "tailor events: event \"%*s\" not encoded (%s), dropped", name.size(),
@@ -117,7 +119,7 @@ void ngx_http_tailor_events_emit(ngx_http_tailor_events_request_t* er, tailor::E
         ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_BAD_PROPERTIES, res.dropped_properties);
     }
 
-    ngx_http_tailor_events_enqueue(blob);
+    ngx_http_tailor_events_enqueue(blob, &facts);
 }
 
 // Translates the finished request for plan_events().

@@ -1,5 +1,6 @@
 // Per-worker event delivery, the nginx side: the flush timer, the events
-// connection, the spool directories, shared-memory counters. What goes next,
+// connection, shared-memory counters (the spool directories are
+// ngx_http_tailor_events_spool.cpp). What goes next,
 // what a reply means, spool and replay order and the counts are decided by
 // tailor::Delivery (core/tailor/events/delivery.h); this file translates.
 // Under load the queue grows while a batch is in flight, so the next batch
@@ -9,8 +10,6 @@
 #include "ngx_http_tailor_events_worker.h"
 #include "ngx_http_tailor_log_limit.h"
 #include "ngx_http_tailor_metrics.h"
-
-#include <dirent.h>
 
 #include <cinttypes>
 #include <cstdarg>
@@ -26,14 +25,10 @@
 #include "tailor/events/delivery.h"
 #include "tailor/events/live.h"
 #include "tailor/events/spool.h"
-#include "tailor/events/spool_dir.h"
 
 namespace {
 
 constexpr size_t kMaxBatchBytes = 1024 * 1024;
-constexpr ngx_uint_t kSpoolTries = 8;        // w<slot>, w<slot>-1, ... during reload overlap
-constexpr ngx_msec_t kAdoptEvery = 5000;     // look for a spool left by a worker that is gone
-constexpr ngx_uint_t kAdoptOpens = 16;       // spool directories opened per look, at most
 constexpr ngx_msec_t kMaxRetryDelay = 1000;  // backoff cap after failed batches
 
 ngx_http_tailor_events_worker_t* ngx_http_tailor_events_worker;
@@ -126,102 +121,6 @@ bool ngx_http_tailor_events_resend_as_eval(void* data) noexcept {
     return ngx_http_tailor_events_send(w);
 }
 
-// The spool directory of this worker's slot, try 0: "<path>/w<slot>", try i: "w<slot>-<i>".
-bool ngx_http_tailor_events_spool_name(ngx_http_tailor_events_worker_t* w, ngx_uint_t i, char* dir,
-                                       size_t size) noexcept {
-    ngx_path_t* path = w->emcf->spool;
-    int n = i == 0 ? snprintf(dir, size, "%.*s/w%u", static_cast<int>(path->name.len),
-                              path->name.data, static_cast<unsigned>(w->slot))
-                   : snprintf(dir, size, "%.*s/w%u-%u", static_cast<int>(path->name.len),
-                              path->name.data, static_cast<unsigned>(w->slot),
-                              static_cast<unsigned>(i));
-    return n > 0 && static_cast<size_t>(n) < size;
-}
-
-tailor::SpoolOptions ngx_http_tailor_events_spool_options(ngx_http_tailor_events_worker_t* w,
-                                                          const char* dir) {
-    tailor::SpoolOptions opts;
-    opts.dir = dir;
-    opts.max_bytes = w->emcf->spool_max;
-    opts.segment_bytes = w->emcf->spool_segment;
-    opts.sync = static_cast<tailor::SpoolSync>(w->emcf->spool_sync);
-    return opts;
-}
-
-// Opens the orphan "<root>/<name>" if no live process holds it: non-empty, it is
-// adopted (true); empty, its directory is removed.
-bool ngx_http_tailor_events_adopt_dir(ngx_http_tailor_events_worker_t* w,
-                                      const char* name) noexcept {
-    ngx_path_t* path = w->emcf->spool;
-    char dir[NGX_MAX_PATH];
-    int n = snprintf(dir, sizeof(dir), "%.*s/%s", static_cast<int>(path->name.len), path->name.data,
-                     name);
-    if (n <= 0 || static_cast<size_t>(n) >= sizeof(dir) || w->spool_dir == dir) {
-        return false;
-    }
-    try {
-        tailor::SpoolError err;
-        std::unique_ptr<tailor::Spool> s =
-            tailor::Spool::open(ngx_http_tailor_events_spool_options(w, dir), &err);
-        if (!s) {
-            return false;  // locked: its worker (or another adopter) is alive
-        }
-        if (s->empty()) {
-            if (tailor::remove_empty_spool(std::move(s))) {
-                ngx_log_error(NGX_LOG_INFO, w->log, 0,
-                              "tailor events: removed the empty spool \"%s\"", dir);
-            }
-            return false;
-        }
-        ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
-                      "tailor events: replaying %uL events another worker left in \"%s\"",
-                      s->stats().pending_records, dir);
-        return w->delivery->adopt(std::move(s));
-    } catch (const std::exception&) {
-        return false;
-    }
-}
-
-// Spool directories of workers that are gone: a reload's "w<N>-<i>", the "w<N>" of slots a
-// restart with fewer workers no longer has. Each has one heir among the live workers (slot
-// N mod worker_processes), which looks, idle, every 5 s; the spool's flock keeps it from a
-// directory an exiting worker still holds. Bounded: a few opens a look, one adopted at a
-// time, replayed a batch per flush like our own spool.
-bool ngx_http_tailor_events_adopt(ngx_http_tailor_events_worker_t* w) noexcept {
-    if (w->delivery->adopting() || w->emcf->spool == nullptr || ngx_current_msec < w->adopt_at) {
-        return false;
-    }
-    w->adopt_at = ngx_current_msec + kAdoptEvery;
-
-    ngx_path_t* path = w->emcf->spool;
-    char root[NGX_MAX_PATH];
-    int n = snprintf(root, sizeof(root), "%.*s", static_cast<int>(path->name.len), path->name.data);
-    if (n <= 0 || static_cast<size_t>(n) >= sizeof(root)) {
-        return false;
-    }
-    DIR* d = opendir(root);
-    if (d == nullptr) {
-        return false;
-    }
-    bool adopted = false;
-    ngx_uint_t opens = 0;
-    while (!adopted && opens < kAdoptOpens) {
-        const struct dirent* ent = readdir(d);
-        if (ent == nullptr) {
-            break;
-        }
-        tailor::SpoolDirName parsed;
-        if (!tailor::parse_spool_dir_name(ent->d_name, &parsed) ||
-            !tailor::is_spool_heir(parsed, static_cast<uint32_t>(ngx_worker), w->workers)) {
-            continue;
-        }
-        opens++;
-        adopted = ngx_http_tailor_events_adopt_dir(w, ent->d_name);
-    }
-    closedir(d);
-    return adopted;
-}
-
 void ngx_http_tailor_events_flush(ngx_http_tailor_events_worker_t* w) noexcept {
     if (ngx_http_tailor_events_busy(w)) {
         return;  // one batch in flight; its reply flushes again
@@ -300,54 +199,12 @@ void ngx_http_tailor_events_timer_handler(ngx_event_t* ev) noexcept {
     // idle, to look for orphaned spools
     bool backlog = w->delivery->backlog();
     if ((backlog || w->emcf->spool != nullptr) && !ev->timer_set) {
-        ngx_msec_t wait = backlog ? w->emcf->interval : kAdoptEvery;
+        ngx_msec_t wait = backlog ? w->emcf->interval : NGX_HTTP_TAILOR_EVENTS_ADOPT_EVERY;
         if (w->retry_at != 0 && !ngx_http_tailor_events_busy(w)) {
             wait = ngx_max(static_cast<ngx_msec_int_t>(w->retry_at - ngx_current_msec), 1);
         }
         ngx_add_timer(ev, wait);
     }
-}
-
-std::unique_ptr<tailor::Spool> ngx_http_tailor_events_open_spool(ngx_http_tailor_events_worker_t* w,
-                                                                 ngx_cycle_t* cycle) noexcept {
-    for (ngx_uint_t i = 0; i <= kSpoolTries; i++) {
-        char dir[NGX_MAX_PATH];
-        if (!ngx_http_tailor_events_spool_name(w, i, dir, sizeof(dir))) {
-            break;
-        }
-
-        tailor::SpoolError err = tailor::SpoolError::kOk;
-        std::unique_ptr<tailor::Spool> s;
-        try {
-            s = tailor::Spool::open(ngx_http_tailor_events_spool_options(w, dir), &err);
-            if (s) {
-                w->spool_dir = dir;
-            }
-        } catch (const std::exception&) {
-            return nullptr;
-        }
-        if (s) {
-            if (!s->empty()) {
-                ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
-                              "tailor events: spool \"%s\" holds %uL events, replaying them", dir,
-                              s->stats().pending_records);
-            }
-            return s;
-        }
-        if (err != tailor::SpoolError::kLocked) {
-            std::string_view why = tailor::spool_error_name(err);
-            ngx_log_error(NGX_LOG_ERR, cycle->log, ngx_errno,
-                          "tailor events: spool \"%s\" not opened: %*s; events are dropped "
-                          "while redis is down",
-                          dir, why.size(), why.data());
-            return nullptr;
-        }
-    }
-    ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
-                  "tailor events: every spool directory for worker %ui is locked; events are "
-                  "dropped while redis is down",
-                  w->slot);
-    return nullptr;
 }
 
 }  // namespace
@@ -520,13 +377,14 @@ bool ngx_http_tailor_events_next_seq(std::string_view* producer, uint64_t* seq) 
     return true;
 }
 
-void ngx_http_tailor_events_enqueue(std::string_view blob) noexcept {
+void ngx_http_tailor_events_enqueue(std::string_view blob,
+                                    const tailor::LiveFacts* facts) noexcept {
     ngx_http_tailor_events_worker_t* w = ngx_http_tailor_events_worker;
     if (w == nullptr) {
         return;
     }
 
-    if (w->delivery->enqueue(blob) && !ngx_http_tailor_events_busy(w)) {
+    if (w->delivery->enqueue(blob, facts) && !ngx_http_tailor_events_busy(w)) {
         ngx_http_tailor_events_flush(w);  // a full batch waits
     } else {
         ngx_http_tailor_events_sync(w);

@@ -1,6 +1,7 @@
 // The per-worker event delivery's state, shared by ngx_http_tailor_events_worker.cpp (timer,
-// connection, spools, one batch per command) and ngx_http_tailor_events_cluster.cpp (a Redis
-// Cluster's batches, split by slot and shard). Internal to ngx_module/events.
+// connection, one batch per command), ngx_http_tailor_events_spool.cpp (the spool
+// directories) and ngx_http_tailor_events_cluster.cpp (a Redis Cluster's batches, split by
+// slot and shard). Internal to ngx_module/events.
 #pragma once
 
 #include "ngx_http_tailor_events.h"
@@ -70,6 +71,17 @@ void ngx_http_tailor_events_log_limited(ngx_http_tailor_events_worker_t* w, ngx_
 
 // After a batch's outcome (answered or failed): the counts, then a backoff or the next batch.
 void ngx_http_tailor_events_done(ngx_http_tailor_events_worker_t* w, bool answered) noexcept;
+
+// ngx_http_tailor_events_spool.cpp: how often an idle worker looks for orphaned spools.
+constexpr ngx_msec_t NGX_HTTP_TAILOR_EVENTS_ADOPT_EVERY = 5000;
+
+// ngx_http_tailor_events_spool.cpp: adopts one orphaned spool this worker is heir to, when
+// idle and due (every NGX_HTTP_TAILOR_EVENTS_ADOPT_EVERY ms); true when one was adopted.
+bool ngx_http_tailor_events_adopt(ngx_http_tailor_events_worker_t* w) noexcept;
+
+// ngx_http_tailor_events_spool.cpp: opens this worker's own spool (null: none, logged).
+std::unique_ptr<tailor::Spool> ngx_http_tailor_events_open_spool(ngx_http_tailor_events_worker_t* w,
+                                                                 ngx_cycle_t* cycle) noexcept;
 
 // ngx_http_tailor_events_cluster.cpp: sends the delivery's batch split (phase 1, the live
 // parts); false when nothing went.

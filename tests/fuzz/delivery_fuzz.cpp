@@ -16,12 +16,14 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "tailor/events/delivery.h"
 #include "tailor/events/event.h"
+#include "tailor/events/live_facts.h"
 
 namespace {
 
@@ -76,6 +78,9 @@ struct Model {
             auto it = seq_of().find(std::string_view(b.argv()[a], b.argvlen()[a]));
             if (it == seq_of().end()) {
                 out.push_back(tailor::LiveResult::kInvalid);
+            } else if (std::string_view(b.argv()[a + 4], b.argvlen()[a + 4]) !=
+                       std::to_string(it->second)) {
+                std::abort();  // the seq beside the blob is not the blob's
             } else if (it->second > high) {
                 if (apply) {
                     high = it->second;
@@ -136,7 +141,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             case 0:
             case 1:
                 for (uint8_t k = 0; k <= (arg & 0x07) && next_seq < kEvents; k++) {
-                    (void)d.enqueue(blobs()[next_seq++]);
+                    // half with the live facts the encoder would carry beside the blob
+                    const std::string& blob = blobs()[next_seq++];
+                    const std::optional<tailor::LiveFacts> facts = tailor::live_facts(blob);
+                    (void)d.enqueue(blob, (arg & 0x08) != 0 && facts ? &*facts : nullptr);
                 }
                 break;
             case 2:

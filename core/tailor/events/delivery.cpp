@@ -10,6 +10,9 @@ Delivery::Delivery(const DeliveryOptions& options) : options_(options) {
     options_.queue = std::max<size_t>(options_.queue, 1);
     options_.batch_events = std::max<size_t>(options_.batch_events, 1);
     ring_.resize(options_.queue);
+    facts_.reset(new PackedLiveFacts[options_.queue]);
+    spares_.reserve(std::min(options_.batch_events, options_.queue));
+    carried_.assign(options_.queue, 0);
     sending_.resize(std::min(options_.batch_events, options_.queue));
 }
 
@@ -25,7 +28,15 @@ bool Delivery::adopt(std::unique_ptr<Spool> spool) noexcept {
     return true;
 }
 
+// The string of the slot freed at the head is kept as a spare for enqueue(): a blob's memory
+// is reused at once, not only when the ring wraps around to its slot (after 32,768 events by
+// default), so enqueue() stops allocating after the first batches.
 void Delivery::pop_front() noexcept {
+    std::string& freed = ring_[head_];
+    if (freed.capacity() > std::string().capacity() && spares_.size() < spares_.capacity()) {
+        spares_.push_back(std::move(freed));  // reserved: does not allocate
+        freed = std::string();
+    }
     head_ = (head_ + 1) % ring_.size();
     count_--;
 }
@@ -37,6 +48,7 @@ void Delivery::requeue_sending() noexcept {
     for (size_t k = sending_count_; k > flight_spooled_; k--) {
         head_ = (head_ + ring_.size() - 1) % ring_.size();
         std::swap(ring_[head_], sending_[k - 1]);
+        carried_[head_] = 0;  // read again when sent
         count_++;
     }
     sending_count_ = 0;
@@ -108,7 +120,7 @@ void Delivery::skip_flight_copies() noexcept {
     // on an error what is left is replayed: duplicates the script skips and counts
 }
 
-bool Delivery::enqueue(std::string_view blob) noexcept {
+bool Delivery::enqueue(std::string_view blob, const LiveFacts* facts) noexcept {
     if (queued() == ring_.size()) {
         spool_queue();
     }
@@ -120,12 +132,19 @@ bool Delivery::enqueue(std::string_view blob) noexcept {
         }
         pop_front();  // the oldest waiting one goes
     }
+    const size_t slot = (head_ + count_) % ring_.size();
+    std::string& s = ring_[slot];
+    if (s.capacity() < blob.size() && !spares_.empty()) {
+        s.swap(spares_.back());
+        spares_.pop_back();
+    }
     try {
-        at(count_).assign(blob.data(), blob.size());
+        s.assign(blob.data(), blob.size());
     } catch (const std::bad_alloc&) {
         counts_.dropped++;
         return false;
     }
+    carried_[slot] = facts != nullptr && facts_[slot].pack(*facts, blob) ? 1 : 0;
     count_++;
     counts_.emitted++;
     return count_ >= options_.batch_events && state_ == Flight::kNone;
@@ -160,7 +179,11 @@ DeliveryStep Delivery::send_queue() noexcept {
     while (count_ > 0 && sending_count_ < sending_.size() && bytes < options_.batch_bytes) {
         std::string& slot = sending_[sending_count_];
         std::swap(slot, at(0));
-        if (!batch_.add(slot)) {
+        LiveFacts carried;
+        if (carried_[head_] != 0) {
+            carried = facts_[head_].unpack(slot);
+        }
+        if (!batch_.add(slot, carried_[head_] != 0 ? &carried : nullptr)) {
             std::swap(slot, at(0));
             break;
         }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "tailor/events/live.h"
+#include "tailor/events/live_facts.h"
 #include "tailor/events/spool.h"
 #include "tailor/events/spool_dir.h"
 
@@ -108,7 +109,10 @@ class Delivery {
     // that batch's outcome); only without a spool (or when it fails) is the oldest waiting
     // event dropped (counted). True when a full batch waits and nothing is in flight: flush
     // now.
-    [[nodiscard]] bool enqueue(std::string_view blob) noexcept;
+    //
+    // `facts`: the blob's live facts from encode_event (views into `blob`), kept beside the
+    // copy so the batch need not read the blob again; null: it is read when sent.
+    [[nodiscard]] bool enqueue(std::string_view blob, const LiveFacts* facts = nullptr) noexcept;
 
     // Delivery::next
     //
@@ -186,6 +190,11 @@ class Delivery {
 
     DeliveryOptions options_;
     std::vector<std::string> ring_;  // waiting events: [head_, head_ + count_)
+    // per ring slot: its event's facts, where carried_ says so (enqueue()'s, until requeued);
+    // not initialized, so only the slots a queue ever reaches take memory
+    std::unique_ptr<PackedLiveFacts[]> facts_;
+    std::vector<unsigned char> carried_;
+    std::vector<std::string> spares_;  // popped slots' strings, their memory for enqueue()
     size_t head_ = 0;
     size_t count_ = 0;
 

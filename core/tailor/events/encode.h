@@ -19,6 +19,8 @@
 
 namespace tailor {
 
+struct LiveFacts;
+
 // EventProperty
 //
 // One declared property: its name (checked at config time), the value of
@@ -115,6 +117,11 @@ struct EncodeResult {
 //   e.type = EventType::kProductViewed; e.vid = vid; e.ts_ms = now_ms;
 //   e.properties = props; e.property_count = 2;
 //   encode_event(e, &blob).status == EncodeStatus::kOk
-[[nodiscard]] EncodeResult encode_event(const Event& event, std::string* out) noexcept;
+//
+// `facts`, if given, receives what the live script needs of the event
+// (live_facts.h), as views into `out`: exactly what live_facts() would read
+// back from the appended bytes, without reading them.
+[[nodiscard]] EncodeResult encode_event(const Event& event, std::string* out,
+                                        LiveFacts* facts = nullptr) noexcept;
 
 }  // namespace tailor

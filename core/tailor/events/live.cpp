@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 
 #include "tailor/events/live_facts.h"
 #include "tailor/store/keys.h"
@@ -11,6 +12,16 @@
 #include "tailor/visitor/visitor_id.h"
 
 namespace tailor {
+namespace {
+
+// "0" to "9", then "10" to "99": LiveBatch::number()'s small numbers, at the arena's start.
+constexpr std::string_view kSmallNumbers =
+    "0123456789"
+    "10111213141516171819202122232425262728293031323334353637383940414243444546474849"
+    "50515253545556575859606162636465666768697071727374757677787980818283848586878889"
+    "90919293949596979899";
+
+}  // namespace
 
 std::string live_key(std::string_view vid) {
     return visitor_key(vid, VisitorKeyKind::kLive);
@@ -26,9 +37,17 @@ void LiveBatch::reset(const LiveConfig& config) noexcept {
     } catch (...) {
         config_.stream.key.clear();  // out of memory: finish() refuses
     }
-    strings_.clear();
+    // numbers below 100 (visitor key indexes, "0" for no previous visitor, most
+    // quantities) are views into this prefix, not written per event
+    strings_.assign(kSmallNumbers.data(), kSmallNumbers.size());
     keys_.clear();
-    key_index_.clear();
+    if (++stamp_ == 0) {  // wrapped: no slot may look taken
+        for (KeySlot& k : key_table_) {
+            k.stamp = 0;
+        }
+        stamp_ = 1;
+    }
+    visitors_ = 0;
     last_vid_ = {};
     last_key_ = 0;
     events_.clear();
@@ -37,33 +56,60 @@ void LiveBatch::reset(const LiveConfig& config) noexcept {
     resp_.clear();
 }
 
+LiveBatch::KeySlot* LiveBatch::find_slot(std::string_view vid) noexcept {
+    const size_t mask = key_table_.size() - 1;
+    for (size_t i = std::hash<std::string_view>{}(vid)&mask;; i = (i + 1) & mask) {
+        KeySlot& k = key_table_[i];
+        if (k.stamp != stamp_ || k.vid == vid) {
+            return &k;
+        }
+    }
+}
+
+void LiveBatch::grow_keys() {
+    std::vector<KeySlot> old(key_table_.empty() ? 16 : key_table_.size() * 2);
+    old.swap(key_table_);
+    for (const KeySlot& k : old) {
+        if (k.stamp == stamp_) {
+            *find_slot(k.vid) = k;
+        }
+    }
+}
+
 uint32_t LiveBatch::key_for(std::string_view vid) {
     // a batch is mostly runs of one visitor's events (a page view and its product view)
     if (last_key_ != 0 && vid == last_vid_) {
         return last_key_;
     }
-    std::string owned(vid);
-    auto it = key_index_.find(owned);
-    uint32_t index;
-    if (it != key_index_.end()) {
-        index = it->second;
-    } else {
+    if (2 * (visitors_ + 1) > key_table_.size()) {
+        grow_keys();
+    }
+    KeySlot* slot = find_slot(vid);
+    if (slot->stamp != stamp_) {
         // KEYS is 1-based; the stream (when appended to) is KEYS[1].
-        index = static_cast<uint32_t>(keys_.size()) + 1 + (config_.append_to_stream ? 1 : 0);
+        const auto index =
+            static_cast<uint32_t>(keys_.size()) + 1 + (config_.append_to_stream ? 1 : 0);
         for (VisitorKeyKind kind : {VisitorKeyKind::kLive, VisitorKeyKind::kEvents}) {
             const size_t at = strings_.size();
             strings_.resize(at + visitor_key_size(vid, kind));
             write_visitor_key(strings_.data() + at, vid, kind);
             keys_.emplace_back(at, strings_.size() - at);
         }
-        key_index_.emplace(std::move(owned), index);
+        *slot = KeySlot{vid, index, stamp_};
+        visitors_++;
     }
     last_vid_ = vid;
-    last_key_ = index;
-    return index;
+    last_key_ = slot->index;
+    return slot->index;
 }
 
 LiveBatch::Span LiveBatch::number(int64_t v) {
+    if (v >= 0 && v < 10) {
+        return {static_cast<size_t>(v), 1};
+    }
+    if (v >= 10 && v < 100) {
+        return {10 + 2 * static_cast<size_t>(v - 10), 2};
+    }
     char buf[24];
     const auto r = std::to_chars(buf, buf + sizeof buf, v);
     const Span at{strings_.size(), static_cast<size_t>(r.ptr - buf)};
@@ -79,9 +125,10 @@ LiveBatch::Span LiveBatch::number(double v) {
     return at;
 }
 
-bool LiveBatch::add(std::string_view blob) noexcept {
-    const std::optional<LiveFacts> f = live_facts(blob);
-    if (!f || !is_valid_vid(f->vid) ||
+bool LiveBatch::add(std::string_view blob, const LiveFacts* facts) noexcept {
+    const std::optional<LiveFacts> f =
+        facts != nullptr ? std::optional<LiveFacts>(*facts) : live_facts(blob);
+    if (!f || f->type.empty() || !is_valid_vid(f->vid) ||
         (!f->previous_vid.empty() && !is_valid_vid(f->previous_vid))) {
         return false;
     }
@@ -132,9 +179,11 @@ bool LiveBatch::finish() noexcept {
         const size_t stream_keys = config_.append_to_stream ? 1 : 0;
         // with the stream: each producer's watermark key, after the visitors' (their
         // indexes are taken already); a batch has one producer but for a replayed spool
-        std::vector<Span> marks;
+        std::vector<Span>& marks = marks_;
+        marks.clear();
         if (config_.append_to_stream) {
-            std::vector<std::string_view> seen;
+            std::vector<std::string_view>& seen = producers_;
+            seen.clear();
             for (const Pending& p : events_) {
                 if (p.src.empty() || std::find(seen.begin(), seen.end(), p.src) != seen.end()) {
                     continue;
@@ -151,8 +200,8 @@ bool LiveBatch::finish() noexcept {
         const Span viewed = number(static_cast<int64_t>(config_.viewed_cap));
         const Span cart = number(static_cast<int64_t>(config_.cart_cap));
         const Span gap = number(static_cast<int64_t>(config_.session_gap_seconds));
-        std::vector<std::pair<Span, Span>> indexes;
-        indexes.reserve(events_.size());
+        std::vector<std::pair<Span, Span>>& indexes = indexes_;
+        indexes.clear();
         for (const Pending& p : events_) {
             indexes.emplace_back(number(static_cast<int64_t>(p.key)),
                                  number(static_cast<int64_t>(p.previous)));

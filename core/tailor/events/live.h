@@ -57,10 +57,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "tailor/events/event.h"
+#include "tailor/events/live_facts.h"
 
 namespace tailor {
 
@@ -167,7 +167,10 @@ class LiveBatch {
     // (nothing added) if the blob is not a well-formed map with a type and a
     // valid visitor (as event_routing reads them) or memory ran out; a blob
     // without a time is added, and the script reports it kInvalid.
-    [[nodiscard]] bool add(std::string_view blob) noexcept;
+    //
+    // `facts`, if given, are the blob's (encode_event's, as views into `blob`): the blob is
+    // then not read again.
+    [[nodiscard]] bool add(std::string_view blob, const LiveFacts* facts = nullptr) noexcept;
 
     // LiveBatch::finish
     //
@@ -227,20 +230,37 @@ class LiveBatch {
         Span qty{};
     };
 
+    // A visitor's KEYS index, by its vid (a view into its event's blob): open
+    // addressing, a slot taken when its stamp is the batch's, so reset() clears
+    // nothing and a batch allocates nothing once the table has grown to its size.
+    struct KeySlot {
+        std::string_view vid;
+        uint32_t index = 0;
+        uint32_t stamp = 0;
+    };
+
     uint32_t key_for(std::string_view vid);
+    KeySlot* find_slot(std::string_view vid) noexcept;
+    void grow_keys();
     Span number(int64_t v);
     Span number(double v);
 
     LiveConfig config_;
-    std::string strings_;     // keys and numbers, one arena
-    std::vector<Span> keys_;  // per visitor: live, ev
-    std::unordered_map<std::string, uint32_t> key_index_;
+    std::string strings_;             // keys and numbers, one arena
+    std::vector<Span> keys_;          // per visitor: live, ev
+    std::vector<KeySlot> key_table_;  // size a power of two, or empty
+    uint32_t stamp_ = 1;
+    size_t visitors_ = 0;
     std::string_view last_vid_;  // the blob of the last add() holds it
     uint32_t last_key_ = 0;
     std::vector<Pending> events_;
     std::vector<const char*> argv_;
     std::vector<size_t> argvlen_;
     std::string resp_;
+    // finish()'s scratch, kept between batches
+    std::vector<Span> marks_;
+    std::vector<std::string_view> producers_;
+    std::vector<std::pair<Span, Span>> indexes_;
 };
 
 }  // namespace tailor

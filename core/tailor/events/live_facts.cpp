@@ -127,6 +127,76 @@ std::optional<LiveFacts> live_facts(std::string_view blob) noexcept {
     return f;
 }
 
+namespace {
+
+bool pack_view(std::string_view v, std::string_view blob, PackedLiveFacts::At* at) noexcept {
+    if (v.empty()) {
+        *at = {0, 0};
+        return true;
+    }
+    const auto begin = reinterpret_cast<uintptr_t>(blob.data());
+    const auto p = reinterpret_cast<uintptr_t>(v.data());
+    if (p < begin || p - begin > blob.size() || v.size() > blob.size() - (p - begin)) {
+        return false;
+    }
+    *at = {static_cast<uint32_t>(p - begin), static_cast<uint32_t>(v.size())};
+    return true;
+}
+
+std::string_view unpack_view(PackedLiveFacts::At at, std::string_view blob) noexcept {
+    if (at.size == 0 || at.offset > blob.size() || at.size > blob.size() - at.offset) {
+        return {};
+    }
+    return std::string_view(blob.data() + at.offset, at.size);
+}
+
+}  // namespace
+
+bool PackedLiveFacts::pack(const LiveFacts& f, std::string_view b) noexcept {
+    if (b.size() > kMaxEventBlobBytes ||
+        !(pack_view(f.type, b, &type) && pack_view(f.vid, b, &vid) &&
+          pack_view(f.previous_vid, b, &previous_vid) && pack_view(f.src, b, &src) &&
+          pack_view(f.category, b, &category) && pack_view(f.product_id, b, &product_id) &&
+          pack_view(f.product_id_klaviyo, b, &product_id_klaviyo) && pack_view(f.sku, b, &sku))) {
+        return false;
+    }
+    has_time = f.time_s.has_value();
+    time_s = f.time_s.value_or(0);
+    has_seq = f.has_seq;
+    seq_integer = f.seq_integer;
+    seq_int = f.seq_int;
+    seq = f.seq;
+    has_price = f.has_price;
+    price = f.price;
+    has_qty = f.has_qty;
+    qty = f.qty;
+    return true;
+}
+
+LiveFacts PackedLiveFacts::unpack(std::string_view b) const noexcept {
+    LiveFacts f;
+    f.type = unpack_view(type, b);
+    f.vid = unpack_view(vid, b);
+    f.previous_vid = unpack_view(previous_vid, b);
+    f.src = unpack_view(src, b);
+    f.category = unpack_view(category, b);
+    f.product_id = unpack_view(product_id, b);
+    f.product_id_klaviyo = unpack_view(product_id_klaviyo, b);
+    f.sku = unpack_view(sku, b);
+    if (has_time) {
+        f.time_s = time_s;
+    }
+    f.has_seq = has_seq;
+    f.seq_integer = seq_integer;
+    f.seq_int = seq_int;
+    f.seq = seq;
+    f.has_price = has_price;
+    f.price = price;
+    f.has_qty = has_qty;
+    f.qty = qty;
+    return f;
+}
+
 bool LiveFacts::product_event() const noexcept {
     return type == "Product Viewed" || type == "Product Added" || type == "Product Removed";
 }

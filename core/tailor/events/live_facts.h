@@ -1,8 +1,10 @@
 // LiveFacts: what the live script needs of one event blob, read in one pass in nginx.
 //
 // The script used to unpack every blob in Lua (cmsgpack), the largest part of
-// its cost per event; LiveBatch now reads these facts while it checks the blob
-// anyway and passes them beside it. The rules mirror what the script's own
+// its cost per event; LiveBatch now passes these facts beside the blob: the
+// encoder notes them as it writes the event (encode_event's `facts`), and they
+// travel with the blob through the queue (PackedLiveFacts); a blob from the
+// spool is read once here. The rules mirror what the script's own
 // str()/num()/money()/qty() did, so the live map comes out the same.
 #pragma once
 
@@ -57,6 +59,33 @@ struct LiveFacts {
     //
     // floor(quantity) within [1, 1000000]; 1 when absent.
     [[nodiscard]] int64_t quantity() const noexcept;
+};
+
+// PackedLiveFacts
+//
+// LiveFacts with each view an offset and a length into its blob, so the facts travel with a
+// copy of the blob (Delivery's queue) and LiveBatch need not read it again. Trivial: an array
+// of them is not touched until used.
+struct PackedLiveFacts {
+    struct At {
+        uint32_t offset;
+        uint32_t size;
+    };
+    At type, vid, previous_vid, src, category, product_id, product_id_klaviyo, sku;
+    int64_t time_s;
+    int64_t seq_int;
+    double seq, price, qty;
+    bool has_time, has_seq, seq_integer, has_price, has_qty;
+
+    // PackedLiveFacts::pack
+    //
+    // False (nothing packed) if a non-empty view of `facts` is not inside `blob`.
+    [[nodiscard]] bool pack(const LiveFacts& facts, std::string_view blob) noexcept;
+
+    // PackedLiveFacts::unpack
+    //
+    // The facts, as views into `blob`: the bytes pack() was given, wherever they are now.
+    [[nodiscard]] LiveFacts unpack(std::string_view blob) const noexcept;
 };
 
 // live_facts

@@ -7,6 +7,10 @@
 #include "tailor/base/word_filter.h"
 #include "tailor/request/personal_data.h"
 
+#include <atomic>
+#include <cstdint>
+#include <utility>
+
 namespace tailor {
 namespace {
 
@@ -22,6 +26,8 @@ bool has_hex_escape(std::string_view s) noexcept {
     return false;
 }
 
+bool finish_name(char* buf, size_t size, size_t* len) noexcept;
+
 // Decodes (twice if still escaped) and lower-cases a parameter name into
 // `buf`, without the `amp;` (or `&`) an HTML-escaped link leaves in front;
 // false if longer than the buffer.
@@ -30,7 +36,22 @@ bool normalize_name(std::string_view in, char* buf, size_t cap, size_t* len) noe
     if (in.size() > sizeof once) {
         return false;
     }
-    PercentDecoded r = percent_decode_query(in, once, sizeof once);
+    bool plain = true;  // nearly every name: decoding would copy it unchanged
+    for (char c : in) {
+        plain = plain && c != '%' && c != '+';
+    }
+    PercentDecoded r;
+    if (plain) {
+        if (in.size() > cap) {
+            return false;
+        }
+        for (size_t i = 0; i < in.size(); ++i) {
+            buf[i] = in[i];
+        }
+        r.size = in.size();
+        return finish_name(buf, r.size, len);
+    }
+    r = percent_decode_query(in, once, sizeof once);
     std::string_view s(once, r.size);
     if (has_hex_escape(s)) {
         r = percent_decode_query(s, buf, cap);
@@ -46,8 +67,13 @@ bool normalize_name(std::string_view in, char* buf, size_t cap, size_t* len) noe
         }
         r.size = s.size();
     }
-    ascii_lower_in_place(buf, r.size);
-    std::string_view name(buf, r.size);
+    return finish_name(buf, r.size, len);
+}
+
+// Lower-cases the decoded name in `buf` and drops the `amp;` in front.
+bool finish_name(char* buf, size_t size, size_t* len) noexcept {
+    ascii_lower_in_place(buf, size);
+    std::string_view name(buf, size);
     for (;;) {
         if (name.substr(0, 4) == "amp;") {
             name.remove_prefix(4);
@@ -99,7 +125,96 @@ void append_path(std::string* out, std::string_view path, size_t* removed) {
     }
 }
 
+// What the policy does with a parameter, by its name alone.
+enum class NameVerdict : unsigned char {
+    kStripped,  // sensitive: dropped and counted
+    kDropped,   // not allowed: dropped, not counted
+    kChecked,   // allowed: kept if its value has no personal shape
+};
+
+NameVerdict judge_name(const SensitiveQuery& policy, std::string_view name) noexcept {
+    if (policy.is_sensitive(name)) {
+        return NameVerdict::kStripped;
+    }
+    return policy.is_allowed(name.substr(0, name.find('['))) ? NameVerdict::kChecked
+                                                             : NameVerdict::kDropped;
+}
+
+// A shop's query names are few and come back on every page view: each one is judged
+// once per worker and policy (by its serial, so a reloaded configuration starts over),
+// not on every request.
+constexpr size_t kCachedNameBytes = 32;
+constexpr size_t kVerdictSlots = 64;
+
+struct CachedVerdict {
+    uint64_t policy = 0;  // 0: empty
+    unsigned char len = 0;
+    NameVerdict verdict = NameVerdict::kDropped;
+    char name[kCachedNameBytes];
+};
+
+thread_local CachedVerdict cached_verdicts[kVerdictSlots];
+
+NameVerdict cached_judge_name(const SensitiveQuery& policy, std::string_view name) noexcept {
+    if (name.size() > kCachedNameBytes) {
+        return judge_name(policy, name);
+    }
+    uint64_t h = 1469598103934665603ull ^ policy.serial();
+    for (char c : name) {
+        h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    }
+    CachedVerdict& slot = cached_verdicts[(h ^ (h >> 29)) % kVerdictSlots];
+    if (slot.policy == policy.serial() && slot.len == name.size() &&
+        std::string_view(slot.name, slot.len) == name) {
+        return slot.verdict;
+    }
+    const NameVerdict v = judge_name(policy, name);
+    slot.policy = policy.serial();
+    slot.len = static_cast<unsigned char>(name.size());
+    for (size_t i = 0; i < name.size(); ++i) {
+        slot.name[i] = name[i];
+    }
+    slot.verdict = v;
+    return v;
+}
+
+uint64_t next_policy_serial() noexcept {
+    static std::atomic<uint64_t> serial{0};
+    return ++serial;
+}
+
 }  // namespace
+
+SensitiveQuery::SensitiveQuery() noexcept : serial_(next_policy_serial()) {}
+
+SensitiveQuery::SensitiveQuery(const SensitiveQuery& other)
+    : extra_(other.extra_), allowed_(other.allowed_), serial_(next_policy_serial()) {}
+
+SensitiveQuery::SensitiveQuery(SensitiveQuery&& other) noexcept
+    : extra_(std::move(other.extra_)),
+      allowed_(std::move(other.allowed_)),
+      serial_(next_policy_serial()) {
+    other.serial_ = next_policy_serial();
+}
+
+SensitiveQuery& SensitiveQuery::operator=(const SensitiveQuery& other) {
+    if (this != &other) {
+        extra_ = other.extra_;
+        allowed_ = other.allowed_;
+        serial_ = next_policy_serial();
+    }
+    return *this;
+}
+
+SensitiveQuery& SensitiveQuery::operator=(SensitiveQuery&& other) noexcept {
+    if (this != &other) {
+        extra_ = std::move(other.extra_);
+        allowed_ = std::move(other.allowed_);
+        serial_ = next_policy_serial();
+        other.serial_ = next_policy_serial();
+    }
+    return *this;
+}
 
 bool SensitiveQuery::add(std::string_view name) {
     if (name.empty() || name.size() > kMaxQueryNameBytes) {
@@ -110,6 +225,7 @@ bool SensitiveQuery::add(std::string_view name) {
         c = ascii_lower(c);
     }
     extra_.push_back(std::move(lowered));
+    serial_ = next_policy_serial();
     return true;
 }
 
@@ -132,6 +248,7 @@ std::string_view SensitiveQuery::allow(std::string_view name) {
         return "names personal data";
     }
     allowed_.push_back(std::move(lowered));
+    serial_ = next_policy_serial();
     return {};
 }
 
@@ -220,12 +337,12 @@ size_t append_event_path(std::string* out, std::string_view request_uri,
             if (!normalize_name(raw_name, buf, sizeof buf, &len)) {
                 continue;  // no name anyone allowed is that long
             }
-            const std::string_view name(buf, len);
-            if (sensitive.is_sensitive(name)) {
+            const NameVerdict verdict = cached_judge_name(sensitive, std::string_view(buf, len));
+            if (verdict == NameVerdict::kStripped) {
                 ++removed;
                 continue;
             }
-            if (!sensitive.is_allowed(name.substr(0, name.find('[')))) {
+            if (verdict == NameVerdict::kDropped) {
                 continue;
             }
             if (personal_shape(value) != PersonalShape::kNone) {

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,7 +72,13 @@ inline constexpr std::string_view kAlwaysStrippedQueryNames[] = {
 //   q.is_allowed("utm_term") == true, q.is_allowed("coupon") == false
 class SensitiveQuery {
   public:
-    SensitiveQuery() = default;
+    SensitiveQuery() noexcept;
+    // Copies and moves give both sides a new serial (see serial()).
+    SensitiveQuery(const SensitiveQuery& other);
+    SensitiveQuery(SensitiveQuery&& other) noexcept;
+    SensitiveQuery& operator=(const SensitiveQuery& other);
+    SensitiveQuery& operator=(SensitiveQuery&& other) noexcept;
+    ~SensitiveQuery() = default;
 
     // add
     //
@@ -110,9 +117,17 @@ class SensitiveQuery {
     // True if `lower_name` (decoded, lower-case, without `[...]`) is kept.
     [[nodiscard]] bool is_allowed(std::string_view lower_name) const noexcept;
 
+    // SensitiveQuery::serial
+    //
+    // Unique to this policy's content in this process: a new one for each
+    // object built and each add() or allow(), so verdicts remembered per name
+    // (append_event_path's cache) never outlive the policy they were made by.
+    [[nodiscard]] uint64_t serial() const noexcept { return serial_; }
+
   private:
     std::vector<std::string> extra_;    // stripped, lower-case
     std::vector<std::string> allowed_;  // kept, lower-case, `*` suffix a prefix
+    uint64_t serial_ = 0;
 };
 
 // append_event_path

@@ -159,6 +159,14 @@ PersonalShape digit_run_shape(std::string_view run) noexcept {
 }
 
 bool has_phone_or_card(std::string_view s, PersonalShape* shape) noexcept {
+    // a phone number has at least 7 digits, a card 14: a value with fewer has neither
+    size_t digits = 0;
+    for (char c : s) {
+        digits += is_ascii_digit(c) ? 1 : 0;
+    }
+    if (digits < 7) {
+        return false;
+    }
     size_t i = 0;
     while (i < s.size()) {
         if (!is_ascii_digit(s[i]) && s[i] != '+' && s[i] != '(') {
@@ -225,6 +233,9 @@ bool is_token_run(std::string_view run, bool alnum) noexcept {
 }
 
 bool has_token(std::string_view s) noexcept {
+    if (s.size() < 16) {
+        return false;  // no run is long enough (is_token_run needs 16 at least)
+    }
     for (int pass = 0; pass < 2; ++pass) {
         const bool alnum = pass == 0;
         size_t start = 0;
@@ -303,6 +314,10 @@ bool starts_with(std::string_view s, std::string_view p) noexcept {
 
 bool contains_email(std::string_view s) noexcept {
     for (size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        if (c != '@' && c != '&' && c != '\xEF') {
+            continue;  // no spelling of `@` starts here
+        }
         const size_t at = at_sign_at(s, i);
         if (at == 0) {
             continue;
@@ -322,14 +337,22 @@ PersonalShape personal_shape(std::string_view value) noexcept {
     }
     char once[kMaxCheckedValueBytes];
     char twice[kMaxCheckedValueBytes];
-    PercentDecoded r = percent_decode_query(value, once, sizeof once);
-    if (!r.complete) {
-        return PersonalShape::kUnreadable;
+    std::string_view s = value;
+    // nearly every value has neither `%` nor `+`: decoding it would copy it unchanged
+    bool encoded = value.size() > kMaxCheckedValueBytes;
+    for (size_t i = 0; i < value.size() && !encoded; ++i) {
+        encoded = value[i] == '%' || value[i] == '+';
     }
-    std::string_view s(once, r.size);
-    if (has_hex_escape(s)) {  // encoded twice: `%2540` is an `@` too
-        r = percent_decode_query(s, twice, sizeof twice);
-        s = std::string_view(twice, r.size);
+    if (encoded) {
+        PercentDecoded r = percent_decode_query(value, once, sizeof once);
+        if (!r.complete) {
+            return PersonalShape::kUnreadable;
+        }
+        s = std::string_view(once, r.size);
+        if (has_hex_escape(s)) {  // encoded twice: `%2540` is an `@` too
+            r = percent_decode_query(s, twice, sizeof twice);
+            s = std::string_view(twice, r.size);
+        }
     }
     if (contains_email(s)) {
         return PersonalShape::kEmail;
@@ -368,9 +391,17 @@ std::string_view personal_shape_name(PersonalShape s) noexcept {
 }
 
 bool is_personal_query_name(std::string_view name) noexcept {
-    for (std::string_view sub : kPersonalNameSubstrings) {
-        if (name.find(sub) != std::string_view::npos) {
-            return true;
+    // one pass for the substrings: each starts with `m`, `t`, `p` or `s`
+    for (size_t i = 0; i < name.size(); ++i) {
+        const char c = name[i];
+        if (c != 'm' && c != 't' && c != 'p' && c != 's') {
+            continue;
+        }
+        const std::string_view rest = name.substr(i);
+        for (std::string_view sub : kPersonalNameSubstrings) {
+            if (sub[0] == c && rest.size() >= sub.size() && rest.substr(0, sub.size()) == sub) {
+                return true;
+            }
         }
     }
     size_t start = 0;

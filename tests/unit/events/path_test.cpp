@@ -96,5 +96,41 @@ TEST(EventPath, NeverLongerThanTheCap) {
     EXPECT_LE(event_path(uri).size(), kMaxEventPathBytes);
 }
 
+// Each name's verdict is remembered per worker: never across policies, nor across a change.
+TEST(EventPath, RememberedVerdictsFollowThePolicyThatMadeThem) {
+    SensitiveQuery keeps;
+    ASSERT_TRUE(keeps.allow("coupon").empty());
+    const SensitiveQuery plain;
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(event_path("/c?coupon=SPRING", keeps), "/c?coupon=SPRING");
+        EXPECT_EQ(event_path("/c?coupon=SPRING", plain), "/c");
+    }
+    ASSERT_TRUE(keeps.add("coupon"));  // strip wins over allow, from now on
+    size_t removed = 0;
+    EXPECT_EQ(event_path("/c?coupon=SPRING", keeps, &removed), "/c");
+    EXPECT_EQ(removed, 1u);
+
+    SensitiveQuery copy = keeps;
+    EXPECT_NE(copy.serial(), keeps.serial());
+    EXPECT_EQ(event_path("/c?coupon=SPRING", copy), "/c");
+    SensitiveQuery moved = std::move(copy);
+    EXPECT_NE(moved.serial(), copy.serial());
+    EXPECT_EQ(event_path("/c?coupon=SPRING", moved), "/c");
+}
+
+// Names that fill the remembered verdicts many times over keep their own.
+TEST(EventPath, ManyNamesKeepTheirVerdicts) {
+    const SensitiveQuery q;
+    for (int round = 0; round < 2; ++round) {
+        for (int i = 0; i < 500; ++i) {
+            const std::string n = std::to_string(i);
+            size_t removed = 0;
+            EXPECT_EQ(event_path("/p?x" + n + "=1&utm_" + n + "=a&token" + n + "=b", q, &removed),
+                      "/p?utm_" + n + "=a");
+            EXPECT_EQ(removed, 1u) << n;
+        }
+    }
+}
+
 }  // namespace
 }  // namespace tailor

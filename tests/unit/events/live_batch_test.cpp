@@ -1,0 +1,143 @@
+// EventLiveBatch: the EVALSHA argv and RESP that LiveBatch builds, without a Redis (the script
+// itself runs against a real redis-server in live_test.cpp).
+#include "tailor/events/live.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tailor/events/event.h"
+
+namespace tailor {
+namespace {
+
+constexpr std::string_view kVid = "q3Zf0x8W2mYbT1kL9cVn_A";
+constexpr int64_t kT0 = 1718000000000;  // ms
+
+std::vector<std::string> args_of(LiveBatch& batch) {
+    std::vector<std::string> args;
+    for (int i = 0; i < batch.argc(); ++i) {
+        args.emplace_back(batch.argv()[i], batch.argvlen()[i]);
+    }
+    return args;
+}
+
+std::string page_view(std::string_view vid) {
+    Event e(*EventId::generate(kT0));
+    e.vid = vid;
+    e.ts_ms = kT0;
+    std::string blob;
+    EXPECT_EQ(encode_event(e, &blob).status, EncodeStatus::kOk);
+    return blob;
+}
+
+TEST(EventLiveBatch, ProductFactsTravelBesideTheBlob) {
+    LiveConfig config;
+    config.stream.key = "s";
+    LiveBatch batch;
+    batch.reset(config);
+    const EventProperty props[] = {{"category", "Shirts"},
+                                   {"product_id", "SKU-1"},
+                                   {"price", "19.99", PropertyKind::kNumber},
+                                   {"quantity", "0", PropertyKind::kNumber}};
+    Event e(*EventId::generate(kT0));
+    e.type = EventType::kProductAdded;
+    e.vid = kVid;
+    e.ts_ms = kT0 + 999;
+    e.properties = props;
+    e.property_count = 4;
+    e.producer = "w0";
+    e.seq = 42;
+    std::string a;
+    ASSERT_EQ(encode_event(e, &a).status, EncodeStatus::kOk);
+    ASSERT_TRUE(batch.add(a));
+    ASSERT_TRUE(batch.finish());
+    std::vector<std::string> args;
+    for (int i = 0; i < batch.argc(); ++i) {
+        args.emplace_back(batch.argv()[i], batch.argvlen()[i]);
+    }
+    // keys: the stream, the visitor's live and ev, the producer's watermark
+    EXPECT_EQ(args[2], "4");
+    EXPECT_EQ(args[6], "s:seq:w0");
+    const size_t first = 3 + 4 + LiveBatch::kFixedArgs;
+    ASSERT_EQ(args.size(), first + LiveBatch::kArgsPerEvent);
+    const std::vector<std::string> want = {
+        "2",      "0",    a,  "Product Added", std::to_string(kT0 / 1000), "w0", "42", "SKU-1",
+        "Shirts", "1999", "1"};  // quantity 0 counts as 1, as the script always did
+    EXPECT_EQ(std::vector<std::string>(args.begin() + first, args.end()), want);
+}
+
+TEST(EventLiveBatch, ArgvLayout) {
+    LiveConfig config;
+    config.stream.key = "s";
+    LiveBatch batch;
+    batch.reset(config);
+    Event e(*EventId::generate(kT0));
+    e.vid = kVid;
+    e.ts_ms = kT0;
+    std::string a;
+    ASSERT_EQ(encode_event(e, &a).status, EncodeStatus::kOk);
+    ASSERT_TRUE(batch.add(a));
+    ASSERT_TRUE(batch.add(a));  // same visitor: keys once
+    ASSERT_TRUE(batch.finish());
+    std::vector<std::string> args;
+    for (int i = 0; i < batch.argc(); ++i) {
+        args.emplace_back(batch.argv()[i], batch.argvlen()[i]);
+    }
+    const std::string t = std::to_string(kT0 / 1000);
+    const std::vector<std::string> want = {
+        "EVALSHA", std::string(live_script_sha1()), "3", "s", live_key(kVid), live_ev_key(kVid),
+        "3", "s", "1000000", "7776000", "20", "50", "1800",
+        // per event: key, previous, blob, type, time, src, seq, sku, category, price, qty
+        "2", "0", a, "Page Viewed", t, "", "", "", "", "", "",  //
+        "2", "0", a, "Page Viewed", t, "", "", "", "", "", ""};
+    EXPECT_EQ(args, want);
+    EXPECT_EQ(live_script_sha1().size(), 40u);
+
+    // the same command in RESP, as hiredis would write it
+    std::string resp = "*" + std::to_string(want.size()) + "\r\n";
+    for (const std::string& arg : want) {
+        resp += "$" + std::to_string(arg.size()) + "\r\n" + arg + "\r\n";
+    }
+    EXPECT_EQ(batch.resp(), resp);
+    batch.use_eval();
+    EXPECT_EQ(batch.resp().substr(0, 15), "*" + std::to_string(want.size()) + "\r\n$4\r\nEVAL\r\n");
+}
+
+// Many visitors, some twice, over batches that reuse one LiveBatch: each visitor's keys
+// are in KEYS once, and each event points at its own visitor's.
+TEST(EventLiveBatch, EachVisitorGetsItsKeysOnceAcrossBatchesOfManyVisitors) {
+    LiveConfig config;
+    config.stream.key = "s";
+    LiveBatch batch;
+    for (size_t visitors : {3, 200, 1, 90}) {
+        std::vector<std::string> blobs;
+        for (size_t i = 0; i < 2 * visitors; ++i) {
+            std::string vid = "visitor" + std::to_string(i % visitors);
+            vid.resize(22, 'x');
+            blobs.push_back(page_view(vid));
+        }
+        batch.reset(config);
+        for (const std::string& b : blobs) {
+            ASSERT_TRUE(batch.add(b));
+        }
+        ASSERT_TRUE(batch.finish());
+        const std::vector<std::string> args = args_of(batch);
+        // EVALSHA sha numkeys stream, the visitors' live and ev keys, no watermark (no src)
+        ASSERT_EQ(args[2], std::to_string(1 + 2 * visitors));
+        const size_t first = 4 + 2 * visitors + LiveBatch::kFixedArgs;
+        ASSERT_EQ(args.size(), first + LiveBatch::kArgsPerEvent * blobs.size());
+        for (size_t e = 0; e < blobs.size(); ++e) {
+            std::string vid = "visitor" + std::to_string(e % visitors);
+            vid.resize(22, 'x');
+            const size_t key = std::stoul(args[first + e * LiveBatch::kArgsPerEvent]);
+            ASSERT_GE(key, 2u);
+            EXPECT_EQ(args[2 + key], live_key(vid)) << "event " << e;
+            EXPECT_EQ(args[3 + key], live_ev_key(vid)) << "event " << e;
+        }
+    }
+}
+
+}  // namespace
+}  // namespace tailor
