@@ -123,7 +123,7 @@ def test_a_redis_at_maxmemory_is_asked_again_with_backoff(nginx_factory, redis, 
     assert counter(m, "tailor_events_backoff_ms_total") > 0
 
     redis.command("CONFIG", "SET", "maxmemory", "0")
-    wait_for(lambda: xlen(redis) == sent, 10, "every event once Redis takes writes")
+    wait_for(lambda: xlen(redis) == sent, IO_TIMEOUT, "every event once Redis takes writes")
     m = events_metrics(nginx)
     assert counter(m, "tailor_events_dropped_total") == 0
     assert counter(m, "tailor_events_flushed_total") == sent
