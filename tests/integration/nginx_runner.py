@@ -96,6 +96,10 @@ class Nginx:
     def __init__(self, prefix, worker_processes=1, log_level="info"):
         self.prefix = prefix
         self.port = free_port()
+        # a probed port may be taken by another test process before nginx
+        # binds it: the first start then moves to another one (write() again)
+        self._port_may_move = True
+        self._written = None       # write()'s arguments and text, to render again
         self.worker_processes = worker_processes
         self.log_level = log_level
         self.allowed = []          # regexes of BAD_LOG lines the test expects
@@ -151,7 +155,21 @@ class Nginx:
     def write(self, http="", main="", **vars):
         self.conf_text = self.render(http, main, **vars)
         self.write_file("conf/nginx.conf", self.conf_text)
+        self._written = (http, main, vars, self.conf_text)
         return self.conf_text
+
+    def _move_port(self, out):
+        """After a failed first start: if our probed port was taken meanwhile
+        and the conf is write()'s, render it again on another port."""
+        if not (self._port_may_move and self._written is not None
+                and self._written[3] == self.conf_text
+                and "127.0.0.1:%d failed (98: Address already in use)" % self.port in out):
+            return False
+        self._port_may_move = False
+        self.port = free_port()
+        http, main, vars, _ = self._written
+        self.write(http, main, **vars)
+        return True
 
     def line_of(self, needle):
         """1-based line number of the first conf line containing needle."""
@@ -219,9 +237,12 @@ class Nginx:
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                timeout=STARTUP_TIMEOUT, env=NGINX_ENV)
             if p.returncode != 0:
+                out = (p.stdout + p.stderr).decode(errors="replace")
+                if self._move_port(out + self.log_tail()):
+                    return self.start(wait)
                 raise HarnessError("nginx failed to start (rc %d):\n%s\n%s" % (
-                    p.returncode, (p.stdout + p.stderr).decode(errors="replace"),
-                    self.log_tail()))
+                    p.returncode, out, self.log_tail()))
+            self._port_may_move = False
         if wait:
             self.wait_ready()
         return self

@@ -15,6 +15,9 @@ class TcpServer:
 
     def __init__(self, port=None):
         self.port = port or free_port()
+        # a probed port may be taken by another test process before we bind
+        # it: the first start then moves to another one
+        self._port_may_move = port is None
         self.connections = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -26,9 +29,20 @@ class TcpServer:
         return "127.0.0.1:%d" % self.port
 
     def start(self):
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", self.port))
+        moves = 3 if self._port_may_move else 0
+        while True:
+            self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                self.listener.bind(("127.0.0.1", self.port))
+                break
+            except OSError:
+                self.listener.close()
+                if moves == 0:
+                    raise
+                moves -= 1
+                self.port = free_port()
+        self._port_may_move = False
         self.listener.listen(self.backlog)
         threading.Thread(target=self._accept, daemon=True).start()
         return self

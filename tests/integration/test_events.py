@@ -352,12 +352,15 @@ def test_redis_killed_under_load_loses_nothing(nginx_factory, durable_redis, key
         redis.pause()
     # pages keep being served; events go to the spool
     time.sleep(down)
-    during = len(sent)
+    # (a loaded machine may not have answered a page yet: wait for one, the
+    # outage goes on until Redis is back)
+    during = wait_for(lambda: len(sent), IO_TIMEOUT, "a page served")
     if outage == "kill":
         redis.start()       # same port, same AOF
     else:
         redis.resume()
     time.sleep(1.5)
+    wait_for(lambda: len(sent) > during, IO_TIMEOUT, "a page served after the outage")
     stop.set()
     for t in threads:
         t.join(timeout=IO_TIMEOUT)

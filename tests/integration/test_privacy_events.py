@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from env import module_has, wait_for
+from env import IO_TIMEOUT, module_has, wait_for
 from metrics_text import metric, parse_metrics
 from msgpack_codec import msgpack_unpack
 from visitor import new_vid
@@ -67,7 +67,7 @@ def test_the_issue_request_leaves_no_personal_data_in_the_stream(nginx, redis, k
         r = nginx.get("/search.html?" + ISSUE_QUERY, headers=dict(cookie, Referer=ref))
         assert r.status == 200
     entries = wait_for(lambda: (lambda e: e if len(e) >= 2 else None)(raw_stream(redis)),
-                       5, "2 events")
+                       IO_TIMEOUT, "2 events")
     time.sleep(0.1)
     entries = raw_stream(redis)
     assert len(entries) == 2, entries    # two searches (declared events replace page views)
@@ -96,7 +96,7 @@ def test_allowed_parameters_and_operator_names_are_kept(nginx, redis, keys, sign
     start(nginx, redis, keys, extra="tailor_event_params q filter_*;")
     assert nginx.get("/index.html?q=linen+shirt&filter_size=M&product=7&fbclid=IwAR0xYz&e=1",
                      headers=cookie_header("tailor_vid", sign(vid))).status == 200
-    entries = wait_for(lambda: raw_stream(redis) or None, 5, "1 event")
+    entries = wait_for(lambda: raw_stream(redis) or None, IO_TIMEOUT, "1 event")
     e = msgpack_unpack(dict(zip(entries[0][1][::2], entries[0][1][1::2]))[b"e"])
     assert e["path"] == "/index.html?q=linen+shirt&filter_size=M&product=7"
 
@@ -105,7 +105,7 @@ def test_the_beacon_parameter_is_not_counted_as_sensitive(nginx, redis, keys, si
     start(nginx, redis, keys)
     assert nginx.get("/index.html?e=shown&p=promo&x=1",
                      headers=cookie_header("tailor_vid", sign(new_vid()))).status == 200
-    wait_for(lambda: raw_stream(redis) or None, 5, "1 event")
+    wait_for(lambda: raw_stream(redis) or None, IO_TIMEOUT, "1 event")
     m = parse_metrics(nginx.get("/events-status").text)
     assert (metric(m, "tailor_events_stripped_params_total") or 0) == 0
 

@@ -5,6 +5,7 @@
 # own, bounded by what the pack declares.
 
 import re
+import time
 
 from env import not_under_valgrind
 from metrics_text import metric
@@ -92,10 +93,14 @@ def test_a_rule_failing_on_every_request_is_logged_at_most_once_a_second(nginx, 
     headers = known_visitor(redis, sign)
 
     n = 12
+    started = time.monotonic()
     for _ in range(n):
         assert DEFAULT_HERO in nginx.get("/index.html", headers=headers).body
+    elapsed = time.monotonic() - started
     lines = rule_lines(nginx, "out-of-stock")
-    assert 1 <= len(lines) < n, lines
+    # once per clock second: t seconds of requests span at most int(t) + 2 of
+    # them (a loaded machine may take several seconds for the 12 requests)
+    assert 1 <= len(lines) <= int(elapsed) + 2, (elapsed, lines)
     # the held-back ones are announced by the next line, if any
     held = sum(int(x) for x in re.findall(r"\((\d+) more since the last report\)",
                                           "\n".join(lines)))

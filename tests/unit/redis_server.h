@@ -10,10 +10,13 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
+#include <random>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -40,6 +43,10 @@ class Resp {
         addr.sin_family = AF_INET;
         addr.sin_port = htons(static_cast<uint16_t>(port));
         addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        // a server that never answers fails the test instead of hanging it
+        const timeval io_timeout{30, 0};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &io_timeout, sizeof io_timeout);
+        ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &io_timeout, sizeof io_timeout);
         ok_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     }
     ~Resp() { ::close(fd_); }
@@ -137,28 +144,83 @@ class Resp {
     std::string in_;
 };
 
+// The lowest port the kernel hands out as the local end of an outgoing
+// connection (/proc/sys/net/ipv4/ip_local_port_range).
+inline int ephemeral_low() {
+    std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+    int low = 0;
+    return (range >> low) && low > 12000 ? low : 32768;
+}
+
+// A loopback port nobody holds now, taken below the kernel's ephemeral range
+// (as tests/integration/ports.py does): a port probed free inside it can
+// become the local end of any outgoing connection on the machine (another
+// test's nginx to its Redis, a client, even this harness's own probe, which
+// then connects to itself) before redis-server binds it.
 inline int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
+    static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
+    std::uniform_int_distribution<int> pick(10000, ephemeral_low() - 1);
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        const int port = pick(rng);
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(static_cast<uint16_t>(port));
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        const bool is_free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+        ::close(fd);
+        if (is_free) {
+            return port;
+        }
+    }
+    return 0;
 }
 
 // RedisServer: one redis-server process, started once per test suite.
 class RedisServer {
   public:
+    // Starts redis-server and waits until it answers as itself. A port taken
+    // by someone else between the probe and redis-server's bind makes it exit:
+    // it is started again on another port. The bound is generous (a loaded CI
+    // machine may take seconds to start a process); no test asserts it.
     void start() {
         if (::access(kRedisServer, X_OK) != 0) {
             return;
         }
-        port_ = free_port();
-        pid_ = ::fork();
-        if (pid_ == 0) {
+        installed_ = true;
+        for (int attempt = 0; attempt < 5; ++attempt) {
+            port_ = free_port();
+            pid_ = spawn(port_);
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+            while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
+                if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+                    pid_ = -1;  // it exited: the port was taken, try another
+                    break;
+                }
+                if (answers_as(pid_, port_)) {
+                    return;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+            stop();
+        }
+        port_ = 0;  // installed but never answered: SetUp's connection fails, loudly
+    }
+    void stop() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGTERM);
+            ::waitpid(pid_, nullptr, 0);
+        }
+        pid_ = -1;
+    }
+    // Whether redis-server is installed (tests skip when it is not).
+    [[nodiscard]] bool running() const { return installed_; }
+    [[nodiscard]] int port() const { return port_; }
+
+  private:
+    static pid_t spawn(int port) {
+        const pid_t pid = ::fork();
+        if (pid == 0) {
             // If the test dies (an assertion abort, a sanitizer report), the
             // server goes with it, and it never holds the test's stdout:
             // ctest waits for that pipe to close.
@@ -169,30 +231,28 @@ class RedisServer {
                 ::dup2(devnull, STDOUT_FILENO);
                 ::dup2(devnull, STDERR_FILENO);
             }
-            const std::string port = std::to_string(port_);
-            ::execl(kRedisServer, kRedisServer, "--port", port.c_str(), "--bind", "127.0.0.1",
+            const std::string p = std::to_string(port);
+            ::execl(kRedisServer, kRedisServer, "--port", p.c_str(), "--bind", "127.0.0.1",
                     "--save", "", "--appendonly", "no", "--loglevel", "warning",
                     static_cast<char*>(nullptr));
             ::_exit(127);
         }
-        for (int i = 0; i < 100; ++i) {
-            if (Resp(port_).ok()) {
-                return;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
+        return pid;
     }
-    void stop() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGTERM);
-            ::waitpid(pid_, nullptr, 0);
-            pid_ = -1;
-        }
-    }
-    [[nodiscard]] bool running() const { return pid_ > 0; }
-    [[nodiscard]] int port() const { return port_; }
 
-  private:
+    // Whether the server on `port` is the one this harness started: whoever
+    // else took the port must not be mistaken for it.
+    static bool answers_as(pid_t pid, int port) {
+        Resp probe(port);
+        if (!probe.ok()) {
+            return false;
+        }
+        const Reply r = probe.command({"INFO", "server"});
+        return r.kind == '$' &&
+               r.str.find("\r\nprocess_id:" + std::to_string(pid) + "\r\n") != std::string::npos;
+    }
+
+    bool installed_ = false;
     int port_ = 0;
     pid_t pid_ = -1;
 };

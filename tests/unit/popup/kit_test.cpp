@@ -308,6 +308,7 @@ t.popup "p" { trigger = t.scroll_depth(50), intent = "product", html = "x" })");
 TEST(PopupKit, EngineReadsCapsFromTheStoredVisitor) {
     RulePackOptions options;
     options.kit_path = kit_path();
+    options.limits = untimed();  // a loaded machine is not a slow rule
     RulesError error;
     auto pack = compile_rule_pack({{"pack.lua", std::string(R"(local t = require "tailor"
 t.popup "p" { trigger = t.exit_intent(), intent = "browse", html = "x" })")}},

@@ -123,8 +123,7 @@ t.slot "broken" {
 }
 
 TEST(RulesRuntime, InfiniteLoopIsCutAndTheStateSurvives) {
-    LuaLimits limits;
-    limits.evaluation_micros = 1000000;  // the instruction budget must do it alone
+    LuaLimits limits = untimed();  // the instruction budget must do it alone
     auto rt = runtime(R"(
 local t = require "tailor"
 t.slot "loop" { t.rule "spin" { when = function(v) while true do end end, html = "x" } }
@@ -160,8 +159,7 @@ end, html = "x" } }
 // Without a trace a slot's rules run in one protected call: failures must
 // still be the failing rule's, and each rule must keep its own budget.
 TEST(RulesRuntime, OneCallPerSlotKeepsPerRuleBudgetsAndBlame) {
-    LuaLimits limits;
-    limits.evaluation_micros = 1000000;  // the instruction budgets must do it alone
+    LuaLimits limits = untimed();  // the instruction budgets must do it alone
     auto rt = runtime(R"(
 local t = require "tailor"
 local function burn(n) local x = 0 for i = 1, n do x = x + i end return x end
@@ -272,11 +270,11 @@ t.slot "next" { t.rule "next" { html = "next" } }
 }
 
 TEST(RulesRuntime, MemoryCeilingHitFallsBackAndRecovers) {
-    LuaLimits limits;
-    limits.memory_bytes = 4 * 1024 * 1024;
-    // this test is about memory, not time nor the bytes allocated (charged
+    // this test is about memory, not time (untimed: a loaded machine took
+    // over a second of wall clock for it) nor the bytes allocated (charged
     // as instructions, LuaSandbox::kBytesPerInstruction)
-    limits.evaluation_micros = 1000000;
+    LuaLimits limits = untimed();
+    limits.memory_bytes = 4 * 1024 * 1024;
     limits.rule_instructions = 100000000;
     limits.evaluation_instructions = 100000000;
     auto rt = runtime(R"(
