@@ -192,17 +192,6 @@ void LuaSandbox::hook(lua_State* L, lua_Debug*) {
         box->check_deadline();
         return;
     }
-    if (box->marker_ref_ > 0) {
-        // a new rule since the last tick: its budget starts with that tick
-        lua_rawgeti(L, LUA_REGISTRYINDEX, box->marker_ref_);
-        lua_rawgeti(L, -1, 1);
-        double marker = lua_tonumber(L, -1);
-        lua_pop(L, 2);
-        if (marker != box->marker_seen_) {
-            box->marker_seen_ = marker;
-            box->guard_start_ = box->ticks_ - 1;
-        }
-    }
     LuaCut cut = box->over_budget();
     if (cut == LuaCut::kNone) {
         return;
@@ -252,7 +241,6 @@ void LuaSandbox::end_evaluation() noexcept {
 void LuaSandbox::enter_guarded() noexcept {
     guarded_ = true;
     guard_start_ = ticks_;
-    marker_seen_ = -1;
     guard_limit_ = ticks_for(limits_.rule_instructions);
     cut_ = LuaCut::kNone;
     memory_failed_ = false;

@@ -112,17 +112,21 @@ class LuaSandbox {
     void enter_guarded() noexcept;
     [[nodiscard]] LuaCut leave_guarded() noexcept;
 
-    // set_rule_marker
+    // next_rule
     //
-    // A registry reference to a table whose [1] guarded code changes each
-    // time it moves on to the next rule inside one guarded call (the kit runs
-    // a whole slot in one protected call). The hook restarts the per-rule
-    // instruction budget when it sees the value change, so each rule still
-    // gets its own budget, to the hook's grain. -2 (LUA_NOREF): none.
+    // Restarts the per-rule instruction budget inside one guarded section:
+    // native.run_slots walks every slot's rules in one protected call and
+    // calls this as it moves on to the next rule, so each rule still gets
+    // its own budget. Also forgets a cut or failed allocation a rule before
+    // it may have left behind.
     //
     // Example:
-    //   box->set_rule_marker(luaL_ref(L, LUA_REGISTRYINDEX));
-    void set_rule_marker(int ref) noexcept { marker_ref_ = ref; }
+    //   box->enter_guarded(); ... box->next_rule(); /* run the rule */ ...
+    void next_rule() noexcept {
+        guard_start_ = ticks_;
+        cut_ = LuaCut::kNone;
+        memory_failed_ = false;
+    }
 
     // charge
     //
@@ -187,8 +191,6 @@ class LuaSandbox {
     LuaCut cut_ = LuaCut::kNone;
     uint64_t charged_ = 0;            // instructions charged, not yet a whole tick
     size_t allocated_unchecked_ = 0;  // bytes allocated since the last budget check
-    int marker_ref_ = -2;             // LUA_NOREF
-    double marker_seen_ = -1;         // the marker's value at the last tick, -1 = none yet
 };
 
 // lua_cut_name

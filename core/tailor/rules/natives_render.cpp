@@ -28,7 +28,9 @@ struct LuaLookup {
     int trusted_text;                            // stack index of kit.trusted_html
     int names;                                   // stack index of the interned names
     const std::vector<Impl::RenderName>* order;  // this template's names, in render order
+    const LuaVisitorView* live;                  // the runtime's view
     size_t next = 0;                             // the next placeholder render asks for
+    int fields = 0;        // stack index of what view fields are read from, 0: not resolved yet
     char number[24] = {};  // a whole number's digits, used before the next lookup
 
     // The interned first part of the name render asks for now (`cached`:
@@ -90,11 +92,18 @@ struct LuaLookup {
                 }
                 // the view raises on an unknown field; a template name
                 // that is neither a var nor a field renders its default
-                if (lua_isnil(L, -1) && view != 0 && lua_type(L, view) == LUA_TTABLE &&
-                    LuaVisitorView::is_field(part)) {
+                bool field = cached != nullptr && cached->data == part.data()
+                                 ? cached->field
+                                 : LuaVisitorView::is_field(part);
+                if (lua_isnil(L, -1) && view != 0 && field && lua_type(L, view) == LUA_TTABLE) {
                     lua_pop(L, 1);
+                    if (fields == 0) {
+                        // the live view's own fields table: no trip through
+                        // the proxy's metatable per name
+                        fields = live->push_fields(L, view) ? lua_gettop(L) : view;
+                    }
                     lua_pushvalue(L, key);
-                    lua_gettable(L, view);
+                    lua_gettable(L, fields);
                 }
                 first = false;
             } else {
@@ -162,7 +171,8 @@ void render_template(lua_State* L, Impl* m, size_t tpl, int vars, int view, std:
                      m->trusted_ref,
                      top + 1,
                      top + 2,
-                     tpl < m->render_names.size() ? &m->render_names[tpl] : &kNone};
+                     tpl < m->render_names.size() ? &m->render_names[tpl] : &kNone,
+                     &m->view};
     m->templates[tpl].render_with(out, lookup);
     lua_settop(L, top);
 }
@@ -179,7 +189,8 @@ int prepare_render_names(lua_State* L) {
                 std::string_view head = name.substr(0, name.find('.'));
                 lua_pushlstring(L, head.data(), head.size());
                 lua_rawseti(L, names, ++slots);
-                m->render_names[t].push_back({head.data(), head.size(), slots});
+                m->render_names[t].push_back(
+                    {head.data(), head.size(), slots, LuaVisitorView::is_field(head)});
             }
         }
         lua_pushvalue(L, names);
