@@ -257,7 +257,7 @@ function runtime.evaluate(v, tracing)
   native.set_var("segment", M.stage(v))
   if suppressed then native.set_var("suppressed", suppressed) end
   if assigned ~= NONE then
-    for name, variant in pairs(assigned) do native.set_var("exp_" .. name, variant) end
+    for name, variant in next, assigned do native.set_var(experiments[name].var, variant) end
   end
   end_memo()
 end

@@ -98,7 +98,8 @@ function M.experiment(name)
     if holdout ~= floor(holdout) then misuse("%s: holdout must be a whole percentage", who) end
     local id, msg = native.experiment(name, opts.salt or "", holdout, list)
     if not id then misuse("%s", msg) end
-    experiments[name] = { id = id, variants = set }
+    -- var: the decision variable, named once rather than per evaluation
+    experiments[name] = { id = id, variants = set, var = "exp_" .. name }
   end
 end
 
