@@ -101,8 +101,17 @@ class LuaSandbox {
     //
     // Starts the per-request instruction and time budget. Kit code between
     // rules is not interrupted (it is bounded by construction); only code
-    // inside enter_guarded/leave_guarded is.
-    void begin_evaluation() noexcept;
+    // inside enter_guarded/leave_guarded is. With `hook_only_guarded`, the
+    // count hook is armed only inside enter_guarded/leave_guarded for this
+    // evaluation: while it is armed, LuaJIT's interpreter sends every
+    // instruction through its hook dispatch (about as much again as the
+    // instruction itself), which kit code between rules need not pay. The
+    // budgets then count guarded code only, and each arming restarts the
+    // hook's count, so a guarded section shorter than kHookInstructions is
+    // not counted: the per-rule budget is unchanged, the evaluation's is
+    // short by less than one grain per guarded section. Without it (the
+    // default), the hook stays armed throughout, as at load.
+    void begin_evaluation(bool hook_only_guarded = false) noexcept;
     void end_evaluation() noexcept;
 
     // enter_guarded / leave_guarded
@@ -126,6 +135,19 @@ class LuaSandbox {
         guard_start_ = ticks_;
         cut_ = LuaCut::kNone;
         memory_failed_ = false;
+    }
+
+    // pause_hook
+    //
+    // In an evaluation begun with `hook_only_guarded`, disarms the count
+    // hook until the next guarded section (which arms it again); otherwise
+    // does nothing. For a caller that knows only kit code follows: leaving a
+    // guarded section keeps the hook armed, as re-arming it costs more than
+    // a few kit instructions between two rules save.
+    void pause_hook() noexcept {
+        if (hook_only_guarded_) {
+            arm_hook(false);
+        }
     }
 
     // charge
@@ -170,6 +192,7 @@ class LuaSandbox {
     [[nodiscard]] LuaCut over_budget() const noexcept;
     [[nodiscard]] static int64_t now_micros() noexcept;
     void check_deadline() noexcept;
+    void arm_hook(bool armed) noexcept;
 
     LuaLimits limits_;
     lua_State* state_ = nullptr;
@@ -189,6 +212,8 @@ class LuaSandbox {
     int64_t deadline_ = 0;     // monotonic micros, 0 = none
     bool time_spent_ = false;  // the deadline passed during this evaluation
     LuaCut cut_ = LuaCut::kNone;
+    bool hook_armed_ = false;         // the count hook is set in the state
+    bool hook_only_guarded_ = false;  // this evaluation arms it per guarded section
     uint64_t charged_ = 0;            // instructions charged, not yet a whole tick
     size_t allocated_unchecked_ = 0;  // bytes allocated since the last budget check
 };

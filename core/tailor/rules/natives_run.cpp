@@ -276,6 +276,9 @@ int native_run_slots(lua_State* L) {
         lua_pushnil(L);  // the vars are the next visitor's garbage, not a leak
         lua_rawseti(L, 4, static_cast<int>(i + 1));
     }
+    if (m->popups.empty()) {
+        box.pause_hook();  // only the kit's segment and variables are left
+    }
     return 0;
 }
 

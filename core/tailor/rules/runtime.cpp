@@ -107,7 +107,9 @@ EvalSummary RuleRuntime::evaluate(const Profile& profile, const RequestFacts& fa
     m->draws.clear();
     m->clock_read = false;
     int top = lua_gettop(L);
-    m->sandbox->begin_evaluation();
+    // a trace runs every rule in its own guarded call: arming the hook per
+    // call would cost it more than the kit code it saves
+    m->sandbox->begin_evaluation(trace == nullptr);
     EvalArgs args{m, &profile, trace != nullptr};
     lua_rawgeti(L, LUA_REGISTRYINDEX, m->eval_entry_ref);
     lua_pushlightuserdata(L, &args);
