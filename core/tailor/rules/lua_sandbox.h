@@ -2,11 +2,12 @@
 //
 // Why the budget really stops a loop: LuaJIT's count hook is checked by the
 // interpreter only; a loop compiled into a trace never looks at it. So the
-// state runs with the JIT engine off (luaJIT_setmode(..., LUAJIT_MODE_OFF))
-// and the count hook armed from birth, which also keeps the recorder from
-// ever starting. Rules are short predicates over a handful of fields; the
-// interpreter runs them in a few hundred nanoseconds each, and the trace
-// compiler would not pay for itself there anyway (bench/rules_bench.cpp
+// state runs with the JIT engine off (luaJIT_setmode(..., LUAJIT_MODE_OFF)),
+// so no hot loop is ever recorded, and the count hook armed from birth and
+// whenever guarded code runs (an evaluation may disarm it between rules:
+// begin_evaluation, pause_hook). Rules are short predicates over a handful
+// of fields; the interpreter runs them in a few hundred nanoseconds each,
+// and the trace compiler would not pay for itself there anyway (bench/rules_bench.cpp
 // measures both). Work done inside C functions is invisible to the hook:
 // the runtime charges it with charge() (patterns, string.rep, the table
 // functions: natives_string.cpp), and allocations made while a rule runs
