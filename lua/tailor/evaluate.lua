@@ -165,9 +165,8 @@ local passed = {}  -- each pop-up's test result, by position, reused
 local arms = {}    -- the visitor's variant of each passed pop-up's experiment, reused
 local run_slots = native.run_slots
 
--- [1]: the position of the rule running inside native.run_slots; core reads
--- it to blame a failure on that rule, and its hook to restart the per-rule
--- instruction budget when it changes.
+-- Handed to native.init, which no longer reads it: native.run_slots walks
+-- the rules in C and restarts each rule's budget itself.
 local marker = { 0 }
 
 -- runtime.evaluate(v, tracing): fills the decision through native.fill.
@@ -257,7 +256,7 @@ function runtime.evaluate(v, tracing)
   native.set_var("segment", M.stage(v))
   if suppressed then native.set_var("suppressed", suppressed) end
   if assigned ~= NONE then
-    for name, variant in pairs(assigned) do native.set_var("exp_" .. name, variant) end
+    for name, variant in next, assigned do native.set_var(experiments[name].var, variant) end
   end
   end_memo()
 end

@@ -98,7 +98,8 @@ function M.experiment(name)
     if holdout ~= floor(holdout) then misuse("%s: holdout must be a whole percentage", who) end
     local id, msg = native.experiment(name, opts.salt or "", holdout, list)
     if not id then misuse("%s", msg) end
-    experiments[name] = { id = id, variants = set }
+    -- var: the decision variable, named once rather than per evaluation
+    experiments[name] = { id = id, variants = set, var = "exp_" .. name }
   end
 end
 
@@ -156,6 +157,9 @@ function M.rule(id)
 end
 
 -- Optional product catalog for names and links: { SKU = { name = "...", url = "/p/..." } }.
+local NO_ITEM = {}  -- a sku missing from the catalog: no name, no url
+local trusted_html = kit.trusted_html  -- t.html value -> its text (helpers.lua)
+
 local function check_catalog(who, catalog)
   if catalog == nil then return {} end
   if type(catalog) ~= "table" then misuse("%s: 'catalog' must be a table", who) end
@@ -199,17 +203,22 @@ function M.reorder_prompt(opts)
   -- the search runs in core (native.due_consumable) straight from the
   -- profile: v.consumables is not built for it
   local due = native.due_consumable
+  -- the vars, one table per rule refilled per evaluation (every key set each
+  -- time): core renders them and rules never see them
+  local out = {
+    sku = false, sku_name = false, category = false, url = false, due_in_days = 0,
+    overdue_days = 0, days_since_purchase = 0,
+  }
   r.check = function(v)
     if when and not when(v) then return false end
     local sku, category, due_in_days, days_since_purchase = due(v, within, overdue)
     if not sku then return false end
-    local item = catalog[sku] or {}
-    return true, {
-      sku = sku, sku_name = item.name or sku, category = category, url = item.url,
-      due_in_days = due_in_days > 0 and due_in_days or 0,
-      overdue_days = due_in_days < 0 and -due_in_days or 0,
-      days_since_purchase = days_since_purchase,
-    }
+    local item = catalog[sku] or NO_ITEM
+    out.sku, out.sku_name, out.category, out.url = sku, item.name or sku, category, item.url
+    out.due_in_days = due_in_days > 0 and due_in_days or 0
+    out.overdue_days = due_in_days < 0 and -due_in_days or 0
+    out.days_since_purchase = days_since_purchase
+    return true, out
   end
   return handle(r, who)
 end
@@ -238,13 +247,15 @@ function M.reward_reminder(opts)
   local expiring = opts.expiring_within_days
   local when = r.when
   local loyalty = native.loyalty
+  local out = { points = 0, tier = false, expire_in_days = false }  -- as reorder_prompt's
   r.check = function(v)
     if when and not when(v) then return false end
     local points, tier, days = loyalty(v)  -- v.loyalty's fields, the table not built
     if points < min_points then return false end
     if tier_ok and not tier_ok(v) then return false end
     if expiring and not (days and days >= 0 and days <= expiring) then return false end
-    return true, { points = points, tier = tier, expire_in_days = days }
+    out.points, out.tier, out.expire_in_days = points, tier, days
+    return true, out
   end
   return handle(r, who)
 end
@@ -297,12 +308,17 @@ function M.recommendations(opts)
   local when = r.when
   -- picking and rendering run in core (native.recommend) straight from the
   -- profile: v.purchased, v.in_cart and the sku lists are never built here
-  local recommend, html = native.recommend, M.html
+  local recommend = native.recommend
+  -- as reorder_prompt's; `items` is one t.html value whose text is replaced
+  local items = M.html("")
+  local out = { items = items, count = 0 }
   r.check = function(v)
     if when and not when(v) then return false end
-    local n, items = recommend(v, item_tpl, sources, paired, catalog, limit, min_items)
+    local n, text = recommend(v, item_tpl, sources, paired, catalog, limit, min_items)
     if n < min_items then return false end
-    return true, { items = html(items), count = n }
+    trusted_html[items] = text
+    out.count = n
+    return true, out
   end
   return handle(r, who)
 end

@@ -208,6 +208,9 @@ bool load(Impl* m, const RulePack& pack, RulesError* error) {
     lua_getfield(L, -1, "evaluate");
     m->evaluate_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pop(L, 1);
+    // made once: a C function pushed per evaluation is a new object each time
+    lua_pushcfunction(L, eval_entry);
+    m->eval_entry_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushcfunction(L, prepare_render_names);
     lua_pushlightuserdata(L, m);
     if (lua_pcall(L, 1, 0, 0) != 0) {

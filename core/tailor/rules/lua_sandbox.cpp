@@ -93,7 +93,7 @@ std::unique_ptr<LuaSandbox> LuaSandbox::create(const LuaLimits& limits,
         }
         return nullptr;
     }
-    lua_sethook(L, &LuaSandbox::hook, LUA_MASKCOUNT, kHookInstructions);
+    box->arm_hook(true);
     lua_pushcfunction(L, open_libraries);
     if (lua_pcall(L, 0, 0, 0) != 0) {
         if (error != nullptr) {
@@ -192,17 +192,6 @@ void LuaSandbox::hook(lua_State* L, lua_Debug*) {
         box->check_deadline();
         return;
     }
-    if (box->marker_ref_ > 0) {
-        // a new rule since the last tick: its budget starts with that tick
-        lua_rawgeti(L, LUA_REGISTRYINDEX, box->marker_ref_);
-        lua_rawgeti(L, -1, 1);
-        double marker = lua_tonumber(L, -1);
-        lua_pop(L, 2);
-        if (marker != box->marker_seen_) {
-            box->marker_seen_ = marker;
-            box->guard_start_ = box->ticks_ - 1;
-        }
-    }
     LuaCut cut = box->over_budget();
     if (cut == LuaCut::kNone) {
         return;
@@ -220,7 +209,22 @@ static uint64_t ticks_for(uint64_t instructions) {
     return (instructions + LuaSandbox::kHookInstructions - 1) / LuaSandbox::kHookInstructions;
 }
 
+void LuaSandbox::arm_hook(bool armed) noexcept {
+    if (armed == hook_armed_) {
+        return;
+    }
+    // lua_sethook switches the interpreter's dispatch table (a hundred-odd
+    // entries) and restarts the count; it allocates nothing and never raises
+    if (armed) {
+        lua_sethook(state_, &LuaSandbox::hook, LUA_MASKCOUNT, kHookInstructions);
+    } else {
+        lua_sethook(state_, nullptr, 0, 0);
+    }
+    hook_armed_ = armed;
+}
+
 void LuaSandbox::begin_load() noexcept {
+    arm_hook(true);
     guarded_ = true;
     guard_start_ = ticks_;
     guard_limit_ = ticks_for(limits_.load_instructions);
@@ -234,7 +238,9 @@ void LuaSandbox::end_load() noexcept {
     cut_ = LuaCut::kNone;
 }
 
-void LuaSandbox::begin_evaluation() noexcept {
+void LuaSandbox::begin_evaluation(bool hook_only_guarded) noexcept {
+    hook_only_guarded_ = hook_only_guarded;
+    arm_hook(!hook_only_guarded);
     eval_start_ = ticks_;
     eval_limit_ = ticks_for(limits_.evaluation_instructions);
     deadline_ = limits_.evaluation_micros > 0 ? now_micros() + limits_.evaluation_micros : 0;
@@ -244,15 +250,19 @@ void LuaSandbox::begin_evaluation() noexcept {
 }
 
 void LuaSandbox::end_evaluation() noexcept {
+    if (hook_only_guarded_) {
+        arm_hook(false);  // the next evaluation's kit code runs without it
+    }
+    hook_only_guarded_ = false;
     guarded_ = false;
     eval_limit_ = 0;
     deadline_ = 0;
 }
 
 void LuaSandbox::enter_guarded() noexcept {
+    arm_hook(true);
     guarded_ = true;
     guard_start_ = ticks_;
-    marker_seen_ = -1;
     guard_limit_ = ticks_for(limits_.rule_instructions);
     cut_ = LuaCut::kNone;
     memory_failed_ = false;

@@ -2,11 +2,12 @@
 //
 // Why the budget really stops a loop: LuaJIT's count hook is checked by the
 // interpreter only; a loop compiled into a trace never looks at it. So the
-// state runs with the JIT engine off (luaJIT_setmode(..., LUAJIT_MODE_OFF))
-// and the count hook armed from birth, which also keeps the recorder from
-// ever starting. Rules are short predicates over a handful of fields; the
-// interpreter runs them in a few hundred nanoseconds each, and the trace
-// compiler would not pay for itself there anyway (bench/rules_bench.cpp
+// state runs with the JIT engine off (luaJIT_setmode(..., LUAJIT_MODE_OFF)),
+// so no hot loop is ever recorded, and the count hook armed from birth and
+// whenever guarded code runs (an evaluation may disarm it between rules:
+// begin_evaluation, pause_hook). Rules are short predicates over a handful
+// of fields; the interpreter runs them in a few hundred nanoseconds each,
+// and the trace compiler would not pay for itself there anyway (bench/rules_bench.cpp
 // measures both). Work done inside C functions is invisible to the hook:
 // the runtime charges it with charge() (patterns, string.rep, the table
 // functions: natives_string.cpp), and allocations made while a rule runs
@@ -101,8 +102,17 @@ class LuaSandbox {
     //
     // Starts the per-request instruction and time budget. Kit code between
     // rules is not interrupted (it is bounded by construction); only code
-    // inside enter_guarded/leave_guarded is.
-    void begin_evaluation() noexcept;
+    // inside enter_guarded/leave_guarded is. With `hook_only_guarded`, the
+    // count hook is armed only inside enter_guarded/leave_guarded for this
+    // evaluation: while it is armed, LuaJIT's interpreter sends every
+    // instruction through its hook dispatch (about as much again as the
+    // instruction itself), which kit code between rules need not pay. The
+    // budgets then count guarded code only, and each arming restarts the
+    // hook's count, so a guarded section shorter than kHookInstructions is
+    // not counted: the per-rule budget is unchanged, the evaluation's is
+    // short by less than one grain per guarded section. Without it (the
+    // default), the hook stays armed throughout, as at load.
+    void begin_evaluation(bool hook_only_guarded = false) noexcept;
     void end_evaluation() noexcept;
 
     // enter_guarded / leave_guarded
@@ -112,17 +122,34 @@ class LuaSandbox {
     void enter_guarded() noexcept;
     [[nodiscard]] LuaCut leave_guarded() noexcept;
 
-    // set_rule_marker
+    // next_rule
     //
-    // A registry reference to a table whose [1] guarded code changes each
-    // time it moves on to the next rule inside one guarded call (the kit runs
-    // a whole slot in one protected call). The hook restarts the per-rule
-    // instruction budget when it sees the value change, so each rule still
-    // gets its own budget, to the hook's grain. -2 (LUA_NOREF): none.
+    // Restarts the per-rule instruction budget inside one guarded section:
+    // native.run_slots walks every slot's rules in one protected call and
+    // calls this as it moves on to the next rule, so each rule still gets
+    // its own budget. Also forgets a cut or failed allocation a rule before
+    // it may have left behind.
     //
     // Example:
-    //   box->set_rule_marker(luaL_ref(L, LUA_REGISTRYINDEX));
-    void set_rule_marker(int ref) noexcept { marker_ref_ = ref; }
+    //   box->enter_guarded(); ... box->next_rule(); /* run the rule */ ...
+    void next_rule() noexcept {
+        guard_start_ = ticks_;
+        cut_ = LuaCut::kNone;
+        memory_failed_ = false;
+    }
+
+    // pause_hook
+    //
+    // In an evaluation begun with `hook_only_guarded`, disarms the count
+    // hook until the next guarded section (which arms it again); otherwise
+    // does nothing. For a caller that knows only kit code follows: leaving a
+    // guarded section keeps the hook armed, as re-arming it costs more than
+    // a few kit instructions between two rules save.
+    void pause_hook() noexcept {
+        if (hook_only_guarded_) {
+            arm_hook(false);
+        }
+    }
 
     // charge
     //
@@ -166,6 +193,7 @@ class LuaSandbox {
     [[nodiscard]] LuaCut over_budget() const noexcept;
     [[nodiscard]] static int64_t now_micros() noexcept;
     void check_deadline() noexcept;
+    void arm_hook(bool armed) noexcept;
 
     LuaLimits limits_;
     lua_State* state_ = nullptr;
@@ -185,10 +213,10 @@ class LuaSandbox {
     int64_t deadline_ = 0;     // monotonic micros, 0 = none
     bool time_spent_ = false;  // the deadline passed during this evaluation
     LuaCut cut_ = LuaCut::kNone;
+    bool hook_armed_ = false;         // the count hook is set in the state
+    bool hook_only_guarded_ = false;  // this evaluation arms it per guarded section
     uint64_t charged_ = 0;            // instructions charged, not yet a whole tick
     size_t allocated_unchecked_ = 0;  // bytes allocated since the last budget check
-    int marker_ref_ = -2;             // LUA_NOREF
-    double marker_seen_ = -1;         // the marker's value at the last tick, -1 = none yet
 };
 
 // lua_cut_name

@@ -33,8 +33,8 @@ struct RuleRuntime::Impl {
                                  // the kit's entry file runs
     int runtime_ref = LUA_NOREF;
     int evaluate_ref = LUA_NOREF;
+    int eval_entry_ref = LUA_NOREF;  // rules_detail::eval_entry as a Lua function
     int trusted_ref = LUA_NOREF;
-    int marker_ref = LUA_NOREF;
     int trusted_text_ref = LUA_NOREF;
 
     // The first part of every placeholder name of every template, interned
@@ -44,7 +44,8 @@ struct RuleRuntime::Impl {
     struct RenderName {
         const char* data;  // the name as the template hands it over
         size_t size;
-        int slot;  // in names_ref, 0 for a name to push afresh
+        int slot;    // in names_ref, 0 for a name to push afresh
+        bool field;  // LuaVisitorView::is_field(name), asked once
     };
     std::vector<std::vector<RenderName>> render_names;
     int names_ref = LUA_NOREF;
@@ -61,7 +62,15 @@ struct RuleRuntime::Impl {
     std::vector<size_t> rule_tpl;    // by rule index: its template
     int checks_ref = LUA_NOREF;      // Lua array: [index + 1] = the rule's check(v)
     int variant_of_ref = LUA_NOREF;  // the kit's variant_of(experiment, index)
-    int run_slot_ref = LUA_NOREF;    // slot_body as a Lua function, made once
+    int run_slot_ref = LUA_NOREF;    // slots_body as a Lua function, made once
+    int winners_ref = LUA_NOREF;     // Lua array, [plan + 1] = the slot winner's vars
+
+    // native.run_slots' walk, per evaluation: the plan it is at, the
+    // position (1-based) of the rule running in it (0: none yet), and each
+    // plan's winning position (0: none), rendered once the walk is done.
+    size_t slot_next = 0;
+    size_t slot_rule = 0;
+    std::vector<size_t> slot_won;
 
     // Pop-ups, in declaration order; `candidate.id` is set per evaluation
     // (it views rules[rule].info.id, stable once loading is done).
@@ -217,6 +226,9 @@ int prepare_render_names(lua_State* L);
 // load.cpp: the kit and the pack's files into `m`'s new sandbox; false
 // with `*error` filled (file:line of the pack when known).
 bool load(Impl* m, const RulePack& pack, RulesError* error);
+
+// runtime.cpp: one evaluation inside its protected call (1: the EvalArgs).
+int eval_entry(lua_State* L);
 
 // The error message on top of the stack, popped.
 std::string pop_message(lua_State* L);

@@ -42,9 +42,10 @@ int native_kit_module(lua_State* L) {
                       std::string(name).c_str());
 }
 
-// native.init(trusted_metatable, marker, trusted_text): marker[1] is the
-// position of the rule running inside native.run_slots; trusted_text maps a
-// t.html value to its text (templates read it without its __index)
+// native.init(trusted_metatable, marker, trusted_text): trusted_text maps a
+// t.html value to its text (templates read it without its __index). The
+// marker table is the kit's, no longer read: native.run_slots tells the
+// sandbox itself when it moves on to the next rule (LuaSandbox::next_rule).
 int native_init(lua_State* L) {
     Impl* m = impl_of(L);
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -52,9 +53,8 @@ int native_init(lua_State* L) {
     luaL_checktype(L, 3, LUA_TTABLE);
     lua_settop(L, 3);
     m->trusted_text_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    m->marker_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pop(L, 1);
     m->trusted_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    m->sandbox->set_rule_marker(m->marker_ref);
     return 0;
 }
 

@@ -144,6 +144,7 @@ int native_recommend(lua_State* L) {
     };
     guarded(L, [&]() -> int {
         Picker picker{p, limit, {}};
+        picker.picked.reserve(limit > 0 && limit < 8 ? static_cast<size_t>(limit) + 1 : 8);
         int sources = static_cast<int>(lua_objlen(L, 3));
         for (int si = 1; si <= sources && !picker.full(); ++si) {
             lua_rawgeti(L, 3, si);

@@ -133,132 +133,151 @@ int native_plan(lua_State* L) {
 
 namespace {
 
-// One slot's rules in one protected call: stack 1 the plan, 2 v, 3 the
-// checks, 4 the marker, 5 variant_of. Returns the position of the rule that
-// fills the slot and its vars, or 0. The same walk the kit's tracing path
-// makes rule by rule: first match wins unless its experiment sends the
-// visitor elsewhere. A rule that errors unwinds the whole call (marker[1]
-// says which), so the slot keeps its default.
-int slot_body(lua_State* L) {
-    auto* plan = static_cast<const Impl::SlotPlan*>(lua_touserdata(L, 1));
+// Every slot's rules from plan m->slot_next on, in one protected call: stack
+// 1 v, 2 the checks, 3 variant_of, 4 the winners' vars, 5 suppressed. The
+// same walk the kit's tracing path makes rule by rule: first match wins
+// unless its experiment sends the visitor elsewhere. The winner's vars go to
+// winners[plan + 1] and its position to slot_won; rendering waits until the
+// walk is done (native_run_slots). A rule that errors unwinds the whole
+// call; m->slot_next and m->slot_rule say which rule it was, its slot keeps
+// its default, and native_run_slots calls again from the next slot. Nothing
+// here allocates outside the rules' own code.
+int slots_body(lua_State* L) {
     Impl* m = impl_of(L);
-    for (size_t ri = 1; ri <= plan->count; ++ri) {
-        size_t idx = plan->first + ri - 1;
-        lua_pushinteger(L, static_cast<lua_Integer>(ri));
-        lua_rawseti(L, 4, 1);
-        m->current_rule = idx;
-        lua_rawgeti(L, 3, static_cast<int>(idx + 1));
-        lua_pushvalue(L, 2);
-        lua_call(L, 1, 2);
-        if (lua_toboolean(L, -2)) {
-            const RuleInfo& info = m->rules[idx].info;
-            if (info.experiment.empty()) {
-                lua_pushinteger(L, static_cast<lua_Integer>(ri));
-                lua_insert(L, -3);
-                lua_remove(L, -2);
-                return 2;
-            }
-            lua_pushvalue(L, 5);
-            lua_pushlstring(L, info.experiment.data(), info.experiment.size());
-            lua_pushinteger(L, static_cast<lua_Integer>(idx));
-            lua_call(L, 2, 1);
-            size_t len = 0;
-            const char* variant = lua_tolstring(L, -1, &len);
-            if (variant != nullptr && std::string_view(variant, len) == info.variant) {
-                lua_pop(L, 1);
-                lua_pushinteger(L, static_cast<lua_Integer>(ri));
-                lua_insert(L, -3);
-                lua_remove(L, -2);
-                return 2;
-            }
-            lua_pop(L, 1);
-            ++m->rules[idx].matches;  // matched, but the visitor is elsewhere
+    LuaSandbox& box = *m->sandbox;
+    bool suppressed = lua_toboolean(L, 5) != 0;
+    for (; m->slot_next < m->slot_plans.size(); ++m->slot_next) {
+        const Impl::SlotPlan& plan = m->slot_plans[m->slot_next];
+        m->slot_rule = 0;
+        if (plan.count == 0 || (plan.promotional && suppressed)) {
+            continue;
         }
-        lua_pop(L, 2);
+        if (box.evaluation_exhausted()) {
+            ++m->summary->rules_run;
+            ++m->rules[plan.first].skipped;
+            ++m->summary->failures;
+            continue;
+        }
+        size_t won = 0;
+        for (size_t ri = 1; ri <= plan.count && won == 0; ++ri) {
+            size_t idx = plan.first + ri - 1;
+            m->slot_rule = ri;
+            m->current_rule = idx;
+            ++m->rules[idx].evaluations;
+            ++m->summary->rules_run;
+            box.next_rule();
+            lua_rawgeti(L, 2, static_cast<int>(idx + 1));
+            lua_pushvalue(L, 1);
+            lua_call(L, 1, 2);
+            if (lua_toboolean(L, -2)) {
+                const RuleInfo& info = m->rules[idx].info;
+                bool here = info.experiment.empty();
+                if (!here) {
+                    lua_pushvalue(L, 3);
+                    lua_pushlstring(L, info.experiment.data(), info.experiment.size());
+                    lua_pushinteger(L, static_cast<lua_Integer>(idx));
+                    lua_call(L, 2, 1);
+                    size_t len = 0;
+                    const char* variant = lua_tolstring(L, -1, &len);
+                    here = variant != nullptr && std::string_view(variant, len) == info.variant;
+                    lua_pop(L, 1);
+                }
+                ++m->rules[idx].matches;  // here, or matched with the visitor elsewhere
+                if (here) {
+                    lua_rawseti(L, 4, static_cast<int>(m->slot_next + 1));  // the vars
+                    won = ri;
+                }
+            }
+            lua_settop(L, 5);
+        }
+        m->slot_won[m->slot_next] = won;
     }
-    lua_pushinteger(L, 0);
-    return 1;
+    return 0;
 }
 
 }  // namespace
 
 // native.run_slots(v, suppressed): every slot's rules, as the kit's tracing
-// walk would decide them, each slot in one protected call under the
-// per-rule budgets, the winner's template filled straight into the
-// decision. A promotional slot is skipped while `suppressed` is a reason.
+// walk would decide them, in one protected call under the per-rule budgets
+// (one more per rule that fails), then each winner's template filled
+// straight into the decision, slot by slot. A promotional slot is skipped
+// while `suppressed` is a reason.
 int native_run_slots(lua_State* L) {
     Impl* m = impl_of(L);
     bool suppressed = lua_toboolean(L, 2) != 0;
     lua_settop(L, 1);
     LuaSandbox& box = *m->sandbox;
+    size_t plans = m->slot_plans.size();
     if (m->run_slot_ref == LUA_NOREF) {
         lua_pushlightuserdata(L, m);
-        lua_pushcclosure(L, slot_body, 1);
+        lua_pushcclosure(L, slots_body, 1);
         m->run_slot_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        // an array part for every plan: storing a winner allocates nothing
+        lua_createtable(L, static_cast<int>(plans), 0);
+        m->winners_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    if (m->slot_won.size() != plans) {
+        guarded(L, [&]() -> int {
+            m->slot_won.assign(plans, 0);
+            return 0;
+        });
     }
     lua_rawgeti(L, LUA_REGISTRYINDEX, m->checks_ref);      // 2
-    lua_rawgeti(L, LUA_REGISTRYINDEX, m->marker_ref);      // 3
-    lua_rawgeti(L, LUA_REGISTRYINDEX, m->variant_of_ref);  // 4
-    for (const Impl::SlotPlan& plan : m->slot_plans) {
-        if (plan.count == 0 || (plan.promotional && suppressed)) {
-            continue;
-        }
-        size_t first = plan.first;
-        size_t n = plan.count;
-        if (box.evaluation_exhausted()) {
-            ++m->summary->rules_run;
-            ++m->rules[first].skipped;
-            ++m->summary->failures;
-            m->record(first, RuleOutcome::kSkipped, "evaluation budget spent");
-            continue;
-        }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, m->variant_of_ref);  // 3
+    lua_rawgeti(L, LUA_REGISTRYINDEX, m->winners_ref);     // 4
+    std::fill(m->slot_won.begin(), m->slot_won.end(), 0);
+    m->slot_next = 0;
+    while (m->slot_next < plans) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, m->run_slot_ref);
-        lua_pushlightuserdata(L, const_cast<Impl::SlotPlan*>(&plan));
         lua_pushvalue(L, 1);
         lua_pushvalue(L, 2);
         lua_pushvalue(L, 3);
         lua_pushvalue(L, 4);
+        lua_pushboolean(L, suppressed ? 1 : 0);
         reset_reentry(m);
         box.enter_guarded();
-        int rc = lua_pcall(L, 5, 2, 0);
+        int rc = lua_pcall(L, 5, 0, 0);
         LuaCut cut = box.leave_guarded();
         if (rc == 0) {
-            lua_Integer pos = lua_tointeger(L, -2);
-            size_t ran = pos > 0 && static_cast<size_t>(pos) <= n ? static_cast<size_t>(pos) : n;
-            for (size_t i = 0; i < ran; ++i) {
-                ++m->rules[first + i].evaluations;
-            }
-            m->summary->rules_run += static_cast<uint32_t>(ran);
-            if (pos > 0) {
-                size_t idx = first + ran - 1;
-                ++m->rules[idx].matches;
-                int vars = lua_gettop(L);
-                guarded(L, [&]() -> int {
-                    std::string html;
-                    html.reserve(m->templates[m->rule_tpl[idx]].literal_bytes() + 64);
-                    render_template(L, m, m->rule_tpl[idx], vars, 1, html);
-                    if (m->decision->set_slot(plan.name, std::move(html))) {
-                        ++m->rules[idx].wins;
-                        m->record(idx, RuleOutcome::kWon, "");
-                    } else {
-                        m->record(idx, RuleOutcome::kError, "decision is full (too many slots)");
-                    }
-                    return 0;
-                });
-            }
-            lua_settop(L, 4);
+            break;
+        }
+        // the rule at (slot_next, slot_rule) failed: its slot keeps its default
+        const Impl::SlotPlan& plan = m->slot_plans[m->slot_next];
+        size_t ran = m->slot_rule > 0 && m->slot_rule <= plan.count ? m->slot_rule : 1;
+        if (m->slot_rule == 0) {  // not counted by the walk yet
+            ++m->rules[plan.first].evaluations;
+            ++m->summary->rules_run;
+        }
+        rule_failed(L, m, plan.first + ran - 1, rc, cut);
+        lua_settop(L, 4);
+        ++m->slot_next;
+    }
+    for (size_t i = 0; i < plans; ++i) {
+        if (m->slot_won[i] == 0) {
             continue;
         }
-        lua_rawgeti(L, 3, 1);
-        lua_Integer pos = lua_tointeger(L, -1);
-        lua_pop(L, 1);
-        size_t ran = pos > 0 && static_cast<size_t>(pos) <= n ? static_cast<size_t>(pos) : 1;
-        for (size_t i = 0; i < ran; ++i) {
-            ++m->rules[first + i].evaluations;
-        }
-        m->summary->rules_run += static_cast<uint32_t>(ran);
-        rule_failed(L, m, first + ran - 1, rc, cut);
+        const Impl::SlotPlan& plan = m->slot_plans[i];
+        size_t idx = plan.first + m->slot_won[i] - 1;
+        lua_rawgeti(L, 4, static_cast<int>(i + 1));
+        int vars = lua_gettop(L);
+        guarded(L, [&]() -> int {
+            std::string html;
+            html.reserve(m->templates[m->rule_tpl[idx]].literal_bytes() + 64);
+            render_template(L, m, m->rule_tpl[idx], vars, 1, html);
+            if (m->decision->set_slot(plan.name, std::move(html))) {
+                ++m->rules[idx].wins;
+                m->record(idx, RuleOutcome::kWon, "");
+            } else {
+                m->record(idx, RuleOutcome::kError, "decision is full (too many slots)");
+            }
+            return 0;
+        });
         lua_settop(L, 4);
+        lua_pushnil(L);  // the vars are the next visitor's garbage, not a leak
+        lua_rawseti(L, 4, static_cast<int>(i + 1));
+    }
+    if (m->popups.empty()) {
+        box.pause_hook();  // only the kit's segment and variables are left
     }
     return 0;
 }

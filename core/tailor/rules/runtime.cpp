@@ -20,6 +20,8 @@ struct EvalArgs {
     bool tracing;
 };
 
+}  // namespace
+
 // Inside a protected call, because building the view may raise.
 int eval_entry(lua_State* L) {
     auto* args = static_cast<EvalArgs*>(lua_touserdata(L, 1));
@@ -30,7 +32,6 @@ int eval_entry(lua_State* L) {
     return 0;
 }
 
-}  // namespace
 }  // namespace rules_detail
 
 using namespace rules_detail;
@@ -106,9 +107,11 @@ EvalSummary RuleRuntime::evaluate(const Profile& profile, const RequestFacts& fa
     m->draws.clear();
     m->clock_read = false;
     int top = lua_gettop(L);
-    m->sandbox->begin_evaluation();
+    // a trace runs every rule in its own guarded call: arming the hook per
+    // call would cost it more than the kit code it saves
+    m->sandbox->begin_evaluation(trace == nullptr);
     EvalArgs args{m, &profile, trace != nullptr};
-    lua_pushcfunction(L, eval_entry);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, m->eval_entry_ref);
     lua_pushlightuserdata(L, &args);
     int rc = lua_pcall(L, 1, 0, 0);
     m->view.invalidate(L);

@@ -33,6 +33,7 @@ std::vector<const Purchase*> latest_consumables(const Profile& p) {
     // The latest line per consumable sku: an earlier purchase that a newer
     // one replaced is not due any more.
     std::vector<const Purchase*> latest;
+    latest.reserve(p.purchases.size());  // one allocation, not one per doubling
     for (const Purchase& line : p.purchases) {
         if (line.cycle_days <= 0 || line.at <= 0 || line.sku.empty()) {
             continue;

@@ -248,6 +248,14 @@ const Profile* LuaVisitorView::profile_of(lua_State* L, int idx) const noexcept 
     return context_.profile;
 }
 
+bool LuaVisitorView::push_fields(lua_State* L, int idx) const noexcept {
+    if (context_.proxy == nullptr || lua_topointer(L, idx) != context_.proxy) {
+        return false;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fields_ref_);
+    return true;
+}
+
 void LuaVisitorView::invalidate(lua_State* L) noexcept {
     if (context_.proxy != nullptr) {
         // Every store below goes to a key the table already holds: no

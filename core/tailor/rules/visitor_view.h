@@ -94,6 +94,18 @@ class LuaVisitorView {
     //   const Profile* p = view.profile_of(L, 1);  // null outside an evaluation
     [[nodiscard]] const Profile* profile_of(lua_State* L, int idx) const noexcept;
 
+    // push_fields
+    //
+    // If the value at `idx` is the live view, pushes the table its proxy
+    // reads through (scalars stored, lists built on first read, unknown
+    // names raise) and returns true; else pushes nothing. For core's own
+    // reads (templates): the same values as `v.<name>` without the proxy's
+    // metamethod. Never hand the table to rule code: it is writable.
+    //
+    // Example:
+    //   if (view.push_fields(L, 1)) { lua_getfield(L, -1, "first_name"); }
+    [[nodiscard]] bool push_fields(lua_State* L, int idx) const noexcept;
+
     // is_field
     //
     // Whether `v.<name>` is a field of the view (docs/rules.md); reading any
