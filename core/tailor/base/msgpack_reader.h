@@ -8,8 +8,8 @@
 // is capped, and the first failure sticks with its reason. Strings are views
 // into the input, which must outlive what a decoder hands out.
 //
-// msgpack-c stays for encoding (and, behind profile/scan.h, for building the
-// profile's object tree once this reader has vouched for the blob).
+// msgpack-c stays for encoding (and for the profile decoder's test oracle,
+// profile/reference_decode.h).
 #pragma once
 
 #include <cstddef>
@@ -248,6 +248,25 @@ class MsgpackReader {
         }
         return enter(h, level) &&
                walk_values(h.values(), level + 1, [](const MsgpackHead&) { return true; });
+    }
+
+    // skip (with on_container)
+    //
+    // As skip(h, level), calling `on_container` as walk() does for every
+    // array and map the value holds, `h` first: a decoder that reads some
+    // values itself and passes the others keeps one tally over all of them.
+    // When it returns false, so does skip(), with error() still kNone.
+    //
+    // Example:
+    //   r.skip(h, 2, [&](const MsgpackHead& c) { return (n += c.u) <= cap; });
+    template <typename OnContainer>
+    [[nodiscard]] bool skip(const MsgpackHead& h, size_t level,
+                            OnContainer&& on_container) noexcept {
+        if (!h.is_container()) {
+            return skip(h, level);
+        }
+        return enter(h, level) && on_container(h) &&
+               walk_values(h.values(), level + 1, on_container);
     }
 
     // walk
