@@ -191,6 +191,47 @@ class MsgpackReader {
         return true;
     }
 
+    // try_fixstr, try_uint
+    //
+    // Fast paths for what most of a blob is (fixstr keys and text, small
+    // unsigned numbers): read the next value when it is a fixstr (a
+    // positive fixint or uint 8/16/32) whose bytes are all there, else read
+    // nothing and return false, leaving the value to head() and its checks.
+    [[nodiscard, gnu::always_inline]] bool try_fixstr(std::string_view* out) noexcept {
+        if (p_ == end_ || (*p_ & 0xe0) != 0xa0) {
+            return false;
+        }
+        const size_t len = *p_ & 0x1fu;
+        if (len >= remaining() || len > limits_.max_bytes) {
+            return false;
+        }
+        *out = std::string_view(reinterpret_cast<const char*>(p_ + 1), len);
+        p_ += 1 + len;
+        return true;
+    }
+
+    [[nodiscard, gnu::always_inline]] bool try_uint(uint64_t* out) noexcept {
+        if (p_ == end_) {
+            return false;
+        }
+        const unsigned char c = *p_;
+        if (c <= 0x7f) {
+            *out = c;
+            ++p_;
+            return true;
+        }
+        if (c < 0xcc || c > 0xce) {
+            return false;
+        }
+        const unsigned width = 1u << (c - 0xcc);
+        if (remaining() <= width) {
+            return false;
+        }
+        *out = msgpack_detail::load_be(p_ + 1, width);
+        p_ += 1 + width;
+        return true;
+    }
+
     // payload
     //
     // The str/bin/ext payload of the head just read, as a view into the

@@ -54,7 +54,9 @@ class Cursor {
     }
 
     // skip: the rest of a value whose head was read at `level`.
-    [[nodiscard]] bool skip(const MsgpackHead& h, size_t level) noexcept {
+    // By value and out of line, as wrong() is: a head whose address escaped
+    // would live in memory on every read's fast path.
+    [[nodiscard, gnu::noinline]] bool skip(MsgpackHead h, size_t level) noexcept {
         return r_.skip(h, level, [this](const MsgpackHead& c) { return tally(c); });
     }
 
@@ -66,6 +68,9 @@ class Cursor {
     // key: a map key; any other type than str reads as "" (which no field
     // has), as msgpack-c's tree gave the old path.
     [[nodiscard, gnu::always_inline]] bool key(size_t level, std::string_view* out) noexcept {
+        if (r_.try_fixstr(out)) {
+            return true;
+        }
         MsgpackHead h;
         if (!r_.head(&h)) {
             return false;
@@ -89,6 +94,9 @@ class Cursor {
     }
 
     [[nodiscard, gnu::always_inline]] bool text(size_t level, std::string_view* out) noexcept {
+        if (r_.try_fixstr(out)) {
+            return true;
+        }
         MsgpackHead h;
         if (!r_.head(&h)) {
             return false;
@@ -100,7 +108,17 @@ class Cursor {
     }
 
     // integer: an integer within lo..hi (hi >= 0).
-    [[nodiscard, gnu::always_inline]] bool integer(size_t level, int64_t lo, int64_t hi, int64_t* out) noexcept {
+    [[nodiscard, gnu::always_inline]] bool integer(size_t level, int64_t lo, int64_t hi,
+                                                   int64_t* out) noexcept {
+        uint64_t u = 0;
+        if (r_.try_uint(&u)) {
+            if (u <= static_cast<uint64_t>(hi) && static_cast<int64_t>(u) >= lo) {
+                *out = static_cast<int64_t>(u);
+            } else {
+                ++stats_->wrong_type;
+            }
+            return true;
+        }
         MsgpackHead h;
         if (!r_.head(&h)) {
             return false;
@@ -278,14 +296,14 @@ class Cursor {
             if (!open(e, level + 1)) {
                 return false;
             }
-            T item;
+            // Read in place (the reserve above holds every kept element).
+            T& item = out->emplace_back();
             if (!parse(e.u, level + 2, &item)) {
                 return false;
             }
             if (item.sku.empty()) {
                 ++stats_->wrong_type;
-            } else {
-                out->push_back(item);
+                out->pop_back();
             }
         }
         return true;
@@ -296,7 +314,7 @@ class Cursor {
     void count_over_limit() noexcept { ++stats_->over_limit; }
 
     // wrong: counts a value of the wrong type (not nil) and passes it.
-    [[nodiscard]] bool wrong(const MsgpackHead& h, size_t level) noexcept {
+    [[nodiscard, gnu::noinline]] bool wrong(MsgpackHead h, size_t level) noexcept {
         if (h.type != MsgpackType::kNil) {
             ++stats_->wrong_type;
         }

@@ -22,7 +22,8 @@ template <size_t N>
 constexpr size_t kTop = 2;
 
 // Element readers: `n` pairs at `level`; the list drops an element without
-// a sku.
+// a sku. Keys are told apart by length first (a jump, not a chain of
+// compares): most of a profile is these elements' keys.
 bool parse_purchase(Cursor& c, uint64_t n, size_t level, Purchase* p) {
     for (uint64_t i = 0; i < n; ++i) {
         std::string_view k;
@@ -30,20 +31,27 @@ bool parse_purchase(Cursor& c, uint64_t n, size_t level, Purchase* p) {
             return false;
         }
         bool ok = false;
-        if (is(k, "sku")) {
-            ok = c.text(level, &p->sku);
-        } else if (is(k, "category")) {
-            ok = c.text(level, &p->category);
-        } else if (is(k, "at")) {
-            ok = c.time(level, &p->at);
-        } else if (is(k, "qty")) {
-            ok = c.integer(level, 1, kMaxQuantity, &p->qty);
-        } else if (is(k, "cycle_days")) {
-            ok = c.integer(level, 0, kMaxCycleDays, &p->cycle_days);
-        } else if (is(k, "price")) {
-            ok = c.money(level, &p->price);
-        } else {
-            ok = c.unknown(level);
+        switch (k.size()) {
+            case 2:
+                ok = is(k, "at") ? c.time(level, &p->at) : c.unknown(level);
+                break;
+            case 3:
+                ok = is(k, "sku")   ? c.text(level, &p->sku)
+                     : is(k, "qty") ? c.integer(level, 1, kMaxQuantity, &p->qty)
+                                    : c.unknown(level);
+                break;
+            case 5:
+                ok = is(k, "price") ? c.money(level, &p->price) : c.unknown(level);
+                break;
+            case 8:
+                ok = is(k, "category") ? c.text(level, &p->category) : c.unknown(level);
+                break;
+            case 10:
+                ok = is(k, "cycle_days") ? c.integer(level, 0, kMaxCycleDays, &p->cycle_days)
+                                         : c.unknown(level);
+                break;
+            default:
+                ok = c.unknown(level);
         }
         if (!ok) {
             return false;
@@ -59,16 +67,21 @@ bool parse_viewed(Cursor& c, uint64_t n, size_t level, ViewedItem* item) {
             return false;
         }
         bool ok = false;
-        if (is(k, "sku")) {
-            ok = c.text(level, &item->sku);
-        } else if (is(k, "category")) {
-            ok = c.text(level, &item->category);
-        } else if (is(k, "at")) {
-            ok = c.time(level, &item->at);
-        } else if (is(k, "price")) {
-            ok = c.money(level, &item->price);
-        } else {
-            ok = c.unknown(level);
+        switch (k.size()) {
+            case 2:
+                ok = is(k, "at") ? c.time(level, &item->at) : c.unknown(level);
+                break;
+            case 3:
+                ok = is(k, "sku") ? c.text(level, &item->sku) : c.unknown(level);
+                break;
+            case 5:
+                ok = is(k, "price") ? c.money(level, &item->price) : c.unknown(level);
+                break;
+            case 8:
+                ok = is(k, "category") ? c.text(level, &item->category) : c.unknown(level);
+                break;
+            default:
+                ok = c.unknown(level);
         }
         if (!ok) {
             return false;
@@ -84,16 +97,20 @@ bool parse_cart_line(Cursor& c, uint64_t n, size_t level, CartLine* line) {
             return false;
         }
         bool ok = false;
-        if (is(k, "sku")) {
-            ok = c.text(level, &line->sku);
-        } else if (is(k, "qty")) {
-            ok = c.integer(level, 1, kMaxQuantity, &line->qty);
-        } else if (is(k, "added_at")) {
-            ok = c.time(level, &line->added_at);
-        } else if (is(k, "price")) {
-            ok = c.money(level, &line->price);
-        } else {
-            ok = c.unknown(level);
+        switch (k.size()) {
+            case 3:
+                ok = is(k, "sku")   ? c.text(level, &line->sku)
+                     : is(k, "qty") ? c.integer(level, 1, kMaxQuantity, &line->qty)
+                                    : c.unknown(level);
+                break;
+            case 5:
+                ok = is(k, "price") ? c.money(level, &line->price) : c.unknown(level);
+                break;
+            case 8:
+                ok = is(k, "added_at") ? c.time(level, &line->added_at) : c.unknown(level);
+                break;
+            default:
+                ok = c.unknown(level);
         }
         if (!ok) {
             return false;
