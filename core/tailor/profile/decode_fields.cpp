@@ -307,6 +307,9 @@ bool read_acquisition(Cursor& c, Acquisition* a) {
 }  // namespace
 
 bool read_shop_pair(Cursor& c, std::string_view k, Profile* p, SharedParts* s) {
+    if (k.empty()) {  // garbage, mostly: no chain of compares for it
+        return c.unknown(kTop);
+    }
     if (is(k, "v")) {
         return c.version(kTop);
     }
@@ -352,6 +355,9 @@ bool read_shop_pair(Cursor& c, std::string_view k, Profile* p, SharedParts* s) {
 }
 
 bool read_live_pair(Cursor& c, std::string_view k, LiveParts* live) {
+    if (k.empty()) {
+        return c.unknown(kTop);
+    }
     if (is(k, "v")) {
         return c.version(kTop);
     }
