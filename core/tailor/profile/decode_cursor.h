@@ -53,11 +53,13 @@ class Cursor {
         return r_.enter(h, level) && tally(h);
     }
 
-    // skip: the rest of a value whose head was read at `level`.
-    // By value and out of line, as wrong() is: a head whose address escaped
-    // would live in memory on every read's fast path.
-    [[nodiscard, gnu::noinline]] bool skip(MsgpackHead h, size_t level) noexcept {
-        return r_.skip(h, level, [this](const MsgpackHead& c) { return tally(c); });
+    // skip: the rest of a value whose head was read at `level`. A number,
+    // nil or bool has none: only strings and containers leave the fast path.
+    [[nodiscard, gnu::always_inline]] bool skip(const MsgpackHead& h, size_t level) noexcept {
+        if (!h.has_payload() && !h.is_container()) {
+            return true;
+        }
+        return skip_rest(h, level);
     }
 
     [[nodiscard]] bool skip_value(size_t level) noexcept {
@@ -322,6 +324,12 @@ class Cursor {
     }
 
   private:
+    // By value and out of line, as wrong() is: a head whose address escaped
+    // would live in memory on every read's fast path.
+    [[nodiscard, gnu::noinline]] bool skip_rest(MsgpackHead h, size_t level) noexcept {
+        return r_.skip(h, level, [this](const MsgpackHead& c) { return tally(c); });
+    }
+
     static MsgpackLimits limits_for(size_t max_depth) noexcept {
         MsgpackLimits limits;
         limits.max_depth = std::min(max_depth, kMaxProfileDepth);
