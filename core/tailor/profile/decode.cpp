@@ -89,8 +89,8 @@ void merge_viewed(ProfileDecodeStats* stats, std::vector<ViewedItem>* shop,
     size_t kept = 0;
     for (size_t i = 0; i < all.size(); ++i) {
         const auto end = all.begin() + static_cast<std::ptrdiff_t>(kept);
-        const bool seen =
-            std::any_of(all.begin(), end, [&](const ViewedItem& o) { return o.sku == all[i].sku; });
+        const bool seen = std::any_of(
+            all.begin(), end, [&](const ViewedItem& o) { return same_text(o.sku, all[i].sku); });
         if (seen) {
             continue;
         }

@@ -174,7 +174,7 @@ bool read_affinities(Cursor& c, std::vector<Affinity>* out) {
             return c.skip(v, kTop + 1);
         }
         for (Affinity& a : *out) {
-            if (a.category == category) {
+            if (same_text(a.category, category)) {
                 a.score = s;  // a key given twice: the last one counts
                 return true;
             }
@@ -224,7 +224,7 @@ bool read_attributes(Cursor& c, std::vector<Attribute>* out) {
             return true;
         }
         for (Attribute& existing : *out) {
-            if (existing.name == name) {
+            if (same_text(existing.name, name)) {
                 existing = a;
                 return true;
             }
