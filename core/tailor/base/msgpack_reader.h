@@ -194,9 +194,10 @@ class MsgpackReader {
     // try_fixstr, try_uint
     //
     // Fast paths for what most of a blob is (fixstr keys and text, small
-    // unsigned numbers): read the next value when it is a fixstr (a
-    // positive fixint or uint 8/16/32) whose bytes are all there, else read
-    // nothing and return false, leaving the value to head() and its checks.
+    // unsigned numbers): try_fixstr reads the next value if it is a fixstr,
+    // try_uint if it is a positive fixint or a uint 8/16/32, and only when
+    // its bytes are all there; otherwise they read nothing and return false,
+    // leaving the value to head() and its checks (and error()).
     [[nodiscard, gnu::always_inline]] bool try_fixstr(std::string_view* out) noexcept {
         if (p_ == end_ || (*p_ & 0xe0) != 0xa0) {
             return false;
