@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "tailor/profile/decode.h"
+#include "tailor/profile/reference_decode.h"
 #include "tailor/profile/scan.h"
 
 namespace {
@@ -160,6 +161,18 @@ void decode_loop(benchmark::State& state, const std::string& blob, const std::st
     state.counters["bytes"] = static_cast<double>(blob.size() + live_blob.size());
 }
 
+// The msgpack-c path decode_profile replaced (reference_decode.h), for the
+// before/after in one run.
+void reference_loop(benchmark::State& state, const std::string& blob,
+                    const std::string& live_blob) {
+    for (auto _ : state) {
+        auto r = tailor::decode_profile_reference(blob, live_blob);
+        benchmark::DoNotOptimize(r);
+    }
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                            static_cast<int64_t>(blob.size() + live_blob.size()));
+}
+
 void BM_ProfileMemcpy_Typical(benchmark::State& state) {
     const std::string& in = typical();
     std::string out(in.size(), '\0');
@@ -193,6 +206,16 @@ void BM_ProfileDecode_TypicalWithLive(benchmark::State& state) {
     decode_loop(state, typical(), live());
 }
 BENCHMARK(BM_ProfileDecode_TypicalWithLive);
+
+void BM_ProfileDecodeMsgpackc_Typical(benchmark::State& state) {
+    reference_loop(state, typical(), {});
+}
+BENCHMARK(BM_ProfileDecodeMsgpackc_Typical);
+
+void BM_ProfileDecodeMsgpackc_TypicalWithLive(benchmark::State& state) {
+    reference_loop(state, typical(), live());
+}
+BENCHMARK(BM_ProfileDecodeMsgpackc_TypicalWithLive);
 
 void BM_ProfileDecode_Large(benchmark::State& state) {
     decode_loop(state, large(), {});

@@ -1,15 +1,23 @@
 // Profile fuzz: decode arbitrary bytes as profile, as live map, and split between the two.
 //
-// The split point comes from the first byte, so every run replays from its
-// input. Invariants checked on every accepted profile: strings view the
-// input, lists respect their caps, `viewed` is one entry per sku and most
-// recent first, and every accessor answers without crashing.
+// The split point comes from the first byte, and a tightened ProfileLimits
+// from the last two, so every run replays from its input. Differential:
+// every decode is repeated by the msgpack-c decoder it replaced
+// (reference_decode.h), and both must agree on the status, the counters and
+// every field of the Profile, string views pointing at the same bytes.
+// Invariants checked on every accepted profile: strings view the input,
+// lists respect their caps, `viewed` is one entry per sku and most recent
+// first, and every accessor answers without crashing.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
+#include "../unit/profile/profile_compare.h"
 #include "tailor/profile/decode.h"
+#include "tailor/profile/reference_decode.h"
 
 namespace {
 
@@ -65,25 +73,48 @@ void check(const tailor::ProfileDecodeResult& r, std::string_view input) {
     (void)p.days_since_first_seen(kNow);
 }
 
+// decode_profile, held to the reference's result.
+tailor::ProfileDecodeResult decode(std::string_view profile, std::string_view live,
+                                   const tailor::ProfileLimits& limits = {}) {
+    tailor::ProfileDecodeResult r = tailor::decode_profile(profile, live, limits);
+    const tailor::ProfileDecodeResult want =
+        tailor::decode_profile_reference(profile, live, limits);
+    const std::string diff = tailor::profile_testing::decode_difference(r, want);
+    if (!diff.empty()) {
+        std::fprintf(stderr, "profile_fuzz: the decoders differ on %s\n", diff.c_str());
+        std::abort();
+    }
+    return r;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view input(reinterpret_cast<const char*>(data), size);
 
-    const auto whole = tailor::decode_profile(input);
+    const auto whole = decode(input, {});
     check(whole, input);
     const tailor::ProfileError structural = tailor::check_profile_blob(input);
     require(structural == whole.error || whole.error == tailor::ProfileError::kNoMemory);
+    require(structural == tailor::check_profile_blob_reference(input));
 
-    const auto live = tailor::decode_profile({}, input);
+    const auto live = decode({}, input);
     require(live.profile.has_value());
     require(live.live_error == (input.empty() ? tailor::ProfileError::kNone : structural));
     check(live, input);
 
     if (size > 1) {
         const size_t split = 1 + (static_cast<size_t>(data[0]) * (size - 1)) / 256;
-        const auto both = tailor::decode_profile(input.substr(1, split - 1), input.substr(split));
+        const auto both = decode(input.substr(1, split - 1), input.substr(split));
         check(both, input);
+
+        tailor::ProfileLimits tight;
+        tight.max_depth = data[size - 1] % (tailor::kMaxProfileDepth + 2);
+        tight.max_bytes = size - data[size - 2] % 3;
+        check(decode(input, {}, tight), input);
+        check(decode(input.substr(1, split - 1), input.substr(split), tight), input);
+        require(tailor::check_profile_blob(input, tight) ==
+                tailor::check_profile_blob_reference(input, tight));
     }
     return 0;
 }

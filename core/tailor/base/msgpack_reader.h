@@ -8,8 +8,8 @@
 // is capped, and the first failure sticks with its reason. Strings are views
 // into the input, which must outlive what a decoder hands out.
 //
-// msgpack-c stays for encoding (and, behind profile/scan.h, for building the
-// profile's object tree once this reader has vouched for the blob).
+// msgpack-c stays for encoding (and for the profile decoder's test oracle,
+// profile/reference_decode.h).
 #pragma once
 
 #include <cstddef>
@@ -191,6 +191,48 @@ class MsgpackReader {
         return true;
     }
 
+    // try_fixstr, try_uint
+    //
+    // Fast paths for what most of a blob is (fixstr keys and text, small
+    // unsigned numbers): try_fixstr reads the next value if it is a fixstr,
+    // try_uint if it is a positive fixint or a uint 8/16/32, and only when
+    // its bytes are all there; otherwise they read nothing and return false,
+    // leaving the value to head() and its checks (and error()).
+    [[nodiscard, gnu::always_inline]] bool try_fixstr(std::string_view* out) noexcept {
+        if (p_ == end_ || (*p_ & 0xe0) != 0xa0) {
+            return false;
+        }
+        const size_t len = *p_ & 0x1fu;
+        if (len >= remaining() || len > limits_.max_bytes) {
+            return false;
+        }
+        *out = std::string_view(reinterpret_cast<const char*>(p_ + 1), len);
+        p_ += 1 + len;
+        return true;
+    }
+
+    [[nodiscard, gnu::always_inline]] bool try_uint(uint64_t* out) noexcept {
+        if (p_ == end_) {
+            return false;
+        }
+        const unsigned char c = *p_;
+        if (c <= 0x7f) {
+            *out = c;
+            ++p_;
+            return true;
+        }
+        if (c < 0xcc || c > 0xce) {
+            return false;
+        }
+        const unsigned width = 1u << (c - 0xcc);
+        if (remaining() <= width) {
+            return false;
+        }
+        *out = msgpack_detail::load_be(p_ + 1, width);
+        p_ += 1 + width;
+        return true;
+    }
+
     // payload
     //
     // The str/bin/ext payload of the head just read, as a view into the
@@ -248,6 +290,25 @@ class MsgpackReader {
         }
         return enter(h, level) &&
                walk_values(h.values(), level + 1, [](const MsgpackHead&) { return true; });
+    }
+
+    // skip (with on_container)
+    //
+    // As skip(h, level), calling `on_container` as walk() does for every
+    // array and map the value holds, `h` first: a decoder that reads some
+    // values itself and passes the others keeps one tally over all of them.
+    // When it returns false, so does skip(), with error() still kNone.
+    //
+    // Example:
+    //   r.skip(h, 2, [&](const MsgpackHead& c) { return (n += c.u) <= cap; });
+    template <typename OnContainer>
+    [[nodiscard]] bool skip(const MsgpackHead& h, size_t level,
+                            OnContainer&& on_container) noexcept {
+        if (!h.is_container()) {
+            return skip(h, level);
+        }
+        return enter(h, level) && on_container(h) &&
+               walk_values(h.values(), level + 1, on_container);
     }
 
     // walk

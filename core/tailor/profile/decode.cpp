@@ -1,27 +1,22 @@
-// ProfileDecode: bounded, zero-copy MessagePack decoding of the profile and live blobs.
+// ProfileDecode: bounded, zero-copy MessagePack decoding of the profile and live blobs, one pass.
 //
-// Three steps per blob:
-//   1. scan_msgpack_blob (scan.h) walks the encoding once, building
-//      nothing, refuses what would hurt msgpack-c (lying lengths, deep
-//      nesting) and says how much zone memory the parse takes.
-//   2. msgpack_unpack into a zone sized from the scan (one malloc, freed
-//      before returning). Its STR/BIN objects point into the input buffer,
-//      never into the zone, so the Profile can keep them after the zone dies.
-//   3. The object tree is read field by field into the Profile
-//      (decode_fields.cpp).
+// Each blob is read once, front to back, through the bounded cursor
+// (decode_cursor.h): fields go straight into the Profile as string_views
+// into the blob, containers are checked (lengths, depth, counts, the tree
+// size msgpack-c would have built) as they are met, and values this schema
+// does not read are passed with the same checks. No tree, no zone; the only
+// allocations are the Profile's own lists, reserved from their headers.
+//
+// Until issue 12 the blob was scanned (scan.h), unpacked by msgpack-c and
+// its tree walked; that path is kept as reference_decode.h, and
+// tests/fuzz/profile_fuzz.cpp holds this one to its results on every input.
 #include "tailor/profile/decode.h"
 
-#include "tailor/profile/decode_reader.h"
-#include "tailor/profile/scan.h"
-
-#include <msgpack.h>
-
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
-#include <limits>
-#include <new>
 #include <utility>
+
+#include "tailor/profile/decode_cursor.h"
 
 namespace tailor {
 
@@ -29,90 +24,44 @@ namespace {
 
 using namespace profile_detail;
 
-constexpr size_t kZoneSlack = 64;
-
 bool is_map_header(unsigned char b) noexcept {
     return (b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0xdf;
 }
 
-// ParsedBlob: steps 1 and 2; owns the zone the object tree lives in.
-class ParsedBlob {
-  public:
-    ParsedBlob() noexcept = default;
-    ParsedBlob(const ParsedBlob&) = delete;
-    ParsedBlob& operator=(const ParsedBlob&) = delete;
-    ~ParsedBlob() {
-        if (zone_ready_) {
-            msgpack_zone_destroy(&zone_);
-        }
+// Reads one blob's top-level map, handing each key to read_pair, which
+// reads its value. The checks come in the old path's order: size, a map at
+// the top, then the first structural fault in byte order, bytes after the
+// map, and only then the version.
+template <typename ReadPair>
+ProfileError read_blob(std::string_view bytes, const ProfileLimits& limits,
+                       ProfileDecodeStats* stats, int64_t* version, ReadPair&& read_pair) {
+    const size_t max_bytes = std::min(limits.max_bytes, kMaxProfileBytesLimit);
+    const size_t max_depth = std::min(limits.max_depth, kMaxProfileDepth);
+    if (bytes.size() > max_bytes) {
+        return ProfileError::kTooLarge;
     }
-
-    ProfileError open(std::string_view bytes, const ProfileLimits& limits) noexcept {
-        const size_t max_bytes = std::min(limits.max_bytes, kMaxProfileBytesLimit);
-        const size_t max_depth = std::min(limits.max_depth, kMaxProfileDepth);
-        if (bytes.size() > max_bytes) {
-            return ProfileError::kTooLarge;
-        }
-        const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-        if (bytes.empty() || !is_map_header(p[0])) {
-            return ProfileError::kNotAMap;
-        }
-        const BlobScan scan = scan_msgpack_blob(bytes, max_depth);
-        if (scan.error != ProfileError::kNone) {
-            return scan.error;
-        }
-        if (!msgpack_zone_init(&zone_, scan.zone_bytes + kZoneSlack)) {
-            return ProfileError::kNoMemory;
-        }
-        zone_ready_ = true;
-        size_t off = 0;
-        const msgpack_unpack_return rc =
-            msgpack_unpack(bytes.data(), bytes.size(), &off, &zone_, &root_);
-        if (rc == MSGPACK_UNPACK_NOMEM_ERROR) {
-            return ProfileError::kNoMemory;
-        }
-        // The scan accepted exactly one complete value, so anything but
-        // success means msgpack-c and the scan disagree: refuse, do not guess.
-        if (rc != MSGPACK_UNPACK_SUCCESS || off != bytes.size()) {
-            return ProfileError::kMalformed;
-        }
-        if (root_.type != MSGPACK_OBJECT_MAP) {
-            return ProfileError::kNotAMap;
-        }
-        return check_version();
+    if (bytes.empty() || !is_map_header(static_cast<unsigned char>(bytes[0]))) {
+        return ProfileError::kNotAMap;
     }
-
-    const msgpack_object_map& root() const noexcept { return root_.via.map; }
-    int64_t version() const noexcept { return version_; }
-
-  private:
-    // A `v` that is not an integer is a wrong-typed field like any other
-    // (ignored, so schema 1); an integer outside 1..kProfileSchemaVersion
-    // means a writer changed what fields mean, so nothing here can be trusted.
-    ProfileError check_version() noexcept {
-        const msgpack_object_map& m = root_.via.map;
-        for (uint32_t i = 0; i < m.size; ++i) {
-            if (key_of(m.ptr[i]) != "v") {
-                continue;
-            }
-            const msgpack_object& v = m.ptr[i].val;
-            if (v.type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-                if (v.via.u64 < 1 || v.via.u64 > static_cast<uint64_t>(kProfileSchemaVersion)) {
-                    return ProfileError::kUnsupportedVersion;
-                }
-                version_ = static_cast<int64_t>(v.via.u64);
-            } else if (v.type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-                return ProfileError::kUnsupportedVersion;
-            }
-        }
-        return ProfileError::kNone;
+    Cursor c(bytes, max_depth, stats);
+    MsgpackHead top;
+    bool ok = c.head(&top) && c.open(top, 1);
+    for (uint64_t i = 0; ok && i < top.u; ++i) {
+        std::string_view k;
+        ok = c.key(2, &k) && read_pair(c, k);
     }
-
-    msgpack_zone zone_{};
-    bool zone_ready_ = false;
-    msgpack_object root_{};
-    int64_t version_ = kProfileSchemaVersion;
-};
+    if (!ok) {
+        return c.error();
+    }
+    if (!c.at_end()) {
+        return ProfileError::kMalformed;  // bytes after the top value
+    }
+    if (c.version_refused()) {
+        return ProfileError::kUnsupportedVersion;
+    }
+    *version = c.version();
+    return ProfileError::kNone;
+}
 
 int64_t earliest_known(int64_t a, int64_t b) noexcept {
     if (a == 0) {
@@ -125,7 +74,8 @@ int64_t earliest_known(int64_t a, int64_t b) noexcept {
 // recent first, capped. In place: an insertion sort is stable, allocates
 // nothing (std::stable_sort takes a buffer) and is linear on lists writers
 // already keep newest first; n is at most 2 * kMaxViewed.
-void merge_viewed(Reader& rd, std::vector<ViewedItem>* shop, const std::vector<ViewedItem>& live) {
+void merge_viewed(ProfileDecodeStats* stats, std::vector<ViewedItem>* shop,
+                  const std::vector<ViewedItem>& live) {
     std::vector<ViewedItem>& all = *shop;
     all.insert(all.end(), live.begin(), live.end());
     for (size_t i = 1; i < all.size(); ++i) {
@@ -139,13 +89,13 @@ void merge_viewed(Reader& rd, std::vector<ViewedItem>* shop, const std::vector<V
     size_t kept = 0;
     for (size_t i = 0; i < all.size(); ++i) {
         const auto end = all.begin() + static_cast<std::ptrdiff_t>(kept);
-        const bool seen =
-            std::any_of(all.begin(), end, [&](const ViewedItem& o) { return o.sku == all[i].sku; });
+        const bool seen = std::any_of(
+            all.begin(), end, [&](const ViewedItem& o) { return same_text(o.sku, all[i].sku); });
         if (seen) {
             continue;
         }
         if (kept == kMaxViewed) {
-            rd.count_over_limit();
+            ++stats->over_limit;
             continue;
         }
         all[kept++] = all[i];
@@ -160,7 +110,7 @@ void merge_viewed(Reader& rd, std::vector<ViewedItem>* shop, const std::vector<V
 // visitor with no order on the shop's side has one (the lifecycle stage).
 // The count is not raised beyond that: the shop's own write may already hold
 // this order, and counting it twice would make a buyer a repeat buyer.
-void merge_live_orders(Profile* p, SharedParts* live) {
+void merge_live_orders(Profile* p, LiveParts* live) {
     if (live->last_order_at > p->last_order_at) {
         p->last_order_at = live->last_order_at;
         p->orders_count = std::max<int64_t>(p->orders_count, 1);
@@ -182,36 +132,45 @@ void merge_live_orders(Profile* p, SharedParts* live) {
 ProfileDecodeResult decode(std::string_view profile_bytes, std::string_view live_bytes,
                            const ProfileLimits& limits) {
     ProfileDecodeResult r;
-    Reader rd(&r.stats);
     Profile p;
     SharedParts shop;
-    SharedParts live;
+    LiveParts live;
     if (!profile_bytes.empty()) {
-        ParsedBlob blob;
-        r.error = blob.open(profile_bytes, limits);
+        r.error = read_blob(
+            profile_bytes, limits, &r.stats, &p.version,
+            [&p, &shop](Cursor& c, std::string_view k) { return read_shop_pair(c, k, &p, &shop); });
         if (r.error != ProfileError::kNone) {
+            r.stats = {};  // a refused blob was never read
             return r;
         }
-        p.version = blob.version();
-        read_shop(rd, blob.root(), &p, &shop);
         p.has_shop_profile = true;
     }
     if (!live_bytes.empty()) {
-        ParsedBlob blob;
-        r.live_error = blob.open(live_bytes, limits);
+        const ProfileDecodeStats before = r.stats;
+        int64_t version = kProfileSchemaVersion;  // only the shop's is kept
+        r.live_error = read_blob(
+            live_bytes, limits, &r.stats, &version,
+            [&live](Cursor& c, std::string_view k) { return read_live_pair(c, k, &live); });
         if (r.live_error == ProfileError::kNone) {
-            read_live(rd, blob.root(), &p, &live);
+            p.visits = live.visits;
+            p.last_seen = live.last_seen;
+            p.acquisition = live.acquisition;
             p.has_live = true;
+        } else {
+            r.stats = before;
+            live = LiveParts();
         }
     }
-    p.first_seen = earliest_known(shop.first_seen, live.first_seen);
-    merge_viewed(rd, &shop.viewed, live.viewed);
+    SharedParts& live_shared = live.shared;
+    p.first_seen = earliest_known(shop.first_seen, live_shared.first_seen);
+    merge_viewed(&r.stats, &shop.viewed, live_shared.viewed);
     p.viewed = std::move(shop.viewed);
     // The cart is a snapshot, not a log: take one side whole. The module sees
     // add-to-cart pages as they happen, the shop sees checkouts; whichever
     // snapshot is newer wins, the shop's on a tie.
-    const bool use_live_cart = live.has_cart && (!shop.has_cart || live.cart_at > shop.cart_at);
-    SharedParts& cart_side = use_live_cart ? live : shop;
+    const bool use_live_cart =
+        live_shared.has_cart && (!shop.has_cart || live_shared.cart_at > shop.cart_at);
+    SharedParts& cart_side = use_live_cart ? live_shared : shop;
     p.cart = std::move(cart_side.cart);
     p.cart_at = cart_side.cart_at;
     merge_live_orders(&p, &live);
@@ -236,8 +195,18 @@ ProfileError check_profile_blob(std::string_view bytes, const ProfileLimits& lim
     if (bytes.empty()) {
         return ProfileError::kNone;
     }
-    ParsedBlob blob;
-    return blob.open(bytes, limits);
+    // The same pass as decode_profile's, into a Profile thrown away: the
+    // verdict cannot drift from the decoder's.
+    try {
+        ProfileDecodeStats stats;
+        Profile p;
+        SharedParts s;
+        return read_blob(
+            bytes, limits, &stats, &p.version,
+            [&p, &s](Cursor& c, std::string_view k) { return read_shop_pair(c, k, &p, &s); });
+    } catch (...) {
+        return ProfileError::kNoMemory;
+    }
 }
 
 }  // namespace tailor

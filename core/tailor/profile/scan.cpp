@@ -12,8 +12,8 @@ namespace tailor {
 
 namespace {
 
-constexpr size_t kArrayItemBytes = sizeof(msgpack_object);
-constexpr size_t kMapPairBytes = sizeof(msgpack_object_kv);
+static_assert(kZoneArrayItemBytes == sizeof(msgpack_object), "msgpack-c's tree changed");
+static_assert(kZoneMapPairBytes == sizeof(msgpack_object_kv), "msgpack-c's tree changed");
 
 BlobScan fail(ProfileError error) noexcept {
     BlobScan s;
@@ -49,7 +49,7 @@ BlobScan scan_msgpack_blob(std::string_view bytes, size_t max_depth) noexcept {
     // blob's size: no overflow, and msgpack-c never trusts a lie.
     const bool whole = r.walk(1, [&out](const MsgpackHead& h) {
         out.zone_bytes += static_cast<size_t>(h.u) *
-                          (h.type == MsgpackType::kMap ? kMapPairBytes : kArrayItemBytes);
+                          (h.type == MsgpackType::kMap ? kZoneMapPairBytes : kZoneArrayItemBytes);
         return out.zone_bytes <= kMaxProfileZoneBytes;
     });
     if (!whole) {

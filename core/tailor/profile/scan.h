@@ -8,6 +8,10 @@
 // MsgpackReader (base/msgpack_reader.h), allocating nothing, refuses what
 // would hurt, and says exactly how much zone memory the parse
 // will take, so that memory can be capped and reserved in one piece.
+//
+// decode_profile no longer builds a tree: it makes the same checks, in the
+// same order, as it reads (decode_cursor.h). This scan remains the first
+// step of the msgpack-c reference decoder (reference_decode.h) it is held to.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +20,13 @@
 #include "tailor/profile/profile.h"
 
 namespace tailor {
+
+// What msgpack-c's tree takes per array item (one msgpack_object) and per
+// map pair (one msgpack_object_kv) on 64-bit builds: the units of
+// kMaxProfileZoneBytes, which decode_profile tallies as this scan does
+// (scan.cpp checks them against msgpack.h).
+inline constexpr size_t kZoneArrayItemBytes = 24;
+inline constexpr size_t kZoneMapPairBytes = 48;
 
 // BlobScan
 //

@@ -273,5 +273,86 @@ TEST(MsgpackReader, SkipPassesOneValueAndLeavesTheRest) {
     EXPECT_EQ(empty.error(), MsgpackError::kTruncated);
 }
 
+TEST(MsgpackReader, TryFixstrAndTryUintReadOnlyWholeValuesAndLeaveTheRestToHead) {
+    std::string_view text;
+    MsgpackReader whole(bytes({0xa3, 'a', 'b', 'c'}));
+    ASSERT_TRUE(whole.try_fixstr(&text));
+    EXPECT_EQ(text, "abc");
+    EXPECT_TRUE(whole.at_end());
+
+    const std::string cut = bytes({0xa3, 'a', 'b'});
+    MsgpackReader short_str(cut);
+    EXPECT_FALSE(short_str.try_fixstr(&text));
+    EXPECT_EQ(short_str.remaining(), cut.size());
+    EXPECT_FALSE(short_str.read_str(&text));
+    EXPECT_EQ(short_str.error(), MsgpackError::kTruncated);
+
+    MsgpackLimits tiny;
+    tiny.max_bytes = 2;
+    MsgpackReader limited(bytes({0xa3, 'a', 'b', 'c'}), tiny);
+    EXPECT_FALSE(limited.try_fixstr(&text));
+    EXPECT_FALSE(limited.read_str(&text));
+    EXPECT_EQ(limited.error(), MsgpackError::kTooLarge);
+
+    MsgpackReader str8(bytes({0xd9, 0x01, 'x'}));
+    EXPECT_FALSE(str8.try_fixstr(&text));
+    ASSERT_TRUE(str8.read_str(&text));
+    EXPECT_EQ(text, "x");
+
+    const std::string numbers =
+        bytes({0x05, 0xcc, 0xff, 0xcd, 0x01, 0x00, 0xce, 0x00, 0x01, 0x00, 0x00});
+    MsgpackReader r(numbers);
+    uint64_t u = 0;
+    for (uint64_t want : {5ull, 255ull, 256ull, 65536ull}) {
+        ASSERT_TRUE(r.try_uint(&u));
+        EXPECT_EQ(u, want);
+    }
+    EXPECT_TRUE(r.at_end());
+    EXPECT_FALSE(r.try_uint(&u));
+    EXPECT_EQ(r.error(), MsgpackError::kNone);
+
+    // uint 64, negative, a string, a cut uint 32: left to head().
+    for (const std::string& other : {bytes({0xcf, 0, 0, 0, 0, 0, 0, 0, 1}), bytes({0xff}),
+                                     bytes({0xa1, 'a'}), bytes({0xce, 0x00, 0x01})}) {
+        MsgpackReader o(other);
+        EXPECT_FALSE(o.try_uint(&u));
+        EXPECT_EQ(o.remaining(), other.size());
+    }
+}
+
+TEST(MsgpackReader, SkipWithOnContainerTalliesEveryContainerItPasses) {
+    // {"a": [1, [2]]}
+    const std::string s = bytes({0x81, 0xa1, 'a', 0x92, 0x01, 0x91, 0x02});
+    MsgpackReader r(s);
+    MsgpackHead h;
+    ASSERT_TRUE(r.head(&h));
+    uint64_t containers = 0;
+    uint64_t values = 0;
+    ASSERT_TRUE(r.skip(h, 1, [&](const MsgpackHead& c) {
+        ++containers;
+        values += c.u;
+        return true;
+    }));
+    EXPECT_EQ(containers, 3u);
+    EXPECT_EQ(values, 4u);
+    EXPECT_TRUE(r.at_end());
+
+    MsgpackReader refused(s);
+    ASSERT_TRUE(refused.head(&h));
+    EXPECT_FALSE(
+        refused.skip(h, 1, [&](const MsgpackHead& c) { return c.type == MsgpackType::kMap; }));
+    EXPECT_EQ(refused.error(), MsgpackError::kNone);
+
+    MsgpackReader deep(
+        s, MsgpackLimits{2, kMsgpackMaxBytes, kMsgpackMaxArrayItems, kMsgpackMaxMapPairs});
+    ASSERT_TRUE(deep.head(&h));
+    EXPECT_FALSE(deep.skip(h, 1, [](const MsgpackHead&) { return true; }));
+    EXPECT_EQ(deep.error(), MsgpackError::kTooDeep);
+
+    MsgpackReader scalar(bytes({0x2a}));
+    ASSERT_TRUE(scalar.head(&h));
+    EXPECT_TRUE(scalar.skip(h, 1, [](const MsgpackHead&) { return false; }));
+}
+
 }  // namespace
 }  // namespace tailor

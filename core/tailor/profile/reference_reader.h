@@ -1,4 +1,4 @@
-// Internal to profile decoding (decode.cpp, decode_fields.cpp): typed field
+// Internal to the reference decoder (reference_decode.cpp, reference_fields.cpp): typed field
 // access over msgpack-c's object tree, and the per-blob field readers.
 #pragma once
 
@@ -14,7 +14,7 @@
 #include "tailor/profile/profile.h"
 
 namespace tailor {
-namespace profile_detail {
+namespace msgpackc_reference {
 
 constexpr int64_t kMaxCount = std::numeric_limits<int64_t>::max();
 
@@ -168,5 +168,5 @@ struct SharedParts {
 void read_shop(Reader& rd, const msgpack_object_map& m, Profile* p, SharedParts* s);
 void read_live(Reader& rd, const msgpack_object_map& m, Profile* p, SharedParts* s);
 
-}  // namespace profile_detail
+}  // namespace msgpackc_reference
 }  // namespace tailor
