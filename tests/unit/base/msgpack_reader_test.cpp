@@ -275,7 +275,8 @@ TEST(MsgpackReader, SkipPassesOneValueAndLeavesTheRest) {
 
 TEST(MsgpackReader, TryFixstrAndTryUintReadOnlyWholeValuesAndLeaveTheRestToHead) {
     std::string_view text;
-    MsgpackReader whole(bytes({0xa3, 'a', 'b', 'c'}));
+    const std::string whole_bytes = bytes({0xa3, 'a', 'b', 'c'});
+    MsgpackReader whole(whole_bytes);
     ASSERT_TRUE(whole.try_fixstr(&text));
     EXPECT_EQ(text, "abc");
     EXPECT_TRUE(whole.at_end());
@@ -289,12 +290,14 @@ TEST(MsgpackReader, TryFixstrAndTryUintReadOnlyWholeValuesAndLeaveTheRestToHead)
 
     MsgpackLimits tiny;
     tiny.max_bytes = 2;
-    MsgpackReader limited(bytes({0xa3, 'a', 'b', 'c'}), tiny);
+    const std::string limited_bytes = bytes({0xa3, 'a', 'b', 'c'});
+    MsgpackReader limited(limited_bytes, tiny);
     EXPECT_FALSE(limited.try_fixstr(&text));
     EXPECT_FALSE(limited.read_str(&text));
     EXPECT_EQ(limited.error(), MsgpackError::kTooLarge);
 
-    MsgpackReader str8(bytes({0xd9, 0x01, 'x'}));
+    const std::string str8_bytes = bytes({0xd9, 0x01, 'x'});
+    MsgpackReader str8(str8_bytes);
     EXPECT_FALSE(str8.try_fixstr(&text));
     ASSERT_TRUE(str8.read_str(&text));
     EXPECT_EQ(text, "x");
@@ -349,7 +352,8 @@ TEST(MsgpackReader, SkipWithOnContainerTalliesEveryContainerItPasses) {
     EXPECT_FALSE(deep.skip(h, 1, [](const MsgpackHead&) { return true; }));
     EXPECT_EQ(deep.error(), MsgpackError::kTooDeep);
 
-    MsgpackReader scalar(bytes({0x2a}));
+    const std::string scalar_bytes = bytes({0x2a});
+    MsgpackReader scalar(scalar_bytes);
     ASSERT_TRUE(scalar.head(&h));
     EXPECT_TRUE(scalar.skip(h, 1, [](const MsgpackHead&) { return false; }));
 }
