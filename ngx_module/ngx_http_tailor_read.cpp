@@ -59,13 +59,10 @@ bool ngx_http_tailor_read_keep(ngx_http_request_t* r, ngx_http_tailor_read_part_
             return true;
     }
 
-    part->bytes.len = reply->len;
-    part->bytes.data = static_cast<u_char*>(ngx_pnalloc(r->pool, reply->len + 1));
-    if (part->bytes.data == nullptr) {
-        return false;
-    }
-    ngx_memcpy(part->bytes.data, reply->str, reply->len);
-    return true;
+    ngx_str_t str = {reply->len, reinterpret_cast<u_char*>(reply->str)};
+    part->bytes.len = str.len;
+    part->bytes.data = ngx_pstrdup(r->pool, &str);
+    return part->bytes.data != nullptr;
 }
 
 tailor::Outcome ngx_http_tailor_read_outcome(ngx_http_tailor_read_t* read) noexcept {
