@@ -3,6 +3,9 @@
 // shard (each followed by a WAIT for the shard's replica), every part routed by a key of its
 // slot through the cluster client (MOVED/ASK followed there). Any part without a usable reply
 // fails the whole batch, which the delivery sends again: both phases skip what they applied.
+// Until a SET of the shard count (<stream>:shards, what consumers read to find the shards) is
+// answered OK on the current connections, it goes with the live phase: no shard gets an append
+// that a consumer could not find.
 #include "ngx_http_tailor_events_worker.h"
 
 #include <exception>
@@ -52,6 +55,23 @@ bool ngx_http_tailor_events_resend_part_as_eval(void* data) noexcept {
     return ngx_http_tailor_events_send_part(p->w, p);
 }
 
+// The SET publishing the shard count for consumers, routed by its own key's slot.
+bool ngx_http_tailor_events_send_shards(ngx_http_tailor_events_worker_t* w,
+                                        ngx_http_tailor_events_part_t* p) noexcept {
+    try {
+        std::string key = tailor::stream_shards_key(w->live.stream.key);
+        std::string n = std::to_string(w->shards);
+        const char* argv[] = {"SET", key.c_str(), n.c_str()};
+        size_t argvlen[] = {3, key.size(), n.size()};
+        ngx_str_t k = {key.size(), reinterpret_cast<u_char*>(key.data())};
+        p->op = ngx_http_tailor_redis_send(w->redis, &k, 3, argv, argvlen,
+                                           ngx_http_tailor_events_part_reply, p);
+    } catch (const std::exception&) {
+        return false;
+    }
+    return p->op != nullptr;
+}
+
 // After stream part `index`, on the same node: WAIT until a replica has it (or the timeout), so
 // a failover right after the reply cannot lose what the reply confirmed.
 bool ngx_http_tailor_events_send_wait(ngx_http_tailor_events_worker_t* w,
@@ -65,21 +85,36 @@ bool ngx_http_tailor_events_send_wait(ngx_http_tailor_events_worker_t* w,
     return p->op != nullptr;
 }
 
-// Sends every part of the current phase (in the stream phase each append followed by its WAIT
-// when the shard's slot has a replica); false when none went. One that does not go fails the
-// batch once those sent have answered (a part is never left out: the batch goes again whole).
+// Sends every part of the current phase (in the live phase the shard count's SET while it is
+// unpublished; in the stream phase each append followed by its WAIT when the shard's slot has a
+// replica); false when none went. One that does not go fails the batch once those sent have
+// answered (a part is never left out: the batch goes again whole).
 bool ngx_http_tailor_events_send_phase(ngx_http_tailor_events_worker_t* w, size_t count) noexcept {
+    using kind = ngx_http_tailor_events_part_kind_t;
     bool waits = w->stream_phase && !w->replica_wait.empty();
+    const ngx_http_tailor_redis_stats_t* st = ngx_http_tailor_redis_stats(w->redis);
+    bool shards = !w->stream_phase && st != nullptr && st->connects + 1 != w->shards_connects;
     try {
-        w->parts.resize(waits ? 2 * count : count);  // nothing of the previous phase is out
+        // nothing of the previous phase is out
+        w->parts.resize((waits ? 2 * count : count) + (shards ? 1 : 0));
     } catch (const std::exception&) {
         return false;
     }
     w->parts_pending = 0;
     size_t used = 0;
+    if (shards) {
+        ngx_http_tailor_events_part_t* p = &w->parts[used++];
+        *p = {w, 0, nullptr, kind::kShards};
+        w->shards_sent_at = st->connects + 1;
+        if (!ngx_http_tailor_events_send_shards(w, p)) {
+            w->parts_failed = true;
+            return false;
+        }
+        w->parts_pending++;
+    }
     for (size_t i = 0; i < count; i++) {
         ngx_http_tailor_events_part_t* p = &w->parts[used++];
-        *p = {w, i, nullptr, false};
+        *p = {w, i, nullptr, kind::kBatch};
         if (!ngx_http_tailor_events_send_part(w, p)) {
             w->parts_failed = true;
             break;
@@ -95,7 +130,7 @@ bool ngx_http_tailor_events_send_phase(ngx_http_tailor_events_worker_t* w, size_
             continue;
         }
         p = &w->parts[used++];
-        *p = {w, i, nullptr, true};
+        *p = {w, i, nullptr, kind::kWait};
         if (!ngx_http_tailor_events_send_wait(w, p)) {
             w->parts_failed = true;
             break;
@@ -112,13 +147,26 @@ void ngx_http_tailor_events_part_reply(void* data, const redisReply* reply, uint
     ngx_http_tailor_events_worker_t* w = p->w;
     p->op = nullptr;
 
-    if (!p->wait && ngx_http_tailor_redis_resent_as_eval(
-                        &reply, ngx_http_tailor_events_resend_part_as_eval, p)) {
+    if (p->kind == ngx_http_tailor_events_part_kind_t::kBatch &&
+        ngx_http_tailor_redis_resent_as_eval(&reply, ngx_http_tailor_events_resend_part_as_eval,
+                                             p)) {
         return;
     }
 
     bool ok = false;
-    if (p->wait) {
+    if (p->kind == ngx_http_tailor_events_part_kind_t::kShards) {
+        // lost (a MOVED to a node not yet connected, a node gone) or refused: the batch goes
+        // again, the SET with it
+        ok = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
+        if (ok) {
+            w->shards_connects = w->shards_sent_at;
+        } else if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
+            ngx_http_tailor_events_log_limited(w, NGX_LOG_ERR,
+                                               "publishing the shard count failed: %*s",
+                                               reply->len, reply->str);
+            reply = nullptr;  // said here
+        }
+    } else if (p->kind == ngx_http_tailor_events_part_kind_t::kWait) {
         // no reply: the node went away, maybe before its replica had the append: again
         // (the shard skips it if it was kept). No replica in time, or WAIT refused (ACL):
         // the append stands, said once in a while.
@@ -173,25 +221,9 @@ void ngx_http_tailor_events_part_reply(void* data, const redisReply* reply, uint
 
 }  // namespace
 
-// The split batch: phase 1, each visitor slot's live update. The shard count is published for
-// consumers (<stream>:shards) once per connection.
+// The split batch: phase 1, each visitor slot's live update (and the shard count's SET while
+// unpublished).
 bool ngx_http_tailor_events_send_split(ngx_http_tailor_events_worker_t* w) noexcept {
-    const ngx_http_tailor_redis_stats_t* st = ngx_http_tailor_redis_stats(w->redis);
-    if (st != nullptr && st->connects + 1 != w->shards_connects) {
-        try {
-            std::string key = tailor::stream_shards_key(w->live.stream.key);
-            std::string n = std::to_string(w->shards);
-            const char* argv[] = {"SET", key.c_str(), n.c_str()};
-            size_t argvlen[] = {3, key.size(), n.size()};
-            ngx_str_t k = {key.size(), reinterpret_cast<u_char*>(key.data())};
-            if (ngx_http_tailor_redis_send_nowait(w->redis, &k, 3, argv, argvlen) == NGX_OK) {
-                w->shards_connects = st->connects + 1;
-            }
-        } catch (const std::exception&) {
-            // published with a later batch
-        }
-    }
-
     if (!w->cluster.build(w->delivery->batch(), w->live, w->shards) ||
         w->cluster.live_parts() == 0) {
         return false;

@@ -20,11 +20,17 @@
 struct ngx_http_tailor_events_worker_t;
 
 // One command of a split batch (Redis Cluster) in flight.
+enum class ngx_http_tailor_events_part_kind_t {
+    kBatch,   // the live or stream script of part `index`
+    kWait,    // the WAIT after stream part `index`
+    kShards,  // the SET publishing the shard count (live phase, until answered OK)
+};
+
 struct ngx_http_tailor_events_part_t {
     ngx_http_tailor_events_worker_t* w;
     size_t index;  // the live or stream part of the current phase
     ngx_http_tailor_redis_op_t* op;
-    bool wait;  // the WAIT after stream part `index`
+    ngx_http_tailor_events_part_kind_t kind;
 };
 
 // One worker's delivery state; heap, created in init_process.
@@ -55,6 +61,7 @@ struct ngx_http_tailor_events_worker_t {
     bool parts_failed = false;                         // one got no usable reply
     bool stream_phase = false;
     uint64_t shards_connects = 0;  // connection count the shard count was published at (+1)
+    uint64_t shards_sent_at = 0;   // what shards_connects becomes when the SET in flight is OK
     std::string replica_wait;      // WAIT's timeout in ms; empty: no WAIT
 
     std::string spool_dir;
