@@ -156,6 +156,13 @@ ngx_int_t ngx_http_tailor_events_log_handler(ngx_http_request_t* r) noexcept {
     if (tctx == nullptr) {
         return NGX_OK;
     }
+    if (!tailor::plan_possible(ngx_http_tailor_view(tctx->vid), tctx->beacon_recorded,
+                               tctx->outcome)) {
+        if (ngx_http_tailor_events_upstream_pending(r)) {
+            ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_UPSTREAM_IGNORED);
+        }
+        return NGX_OK;
+    }
 
     tailor::PlanRequest q = ngx_http_tailor_events_plan_request(r, tctx, elcf);
     tailor::EventPlan plan = tailor::plan_events(q);

@@ -11,16 +11,17 @@ bool consented(Outcome outcome) noexcept {
 
 }  // namespace
 
+bool plan_possible(std::string_view vid, bool beacon_recorded, Outcome outcome) noexcept {
+    return !vid.empty() && (beacon_recorded || consented(outcome));
+}
+
 EventPlan plan_events(const PlanRequest& q) noexcept {
     EventPlan plan;
-    if (q.vid.empty()) {
+    if (!plan_possible(q.vid, q.beacon_recorded, q.outcome)) {
         return plan;
     }
     if (q.beacon_recorded) {
         plan.beacon = true;
-        return plan;
-    }
-    if (!consented(q.outcome)) {
         return plan;
     }
     // No drive-by state: an id minted for this request (no valid cookie came)

@@ -39,6 +39,17 @@ struct EventPlan {
     }
 };
 
+// plan_possible
+//
+// False when no event can be planned whatever the response turns out to be: no visitor, or
+// neither a recorded beacon nor consent. The log phase asks it first, so a request that can
+// emit nothing (a GPC visitor's, a crawler's) skips looking at its response.
+//
+// Example:
+//   plan_possible("v1", false, Outcome::kGpc) == false
+[[nodiscard]] bool plan_possible(std::string_view vid, bool beacon_recorded,
+                                 Outcome outcome) noexcept;
+
 // plan_events
 //
 // No visitor: nothing. A recorded beacon: only its event. Without consent (outcome none, gpc,

@@ -113,5 +113,36 @@ TEST(EventPlan, ARecordedBeaconEmitsOnlyItsEvent) {
     EXPECT_FALSE(p.identify || p.page_view || p.declared);
 }
 
+// The log phase skips the response when plan_possible says no: it must never say no where
+// plan_events would emit something, for any outcome and any response.
+TEST(EventPlan, ImpossibleMeansNothingForEveryResponse) {
+    for (size_t o = 0; o < kOutcomeCount; o++) {
+        for (int beacon = 0; beacon < 2; beacon++) {
+            for (std::string_view vid : {std::string_view(), std::string_view("v1")}) {
+                bool possible = plan_possible(vid, beacon != 0, static_cast<Outcome>(o));
+                bool any = false;
+                for (unsigned status : {200u, 204u, 303u, 404u}) {
+                    for (size_t declared : {size_t{0}, size_t{2}}) {
+                        PlanRequest q = page();
+                        q.vid = vid;
+                        q.previous_vid = "anon";
+                        q.beacon_recorded = beacon != 0;
+                        q.outcome = static_cast<Outcome>(o);
+                        q.status = status;
+                        q.declared = declared;
+                        q.upstream = true;
+                        any = any || plan_events(q).any();
+                    }
+                }
+                EXPECT_EQ(possible, any) << outcome_name(static_cast<Outcome>(o)) << " beacon "
+                                         << beacon << " vid \"" << vid << "\"";
+            }
+        }
+    }
+    EXPECT_FALSE(plan_possible("v1", false, Outcome::kGpc));
+    EXPECT_FALSE(plan_possible("v1", false, Outcome::kBot));
+    EXPECT_TRUE(plan_possible("v1", true, Outcome::kNone));  // the beacon checked consent itself
+}
+
 }  // namespace
 }  // namespace tailor
