@@ -230,6 +230,13 @@ ngx_int_t ngx_http_tailor_redis_adapter_attach(redisAsyncContext* ac, ngx_log_t*
                                                ngx_event_handler_pt read_handler,
                                                ngx_event_handler_pt write_handler) noexcept;
 
+// ngx_http_tailor_redis_adapter_write (ngx_http_tailor_redis_adapter.cpp)
+//
+// Lets hiredis write the context's output (the write handler's only call): a write it cannot
+// finish then waits for the fd in epoll, while commands queued outside it wait only for the
+// end of the event loop's iteration (add_write posts the write event).
+void ngx_http_tailor_redis_adapter_write(redisAsyncContext* ac) noexcept;
+
 // ngx_http_tailor_redis_adapter_failed (ngx_http_tailor_redis.cpp)
 //
 // An event hook could not (un)register the fd; called inside hiredis, so the

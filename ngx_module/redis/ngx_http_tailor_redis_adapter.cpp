@@ -29,8 +29,23 @@ void ngx_http_tailor_redis_del_read(void* privdata) noexcept {
     }
 }
 
+// The connection hiredis is writing to right now (adapter_write), if any.
+ngx_connection_t* ngx_http_tailor_redis_writing = nullptr;
+
+// A command queued on a connected context is written once this iteration of the event loop
+// has run its handlers, together with every command queued meanwhile: posted, not registered,
+// which spares an epoll_ctl pair and a loop turn per write (the fd is nearly always writable).
+// Only a write hiredis could not finish, or a connect in progress, waits for the fd in epoll.
 void ngx_http_tailor_redis_add_write(void* privdata) noexcept {
     auto* c = static_cast<ngx_connection_t*>(privdata);
+    auto* ac = static_cast<redisAsyncContext*>(c->data);
+
+    if (c != ngx_http_tailor_redis_writing && (ac->c.flags & REDIS_CONNECTED) != 0) {
+        if (!c->write->posted) {
+            ngx_post_event(c->write, &ngx_posted_events);
+        }
+        return;
+    }
 
     if (!c->write->active) {
         if (ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
@@ -114,4 +129,10 @@ ngx_int_t ngx_http_tailor_redis_adapter_attach(redisAsyncContext* ac, ngx_log_t*
     ac->ev.cleanup = ngx_http_tailor_redis_cleanup;
 
     return NGX_OK;
+}
+
+void ngx_http_tailor_redis_adapter_write(redisAsyncContext* ac) noexcept {
+    ngx_http_tailor_redis_writing = static_cast<ngx_connection_t*>(ac->ev.data);
+    redisAsyncHandleWrite(ac);
+    ngx_http_tailor_redis_writing = nullptr;  // ac may be gone now
 }

@@ -210,7 +210,7 @@ void ngx_http_tailor_redis_read_handler(ngx_event_t* ev) noexcept {
 void ngx_http_tailor_redis_write_handler(ngx_event_t* ev) noexcept {
     auto* c = static_cast<ngx_connection_t*>(ev->data);
 
-    redisAsyncHandleWrite(static_cast<redisAsyncContext*>(c->data));
+    ngx_http_tailor_redis_adapter_write(static_cast<redisAsyncContext*>(c->data));
 
     // ac and c may be gone now
 }
