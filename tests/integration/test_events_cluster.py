@@ -7,7 +7,8 @@
 # primary paused past the stall watchdog (batches it ran after being given up are skipped when
 # replayed), nor does a shard's slot migrated under load; each append waits for the shard's
 # replica; the beacon's event lands in its shard;
-# tailorctl tails and runs triggers over every shard. Waits poll with deadlines.
+# the shard count is stored before any append; tailorctl tails and runs triggers over every
+# shard. Waits poll with deadlines.
 
 import json
 import os
@@ -216,6 +217,23 @@ def test_tailorctl_events_tail_reads_every_shard(nginx, healthy, keys, sign):
     assert p.returncode == 0, p.stderr
     lines = [json.loads(line) for line in p.stdout.decode().splitlines() if line.strip()]
     assert sorted(e["vid"] for e in lines) == sorted(vids)
+
+
+def test_the_shard_count_is_there_before_any_append(nginx, healthy, keys, sign):
+    # Consumers find the shards through <stream>:shards. Seeded with one node that does not
+    # hold that key, a worker's first SET of it, sent before its slot map is loaded, meets a
+    # MOVED to a node it has not connected to yet: the SET goes again with the next batch, and
+    # no shard gets an append before the count is stored.
+    shards_key = ev.STREAM + ":shards"
+    owner = healthy.primary_for_key(shards_key)
+    seed = [n for n in healthy.primaries() if n is not owner][0]
+    redis = ClusterRedis(healthy)
+    redis.address = redis.address.replace(" ".join(healthy.seeds[:3]), seed.address)
+    ev.start(nginx, redis, keys, extra="tailor_events_stream_shards %d;" % SHARDS)
+    vid = new_vid()
+    product(nginx, cookie_header("tailor_vid", sign(vid)), 1)
+    wait_for(lambda: count(healthy) >= 1, STARTUP_TIMEOUT, "the page view in its shard")
+    assert healthy.command_for_key(shards_key, "GET", shards_key) == str(SHARDS).encode()
 
 
 def test_tailorctl_triggers_run_reads_every_shard_with_a_consumer_group(nginx, healthy, keys,
