@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 #include <lua.hpp>
 
+#include <chrono>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "rules/test_support.h"
 
@@ -143,6 +145,54 @@ TEST(LuaSandbox, JitIsOffSoTheCountHookFires) {
     ASSERT_EQ(luaL_loadstring(L, "return 1 + 1"), 0);
     ASSERT_EQ(lua_pcall(L, 0, 1, 0), 0);
     EXPECT_EQ(lua_tointeger(L, -1), 2);
+}
+
+// Stands in for the worker being kept off the CPU: wall time passes, CPU time does not.
+int off_cpu_ms(lua_State* L) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(luaL_checkinteger(L, 1)));
+    return 0;
+}
+
+// Runs `code` (which may call off_cpu(ms)) as one guarded evaluation under a 2 ms budget and
+// no instruction budget that matters; the cut it got.
+LuaCut run_timed(const char* code) {
+    LuaLimits limits;
+    limits.rule_instructions = 1ull << 40;
+    limits.evaluation_instructions = 1ull << 40;
+    limits.evaluation_micros = 2000;
+    std::string err;
+    auto box = LuaSandbox::create(limits, &err);
+    EXPECT_TRUE(box) << err;
+    if (!box) {
+        return LuaCut::kNone;
+    }
+    lua_State* L = box->state();
+    lua_pushcfunction(L, off_cpu_ms);
+    lua_setglobal(L, "off_cpu");
+    EXPECT_EQ(luaL_loadstring(L, code), 0);
+    box->begin_evaluation();
+    box->enter_guarded();
+    (void)lua_pcall(L, 0, 0, 0);
+    LuaCut cut = box->leave_guarded();
+    box->end_evaluation();
+    return cut;
+}
+
+TEST(LuaSandbox, AWorkerKeptOffTheCpuIsNotARuleRunningLong) {
+    // 6 ms off the CPU, three budgets of wall clock, then a little work: not cut for time
+    EXPECT_EQ(run_timed("off_cpu(6) local i = 0 for k = 1, 20000 do i = i + k end"),
+              LuaCut::kNone);
+    // off the CPU twice, the second past the window the first opened: still not the rule's
+    // doing
+    EXPECT_EQ(run_timed("off_cpu(6) local i = 0 for k = 1, 20000 do i = i + k end "
+                        "off_cpu(6) for k = 1, 20000 do i = i + k end"),
+              LuaCut::kNone);
+}
+
+TEST(LuaSandbox, ARuleRunningLongIsCutForTimeEvenAfterAPause) {
+    // preempted first, then spinning: the CPU confirms it, cut within the next window
+    EXPECT_EQ(run_timed("off_cpu(6) while true do end"), LuaCut::kTime);
+    EXPECT_EQ(run_timed("while true do end"), LuaCut::kTime);
 }
 
 TEST(LuaSandbox, MemoryCeilingRefusesAllocationsPastIt) {
