@@ -161,9 +161,8 @@ void ngx_http_tailor_events_part_reply(void* data, const redisReply* reply, uint
         if (ok) {
             w->shards_connects = w->shards_sent_at;
         } else if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
-            ngx_http_tailor_events_log_limited(w, NGX_LOG_ERR,
-                                               "publishing the shard count failed: %*s",
-                                               reply->len, reply->str);
+            ngx_http_tailor_events_log_limited(
+                w, NGX_LOG_ERR, "publishing the shard count failed: %*s", reply->len, reply->str);
             reply = nullptr;  // said here
         }
     } else if (p->kind == ngx_http_tailor_events_part_kind_t::kWait) {

@@ -213,7 +213,7 @@ class LuaSandbox {
     uint64_t eval_start_ = 0;
     uint64_t eval_limit_ = 0;  // ticks an evaluation may run, 0 = none
     int64_t deadline_ = 0;     // monotonic micros, 0 = none
-    int64_t cpu_mark_ = -1;    // thread CPU micros when the wall clock first said late, -1 = not yet
+    int64_t cpu_mark_ = -1;    // thread CPU micros when first late, -1 = not yet
     bool time_spent_ = false;  // the deadline passed during this evaluation
     LuaCut cut_ = LuaCut::kNone;
     bool hook_armed_ = false;         // the count hook is set in the state

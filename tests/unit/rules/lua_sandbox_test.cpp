@@ -180,8 +180,7 @@ LuaCut run_timed(const char* code) {
 
 TEST(LuaSandbox, AWorkerKeptOffTheCpuIsNotARuleRunningLong) {
     // 6 ms off the CPU, three budgets of wall clock, then a little work: not cut for time
-    EXPECT_EQ(run_timed("off_cpu(6) local i = 0 for k = 1, 20000 do i = i + k end"),
-              LuaCut::kNone);
+    EXPECT_EQ(run_timed("off_cpu(6) local i = 0 for k = 1, 20000 do i = i + k end"), LuaCut::kNone);
     // off the CPU twice, the second past the window the first opened: still not the rule's
     // doing
     EXPECT_EQ(run_timed("off_cpu(6) local i = 0 for k = 1, 20000 do i = i + k end "
