@@ -4,8 +4,9 @@
 // slot through the cluster client (MOVED/ASK followed there). Any part without a usable reply
 // fails the whole batch, which the delivery sends again: both phases skip what they applied.
 // Until a SET of the shard count (<stream>:shards, what consumers read to find the shards) is
-// answered OK on the current connections, it goes with the live phase: no shard gets an append
-// that a consumer could not find.
+// answered OK on the current connections, it goes with the live phase; until it has been
+// stored once by this worker, a batch whose SET fails goes again: no shard gets an append that
+// a consumer could not find.
 #include "ngx_http_tailor_events_worker.h"
 
 #include <exception>
@@ -106,11 +107,14 @@ bool ngx_http_tailor_events_send_phase(ngx_http_tailor_events_worker_t* w, size_
         ngx_http_tailor_events_part_t* p = &w->parts[used++];
         *p = {w, 0, nullptr, kind::kShards};
         w->shards_sent_at = st->connects + 1;
-        if (!ngx_http_tailor_events_send_shards(w, p)) {
+        if (ngx_http_tailor_events_send_shards(w, p)) {
+            w->parts_pending++;
+        } else if (!w->shards_stored) {
             w->parts_failed = true;
             return false;
+        } else {
+            used--;  // stored before: it goes with a later batch
         }
-        w->parts_pending++;
     }
     for (size_t i = 0; i < count; i++) {
         ngx_http_tailor_events_part_t* p = &w->parts[used++];
@@ -155,16 +159,19 @@ void ngx_http_tailor_events_part_reply(void* data, const redisReply* reply, uint
 
     bool ok = false;
     if (p->kind == ngx_http_tailor_events_part_kind_t::kShards) {
-        // lost (a MOVED to a node not yet connected, a node gone) or refused: the batch goes
-        // again, the SET with it
-        ok = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
-        if (ok) {
+        // Lost (a MOVED to a node not yet connected, a node gone) or refused: the SET goes
+        // again with the next batch. Until it has been stored once, this batch goes again too;
+        // after that the count is there, and a failed republish holds nothing back.
+        bool stored = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
+        if (stored) {
             w->shards_connects = w->shards_sent_at;
+            w->shards_stored = true;
         } else if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
             ngx_http_tailor_events_log_limited(
                 w, NGX_LOG_ERR, "publishing the shard count failed: %*s", reply->len, reply->str);
-            reply = nullptr;  // said here
         }
+        ok = stored || w->shards_stored;
+        reply = nullptr;  // said here, if at all
     } else if (p->kind == ngx_http_tailor_events_part_kind_t::kWait) {
         // no reply: the node went away, maybe before its replica had the append: again
         // (the shard skips it if it was kept). No replica in time, or WAIT refused (ACL):

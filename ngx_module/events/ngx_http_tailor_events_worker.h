@@ -62,6 +62,7 @@ struct ngx_http_tailor_events_worker_t {
     bool stream_phase = false;
     uint64_t shards_connects = 0;  // connection count the shard count was published at (+1)
     uint64_t shards_sent_at = 0;   // what shards_connects becomes when the SET in flight is OK
+    bool shards_stored = false;    // a SET of the count was answered OK in this worker's life
     std::string replica_wait;      // WAIT's timeout in ms; empty: no WAIT
 
     std::string spool_dir;
