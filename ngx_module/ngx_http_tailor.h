@@ -39,6 +39,18 @@ struct ngx_http_tailor_conf_pos_t {
     ngx_uint_t line;
 };
 
+constexpr ngx_uint_t NGX_HTTP_TAILOR_MAX_INTERNAL_HEADERS = 4;
+
+// Request headers only an upstream's response may carry (the identify header,
+// the events module's): the post-read phase drops them from every request.
+struct ngx_http_tailor_internal_headers_t {
+    ngx_str_t lowcase[NGX_HTTP_TAILOR_MAX_INTERNAL_HEADERS];
+    ngx_uint_t count;
+    // bit n: a name is n bytes long (63: 63 or more); most of a request's
+    // headers are passed over on this one test
+    uint64_t lengths;
+};
+
 struct ngx_http_tailor_main_conf_t {
     ngx_http_tailor_redis_conf_t* redis;
     ngx_uint_t cache_size;  // 0: off
@@ -46,6 +58,7 @@ struct ngx_http_tailor_main_conf_t {
     size_t max_profile;
     ngx_str_t identify_header;
     u_char* identify_lowcase;
+    ngx_http_tailor_internal_headers_t internal_headers;
     ngx_flag_t enabled_somewhere;  // any location has tailor on
     ngx_flag_t beacon_somewhere;   // any location has tailor_popup_beacon
     ngx_array_t engines;           // of tailor::Engine*: http{}'s, then each server's own
@@ -254,10 +267,17 @@ void ngx_http_tailor_hold_validators(ngx_http_request_t* r,
                                      ngx_http_tailor_validators_t* held) noexcept;
 void ngx_http_tailor_restore_validators(ngx_http_request_t* r,
                                         ngx_http_tailor_validators_t* held) noexcept;
-// Takes every request header named `lowcase` off the list an upstream is
-// sent; NGX_ERROR when out of memory (the list is unchanged then).
-ngx_int_t ngx_http_tailor_drop_request_header(ngx_http_request_t* r,
-                                              std::string_view lowcase) noexcept;
+// The first request header named `lowcase`, or null. One compare per header
+// of the same length: nginx lower-cases request header names as it reads them.
+const ngx_table_elt_t* ngx_http_tailor_find_request_header(ngx_http_request_t* r,
+                                                           std::string_view lowcase) noexcept;
+// Takes every request header named one of `internal` off the list an upstream
+// is sent, in one pass; NGX_ERROR when out of memory (the list is unchanged then).
+ngx_int_t ngx_http_tailor_drop_request_headers(
+    ngx_http_request_t* r, const ngx_http_tailor_internal_headers_t& internal) noexcept;
+// Config time: a request header only an upstream may send (lower-cased name,
+// kept for the cycle); the post-read phase drops it from every request.
+ngx_int_t ngx_http_tailor_add_internal_header(ngx_conf_t* cf, ngx_str_t lowcase) noexcept;
 
 // ngx_http_tailor_core.cpp: did the upstream produce this response for this
 // very request (not a cache hit, stale or revalidated copy, not a file)? Only

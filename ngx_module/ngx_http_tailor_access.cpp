@@ -235,9 +235,10 @@ ngx_int_t ngx_http_tailor_post_read_handler(ngx_http_request_t* r) noexcept {
     auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
         ngx_http_get_module_main_conf(r, ngx_http_tailor_module));
 
-    // only the upstream's own response may name the visitor; a client that
-    // sends the header must not reach a backend that might echo or trust it
-    if (ngx_http_tailor_drop_request_header(r, ngx_http_tailor_identify_name(mcf)) != NGX_OK) {
+    // only the upstream's own response may name the visitor or declare an
+    // event; a client that sends such a header must not reach a backend that
+    // might echo or trust it
+    if (ngx_http_tailor_drop_request_headers(r, mcf->internal_headers) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     return NGX_DECLINED;

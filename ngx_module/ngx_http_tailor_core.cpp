@@ -216,8 +216,7 @@ tailor::Outcome ngx_http_tailor_core_consent(ngx_http_request_t* r,
     const ngx_http_tailor_consent_conf_t* consent = lcf->consent;
 
     tailor::ConsentGateInput in;
-    in.sec_gpc =
-        ngx_http_tailor_view(ngx_http_tailor_find_header(&r->headers_in.headers, "sec-gpc", false));
+    in.sec_gpc = ngx_http_tailor_view(ngx_http_tailor_find_request_header(r, "sec-gpc"));
     in.user_agent = ngx_http_tailor_view(r->headers_in.user_agent);
     if (consent == nullptr) {
         return tailor::consent_outcome(in);

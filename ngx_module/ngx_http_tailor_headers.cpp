@@ -2,6 +2,7 @@
 // access phase and the header filter.
 #include "ngx_http_tailor.h"
 
+#include <algorithm>
 #include <string_view>
 
 namespace {
@@ -135,13 +136,77 @@ void ngx_http_tailor_restore_validators(ngx_http_request_t* r,
     *held = {};
 }
 
-ngx_int_t ngx_http_tailor_drop_request_header(ngx_http_request_t* r,
-                                              std::string_view lowcase) noexcept {
-    if (ngx_http_tailor_find_header(&r->headers_in.headers, lowcase, false) == nullptr) {
-        return NGX_OK;
+namespace {
+
+// nginx's parsers (HTTP/1, 2 and 3) set lowcase_key on every request header;
+// one a module adds without it is compared as a response header is.
+bool ngx_http_tailor_request_header_is(const ngx_table_elt_t& h,
+                                       std::string_view lowcase) noexcept {
+    if (h.key.len != lowcase.size()) {
+        return false;
     }
-    auto is_named = [lowcase](const ngx_table_elt_t& h) noexcept {
+    if (h.lowcase_key == nullptr) {
         return ngx_http_tailor_is_named(h, lowcase);
+    }
+    return ngx_memcmp(h.lowcase_key, lowcase.data(), lowcase.size()) == 0;
+}
+
+inline bool ngx_http_tailor_is_internal(
+    const ngx_table_elt_t& h, const ngx_http_tailor_internal_headers_t& internal) noexcept {
+    if (((internal.lengths >> std::min<size_t>(h.key.len, 63)) & 1) == 0) {
+        return false;
+    }
+    for (ngx_uint_t k = 0; k < internal.count; k++) {
+        if (ngx_http_tailor_request_header_is(h, ngx_http_tailor_view(internal.lowcase[k]))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+const ngx_table_elt_t* ngx_http_tailor_find_request_header(ngx_http_request_t* r,
+                                                           std::string_view lowcase) noexcept {
+    ngx_list_part_t* part = &r->headers_in.headers.part;
+    auto* h = static_cast<ngx_table_elt_t*>(part->elts);
+
+    for (ngx_uint_t i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == nullptr) {
+                return nullptr;
+            }
+            part = part->next;
+            h = static_cast<ngx_table_elt_t*>(part->elts);
+            i = 0;
+        }
+        if (ngx_http_tailor_request_header_is(h[i], lowcase)) {
+            return &h[i];
+        }
+    }
+}
+
+ngx_int_t ngx_http_tailor_drop_request_headers(
+    ngx_http_request_t* r, const ngx_http_tailor_internal_headers_t& internal) noexcept {
+    ngx_list_part_t* part = &r->headers_in.headers.part;
+    auto* h = static_cast<ngx_table_elt_t*>(part->elts);
+
+    for (ngx_uint_t i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == nullptr) {
+                return NGX_OK;  // none: the list stays as it is
+            }
+            part = part->next;
+            h = static_cast<ngx_table_elt_t*>(part->elts);
+            i = 0;
+        }
+        if (ngx_http_tailor_is_internal(h[i], internal)) {
+            break;
+        }
+    }
+
+    auto is_internal = [&internal](const ngx_table_elt_t& e) noexcept {
+        return ngx_http_tailor_is_internal(e, internal);
     };
-    return ngx_http_tailor_rebuild_headers_in(r, is_named) ? NGX_OK : NGX_ERROR;
+    return ngx_http_tailor_rebuild_headers_in(r, is_internal) ? NGX_OK : NGX_ERROR;
 }

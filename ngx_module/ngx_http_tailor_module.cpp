@@ -1,6 +1,7 @@
 // ngx_http_tailor_module: directives, configuration, variables and worker lifecycle.
 #include "ngx_http_tailor.h"
 
+#include <algorithm>
 #include <exception>
 #include <new>
 #include <string>
@@ -178,6 +179,10 @@ char* ngx_http_tailor_init_main_conf(ngx_conf_t* cf, void* conf) noexcept {
         return static_cast<char*>(NGX_CONF_ERROR);
     }
     ngx_strlow(mcf->identify_lowcase, mcf->identify_header.data, mcf->identify_header.len);
+    if (ngx_http_tailor_add_internal_header(
+            cf, {mcf->identify_header.len, mcf->identify_lowcase}) != NGX_OK) {
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
 
     // http{}'s engine, which every server without its own tailor_rules uses
     auto* sscf = static_cast<ngx_http_tailor_srv_conf_t*>(
@@ -407,3 +412,16 @@ void ngx_http_tailor_exit_process(ngx_cycle_t*) noexcept {
 }
 
 }  // namespace
+
+ngx_int_t ngx_http_tailor_add_internal_header(ngx_conf_t* cf, ngx_str_t lowcase) noexcept {
+    auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
+        ngx_http_conf_get_module_main_conf(cf, ngx_http_tailor_module));
+    ngx_http_tailor_internal_headers_t& internal = mcf->internal_headers;
+    if (internal.count == NGX_HTTP_TAILOR_MAX_INTERNAL_HEADERS) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "tailor: too many internal headers");
+        return NGX_ERROR;
+    }
+    internal.lowcase[internal.count++] = lowcase;
+    internal.lengths |= uint64_t{1} << std::min<size_t>(lowcase.len, 63);
+    return NGX_OK;
+}

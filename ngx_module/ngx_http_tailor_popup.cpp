@@ -161,10 +161,8 @@ ngx_int_t ngx_http_tailor_beacon_reject_token(ngx_http_request_t* r, ngx_int_t s
 
 // The beacon is only for the shop's own pages (core: request/same_origin.h).
 bool ngx_http_tailor_beacon_same_origin(ngx_http_request_t* r) noexcept {
-    const ngx_table_elt_t* site =
-        ngx_http_tailor_find_header(&r->headers_in.headers, "sec-fetch-site", false);
-    const ngx_table_elt_t* origin =
-        ngx_http_tailor_find_header(&r->headers_in.headers, "origin", false);
+    const ngx_table_elt_t* site = ngx_http_tailor_find_request_header(r, "sec-fetch-site");
+    const ngx_table_elt_t* origin = ngx_http_tailor_find_request_header(r, "origin");
 #if (NGX_HTTP_SSL)
     const bool https = r->connection->ssl != nullptr;
 #else

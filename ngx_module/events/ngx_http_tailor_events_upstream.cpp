@@ -88,18 +88,6 @@ ngx_int_t ngx_http_tailor_events_upstream_filter(ngx_http_request_t* r) noexcept
     return ngx_http_tailor_events_next_header_filter(r);
 }
 
-// Post-read phase: only the upstream's own response may declare an event; a
-// client that sends the header must not reach a backend that might echo it.
-ngx_int_t ngx_http_tailor_events_upstream_post_read(ngx_http_request_t* r) noexcept {
-    auto* emcf = static_cast<ngx_http_tailor_events_main_conf_t*>(
-        ngx_http_get_module_main_conf(r, ngx_http_tailor_events_module));
-    if (ngx_http_tailor_drop_request_header(r, ngx_http_tailor_events_upstream_name(emcf)) !=
-        NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-    return NGX_DECLINED;
-}
-
 bool ngx_http_tailor_events_header_name_valid(const ngx_str_t& name) noexcept {
     if (name.len == 0 || name.len > 64) {
         return false;
@@ -194,15 +182,10 @@ ngx_int_t ngx_http_tailor_events_upstream_init(ngx_conf_t* cf,
     ngx_http_tailor_events_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_tailor_events_upstream_filter;
 
-    auto* cmcf = static_cast<ngx_http_core_main_conf_t*>(
-        ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module));
-    auto* h = static_cast<ngx_http_handler_pt*>(
-        ngx_array_push(&cmcf->phases[NGX_HTTP_POST_READ_PHASE].handlers));
-    if (h == nullptr) {
-        return NGX_ERROR;
-    }
-    *h = ngx_http_tailor_events_upstream_post_read;
-    return NGX_OK;
+    // only the upstream's own response may declare an event: the post-read
+    // phase drops a client's header of that name
+    return ngx_http_tailor_add_internal_header(cf,
+                                               {emcf->upstream_header.len, emcf->upstream_lowcase});
 }
 
 bool ngx_http_tailor_events_upstream_pending(ngx_http_request_t* r) noexcept {

@@ -229,6 +229,22 @@ def test_a_client_header_is_never_believed_nor_passed_on(nginx, redis, keys, sig
     assert metric(scenario.status_metrics(nginx), "tailor_events_upstream_total") == 0
 
 
+def test_no_internal_header_from_a_client_reaches_a_backend_tailor_on_or_off(
+        nginx, redis, keys, sign, backend):
+    # one post-read pass drops every header only an upstream may send (the
+    # event's and the identify header), in any case, and nothing else
+    b = start(nginx, redis, keys, backend, {})
+    forged = {"X-Tailor-Event": order("FORGED-1"), "x-tailor-event": order("F-2"),
+              "X-TAILOR-IDENTIFY": new_vid(), "X-Kept": "yes"}
+    for path in ("/up/page", "/off/page"):
+        get(nginx, sign(new_vid()), path, forged)
+    assert len(b.requests) == 2
+    for _, _, hs in b.requests:
+        names = [k.lower() for k, _ in hs]
+        assert "x-tailor-event" not in names and "x-tailor-identify" not in names, names
+        assert ("x-kept", "yes") in [(k.lower(), v) for k, v in hs], hs
+
+
 def test_the_header_is_hidden_where_tailor_is_off(nginx, redis, keys, backend):
     start(nginx, redis, keys, backend, {"/x": {"headers": [("X-Tailor-Event", order("OFF-1"))]}})
     r = nginx.get("/off/x", headers={"User-Agent": BROWSER})
