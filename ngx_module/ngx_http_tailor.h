@@ -255,6 +255,28 @@ void ngx_http_tailor_read_done(ngx_http_tailor_ctx_t* ctx, tailor::Outcome outco
 bool ngx_http_tailor_read_send(ngx_http_tailor_ctx_t* ctx, size_t max_bytes) noexcept;
 void ngx_http_tailor_read_cancel(ngx_http_tailor_ctx_t* ctx) noexcept;
 
+// Walks an nginx list of headers in order until `stop(entry)` says true;
+// that entry, or null when none did.
+template <typename Stop>
+ngx_table_elt_t* ngx_http_tailor_walk_headers(ngx_list_t* headers, Stop stop) noexcept {
+    ngx_list_part_t* part = &headers->part;
+    auto* h = static_cast<ngx_table_elt_t*>(part->elts);
+
+    for (ngx_uint_t i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == nullptr) {
+                return nullptr;
+            }
+            part = part->next;
+            h = static_cast<ngx_table_elt_t*>(part->elts);
+            i = 0;
+        }
+        if (stop(h[i])) {
+            return &h[i];
+        }
+    }
+}
+
 // ngx_http_tailor_headers.cpp: the first header named `lowcase` (any case) in
 // `headers`, or null; with `hide`, every such header is taken off the list.
 const ngx_table_elt_t* ngx_http_tailor_find_header(ngx_list_t* headers, std::string_view lowcase,

@@ -17,30 +17,20 @@ bool ngx_http_tailor_is_named(const ngx_table_elt_t& h, std::string_view lowcase
 
 const ngx_table_elt_t* ngx_http_tailor_find_header(ngx_list_t* headers, std::string_view lowcase,
                                                    bool hide) noexcept {
-    ngx_list_part_t* part = &headers->part;
-    auto* h = static_cast<ngx_table_elt_t*>(part->elts);
     const ngx_table_elt_t* found = nullptr;
-
-    for (ngx_uint_t i = 0; /* void */; i++) {
-        if (i >= part->nelts) {
-            if (part->next == nullptr) {
-                break;
-            }
-            part = part->next;
-            h = static_cast<ngx_table_elt_t*>(part->elts);
-            i = 0;
-        }
-        if (h[i].hash == 0 || !ngx_http_tailor_is_named(h[i], lowcase)) {
-            continue;
+    (void)ngx_http_tailor_walk_headers(headers, [&](ngx_table_elt_t& h) noexcept {
+        if (h.hash == 0 || !ngx_http_tailor_is_named(h, lowcase)) {
+            return false;
         }
         if (found == nullptr) {
-            found = &h[i];
+            found = &h;
         }
         if (!hide) {
-            break;
+            return true;
         }
-        h[i].hash = 0;
-    }
+        h.hash = 0;
+        return false;
+    });
     return found;
 }
 
@@ -60,26 +50,22 @@ bool ngx_http_tailor_rebuild_headers_in(ngx_http_request_t* r, Drop drop) noexce
         return false;
     }
 
-    ngx_list_part_t* part = &old.part;
-    auto* h = static_cast<ngx_table_elt_t*>(part->elts);
-    for (ngx_uint_t i = 0; /* void */; i++) {
-        if (i >= part->nelts) {
-            if (part->next == nullptr) {
-                break;
-            }
-            part = part->next;
-            h = static_cast<ngx_table_elt_t*>(part->elts);
-            i = 0;
-        }
-        if (drop(h[i])) {
-            continue;
+    bool copied = true;
+    (void)ngx_http_tailor_walk_headers(&old, [&](ngx_table_elt_t& h) noexcept {
+        if (drop(h)) {
+            return false;
         }
         auto* copy = static_cast<ngx_table_elt_t*>(ngx_list_push(&r->headers_in.headers));
         if (copy == nullptr) {
-            r->headers_in.headers = old;
-            return false;
+            copied = false;
+            return true;
         }
-        *copy = h[i];
+        *copy = h;
+        return false;
+    });
+    if (!copied) {
+        r->headers_in.headers = old;
+        return false;
     }
     return true;
 }
@@ -168,45 +154,19 @@ inline bool ngx_http_tailor_is_internal(
 
 const ngx_table_elt_t* ngx_http_tailor_find_request_header(ngx_http_request_t* r,
                                                            std::string_view lowcase) noexcept {
-    ngx_list_part_t* part = &r->headers_in.headers.part;
-    auto* h = static_cast<ngx_table_elt_t*>(part->elts);
-
-    for (ngx_uint_t i = 0; /* void */; i++) {
-        if (i >= part->nelts) {
-            if (part->next == nullptr) {
-                return nullptr;
-            }
-            part = part->next;
-            h = static_cast<ngx_table_elt_t*>(part->elts);
-            i = 0;
-        }
-        if (ngx_http_tailor_request_header_is(h[i], lowcase)) {
-            return &h[i];
-        }
-    }
+    return ngx_http_tailor_walk_headers(&r->headers_in.headers,
+                                        [lowcase](ngx_table_elt_t& h) noexcept {
+                                            return ngx_http_tailor_request_header_is(h, lowcase);
+                                        });
 }
 
 ngx_int_t ngx_http_tailor_drop_request_headers(
     ngx_http_request_t* r, const ngx_http_tailor_internal_headers_t& internal) noexcept {
-    ngx_list_part_t* part = &r->headers_in.headers.part;
-    auto* h = static_cast<ngx_table_elt_t*>(part->elts);
-
-    for (ngx_uint_t i = 0; /* void */; i++) {
-        if (i >= part->nelts) {
-            if (part->next == nullptr) {
-                return NGX_OK;  // none: the list stays as it is
-            }
-            part = part->next;
-            h = static_cast<ngx_table_elt_t*>(part->elts);
-            i = 0;
-        }
-        if (ngx_http_tailor_is_internal(h[i], internal)) {
-            break;
-        }
-    }
-
-    auto is_internal = [&internal](const ngx_table_elt_t& e) noexcept {
-        return ngx_http_tailor_is_internal(e, internal);
+    auto is_internal = [&internal](const ngx_table_elt_t& h) noexcept {
+        return ngx_http_tailor_is_internal(h, internal);
     };
+    if (ngx_http_tailor_walk_headers(&r->headers_in.headers, is_internal) == nullptr) {
+        return NGX_OK;  // none: the list stays as it is
+    }
     return ngx_http_tailor_rebuild_headers_in(r, is_internal) ? NGX_OK : NGX_ERROR;
 }
