@@ -152,6 +152,7 @@ void* ngx_http_tailor_create_main_conf(ngx_conf_t* cf) noexcept {
      *     mcf->identify_header = { 0, NULL };
      *     mcf->series = NULL;
      *     mcf->redis_pos = { { 0, NULL }, 0 };
+     *     mcf->internal_headers = { {}, 0, 0 };
      */
 
     if (ngx_array_init(&mcf->engines, cf->pool, 2, sizeof(tailor::Engine*)) != NGX_OK) {
