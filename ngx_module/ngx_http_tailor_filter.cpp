@@ -87,30 +87,17 @@ ngx_int_t ngx_http_tailor_decide_header_filter(ngx_http_request_t* r) noexcept {
 // this one (or the shop) already names the visitor; null otherwise.
 const ngx_table_elt_t* ngx_http_tailor_upstream_cookie(ngx_http_request_t* r,
                                                        const ngx_str_t& name) noexcept {
-    ngx_list_part_t* part = &r->headers_out.headers.part;
-    auto* h = static_cast<ngx_table_elt_t*>(part->elts);
-
-    for (ngx_uint_t i = 0; /* void */; i++) {
-        if (i >= part->nelts) {
-            if (part->next == nullptr) {
-                return nullptr;
-            }
-            part = part->next;
-            h = static_cast<ngx_table_elt_t*>(part->elts);
-            i = 0;
-        }
-        if (h[i].hash == 0 || h[i].key.len != sizeof("Set-Cookie") - 1 ||
-            ngx_strncasecmp(h[i].key.data,
-                            reinterpret_cast<u_char*>(const_cast<char*>("set-cookie")),
+    auto names_visitor = [&name](const ngx_table_elt_t& h) noexcept {
+        if (h.hash == 0 || h.key.len != sizeof("set-cookie") - 1 ||
+            ngx_strncasecmp(h.key.data, reinterpret_cast<u_char*>(const_cast<char*>("set-cookie")),
                             sizeof("set-cookie") - 1) != 0) {
-            continue;
+            return false;
         }
-        const ngx_str_t& v = h[i].value;
-        if (v.len > name.len && v.data[name.len] == '=' &&
-            ngx_strncmp(v.data, name.data, name.len) == 0) {
-            return &h[i];
-        }
-    }
+        const ngx_str_t& v = h.value;
+        return v.len > name.len && v.data[name.len] == '=' &&
+               ngx_strncmp(v.data, name.data, name.len) == 0;
+    };
+    return ngx_http_tailor_walk_headers(&r->headers_out.headers, names_visitor);
 }
 
 // Adds the visitor cookie this request minted (or the upstream's identify
