@@ -265,6 +265,7 @@ ngx_int_t ngx_http_tailor_body_filter(ngx_http_request_t* r, ngx_chain_t* in) no
     }
 
     ngx_http_tailor_sink_t sink = {r, ctx, nullptr, nullptr, NGX_OK};
+    off_t scanned = 0;  // counted once per call: the counter is shared by the workers
 
     for (ngx_chain_t* cl = in; cl != nullptr; cl = cl->next) {
         ngx_buf_t* b = cl->buf;
@@ -287,13 +288,16 @@ ngx_int_t ngx_http_tailor_body_filter(ngx_http_request_t* r, ngx_chain_t* in) no
             ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                           "tailor: body buffer not in memory, passing the page through");
             ctx->rewriting = 0;
+            if (scanned != 0) {
+                ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_BYTES_SCANNED, scanned);
+            }
             return ngx_http_next_body_filter(r, in);
         }
 
         bool at_length = false;
         if (b->pos < b->last) {
             const off_t n = b->last - b->pos;
-            ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_BYTES_SCANNED, n);
+            scanned += n;
             ngx_http_tailor_core_rewrite(ctx, b->pos, static_cast<size_t>(n),
                                          ngx_http_tailor_sink_write, &sink);
             if (ctx->body_left > 0) {
@@ -318,6 +322,10 @@ ngx_int_t ngx_http_tailor_body_filter(ngx_http_request_t* r, ngx_chain_t* in) no
             ngx_http_tailor_drop_after_length(r, cl->next);
             break;
         }
+    }
+
+    if (scanned != 0) {
+        ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_BYTES_SCANNED, scanned);
     }
 
     if (ngx_http_tailor_core_rewrite_holding(ctx)) {
