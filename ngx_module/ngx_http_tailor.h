@@ -163,6 +163,10 @@ struct ngx_http_tailor_ctx_t {
     ngx_chain_t* busy;
     ngx_chain_t* out;
     ngx_chain_t** last_out;
+    // the input's declared length (Content-Length before it was cleared),
+    // counted down as the body arrives; -1: unknown. At 0 the body is
+    // complete and the page ends with that buffer, not the later last_buf.
+    off_t body_left;
 
     // beacon (ngx_http_tailor_popup.cpp): what was recorded, for the event
     ngx_str_t beacon_popup;    // views r->args
@@ -177,6 +181,7 @@ struct ngx_http_tailor_ctx_t {
     unsigned identified : 1;    // the upstream named the visitor: issue the cookie
     unsigned rewriting : 1;
     unsigned finished : 1;
+    unsigned ended_at_length : 1;  // finished at body_left 0; last_buf is still to come
 };
 
 static_assert(std::is_trivially_destructible<ngx_http_tailor_ctx_t>::value,

@@ -142,7 +142,10 @@ void ngx_http_tailor_sink_write(void* data, const char* p, size_t n,
 // shadows it (it is consumed once that buffer is sent); with none made, the
 // input is consumed now (what it held was copied) and its flags, if any, go
 // out on an empty marker.
-ngx_int_t ngx_http_tailor_sink_close(ngx_http_tailor_sink_t* sink, ngx_buf_t* in) noexcept {
+// `last`: the page ends with this buffer (its last_buf, or the end of the
+// declared length).
+ngx_int_t ngx_http_tailor_sink_close(ngx_http_tailor_sink_t* sink, ngx_buf_t* in,
+                                     bool last) noexcept {
     const bool flush = in->flush || in->sync;
 
     if (sink->last == nullptr) {
@@ -150,7 +153,7 @@ ngx_int_t ngx_http_tailor_sink_close(ngx_http_tailor_sink_t* sink, ngx_buf_t* in
         if (in->in_file) {
             in->file_pos = in->file_last;
         }
-        if (!flush && !in->last_buf) {
+        if (!flush && !last) {
             return NGX_OK;
         }
         // An empty marker must not carry Tailor's tags: it is never recycled
@@ -169,8 +172,8 @@ ngx_int_t ngx_http_tailor_sink_close(ngx_http_tailor_sink_t* sink, ngx_buf_t* in
 
     ngx_buf_t* b = sink->last;
     b->flush = flush ? 1 : 0;
-    b->last_buf = in->last_buf;
-    b->last_in_chain = in->last_buf || in->last_in_chain;
+    b->last_buf = last ? 1 : 0;
+    b->last_in_chain = last || in->last_in_chain;
     sink->last = nullptr;
     sink->copy = nullptr;  // a closed buffer is not appended to again
     return NGX_OK;
@@ -220,6 +223,29 @@ void ngx_http_tailor_update_chains(ngx_http_request_t* r, ngx_http_tailor_ctx_t*
     }
 }
 
+// The page ended where its declared length (the upstream's Content-Length)
+// did, and went out with its last_buf then: the chunked terminator leaves in
+// the same write as the page's end instead of in a write (a TCP segment, a
+// wakeup of the client) of its own. What arrives after that, the upstream's
+// empty last_buf, is consumed here and never passed on (a second last_buf
+// would send a second terminator). The proxy's input filter stops at the
+// declared length, so no page bytes can follow; any that did would be past
+// the page the client was promised, and are dropped.
+void ngx_http_tailor_drop_after_length(ngx_http_request_t* r, ngx_chain_t* in) noexcept {
+    for (ngx_chain_t* cl = in; cl != nullptr; cl = cl->next) {
+        ngx_buf_t* b = cl->buf;
+        if (ngx_buf_size(b) != 0) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "tailor: %O body bytes after the declared length dropped",
+                          ngx_buf_size(b));
+        }
+        b->pos = b->last;
+        if (b->in_file) {
+            b->file_pos = b->file_last;
+        }
+    }
+}
+
 ngx_int_t ngx_http_tailor_body_filter(ngx_http_request_t* r, ngx_chain_t* in) noexcept {
     auto* ctx =
         static_cast<ngx_http_tailor_ctx_t*>(ngx_http_get_module_ctx(r, ngx_http_tailor_module));
@@ -228,12 +254,18 @@ ngx_int_t ngx_http_tailor_body_filter(ngx_http_request_t* r, ngx_chain_t* in) no
         return ngx_http_next_body_filter(r, in);
     }
 
+    if (ctx->ended_at_length) {
+        ngx_http_tailor_drop_after_length(r, in);
+        in = nullptr;  // only what is still queued goes on
+    }
+
     if (ctx->finished && ctx->busy == nullptr) {
         // everything was emitted at last_buf; nothing should follow
         return ngx_http_next_body_filter(r, in);
     }
 
     ngx_http_tailor_sink_t sink = {r, ctx, nullptr, nullptr, NGX_OK};
+    off_t scanned = 0;  // counted once per call: the counter is shared by the workers
 
     for (ngx_chain_t* cl = in; cl != nullptr; cl = cl->next) {
         ngx_buf_t* b = cl->buf;
@@ -256,23 +288,44 @@ ngx_int_t ngx_http_tailor_body_filter(ngx_http_request_t* r, ngx_chain_t* in) no
             ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                           "tailor: body buffer not in memory, passing the page through");
             ctx->rewriting = 0;
+            if (scanned != 0) {
+                ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_BYTES_SCANNED, scanned);
+            }
             return ngx_http_next_body_filter(r, in);
         }
 
+        bool at_length = false;
         if (b->pos < b->last) {
-            ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_BYTES_SCANNED, b->last - b->pos);
-            ngx_http_tailor_core_rewrite(ctx, b->pos, static_cast<size_t>(b->last - b->pos),
+            const off_t n = b->last - b->pos;
+            scanned += n;
+            ngx_http_tailor_core_rewrite(ctx, b->pos, static_cast<size_t>(n),
                                          ngx_http_tailor_sink_write, &sink);
+            if (ctx->body_left > 0) {
+                ctx->body_left = n < ctx->body_left ? ctx->body_left - n : 0;
+                at_length = ctx->body_left == 0 && !b->last_buf;
+            }
         }
 
-        if (b->last_buf) {
+        const bool last = b->last_buf || at_length;
+        if (last) {
             ngx_http_tailor_core_rewrite_finish(r, ctx, ngx_http_tailor_sink_write, &sink);
             ctx->finished = 1;
+            ctx->ended_at_length = at_length ? 1 : 0;
         }
 
-        if (sink.rc != NGX_OK || ngx_http_tailor_sink_close(&sink, b) != NGX_OK) {
+        if (sink.rc != NGX_OK || ngx_http_tailor_sink_close(&sink, b, last) != NGX_OK) {
             return NGX_ERROR;
         }
+
+        if (ctx->ended_at_length) {
+            // whatever follows in this chain (the last_buf) is after the page
+            ngx_http_tailor_drop_after_length(r, cl->next);
+            break;
+        }
+    }
+
+    if (scanned != 0) {
+        ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_BYTES_SCANNED, scanned);
     }
 
     if (ngx_http_tailor_core_rewrite_holding(ctx)) {

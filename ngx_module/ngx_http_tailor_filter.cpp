@@ -175,6 +175,7 @@ ngx_int_t ngx_http_tailor_header_filter(ngx_http_request_t* r) noexcept {
     r->filter_need_in_memory = 1;
     r->allow_ranges = 0;
 
+    ctx->body_left = r->headers_out.content_length_n;  // the body filter ends the page there
     ngx_http_clear_content_length(r);
     ngx_http_clear_accept_ranges(r);
     // The generic file's validators describe someone else's bytes; a weak
