@@ -1,13 +1,26 @@
 # Sends batches of the live script to a redis-server (events_script_callgrind):
 #   argv script_source port events_per_batch batches visitors callgrind_pid [shape]
-# shape "new" (default): one visitor for all batches, or `visitors` new ones per batch;
+# shape "new" (default): one known visitor for all batches, or `visitors` new ones per batch;
 # shape "returning": `visitors` visitors whose live map already holds a full viewed list
 # (seeded before counting), each viewing a product not at the top, a second later per batch
 # (every other batch one from the list, else a new one, which pushes the oldest out).
 # The argument layout follows the script's format (ARGV[1]): 3 (main until 2026-12-04) or 4.
-import re, socket, subprocess, sys, struct
-src = open(sys.argv[1]).read()
-script = re.search(r'R"lua\((.*?)\)lua"', src, re.S).group(1)
+import os, re, socket, subprocess, sys, struct
+
+
+def lua_of(path):
+    """kLiveScript's text: the source's raw literal, or (since the byte-level part moved out)
+    its first literal, live_script_bytes.h's beside it, then its second."""
+    lits = re.findall(r'R"lua\((.*?)\)lua"', open(path).read(), re.S)
+    side = os.path.join(os.path.dirname(os.path.abspath(path)), "live_script_bytes.h")
+    if len(lits) == 1:
+        return lits[0]
+    if not os.path.exists(side):
+        sys.exit("%s: its live_script_bytes.h is not beside it" % path)
+    return lits[0] + re.search(r'R"lua\((.*?)\)lua"', open(side).read(), re.S).group(1) + lits[1]
+
+
+script = lua_of(sys.argv[1])
 port = int(sys.argv[2]); n = int(sys.argv[3]); batches = int(sys.argv[4]); visitors = int(sys.argv[5])
 shape = sys.argv[7] if len(sys.argv) > 7 else "new"
 s = socket.create_connection(("127.0.0.1", port))
@@ -114,6 +127,9 @@ else:
         first = b * visitors if visitors > 1 else 0
         return [event(vid(first + i % visitors), "SKU-1", T0) for i in range(n)]
 
+if shape != "returning" and visitors == 1:
+    # one known visitor: seen a second before (its map written twice, as a second later would)
+    send([event(vid(0), "SKU-1", T0 - 1)])
 send(batch(0))
 subprocess.run(["callgrind_control", "-z", sys.argv[6]], capture_output=True)
 for b in range(batches):

@@ -1,6 +1,11 @@
 // EventLive: the live-state Lua script Redis runs (kLiveScript) and its SHA-1 (model: live.h).
 #include "tailor/events/live.h"
 
+#include <array>
+#include <cstddef>
+
+#include "tailor/events/live_script_bytes.h"
+
 #include "tailor/profile/profile.h"
 #include "tailor/store/script.h"
 
@@ -38,7 +43,10 @@ namespace tailor {
 // stream (Redis Cluster, one call per visitor slot, ClusterBatch) the ev hash
 // keeps the watermark per visitor, and the stream shard its own per producer
 // (StreamAppend).
-const std::string_view kLiveScript =
+namespace {
+
+// kLiveScript's first part; then live_detail::kLiveScriptBytes, then kTail.
+constexpr char kHead[] =
     R"lua(-- tailor live v4: append events to the stream and apply them to tailor:{vid}:live
 if ARGV[1] ~= '4' then
   return redis.error_reply('ERR tailor live: unsupported argument format')
@@ -118,43 +126,9 @@ local function live(v)
   return v.l
 end
 
--- An event that only moves last_seen (no product, same visit, the map
--- already complete) patches those four bytes of the stored map instead of
--- decoding and re-encoding it all, the largest cost per visitor. Only this
--- script writes live, with cmsgpack: a version 1 map holds "v" = 1 and
--- "last_seen" as a uint32 (0xce, big-endian) until 2106; a "last_seen"
--- string followed by 0xce can only be that key (a value is followed by a
--- key or a container header, never 0xce). The stored map is read once per
--- visitor and batch; later events compare with what it said. Anything else:
--- false, and the caller takes the full path.
-local function uint32_at(raw, key)
-  local at = string.find(raw, key, 1, true)
-  if not at or string.find(raw, key, at + 1, true) or #raw < at + #key + 3 then return nil end
-  local b1, b2, b3, b4 = string.byte(raw, at + #key, at + #key + 3)
-  return ((b1 * 256 + b2) * 256 + b3) * 256 + b4, at + #key
-end
-local function touched(v, t)
-  if v.l ~= nil or t > 4294967295 or t < 0 then return false end
-  if v.last_at == nil then
-    local raw = v.raw
-    if not raw or not string.find(raw, '\161v\001', 1, true) then return false end
-    local acq = string.find(raw, '\171acquisition', 1, true)
-    local header = acq and string.byte(raw, acq + 12)
-    if not header or header < 128 or header > 143 then return false end
-    local first = uint32_at(raw, '\170first_seen\206')
-    local last, at = uint32_at(raw, '\169last_seen\206')
-    if not first or first == 0 or not last then return false end
-    v.first, v.last, v.last_at = first, last, at
-  end
-  if t < v.first or t - v.last > gap then return false end
-  if t > v.last then
-    v.last = t
-    v.patched = true
-  end
-  return true
-end
+)lua";
 
-
+constexpr char kTail[] = R"lua(
 local function list(l, name)
   if type(l[name]) ~= 'table' then l[name] = {} end
   return l[name]
@@ -436,7 +410,10 @@ while b < nargs do
       local sku = extra == 3 and ARGV[x + 1] or ''
       if sku ~= '' then
         if kind == 'Product Viewed' then
-          full(v, kind, t, blob, sku, str(ARGV[x + 2]), number(ARGV[x + 3]), 1)
+          local category, price = str(ARGV[x + 2]), number(ARGV[x + 3])
+          if not (touched(v, t) and viewed_fast(v, t, sku, category, price)) then
+            full(v, kind, t, blob, sku, category, price, 1)
+          end
         else
           full(v, kind, t, blob, sku, nil, number(ARGV[x + 2]), number(ARGV[x + 3]) or 1)
         end
@@ -462,12 +439,15 @@ for _, m in ipairs(marks) do
 end
 for ki, v in pairs(visitors) do
   if v.dirty then
-    redis.call('SET', KEYS[ki], cmsgpack.pack(v.l), 'EX', ttl)
-  elseif v.patched then
-    local t, raw, at = v.last, v.raw, v.last_at
-    redis.call('SET', KEYS[ki], sub(raw, 1, at - 1) ..
-      char(floor(t / 16777216) % 256, floor(t / 65536) % 256, floor(t / 256) % 256, t % 256) ..
-      sub(raw, at + 4), 'EX', ttl)
+    redis.call('SET', KEYS[ki], encode_live(v.l, v.raw), 'EX', ttl)
+  elseif v.patched or v.spliced then
+    local raw = v.raw
+    if v.patched then
+      local t, at = v.last, v.last_at
+      raw = sub(raw, 1, at - 1) .. char(floor(t / 16777216) % 256, floor(t / 65536) % 256,
+                                        floor(t / 256) % 256, t % 256) .. sub(raw, at + 4)
+    end
+    redis.call('SET', KEYS[ki], raw, 'EX', ttl)
   end
   local args = {}
   for f, val in pairs(v.set) do
@@ -495,6 +475,27 @@ end
 -- one byte per event: an array of integers cost a reply object per event in nginx
 return table.concat(results)
 )lua";
+
+// The three parts as one array, at compile time (C++17 has no constexpr string concatenation).
+template <size_t A, size_t B, size_t C>
+constexpr std::array<char, A + B + C - 2> joined(const char (&a)[A], const char (&b)[B],
+                                                 const char (&c)[C]) {
+    std::array<char, A + B + C - 2> out{};
+    size_t n = 0;
+    for (size_t i = 0; i + 1 < A; ++i)
+        out[n++] = a[i];
+    for (size_t i = 0; i + 1 < B; ++i)
+        out[n++] = b[i];
+    for (size_t i = 0; i < C; ++i)
+        out[n++] = c[i];
+    return out;
+}
+
+constexpr auto kScript = joined(kHead, live_detail::kLiveScriptBytes, kTail);
+
+}  // namespace
+
+const std::string_view kLiveScript(kScript.data(), kScript.size() - 1);
 
 static_assert(kMaxViewed >= 20 && kMaxCartLines >= 50,
               "LiveConfig's default caps must fit the profile decoder's");
