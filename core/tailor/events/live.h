@@ -38,7 +38,9 @@
 // same second as the visitor's previous event, or the same product viewed
 // again in that second, writes nothing but its stream entry; an event without
 // a product in the same visit patches last_seen in the stored bytes instead
-// of decoding the map (the bytes are read once per visitor and batch). A new
+// of decoding the map, and a product view splices its entry into viewed
+// there (the layout that allows it: live_script_bytes.h; the bytes and the
+// erase tombstone are read once per visitor and batch, one MGET). A new
 // visitor's first page view writes its stream entry and its live map, and
 // nothing else; each producer's watermark is written once per batch. The
 // stream is trimmed (XTRIM MAXLEN ~) once per batch, not on every XADD.

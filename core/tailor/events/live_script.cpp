@@ -308,6 +308,7 @@ end
 
 -- Any event that cannot edit the stored bytes: decode the map and apply it.
 local function full(v, kind, t, blob, sku, category, price, qty, pi)
+  v.top_sku = nil  -- the bytes are not what the map will be
   local l = live(v)
   if apply(l, kind, t, blob, sku, category, price, qty) then v.dirty = true end
   if kind == 'Identify' and pi and pi > 0 and pi ~= v.ki and KEYS[pi] and KEYS[pi + 1] then
@@ -410,9 +411,15 @@ while b < nargs do
       local sku = extra == 3 and ARGV[x + 1] or ''
       if sku ~= '' then
         if kind == 'Product Viewed' then
-          local category, price = str(ARGV[x + 2]), number(ARGV[x + 3])
-          if not (touched(v, t) and viewed_fast(v, t, sku, category, price)) then
-            full(v, kind, t, blob, sku, category, price, 1)
+          local cs, ps = ARGV[x + 2], ARGV[x + 3]
+          -- not what this visitor's last view here put first, in the same second
+          if not (v.top_sku == sku and v.top_at == t and v.top_cs == cs and v.top_ps == ps) then
+            local category, price = str(cs), number(ps)
+            if touched(v, t) and viewed_fast(v, t, sku, category, price) then
+              v.top_sku, v.top_at, v.top_cs, v.top_ps = sku, t, cs, ps
+            else
+              full(v, kind, t, blob, sku, category, price, 1)
+            end
           end
         else
           full(v, kind, t, blob, sku, nil, number(ARGV[x + 2]), number(ARGV[x + 3]) or 1)

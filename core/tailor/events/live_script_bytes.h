@@ -128,10 +128,6 @@ end
 -- one, so only an integer's bytes could fake one, which makes one too many;
 -- the list ends at "v", found once in the whole map.
 local function viewed_fast(v, t, sku, category, price)
-  if v.top_sku == sku and v.top_at == t and v.top_category == category and
-     v.top_price == price then
-    return true  -- what the last view here put first
-  end
   local raw = v.raw
   if viewed_cap < 1 or sub(raw, 1, 2) ~= '\222\0' or byte(raw, 3) > 15 or
      sub(raw, 4, 10) ~= '\166viewed' then
@@ -185,7 +181,6 @@ local function viewed_fast(v, t, sku, category, price)
     v.last_at = v.last_at + #out - #raw
     v.raw, v.spliced = out, true
   end
-  v.top_sku, v.top_at, v.top_category, v.top_price = sku, t, category, price
   return true
 end
 )lua";
