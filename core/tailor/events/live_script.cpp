@@ -102,7 +102,7 @@ local function visitor(ki)
       end
     end
     -- key is tailor:{<vid>}:live; erased (tailorctl profile erase): tailor:{<vid>}:erased
-    local got = redis.call('MGET', key, sub(key, 1, -5) .. 'erased')
+    local got = redis.call('MGET', key, string.sub(KEYS[ki], 1, -5) .. 'erased')
     v = {ki = ki, h = h, set = {}, vid = sub(key, 9, -7),
          raw = type(got[1]) == 'string' and got[1] or false, erased = got[2] ~= false}
     visitors[ki] = v

@@ -140,6 +140,7 @@ local function viewed_fast(v, t, sku, category, price)
     n = n - 144
   elseif n == 220 then
     local hi, lo = byte(raw, 12, 13)
+    if not lo then return false end
     n, p = hi * 256 + lo, 14
   else
     return false
