@@ -18,38 +18,40 @@ inline constexpr char kLiveScriptBytes[] = R"lua(
 --   "\163sku"), then "v" = 1, then the other keys as cmsgpack packs them.
 -- Anything else (an older map, a string that would not do) takes the full
 -- path, which decodes the map, as before.
+-- (each piece one string: Lua interns every string it makes, ~1-2k instructions each)
 local function uint(x)
   if type(x) ~= 'number' or x < 0 or x >= 4294967296 or x ~= floor(x) then return nil end
   if x < 128 then return char(x) end
-  if x < 256 then return '\204' .. char(x) end
-  if x < 65536 then return '\205' .. char(floor(x / 256), x % 256) end
-  return '\206' .. char(floor(x / 16777216), floor(x / 65536) % 256, floor(x / 256) % 256,
-                        x % 256)
+  if x < 256 then return char(204, x) end
+  if x < 65536 then return char(205, floor(x / 256), x % 256) end
+  return char(206, floor(x / 16777216), floor(x / 65536) % 256, floor(x / 256) % 256, x % 256)
 end
-local function str_bytes(s)
+-- a string's header; nil for one that would not do
+local function str_head(s)
   local n = #s
   if find(s, '\163sku', 1, true) then return nil end  -- it would read as an entry's start
-  if n < 32 then return char(160 + n) .. s end
-  if n < 256 then return '\217' .. char(n) .. s end
-  if n < 65536 then return '\218' .. char(floor(n / 256), n % 256) .. s end
+  if n < 32 then return char(160 + n) end
+  if n < 256 then return char(217, n) end
+  if n < 65536 then return char(218, floor(n / 256), n % 256) end
   return nil
 end
--- A viewed entry {sku, category, at, price} (category and price optional), in that order.
+-- A viewed entry {sku, category, at, price} (category and price optional), in that order;
+-- and the sku's header.
 local function entry_bytes(sku, category, at, price)
-  local s, a = type(sku) == 'string' and str_bytes(sku), uint(at)
+  local s, a = type(sku) == 'string' and str_head(sku), uint(at)
   if not s or not a then return nil end
   local n, c, p = 2, '', ''
   if category ~= nil then
-    c = type(category) == 'string' and str_bytes(category)
-    if not c then return nil end
-    n, c = 3, '\168category' .. c
+    local h = type(category) == 'string' and str_head(category)
+    if not h then return nil end
+    n, c = 3, '\168category' .. h .. category
   end
   if price ~= nil then
     p = uint(price)
     if not p then return nil end
     n, p = n + 1, '\165price' .. p
   end
-  return char(128 + n) .. '\163sku' .. s .. c .. '\162at' .. a .. p
+  return char(128 + n, 163) .. 'sku' .. s .. sku .. c .. '\162at' .. a .. p, s
 end
 local function array_header(n)
   if n < 16 then return char(144 + n) end
@@ -129,11 +131,12 @@ end
 -- the list ends at "v", found once in the whole map.
 local function viewed_fast(v, t, sku, category, price)
   local raw = v.raw
-  if viewed_cap < 1 or sub(raw, 1, 2) ~= '\222\0' or byte(raw, 3) > 15 or
-     sub(raw, 4, 10) ~= '\166viewed' then
+  local b1, b2, b3, b4 = byte(raw, 1, 4)
+  if viewed_cap < 1 or b1 ~= 222 or b2 ~= 0 or not b4 or b3 > 15 or b4 ~= 166 or
+     find(raw, 'viewed', 5, true) ~= 5 then
     return false
   end
-  local e = entry_bytes(sku, category, t, price)
+  local e, head = entry_bytes(sku, category, t, price)
   local n, p = byte(raw, 11), 12
   if not e or not n then return false end
   if n >= 144 and n < 160 then
@@ -147,7 +150,7 @@ local function viewed_fast(v, t, sku, category, price)
   end
   local E = find(raw, '\161v\001', p, true)
   if not E or find(raw, '\161v\001', E + 1, true) or v.last_at < E then return false end
-  if n == 0 or sub(raw, p, p + #e - 1) ~= e then  -- not already first
+  if n == 0 or find(raw, e, p, true) ~= p then  -- not already first
     local at, index, q = {}, {}, p
     while true do
       q = find(raw, '\163sku', q, true)
@@ -162,7 +165,7 @@ local function viewed_fast(v, t, sku, category, price)
     if #at ~= n or (n > 0 and at[1] ~= p) then return false end
     at[n + 1] = E
     local match = nil
-    local pat = '\163sku' .. str_bytes(sku)
+    local pat = '\163sku' .. head .. sku
     q = find(raw, pat, p, true)
     while q and q < E do
       if index[q] then
@@ -171,15 +174,25 @@ local function viewed_fast(v, t, sku, category, price)
       end
       q = find(raw, pat, q + 1, true)
     end
+    -- the new bytes in one concatenation, with last_seen patched when it moved
     local keep = math.min(n - (match and 1 or 0), viewed_cap - 1)
-    local kept
+    local k1, k2 = nil, ''
     if not match or keep < match then
-      kept = sub(raw, p, at[keep + 1] - 1)
+      k1 = sub(raw, p, at[keep + 1] - 1)
     else
-      kept = sub(raw, p, at[match] - 1) .. sub(raw, at[match + 1], at[keep + 2] - 1)
+      k1, k2 = sub(raw, p, at[match] - 1), sub(raw, at[match + 1], at[keep + 2] - 1)
     end
-    local out = sub(raw, 1, 10) .. array_header(keep + 1) .. e .. kept .. sub(raw, E)
-    v.last_at = v.last_at + #out - #raw
+    local la, s1, s2, s3 = v.last_at, nil, '', ''
+    if v.patched then
+      local x = v.last
+      s1, s2, s3 = sub(raw, E, la - 1), char(floor(x / 16777216) % 256, floor(x / 65536) % 256,
+                                             floor(x / 256) % 256, x % 256), sub(raw, la + 4)
+      v.patched = false
+    else
+      s1 = sub(raw, E)
+    end
+    local out = sub(raw, 1, 10) .. array_header(keep + 1) .. e .. k1 .. k2 .. s1 .. s2 .. s3
+    v.last_at = la + #out - #raw
     v.raw, v.spliced = out, true
   end
   return true
