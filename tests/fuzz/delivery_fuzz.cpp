@@ -10,6 +10,7 @@
 // catches.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -71,16 +72,31 @@ struct Model {
     // What the script would answer for the batch; applies it when `apply`.
     std::vector<tailor::LiveResult> run(tailor::LiveBatch& b, bool apply) {
         std::vector<tailor::LiveResult> out;
-        int numkeys = std::atoi(std::string(b.argv()[2], b.argvlen()[2]).c_str());
-        size_t first = 3 + static_cast<size_t>(numkeys) + 8;
-        for (size_t a = first + 2; a < static_cast<size_t>(b.argc());
-             a += tailor::LiveBatch::kArgsPerEvent) {
-            auto it = seq_of().find(std::string_view(b.argv()[a], b.argvlen()[a]));
+        auto arg = [&b](size_t i) { return std::string_view(b.argv()[i], b.argvlen()[i]); };
+        const size_t base = 3 + static_cast<size_t>(std::atoi(std::string(arg(2)).c_str()));
+        // format 4: 8 fixed arguments, 4 per producer (its events' seqs: "<number> <seq> ..."),
+        // then per event: key index, time, type, blob, and the facts its type needs
+        const size_t producers = static_cast<size_t>(std::atoi(std::string(arg(base + 7)).c_str()));
+        std::map<size_t, std::string> seq_at;
+        for (size_t p = 0; p < producers; ++p) {
+            const std::string list(arg(base + 8 + 4 * p + 3));
+            for (size_t at = 0; at < list.size();) {
+                const size_t space = list.find(' ', at);
+                const size_t end = std::min(list.find(' ', space + 1), list.size());
+                seq_at[std::stoul(list.substr(at, space - at))] =
+                    list.substr(space + 1, end - space - 1);
+                at = end + 1;
+            }
+        }
+        size_t event = 0;
+        for (size_t a = base + 8 + 4 * producers; a < static_cast<size_t>(b.argc());
+             a += 4 + tailor::LiveBatch::extra_args(arg(a + 2))) {
+            ++event;
+            auto it = seq_of().find(arg(a + 3));
             if (it == seq_of().end()) {
                 out.push_back(tailor::LiveResult::kInvalid);
-            } else if (std::string_view(b.argv()[a + 4], b.argvlen()[a + 4]) !=
-                       std::to_string(it->second)) {
-                std::abort();  // the seq beside the blob is not the blob's
+            } else if (seq_at[event] != std::to_string(it->second)) {
+                std::abort();  // the seq sent for the event is not the blob's
             } else if (it->second > high) {
                 if (apply) {
                     high = it->second;

@@ -2,6 +2,7 @@
 #include "tailor/events/live.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <functional>
 
@@ -167,6 +168,13 @@ bool LiveBatch::add(std::string_view blob, const LiveFacts* facts) noexcept {
     }
 }
 
+size_t LiveBatch::extra_args(std::string_view type) noexcept {
+    if (type == "Product Viewed" || type == "Product Added" || type == "Product Removed") {
+        return 3;
+    }
+    return type == "Identify" ? 1 : 0;
+}
+
 bool LiveBatch::finish() noexcept {
     if (config_.append_to_stream && config_.stream.key.empty()) {
         return false;
@@ -177,22 +185,51 @@ bool LiveBatch::finish() noexcept {
         // Numbers go into the arena after the keys; offsets stay valid as
         // it grows, pointers are taken only at the end.
         const size_t stream_keys = config_.append_to_stream ? 1 : 0;
-        // with the stream: each producer's watermark key, after the visitors' (their
-        // indexes are taken already); a batch has one producer but for a replayed spool
+        // The producers of the events the script dedupes (a time, a producer and a seq), in
+        // order of appearance: a batch has one but for a replayed spool. Per producer: its
+        // first and last seq and its events' "<number> <seq>" list; with the stream, its
+        // watermark key, after the visitors' (their indexes are taken already).
+        std::vector<std::string_view>& seen = producers_;
+        seen.clear();
+        for (const Pending& p : events_) {
+            if (p.key != 0 && !p.src.empty() && p.seq.second != 0 &&
+                std::find(seen.begin(), seen.end(), p.src) == seen.end()) {
+                seen.push_back(p.src);
+            }
+        }
         std::vector<Span>& marks = marks_;
         marks.clear();
-        if (config_.append_to_stream) {
-            std::vector<std::string_view>& seen = producers_;
-            seen.clear();
-            for (const Pending& p : events_) {
-                if (p.src.empty() || std::find(seen.begin(), seen.end(), p.src) != seen.end()) {
-                    continue;
-                }
-                seen.push_back(p.src);
+        std::vector<std::array<Span, 3>>& seqs = seqs_;
+        seqs.clear();
+        for (std::string_view src : seen) {
+            if (config_.append_to_stream) {
                 const size_t at = strings_.size();
-                strings_.append(config_.stream.key).append(":seq:").append(p.src);
+                strings_.append(config_.stream.key).append(":seq:").append(src);
                 marks.emplace_back(at, strings_.size() - at);
             }
+            std::array<Span, 3> s{};
+            const size_t at = strings_.size();
+            char buf[24];
+            for (size_t i = 0; i < events_.size(); ++i) {
+                const Pending& p = events_[i];
+                if (p.key == 0 || p.src != src || p.seq.second == 0) {
+                    continue;
+                }
+                if (s[0].second == 0) {
+                    s[0] = p.seq;
+                } else {
+                    strings_.push_back(' ');
+                }
+                s[1] = p.seq;
+                const auto r = std::to_chars(buf, buf + sizeof buf, i + 1);
+                strings_.append(buf, r.ptr).push_back(' ');
+                char seq[32];  // a copy: appending the arena to itself may move it first
+                const size_t n =
+                    strings_.copy(seq, std::min(sizeof seq, p.seq.second), p.seq.first);
+                strings_.append(seq, n);
+            }
+            s[2] = Span{at, strings_.size() - at};
+            seqs.push_back(s);
         }
         const Span fixed = number(static_cast<int64_t>(keys_.size() + stream_keys + marks.size()));
         const Span maxlen = number(static_cast<int64_t>(config_.stream.maxlen));
@@ -200,15 +237,18 @@ bool LiveBatch::finish() noexcept {
         const Span viewed = number(static_cast<int64_t>(config_.viewed_cap));
         const Span cart = number(static_cast<int64_t>(config_.cart_cap));
         const Span gap = number(static_cast<int64_t>(config_.session_gap_seconds));
+        const Span producers = number(static_cast<int64_t>(seen.size()));
         std::vector<std::pair<Span, Span>>& indexes = indexes_;
         indexes.clear();
+        size_t per_event = 0;
         for (const Pending& p : events_) {
             indexes.emplace_back(number(static_cast<int64_t>(p.key)),
                                  number(static_cast<int64_t>(p.previous)));
+            per_event += 4 + extra_args(p.type);
         }
 
         const size_t argc = 3 + stream_keys + keys_.size() + marks.size() + kFixedArgs +
-                            kArgsPerEvent * events_.size();
+                            4 * seen.size() + per_event;
         argv_.reserve(argc);
         argvlen_.reserve(argc);
         auto add = [&](std::string_view s) {
@@ -229,24 +269,40 @@ bool LiveBatch::finish() noexcept {
         for (const Span& k : marks) {
             from(k);
         }
-        add("3");
+        add("4");
         add(config_.append_to_stream ? "s" : "-");
-        for (const Span& at : {maxlen, ttl, viewed, cart, gap}) {
+        for (const Span& at : {maxlen, ttl, viewed, cart, gap, producers}) {
             from(at);
+        }
+        for (size_t j = 0; j < seen.size(); ++j) {
+            add(seen[j]);
+            for (const Span& at : seqs[j]) {
+                from(at);
+            }
         }
         for (size_t i = 0; i < events_.size(); ++i) {
             const Pending& p = events_[i];
             from(indexes[i].first);
-            from(indexes[i].second);
-            add(p.blob);
-            add(p.type);
             from(p.time);
-            add(p.src);
-            from(p.seq);
-            add(p.sku);
-            add(p.category);
-            from(p.price);
-            from(p.qty);
+            add(p.type);
+            add(p.blob);
+            switch (extra_args(p.type)) {
+                case 3:
+                    add(p.sku);
+                    if (p.type == "Product Viewed") {
+                        add(p.category);
+                        from(p.price);
+                    } else {
+                        from(p.price);
+                        from(p.qty);
+                    }
+                    break;
+                case 1:
+                    from(indexes[i].second);
+                    break;
+                default:
+                    break;
+            }
         }
         return true;
     } catch (...) {

@@ -38,7 +38,9 @@
 // same second as the visitor's previous event, or the same product viewed
 // again in that second, writes nothing but its stream entry; an event without
 // a product in the same visit patches last_seen in the stored bytes instead
-// of decoding the map (the bytes are read once per visitor and batch). A new
+// of decoding the map, and a product view splices its entry into viewed
+// there (the layout that allows it: live_script_bytes.h; the bytes and the
+// erase tombstone are read once per visitor and batch, one MGET). A new
 // visitor's first page view writes its stream entry and its live map, and
 // nothing else; each producer's watermark is written once per batch. The
 // stream is trimmed (XTRIM MAXLEN ~) once per batch, not on every XADD.
@@ -53,6 +55,7 @@
 #pragma once
 
 #include <cstddef>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -151,9 +154,20 @@ enum class LiveResult : int {
 //   // reply: a string, one byte per event added (live_result_of)
 class LiveBatch {
   public:
-    // Arguments per event, after the fixed ones.
-    static constexpr size_t kArgsPerEvent = 11;
-    static constexpr size_t kFixedArgs = 7;
+    // Arguments before the producers' (format, stream, maxlen, ttl, caps, gap, producers);
+    // then 4 per producer, then per event 4 (key index, time, type, blob) + extra_args(type).
+    static constexpr size_t kFixedArgs = 8;
+
+    // LiveBatch::extra_args
+    //
+    // The facts an event of `type` passes after its blob: 3 for a product event (product id,
+    // then category and price for a view, price and quantity for a cart change), 1 for an
+    // Identify (the previous visitor's key index), else 0. The script reads them by the same
+    // rule.
+    //
+    // Example:
+    //   LiveBatch::extra_args("Page Viewed") == 0, LiveBatch::extra_args("Identify") == 1
+    [[nodiscard]] static size_t extra_args(std::string_view type) noexcept;
 
     // LiveBatch::reset
     //
@@ -261,6 +275,7 @@ class LiveBatch {
     std::vector<Span> marks_;
     std::vector<std::string_view> producers_;
     std::vector<std::pair<Span, Span>> indexes_;
+    std::vector<std::array<Span, 3>> seqs_;  // per producer: first, last, list
 };
 
 }  // namespace tailor

@@ -1,6 +1,11 @@
 // EventLive: the live-state Lua script Redis runs (kLiveScript) and its SHA-1 (model: live.h).
 #include "tailor/events/live.h"
 
+#include <array>
+#include <cstddef>
+
+#include "tailor/events/live_script_bytes.h"
+
 #include "tailor/profile/profile.h"
 #include "tailor/store/script.h"
 
@@ -9,22 +14,28 @@ namespace tailor {
 // Argument layout (LiveBatch builds it):
 //   KEYS  [stream,] then per visitor: live, ev; then [with the stream] one
 //         watermark key per producer in the batch (producer_key())
-//   ARGV  1 format "3", 2 "s" to append to KEYS[1] or "-", 3 maxlen (0: none),
+//   ARGV  1 format "4", 2 "s" to append to KEYS[1] or "-", 3 maxlen (0: none),
 //         4 ttl seconds, 5 viewed cap, 6 cart cap, 7 session gap seconds,
-//         then per event (kArgsPerEvent): live key index (0: not an event
-//         the script takes, reported -1), previous visitor's live key index
-//         (0: none), blob, type, time (unix seconds), producer ("": none),
-//         seq ("": none), product id, category, price in minor units,
-//         quantity ("": absent; the last four only for product events).
+//         8 the number of producers P, then per producer (4): its name, the
+//         seq of its first and of its last event in the batch, and its
+//         events' seqs ("<event number> <seq> ..."; event numbers from 1);
+//         then per event: live key index (0: not an event the script takes,
+//         reported '-'), time (unix seconds), type, blob, and by type:
+//         Product Viewed: product id, category, price in minor units;
+//         Product Added / Removed: product id, price, quantity;
+//         Identify: the previous visitor's live key index (0: none).
 // The ev key of a visitor is always the KEYS entry right after its live key.
 //
 // Why the facts travel beside the blob: LiveBatch reads them in one pass
 // over the blob it scans for routing anyway, so the script unpacks a blob
 // only in the rare case that needs more (a visitor's first event, for its
-// acquisition). Unpacking every blob in Lua was the largest part of the
-// script's cost per event.
+// acquisition). Why only the facts an event's type needs, and the seqs per
+// producer: each argument costs Redis ~1k instructions (parsed from RESP,
+// pushed into Lua) whether the script reads it or not; format 3 sent 11 per
+// event, of which a page view needs 4 and a product view 7, and the seqs are
+// read only for a replay.
 //
-// Why a watermark per producer (format 3) when the stream is appended to:
+// Why a watermark per producer (format 3 on) when the stream is appended to:
 // a producer delivers in seq order, so "seq <= the highest applied" is a
 // replay, whichever visitor it is for. One GET and one SET per producer and
 // batch replace the HGETALL, HSET and EXPIRE of every visitor's ev hash,
@@ -32,9 +43,12 @@ namespace tailor {
 // stream (Redis Cluster, one call per visitor slot, ClusterBatch) the ev hash
 // keeps the watermark per visitor, and the stream shard its own per producer
 // (StreamAppend).
-const std::string_view kLiveScript =
-    R"lua(-- tailor live v3: append events to the stream and apply them to tailor:{vid}:live
-if ARGV[1] ~= '3' then
+namespace {
+
+// kLiveScript's first part; then live_detail::kLiveScriptBytes, then kTail.
+constexpr char kHead[] =
+    R"lua(-- tailor live v4: append events to the stream and apply them to tailor:{vid}:live
+if ARGV[1] ~= '4' then
   return redis.error_reply('ERR tailor live: unsupported argument format')
 end
 local to_stream = ARGV[2] == 's'
@@ -43,10 +57,14 @@ local ttl = tonumber(ARGV[4]) or 7776000
 local viewed_cap = tonumber(ARGV[5]) or 20
 local cart_cap = tonumber(ARGV[6]) or 50
 local gap = tonumber(ARGV[7]) or 1800
-local FIXED, PER = 7, 11
+local producers = tonumber(ARGV[8]) or 0
 local MAX_PRODUCERS = 16
 local PURCHASED_CAP = 50  -- the newest order's products first; kMaxPurchases is 256
+-- an event's arguments after its key index, time, type and blob, by type
+local EXTRA = {['Product Viewed'] = 3, ['Product Added'] = 3, ['Product Removed'] = 3,
+               Identify = 1}
 local stream = KEYS[1]
+local byte, char, find, sub, floor = string.byte, string.char, string.find, string.sub, math.floor
 
 local function str(x)
   if type(x) == 'string' and #x > 0 then return x end
@@ -57,7 +75,7 @@ local function num(x)
   return nil
 end
 -- tonumber() of an argument, memoized: it parses the string twice (strtod),
--- and a batch repeats the same few (key indexes, the second, prices)
+-- and a batch repeats the same few (times, prices)
 local memo = {}
 local function number(s)
   local x = memo[s]
@@ -68,12 +86,14 @@ local function number(s)
   return x or nil
 end
 
--- Per visitor, loaded on its first event: live (decoded on first use), the
--- ev hash (without the stream only), and what changed.
+-- Per visitor, loaded on its first event: the stored live map's bytes and
+-- its tombstone (one MGET), live decoded on first use, the ev hash (without
+-- the stream only), and what changed.
 local visitors = {}
 local function visitor(ki)
   local v = visitors[ki]
   if v == nil then
+    local key = KEYS[ki]
     local h = {}
     if not to_stream then
       local flat = redis.pcall('HGETALL', KEYS[ki + 1])
@@ -81,27 +101,19 @@ local function visitor(ki)
         for j = 1, #flat - 1, 2 do h[flat[j]] = flat[j + 1] end
       end
     end
-    -- KEYS[ki] is tailor:{<vid>}:live
-    v = {ki = ki, h = h, set = {}, vid = string.sub(KEYS[ki], 9, -7)}
-    -- erased (tailorctl profile erase): its tombstone tailor:{<vid>}:erased
-    v.erased = redis.call('EXISTS', string.sub(KEYS[ki], 1, -5) .. 'erased') == 1
+    -- key is tailor:{<vid>}:live; erased (tailorctl profile erase): tailor:{<vid>}:erased
+    local got = redis.call('MGET', key, string.sub(KEYS[ki], 1, -5) .. 'erased')
+    v = {ki = ki, h = h, set = {}, vid = sub(key, 9, -7),
+         raw = type(got[1]) == 'string' and got[1] or false, erased = got[2] ~= false}
     visitors[ki] = v
   end
   return v
 end
-local function raw_of(v)
-  if v.raw == nil then
-    local raw = redis.pcall('GET', KEYS[v.ki])
-    v.raw = type(raw) == 'string' and raw or false
-  end
-  return v.raw
-end
 local function live(v)
   if v.l == nil then
     local l = nil
-    local raw = raw_of(v)
-    if raw then
-      local ok, t = pcall(cmsgpack.unpack, raw)
+    if v.raw then
+      local ok, t = pcall(cmsgpack.unpack, v.raw)
       if ok and type(t) == 'table' then l = t end
     end
     if l == nil then l = {v = 1} end
@@ -114,42 +126,9 @@ local function live(v)
   return v.l
 end
 
--- An event that only moves last_seen (no product, same visit, the map
--- already complete) patches those four bytes of the stored map instead of
--- decoding and re-encoding it all, the largest cost per visitor. Only this
--- script writes live, with cmsgpack: a version 1 map holds "v" = 1 and
--- "last_seen" as a uint32 (0xce, big-endian) until 2106; a "last_seen"
--- string followed by 0xce can only be that key (a value is followed by a
--- key or a container header, never 0xce). The stored map is read once per
--- visitor and batch; later events compare with what it said. Anything else:
--- false, and the caller takes the full path.
-local function uint32_at(raw, key)
-  local at = string.find(raw, key, 1, true)
-  if not at or string.find(raw, key, at + 1, true) or #raw < at + #key + 3 then return nil end
-  local b1, b2, b3, b4 = string.byte(raw, at + #key, at + #key + 3)
-  return ((b1 * 256 + b2) * 256 + b3) * 256 + b4, at + #key
-end
-local function touched(v, t)
-  if v.l ~= nil or t > 4294967295 or t < 0 then return false end
-  if v.last_at == nil then
-    local raw = raw_of(v)
-    if not raw or not string.find(raw, '\161v\001', 1, true) then return false end
-    local acq = string.find(raw, '\171acquisition', 1, true)
-    local header = acq and string.byte(raw, acq + 12)
-    if not header or header < 128 or header > 143 then return false end
-    local first = uint32_at(raw, '\170first_seen\206')
-    local last, at = uint32_at(raw, '\169last_seen\206')
-    if not first or first == 0 or not last then return false end
-    v.first, v.last, v.last_at = first, last, at
-  end
-  if t < v.first or t - v.last > gap then return false end
-  if t > v.last then
-    v.last = t
-    v.patched = true
-  end
-  return true
-end
+)lua";
 
+constexpr char kTail[] = R"lua(
 local function list(l, name)
   if type(l[name]) ~= 'table' then l[name] = {} end
   return l[name]
@@ -326,54 +305,88 @@ local function merge(into, from)
   end
 end
 
--- The highest seq applied per producer (with the stream): read on its first
--- event in the batch. When that event is new, so is every later one of the
--- producer (a producer's events come in seq order), and their seqs are not
--- even parsed: the last one's string becomes the watermark.
-local marks = {}
-local function mark_of(src, seq_s)
-  local m = marks[src]
-  if m == nil then
-    local key = stream .. ':seq:' .. src
-    local raw = redis.pcall('GET', key)
-    m = {key = key, seq = tonumber(type(raw) == 'string' and raw or '') or -1}
-    m.all_new = (tonumber(seq_s) or -1) > m.seq
-    marks[src] = m
+
+-- Any event that cannot edit the stored bytes: decode the map and apply it.
+local function full(v, kind, t, blob, sku, category, price, qty, pi)
+  v.top_sku = nil  -- the bytes are not what the map will be
+  local l = live(v)
+  if apply(l, kind, t, blob, sku, category, price, qty) then v.dirty = true end
+  if kind == 'Identify' and pi and pi > 0 and pi ~= v.ki and KEYS[pi] and KEYS[pi + 1] then
+    local p = visitor(pi)
+    if not p.erased then
+      merge(l, live(p))
+      v.dirty = true
+      p.set['merged_into'] = v.vid
+      v.set['merged:' .. p.vid] = '1'  -- the link both ways, for erase
+    end
   end
-  return m
+end
+
+-- Per producer: its watermark (with the stream, the highest seq applied,
+-- read once). When its first event in the batch is above it, so are the
+-- rest (a producer's events come in seq order): their seqs are not even
+-- looked at and the last one becomes the watermark. Else (a replay), and
+-- without the stream (a watermark per visitor), each event's seq is taken
+-- from the producer's list.
+local marks, mark_of, seq_of = {}, nil, nil
+for j = 1, producers do
+  local a = 8 + 4 * (j - 1)
+  local m = {src = ARGV[a + 1], key = stream .. ':seq:' .. ARGV[a + 1]}
+  local each = not to_stream
+  if to_stream then
+    local raw = redis.pcall('GET', m.key)
+    m.seq = tonumber(type(raw) == 'string' and raw or '') or -1
+    if (tonumber(ARGV[a + 2]) or -1) > m.seq then m.last = ARGV[a + 3] else each = true end
+  end
+  if each then
+    mark_of, seq_of = mark_of or {}, seq_of or {}
+    for e, s in string.gmatch(ARGV[a + 4], '(%d+) (%S+)') do
+      e = tonumber(e)
+      mark_of[e], seq_of[e] = m, s
+    end
+  end
+  marks[j] = m
 end
 
 -- Each event in order: an invalid one is reported and skipped (it writes
 -- nothing), a replay is skipped, the rest appended and applied.
-local n = math.floor((#ARGV - FIXED) / PER)
 local results = {}
 local appended = false
-for i = 1, n do
-  local b = FIXED + (i - 1) * PER
-  local ki, t = number(ARGV[b + 1]), number(ARGV[b + 5])
-  if not (ki and ki > 0 and t and KEYS[ki] and KEYS[ki + 1]) then
+local nargs = #ARGV
+local b, i = 8 + 4 * producers, 0
+local times = {}
+local last_ks, v = nil, false  -- a batch is mostly runs of one visitor's events
+while b < nargs do
+  i = i + 1
+  local ks, ts, kind, blob = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]
+  local x = b + 4
+  b = x + (EXTRA[kind] or 0)
+  local t = times[ts]
+  if t == nil then
+    t = tonumber(ts) or false
+    times[ts] = t
+  end
+  if ks ~= last_ks then
+    local ki = tonumber(ks)
+    v = ki and ki > 0 and KEYS[ki] and KEYS[ki + 1] and visitor(ki) or false
+    last_ks = ks
+  end
+  if not (v and t) or b > nargs then
     results[i] = '-'
   else
-    local kind, src, seq_s = ARGV[b + 4], ARGV[b + 6], ARGV[b + 7]
-    local v = visitor(ki)
     local fresh = true
-    if src ~= '' and seq_s ~= '' and to_stream then
-      local m = mark_of(src, seq_s)
-      if m.all_new then
-        m.last = seq_s
-      else
-        local seq = tonumber(seq_s)
-        if seq and seq <= m.seq then
-          fresh = false
-        elseif seq then
-          m.seq = seq
-          m.last = seq_s
-        end
-      end
-    elseif src ~= '' and seq_s ~= '' then
+    local m = mark_of and mark_of[i]
+    if m then
+      local seq_s = seq_of[i]
       local seq = tonumber(seq_s)
-      if seq then
-        local field = 'p:' .. src
+      if seq and to_stream then
+        if seq <= m.seq then
+          fresh = false
+        else
+          m.seq, m.last = seq, seq_s
+        end
+      elseif seq then
+        local field = 'p:' .. m.src
         local high = tonumber(v.h[field] or '')
         if high and seq <= high then
           fresh = false
@@ -390,29 +403,31 @@ for i = 1, n do
       -- without the stream the caller appends what is not erased ('x') to a shard itself
       results[i] = (v.erased and not to_stream) and 'x' or '0'
     else
-      local blob = ARGV[b + 3]
       if to_stream then
         redis.call('XADD', stream, '*', 'type', kind, 'vid', v.vid, 'e', blob)
         appended = true
       end
-      local sku = ARGV[b + 8]
-      if sku == '' then sku = nil end
-      if sku or kind == 'Order Completed' or kind == 'Identify' or not touched(v, t) then
-        local l = live(v)
-        if apply(l, kind, t, blob, sku, str(ARGV[b + 9]), number(ARGV[b + 10]),
-                 number(ARGV[b + 11]) or 1) then
-          v.dirty = true
-        end
-        local pi = number(ARGV[b + 2])
-        if kind == 'Identify' and pi and pi > 0 and pi ~= ki and KEYS[pi] and KEYS[pi + 1] then
-          local p = visitor(pi)
-          if not p.erased then
-            merge(l, live(p))
-            v.dirty = true
-            p.set['merged_into'] = v.vid
-            v.set['merged:' .. p.vid] = '1'  -- the link both ways, for erase
+      local extra = EXTRA[kind]
+      local sku = extra == 3 and ARGV[x + 1] or ''
+      if sku ~= '' then
+        if kind == 'Product Viewed' then
+          local cs, ps = ARGV[x + 2], ARGV[x + 3]
+          -- not what this visitor's last view here put first, in the same second
+          if not (v.top_sku == sku and v.top_at == t and v.top_cs == cs and v.top_ps == ps) then
+            local category, price = str(cs), number(ps)
+            if touched(v, t) and viewed_fast(v, t, sku, category, price) then
+              v.top_sku, v.top_at, v.top_cs, v.top_ps = sku, t, cs, ps
+            else
+              full(v, kind, t, blob, sku, category, price, 1)
+            end
           end
+        else
+          full(v, kind, t, blob, sku, nil, number(ARGV[x + 2]), number(ARGV[x + 3]) or 1)
         end
+      elseif kind == 'Order Completed' or extra == 1 then
+        full(v, kind, t, blob, nil, nil, nil, 1, extra == 1 and number(ARGV[x + 1]))
+      elseif not touched(v, t) then
+        full(v, kind, t, blob, nil, nil, nil, 1)
       end
       results[i] = '1'
     end
@@ -424,19 +439,22 @@ end
 if appended and maxlen > 0 then
   redis.call('XTRIM', stream, 'MAXLEN', '~', ARGV[3])
 end
-for _, m in pairs(marks) do
+for _, m in ipairs(marks) do
   if m.last then
     redis.call('SET', m.key, m.last, 'EX', ttl)
   end
 end
 for ki, v in pairs(visitors) do
   if v.dirty then
-    redis.call('SET', KEYS[ki], cmsgpack.pack(v.l), 'EX', ttl)
-  elseif v.patched then
-    local t, raw, at = v.last, v.raw, v.last_at
-    redis.call('SET', KEYS[ki], string.sub(raw, 1, at - 1) ..
-      string.char(math.floor(t / 16777216) % 256, math.floor(t / 65536) % 256,
-                  math.floor(t / 256) % 256, t % 256) .. string.sub(raw, at + 4), 'EX', ttl)
+    redis.call('SET', KEYS[ki], encode_live(v.l, v.raw), 'EX', ttl)
+  elseif v.patched or v.spliced then
+    local raw = v.raw
+    if v.patched then
+      local t, at = v.last, v.last_at
+      raw = sub(raw, 1, at - 1) .. char(floor(t / 16777216) % 256, floor(t / 65536) % 256,
+                                        floor(t / 256) % 256, t % 256) .. sub(raw, at + 4)
+    end
+    redis.call('SET', KEYS[ki], raw, 'EX', ttl)
   end
   local args = {}
   for f, val in pairs(v.set) do
@@ -464,6 +482,27 @@ end
 -- one byte per event: an array of integers cost a reply object per event in nginx
 return table.concat(results)
 )lua";
+
+// The three parts as one array, at compile time (C++17 has no constexpr string concatenation).
+template <size_t A, size_t B, size_t C>
+constexpr std::array<char, A + B + C - 2> joined(const char (&a)[A], const char (&b)[B],
+                                                 const char (&c)[C]) {
+    std::array<char, A + B + C - 2> out{};
+    size_t n = 0;
+    for (size_t i = 0; i + 1 < A; ++i)
+        out[n++] = a[i];
+    for (size_t i = 0; i + 1 < B; ++i)
+        out[n++] = b[i];
+    for (size_t i = 0; i < C; ++i)
+        out[n++] = c[i];
+    return out;
+}
+
+constexpr auto kScript = joined(kHead, live_detail::kLiveScriptBytes, kTail);
+
+}  // namespace
+
+const std::string_view kLiveScript(kScript.data(), kScript.size() - 1);
 
 static_assert(kMaxViewed >= 20 && kMaxCartLines >= 50,
               "LiveConfig's default caps must fit the profile decoder's");

@@ -60,11 +60,15 @@ TEST(EventLiveBatch, ProductFactsTravelBesideTheBlob) {
     // keys: the stream, the visitor's live and ev, the producer's watermark
     EXPECT_EQ(args[2], "4");
     EXPECT_EQ(args[6], "s:seq:w0");
+    EXPECT_EQ(args[7], "4");      // the format
+    EXPECT_EQ(args[7 + 7], "1");  // one producer
     const size_t first = 3 + 4 + LiveBatch::kFixedArgs;
-    ASSERT_EQ(args.size(), first + LiveBatch::kArgsPerEvent);
+    ASSERT_EQ(args.size(), first + 4 + 4 + 3);
+    // the producer: its name, first and last seq, its events' seqs; then the event: key,
+    // time, type, blob, and a cart change's product id, price, quantity
     const std::vector<std::string> want = {
-        "2",      "0",    a,  "Product Added", std::to_string(kT0 / 1000), "w0", "42", "SKU-1",
-        "Shirts", "1999", "1"};  // quantity 0 counts as 1, as the script always did
+        "w0", "42",    "42",   "1 42", "2", std::to_string(kT0 / 1000), "Product Added",
+        a,    "SKU-1", "1999", "1"};  // quantity 0 counts as 1, as the script always did
     EXPECT_EQ(std::vector<std::string>(args.begin() + first, args.end()), want);
 }
 
@@ -88,10 +92,10 @@ TEST(EventLiveBatch, ArgvLayout) {
     const std::string t = std::to_string(kT0 / 1000);
     const std::vector<std::string> want = {
         "EVALSHA", std::string(live_script_sha1()), "3", "s", live_key(kVid), live_ev_key(kVid),
-        "3", "s", "1000000", "7776000", "20", "50", "1800",
-        // per event: key, previous, blob, type, time, src, seq, sku, category, price, qty
-        "2", "0", a, "Page Viewed", t, "", "", "", "", "", "",  //
-        "2", "0", a, "Page Viewed", t, "", "", "", "", "", ""};
+        "4", "s", "1000000", "7776000", "20", "50", "1800", "0",  // no producer
+        // per event: key, time, type, blob (a page view needs nothing more)
+        "2", t, "Page Viewed", a,  //
+        "2", t, "Page Viewed", a};
     EXPECT_EQ(args, want);
     EXPECT_EQ(live_script_sha1().size(), 40u);
 
@@ -127,16 +131,51 @@ TEST(EventLiveBatch, EachVisitorGetsItsKeysOnceAcrossBatchesOfManyVisitors) {
         // EVALSHA sha numkeys stream, the visitors' live and ev keys, no watermark (no src)
         ASSERT_EQ(args[2], std::to_string(1 + 2 * visitors));
         const size_t first = 4 + 2 * visitors + LiveBatch::kFixedArgs;
-        ASSERT_EQ(args.size(), first + LiveBatch::kArgsPerEvent * blobs.size());
+        ASSERT_EQ(args.size(), first + 4 * blobs.size());
         for (size_t e = 0; e < blobs.size(); ++e) {
             std::string vid = "visitor" + std::to_string(e % visitors);
             vid.resize(22, 'x');
-            const size_t key = std::stoul(args[first + e * LiveBatch::kArgsPerEvent]);
+            const size_t key = std::stoul(args[first + e * 4]);
             ASSERT_GE(key, 2u);
             EXPECT_EQ(args[2 + key], live_key(vid)) << "event " << e;
             EXPECT_EQ(args[3 + key], live_ev_key(vid)) << "event " << e;
         }
     }
+}
+
+// The seqs travel per producer: first, last and each event's, by its number in the batch (an
+// event without a time is not listed: the script reports it invalid anyway).
+TEST(EventLiveBatch, SeqsTravelPerProducer) {
+    LiveConfig config;
+    config.stream.key = "s";
+    LiveBatch batch;
+    batch.reset(config);
+    std::vector<std::string> blobs;
+    const std::pair<std::string_view, uint64_t> events[] = {{"w0", 7}, {"w1", 3}, {"w0", 9}};
+    for (const auto& [producer, seq] : events) {
+        Event e(*EventId::generate(kT0));
+        e.vid = kVid;
+        e.ts_ms = kT0;
+        e.producer = producer;
+        e.seq = seq;
+        blobs.emplace_back();
+        ASSERT_EQ(encode_event(e, &blobs.back()).status, EncodeStatus::kOk);
+    }
+    for (const std::string& b : blobs) {
+        ASSERT_TRUE(batch.add(b));
+    }
+    ASSERT_TRUE(batch.finish());
+    const std::vector<std::string> args = args_of(batch);
+    EXPECT_EQ(args[6], "s:seq:w0");
+    EXPECT_EQ(args[7], "s:seq:w1");
+    EXPECT_EQ(args[8], "4");
+    EXPECT_EQ(args[15], "2");
+    EXPECT_EQ(std::vector<std::string>(args.begin() + 16, args.begin() + 24),
+              (std::vector<std::string>{"w0", "7", "9", "1 7 3 9", "w1", "3", "3", "2 3"}));
+    EXPECT_EQ(args.size(), 24u + 3 * 4);
+    EXPECT_EQ(LiveBatch::extra_args("Product Viewed"), 3u);
+    EXPECT_EQ(LiveBatch::extra_args("Identify"), 1u);
+    EXPECT_EQ(LiveBatch::extra_args("Cart Viewed"), 0u);
 }
 
 }  // namespace

@@ -413,6 +413,58 @@ TEST_F(EventLive, FallsBackToEvalAfterTheScriptCacheIsFlushed) {
     EXPECT_EQ(r.str, "1");
 }
 
+TEST_F(EventLive, AnOlderArgumentFormatGetsAClearError) {
+    const std::string blob = event(EventType::kPageViewed, kVid, kT0);
+    // format 3's layout: key index, previous, blob, type, time, src, seq and 4 product facts
+    const Reply r = redis_->command({"EVALSHA",
+                                     std::string(live_script_sha1()),
+                                     "3",
+                                     "tailor:events",
+                                     live_key(kVid),
+                                     live_ev_key(kVid),
+                                     "3",
+                                     "s",
+                                     "0",
+                                     "7776000",
+                                     "20",
+                                     "50",
+                                     "1800",
+                                     "2",
+                                     "0",
+                                     blob,
+                                     "Page Viewed",
+                                     std::to_string(kT0 / 1000),
+                                     "",
+                                     "",
+                                     "",
+                                     "",
+                                     "",
+                                     ""});
+    ASSERT_EQ(r.kind, '-');
+    EXPECT_NE(r.str.find("unsupported argument format"), std::string::npos) << r.str;
+    EXPECT_EQ(redis_->command({"XLEN", "tailor:events"}).integer, 0);
+    EXPECT_EQ(redis_->command({"EXISTS", live_key(kVid)}).integer, 0);
+}
+
+// Two producers, one replaying: its events' seqs decide one by one, the other's all go.
+TEST_F(EventLive, AReplayingProducerIsCheckedEventByEventBesideANewOne) {
+    EXPECT_EQ(run({event(EventType::kPageViewed, kVid, kT0, {}, 5)}), (std::vector<long long>{1}));
+    Event e(*EventId::generate(kT0));
+    e.vid = kKnown;
+    e.ts_ms = kT0 + 2000;
+    e.producer = "w1-test";
+    e.seq = 1;
+    std::string other;
+    ASSERT_EQ(encode_event(e, &other).status, EncodeStatus::kOk);
+    EXPECT_EQ(run({event(EventType::kPageViewed, kVid, kT0 + 1000, {}, 4), other,
+                   event(EventType::kPageViewed, kVid, kT0 + 1000, {}, 5),
+                   event(EventType::kPageViewed, kVid, kT0 + 1000, {}, 6)}),
+              (std::vector<long long>{0, 1, 0, 1}));
+    EXPECT_EQ(redis_->command({"GET", "tailor:events:seq:w0-test"}).str, "6");
+    EXPECT_EQ(redis_->command({"GET", "tailor:events:seq:w1-test"}).str, "1");
+    EXPECT_EQ(redis_->command({"XLEN", "tailor:events"}).integer, 3);
+}
+
 TEST_F(EventLive, StreamIsCappedApproximately) {
     LiveConfig config;
     config.stream.maxlen = 100;
