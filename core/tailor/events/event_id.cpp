@@ -1,50 +1,13 @@
-// EventId: UUIDv7 generation from OpenSSL's CSPRNG, parsing, the embedded timestamp.
+// EventId: UUIDv7 generation from OpenSSL's CSPRNG (base/random_bytes.h), parsing, the embedded
+// timestamp.
 #include "tailor/events/event_id.h"
 
 #include "tailor/base/ascii.h"
-
-#include <openssl/rand.h>
-
-#include <pthread.h>
+#include "tailor/base/random_bytes.h"
 
 #include <cstring>
 
 namespace tailor {
-namespace {
-
-// RAND_bytes per id cost a microsecond of each page view's event (its DRBG
-// setup and locking, not the bytes); one call fills a pool for 409 ids. A
-// forked child starts with an empty pool (pthread_atfork), so two workers
-// never hand out the same bytes; each byte is handed out once.
-constexpr size_t kRandomPoolBytes = 4096;
-thread_local unsigned char random_pool[kRandomPoolBytes];
-thread_local size_t random_left = 0;
-
-void forget_random_pool() noexcept {
-    std::memset(random_pool, 0, sizeof random_pool);
-    random_left = 0;
-}
-
-bool random_bytes(unsigned char* out, size_t n) noexcept {
-    static const bool registered = pthread_atfork(nullptr, nullptr, forget_random_pool) == 0;
-    if (!registered) {
-        return RAND_bytes(out, static_cast<int>(n)) == 1;
-    }
-    if (random_left < n) {
-        if (RAND_bytes(random_pool, static_cast<int>(kRandomPoolBytes)) != 1) {
-            random_left = 0;
-            return false;
-        }
-        random_left = kRandomPoolBytes;
-    }
-    unsigned char* from = random_pool + kRandomPoolBytes - random_left;
-    std::memcpy(out, from, n);
-    std::memset(from, 0, n);
-    random_left -= n;
-    return true;
-}
-
-}  // namespace
 
 std::optional<EventId> EventId::generate(int64_t now_ms) noexcept {
     unsigned char b[16];

@@ -2,13 +2,13 @@
 #include "tailor/popup/token.h"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include <cstring>
 #include <new>
 #include <string>
 
 #include "tailor/base/base64url.h"
+#include "tailor/base/random_bytes.h"
 #include "tailor/visitor/visitor_id.h"
 
 namespace tailor {
@@ -82,7 +82,7 @@ std::optional<PopupToken> issue_popup_token(const Keyring& keyring, std::string_
         return std::nullopt;
     }
     unsigned char nonce[kPopupTokenNonceBytes];
-    if (RAND_bytes(nonce, sizeof nonce) != 1) {
+    if (!random_bytes(nonce, sizeof nonce)) {
         return std::nullopt;
     }
     PopupToken token;

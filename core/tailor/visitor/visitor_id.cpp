@@ -2,12 +2,12 @@
 #include "tailor/visitor/visitor_id.h"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include <cstring>
 #include <ctime>
 
 #include "tailor/base/base64url.h"
+#include "tailor/base/random_bytes.h"
 
 namespace tailor {
 namespace {
@@ -89,7 +89,7 @@ bool is_valid_vid(std::string_view vid) noexcept {
 
 std::optional<VisitorId> VisitorId::generate() noexcept {
     unsigned char bytes[kVidRandomBytes];
-    if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    if (!random_bytes(bytes, sizeof bytes)) {
         return std::nullopt;
     }
     VisitorId id;
@@ -113,7 +113,7 @@ std::optional<SignedVisitorId> sign_visitor_id(const VisitorId& vid, const Keyri
         return std::nullopt;
     }
     unsigned char nonce[kNonceBytes];
-    if (RAND_bytes(nonce, sizeof nonce) != 1) {
+    if (!random_bytes(nonce, sizeof nonce)) {
         return std::nullopt;
     }
     static constexpr char kHex[] = "0123456789abcdef";

@@ -73,7 +73,7 @@ class VisitorId {
   public:
     // VisitorId::generate
     //
-    // A new random id: 16 bytes from RAND_bytes, 22 base64url characters.
+    // A new random id: 16 bytes from the CSPRNG (base/random_bytes.h), 22 base64url characters.
     // Returns nullopt only if the CSPRNG fails (then issue no cookie: a
     // predictable id would be worse than none).
     //
