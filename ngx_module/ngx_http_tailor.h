@@ -167,6 +167,9 @@ struct ngx_http_tailor_ctx_t {
     // counted down as the body arrives; -1: unknown. At 0 the body is
     // complete and the page ends with that buffer, not the later last_buf.
     off_t body_left;
+    // the upstream's ETag (before it was cleared): with the length, a
+    // proxied page's version for the page cache; empty: none
+    ngx_str_t upstream_etag;
 
     // beacon (ngx_http_tailor_popup.cpp): what was recorded, for the event
     ngx_str_t beacon_popup;    // views r->args

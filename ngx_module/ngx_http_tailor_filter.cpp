@@ -176,6 +176,9 @@ ngx_int_t ngx_http_tailor_header_filter(ngx_http_request_t* r) noexcept {
     r->allow_ranges = 0;
 
     ctx->body_left = r->headers_out.content_length_n;  // the body filter ends the page there
+    if (r->upstream != nullptr && r->headers_out.etag != nullptr) {
+        ctx->upstream_etag = r->headers_out.etag->value;  // the page filter's proxied path
+    }
     ngx_http_clear_content_length(r);
     ngx_http_clear_accept_ranges(r);
     // The generic file's validators describe someone else's bytes; a weak

@@ -54,18 +54,22 @@ constexpr ngx_http_tailor_counter_desc_t
         {"tailor_popup_beacons_limited_total", "Pop-up beacons over the per-visitor rate."},
         {"tailor_popup_beacons_failed_total", "Pop-up beacons Redis did not record in time."},
         {"tailor_page_replays_total",
-         "File-backed pages (static files, cache hits) sent from the worker's page cache, "
-         "unscanned."},
+         "Pages sent from the worker's page cache, unscanned: file-backed pages (static files, "
+         "cache hits), and proxied pages found byte for byte equal to the cached copy."},
         {"tailor_page_reads_total",
-         "File-backed pages read into the worker's page cache: a new file version, or evicted."},
+         "Pages read into the worker's page cache: a new file version, a proxied page seen "
+         "twice under one strong ETag, or one evicted."},
         {"tailor_page_fallbacks_total",
-         "File-backed pages the page cache could not take (over page_max, changed while read, "
-         "out of memory): streamed instead."},
+         "Pages the page cache could not take (over page_max, changed while read, a proxied "
+         "body spooled to a file, out of memory): streamed instead."},
         {"tailor_bytes_scanned_total",
          "Body bytes the streaming rewriter scanned; a page replayed from the page cache adds 0."},
         {"tailor_rule_memo_hits_total",
          "Visitors with nothing stored decided by a worker's earlier decision for the same "
          "request facts: no rule ran."},
+        {"tailor_page_mismatches_total",
+         "Proxied pages whose bytes differed from the cached copy kept under the same strong "
+         "ETag and length: streamed, and the copy dropped."},
 };
 
 ngx_int_t ngx_http_tailor_metrics_init(ngx_shm_zone_t* zone, void* data) noexcept {

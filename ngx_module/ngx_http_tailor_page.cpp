@@ -5,10 +5,11 @@
 // it sees the content handler's single file buffer before anything reads it
 // (../shared/research/sendfile-slot-index.md). When the header filter has
 // started a rewrite and the body is one whole, unchanged file, it replays the
-// page's recorded layout (core page/) as memory buffers: one writev. Anything
-// else (proxied bodies, temp files, a file that changed, a page over the cap,
-// any failure before the first buffer is linked) passes the buffer on
-// untouched, and the streaming rewriter after the copy filter handles it.
+// page's recorded layout (core page/) as memory buffers: one writev. A file
+// that changed, a temp file, a page over the cap, any failure before the first
+// buffer is linked pass the buffer on untouched, and the streaming rewriter
+// after the copy filter handles it. A body in memory buffers (proxied) takes
+// the proxied path (ngx_http_tailor_page_proxied.cpp).
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -16,12 +17,14 @@
 #include <new>
 #include <string>
 
-#include "ngx_http_tailor.h"
+#include "ngx_http_tailor_page.h"
+
 #include "ngx_http_tailor_metrics.h"
 #include "tailor/engine/engine.h"
-#include "tailor/page/cache.h"
 
 extern "C" ngx_module_t ngx_http_tailor_page_module;
+
+tailor::PageCache* ngx_http_tailor_page_cache;
 
 namespace {
 
@@ -33,8 +36,6 @@ struct ngx_http_tailor_page_conf_t {
 };
 
 ngx_http_output_body_filter_pt ngx_http_next_body_filter;
-
-tailor::PageCache* ngx_http_tailor_page_cache;  // one per worker
 
 // What a response keeps alive while its buffers point into a page: the page
 // and its layout outlive an eviction until the request's pool goes.
@@ -117,53 +118,6 @@ std::shared_ptr<const tailor::Page> ngx_http_tailor_page_get(ngx_buf_t* b, size_
     return ngx_http_tailor_page_cache->insert(*key, version, std::move(bytes));
 }
 
-// Links one memory buffer per layout piece; nothing is linked unless all are.
-ngx_chain_t* ngx_http_tailor_page_chain(ngx_http_request_t* r, const tailor::Page& page,
-                                        const tailor::PageLayout& layout,
-                                        const tailor::Decision& decision) noexcept {
-    const std::vector<tailor::SlotFill>& fills = decision.fills();
-    ngx_chain_t* out = nullptr;
-    ngx_chain_t** last = &out;
-    ngx_buf_t* tail = nullptr;
-
-    for (const tailor::LayoutPiece& piece : layout.pieces()) {
-        std::string_view bytes = layout.resolve(piece, page.bytes, fills.data(), fills.size(),
-                                                decision.directives_html());
-        if (bytes.empty()) {
-            continue;  // an empty buffer would end the response
-        }
-        auto* b = static_cast<ngx_buf_t*>(ngx_calloc_buf(r->pool));
-        ngx_chain_t* cl = ngx_alloc_chain_link(r->pool);
-        if (b == nullptr || cl == nullptr) {
-            return nullptr;
-        }
-        b->pos = reinterpret_cast<u_char*>(const_cast<char*>(bytes.data()));
-        b->last = b->pos + bytes.size();
-        b->start = b->pos;
-        b->end = b->last;
-        b->memory = 1;  // read-only: later filters must not write into the page
-        cl->buf = b;
-        cl->next = nullptr;
-        *last = cl;
-        last = &cl->next;
-        tail = b;
-    }
-
-    if (tail == nullptr) {
-        auto* b = static_cast<ngx_buf_t*>(ngx_calloc_buf(r->pool));
-        out = ngx_alloc_chain_link(r->pool);
-        if (b == nullptr || out == nullptr) {
-            return nullptr;
-        }
-        out->buf = b;
-        out->next = nullptr;
-        tail = b;
-    }
-    tail->last_buf = 1;
-    tail->last_in_chain = 1;
-    return out;
-}
-
 // Replays the page's layout for this response; NGX_DECLINED leaves `in` untouched.
 ngx_int_t ngx_http_tailor_page_splice(ngx_http_request_t* r, ngx_http_tailor_ctx_t* ctx,
                                       ngx_http_tailor_page_conf_t* pcf, ngx_chain_t* in,
@@ -183,29 +137,15 @@ ngx_int_t ngx_http_tailor_page_splice(ngx_http_request_t* r, ngx_http_tailor_ctx
         return NGX_DECLINED;
     }
 
-    ngx_pool_cleanup_t* cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_tailor_page_hold_t));
-    if (cln == nullptr) {
+    if (ngx_http_tailor_page_hold(r, page, layout) != NGX_OK) {
         return NGX_DECLINED;
     }
-    new (cln->data) ngx_http_tailor_page_hold_t{page, layout};
-    cln->handler = ngx_http_tailor_page_release;
-
     *out = ngx_http_tailor_page_chain(r, *page, *layout, decision);
     if (*out == nullptr) {
         return NGX_DECLINED;
     }
-
-    const tailor::SlotRewriterStats& stats = layout->stats();
-    if (stats.slots_replaced > 0) {
-        ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_SLOTS_FILLED,
-                                      static_cast<ngx_atomic_int_t>(stats.slots_replaced));
-    }
-    if (stats.slots_bailed > 0) {
-        ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_REWRITER_BAILOUTS,
-                                      static_cast<ngx_atomic_int_t>(stats.slots_bailed));
-    }
     b->file_pos = b->file_last;  // the input is consumed: our buffers carry it
-    ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_PAGE_REPLAYS);
+    ngx_http_tailor_page_count_replay(*layout);
     return NGX_OK;
 }
 
@@ -220,8 +160,11 @@ ngx_int_t ngx_http_tailor_page_body_filter(ngx_http_request_t* r, ngx_chain_t* i
     }
     auto* pcf = static_cast<ngx_http_tailor_page_conf_t*>(
         ngx_http_get_module_main_conf(r, ngx_http_tailor_page_module));
-    if (!pcf->enable || !ngx_http_tailor_page_candidate(in)) {
+    if (!pcf->enable) {
         return ngx_http_next_body_filter(r, in);
+    }
+    if (!ngx_http_tailor_page_candidate(in)) {
+        return ngx_http_tailor_page_proxied(r, ctx, pcf->page_max, in, ngx_http_next_body_filter);
     }
 
     ngx_chain_t* out = nullptr;
@@ -342,6 +285,78 @@ ngx_http_module_t ngx_http_tailor_page_module_ctx = {
 };
 
 }  // namespace
+
+ngx_int_t ngx_http_tailor_page_hold(
+    ngx_http_request_t* r, const std::shared_ptr<const tailor::Page>& page,
+    const std::shared_ptr<const tailor::PageLayout>& layout) noexcept {
+    ngx_pool_cleanup_t* cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_tailor_page_hold_t));
+    if (cln == nullptr) {
+        return NGX_ERROR;
+    }
+    new (cln->data) ngx_http_tailor_page_hold_t{page, layout};
+    cln->handler = ngx_http_tailor_page_release;
+    return NGX_OK;
+}
+
+// Links one memory buffer per layout piece; nothing is linked unless all are.
+ngx_chain_t* ngx_http_tailor_page_chain(ngx_http_request_t* r, const tailor::Page& page,
+                                        const tailor::PageLayout& layout,
+                                        const tailor::Decision& decision) noexcept {
+    const std::vector<tailor::SlotFill>& fills = decision.fills();
+    ngx_chain_t* out = nullptr;
+    ngx_chain_t** last = &out;
+    ngx_buf_t* tail = nullptr;
+
+    for (const tailor::LayoutPiece& piece : layout.pieces()) {
+        std::string_view bytes = layout.resolve(piece, page.bytes, fills.data(), fills.size(),
+                                                decision.directives_html());
+        if (bytes.empty()) {
+            continue;  // an empty buffer would end the response
+        }
+        auto* b = static_cast<ngx_buf_t*>(ngx_calloc_buf(r->pool));
+        ngx_chain_t* cl = ngx_alloc_chain_link(r->pool);
+        if (b == nullptr || cl == nullptr) {
+            return nullptr;
+        }
+        b->pos = reinterpret_cast<u_char*>(const_cast<char*>(bytes.data()));
+        b->last = b->pos + bytes.size();
+        b->start = b->pos;
+        b->end = b->last;
+        b->memory = 1;  // read-only: later filters must not write into the page
+        cl->buf = b;
+        cl->next = nullptr;
+        *last = cl;
+        last = &cl->next;
+        tail = b;
+    }
+
+    if (tail == nullptr) {
+        auto* b = static_cast<ngx_buf_t*>(ngx_calloc_buf(r->pool));
+        out = ngx_alloc_chain_link(r->pool);
+        if (b == nullptr || out == nullptr) {
+            return nullptr;
+        }
+        out->buf = b;
+        out->next = nullptr;
+        tail = b;
+    }
+    tail->last_buf = 1;
+    tail->last_in_chain = 1;
+    return out;
+}
+
+void ngx_http_tailor_page_count_replay(const tailor::PageLayout& layout) noexcept {
+    const tailor::SlotRewriterStats& stats = layout.stats();
+    if (stats.slots_replaced > 0) {
+        ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_SLOTS_FILLED,
+                                      static_cast<ngx_atomic_int_t>(stats.slots_replaced));
+    }
+    if (stats.slots_bailed > 0) {
+        ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_REWRITER_BAILOUTS,
+                                      static_cast<ngx_atomic_int_t>(stats.slots_bailed));
+    }
+    ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_PAGE_REPLAYS);
+}
 
 ngx_module_t ngx_http_tailor_page_module = {NGX_MODULE_V1,
                                             &ngx_http_tailor_page_module_ctx,   // module context

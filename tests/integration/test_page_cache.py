@@ -42,8 +42,10 @@ def page_http(redis, keys, page_cache="", extra=""):
             tailor off;
         }
         # the same bytes, proxied: memory buffers, so the streaming rewriter
+        # (without the ETag, the page cache's proxied path never takes them)
         location /streamed/ {
             tailor on;
+            proxy_hide_header ETag;
             proxy_pass http://127.0.0.1:{{PORT}}/plain/;
         }
         # the same bytes from proxy_cache: a MISS streams, a HIT is a cache file

@@ -12,7 +12,7 @@ import pytest
 
 from env import IO_TIMEOUT
 from http_client import Dechunker, build_request, parse_head
-from tcp_server import TcpServer
+from raw_backend import RawBackend
 from visitor import new_vid
 import scenario
 from scenario import PAGE, cookie_header
@@ -20,33 +20,6 @@ from scenario import PAGE, cookie_header
 
 EXPECTED = PAGE.replace(scenario.DEFAULT_HERO,
                         b"<tailor-slot name=\"hero\">Hi Ann</tailor-slot>")
-
-
-class RawBackend(TcpServer):
-    """Answers every request with the same raw bytes, then closes if told to."""
-
-    def __init__(self, response, close=False):
-        super().__init__()
-        self.response = response
-        self.close_after = close
-
-    def _serve(self, s, idx):
-        buf = b""
-        try:
-            while not self._stop.is_set():
-                while b"\r\n\r\n" not in buf:
-                    data = s.recv(65536)
-                    if not data:
-                        return
-                    buf += data
-                _, _, buf = buf.partition(b"\r\n\r\n")
-                s.sendall(self.response)
-                if self.close_after:
-                    return
-        except OSError:
-            pass
-        finally:
-            s.close()
 
 
 def buffered_location(backend):

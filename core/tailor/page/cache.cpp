@@ -62,6 +62,13 @@ std::shared_ptr<const Page> PageCache::insert(const PageKey& key, const PageVers
     }
 }
 
+void PageCache::erase(const PageKey& key) noexcept {
+    auto it = locate(key);
+    if (it != lru_.end()) {
+        evict(it);
+    }
+}
+
 std::shared_ptr<const PageLayout> PageCache::layout(const PageKey& key,
                                                     const std::shared_ptr<const Page>& page,
                                                     const SlotFill* fills, size_t count,

@@ -99,6 +99,11 @@ class PageCache {
     [[nodiscard]] std::shared_ptr<const Page> insert(const PageKey& key, const PageVersion& version,
                                                      std::string bytes) noexcept;
 
+    // erase
+    //
+    // Drops the entry for `key`, if any (a proxied page found stale).
+    void erase(const PageKey& key) noexcept;
+
     // layout
     //
     // The layout of `page` for these fills and injection: cached with the

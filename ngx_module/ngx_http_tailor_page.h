@@ -1,0 +1,36 @@
+// The page filter's parts (ngx_http_tailor_page.cpp): the worker's page cache, and what both of
+// its paths, file-backed pages and proxied ones (ngx_http_tailor_page_proxied.cpp), share.
+#pragma once
+
+#include <memory>
+
+#include "ngx_http_tailor.h"
+#include "tailor/page/cache.h"
+
+namespace tailor {
+class Decision;
+}
+
+extern tailor::PageCache* ngx_http_tailor_page_cache;  // one per worker; null: none
+
+// Keeps `page` and `layout` alive until the request's pool goes, since the
+// response's buffers point into them; NGX_ERROR when the pool is out of memory.
+ngx_int_t ngx_http_tailor_page_hold(
+    ngx_http_request_t* r, const std::shared_ptr<const tailor::Page>& page,
+    const std::shared_ptr<const tailor::PageLayout>& layout) noexcept;
+
+// The layout's replay for this request's decision: one memory buffer per
+// piece, the last with last_buf; null when the pool is out of memory.
+ngx_chain_t* ngx_http_tailor_page_chain(ngx_http_request_t* r, const tailor::Page& page,
+                                        const tailor::PageLayout& layout,
+                                        const tailor::Decision& decision) noexcept;
+
+// Counts a replay and the slots its layout filled.
+void ngx_http_tailor_page_count_replay(const tailor::PageLayout& layout) noexcept;
+
+// The proxied path, for a body that is not one whole file: called for every
+// body buffer chain of a rewritten page; passes on to `next` what the
+// streaming rewriter or the client should get.
+ngx_int_t ngx_http_tailor_page_proxied(ngx_http_request_t* r, ngx_http_tailor_ctx_t* ctx,
+                                       size_t page_max, ngx_chain_t* in,
+                                       ngx_http_output_body_filter_pt next) noexcept;
