@@ -10,7 +10,9 @@
 //   or one spooled to a file hands everything to the streaming rewriter after
 //   the copy filter: the prefix already matched (from the copy: the same bytes)
 //   and the rest as it comes. The client gets the streaming path's page either
-//   way; a personalized page leaves when its upstream's last byte is in;
+//   way. A replayed page leaves when its upstream's last byte is in: an
+//   upstream that declares a length had the whole page before its first byte
+//   (an early flush comes chunked, and streams), so only the transfer waits;
 // - the key was seen before: the body streams, and a copy of it is kept;
 // - otherwise it streams, and the key is remembered.
 #include <cstdint>
@@ -68,8 +70,9 @@ ngx_http_tailor_proxied_t* ngx_http_tailor_proxied_start(ngx_http_request_t* r,
 
     const std::string_view etag = ngx_http_tailor_view(ctx->upstream_etag);
     const off_t length = ctx->body_left;  // the declared length: nothing has streamed yet
-    if (!tailor::is_strong_etag(etag) || length <= 0 || static_cast<size_t>(length) > page_max) {
-        return st;
+    if (r->header_only || !tailor::is_strong_etag(etag) || length <= 0 ||
+        static_cast<size_t>(length) > page_max) {
+        return st;  // a HEAD's body never comes: it proves nothing about the copy
     }
 
     const void* server = ngx_http_get_module_srv_conf(r, ngx_http_core_module);

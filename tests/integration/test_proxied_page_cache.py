@@ -244,3 +244,16 @@ def test_a_replayed_page_ends_once_and_keepalive_continues(nginx, redis, keys, s
     status, _, _, second = parse_head(d.pending)
     assert status == 200 and second == PAGE, "the next response on the connection is intact"
     assert counters(nginx)[0] == 1, "the first one was a replay"
+
+
+def test_a_head_request_leaves_the_copy_alone(nginx, redis, keys, sign):
+    start(nginx, redis, keys)
+    cookie = visitor(redis, sign, {"hero": "Hi Ann"})
+    for _ in range(2):
+        nginx.get("/proxied/index.html", headers=cookie)
+    head = nginx.get("/proxied/index.html", method="HEAD", headers=cookie)
+    assert head.status == 200 and head.body == b""
+    got = nginx.get("/proxied/index.html", headers=cookie)
+    assert b"Hi Ann" in got.body
+    replays, reads, mismatches, _ = counters(nginx)
+    assert (replays, reads, mismatches) == (1, 1, 0), "the HEAD neither dropped nor used the copy"
