@@ -1,5 +1,5 @@
 // EventLiveBatch: the EVALSHA argv and RESP that LiveBatch builds, without a Redis (the script
-// itself runs against a real redis-server in live_test.cpp).
+// itself runs against a real redis-server in live_test.cpp and its siblings, event_live.h).
 #include "tailor/events/live.h"
 
 #include <gtest/gtest.h>

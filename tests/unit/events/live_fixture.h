@@ -1,6 +1,6 @@
 // LiveScriptTest: RedisTest (redis_fixture.h) with the live script (kLiveScript) loaded, for
 // the suites that run LiveBatch's commands on a real redis-server and read back what they
-// wrote; and encoded(), an event's blob.
+// wrote; and the events they send: event_at() and encoded().
 #pragma once
 
 #include <gtest/gtest.h>
