@@ -71,6 +71,13 @@ class Resp {
         return command(args);
     }
 
+    // Sends a command core laid out as hiredis takes it (argc(), argv(), argvlen()): a
+    // LiveBatch, a StreamAppend, ...
+    template <typename Command>
+    Reply send(Command& cmd) {
+        return command_argv(cmd.argc(), cmd.argv(), cmd.argvlen());
+    }
+
   private:
     void send_all(const std::string& s) {
         size_t off = 0;

@@ -1,4 +1,7 @@
 // EventLive: the live-state Lua script Redis runs (kLiveScript) and its SHA-1 (model: live.h).
+// This file holds the batch: the argument format, each visitor's stored state, the producers'
+// watermarks, the loop over the events and the write-back; what one event does to a visitor's
+// live map is live_script_bytes.h's, joined between the two parts here.
 #include "tailor/events/live.h"
 
 #include <array>
@@ -45,7 +48,9 @@ namespace tailor {
 // (StreamAppend).
 namespace {
 
-// kLiveScript's first part; then live_detail::kLiveScriptBytes, then kTail.
+// kLiveScript's first part (the arguments, helpers, a visitor's stored state); then
+// live_detail::kLiveScriptBytes (the map edits), then kTail (the batch's loop). Two literals
+// here and one there: bench/http/live_script_driver.py rebuilds the script from them.
 constexpr char kHead[] =
     R"lua(-- tailor live v4: append events to the stream and apply them to tailor:{vid}:live
 if ARGV[1] ~= '4' then
@@ -129,199 +134,6 @@ end
 )lua";
 
 constexpr char kTail[] = R"lua(
-local function list(l, name)
-  if type(l[name]) ~= 'table' then l[name] = {} end
-  return l[name]
-end
-local function trim(t, cap)
-  while #t > cap do table.remove(t) end
-end
-
--- An order's product ids: props.products[] lines and the flat props, each
--- under the first spelling present (product_id, ProductID, sku), as
--- LiveFacts picks a product event's. Orders are rare, so unpacking the blob
--- here costs nothing that matters and keeps the argument format as it is.
-local function order_skus(blob)
-  local out, seen = {}, {}
-  local ok, e = pcall(cmsgpack.unpack, blob)
-  if not ok or type(e) ~= 'table' or type(e.props) ~= 'table' then return out end
-  local function add(x)
-    if type(x) ~= 'table' or #out >= PURCHASED_CAP then return end
-    local s = str(x.product_id) or str(x.ProductID) or str(x.sku)
-    if s and #s <= 256 and not seen[s] then
-      seen[s] = true
-      out[#out + 1] = s
-    end
-  end
-  add(e.props)
-  if type(e.props.products) == 'table' then
-    for _, line in ipairs(e.props.products) do add(line) end
-  end
-  return out
-end
-
--- Applies one event; true when the live map changed.
-local function apply(l, kind, t, blob, sku, category, price, qty)
-  -- A newer major written by a newer module: leave it alone.
-  if num(l.v) and l.v > 1 then return false end
-  local changed = l.v ~= 1
-  l.v = 1
-  local last = num(l.last_seen)
-  if not last or t - last > gap then
-    l.visits = (num(l.visits) or 0) + 1
-    changed = true
-  end
-  if not last or t > last then
-    l.last_seen = t
-    changed = true
-  end
-  local first = num(l.first_seen)
-  if not first or first == 0 or t < first then
-    l.first_seen = t
-    changed = true
-  end
-  if type(l.acquisition) ~= 'table' then
-    local ok, e = pcall(cmsgpack.unpack, blob)
-    if not ok or type(e) ~= 'table' then e = {} end
-    l.acquisition = {
-      source = str(e.utm_source) or str(e.ref_host) or e.ref,
-      medium = str(e.utm_medium),
-      campaign = str(e.utm_campaign),
-      referrer = str(e.ref_host),
-      at = t,
-    }
-    changed = true
-  end
-  if kind == 'Order Completed' then
-    l.cart = {}
-    l.cart_at = t
-    if not num(l.last_order_at) or t > l.last_order_at then l.last_order_at = t end
-    local skus = order_skus(blob)
-    if #skus > 0 then
-      local purchased = list(l, 'purchased')
-      for _, s in ipairs(skus) do
-        for j = #purchased, 1, -1 do
-          if type(purchased[j]) ~= 'table' or purchased[j].sku == s then table.remove(purchased, j) end
-        end
-        table.insert(purchased, 1, {sku = s, at = t})
-      end
-      trim(purchased, PURCHASED_CAP)
-    end
-    return true
-  end
-  if not sku then return changed end
-  if kind == 'Product Viewed' then
-    local viewed = list(l, 'viewed')
-    local top = viewed[1]
-    -- the same product seen again in the same second: nothing to write
-    if type(top) == 'table' and top.sku == sku and top.at == t and top.category == category
-       and top.price == price then
-      return changed
-    end
-    for j = #viewed, 1, -1 do
-      if type(viewed[j]) ~= 'table' or viewed[j].sku == sku then table.remove(viewed, j) end
-    end
-    table.insert(viewed, 1, {sku = sku, category = category, at = t, price = price})
-    trim(viewed, viewed_cap)
-    return true
-  elseif kind == 'Product Added' then
-    local cart = list(l, 'cart')
-    local line = nil
-    for j = 1, #cart do
-      if type(cart[j]) == 'table' and cart[j].sku == sku then line = cart[j] end
-    end
-    if line then
-      line.qty = math.min((num(line.qty) or 1) + qty, 1000000)
-      line.price = price or line.price
-    else
-      table.insert(cart, 1, {sku = sku, qty = qty, added_at = t, price = price})
-      trim(cart, cart_cap)
-    end
-    l.cart_at = t
-    return true
-  elseif kind == 'Product Removed' then
-    local cart = list(l, 'cart')
-    for j = #cart, 1, -1 do
-      if type(cart[j]) == 'table' and cart[j].sku == sku then
-        local left = (num(cart[j].qty) or 1) - qty
-        if left < 1 then table.remove(cart, j) else cart[j].qty = left end
-      end
-    end
-    l.cart_at = t
-    return true
-  end
-  return changed
-end
-
--- Identify: the anonymous visitor's live data joins the known visitor's.
-local function merge(into, from)
-  if num(into.v) and into.v > 1 then return end
-  local seen, all = {}, {}
-  for _, src in ipairs({list(into, 'viewed'), list(from, 'viewed')}) do
-    for _, item in ipairs(src) do
-      if type(item) == 'table' and str(item.sku) then
-        local old = seen[item.sku]
-        if not old or (num(item.at) or 0) > (num(old.at) or 0) then seen[item.sku] = item end
-      end
-    end
-  end
-  for _, item in pairs(seen) do table.insert(all, item) end
-  table.sort(all, function(a, b) return (num(a.at) or 0) > (num(b.at) or 0) end)
-  trim(all, viewed_cap)
-  into.viewed = all
-  if (num(from.cart_at) or 0) > (num(into.cart_at) or 0) then
-    into.cart = from.cart
-    into.cart_at = from.cart_at
-  end
-  local bought, skus = {}, {}
-  for _, src in ipairs({list(into, 'purchased'), list(from, 'purchased')}) do
-    for _, item in ipairs(src) do
-      if type(item) == 'table' and str(item.sku) then
-        local old = bought[item.sku]
-        if not old then skus[#skus + 1] = item.sku end
-        if not old or (num(item.at) or 0) > (num(old.at) or 0) then bought[item.sku] = item end
-      end
-    end
-  end
-  local purchased = {}
-  for _, sku in ipairs(skus) do purchased[#purchased + 1] = bought[sku] end
-  table.sort(purchased, function(a, b) return (num(a.at) or 0) > (num(b.at) or 0) end)
-  trim(purchased, PURCHASED_CAP)
-  if #purchased > 0 then into.purchased = purchased else into.purchased = nil end
-  if (num(from.last_order_at) or 0) > (num(into.last_order_at) or 0) then
-    into.last_order_at = from.last_order_at
-  end
-  into.visits = (num(into.visits) or 0) + (num(from.visits) or 0)
-  if num(from.first_seen) and from.first_seen > 0 and
-     (not num(into.first_seen) or into.first_seen == 0 or from.first_seen < into.first_seen) then
-    into.first_seen = from.first_seen
-  end
-  if num(from.last_seen) and from.last_seen > (num(into.last_seen) or 0) then
-    into.last_seen = from.last_seen
-  end
-  if type(from.acquisition) == 'table' and (type(into.acquisition) ~= 'table' or
-     (num(from.acquisition.at) or 0) < (num(into.acquisition.at) or 0)) then
-    into.acquisition = from.acquisition
-  end
-end
-
-
--- Any event that cannot edit the stored bytes: decode the map and apply it.
-local function full(v, kind, t, blob, sku, category, price, qty, pi)
-  v.top_sku = nil  -- the bytes are not what the map will be
-  local l = live(v)
-  if apply(l, kind, t, blob, sku, category, price, qty) then v.dirty = true end
-  if kind == 'Identify' and pi and pi > 0 and pi ~= v.ki and KEYS[pi] and KEYS[pi + 1] then
-    local p = visitor(pi)
-    if not p.erased then
-      merge(l, live(p))
-      v.dirty = true
-      p.set['merged_into'] = v.vid
-      v.set['merged:' .. p.vid] = '1'  -- the link both ways, for erase
-    end
-  end
-end
-
 -- Per producer: its watermark (with the stream, the highest seq applied,
 -- read once). When its first event in the batch is above it, so are the
 -- rest (a producer's events come in seq order): their seqs are not even

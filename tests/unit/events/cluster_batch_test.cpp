@@ -6,12 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "redis_server.h"
+#include "live_fixture.h"
 #include "tailor/events/encode.h"
 #include "tailor/events/event.h"
 #include "tailor/events/stream_append.h"
@@ -58,18 +57,13 @@ TEST(StreamShard, MaxlenIsSharedOutOverTheShards) {
     EXPECT_EQ(stream_shard_maxlen(100, 1), 100u);
 }
 
-class EventClusterBatch : public ::testing::Test {
+class EventClusterBatch : public LiveScriptTest {
   protected:
-    static void SetUpTestSuite() { server_.start(); }
-    static void TearDownTestSuite() { server_.stop(); }
     void SetUp() override {
-        if (!server_.running()) {
-            GTEST_SKIP() << kRedisServer << " is not installed";
+        LiveScriptTest::SetUp();
+        if (set_up_stopped()) {
+            return;
         }
-        redis_ = std::make_unique<Resp>(server_.port());
-        ASSERT_TRUE(redis_->ok());
-        ASSERT_EQ(redis_->command({"FLUSHALL"}).str, "OK");
-        ASSERT_EQ(redis_->command({"SCRIPT", "LOAD", kLiveScript}).str, live_script_sha1());
         ASSERT_EQ(redis_->command({"SCRIPT", "LOAD", kStreamScript}).str, stream_script_sha1());
         config_.append_to_stream = false;
     }
@@ -84,24 +78,26 @@ class EventClusterBatch : public ::testing::Test {
         e.device = DeviceClass::kDesktop;
         e.producer = producer;
         e.seq = seq;
-        std::string blob;
-        EXPECT_EQ(encode_event(e, &blob).status, EncodeStatus::kOk);
-        return blob;
+        return encoded(e);
+    }
+
+    // Lays `blobs` out as one batch and splits it by visitor slot.
+    void split(const std::vector<std::string>& blobs) {
+        batch_.reset(config_);
+        for (const std::string& b : blobs) {
+            ASSERT_TRUE(batch_.add(b));
+        }
+        ASSERT_TRUE(batch_.finish());
+        ASSERT_TRUE(split_.build(batch_, config_, kShards));
     }
 
     // Runs the live phase (and the stream phase unless `stop_after_live`) as the glue does.
     std::vector<LiveResult> deliver(const std::vector<std::string>& blobs,
                                     bool stop_after_live = false) {
-        LiveBatch batch;
-        batch.reset(config_);
-        for (const std::string& b : blobs) {
-            EXPECT_TRUE(batch.add(b));
-        }
-        EXPECT_TRUE(batch.finish());
-        EXPECT_TRUE(split_.build(batch, config_, kShards));
+        split(blobs);
         for (size_t i = 0; i < split_.live_parts(); ++i) {
             LiveBatch& part = split_.live(i);
-            const Reply r = redis_->command_argv(part.argc(), part.argv(), part.argvlen());
+            const Reply r = redis_->send(part);
             EXPECT_EQ(r.kind, '$') << r.str;
             EXPECT_TRUE(split_.live_answered(i, r.str));
         }
@@ -111,7 +107,7 @@ class EventClusterBatch : public ::testing::Test {
         EXPECT_TRUE(split_.build_streams());
         for (size_t i = 0; i < split_.stream_parts(); ++i) {
             StreamAppend& part = split_.stream(i);
-            const Reply r = redis_->command_argv(part.argc(), part.argv(), part.argvlen());
+            const Reply r = redis_->send(part);
             EXPECT_EQ(r.kind, '$') << r.str;
             EXPECT_TRUE(split_.stream_answered(i, r.str));
         }
@@ -135,9 +131,8 @@ class EventClusterBatch : public ::testing::Test {
 
     static constexpr uint32_t kShards = 8;
     static constexpr int64_t kT0 = 1718000000000;
-    static inline RedisServer server_;
-    std::unique_ptr<Resp> redis_;
     LiveConfig config_;
+    LiveBatch batch_;
     ClusterBatch split_;
     Attribution attribution_ = attribution_from_request("", "", "shop.example");
 };
@@ -153,13 +148,7 @@ TEST_F(EventClusterBatch, EachScriptTouchesOneSlotAndEveryEventLandsInItsVisitor
             blobs.push_back(event(vid, ++seq));
         }
     }
-    LiveBatch batch;
-    batch.reset(config_);
-    for (const std::string& b : blobs) {
-        ASSERT_TRUE(batch.add(b));
-    }
-    ASSERT_TRUE(batch.finish());
-    ASSERT_TRUE(split_.build(batch, config_, kShards));
+    ASSERT_NO_FATAL_FAILURE(split(blobs));
     std::set<uint16_t> slots;
     for (const std::string& vid : kVids) {
         slots.insert(cluster_key_slot(vid));
@@ -249,12 +238,7 @@ TEST_F(EventClusterBatch, AnErasedVisitorsEventsGoNowhere) {
 }
 
 TEST_F(EventClusterBatch, AReplyOfTheWrongLengthFailsThePart) {
-    std::vector<std::string> blobs = {event(kVids[0], 1)};
-    LiveBatch batch;
-    batch.reset(config_);
-    ASSERT_TRUE(batch.add(blobs[0]));
-    ASSERT_TRUE(batch.finish());
-    ASSERT_TRUE(split_.build(batch, config_, kShards));
+    ASSERT_NO_FATAL_FAILURE(split({event(kVids[0], 1)}));
     ASSERT_EQ(split_.live_parts(), 1u);
     EXPECT_FALSE(split_.live_answered(0, "11"));
     EXPECT_TRUE(split_.live_answered(0, "1"));
@@ -272,7 +256,7 @@ TEST_F(EventClusterBatch, TheShardScriptSkipsEachProducersReplaysAndKeepsTheRest
             EXPECT_TRUE(a.add("Page Viewed", "v", e.first, e.second, "blob"));
         }
         EXPECT_TRUE(a.finish());
-        return redis_->command_argv(a.argc(), a.argv(), a.argvlen()).str;
+        return redis_->send(a).str;
     };
     EXPECT_EQ(run({{"p1", "1"}, {"p1", "2"}, {"p2", "7"}, {"", ""}}), "1111");
     EXPECT_EQ(run({{"p1", "2"}, {"p1", "3"}, {"p2", "7"}, {"", ""}}), "0101");
@@ -287,10 +271,10 @@ TEST_F(EventClusterBatch, TheShardScriptRunsAsEvalWhenItsCacheWasFlushed) {
     a.reset(stream_shard_key("tailor:events", 1), 100, 60);
     ASSERT_TRUE(a.add("Page Viewed", "v", "p", "1", "blob"));
     ASSERT_TRUE(a.finish());
-    const Reply missing = redis_->command_argv(a.argc(), a.argv(), a.argvlen());
+    const Reply missing = redis_->send(a);
     EXPECT_EQ(missing.str.substr(0, 8), "NOSCRIPT");
     a.use_eval();
-    EXPECT_EQ(redis_->command_argv(a.argc(), a.argv(), a.argvlen()).str, "1");
+    EXPECT_EQ(redis_->send(a).str, "1");
 }
 
 }  // namespace

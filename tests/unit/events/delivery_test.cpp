@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "redis_server.h"
+#include "live_fixture.h"
 #include "tailor/events/event.h"
 
 namespace tailor {
@@ -51,34 +51,19 @@ std::unique_ptr<Spool> open_spool(const std::string& dir) {
     return spool;
 }
 
-class EventDelivery : public ::testing::Test {
+class EventDelivery : public LiveScriptTest {
   protected:
-    static void SetUpTestSuite() { server_.start(); }
-    static void TearDownTestSuite() { server_.stop(); }
-    void SetUp() override {
-        if (!server_.running()) {
-            GTEST_SKIP() << kRedisServer << " is not installed";
-        }
-        redis_ = std::make_unique<Resp>(server_.port());
-        ASSERT_TRUE(redis_->ok());
-        ASSERT_EQ(redis_->command({"FLUSHALL"}).str, "OK");
-        ASSERT_EQ(redis_->command({"SCRIPT", "LOAD", kLiveScript}).str, live_script_sha1());
+    EventDelivery() {
         options_.live.stream.key = "tailor:events";
         options_.live.stream.maxlen = 0;
     }
 
     // The event with seq `seq` of this test's producer (a page view by kVid).
     std::string event(uint64_t seq, std::string_view producer = kProducer) {
-        Event e(*EventId::generate(kT0 + static_cast<int64_t>(seq)));
-        e.type = EventType::kPageViewed;
-        e.vid = kVid;
-        e.ts_ms = kT0 + static_cast<int64_t>(seq);
-        e.path = "/p";
+        Event e = event_at(EventType::kPageViewed, kVid, kT0 + static_cast<int64_t>(seq));
         e.producer = producer;
         e.seq = seq;
-        std::string blob;
-        EXPECT_EQ(encode_event(e, &blob).status, EncodeStatus::kOk);
-        return blob;
+        return encoded(e);
     }
 
     void enqueue(Delivery& d, uint64_t first, uint64_t last) {
@@ -90,16 +75,12 @@ class EventDelivery : public ::testing::Test {
     // Runs the batch next() built on Redis and reports the reply; false when the reply was not
     // the script's string.
     bool run_batch(Delivery& d) {
-        LiveBatch& b = d.batch();
-        const Reply r = redis_->command_argv(b.argc(), b.argv(), b.argvlen());
+        const Reply r = redis_->send(d.batch());
         if (r.kind != '$') {
             d.failed();
             return false;
         }
-        std::vector<LiveResult> results;
-        for (char c : r.str) {
-            results.push_back(live_result_of(c));
-        }
+        const std::vector<LiveResult> results = results_of(r.str);
         d.answered(results.data(), results.size());
         return true;
     }
@@ -125,9 +106,34 @@ class EventDelivery : public ::testing::Test {
         return redis_->command({"GET", "tailor:events:seq:" + std::string(producer)}).str;
     }
 
-    static inline RedisServer server_;
-    std::unique_ptr<Resp> redis_;
+    // The spool `name` (one per worker) in this test's directory.
+    std::string path(const std::string& name) const { return dir_.path() + "/" + name; }
+    std::unique_ptr<Spool> spool(const std::string& name = "w0") { return open_spool(path(name)); }
+
+    // A worker gone before replaying its spool `name`: events 1..5 of producer "gone" left there.
+    void leave_spool(const std::string& name) {
+        auto gone = spool(name);
+        for (uint64_t s = 1; s <= 5; s++) {
+            ASSERT_EQ(gone->append(event(s, "gone")).status, AppendStatus::kOk);
+        }
+    }
+
+    // With a spool and a queue of 4 (options_.queue): 1 and 2 in flight while 3..9 come.
+    void spill_with_batch_in_flight(Delivery& d) {
+        d.set_spool(spool());
+        enqueue(d, 1, 2);
+        ASSERT_EQ(d.next(true), DeliveryStep::kSend);  // 1, 2 in flight
+        enqueue(d, 3, 9);                              // the queue fills while it is out
+    }
+
+    // Redis applies the batch in flight, but the connection drops before the reply comes back.
+    void apply_and_lose_reply(Delivery& d) {
+        ASSERT_EQ(redis_->send(d.batch()).kind, '$');
+        d.failed();
+    }
+
     DeliveryOptions options_;
+    TempDir dir_;
 };
 
 TEST_F(EventDelivery, DeliversInBatchesInOrder) {
@@ -165,10 +171,9 @@ TEST_F(EventDelivery, EnqueueAsksForAFlushWhenAFullBatchWaits) {
 }
 
 TEST_F(EventDelivery, RedisOutageSpoolsTheQueueAndReplaysItInOrderAfterRecovery) {
-    TempDir dir;
     options_.batch_events = 4;
     Delivery d(options_);
-    d.set_spool(open_spool(dir.path() + "/w0"));
+    d.set_spool(spool());
 
     enqueue(d, 1, 10);
     EXPECT_EQ(d.next(false), DeliveryStep::kIdle);  // Redis is down
@@ -202,10 +207,7 @@ TEST_F(EventDelivery, ABatchWhoseReplyWasLostGoesAgainFirstAndCountsAsDuplicates
     Delivery d(options_);
     enqueue(d, 1, 6);
     ASSERT_EQ(d.next(true), DeliveryStep::kSend);
-    // Redis applied it, but the connection dropped before the reply came back
-    LiveBatch& b = d.batch();
-    EXPECT_EQ(redis_->command_argv(b.argc(), b.argv(), b.argvlen()).kind, '$');
-    d.failed();
+    ASSERT_NO_FATAL_FAILURE(apply_and_lose_reply(d));
     EXPECT_EQ(d.queued(), 6u);
 
     enqueue(d, 7, 8);
@@ -219,10 +221,9 @@ TEST_F(EventDelivery, ABatchWhoseReplyWasLostGoesAgainFirstAndCountsAsDuplicates
 }
 
 TEST_F(EventDelivery, AFailedBatchWithASpoolGoesToItsHeadNotBehindIt) {
-    TempDir dir;
     options_.batch_events = 2;
     Delivery d(options_);
-    d.set_spool(open_spool(dir.path() + "/w0"));
+    d.set_spool(spool());
     enqueue(d, 1, 3);
     ASSERT_EQ(d.next(true), DeliveryStep::kSend);  // 1, 2 in flight
     enqueue(d, 4, 5);
@@ -278,7 +279,7 @@ TEST_F(EventDelivery, AFullQueueNeverDropsTheBatchInFlight) {
     // the batch still views what it was built from
     redis_->command({"SCRIPT", "FLUSH"});
     LiveBatch& b = d.batch();
-    Reply r = redis_->command_argv(b.argc(), b.argv(), b.argvlen());
+    Reply r = redis_->send(b);
     ASSERT_EQ(r.kind, '-');
     EXPECT_EQ(r.str.rfind("NOSCRIPT", 0), 0u) << r.str;
     b.use_eval();
@@ -291,10 +292,9 @@ TEST_F(EventDelivery, AFullQueueNeverDropsTheBatchInFlight) {
 }
 
 TEST_F(EventDelivery, AFullQueueGoesToTheSpoolBeforeAnythingIsDropped) {
-    TempDir dir;
     options_.queue = 4;
     Delivery d(options_);
-    d.set_spool(open_spool(dir.path() + "/w0"));
+    d.set_spool(spool());
     enqueue(d, 1, 9);
     DeliveryCounts c = d.take_counts();
     EXPECT_EQ(c.dropped, 0u);
@@ -306,14 +306,10 @@ TEST_F(EventDelivery, AFullQueueGoesToTheSpoolBeforeAnythingIsDropped) {
 }
 
 TEST_F(EventDelivery, AFullQueueWithABatchInFlightGoesToTheSpoolBehindACopyOfIt) {
-    TempDir dir;
     options_.queue = 4;
     options_.batch_events = 2;
     Delivery d(options_);
-    d.set_spool(open_spool(dir.path() + "/w0"));
-    enqueue(d, 1, 2);
-    ASSERT_EQ(d.next(true), DeliveryStep::kSend);  // 1, 2 in flight
-    enqueue(d, 3, 9);                              // the queue fills while it is out
+    ASSERT_NO_FATAL_FAILURE(spill_with_batch_in_flight(d));
     DeliveryCounts c = d.take_counts();
     EXPECT_EQ(c.dropped, 0u);
     EXPECT_GT(c.spooled, 0u);
@@ -329,14 +325,10 @@ TEST_F(EventDelivery, AFullQueueWithABatchInFlightGoesToTheSpoolBehindACopyOfIt)
 }
 
 TEST_F(EventDelivery, ABatchInFlightThatFailsAfterTheQueueSpilledGoesFirst) {
-    TempDir dir;
     options_.queue = 4;
     options_.batch_events = 2;
     Delivery d(options_);
-    d.set_spool(open_spool(dir.path() + "/w0"));
-    enqueue(d, 1, 2);
-    ASSERT_EQ(d.next(true), DeliveryStep::kSend);
-    enqueue(d, 3, 9);
+    ASSERT_NO_FATAL_FAILURE(spill_with_batch_in_flight(d));
     d.failed();  // connection lost before Redis ran it
     deliver(d);
     DeliveryCounts c = d.take_counts();
@@ -348,17 +340,11 @@ TEST_F(EventDelivery, ABatchInFlightThatFailsAfterTheQueueSpilledGoesFirst) {
 }
 
 TEST_F(EventDelivery, ABatchInFlightWhoseReplyWasLostAfterTheQueueSpilledIsADuplicate) {
-    TempDir dir;
     options_.queue = 4;
     options_.batch_events = 2;
     Delivery d(options_);
-    d.set_spool(open_spool(dir.path() + "/w0"));
-    enqueue(d, 1, 2);
-    ASSERT_EQ(d.next(true), DeliveryStep::kSend);
-    enqueue(d, 3, 9);
-    LiveBatch& b = d.batch();
-    ASSERT_EQ(redis_->command_argv(b.argc(), b.argv(), b.argvlen()).kind, '$');  // applied
-    d.failed();                                                                  // reply lost
+    ASSERT_NO_FATAL_FAILURE(spill_with_batch_in_flight(d));
+    ASSERT_NO_FATAL_FAILURE(apply_and_lose_reply(d));
     deliver(d);
     DeliveryCounts c = d.take_counts();
     EXPECT_EQ(c.flushed, 7u);
@@ -407,16 +393,10 @@ TEST_F(EventDelivery, AnEventTheScriptCannotTakeIsDroppedAsInvalid) {
 }
 
 TEST_F(EventDelivery, AnAdoptedSpoolIsReplayedAfterOurOwnEvents) {
-    TempDir dir;
-    {
-        auto gone = open_spool(dir.path() + "/w0-1");
-        for (uint64_t s = 1; s <= 5; s++) {
-            ASSERT_EQ(gone->append(event(s, "gone")).status, AppendStatus::kOk);
-        }
-    }
+    ASSERT_NO_FATAL_FAILURE(leave_spool("w0-1"));
     Delivery d(options_);
     EXPECT_FALSE(d.adopt(nullptr));
-    ASSERT_TRUE(d.adopt(open_spool(dir.path() + "/w0-1")));
+    ASSERT_TRUE(d.adopt(spool("w0-1")));
     EXPECT_TRUE(d.adopting());
     EXPECT_EQ(d.spooled(), 5u);
     enqueue(d, 1, 2);
@@ -430,44 +410,37 @@ TEST_F(EventDelivery, AnAdoptedSpoolIsReplayedAfterOurOwnEvents) {
     EXPECT_EQ(c.replayed, 5u);
     EXPECT_FALSE(d.adopting());  // emptied: released
     EXPECT_EQ(c.orphans_removed, 1u);
-    EXPECT_FALSE(fs::exists(dir.path() + "/w0-1"));  // and its directory removed
+    EXPECT_FALSE(fs::exists(path("w0-1")));  // and its directory removed
     EXPECT_EQ(recorded_seq("gone"), "5");
     EXPECT_EQ(recorded_seq(), "2");
 }
 
 TEST_F(EventDelivery, AnAdoptedSpoolIsKeptOnDiskUntilItIsReplayedToTheEnd) {
-    TempDir dir;
     options_.batch_events = 2;
-    {
-        auto gone = open_spool(dir.path() + "/w3");
-        for (uint64_t s = 1; s <= 5; s++) {
-            ASSERT_EQ(gone->append(event(s, "gone")).status, AppendStatus::kOk);
-        }
-    }
+    ASSERT_NO_FATAL_FAILURE(leave_spool("w3"));
     {
         Delivery d(options_);
-        ASSERT_TRUE(d.adopt(open_spool(dir.path() + "/w3")));
+        ASSERT_TRUE(d.adopt(spool("w3")));
         ASSERT_EQ(d.next(true), DeliveryStep::kSend);
         ASSERT_TRUE(run_batch(d));  // 2 of 5, then this worker exits
         EXPECT_TRUE(d.adopting());
         EXPECT_EQ(d.take_counts().orphans_removed, 0u);
     }
-    EXPECT_TRUE(fs::exists(dir.path() + "/w3"));
+    EXPECT_TRUE(fs::exists(path("w3")));
     Delivery d(options_);
-    ASSERT_TRUE(d.adopt(open_spool(dir.path() + "/w3")));
+    ASSERT_TRUE(d.adopt(spool("w3")));
     EXPECT_EQ(d.spooled(), 3u);  // the rest, in order
     deliver(d);
     EXPECT_EQ(d.take_counts().replayed, 3u);
-    EXPECT_FALSE(fs::exists(dir.path() + "/w3"));
+    EXPECT_FALSE(fs::exists(path("w3")));
     EXPECT_EQ(recorded_seq("gone"), "5");
 }
 
 TEST_F(EventDelivery, AtExitTheBatchInFlightAndTheQueueGoToTheSpool) {
-    TempDir dir;
     options_.batch_events = 2;
     {
         Delivery d(options_);
-        d.set_spool(open_spool(dir.path() + "/w0"));
+        d.set_spool(spool());
         enqueue(d, 1, 5);
         ASSERT_EQ(d.next(true), DeliveryStep::kSend);
         EXPECT_EQ(d.drain_at_exit(), 0u);
@@ -476,7 +449,7 @@ TEST_F(EventDelivery, AtExitTheBatchInFlightAndTheQueueGoToTheSpool) {
         EXPECT_EQ(c.dropped, 0u);
     }
     Delivery next(options_);  // the next worker opens the same spool
-    next.set_spool(open_spool(dir.path() + "/w0"));
+    next.set_spool(spool());
     EXPECT_EQ(next.spooled(), 5u);
     deliver(next);
     EXPECT_EQ(next.take_counts().flushed, 5u);

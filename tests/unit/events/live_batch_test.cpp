@@ -1,5 +1,5 @@
 // EventLiveBatch: the EVALSHA argv and RESP that LiveBatch builds, without a Redis (the script
-// itself runs against a real redis-server in live_test.cpp).
+// itself runs against a real redis-server in live_test.cpp and its siblings, event_live.h).
 #include "tailor/events/live.h"
 
 #include <gtest/gtest.h>
@@ -53,10 +53,7 @@ TEST(EventLiveBatch, ProductFactsTravelBesideTheBlob) {
     ASSERT_EQ(encode_event(e, &a).status, EncodeStatus::kOk);
     ASSERT_TRUE(batch.add(a));
     ASSERT_TRUE(batch.finish());
-    std::vector<std::string> args;
-    for (int i = 0; i < batch.argc(); ++i) {
-        args.emplace_back(batch.argv()[i], batch.argvlen()[i]);
-    }
+    const std::vector<std::string> args = args_of(batch);
     // keys: the stream, the visitor's live and ev, the producer's watermark
     EXPECT_EQ(args[2], "4");
     EXPECT_EQ(args[6], "s:seq:w0");
@@ -85,10 +82,7 @@ TEST(EventLiveBatch, ArgvLayout) {
     ASSERT_TRUE(batch.add(a));
     ASSERT_TRUE(batch.add(a));  // same visitor: keys once
     ASSERT_TRUE(batch.finish());
-    std::vector<std::string> args;
-    for (int i = 0; i < batch.argc(); ++i) {
-        args.emplace_back(batch.argv()[i], batch.argvlen()[i]);
-    }
+    const std::vector<std::string> args = args_of(batch);
     const std::string t = std::to_string(kT0 / 1000);
     const std::vector<std::string> want = {
         "EVALSHA", std::string(live_script_sha1()), "3", "s", live_key(kVid), live_ev_key(kVid),

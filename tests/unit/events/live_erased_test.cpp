@@ -3,11 +3,10 @@
 // on both ids so an erase can follow it.
 #include <gtest/gtest.h>
 
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "redis_server.h"
+#include "live_fixture.h"
 #include "tailor/events/event.h"
 #include "tailor/events/live.h"
 #include "tailor/store/keys.h"
@@ -19,57 +18,20 @@ constexpr std::string_view kAnon = "q3Zf0x8W2mYbT1kL9cVn_A";
 constexpr std::string_view kKnown = "cust_0000012345678";
 constexpr int64_t kT0 = 1718000000000;  // ms
 
-class EventLiveErased : public ::testing::Test {
+class EventLiveErased : public LiveScriptTest {
   protected:
-    static void SetUpTestSuite() { server_.start(); }
-    static void TearDownTestSuite() { server_.stop(); }
-    void SetUp() override {
-        if (!server_.running()) {
-            GTEST_SKIP() << kRedisServer << " is not installed";
-        }
-        redis_ = std::make_unique<Resp>(server_.port());
-        ASSERT_TRUE(redis_->ok());
-        ASSERT_EQ(redis_->command({"FLUSHALL"}).str, "OK");
-        ASSERT_EQ(redis_->command({"SCRIPT", "LOAD", kLiveScript}).str, live_script_sha1());
-    }
-
     std::string event(EventType type, std::string_view vid, int64_t ts_ms, uint64_t seq,
                       std::string_view previous = {}) {
-        Event e(*EventId::generate(ts_ms));
-        e.type = type;
-        e.vid = vid;
-        e.ts_ms = ts_ms;
-        e.path = "/p";
+        Event e = event_at(type, vid, ts_ms);
         e.producer = "w0-test";
         e.seq = seq;
         e.previous_vid = previous;
-        std::string blob;
-        EXPECT_EQ(encode_event(e, &blob).status, EncodeStatus::kOk);
-        return blob;
-    }
-
-    std::vector<long long> run(const std::vector<std::string>& blobs) {
-        LiveBatch batch;
-        batch.reset(LiveConfig());
-        for (const std::string& b : blobs) {
-            EXPECT_TRUE(batch.add(b));
-        }
-        EXPECT_TRUE(batch.finish());
-        const Reply r = redis_->command_argv(batch.argc(), batch.argv(), batch.argvlen());
-        EXPECT_EQ(r.kind, '$') << r.str;
-        std::vector<long long> out;
-        for (char c : r.str) {
-            out.push_back(static_cast<long long>(live_result_of(c)));
-        }
-        return out;
+        return encoded(e);
     }
 
     long long exists(std::string_view vid, VisitorKeyKind kind) {
         return redis_->command({"EXISTS", visitor_key(vid, kind)}).integer;
     }
-
-    static inline RedisServer server_;
-    std::unique_ptr<Resp> redis_;
 };
 
 TEST_F(EventLiveErased, IdentifyLinksBothIds) {

@@ -5,11 +5,10 @@
 // out right through the full path.
 #include <gtest/gtest.h>
 
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "redis_server.h"
+#include "live_fixture.h"
 #include "tailor/events/event.h"
 #include "tailor/events/live.h"
 #include "tailor/profile/decode.h"
@@ -20,20 +19,8 @@ namespace {
 constexpr std::string_view kVid = "q3Zf0x8W2mYbT1kL9cVn_A";
 constexpr int64_t kT0 = 1718000000000;  // ms
 
-class EventLiveViewed : public ::testing::Test {
+class EventLiveViewed : public LiveScriptTest {
   protected:
-    static void SetUpTestSuite() { server_.start(); }
-    static void TearDownTestSuite() { server_.stop(); }
-    void SetUp() override {
-        if (!server_.running()) {
-            GTEST_SKIP() << kRedisServer << " is not installed";
-        }
-        redis_ = std::make_unique<Resp>(server_.port());
-        ASSERT_TRUE(redis_->ok());
-        ASSERT_EQ(redis_->command({"FLUSHALL"}).str, "OK");
-        ASSERT_EQ(redis_->command({"SCRIPT", "LOAD", kLiveScript}).str, live_script_sha1());
-    }
-
     std::string view(std::string_view sku, int64_t ts_ms, std::string_view category = "Shirts",
                      std::string_view price = "19.99") {
         std::vector<EventProperty> props = {{"product_id", sku}};
@@ -43,28 +30,15 @@ class EventLiveViewed : public ::testing::Test {
         if (!price.empty()) {
             props.push_back({"price", price, PropertyKind::kNumber});
         }
-        Event e(*EventId::generate(ts_ms));
-        e.type = EventType::kProductViewed;
-        e.vid = kVid;
-        e.ts_ms = ts_ms;
-        e.path = "/p";
+        Event e = event_at(EventType::kProductViewed, kVid, ts_ms);
         e.properties = props.data();
         e.property_count = props.size();
-        std::string blob;
-        EXPECT_EQ(encode_event(e, &blob).status, EncodeStatus::kOk);
-        return blob;
+        return encoded(e);
     }
 
-    void run(const std::vector<std::string>& blobs) {
-        LiveBatch batch;
-        batch.reset(LiveConfig());
-        for (const std::string& b : blobs) {
-            EXPECT_TRUE(batch.add(b));
-        }
-        ASSERT_TRUE(batch.finish());
-        const Reply r = redis_->command_argv(batch.argc(), batch.argv(), batch.argvlen());
-        ASSERT_EQ(r.kind, '$') << r.str;
-        EXPECT_EQ(r.str, std::string(blobs.size(), '1'));
+    // Runs `blobs` as one batch, every event applied.
+    void apply(const std::vector<std::string>& blobs) {
+        EXPECT_EQ(run(blobs), std::vector<long long>(blobs.size(), 1));
     }
 
     // The skus of the stored viewed list, newest first, checked to decode cleanly.
@@ -91,8 +65,8 @@ class EventLiveViewed : public ::testing::Test {
         for (int i = 0; i < 19; ++i) {
             blobs.push_back(view("SKU-" + std::to_string(i), kT0 + i * 1000));
         }
-        run(blobs);
-        run({view("SKU-19", kT0 + 19000)});
+        apply(blobs);
+        apply({view("SKU-19", kT0 + 19000)});
         ASSERT_EQ(static_cast<unsigned char>(redis_->command({"GET", live_key(kVid)}).str[0]),
                   0xde);  // the editable layout: a map16 header, viewed first
     }
@@ -105,15 +79,13 @@ class EventLiveViewed : public ::testing::Test {
         return out;
     }
 
-    static inline RedisServer server_;
-    std::unique_ptr<Resp> redis_;
     std::string live_;
     int64_t last_seen_ = 0;
 };
 
 TEST_F(EventLiveViewed, AViewFromTheListMovesItFirst) {
     seed();
-    run({view("SKU-9", kT0 + 30000)});
+    apply({view("SKU-9", kT0 + 30000)});
     EXPECT_EQ(viewed(),
               skus({9, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 8, 7, 6, 5, 4, 3, 2, 1, 0}));
     EXPECT_EQ(last_seen_, (kT0 + 30000) / 1000);
@@ -121,12 +93,12 @@ TEST_F(EventLiveViewed, AViewFromTheListMovesItFirst) {
 
 TEST_F(EventLiveViewed, ANewProductPushesTheOldestOut) {
     seed();
-    run({view("NEW", kT0 + 30000, "", "")});  // no category, no price
+    apply({view("NEW", kT0 + 30000, "", "")});  // no category, no price
     EXPECT_EQ(viewed()[0], "NEW");
     EXPECT_EQ(viewed().size(), 20u);
     EXPECT_EQ(viewed().back(), "SKU-1");
     // several in one batch, the last one first; the oldest of the list and one within it
-    run({view("SKU-1", kT0 + 31000), view("SKU-15", kT0 + 32000), view("X", kT0 + 32000)});
+    apply({view("SKU-1", kT0 + 31000), view("SKU-15", kT0 + 32000), view("X", kT0 + 32000)});
     EXPECT_EQ(viewed(), (std::vector<std::string>{
                             "X",      "SKU-15", "SKU-1",  "NEW",    "SKU-19", "SKU-18", "SKU-17",
                             "SKU-16", "SKU-14", "SKU-13", "SKU-12", "SKU-11", "SKU-10", "SKU-9",
@@ -146,14 +118,14 @@ TEST_F(EventLiveViewed, ProductIdsThatLookLikeEntriesStillComeOutRight) {
     // franc sign and "sku"), and ids longer than 31 bytes
     const std::string odd = "\xe2\x82\xa3skux";
     const std::string longer(40, 'L');
-    run({view(odd, kT0 + 30000), view(longer, kT0 + 31000), view("SKU-18", kT0 + 32000)});
+    apply({view(odd, kT0 + 30000), view(longer, kT0 + 31000), view("SKU-18", kT0 + 32000)});
     std::vector<std::string> got = viewed();
     ASSERT_EQ(got.size(), 20u);
     EXPECT_EQ(got[0], "SKU-18");
     EXPECT_EQ(got[1], longer);
     EXPECT_EQ(got[2], odd);
     EXPECT_EQ(got[3], "SKU-19");
-    run({view("SKU-17", kT0 + 33000)});
+    apply({view("SKU-17", kT0 + 33000)});
     got = viewed();
     EXPECT_EQ(got[0], "SKU-17");
     EXPECT_EQ(got[3], odd);
@@ -170,7 +142,7 @@ TEST_F(EventLiveViewed, AMapInAnotherLayoutTakesTheFullPath) {
     ASSERT_EQ(packed.kind, '$');
     ASSERT_NE(static_cast<unsigned char>(packed.str[0]), 0xde);
     ASSERT_EQ(redis_->command({"SET", live_key(kVid), packed.str}).str, "OK");
-    run({view("SKU-0", kT0 + 30000)});
+    apply({view("SKU-0", kT0 + 30000)});
     EXPECT_EQ(viewed(),
               skus({0, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1}));
     EXPECT_EQ(static_cast<unsigned char>(live_[0]), 0xde);

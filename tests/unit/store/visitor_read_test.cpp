@@ -6,10 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <array>
-#include <memory>
 #include <string>
 
-#include "redis_server.h"
+#include "redis_fixture.h"
 #include "tailor/profile/read.h"
 
 namespace tailor {
@@ -17,19 +16,8 @@ namespace {
 
 constexpr std::string_view kVid = "q3Zf0x8W2mYbT1kL9cVn_A";
 
-class StoreVisitorRead : public ::testing::Test {
+class StoreVisitorRead : public RedisTest {
   protected:
-    static void SetUpTestSuite() { server_.start(); }
-    static void TearDownTestSuite() { server_.stop(); }
-    void SetUp() override {
-        if (!server_.running()) {
-            GTEST_SKIP() << kRedisServer << " is not installed";
-        }
-        redis_ = std::make_unique<Resp>(server_.port());
-        ASSERT_TRUE(redis_->ok());
-        ASSERT_EQ(redis_->command({"FLUSHALL"}).str, "OK");
-    }
-
     void set(VisitorKeyKind kind, std::string_view value) {
         ASSERT_EQ(redis_->command({"SET", visitor_key(kVid, kind), value}).str, "OK");
     }
@@ -64,8 +52,6 @@ class StoreVisitorRead : public ::testing::Test {
         return decode_profile_reply(e.data(), e.size(), max_bytes);
     }
 
-    static inline RedisServer server_;
-    std::unique_ptr<Resp> redis_;
     std::array<Reply, kVisitorReadCommands> replies_;
 };
 
