@@ -58,25 +58,6 @@ bool ngx_http_tailor_page_candidate(ngx_chain_t* in) noexcept {
            b->file != nullptr && b->file->fd != NGX_INVALID_FILE && b->file_last > b->file_pos;
 }
 
-bool ngx_http_tailor_page_read(ngx_buf_t* b, std::string* bytes) noexcept {
-    const size_t size = static_cast<size_t>(b->file_last - b->file_pos);
-    try {
-        bytes->resize(size);
-    } catch (...) {
-        return false;
-    }
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = pread(b->file->fd, bytes->data() + got, size - got,
-                          static_cast<off_t>(b->file_pos + static_cast<off_t>(got)));
-        if (n <= 0) {
-            return false;
-        }
-        got += static_cast<size_t>(n);
-    }
-    return true;
-}
-
 bool ngx_http_tailor_page_version(ngx_fd_t fd, tailor::PageKey* key, tailor::PageVersion* version,
                                   off_t offset) noexcept {
     ngx_file_info_t fi;
@@ -285,6 +266,25 @@ ngx_http_module_t ngx_http_tailor_page_module_ctx = {
 };
 
 }  // namespace
+
+bool ngx_http_tailor_page_read(ngx_buf_t* b, std::string* bytes) noexcept {
+    const size_t size = static_cast<size_t>(b->file_last - b->file_pos);
+    try {
+        bytes->resize(size);
+    } catch (...) {
+        return false;
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = pread(b->file->fd, bytes->data() + got, size - got,
+                          static_cast<off_t>(b->file_pos + static_cast<off_t>(got)));
+        if (n <= 0) {
+            return false;
+        }
+        got += static_cast<size_t>(n);
+    }
+    return true;
+}
 
 ngx_int_t ngx_http_tailor_page_hold(
     ngx_http_request_t* r, const std::shared_ptr<const tailor::Page>& page,

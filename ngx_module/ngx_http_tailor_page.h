@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "ngx_http_tailor.h"
 #include "tailor/page/cache.h"
@@ -12,6 +13,10 @@ class Decision;
 }
 
 extern tailor::PageCache* ngx_http_tailor_page_cache;  // one per worker; null: none
+
+// Reads a file buffer's bytes (file_pos to file_last) into `bytes`; false when
+// memory runs out or the read fails.
+bool ngx_http_tailor_page_read(ngx_buf_t* b, std::string* bytes) noexcept;
 
 // Keeps `page` and `layout` alive until the request's pool goes, since the
 // response's buffers point into them; NGX_ERROR when the pool is out of memory.

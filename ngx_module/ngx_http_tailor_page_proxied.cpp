@@ -1,5 +1,6 @@
-// The page filter's proxied path: a body that arrives in memory buffers, replayed from the
-// worker's copy of the page once every byte of it has been found equal (core page/proxied.h).
+// The page filter's proxied path: a body that is not one whole file (memory buffers, or parts
+// of the upstream's temp file), replayed from the worker's copy of the page once every byte of
+// it has been found equal (core page/proxied.h).
 //
 // At the body's first buffer a rewritten page with the upstream's strong ETag
 // and a Content-Length within page_max takes one of three ways:
@@ -7,10 +8,10 @@
 //   compared with the copy and consumed; when the last byte has matched, the
 //   page's recorded layout is sent as buffers that point into the copy, as for
 //   a file (one writev, no scan). A byte that differs, a body that ends short,
-//   or one spooled to a file hands everything to the streaming rewriter after
-//   the copy filter: the prefix already matched (from the copy: the same bytes)
-//   and the rest as it comes. The client gets the streaming path's page either
-//   way. A replayed page leaves when its upstream's last byte is in: an
+//   or a temp file that cannot be read back hands everything to the streaming
+//   rewriter after the copy filter: the prefix already matched (from the copy:
+//   the same bytes) and the rest as it comes. The client gets the streaming
+//   path's page either way. A replayed page leaves when its upstream's last byte is in: an
 //   upstream that declares a length had the whole page before its first byte
 //   (an early flush comes chunked, and streams), so only the transfer waits;
 // - the key was seen before: the body streams, and a copy of it is kept;
@@ -42,6 +43,7 @@ struct ngx_http_tailor_proxied_t {
     std::shared_ptr<const tailor::Page> page;
     std::shared_ptr<const tailor::PageLayout> layout;
     tailor::PageMatch match{std::string_view()};
+    std::string spilled;  // a buffer's bytes read back from the upstream's temp file
 };
 
 void ngx_http_tailor_proxied_release(void* data) noexcept {
@@ -89,6 +91,23 @@ ngx_http_tailor_proxied_t* ngx_http_tailor_proxied_start(ngx_http_request_t* r,
     return st;
 }
 
+// The bytes a body buffer holds: its memory, or, for a body that spilled to
+// the upstream's temp file while the client read slowly, the part of that
+// file it names, read back into `st->spilled`. False when the read fails.
+bool ngx_http_tailor_proxied_bytes(ngx_http_tailor_proxied_t* st, ngx_buf_t* b,
+                                   std::string_view* bytes) noexcept {
+    if (ngx_buf_in_memory(b)) {
+        *bytes = {reinterpret_cast<const char*>(b->pos), static_cast<size_t>(b->last - b->pos)};
+        return true;
+    }
+    if (!b->in_file || b->file == nullptr || b->file->fd == NGX_INVALID_FILE ||
+        !ngx_http_tailor_page_read(b, &st->spilled)) {
+        return false;
+    }
+    *bytes = st->spilled;
+    return true;
+}
+
 // Keeps a copy of the body as it streams; the complete copy goes into the cache.
 void ngx_http_tailor_proxied_capture(ngx_http_tailor_proxied_t* st, ngx_chain_t* in) noexcept {
     for (ngx_chain_t* cl = in; cl != nullptr; cl = cl->next) {
@@ -96,9 +115,9 @@ void ngx_http_tailor_proxied_capture(ngx_http_tailor_proxied_t* st, ngx_chain_t*
         if (ngx_buf_special(b)) {
             continue;
         }
-        if (!ngx_buf_in_memory(b) || !st->capture.append({reinterpret_cast<const char*>(b->pos),
-                                                          static_cast<size_t>(b->last - b->pos)})) {
-            st->mode = ngx_http_tailor_proxied_t::Mode::kPass;  // spooled to a file, or too long
+        std::string_view bytes;
+        if (!ngx_http_tailor_proxied_bytes(st, b, &bytes) || !st->capture.append(bytes)) {
+            st->mode = ngx_http_tailor_proxied_t::Mode::kPass;  // unreadable, or too long
             return;
         }
     }
@@ -197,7 +216,8 @@ ngx_int_t ngx_http_tailor_proxied_mismatch(ngx_http_request_t* r, ngx_http_tailo
 }
 
 // Compares each buffer with the copy and consumes it; sends nothing until the
-// page is complete.
+// page is complete. (Consumed at once, its buffers never back up into the
+// upstream's temp file; a proxy_cache miss's body is in one all the same.)
 ngx_int_t ngx_http_tailor_proxied_match(ngx_http_request_t* r, ngx_http_tailor_ctx_t* ctx,
                                         ngx_http_tailor_proxied_t* st, ngx_chain_t* in,
                                         ngx_http_output_body_filter_pt next) noexcept {
@@ -206,12 +226,12 @@ ngx_int_t ngx_http_tailor_proxied_match(ngx_http_request_t* r, ngx_http_tailor_c
     for (ngx_chain_t* cl = in; cl != nullptr; cl = cl->next) {
         ngx_buf_t* b = cl->buf;
         if (!ngx_buf_special(b)) {
-            if (!ngx_buf_in_memory(b)) {
+            std::string_view bytes;
+            if (!ngx_http_tailor_proxied_bytes(st, b, &bytes)) {
                 ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_PAGE_FALLBACKS);
-                return ngx_http_tailor_proxied_stream(r, st, cl, next);  // spooled to a file
+                return ngx_http_tailor_proxied_stream(r, st, cl, next);  // the copy filter reads it
             }
-            const Step step = st->match.feed(
-                {reinterpret_cast<const char*>(b->pos), static_cast<size_t>(b->last - b->pos)});
+            const Step step = st->match.feed(bytes);
             if (step == Step::kMismatch) {
                 return ngx_http_tailor_proxied_mismatch(r, st, cl, next);
             }

@@ -23,6 +23,7 @@ def page_http(redis, keys, backend):
     return """
     tailor_redis %s connect_timeout=100ms;
     tailor_keys %s;
+    proxy_cache_path cache keys_zone=pages:1m;
 
     server {
         listen 127.0.0.1:{{PORT}};
@@ -43,6 +44,15 @@ def page_http(redis, keys, backend):
             proxy_buffering off;
             proxy_pass http://127.0.0.1:{{PORT}}/plain/;
         }
+        # stored in the cache but never served from it: every body comes
+        # from the upstream through proxy_cache's temp file
+        location /bypass/ {
+            tailor on;
+            proxy_cache pages;
+            proxy_cache_bypass 1;
+            proxy_cache_valid 200 1h;
+            proxy_pass http://127.0.0.1:{{PORT}}/plain/;
+        }
         # the test's own upstream
         location /up/ {
             tailor on;
@@ -61,6 +71,7 @@ def page_http(redis, keys, backend):
         }
         location = /tailor-status { tailor_status; }
     }
+
 """ % (redis.address, keys.path, backend, backend)
 
 
@@ -257,3 +268,13 @@ def test_a_head_request_leaves_the_copy_alone(nginx, redis, keys, sign):
     assert b"Hi Ann" in got.body
     replays, reads, mismatches, _ = counters(nginx)
     assert (replays, reads, mismatches) == (1, 1, 0), "the HEAD neither dropped nor used the copy"
+
+
+def test_a_body_in_the_upstreams_temp_file_is_copied_and_matched(nginx, redis, keys, sign):
+    start(nginx, redis, keys)
+    cookie = visitor(redis, sign, {"hero": "Hi Ann"})
+    want = nginx.get("/streamed/index.html", headers=cookie).body
+    for _ in range(3):
+        assert nginx.get("/bypass/index.html", headers=cookie).body == want
+    replays, reads, mismatches, _ = counters(nginx)
+    assert (replays, reads, mismatches) == (1, 1, 0), "copied from the temp file, then matched"
