@@ -111,20 +111,28 @@ class Dechunker:
                     self.state = "done"
 
 
-def http_request(port, path="/", method="GET", headers=None, body=None, host="127.0.0.1",
-                 timeout=IO_TIMEOUT):
-    """One request on a fresh connection (Connection: close); reads to EOF."""
+def raw_exchange(port, *requests, host="127.0.0.1", timeout=IO_TIMEOUT):
+    """Sends `requests` (built bytes) on one fresh connection; returns all it
+    reads until the server closes it."""
     s = socket.create_connection((host, port), timeout=timeout)
     try:
-        s.sendall(build_request(method, path, headers, body))
+        for request in requests:
+            s.sendall(request)
         raw = b""
         while True:
             chunk = s.recv(65536)
             if not chunk:
-                break
+                return raw
             raw += chunk
     finally:
         s.close()
+
+
+def http_request(port, path="/", method="GET", headers=None, body=None, host="127.0.0.1",
+                 timeout=IO_TIMEOUT):
+    """One request on a fresh connection (Connection: close); reads to EOF."""
+    raw = raw_exchange(port, build_request(method, path, headers, body), host=host,
+                       timeout=timeout)
     if b"\r\n\r\n" not in raw:
         raise HarnessError("incomplete response head: %r" % raw[:200])
     status, reason, hdrs, rest = parse_head(raw)

@@ -4,12 +4,10 @@
 # page the streaming rewriter gives the same bytes: the reference below is the same upstream
 # with its ETag hidden, which always streams.
 
-import socket
 
 import pytest
 
-from env import IO_TIMEOUT
-from http_client import Dechunker, build_request, parse_head
+from http_client import Dechunker, build_request, parse_head, raw_exchange
 from metrics_text import metric
 from raw_backend import RawBackend
 import scenario
@@ -202,17 +200,7 @@ def test_a_body_cut_short_is_not_made_complete(nginx, redis, keys, sign):
 
         raw.response = response(PAGE[:-100], length=len(PAGE))  # promises the whole page
         raw.close_after = True
-        s = socket.create_connection(("127.0.0.1", nginx.port), timeout=IO_TIMEOUT)
-        try:
-            s.sendall(build_request("GET", "/up/index.html", cookie))
-            got = b""
-            while True:
-                data = s.recv(65536)
-                if not data:
-                    break
-                got += data
-        finally:
-            s.close()
+        got = raw_exchange(nginx.port, build_request("GET", "/up/index.html", cookie))
         # Nothing of the page was sent (its bytes wait for the last one), so
         # nginx may close before even its header left: either way, no page
         # that looks complete.
@@ -235,18 +223,10 @@ def test_a_replayed_page_ends_once_and_keepalive_continues(nginx, redis, keys, s
     for _ in range(2):
         nginx.get(path + "index.html", headers=cookie)
 
-    s = socket.create_connection(("127.0.0.1", nginx.port), timeout=IO_TIMEOUT)
-    try:
-        s.sendall(build_request("GET", path + "index.html", dict(cookie, Connection="keep-alive")))
-        s.sendall(build_request("GET", "/plain/index.html"))
-        raw = b""
-        while True:
-            data = s.recv(65536)
-            if not data:
-                break
-            raw += data
-    finally:
-        s.close()
+    raw = raw_exchange(nginx.port,
+                       build_request("GET", path + "index.html",
+                                     dict(cookie, Connection="keep-alive")),
+                       build_request("GET", "/plain/index.html"))
     status, _, _, rest = parse_head(raw)
     assert status == 200
     d = Dechunker()

@@ -6,12 +6,10 @@
 # length never reach the client; a body cut short is never made to look
 # complete.
 
-import socket
 
 import pytest
 
-from env import IO_TIMEOUT
-from http_client import Dechunker, build_request, parse_head
+from http_client import Dechunker, build_request, parse_head, raw_exchange
 from raw_backend import RawBackend
 from visitor import new_vid
 import scenario
@@ -35,18 +33,8 @@ def buffered_location(backend):
 
 def keepalive_pair(port, first, headers):
     """GET `first` then /plain/index.html on one connection; returns the raw bytes."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT)
-    try:
-        s.sendall(build_request("GET", first, dict(headers, Connection="keep-alive")))
-        s.sendall(build_request("GET", "/plain/index.html"))
-        raw = b""
-        while True:
-            data = s.recv(65536)
-            if not data:
-                return raw
-            raw += data
-    finally:
-        s.close()
+    return raw_exchange(port, build_request("GET", first, dict(headers, Connection="keep-alive")),
+                        build_request("GET", "/plain/index.html"))
 
 
 def split_first(raw):
@@ -116,17 +104,7 @@ def test_body_cut_short_is_not_made_complete(nginx, redis, keys, sign, path):
     b = RawBackend(head + PAGE, close=True).start()
     try:
         cookie = start(nginx, redis, keys, sign, b.address)
-        s = socket.create_connection(("127.0.0.1", nginx.port), timeout=IO_TIMEOUT)
-        try:
-            s.sendall(build_request("GET", path, cookie))
-            raw = b""
-            while True:
-                data = s.recv(65536)
-                if not data:
-                    break
-                raw += data
-        finally:
-            s.close()
+        raw = raw_exchange(nginx.port, build_request("GET", path, cookie))
         _, _, _, rest = parse_head(raw)
         d = Dechunker()
         d.feed(rest)
