@@ -81,10 +81,12 @@ class EventClusterBatch : public LiveScriptTest {
         return encoded(e);
     }
 
-    // Lays `blobs` out as one batch and splits it by visitor slot.
-    void split(const std::vector<std::string>& blobs) {
+    // Lays `blobs` out as one batch and splits it by visitor slot. The batch
+    // views the blobs, so the fixture keeps them until the next split.
+    void split(std::vector<std::string> blobs) {
+        blobs_ = std::move(blobs);
         batch_.reset(config_);
-        for (const std::string& b : blobs) {
+        for (const std::string& b : blobs_) {
             ASSERT_TRUE(batch_.add(b));
         }
         ASSERT_TRUE(batch_.finish());
@@ -132,6 +134,7 @@ class EventClusterBatch : public LiveScriptTest {
     static constexpr uint32_t kShards = 8;
     static constexpr int64_t kT0 = 1718000000000;
     LiveConfig config_;
+    std::vector<std::string> blobs_;
     LiveBatch batch_;
     ClusterBatch split_;
     Attribution attribution_ = attribution_from_request("", "", "shop.example");
