@@ -33,6 +33,7 @@ struct ngx_http_tailor_page_conf_t {
     ngx_uint_t entries;
     size_t size;
     size_t page_max;
+    ngx_flag_t proxied;  // proxied pages join the cache (proxied=on|off)
 };
 
 ngx_http_output_body_filter_pt ngx_http_next_body_filter;
@@ -145,6 +146,9 @@ ngx_int_t ngx_http_tailor_page_body_filter(ngx_http_request_t* r, ngx_chain_t* i
         return ngx_http_next_body_filter(r, in);
     }
     if (!ngx_http_tailor_page_candidate(in)) {
+        if (!pcf->proxied) {
+            return ngx_http_next_body_filter(r, in);
+        }
         return ngx_http_tailor_page_proxied(r, ctx, pcf->page_max, in, ngx_http_next_body_filter);
     }
 
@@ -170,7 +174,7 @@ ssize_t ngx_http_tailor_page_param(const ngx_str_t& arg, std::string_view name) 
     return n > 0 ? n : 0;
 }
 
-// tailor_page_cache off | [entries=N] [size=SIZE] [page_max=SIZE]
+// tailor_page_cache off | [entries=N] [size=SIZE] [page_max=SIZE] [proxied=on|off]
 char* ngx_http_tailor_page_cache_directive(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
     auto* pcf = static_cast<ngx_http_tailor_page_conf_t*>(conf);
     if (pcf->enable != NGX_CONF_UNSET) {
@@ -190,9 +194,14 @@ char* ngx_http_tailor_page_cache_directive(ngx_conf_t* cf, ngx_command_t*, void*
             pcf->size = static_cast<size_t>(n);
         } else if ((n = ngx_http_tailor_page_param(value[i], "page_max=")) > 0) {
             pcf->page_max = static_cast<size_t>(n);
+        } else if (ngx_http_tailor_view(value[i]) == "proxied=on") {
+            pcf->proxied = 1;
+        } else if (ngx_http_tailor_view(value[i]) == "proxied=off") {
+            pcf->proxied = 0;
         } else {
             return const_cast<char*>(
-                "takes \"off\" or entries=N size=SIZE page_max=SIZE, each a positive number");
+                "takes \"off\" or entries=N size=SIZE page_max=SIZE (each a positive number) "
+                "proxied=on|off");
         }
     }
     return NGX_CONF_OK;
@@ -208,6 +217,7 @@ void* ngx_http_tailor_page_create_main_conf(ngx_conf_t* cf) noexcept {
     pcf->entries = NGX_CONF_UNSET_UINT;
     pcf->size = NGX_CONF_UNSET_SIZE;
     pcf->page_max = NGX_CONF_UNSET_SIZE;
+    pcf->proxied = NGX_CONF_UNSET;
     return pcf;
 }
 
@@ -218,6 +228,7 @@ char* ngx_http_tailor_page_init_main_conf(ngx_conf_t*, void* conf) noexcept {
     ngx_conf_init_uint_value(pcf->entries, defaults.max_entries);
     ngx_conf_init_size_value(pcf->size, defaults.max_bytes);
     ngx_conf_init_size_value(pcf->page_max, defaults.max_page_bytes);
+    ngx_conf_init_value(pcf->proxied, 1);
     return NGX_CONF_OK;
 }
 

@@ -17,10 +17,11 @@ from visitor import new_vid
 ETAG = '"5f1e-d416"'
 
 
-def page_http(redis, keys, backend):
+def page_http(redis, keys, backend, page_cache=""):
     return """
     tailor_redis %s connect_timeout=100ms;
     tailor_keys %s;
+    %s
     proxy_cache_path cache keys_zone=pages:1m;
 
     server {
@@ -31,6 +32,10 @@ def page_http(redis, keys, backend):
         location /plain/ {
             alias html/;
             tailor off;
+        }
+        location /plain-tailored/ {
+            alias html/;
+            tailor on;
         }
         # nginx's own static file upstream: a strong ETag and a length
         location /proxied/ {
@@ -70,12 +75,12 @@ def page_http(redis, keys, backend):
         location = /tailor-status { tailor_status; }
     }
 
-""" % (redis.address, keys.path, backend, backend)
+""" % (redis.address, keys.path, page_cache, backend, backend)
 
 
-def start(nginx, redis, keys, backend="127.0.0.1:9"):
+def start(nginx, redis, keys, backend="127.0.0.1:9", page_cache=""):
     nginx.write_file("html/index.html", PAGE)
-    nginx.write(page_http(redis, keys, backend))
+    nginx.write(page_http(redis, keys, backend, page_cache))
     nginx.start()
 
 
@@ -258,3 +263,22 @@ def test_a_body_in_the_upstreams_temp_file_is_copied_and_matched(nginx, redis, k
         assert nginx.get("/bypass/index.html", headers=cookie).body == want
     replays, reads, mismatches, _ = counters(nginx)
     assert (replays, reads, mismatches) == (1, 1, 0), "copied from the temp file, then matched"
+
+
+def test_proxied_off_keeps_proxied_pages_streaming(nginx, redis, keys, sign):
+    start(nginx, redis, keys, page_cache="tailor_page_cache proxied=off;")
+    cookie = visitor(redis, sign, {"hero": "Hi Ann"})
+    want = nginx.get("/streamed/index.html", headers=cookie).body
+    for _ in range(4):
+        assert nginx.get("/proxied/index.html", headers=cookie).body == want
+    assert counters(nginx) == (0, 0, 0, 5 * len(PAGE))
+    assert b"Hi Ann" in nginx.get("/plain-tailored/index.html", headers=cookie).body
+    assert counters(nginx)[0] == 1, "a file is still replayed"
+
+
+def test_a_bad_proxied_value_fails_nginx_t(nginx, redis, keys):
+    nginx.write_file("html/index.html", PAGE)
+    nginx.write(page_http(redis, keys, "127.0.0.1:9", "tailor_page_cache proxied=maybe;"))
+    rc, out = nginx.test_config()
+    assert rc != 0
+    assert "tailor_page_cache" in out and "proxied=on|off" in out and "nginx.conf:" in out
