@@ -58,16 +58,25 @@ void ngx_http_tailor_proxied_log(ngx_http_request_t* r, const char* fmt, ...) no
     va_end(args);
 }
 
-// Decides this response's way at its first body buffer; null when the pool is out of memory.
-ngx_http_tailor_proxied_t* ngx_http_tailor_proxied_start(ngx_http_request_t* r,
-                                                         ngx_http_tailor_ctx_t* ctx,
-                                                         size_t page_max) noexcept {
+// Every response that only passes through shares this one; nothing writes it.
+ngx_http_tailor_proxied_t ngx_http_tailor_proxied_pass;
+
+// A response's own state, for a copy or a comparison; null when the pool is out of memory.
+ngx_http_tailor_proxied_t* ngx_http_tailor_proxied_alloc(ngx_http_request_t* r) noexcept {
     ngx_pool_cleanup_t* cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_tailor_proxied_t));
     if (cln == nullptr) {
         return nullptr;
     }
     auto* st = new (cln->data) ngx_http_tailor_proxied_t();
     cln->handler = ngx_http_tailor_proxied_release;
+    return st;
+}
+
+// Decides this response's way at its first body buffer; null when the pool is out of memory.
+ngx_http_tailor_proxied_t* ngx_http_tailor_proxied_start(ngx_http_request_t* r,
+                                                         ngx_http_tailor_ctx_t* ctx,
+                                                         size_t page_max) noexcept {
+    ngx_http_tailor_proxied_t* st = &ngx_http_tailor_proxied_pass;
     ngx_http_set_ctx(r, st, ngx_http_tailor_page_module);
 
     const std::string_view etag = ngx_http_tailor_view(ctx->upstream_etag);
@@ -78,14 +87,25 @@ ngx_http_tailor_proxied_t* ngx_http_tailor_proxied_start(ngx_http_request_t* r,
     }
 
     const void* server = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
-    st->key = tailor::proxied_page_key(reinterpret_cast<uintptr_t>(server),
-                                       ngx_http_tailor_view(r->uri), etag, length);
-    st->page = ngx_http_tailor_page_cache->find(st->key, tailor::proxied_page_version(length));
-    if (st->page) {
+    const tailor::PageKey key = tailor::proxied_page_key(
+        reinterpret_cast<uintptr_t>(server), ngx_http_tailor_view(r->uri), etag, length);
+    std::shared_ptr<const tailor::Page> page =
+        ngx_http_tailor_page_cache->find(key, tailor::proxied_page_version(length));
+    if (!page && !ngx_http_tailor_page_sightings.seen_before(key)) {
+        return st;
+    }
+
+    st = ngx_http_tailor_proxied_alloc(r);
+    if (st == nullptr) {
+        return nullptr;
+    }
+    ngx_http_set_ctx(r, st, ngx_http_tailor_page_module);
+    st->key = key;
+    if (page) {
+        st->page = std::move(page);
         st->match = tailor::PageMatch(st->page->bytes);
         st->mode = ngx_http_tailor_proxied_t::Mode::kMatch;
-    } else if (ngx_http_tailor_page_sightings.seen_before(st->key) &&
-               st->capture.start(static_cast<size_t>(length))) {
+    } else if (st->capture.start(static_cast<size_t>(length))) {
         st->mode = ngx_http_tailor_proxied_t::Mode::kCapture;
     }
     return st;
