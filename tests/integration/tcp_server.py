@@ -2,6 +2,7 @@
 
 import socket
 import threading
+import time
 
 from ports import free_port
 
@@ -22,7 +23,9 @@ class TcpServer:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._socks = []
+        self._threads = []
         self.listener = None
+        self._acceptor = None
 
     @property
     def address(self):
@@ -44,7 +47,8 @@ class TcpServer:
                 self.port = free_port()
         self._port_may_move = False
         self.listener.listen(self.backlog)
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._acceptor = threading.Thread(target=self._accept, daemon=True)
+        self._acceptor.start()
         return self
 
     def _accepted(self, idx):
@@ -56,27 +60,50 @@ class TcpServer:
                 s, _ = self.listener.accept()
             except OSError:
                 return
+            if self._stop.is_set():
+                s.close()
+                return
             with self._lock:
                 idx = self.connections
                 self.connections += 1
                 self._socks.append(s)
                 self._accepted(idx)
-            threading.Thread(target=self._serve, args=(s, idx), daemon=True).start()
+                t = threading.Thread(target=self._serve, args=(s, idx), daemon=True)
+                self._threads.append(t)
+            t.start()
 
     def _serve(self, s, idx):
         raise NotImplementedError
 
     def stop(self):
+        # The listener is closed only after its accept thread has left accept(): closed
+        # under it, its descriptor number could go to the next test's listener while the
+        # thread is about to call accept() again, and the stopped server would then take,
+        # and drop, the new server's connections.
         self._stop.set()
         if self.listener is not None:
+            try:
+                self.listener.shutdown(socket.SHUT_RDWR)  # wakes a blocked accept()
+            except OSError:
+                pass
+            if self._acceptor is not None and self._acceptor is not threading.current_thread():
+                self._acceptor.join(timeout=10)
             self.listener.close()
+        # The same for each connection: shut down (its thread wakes and returns), then
+        # closed once its thread is gone or has had its chance.
         with self._lock:
-            for s in self._socks:
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                try:
-                    s.close()
-                except OSError:
-                    pass
+            socks, threads = list(self._socks), list(self._threads)
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        deadline = time.monotonic() + 2.0
+        for t in threads:
+            if t is not threading.current_thread():
+                t.join(timeout=max(0.0, deadline - time.monotonic()))
+        for s in socks:
+            try:
+                s.close()
+            except OSError:
+                pass
