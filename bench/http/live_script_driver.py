@@ -4,7 +4,7 @@
 # shape "returning": `visitors` visitors whose live map already holds a full viewed list
 # (seeded before counting), each viewing a product not at the top, a second later per batch
 # (every other batch one from the list, else a new one, which pushes the oldest out).
-# The argument layout follows the script's format (ARGV[1]): 3 (main until 2026-12-04) or 4.
+# The argument layout follows the script's format (ARGV[1]): 3 (main until 2026-12-04), 4 or 5.
 import os, re, socket, subprocess, sys, struct
 
 
@@ -87,9 +87,15 @@ def command(events, vids):
     else:
         seqs = " ".join("%d %d" % (i + 1, e["seq"]) for i, e in enumerate(events))
         args += [1, "w0-4242", events[0]["seq"], events[-1]["seq"], seqs]
+        before = None
         for e in events:
-            args += [index[e["vid"]], e["t"], "Product Viewed", e["blob"], e["sku"], e["category"],
-                     e["price"]]
+            facts = [index[e["vid"]], e["t"], "Product Viewed"]
+            extra = [e["sku"], e["category"], e["price"]]
+            if fmt == "5" and (facts, extra) == before:
+                args += ["=", e["blob"]]  # a run: the facts of the event before it
+            else:
+                args += facts + [e["blob"]] + extra
+            before = (facts, extra)
     return ["EVALSHA", sha, len(keys)] + keys + args
 
 

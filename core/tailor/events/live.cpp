@@ -168,6 +168,14 @@ bool LiveBatch::add(std::string_view blob, const LiveFacts* facts) noexcept {
     }
 }
 
+bool LiveBatch::same_facts(const Pending& a, const Pending& b) const noexcept {
+    const std::string_view arena(strings_);
+    auto text = [&](Span at) { return arena.substr(at.first, at.second); };
+    return a.key == b.key && a.previous == b.previous && a.type == b.type &&
+           text(a.time) == text(b.time) && a.sku == b.sku && a.category == b.category &&
+           text(a.price) == text(b.price) && text(a.qty) == text(b.qty);
+}
+
 size_t LiveBatch::extra_args(std::string_view type) noexcept {
     if (type == "Product Viewed" || type == "Product Added" || type == "Product Removed") {
         return 3;
@@ -241,10 +249,11 @@ bool LiveBatch::finish() noexcept {
         std::vector<std::pair<Span, Span>>& indexes = indexes_;
         indexes.clear();
         size_t per_event = 0;
-        for (const Pending& p : events_) {
+        for (size_t i = 0; i < events_.size(); ++i) {
+            const Pending& p = events_[i];
             indexes.emplace_back(number(static_cast<int64_t>(p.key)),
                                  number(static_cast<int64_t>(p.previous)));
-            per_event += 4 + extra_args(p.type);
+            per_event += i > 0 && same_facts(events_[i - 1], p) ? 2 : 4 + extra_args(p.type);
         }
 
         const size_t argc = 3 + stream_keys + keys_.size() + marks.size() + kFixedArgs +
@@ -269,7 +278,7 @@ bool LiveBatch::finish() noexcept {
         for (const Span& k : marks) {
             from(k);
         }
-        add("4");
+        add("5");
         add(config_.append_to_stream ? "s" : "-");
         for (const Span& at : {maxlen, ttl, viewed, cart, gap, producers}) {
             from(at);
@@ -282,6 +291,11 @@ bool LiveBatch::finish() noexcept {
         }
         for (size_t i = 0; i < events_.size(); ++i) {
             const Pending& p = events_[i];
+            if (i > 0 && same_facts(events_[i - 1], p)) {
+                add("=");  // a run: the facts of the event before it, sent once
+                add(p.blob);
+                continue;
+            }
             from(indexes[i].first);
             from(p.time);
             add(p.type);

@@ -253,6 +253,9 @@ class LiveBatch {
         uint32_t stamp = 0;
     };
 
+    // Whether b repeats a's script facts (visitor, time, type and what its type sends beside
+    // the blob): then b travels as "=" and its blob (format 5), two arguments instead of 4-7.
+    bool same_facts(const Pending& a, const Pending& b) const noexcept;
     uint32_t key_for(std::string_view vid);
     KeySlot* find_slot(std::string_view vid) noexcept;
     void grow_keys();

@@ -17,7 +17,7 @@ namespace tailor {
 // Argument layout (LiveBatch builds it):
 //   KEYS  [stream,] then per visitor: live, ev; then [with the stream] one
 //         watermark key per producer in the batch (producer_key())
-//   ARGV  1 format "4", 2 "s" to append to KEYS[1] or "-", 3 maxlen (0: none),
+//   ARGV  1 format "5", 2 "s" to append to KEYS[1] or "-", 3 maxlen (0: none),
 //         4 ttl seconds, 5 viewed cap, 6 cart cap, 7 session gap seconds,
 //         8 the number of producers P, then per producer (4): its name, the
 //         seq of its first and of its last event in the batch, and its
@@ -26,7 +26,9 @@ namespace tailor {
 //         reported '-'), time (unix seconds), type, blob, and by type:
 //         Product Viewed: product id, category, price in minor units;
 //         Product Added / Removed: product id, price, quantity;
-//         Identify: the previous visitor's live key index (0: none).
+//         Identify: the previous visitor's live key index (0: none);
+//         or, for an event whose facts (all of these but the blob) are those of the
+//         event before it: "=" and its blob.
 // The ev key of a visitor is always the KEYS entry right after its live key.
 //
 // Why the facts travel beside the blob: LiveBatch reads them in one pass
@@ -36,7 +38,9 @@ namespace tailor {
 // producer: each argument costs Redis ~1k instructions (parsed from RESP,
 // pushed into Lua) whether the script reads it or not; format 3 sent 11 per
 // event, of which a page view needs 4 and a product view 7, and the seqs are
-// read only for a replay.
+// read only for a replay. Why "=": a batch is mostly runs of one visitor's page views in
+// the same second, and a run's facts are then sent once (format 5: a repeated product view
+// cost Redis 27.6k instructions with its 7 arguments, 23.4k with 2; docs/benchmarks.md).
 //
 // Why a watermark per producer (format 3 on) when the stream is appended to:
 // a producer delivers in seq order, so "seq <= the highest applied" is a
@@ -52,8 +56,8 @@ namespace {
 // live_detail::kLiveScriptBytes (the map edits), then kTail (the batch's loop). Two literals
 // here and one there: bench/http/live_script_driver.py rebuilds the script from them.
 constexpr char kHead[] =
-    R"lua(-- tailor live v4: append events to the stream and apply them to tailor:{vid}:live
-if ARGV[1] ~= '4' then
+    R"lua(-- tailor live v5: append events to the stream and apply them to tailor:{vid}:live
+if ARGV[1] ~= '5' then
   return redis.error_reply('ERR tailor live: unsupported argument format')
 end
 local to_stream = ARGV[2] == 's'
@@ -168,15 +172,30 @@ local nargs = #ARGV
 local b, i = 8 + 4 * producers, 0
 local times = {}
 local last_ks, v = nil, false  -- a batch is mostly runs of one visitor's events
+-- an event's facts; "=" in its key's place: those of the event before it (a run)
+local ks, t, kind, x1, x2, x3 = nil, false, nil, nil, nil, nil
 while b < nargs do
   i = i + 1
-  local ks, ts, kind, blob = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]
-  local x = b + 4
-  b = x + (EXTRA[kind] or 0)
-  local t = times[ts]
-  if t == nil then
-    t = tonumber(ts) or false
-    times[ts] = t
+  local blob
+  if ARGV[b + 1] == '=' then
+    blob = ARGV[b + 2]
+    b = b + 2
+  else
+    local ts, n
+    ks, ts, kind, blob = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]
+    n = EXTRA[kind] or 0
+    x1 = n >= 1 and ARGV[b + 5] or nil
+    x2 = n >= 2 and ARGV[b + 6] or nil
+    x3 = n >= 3 and ARGV[b + 7] or nil
+    b = b + 4 + n
+    t = false
+    if ts then
+      t = times[ts]
+      if t == nil then
+        t = tonumber(ts) or false
+        times[ts] = t
+      end
+    end
   end
   if ks ~= last_ks then
     local ki = tonumber(ks)
@@ -220,10 +239,10 @@ while b < nargs do
         appended = true
       end
       local extra = EXTRA[kind]
-      local sku = extra == 3 and ARGV[x + 1] or ''
+      local sku = extra == 3 and x1 or ''
       if sku ~= '' then
         if kind == 'Product Viewed' then
-          local cs, ps = ARGV[x + 2], ARGV[x + 3]
+          local cs, ps = x2, x3
           -- not what this visitor's last view here put first, in the same second
           if not (v.top_sku == sku and v.top_at == t and v.top_cs == cs and v.top_ps == ps) then
             local category, price = str(cs), number(ps)
@@ -234,10 +253,10 @@ while b < nargs do
             end
           end
         else
-          full(v, kind, t, blob, sku, nil, number(ARGV[x + 2]), number(ARGV[x + 3]) or 1)
+          full(v, kind, t, blob, sku, nil, number(x2), number(x3) or 1)
         end
       elseif kind == 'Order Completed' or extra == 1 then
-        full(v, kind, t, blob, nil, nil, nil, 1, extra == 1 and number(ARGV[x + 1]))
+        full(v, kind, t, blob, nil, nil, nil, 1, extra == 1 and number(x1))
       elseif not touched(v, t) then
         full(v, kind, t, blob, nil, nil, nil, 1)
       end

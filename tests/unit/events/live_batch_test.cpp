@@ -57,7 +57,7 @@ TEST(EventLiveBatch, ProductFactsTravelBesideTheBlob) {
     // keys: the stream, the visitor's live and ev, the producer's watermark
     EXPECT_EQ(args[2], "4");
     EXPECT_EQ(args[6], "s:seq:w0");
-    EXPECT_EQ(args[7], "4");      // the format
+    EXPECT_EQ(args[7], "5");      // the format
     EXPECT_EQ(args[7 + 7], "1");  // one producer
     const size_t first = 3 + 4 + LiveBatch::kFixedArgs;
     ASSERT_EQ(args.size(), first + 4 + 4 + 3);
@@ -86,10 +86,11 @@ TEST(EventLiveBatch, ArgvLayout) {
     const std::string t = std::to_string(kT0 / 1000);
     const std::vector<std::string> want = {
         "EVALSHA", std::string(live_script_sha1()), "3", "s", live_key(kVid), live_ev_key(kVid),
-        "4", "s", "1000000", "7776000", "20", "50", "1800", "0",  // no producer
-        // per event: key, time, type, blob (a page view needs nothing more)
+        "5", "s", "1000000", "7776000", "20", "50", "1800", "0",  // no producer
+        // per event: key, time, type, blob (a page view needs nothing more); the second
+        // repeats the first's facts: "=" and its blob
         "2", t, "Page Viewed", a,  //
-        "2", t, "Page Viewed", a};
+        "=", a};
     EXPECT_EQ(args, want);
     EXPECT_EQ(live_script_sha1().size(), 40u);
 
@@ -124,16 +125,29 @@ TEST(EventLiveBatch, EachVisitorGetsItsKeysOnceAcrossBatchesOfManyVisitors) {
         const std::vector<std::string> args = args_of(batch);
         // EVALSHA sha numkeys stream, the visitors' live and ev keys, no watermark (no src)
         ASSERT_EQ(args[2], std::to_string(1 + 2 * visitors));
-        const size_t first = 4 + 2 * visitors + LiveBatch::kFixedArgs;
-        ASSERT_EQ(args.size(), first + 4 * blobs.size());
+        // per event: key, time, type, blob; or "=" and its blob when it repeats the facts
+        // of the event before it (one visitor's two page views in a row)
+        size_t at = 4 + 2 * visitors + LiveBatch::kFixedArgs;
+        size_t key = 0;
         for (size_t e = 0; e < blobs.size(); ++e) {
             std::string vid = "visitor" + std::to_string(e % visitors);
             vid.resize(22, 'x');
-            const size_t key = std::stoul(args[first + e * 4]);
+            ASSERT_LT(at + 1, args.size());
+            if (args[at] == "=") {
+                ASSERT_GT(e, 0u);
+                EXPECT_EQ(visitors, 1u) << "only a visitor's own page views make a run";
+                EXPECT_EQ(args[at + 1], blobs[e]);
+                at += 2;
+            } else {
+                key = std::stoul(args[at]);
+                EXPECT_EQ(args[at + 3], blobs[e]);
+                at += 4;
+            }
             ASSERT_GE(key, 2u);
             EXPECT_EQ(args[2 + key], live_key(vid)) << "event " << e;
             EXPECT_EQ(args[3 + key], live_ev_key(vid)) << "event " << e;
         }
+        EXPECT_EQ(at, args.size());
     }
 }
 
@@ -162,11 +176,14 @@ TEST(EventLiveBatch, SeqsTravelPerProducer) {
     const std::vector<std::string> args = args_of(batch);
     EXPECT_EQ(args[6], "s:seq:w0");
     EXPECT_EQ(args[7], "s:seq:w1");
-    EXPECT_EQ(args[8], "4");
+    EXPECT_EQ(args[8], "5");
     EXPECT_EQ(args[15], "2");
     EXPECT_EQ(std::vector<std::string>(args.begin() + 16, args.begin() + 24),
               (std::vector<std::string>{"w0", "7", "9", "1 7 3 9", "w1", "3", "3", "2 3"}));
-    EXPECT_EQ(args.size(), 24u + 3 * 4);
+    // the first event's facts, then "=" and a blob twice: each repeats the one before it
+    EXPECT_EQ(std::vector<std::string>(args.begin() + 24, args.end()),
+              (std::vector<std::string>{"2", std::to_string(kT0 / 1000), "Page Viewed", blobs[0],
+                                        "=", blobs[1], "=", blobs[2]}));
     EXPECT_EQ(LiveBatch::extra_args("Product Viewed"), 3u);
     EXPECT_EQ(LiveBatch::extra_args("Identify"), 1u);
     EXPECT_EQ(LiveBatch::extra_args("Cart Viewed"), 0u);

@@ -177,5 +177,70 @@ TEST_F(EventLive, StreamIsCappedApproximately) {
     EXPECT_LT(len, 500);
 }
 
+// A run (one visitor's events with the same facts, one after another) travels as "=" and a
+// blob after its first event; each of them is still appended and applied on its own, and a
+// change of facts in the middle of the batch ends the run.
+TEST_F(EventLive, EachEventOfARunIsAppendedAndApplied) {
+    const std::vector<EventProperty> sku_a = {{"product_id", "A"},
+                                              {"price", "2.50", PropertyKind::kNumber}};
+    const std::vector<EventProperty> sku_b = {{"product_id", "B"},
+                                              {"price", "4.00", PropertyKind::kNumber}};
+    std::vector<std::string> batch;
+    for (uint64_t seq = 1; seq <= 3; ++seq) {
+        batch.push_back(event(EventType::kProductAdded, kVid, kT0 + seq, sku_a, seq));
+    }
+    batch.push_back(event(EventType::kProductAdded, kVid, kT0 + 4, sku_b, 4));
+    batch.push_back(event(EventType::kProductAdded, kVid, kT0 + 5, sku_a, 5));
+    batch.push_back(event(EventType::kProductAdded, kVid, kT0 + 6, sku_a, 6));
+
+    LiveBatch args;
+    args.reset(LiveConfig());
+    for (const std::string& b : batch) {
+        ASSERT_TRUE(args.add(b));
+    }
+    ASSERT_TRUE(args.finish());
+    size_t runs = 0;
+    for (int i = 0; i < args.argc(); ++i) {
+        runs += std::string_view(args.argv()[i], args.argvlen()[i]) == "=" ? 1 : 0;
+    }
+    EXPECT_EQ(runs, 3u) << "A A A | B | A A: three events repeat the facts before them";
+
+    EXPECT_EQ(run(batch), std::vector<long long>(6, 1));
+    EXPECT_EQ(redis_->command({"XLEN", "tailor:events"}).integer, 6);
+    const auto r = decode_profile({}, live_of(kVid));
+    ASSERT_TRUE(r.profile.has_value());
+    ASSERT_EQ(r.profile->cart.size(), 2u);
+    int64_t qty_a = 0;
+    int64_t qty_b = 0;
+    for (const auto& line : r.profile->cart) {
+        (line.sku == "A" ? qty_a : qty_b) += line.qty;
+    }
+    EXPECT_EQ(qty_a, 5) << "each of the five adds of A counted";
+    EXPECT_EQ(qty_b, 1);
+    // the same batch again: a replay, run or not
+    EXPECT_EQ(run(batch), std::vector<long long>(6, 0));
+    EXPECT_EQ(redis_->command({"XLEN", "tailor:events"}).integer, 6);
+}
+
+// "=" where nothing comes before it (not something LiveBatch writes) is an invalid event,
+// and the events after it still go through.
+TEST_F(EventLive, ARunMarkerWithNothingBeforeItIsInvalid) {
+    const std::string page = event(EventType::kPageViewed, kVid, kT0);
+    LiveBatch batch;
+    batch.reset(LiveConfig());
+    ASSERT_TRUE(batch.add(page));
+    ASSERT_TRUE(batch.finish());
+    std::vector<std::string_view> argv;
+    for (int i = 0; i < batch.argc(); ++i) {
+        argv.emplace_back(batch.argv()[i], batch.argvlen()[i]);
+    }
+    // the event's four arguments (key, time, type, blob) after "=" and a blob of its own
+    argv.insert(argv.end() - 4, {std::string_view("="), std::string_view(page)});
+    const Reply r = redis_->command(argv);
+    ASSERT_EQ(r.kind, '$') << r.str;
+    EXPECT_EQ(r.str, "-1");
+    EXPECT_EQ(redis_->command({"XLEN", "tailor:events"}).integer, 1);
+}
+
 }  // namespace
 }  // namespace tailor
