@@ -74,8 +74,9 @@ struct Model {
         std::vector<tailor::LiveResult> out;
         auto arg = [&b](size_t i) { return std::string_view(b.argv()[i], b.argvlen()[i]); };
         const size_t base = 3 + static_cast<size_t>(std::atoi(std::string(arg(2)).c_str()));
-        // format 4: 8 fixed arguments, 4 per producer (its events' seqs: "<number> <seq> ..."),
-        // then per event: key index, time, type, blob, and the facts its type needs
+        // format 5: 8 fixed arguments, 4 per producer (its events' seqs: "<number> <seq> ..."),
+        // then per event: key index, time, type, blob, and the facts its type needs; or "="
+        // and the blob when those are the event before it's
         const size_t producers = static_cast<size_t>(std::atoi(std::string(arg(base + 7)).c_str()));
         std::map<size_t, std::string> seq_at;
         for (size_t p = 0; p < producers; ++p) {
@@ -89,10 +90,14 @@ struct Model {
             }
         }
         size_t event = 0;
-        for (size_t a = base + 8 + 4 * producers; a < static_cast<size_t>(b.argc());
-             a += 4 + tailor::LiveBatch::extra_args(arg(a + 2))) {
+        for (size_t a = base + 8 + 4 * producers; a < static_cast<size_t>(b.argc());) {
             ++event;
-            auto it = seq_of().find(arg(a + 3));
+            const bool run = arg(a) == "=";
+            if (run && event == 1) {
+                std::abort();  // a run continues an event
+            }
+            auto it = seq_of().find(arg(a + (run ? 1 : 3)));
+            a += run ? 2 : 4 + tailor::LiveBatch::extra_args(arg(a + 2));
             if (it == seq_of().end()) {
                 out.push_back(tailor::LiveResult::kInvalid);
             } else if (seq_at[event] != std::to_string(it->second)) {
