@@ -125,6 +125,10 @@ local function touched(v, t)
   return true
 end
 
+-- Where viewed_fast() notes the entries' starts: one table for the batch, as a table grown
+-- one entry at a time is rehashed at every power of two (~1k instructions each).
+local entry_starts = {}
+
 -- Product Viewed on the stored bytes (after touched()): its entry first,
 -- the same sku's out, the list capped; true when done (or nothing to do).
 -- Entries start at each "\163sku" preceded by a map header: no string holds
@@ -152,26 +156,29 @@ local function viewed_fast(v, t, sku, category, price)
   local E = find(raw, '\161v\001', p, true)
   if not E or find(raw, '\161v\001', E + 1, true) or v.last_at < E then return false end
   if n == 0 or find(raw, e, p, true) ~= p then  -- not already first
-    local at, index, q = {}, {}, p
+    -- the entries' starts, in the batch's scratch table (at[1..k], the rest stale)
+    local at, k, q = entry_starts, 0, p
     while true do
       q = find(raw, '\163sku', q, true)
       if not q or q >= E then break end
       local h = byte(raw, q - 1)
       if h >= 130 and h <= 132 then
-        at[#at + 1] = q - 1
-        index[q] = #at
+        k = k + 1
+        at[k] = q - 1
       end
       q = q + 4
     end
-    if #at ~= n or (n > 0 and at[1] ~= p) then return false end
+    if k ~= n or (n > 0 and at[1] ~= p) then return false end
     at[n + 1] = E
-    local match = nil
+    -- the entries of this sku: its pattern where an entry starts (both in order)
+    local match, j = nil, 1
     local pat = '\163sku' .. head .. sku
     q = find(raw, pat, p, true)
     while q and q < E do
-      if index[q] then
+      while j <= n and at[j] + 1 < q do j = j + 1 end
+      if j <= n and at[j] + 1 == q then
         if match then return false end  -- twice: the full path takes them all out
-        match = index[q]
+        match = j
       end
       q = find(raw, pat, q + 1, true)
     end

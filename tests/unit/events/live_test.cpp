@@ -207,7 +207,8 @@ TEST_F(EventLive, EachEventOfARunIsAppendedAndApplied) {
 
     EXPECT_EQ(run(batch), std::vector<long long>(6, 1));
     EXPECT_EQ(redis_->command({"XLEN", "tailor:events"}).integer, 6);
-    const auto r = decode_profile({}, live_of(kVid));
+    const std::string live = live_of(kVid);  // the profile's views point into it
+    const auto r = decode_profile({}, live);
     ASSERT_TRUE(r.profile.has_value());
     ASSERT_EQ(r.profile->cart.size(), 2u);
     int64_t qty_a = 0;
