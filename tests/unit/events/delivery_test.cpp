@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "live_fixture.h"
+#include "temp_dir.h"
 #include "tailor/events/event.h"
 
 namespace tailor {
@@ -27,19 +28,6 @@ namespace fs = std::filesystem;
 constexpr std::string_view kVid = "q3Zf0x8W2mYbT1kL9cVn_A";
 constexpr std::string_view kProducer = "w0-test";
 constexpr int64_t kT0 = 1718000000000;  // ms
-
-class TempDir {
-  public:
-    TempDir() {
-        std::string templ = (fs::temp_directory_path() / "tailor-delivery-XXXXXX").string();
-        path_ = ::mkdtemp(templ.data());
-    }
-    ~TempDir() { fs::remove_all(path_); }
-    [[nodiscard]] const std::string& path() const { return path_; }
-
-  private:
-    std::string path_;
-};
 
 std::unique_ptr<Spool> open_spool(const std::string& dir) {
     SpoolOptions o;
@@ -133,7 +121,7 @@ class EventDelivery : public LiveScriptTest {
     }
 
     DeliveryOptions options_;
-    TempDir dir_;
+    TempDir dir_{"tailor-delivery"};
 };
 
 TEST_F(EventDelivery, DeliversInBatchesInOrder) {

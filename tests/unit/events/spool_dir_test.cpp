@@ -7,23 +7,12 @@
 #include <filesystem>
 #include <string>
 
+#include "temp_dir.h"
+
 namespace tailor {
 namespace {
 
 namespace fs = std::filesystem;
-
-class TempDir {
-  public:
-    TempDir() {
-        std::string templ = (fs::temp_directory_path() / "tailor-spooldir-XXXXXX").string();
-        path_ = ::mkdtemp(templ.data());
-    }
-    ~TempDir() { fs::remove_all(path_); }
-    [[nodiscard]] const std::string& path() const { return path_; }
-
-  private:
-    std::string path_;
-};
 
 std::unique_ptr<Spool> open_spool(const std::string& dir, SpoolError* err = nullptr) {
     SpoolOptions o;
@@ -90,7 +79,7 @@ TEST(SpoolHeir, ALiveSlotsOwnNamesAreItsOwn) {
 }
 
 TEST(RemoveEmptySpool, RemovesAReplayedOrphanAndItsDirectory) {
-    TempDir root;
+    TempDir root("tailor-spooldir");
     const std::string dir = root.path() + "/w3-1";
     {
         auto s = open_spool(dir);
@@ -108,7 +97,7 @@ TEST(RemoveEmptySpool, RemovesAReplayedOrphanAndItsDirectory) {
 }
 
 TEST(RemoveEmptySpool, KeepsASpoolThatStillHoldsRecords) {
-    TempDir root;
+    TempDir root("tailor-spooldir");
     const std::string dir = root.path() + "/w2";
     auto s = open_spool(dir);
     ASSERT_TRUE(s);
@@ -121,7 +110,7 @@ TEST(RemoveEmptySpool, KeepsASpoolThatStillHoldsRecords) {
 }
 
 TEST(RemoveEmptySpool, KeepsTheDirectoryWhenSomethingElseIsInIt) {
-    TempDir root;
+    TempDir root("tailor-spooldir");
     const std::string dir = root.path() + "/w1";
     auto s = open_spool(dir);
     ASSERT_TRUE(s);
@@ -132,7 +121,7 @@ TEST(RemoveEmptySpool, KeepsTheDirectoryWhenSomethingElseIsInIt) {
 
 TEST(RemoveEmptySpool, TheNameCanBeOpenedAgainAfterwards) {
     // a worker that takes the name right after the orphan was removed gets a working spool
-    TempDir root;
+    TempDir root("tailor-spooldir");
     const std::string dir = root.path() + "/w1";
     ASSERT_TRUE(remove_empty_spool(open_spool(dir)));
     SpoolError err = SpoolError::kOk;
@@ -142,7 +131,7 @@ TEST(RemoveEmptySpool, TheNameCanBeOpenedAgainAfterwards) {
 }
 
 TEST(RemoveEmptySpool, OnlyOneOpenerHoldsAnOrphan) {
-    TempDir root;
+    TempDir root("tailor-spooldir");
     const std::string dir = root.path() + "/w5";
     auto first = open_spool(dir);
     ASSERT_TRUE(first);

@@ -10,22 +10,18 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.h"
+
 namespace tailor {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
+// A worker's spool directory (not created: the spool makes it) in a fresh temporary one.
+class SpoolDir : public TempDir {
   public:
-    TempDir() {
-        std::string templ = (fs::temp_directory_path() / "tailor-spool-XXXXXX").string();
-        path_ = ::mkdtemp(templ.data());
-    }
-    ~TempDir() { fs::remove_all(path_); }
-    [[nodiscard]] std::string spool() const { return path_ + "/w0"; }
-
-  private:
-    std::string path_;
+    SpoolDir() : TempDir("tailor-spool") {}
+    [[nodiscard]] std::string spool() const { return path() + "/w0"; }
 };
 
 SpoolOptions small_options(const std::string& dir) {
@@ -81,7 +77,7 @@ TEST(SpoolCrc32c, MatchesTheStandardCheckValue) {
 }
 
 TEST(Spool, ReplaysInOrderAndRemovesFilesWhenDrained) {
-    TempDir tmp;
+    SpoolDir tmp;
     auto spool = open_ok(small_options(tmp.spool()));
     ASSERT_TRUE(spool);
     EXPECT_TRUE(spool->empty());
@@ -106,7 +102,7 @@ TEST(Spool, ReplaysInOrderAndRemovesFilesWhenDrained) {
 }
 
 TEST(Spool, PeekWithoutCommitReturnsTheSameRecords) {
-    TempDir tmp;
+    SpoolDir tmp;
     auto spool = open_ok(small_options(tmp.spool()));
     for (int i = 0; i < 5; ++i) {
         ASSERT_EQ(spool->append(record(i)).status, AppendStatus::kOk);
@@ -121,7 +117,7 @@ TEST(Spool, PeekWithoutCommitReturnsTheSameRecords) {
 }
 
 TEST(Spool, PeekHonoursTheByteBudgetButReturnsAtLeastOne) {
-    TempDir tmp;
+    SpoolDir tmp;
     auto spool = open_ok(small_options(tmp.spool()));
     ASSERT_EQ(spool->append(std::string(500, 'a')).status, AppendStatus::kOk);
     ASSERT_EQ(spool->append(std::string(500, 'b')).status, AppendStatus::kOk);
@@ -133,7 +129,7 @@ TEST(Spool, PeekHonoursTheByteBudgetButReturnsAtLeastOne) {
 }
 
 TEST(Spool, ReopenResumesAtTheCommittedCursor) {
-    TempDir tmp;
+    SpoolDir tmp;
     {
         auto spool = open_ok(small_options(tmp.spool()));
         for (int i = 0; i < 40; ++i) {
@@ -155,7 +151,7 @@ TEST(Spool, ReopenResumesAtTheCommittedCursor) {
 }
 
 TEST(Spool, TornTailIsDroppedOnRecoveryAndAppendsContinue) {
-    TempDir tmp;
+    SpoolDir tmp;
     {
         auto spool = open_ok(small_options(tmp.spool()));
         for (int i = 0; i < 3; ++i) {
@@ -176,7 +172,7 @@ TEST(Spool, ZeroFilledAndGarbageTailsAreNeverRecords) {
     for (const std::string& tail :
          {std::string(64, '\0'), std::string("\x05\x00\x00\x00\xde\xad\xbe\xefhello", 13),
           std::string(3, '\xff')}) {
-        TempDir tmp;
+        SpoolDir tmp;
         {
             auto spool = open_ok(small_options(tmp.spool()));
             ASSERT_EQ(spool->append("one").status, AppendStatus::kOk);
@@ -190,7 +186,7 @@ TEST(Spool, ZeroFilledAndGarbageTailsAreNeverRecords) {
 }
 
 TEST(Spool, CorruptionInAnOlderSegmentCutsOnlyThatSegment) {
-    TempDir tmp;
+    SpoolDir tmp;
     {
         auto spool = open_ok(small_options(tmp.spool()));
         for (int i = 0; i < 200; ++i) {
@@ -214,7 +210,7 @@ TEST(Spool, CorruptionInAnOlderSegmentCutsOnlyThatSegment) {
 }
 
 TEST(Spool, WhenFullDropsTheOldestAndCountsThem) {
-    TempDir tmp;
+    SpoolDir tmp;
     SpoolOptions o = small_options(tmp.spool());
     auto spool = open_ok(o);
     uint64_t dropped = 0;
@@ -237,7 +233,7 @@ TEST(Spool, WhenFullDropsTheOldestAndCountsThem) {
 }
 
 TEST(Spool, CommitOfABatchWhoseRecordsWereDroppedIsRefused) {
-    TempDir tmp;
+    SpoolDir tmp;
     auto spool = open_ok(small_options(tmp.spool()));
     ASSERT_EQ(spool->append(record(0)).status, AppendStatus::kOk);
     SpoolBatch batch;
@@ -251,7 +247,7 @@ TEST(Spool, CommitOfABatchWhoseRecordsWereDroppedIsRefused) {
 }
 
 TEST(Spool, RefusesEmptyAndOversizedRecords) {
-    TempDir tmp;
+    SpoolDir tmp;
     auto spool = open_ok(small_options(tmp.spool()));
     EXPECT_EQ(spool->append("").status, AppendStatus::kTooLarge);
     EXPECT_EQ(spool->append(std::string(1025, 'x')).status, AppendStatus::kTooLarge);
@@ -259,7 +255,7 @@ TEST(Spool, RefusesEmptyAndOversizedRecords) {
 }
 
 TEST(Spool, RefusesBadOptions) {
-    TempDir tmp;
+    SpoolDir tmp;
     SpoolError err = SpoolError::kOk;
     SpoolOptions o = small_options(tmp.spool());
     o.segment_bytes = o.max_bytes;  // must be at most half
@@ -273,7 +269,7 @@ TEST(Spool, RefusesBadOptions) {
 }
 
 TEST(Spool, ASecondOpenOfTheSameDirectoryIsLocked) {
-    TempDir tmp;
+    SpoolDir tmp;
     auto first = open_ok(small_options(tmp.spool()));
     SpoolError err = SpoolError::kOk;
     EXPECT_EQ(Spool::open(small_options(tmp.spool()), &err), nullptr);
@@ -283,7 +279,7 @@ TEST(Spool, ASecondOpenOfTheSameDirectoryIsLocked) {
 }
 
 TEST(Spool, ABadCursorReplaysEverythingRatherThanLosing) {
-    TempDir tmp;
+    SpoolDir tmp;
     {
         auto spool = open_ok(small_options(tmp.spool()));
         for (int i = 0; i < 5; ++i) {
@@ -299,7 +295,7 @@ TEST(Spool, ABadCursorReplaysEverythingRatherThanLosing) {
 }
 
 TEST(Spool, LoweredMaxBytesDropsOldestAtOpen) {
-    TempDir tmp;
+    SpoolDir tmp;
     {
         auto spool = open_ok(small_options(tmp.spool()));
         for (int i = 0; i < 300; ++i) {
