@@ -39,8 +39,9 @@ namespace tailor {
 // pushed into Lua) whether the script reads it or not; format 3 sent 11 per
 // event, of which a page view needs 4 and a product view 7, and the seqs are
 // read only for a replay. Why "=": a batch is mostly runs of one visitor's page views in
-// the same second, and a run's facts are then sent once (format 5: a repeated product view
-// cost Redis 27.6k instructions with its 7 arguments, 23.4k with 2; docs/benchmarks.md).
+// the same second, and a run's facts are then sent once (format 5: a batch of 100 product
+// views of one visitor cost Redis 28.2k instructions an event in format 4, 22.8k in this
+// one; docs/benchmarks.md, "Runs travel once").
 //
 // Why a watermark per producer (format 3 on) when the stream is appended to:
 // a producer delivers in seq order, so "seq <= the highest applied" is a
