@@ -250,10 +250,11 @@ bool LiveBatch::finish() noexcept {
         indexes.clear();
         size_t per_event = 0;
         for (size_t i = 0; i < events_.size(); ++i) {
-            const Pending& p = events_[i];
+            Pending& p = events_[i];
             indexes.emplace_back(number(static_cast<int64_t>(p.key)),
                                  number(static_cast<int64_t>(p.previous)));
-            per_event += i > 0 && same_facts(events_[i - 1], p) ? 2 : 4 + extra_args(p.type);
+            p.repeats = i > 0 && same_facts(events_[i - 1], p);
+            per_event += p.repeats ? 2 : 4 + extra_args(p.type);
         }
 
         const size_t argc = 3 + stream_keys + keys_.size() + marks.size() + kFixedArgs +
@@ -291,7 +292,7 @@ bool LiveBatch::finish() noexcept {
         }
         for (size_t i = 0; i < events_.size(); ++i) {
             const Pending& p = events_[i];
-            if (i > 0 && same_facts(events_[i - 1], p)) {
+            if (p.repeats) {
                 add("=");  // a run: the facts of the event before it, sent once
                 add(p.blob);
                 continue;

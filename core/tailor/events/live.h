@@ -242,6 +242,7 @@ class LiveBatch {
         std::string_view category;  // product events only
         Span price{};               // minor units
         Span qty{};
+        bool repeats = false;  // finish(): its facts are the event before it's ("=")
     };
 
     // A visitor's KEYS index, by its vid (a view into its event's blob): open
