@@ -384,10 +384,10 @@ void ngx_http_tailor_events_enqueue(std::string_view blob,
         return;
     }
 
+    // The counters reach shared memory at the next flush (within the flush interval): a
+    // sync per event wrote a cache line the other workers write too.
     if (w->delivery->enqueue(blob, facts) && !ngx_http_tailor_events_busy(w)) {
         ngx_http_tailor_events_flush(w);  // a full batch waits
-    } else {
-        ngx_http_tailor_events_sync(w);
     }
     ngx_http_tailor_events_arm(w);
 }

@@ -208,6 +208,30 @@ TEST_F(EventDelivery, ABatchWhoseReplyWasLostGoesAgainFirstAndCountsAsDuplicates
     EXPECT_EQ(stream_length(), 8);  // each once
 }
 
+// The whole queue in flight leaves the ring empty, and the next event starts again at its
+// first slot (delivery.cpp, enqueue): a batch that fails then still goes back in front of it.
+TEST_F(EventDelivery, ABatchThatEmptiedTheQueueAndFailedGoesBeforeWhatCameAfter) {
+    for (size_t queue : {size_t{4}, size_t{32768}}) {
+        SCOPED_TRACE(queue);
+        redis_->command({"FLUSHALL"});
+        options_.queue = queue;
+        options_.batch_events = 2;
+        Delivery d(options_);
+        enqueue(d, 1, 2);
+        ASSERT_EQ(d.next(true), DeliveryStep::kSend);  // 1, 2 in flight, nothing waits
+        enqueue(d, 3, 4);
+        d.failed();  // not applied
+        EXPECT_EQ(d.queued(), 4u);
+        deliver(d);
+        DeliveryCounts c = d.take_counts();
+        EXPECT_EQ(c.flushed, 4u);     // 1, 2 before 3, 4: after them they would be
+        EXPECT_EQ(c.duplicates, 0u);  // duplicates (seq below the producer's watermark)
+        EXPECT_EQ(c.dropped, 0u);
+        EXPECT_EQ(recorded_seq(), "4");
+        EXPECT_EQ(stream_length(), 4);
+    }
+}
+
 TEST_F(EventDelivery, AFailedBatchWithASpoolGoesToItsHeadNotBehindIt) {
     options_.batch_events = 2;
     Delivery d(options_);
