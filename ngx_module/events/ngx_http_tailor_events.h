@@ -45,6 +45,7 @@ struct ngx_http_tailor_events_main_conf_t {
     size_t spool_segment;           // segment_size=; 4m
     ngx_uint_t spool_sync;          // tailor::SpoolSync
     ngx_uint_t batch;               // tailor_events_batch: events per EVALSHA; 256
+    ngx_uint_t batch_visitors;      // tailor_events_batch_visitors: visitors per EVALSHA; 16
     ngx_msec_t interval;            // tailor_events_flush_interval; 10ms
     ngx_uint_t queue;               // tailor_events_queue: per-worker bound; 32768
     time_t live_ttl;                // tailor_events_live ttl=; 90d

@@ -63,6 +63,11 @@ ngx_command_t ngx_http_tailor_events_commands[] = {
      NGX_HTTP_MAIN_CONF_OFFSET, offsetof(ngx_http_tailor_events_main_conf_t, batch),
      &ngx_http_tailor_events_batch_bounds},
 
+    {ngx_string("tailor_events_batch_visitors"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
+     ngx_conf_set_num_slot, NGX_HTTP_MAIN_CONF_OFFSET,
+     offsetof(ngx_http_tailor_events_main_conf_t, batch_visitors),
+     &ngx_http_tailor_events_batch_bounds},
+
     {ngx_string("tailor_events_flush_interval"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
      ngx_conf_set_msec_slot, NGX_HTTP_MAIN_CONF_OFFSET,
      offsetof(ngx_http_tailor_events_main_conf_t, interval), &ngx_http_tailor_events_interval_post},
@@ -122,6 +127,7 @@ constexpr ngx_msec_t kDefaultClusterReplicaWait = 50;
 constexpr size_t kDefaultSpoolMax = 64 * 1024 * 1024;
 constexpr size_t kDefaultSpoolSegment = 4 * 1024 * 1024;
 constexpr ngx_uint_t kDefaultBatch = 256;
+constexpr ngx_uint_t kDefaultBatchVisitors = 16;
 constexpr ngx_msec_t kDefaultInterval = 10;
 constexpr ngx_uint_t kDefaultQueue = 32768;
 
@@ -172,6 +178,7 @@ void* ngx_http_tailor_events_create_main_conf(ngx_conf_t* cf) noexcept {
     emcf->spool_max = NGX_CONF_UNSET_SIZE;
     emcf->spool_segment = NGX_CONF_UNSET_SIZE;
     emcf->batch = NGX_CONF_UNSET_UINT;
+    emcf->batch_visitors = NGX_CONF_UNSET_UINT;
     emcf->interval = NGX_CONF_UNSET_MSEC;
     emcf->queue = NGX_CONF_UNSET_UINT;
     emcf->live_ttl = NGX_CONF_UNSET;
@@ -204,6 +211,7 @@ char* ngx_http_tailor_events_init_main_conf(ngx_conf_t* cf, void* conf) noexcept
     ngx_conf_init_size_value(emcf->spool_max, kDefaultSpoolMax);
     ngx_conf_init_size_value(emcf->spool_segment, kDefaultSpoolSegment);
     ngx_conf_init_uint_value(emcf->batch, kDefaultBatch);
+    ngx_conf_init_uint_value(emcf->batch_visitors, kDefaultBatchVisitors);
     ngx_conf_init_msec_value(emcf->interval, kDefaultInterval);
     ngx_conf_init_uint_value(emcf->queue, kDefaultQueue);
     ngx_conf_init_value(emcf->live_ttl, 90 * 24 * 3600);

@@ -275,6 +275,7 @@ ngx_int_t ngx_http_tailor_events_init_worker(ngx_cycle_t* cycle,
         opts.live.cart_cap = static_cast<uint32_t>(emcf->cart_cap);
         opts.live.money_scale = static_cast<uint32_t>(emcf->money_scale);
         opts.live.session_gap_seconds = static_cast<uint32_t>(emcf->session_gap);
+        opts.live.max_visitors = static_cast<uint32_t>(emcf->batch_visitors);
         w->shards = emcf->shards == NGX_CONF_UNSET_UINT ? 1 : static_cast<uint32_t>(emcf->shards);
         w->split = mcf->redis->cluster || w->shards > 1;
         if (w->split && emcf->replica_wait != NGX_CONF_UNSET_MSEC && emcf->replica_wait > 0) {

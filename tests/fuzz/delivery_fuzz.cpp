@@ -2,12 +2,13 @@
 // refused batches, with or without a spool, delivers every event exactly once or counts it
 // dropped, and never delivers one out of order.
 //
-// Input: byte 0 the options (queue 4..19, batch 1..8, bit 7: a spool), then a program, one
-// byte per step (the low 3 bits pick the step, the rest its argument). A model of the live
-// script stands in for Redis: one producer, one visitor; an event whose seq is not above the
-// highest applied is a duplicate, as the script answers. Out of order means "a duplicate that
-// was never applied": an event neither applied nor counted dropped, which the final check
-// catches.
+// Input: byte 0 the options (queue 4..19, batch 1..8, bit 7: a spool), byte 1's low 2 bits
+// the visitor cap (0: none), then a program, one byte per step (the low 3 bits pick the step,
+// the rest its argument). A model of the live script stands in for Redis: one producer, three
+// visitors taking turns in runs of three events (so the cap cuts batches); an event whose seq
+// is not above the highest applied is a duplicate, as the script answers. Out of order means
+// "a duplicate that was never applied": an event neither applied nor counted dropped, which
+// the final check catches.
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,7 +39,9 @@ const std::vector<std::string>& blobs() {
         for (uint64_t seq = 1; seq <= kEvents; seq++) {
             tailor::Event e(*tailor::EventId::generate(1718000000000));
             e.type = tailor::EventType::kPageViewed;
-            e.vid = "q3Zf0x8W2mYbT1kL9cVn_A";
+            static constexpr const char* kVids[] = {
+                "q3Zf0x8W2mYbT1kL9cVn_A", "b7Yk2mQx9pLc4RtW1nVs_Q", "Zp4Lx7Qm2Wc9Tb1Ky8Rv_g"};
+            e.vid = kVids[(seq / 3) % 3];
             e.ts_ms = 1718000000000;
             e.path = "/p";
             e.producer = "fuzz";
@@ -133,6 +136,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     opts.batch_events = 1 + ((data[0] >> 4) & 0x07);
     opts.batch_bytes = 1 << 20;
     opts.live.stream.key = "s";
+    opts.live.max_visitors = size > 1 ? data[1] & 0x03 : 0;
     tailor::Delivery d(opts);
 
     std::string dir;
@@ -155,7 +159,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint64_t garbage = 0;
     bool sent = false;  // a kSend is outstanding
 
-    for (size_t i = 1; i < size && next_seq < kEvents; i++) {
+    for (size_t i = 2; i < size && next_seq < kEvents; i++) {
         uint8_t op = data[i] & 0x07;
         uint8_t arg = data[i] >> 3;
         switch (op) {

@@ -94,6 +94,53 @@ def test_a_queue_too_small_for_the_load_spills_to_the_spool(nginx_factory, redis
     assert len({bytes(kv[kv.index(b"e") + 1]) for _, kv in entries}) == len(entries)
 
 
+def test_batches_carry_at_most_the_visitor_cap_and_lose_nothing(nginx_factory, redis, keys, sign,
+                                                                 tmp_path):
+    """50 visitors in turn at wrk's rate, tailor_events_batch_visitors 4: every batch holds
+    4 visitors at most (one wrk thread takes them in turn: a visitor comes back only 50
+    requests later, so 4 visitors are 4 events), and every event arrives once."""
+    if not shutil.which("wrk"):
+        pytest.skip("needs wrk")
+    nginx = nginx_factory(worker_processes=2)
+    start(nginx, redis, keys, extra="tailor_events_batch_visitors 4;")
+    script = tmp_path / "visitors.lua"
+    cookies = ",".join('"tailor_vid=%s"' % sign(new_vid()) for _ in range(50))
+    script.write_text("local c = {%s}\nlocal i = 0\n"
+                      "request = function()\n  i = i %% #c + 1\n"
+                      "  wrk.headers[\"Cookie\"] = c[i]\n  return wrk.format()\nend\n" % cookies)
+    p = subprocess.run(["wrk", "-t1", "-c20", "-d2s", "-s", str(script),
+                        "http://127.0.0.1:%d/product.html?sku=S1&price=9.50" % nginx.port],
+                       capture_output=True, text=True, timeout=40)
+    assert p.returncode == 0, p.stderr
+    m = settled(nginx, redis)
+    report(m)
+    batches = counter(m, "tailor_events_batches_total")
+    emitted = counter(m, "tailor_events_emitted_total")
+    assert emitted > 500, "load"
+    assert counter(m, "tailor_events_batch_events_total") <= 4 * batches
+    assert counter(m, "tailor_events_flushed_total") == emitted
+    assert counter(m, "tailor_events_dropped_total") == 0
+    assert counter(m, "tailor_events_duplicates_total") == 0
+    assert counter(m, "tailor_events_invalid_total") == 0
+    entries = redis.command("XRANGE", STREAM, "-", "+")
+    assert len(entries) == emitted
+    assert len({bytes(kv[kv.index(b"e") + 1]) for _, kv in entries}) == len(entries)
+
+
+@pytest.mark.parametrize("value", ["0", "4097", "many"])
+def test_a_visitor_cap_out_of_range_fails_nginx_t_with_file_and_line(nginx, keys, value):
+    nginx.write(http="""
+    tailor_keys %s;
+    tailor_redis 127.0.0.1:1;
+    tailor_events_batch_visitors %s;
+    server { listen 127.0.0.1:{{PORT}}; location / { tailor on; tailor_events on; } }
+    """ % (keys.path, value))
+    rc, out = nginx.test_config()
+    assert rc != 0 and "[emerg]" in out, out
+    line = nginx.line_of("tailor_events_batch_visitors")
+    assert "%s:%d" % (nginx.conf_path, line) in out, "file and line named: " + out
+
+
 def test_a_redis_at_maxmemory_is_asked_again_with_backoff(nginx_factory, redis, keys, sign):
     nginx = nginx_factory(worker_processes=1)
     start(nginx, redis, keys)

@@ -6,7 +6,8 @@
 
 namespace tailor {
 
-Delivery::Delivery(const DeliveryOptions& options) : options_(options) {
+Delivery::Delivery(const DeliveryOptions& options) : options_(options), replay_live_(options.live) {
+    replay_live_.max_visitors = 0;
     options_.queue = std::max<size_t>(options_.queue, 1);
     options_.batch_events = std::max<size_t>(options_.batch_events, 1);
     ring_.resize(options_.queue);
@@ -160,7 +161,7 @@ bool Delivery::replay(Spool* spool, Flight flight) noexcept {
     if (!spool->peek(options_.batch_events, options_.batch_bytes, &spool_batch_)) {
         return false;
     }
-    batch_.reset(options_.live);
+    batch_.reset(replay_live_);
     for (std::string_view rec : spool_batch_.records()) {
         if (!batch_.add(rec)) {
             counts_.invalid++;
@@ -208,6 +209,7 @@ DeliveryStep Delivery::send_queue() noexcept {
         return DeliveryStep::kRetry;
     }
     state_ = Flight::kQueue;
+    cut_ = batch_.full();
     return DeliveryStep::kSend;
 }
 
@@ -215,6 +217,7 @@ DeliveryStep Delivery::next(bool redis_ready) noexcept {
     if (state_ != Flight::kNone) {
         return DeliveryStep::kBusy;
     }
+    cut_ = false;
     if (!redis_ready) {
         spool_queue();  // down or backed up: keep the order, free the memory
         return DeliveryStep::kIdle;
@@ -358,7 +361,8 @@ bool Delivery::backlog() const noexcept {
 }
 
 bool Delivery::flush_again() const noexcept {
-    return spool_pending() || adopted_ != nullptr || count_ >= options_.batch_events;
+    return spool_pending() || adopted_ != nullptr || count_ >= options_.batch_events ||
+           (cut_ && count_ > 0);
 }
 
 }  // namespace tailor

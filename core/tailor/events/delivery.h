@@ -171,7 +171,8 @@ class Delivery {
     [[nodiscard]] uint64_t spooled() const noexcept;
     // anything waiting: the queue, a spool to replay
     [[nodiscard]] bool backlog() const noexcept;
-    // after an answer: more is ready to go at once (the spool, an adopted spool, a full batch)
+    // after an answer: more is ready to go at once (the spool, an adopted spool, a full batch,
+    // or what the visitor cap left of the queue)
     [[nodiscard]] bool flush_again() const noexcept;
 
   private:
@@ -189,6 +190,10 @@ class Delivery {
     void release_adopted() noexcept;
 
     DeliveryOptions options_;
+    // options_.live without the visitor cap, for spool replays: a spool batch is committed
+    // whole, so it must carry every record it peeked
+    LiveConfig replay_live_;
+    bool cut_ = false;               // the queue batch in flight left events for the next
     std::vector<std::string> ring_;  // waiting events: [head_, head_ + count_)
     // per ring slot: its event's facts, where carried_ says so (enqueue()'s, until requeued);
     // not initialized, so only the slots a queue ever reaches take memory

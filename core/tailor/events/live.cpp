@@ -49,6 +49,7 @@ void LiveBatch::reset(const LiveConfig& config) noexcept {
         stamp_ = 1;
     }
     visitors_ = 0;
+    full_ = false;
     last_vid_ = {};
     last_key_ = 0;
     events_.clear();
@@ -75,6 +76,13 @@ void LiveBatch::grow_keys() {
             *find_slot(k.vid) = k;
         }
     }
+}
+
+bool LiveBatch::has_visitor(std::string_view vid) noexcept {
+    if (last_key_ != 0 && vid == last_vid_) {
+        return true;
+    }
+    return !key_table_.empty() && find_slot(vid)->stamp == stamp_;
 }
 
 uint32_t LiveBatch::key_for(std::string_view vid) {
@@ -131,6 +139,11 @@ bool LiveBatch::add(std::string_view blob, const LiveFacts* facts) noexcept {
         facts != nullptr ? std::optional<LiveFacts>(*facts) : live_facts(blob);
     if (!f || f->type.empty() || !is_valid_vid(f->vid) ||
         (!f->previous_vid.empty() && !is_valid_vid(f->previous_vid))) {
+        return false;
+    }
+    if (config_.max_visitors != 0 && visitors_ >= config_.max_visitors && f->time_s &&
+        !has_visitor(f->vid)) {
+        full_ = true;
         return false;
     }
     try {

@@ -94,6 +94,9 @@ struct LiveConfig {
     uint32_t cart_cap = 50;
     uint32_t money_scale = 100;
     uint32_t session_gap_seconds = 30 * 60;  // a new visit after 30 minutes idle
+    // Visitors whose events one batch may carry (0: no cap). Each costs Redis a map read, edit
+    // and write (~150-200k instructions), and every other command waits while a script runs.
+    uint32_t max_visitors = 0;
 };
 
 // live_key / live_ev_key
@@ -184,7 +187,16 @@ class LiveBatch {
     //
     // `facts`, if given, are the blob's (encode_event's, as views into `blob`): the blob is
     // then not read again.
+    //
+    // Also false when the batch holds config.max_visitors visitors and the event is another
+    // one's: then full() is true until reset(). (An Identify's previous visitor does not
+    // count: its keys ride with the event.)
     [[nodiscard]] bool add(std::string_view blob, const LiveFacts* facts = nullptr) noexcept;
+
+    // LiveBatch::full
+    //
+    // Whether an add() since reset() was refused for the visitor cap.
+    [[nodiscard]] bool full() const noexcept { return full_; }
 
     // LiveBatch::finish
     //
@@ -258,6 +270,7 @@ class LiveBatch {
     // the blob): then b travels as "=" and its blob (format 5), two arguments instead of 4-7.
     bool same_facts(const Pending& a, const Pending& b) const noexcept;
     uint32_t key_for(std::string_view vid);
+    bool has_visitor(std::string_view vid) noexcept;
     KeySlot* find_slot(std::string_view vid) noexcept;
     void grow_keys();
     Span number(int64_t v);
@@ -269,6 +282,7 @@ class LiveBatch {
     std::vector<KeySlot> key_table_;  // size a power of two, or empty
     uint32_t stamp_ = 1;
     size_t visitors_ = 0;
+    bool full_ = false;
     std::string_view last_vid_;  // the blob of the last add() holds it
     uint32_t last_key_ = 0;
     std::vector<Pending> events_;

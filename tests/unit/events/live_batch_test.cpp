@@ -151,6 +151,40 @@ TEST(EventLiveBatch, EachVisitorGetsItsKeysOnceAcrossBatchesOfManyVisitors) {
     }
 }
 
+// The visitor cap: a batch takes more events of the visitors it holds, but no new visitor
+// past max_visitors, and says so (full()) until reset.
+TEST(EventLiveBatch, AVisitorCapRefusesANewVisitorButTakesMoreOfItsOwn) {
+    LiveConfig config;
+    config.stream.key = "s";
+    config.max_visitors = 2;
+    auto vid = [](char c) { return std::string(22, c); };
+    const std::string a = page_view(vid('a')), b = page_view(vid('b')), c = page_view(vid('c'));
+    LiveBatch batch;
+    batch.reset(config);
+    ASSERT_TRUE(batch.add(a));
+    ASSERT_TRUE(batch.add(b));
+    EXPECT_FALSE(batch.full());
+    EXPECT_FALSE(batch.add(c));
+    EXPECT_TRUE(batch.full());
+    EXPECT_TRUE(batch.add(a)) << "a visitor the batch holds";
+    EXPECT_TRUE(batch.add(b));
+    EXPECT_EQ(batch.events(), 4u);
+    ASSERT_TRUE(batch.finish());
+    const std::vector<std::string> args = args_of(batch);
+    EXPECT_EQ(args[2], "5");  // the stream and two visitors' keys
+
+    batch.reset(config);
+    EXPECT_FALSE(batch.full());
+    EXPECT_TRUE(batch.add(c));
+
+    config.max_visitors = 0;  // no cap
+    batch.reset(config);
+    for (char v = 'a'; v <= 'z'; ++v) {
+        ASSERT_TRUE(batch.add(page_view(vid(v))));
+    }
+    EXPECT_FALSE(batch.full());
+}
+
 // The seqs travel per producer: first, last and each event's, by its number in the batch (an
 // event without a time is not listed: the script reports it invalid anyway).
 TEST(EventLiveBatch, SeqsTravelPerProducer) {
