@@ -22,30 +22,15 @@
 import hashlib
 import os
 import random
-import socket
 import sys
+
+from resp import Connection
 
 port, batches, visitors, mode = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 if mode not in ("equal", "sha1", "rev"):
     sys.exit("MODE: equal, sha1 or rev")
 pid = int(sys.argv[5]) if len(sys.argv) > 5 else 0
-s = socket.create_connection(("127.0.0.1", port))
-
-
-def encode(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
-
-
-def call(*args):
-    s.sendall(encode(*args))
-    buf = b""
-    while not buf.endswith(b"\r\n"):
-        buf += s.recv(1 << 20)
-    return buf
+redis = Connection(port)
 
 
 # KEYS: the stream, then per visitor its live key and its tombstone. ARGV: the TTL, then per
@@ -80,12 +65,12 @@ end
 return table.concat(results)
 """.replace("MODE", repr(mode))
 
-sha = call("SCRIPT", "LOAD", SCRIPT).split(b"\r\n")[1]
+sha = redis.call("SCRIPT", "LOAD", SCRIPT)
 rnd = random.Random(1)
 maps = {}
 for v in range(visitors):
     maps[v] = bytes(rnd.randrange(256) for _ in range(990))
-    call("SET", "tailor:{v%021d}:live" % v, maps[v])
+    redis.call("SET", "tailor:{v%021d}:live" % v, maps[v])
 blob = bytes(rnd.randrange(256) for _ in range(231))
 
 if pid:
@@ -101,8 +86,8 @@ for b in range(batches):
         check = {"equal": old, "sha1": hashlib.sha1(old).hexdigest().encode(), "rev": old[:12]}[mode]
         argv += [2 * v + 2, 1733212345 + b, "Product Viewed", "v%021d" % v, blob, check, new]
         maps[v] = new
-    reply = call("EVALSHA", sha, len(keys), *keys, *argv)
-    if not reply.startswith(b"$%d\r\n%s" % (visitors, b"1" * visitors)):
+    reply = redis.call("EVALSHA", sha, len(keys), *keys, *argv)
+    if reply != b"1" * visitors:
         sys.exit("batch %d: %r" % (b, reply[:80]))
 if pid:
     os.system("callgrind_control -d %d >/dev/null 2>&1" % pid)

@@ -5,7 +5,9 @@
 # (seeded before counting), each viewing a product not at the top, a second later per batch
 # (every other batch one from the list, else a new one, which pushes the oldest out).
 # The argument layout follows the script's format (ARGV[1]): 3 (main until 2026-12-04), 4 or 5.
-import os, re, socket, subprocess, sys, struct
+import os, re, subprocess, sys, struct
+
+from resp import Connection
 
 
 def lua_of(path):
@@ -23,22 +25,7 @@ def lua_of(path):
 script = lua_of(sys.argv[1])
 port = int(sys.argv[2]); n = int(sys.argv[3]); batches = int(sys.argv[4]); visitors = int(sys.argv[5])
 shape = sys.argv[7] if len(sys.argv) > 7 else "new"
-s = socket.create_connection(("127.0.0.1", port))
-
-
-def cmd(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    s.sendall(out)
-    buf = b""
-    while True:
-        buf += s.recv(1 << 20)
-        if buf.endswith(b"\r\n") and buf[:1] == b"$" and len(buf) >= buf.index(b"\r\n") + 2 + int(buf[1:buf.index(b"\r")]) + 2:
-            return buf
-        if buf.endswith(b"\r\n") and buf[:1] not in b"$" and (buf[:1] != b"*" or buf.count(b"\r\n") >= 1 + int(buf[1:buf.index(b"\r")])):
-            return buf
+redis = Connection(port)
 
 
 def pack(x):
@@ -55,7 +42,7 @@ def pack(x):
     return (b"\xce" + struct.pack(">I", x)) if x < 1 << 32 else b"\xcf" + struct.pack(">Q", x)
 
 
-sha = cmd("SCRIPT", "LOAD", script).split(b"\r\n")[1].decode()
+sha = redis.call("SCRIPT", "LOAD", script).decode()
 fmt = re.search(r"ARGV\[1\] ~= '(\d)'", script).group(1)
 T0 = 1733212345
 seq = 0
@@ -101,8 +88,8 @@ def command(events, vids):
 
 def send(events):
     vids = list(dict.fromkeys(e["vid"] for e in events))
-    r = cmd(*command(events, vids))
-    assert r[:1] == b"$" and b"-" not in r.split(b"\r\n")[1], r[:200]
+    r = redis.call(*command(events, vids))
+    assert isinstance(r, bytes) and b"-" not in r, r[:200]
 
 
 vid = lambda i: "vis%019d" % i

@@ -5,36 +5,13 @@
 # on what comes back); "script": the module's four commands inside one EVALSHA.
 # The values are the sizes bench/http/run's known visitor has (profile 2,430 bytes, live
 # 990, caps 120); reads go 20 to a pipeline, as a worker under load sends them.
-import socket, subprocess, sys
+import subprocess, sys
+
+from resp import Connection
 
 port, pid, shape, reads = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
-s = socket.create_connection(("127.0.0.1", port))
-f = s.makefile("rb")
-
-
-def encode(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-def reply():
-    line = f.readline()
-    kind, rest = line[:1], line[1:-2]
-    if kind == b"$":
-        return None if int(rest) < 0 else f.read(int(rest) + 2)[:-2]
-    if kind == b"*":
-        return [reply() for _ in range(int(rest))]
-    if kind == b"-":
-        sys.exit("redis: " + rest.decode())
-    return rest
-
-
-def pipeline(commands):
-    s.sendall(b"".join(encode(*c) for c in commands))
-    return [reply() for _ in commands]
+redis = Connection(port)
+pipeline = redis.pipeline
 
 
 vid = "q3Zf0x8W2mYbT1kL9cVn_A"
