@@ -178,9 +178,13 @@ TEST(EventLiveBatch, AVisitorCapRefusesANewVisitorButTakesMoreOfItsOwn) {
     EXPECT_TRUE(batch.add(c));
 
     config.max_visitors = 0;  // no cap
-    batch.reset(config);
+    std::vector<std::string> blobs;  // the batch views them
     for (char v = 'a'; v <= 'z'; ++v) {
-        ASSERT_TRUE(batch.add(page_view(vid(v))));
+        blobs.push_back(page_view(vid(v)));
+    }
+    batch.reset(config);
+    for (const std::string& blob : blobs) {
+        ASSERT_TRUE(batch.add(blob));
     }
     EXPECT_FALSE(batch.full());
 }
