@@ -177,7 +177,7 @@ TEST(EventLiveBatch, AVisitorCapRefusesANewVisitorButTakesMoreOfItsOwn) {
     EXPECT_FALSE(batch.full());
     EXPECT_TRUE(batch.add(c));
 
-    config.max_visitors = 0;  // no cap
+    config.max_visitors = 0;         // no cap
     std::vector<std::string> blobs;  // the batch views them
     for (char v = 'a'; v <= 'z'; ++v) {
         blobs.push_back(page_view(vid(v)));
