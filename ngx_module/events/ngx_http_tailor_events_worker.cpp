@@ -386,9 +386,14 @@ void ngx_http_tailor_events_enqueue(std::string_view blob,
     }
 
     // The counters reach shared memory at the next flush (within the flush interval): a
-    // sync per event wrote a cache line the other workers write too.
+    // sync per event wrote a cache line the other workers write too. The first event into
+    // an idle queue syncs at once, so shared memory never shows "nothing queued" while an
+    // event waits: "queued 0" keeps meaning "everything emitted was handled".
+    bool idle = w->delivery->queued() == 0;
     if (w->delivery->enqueue(blob, facts) && !ngx_http_tailor_events_busy(w)) {
         ngx_http_tailor_events_flush(w);  // a full batch waits
+    } else if (idle) {
+        ngx_http_tailor_events_sync(w);
     }
     ngx_http_tailor_events_arm(w);
 }
