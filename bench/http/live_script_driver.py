@@ -4,7 +4,8 @@
 # shape "returning": `visitors` visitors whose live map already holds a full viewed list
 # (seeded before counting), each viewing a product not at the top, a second later per batch
 # (every other batch one from the list, else a new one, which pushes the oldest out).
-# The argument layout follows the script's format (ARGV[1]): 3 (main until 2026-12-04), 4 or 5.
+# The argument layout follows the script's format (ARGV[1]): 3 (main until 2026-12-04), 4, 5
+# or 6 (sent here without nginx's edits: the script's own edit of each map is what it measures).
 import os, re, subprocess, sys, struct
 
 from resp import Connection
@@ -74,11 +75,13 @@ def command(events, vids):
     else:
         seqs = " ".join("%d %d" % (i + 1, e["seq"]) for i, e in enumerate(events))
         args += [1, "w0-4242", events[0]["seq"], events[-1]["seq"], seqs]
+        if fmt >= "6":
+            args.append(0)  # no edits
         before = None
         for e in events:
             facts = [index[e["vid"]], e["t"], "Product Viewed"]
             extra = [e["sku"], e["category"], e["price"]]
-            if fmt == "5" and (facts, extra) == before:
+            if fmt >= "5" and (facts, extra) == before:
                 args += ["=", e["blob"]]  # a run: the facts of the event before it
             else:
                 args += facts + [e["blob"]] + extra

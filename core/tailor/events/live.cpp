@@ -53,6 +53,9 @@ void LiveBatch::reset(const LiveConfig& config) noexcept {
     last_vid_ = {};
     last_key_ = 0;
     events_.clear();
+    visitor_edit_.clear();
+    edits_used_ = 0;
+    edit_keys_.clear();
     argv_.clear();
     argvlen_.clear();
     resp_.clear();
@@ -104,6 +107,7 @@ uint32_t LiveBatch::key_for(std::string_view vid) {
             write_visitor_key(strings_.data() + at, vid, kind);
             keys_.emplace_back(at, strings_.size() - at);
         }
+        visitor_edit_.push_back(kUndecided);
         *slot = KeySlot{vid, index, stamp_};
         visitors_++;
     }
@@ -134,7 +138,8 @@ LiveBatch::Span LiveBatch::number(double v) {
     return at;
 }
 
-bool LiveBatch::add(std::string_view blob, const LiveFacts* facts) noexcept {
+bool LiveBatch::add(std::string_view blob, const LiveFacts* facts,
+                    std::string_view live_before) noexcept {
     const std::optional<LiveFacts> f =
         facts != nullptr ? std::optional<LiveFacts>(*facts) : live_facts(blob);
     if (!f || f->type.empty() || !is_valid_vid(f->vid) ||
@@ -175,9 +180,52 @@ bool LiveBatch::add(std::string_view blob, const LiveFacts* facts) noexcept {
             p.qty = number(f->quantity());
         }
         events_.push_back(p);
-        return true;
     } catch (...) {
         return false;
+    }
+    // the merge reads the previous visitor's map as the batch left it at the Identify
+    if (events_.back().previous != 0) {
+        no_edit(events_.back().previous);
+    }
+    edit(events_.back(), *f, live_before);
+    return true;
+}
+
+size_t LiveBatch::visitor_of(uint32_t key) const noexcept {
+    return (key - 1 - (config_.append_to_stream ? 1 : 0)) / 2;
+}
+
+void LiveBatch::no_edit(uint32_t key) noexcept {
+    visitor_edit_[visitor_of(key)] = kNoEdit;
+}
+
+// The visitor's edit: started with its first event, applied with each (a void one stays so).
+// Without the stream (Redis Cluster) the script never takes one.
+void LiveBatch::edit(const Pending& p, const LiveFacts& f, std::string_view live_before) noexcept {
+    int32_t& e = visitor_edit_[visitor_of(p.key)];
+    if (e == kUndecided) {
+        e = kNoEdit;
+        if (live_before.empty() || !config_.append_to_stream) {
+            return;
+        }
+        try {
+            if (edits_used_ == edit_pool_.size()) {
+                edit_pool_.emplace_back();
+            }
+        } catch (...) {
+            return;
+        }
+        if (!edit_pool_[edits_used_].start(live_before, config_.session_gap_seconds,
+                                           config_.viewed_cap)) {
+            return;
+        }
+        e = static_cast<int32_t>(edits_used_++);
+    }
+    if (e >= 0) {
+        const bool product = f.product_event();
+        (void)edit_pool_[static_cast<size_t>(e)].apply(
+            p.type, *f.time_s, p.sku, p.category,
+            product ? f.price_minor(config_.money_scale) : std::nullopt);
     }
 }
 
@@ -259,6 +307,19 @@ bool LiveBatch::finish() noexcept {
         const Span cart = number(static_cast<int64_t>(config_.cart_cap));
         const Span gap = number(static_cast<int64_t>(config_.session_gap_seconds));
         const Span producers = number(static_cast<int64_t>(seen.size()));
+        // the visitors whose every event applied to the map their first one's request read
+        edit_keys_.clear();
+        std::vector<Span>& edit_indexes = edit_indexes_;
+        edit_indexes.clear();
+        for (size_t v = 0; v < visitor_edit_.size(); ++v) {
+            const int32_t e = visitor_edit_[v];
+            if (e >= 0 && edit_pool_[static_cast<size_t>(e)].ok()) {
+                const auto key = static_cast<uint32_t>(2 * v + 1 + stream_keys);
+                edit_keys_.push_back(key);
+                edit_indexes.push_back(number(static_cast<int64_t>(key)));
+            }
+        }
+        const Span edits = number(static_cast<int64_t>(edit_keys_.size()));
         std::vector<std::pair<Span, Span>>& indexes = indexes_;
         indexes.clear();
         size_t per_event = 0;
@@ -271,7 +332,7 @@ bool LiveBatch::finish() noexcept {
         }
 
         const size_t argc = 3 + stream_keys + keys_.size() + marks.size() + kFixedArgs +
-                            4 * seen.size() + per_event;
+                            4 * seen.size() + 1 + 3 * edit_keys_.size() + per_event;
         argv_.reserve(argc);
         argvlen_.reserve(argc);
         auto add = [&](std::string_view s) {
@@ -292,7 +353,7 @@ bool LiveBatch::finish() noexcept {
         for (const Span& k : marks) {
             from(k);
         }
-        add("5");
+        add("6");
         add(config_.append_to_stream ? "s" : "-");
         for (const Span& at : {maxlen, ttl, viewed, cart, gap, producers}) {
             from(at);
@@ -302,6 +363,14 @@ bool LiveBatch::finish() noexcept {
             for (const Span& at : seqs[j]) {
                 from(at);
             }
+        }
+        from(edits);
+        for (size_t k = 0; k < edit_keys_.size(); ++k) {
+            const LiveMapEdit& e =
+                edit_pool_[static_cast<size_t>(visitor_edit_[visitor_of(edit_keys_[k])])];
+            from(edit_indexes[k]);
+            add(e.original());
+            add(e.changed() ? e.bytes() : std::string_view());  // "": unchanged, nothing to write
         }
         for (size_t i = 0; i < events_.size(); ++i) {
             const Pending& p = events_[i];

@@ -63,6 +63,7 @@
 #include <vector>
 
 #include "tailor/events/event.h"
+#include "tailor/events/live_edit.h"
 #include "tailor/events/live_facts.h"
 
 namespace tailor {
@@ -158,7 +159,8 @@ enum class LiveResult : int {
 class LiveBatch {
   public:
     // Arguments before the producers' (format, stream, maxlen, ttl, caps, gap, producers);
-    // then 4 per producer, then per event 4 (key index, time, type, blob) + extra_args(type).
+    // then 4 per producer, the number of edits and 3 per edit (key index, map read, map
+    // edited), then per event 4 (key index, time, type, blob) + extra_args(type).
     static constexpr size_t kFixedArgs = 8;
 
     // LiveBatch::extra_args
@@ -191,7 +193,19 @@ class LiveBatch {
     // Also false when the batch holds config.max_visitors visitors and the event is another
     // one's: then full() is true until reset(). (An Identify's previous visitor does not
     // count: its keys ride with the event.)
-    [[nodiscard]] bool add(std::string_view blob, const LiveFacts* facts = nullptr) noexcept;
+    //
+    // `live_before`: the visitor's live map as the event's request read it, if known. With
+    // the visitor's first event in the batch it starts an edit (LiveMapEdit) that each of the
+    // visitor's events applies to; when every one applied, the batch carries the map read and
+    // the map edited, and the script stores the edit if the stored map is still the one read
+    // (compare-and-set) instead of editing it in Lua. Copied: need not outlive the call.
+    [[nodiscard]] bool add(std::string_view blob, const LiveFacts* facts = nullptr,
+                           std::string_view live_before = {}) noexcept;
+
+    // LiveBatch::edits
+    //
+    // After finish(): the visitors whose edit the batch carries.
+    [[nodiscard]] size_t edits() const noexcept { return edit_keys_.size(); }
 
     // LiveBatch::full
     //
@@ -269,6 +283,9 @@ class LiveBatch {
     // Whether b repeats a's script facts (visitor, time, type and what its type sends beside
     // the blob): then b travels as "=" and its blob (format 5), two arguments instead of 4-7.
     bool same_facts(const Pending& a, const Pending& b) const noexcept;
+    void edit(const Pending& p, const LiveFacts& f, std::string_view live_before) noexcept;
+    void no_edit(uint32_t key) noexcept;
+    size_t visitor_of(uint32_t key) const noexcept;
     uint32_t key_for(std::string_view vid);
     bool has_visitor(std::string_view vid) noexcept;
     KeySlot* find_slot(std::string_view vid) noexcept;
@@ -286,6 +303,14 @@ class LiveBatch {
     std::string_view last_vid_;  // the blob of the last add() holds it
     uint32_t last_key_ = 0;
     std::vector<Pending> events_;
+    // Per visitor (in KEYS order): its edit in edit_pool_, or kNoEdit, or kUndecided until
+    // its first event. Pool entries keep their memory between batches.
+    static constexpr int32_t kUndecided = -2;
+    static constexpr int32_t kNoEdit = -1;
+    std::vector<int32_t> visitor_edit_;
+    std::vector<LiveMapEdit> edit_pool_;
+    size_t edits_used_ = 0;
+    std::vector<uint32_t> edit_keys_;  // finish(): the key indexes of the edits carried
     std::vector<const char*> argv_;
     std::vector<size_t> argvlen_;
     std::string resp_;
@@ -294,6 +319,7 @@ class LiveBatch {
     std::vector<std::string_view> producers_;
     std::vector<std::pair<Span, Span>> indexes_;
     std::vector<std::array<Span, 3>> seqs_;  // per producer: first, last, list
+    std::vector<Span> edit_indexes_;
 };
 
 }  // namespace tailor

@@ -92,6 +92,7 @@ bool LiveMapEdit::start(std::string_view stored, uint32_t session_gap,
     read_ = false;
     has_top_ = false;
     try {
+        original_.assign(stored.data(), stored.size());
         bytes_.assign(stored.data(), stored.size());
         void_ = stored.empty();  // no map: the script writes a visitor's first
     } catch (...) {

@@ -53,6 +53,11 @@ class LiveMapEdit {
     [[nodiscard]] bool apply(std::string_view type, int64_t time_s, std::string_view sku,
                              std::string_view category, std::optional<int64_t> price) noexcept;
 
+    // LiveMapEdit::original
+    //
+    // The bytes start() was given (a copy).
+    [[nodiscard]] std::string_view original() const noexcept { return original_; }
+
     // LiveMapEdit::bytes
     //
     // The map after the events applied so far.
@@ -73,6 +78,7 @@ class LiveMapEdit {
     bool viewed(int64_t t, std::string_view sku, std::string_view category,
                 std::optional<int64_t> price);
 
+    std::string original_;
     std::string bytes_;
     std::string entry_;           // viewed()'s scratch: the new entry
     std::string spliced_;         // viewed()'s scratch: the spliced map, swapped in

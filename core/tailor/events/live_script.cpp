@@ -17,11 +17,14 @@ namespace tailor {
 // Argument layout (LiveBatch builds it):
 //   KEYS  [stream,] then per visitor: live, ev; then [with the stream] one
 //         watermark key per producer in the batch (producer_key())
-//   ARGV  1 format "5", 2 "s" to append to KEYS[1] or "-", 3 maxlen (0: none),
+//   ARGV  1 format "6", 2 "s" to append to KEYS[1] or "-", 3 maxlen (0: none),
 //         4 ttl seconds, 5 viewed cap, 6 cart cap, 7 session gap seconds,
 //         8 the number of producers P, then per producer (4): its name, the
 //         seq of its first and of its last event in the batch, and its
 //         events' seqs ("<event number> <seq> ..."; event numbers from 1);
+//         then the number of edits M, and per edit (3): a visitor's live key
+//         index, its map as nginx read it, and that map with all of the
+//         visitor's events in the batch applied ("": unchanged);
 //         then per event: live key index (0: not an event the script takes,
 //         reported '-'), time (unix seconds), type, blob, and by type:
 //         Product Viewed: product id, category, price in minor units;
@@ -43,6 +46,17 @@ namespace tailor {
 // views of one visitor cost Redis 28.2k instructions an event in format 4, 22.8k in this
 // one; docs/benchmarks.md, "Runs travel once").
 //
+// Why edits (format 6): on a shop nearly every event in a batch is another visitor's, and
+// loading, splicing and writing back each one's ~1 KB map in Lua cost Redis ~200k
+// instructions per event, 3x what storing a map nginx edited costs (docs/benchmarks.md, "Many
+// visitors"). nginx read the map at the start of the request; LiveMapEdit applies the same
+// byte edits the script makes (live_edit_test.cpp checks them against each other). The script
+// takes an edit only when the stored map is still the one nginx read (the MGET it makes
+// anyway: compare-and-set, by the bytes, so no writer needs a revision), the visitor is not
+// erased, and no event in the batch is a replay (with the stream, a batch without replays has
+// no per-producer seq lists); else it edits the map itself, as before, and the edit costs only
+// its bytes on the wire.
+//
 // Why a watermark per producer (format 3 on) when the stream is appended to:
 // a producer delivers in seq order, so "seq <= the highest applied" is a
 // replay, whichever visitor it is for. One GET and one SET per producer and
@@ -58,7 +72,7 @@ namespace {
 // here and one there: bench/http/live_script_driver.py rebuilds the script from them.
 constexpr char kHead[] =
     R"lua(-- tailor live v5: append events to the stream and apply them to tailor:{vid}:live
-if ARGV[1] ~= '5' then
+if ARGV[1] ~= '6' then
   return redis.error_reply('ERR tailor live: unsupported argument format')
 end
 local to_stream = ARGV[2] == 's'
@@ -98,8 +112,11 @@ end
 
 -- Per visitor, loaded on its first event: the stored live map's bytes and
 -- its tombstone (one MGET), live decoded on first use, the ev hash (without
--- the stream only), and what changed.
+-- the stream only), and what changed. With nginx's edit of the map it read
+-- (edits: key index -> the edit's first argument), and that map stored: the
+-- edit is the visitor's map, and its events edit nothing (cas).
 local visitors = {}
+local edits = nil
 local function visitor(ki)
   local v = visitors[ki]
   if v == nil then
@@ -115,6 +132,11 @@ local function visitor(ki)
     local got = redis.call('MGET', key, string.sub(KEYS[ki], 1, -5) .. 'erased')
     v = {ki = ki, h = h, set = {}, vid = sub(key, 9, -7),
          raw = type(got[1]) == 'string' and got[1] or false, erased = got[2] ~= false}
+    local a = edits and edits[ki]
+    if a and not v.erased and v.raw == ARGV[a + 1] then
+      v.cas = true
+      if ARGV[a + 2] ~= '' then v.raw, v.spliced = ARGV[a + 2], true end
+    end
     visitors[ki] = v
   end
   return v
@@ -165,12 +187,24 @@ for j = 1, producers do
   marks[j] = m
 end
 
+-- nginx's edits, taken only when no event is a replay: an edit applied every
+-- event of its visitor in the batch.
+local b, i = 8 + 4 * producers, 0
+local nedits = tonumber(ARGV[b + 1]) or 0
+if nedits > 0 and to_stream and mark_of == nil then
+  edits = {}
+  for j = 0, nedits - 1 do
+    local ki = tonumber(ARGV[b + 2 + 3 * j])
+    if ki then edits[ki] = b + 2 + 3 * j end
+  end
+end
+b = b + 1 + 3 * nedits
+
 -- Each event in order: an invalid one is reported and skipped (it writes
 -- nothing), a replay is skipped, the rest appended and applied.
 local results = {}
 local appended = false
 local nargs = #ARGV
-local b, i = 8 + 4 * producers, 0
 local times = {}
 local last_ks, v = nil, false  -- a batch is mostly runs of one visitor's events
 -- an event's facts; "=" in its key's place: those of the event before it (a run)
@@ -241,7 +275,9 @@ while b < nargs do
       end
       local extra = EXTRA[kind]
       local sku = extra == 3 and x1 or ''
-      if sku ~= '' then
+      if v.cas then
+        -- nginx's edit holds it
+      elseif sku ~= '' then
         if kind == 'Product Viewed' then
           local cs, ps = x2, x3
           -- not what this visitor's last view here put first, in the same second

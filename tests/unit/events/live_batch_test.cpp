@@ -57,14 +57,15 @@ TEST(EventLiveBatch, ProductFactsTravelBesideTheBlob) {
     // keys: the stream, the visitor's live and ev, the producer's watermark
     EXPECT_EQ(args[2], "4");
     EXPECT_EQ(args[6], "s:seq:w0");
-    EXPECT_EQ(args[7], "5");      // the format
+    EXPECT_EQ(args[7], "6");      // the format
     EXPECT_EQ(args[7 + 7], "1");  // one producer
     const size_t first = 3 + 4 + LiveBatch::kFixedArgs;
-    ASSERT_EQ(args.size(), first + 4 + 4 + 3);
-    // the producer: its name, first and last seq, its events' seqs; then the event: key,
-    // time, type, blob, and a cart change's product id, price, quantity
+    ASSERT_EQ(args.size(), first + 4 + 1 + 4 + 3);
+    // the producer: its name, first and last seq, its events' seqs; no edit (nginx read no
+    // map); then the event: key, time, type, blob, and a cart change's product id, price,
+    // quantity
     const std::vector<std::string> want = {
-        "w0", "42",    "42",   "1 42", "2", std::to_string(kT0 / 1000), "Product Added",
+        "w0", "42",    "42",   "1 42", "0", "2", std::to_string(kT0 / 1000), "Product Added",
         a,    "SKU-1", "1999", "1"};  // quantity 0 counts as 1, as the script always did
     EXPECT_EQ(std::vector<std::string>(args.begin() + first, args.end()), want);
 }
@@ -86,7 +87,8 @@ TEST(EventLiveBatch, ArgvLayout) {
     const std::string t = std::to_string(kT0 / 1000);
     const std::vector<std::string> want = {
         "EVALSHA", std::string(live_script_sha1()), "3", "s", live_key(kVid), live_ev_key(kVid),
-        "5", "s", "1000000", "7776000", "20", "50", "1800", "0",  // no producer
+        "6", "s", "1000000", "7776000", "20", "50", "1800", "0",  // no producer
+        "0",                                                      // no edit
         // per event: key, time, type, blob (a page view needs nothing more); the second
         // repeats the first's facts: "=" and its blob
         "2", t, "Page Viewed", a,  //
@@ -125,9 +127,11 @@ TEST(EventLiveBatch, EachVisitorGetsItsKeysOnceAcrossBatchesOfManyVisitors) {
         const std::vector<std::string> args = args_of(batch);
         // EVALSHA sha numkeys stream, the visitors' live and ev keys, no watermark (no src)
         ASSERT_EQ(args[2], std::to_string(1 + 2 * visitors));
-        // per event: key, time, type, blob; or "=" and its blob when it repeats the facts
-        // of the event before it (one visitor's two page views in a row)
+        // no edit (no map read); then per event: key, time, type, blob; or "=" and its blob
+        // when it repeats the facts of the event before it (one visitor's two page views in a
+        // row)
         size_t at = 4 + 2 * visitors + LiveBatch::kFixedArgs;
+        ASSERT_EQ(args[at++], "0");
         size_t key = 0;
         for (size_t e = 0; e < blobs.size(); ++e) {
             std::string vid = "visitor" + std::to_string(e % visitors);
@@ -214,12 +218,13 @@ TEST(EventLiveBatch, SeqsTravelPerProducer) {
     const std::vector<std::string> args = args_of(batch);
     EXPECT_EQ(args[6], "s:seq:w0");
     EXPECT_EQ(args[7], "s:seq:w1");
-    EXPECT_EQ(args[8], "5");
+    EXPECT_EQ(args[8], "6");
     EXPECT_EQ(args[15], "2");
     EXPECT_EQ(std::vector<std::string>(args.begin() + 16, args.begin() + 24),
               (std::vector<std::string>{"w0", "7", "9", "1 7 3 9", "w1", "3", "3", "2 3"}));
+    EXPECT_EQ(args[24], "0");  // no edit
     // the first event's facts, then "=" and a blob twice: each repeats the one before it
-    EXPECT_EQ(std::vector<std::string>(args.begin() + 24, args.end()),
+    EXPECT_EQ(std::vector<std::string>(args.begin() + 25, args.end()),
               (std::vector<std::string>{"2", std::to_string(kT0 / 1000), "Page Viewed", blobs[0],
                                         "=", blobs[1], "=", blobs[2]}));
     EXPECT_EQ(LiveBatch::extra_args("Product Viewed"), 3u);
