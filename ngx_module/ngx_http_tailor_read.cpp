@@ -155,4 +155,20 @@ void ngx_http_tailor_read_cancel(ngx_http_tailor_ctx_t* ctx) noexcept {
         }
     }
     read->pending = 0;
+    read->lost = 1;  // what was cancelled got no reply
+}
+
+std::string_view ngx_http_tailor_read_live(const ngx_http_tailor_ctx_t* ctx) noexcept {
+    static_assert(tailor::kVisitorReadKinds[1] == tailor::VisitorKeyKind::kLive,
+                  "the live map's GETRANGE is the read's third command");
+    constexpr size_t kLive = 2;
+
+    const ngx_http_tailor_read_t* read = ctx->read;
+    if (read == nullptr || read->pending != 0 || read->lost ||
+        read->part[0].kind != Kind::kInteger || read->part[0].integer != 0 ||
+        read->part[kLive].kind != Kind::kBytes) {
+        return {};
+    }
+    const ngx_str_t& bytes = read->part[kLive].bytes;
+    return {reinterpret_cast<const char*>(bytes.data), bytes.len};
 }

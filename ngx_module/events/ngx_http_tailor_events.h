@@ -89,6 +89,8 @@ enum ngx_http_tailor_events_counter_e : ngx_uint_t {
     NGX_HTTP_TAILOR_EVENTS_BACKOFF_MS,
     NGX_HTTP_TAILOR_EVENTS_UPSTREAM,
     NGX_HTTP_TAILOR_EVENTS_UPSTREAM_IGNORED,
+    NGX_HTTP_TAILOR_EVENTS_LIVE_EDITS_SENT,
+    NGX_HTTP_TAILOR_EVENTS_LIVE_EDITS_TAKEN,
     NGX_HTTP_TAILOR_EVENTS_COUNTER_COUNT
 };
 
@@ -133,9 +135,11 @@ void ngx_http_tailor_events_exit_worker(ngx_cycle_t* cycle) noexcept;
 // delivery (not a worker, or init failed).
 bool ngx_http_tailor_events_next_seq(std::string_view* producer, uint64_t* seq) noexcept;
 
-// Queues one encoded event, with its live facts (views into `blob`, from encode_event);
-// counts it emitted or dropped.
-void ngx_http_tailor_events_enqueue(std::string_view blob, const tailor::LiveFacts* facts) noexcept;
+// Queues one encoded event, with its live facts (views into `blob`, from encode_event) and the
+// visitor's live map as its request read it ("": not read; Delivery::enqueue); counts it
+// emitted or dropped.
+void ngx_http_tailor_events_enqueue(std::string_view blob, const tailor::LiveFacts* facts,
+                                    std::string_view live_read) noexcept;
 
 // ngx_http_tailor_events_status.cpp: the counters in shared memory.
 ngx_int_t ngx_http_tailor_events_init_zone(ngx_conf_t* cf) noexcept;

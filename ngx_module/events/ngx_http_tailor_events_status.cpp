@@ -48,6 +48,10 @@ constexpr ngx_http_tailor_events_desc_t
         {"tailor_events_upstream_ignored_total",
          "Upstream event headers ignored: a stored response (cache hit), or no consent, "
          "visitor or events there."},
+        {"tailor_events_live_edits_sent_total",
+         "Events sent with nginx's edit of their visitor's live map (compare-and-set)."},
+        {"tailor_events_live_edits_taken_total",
+         "Of those, events whose edit Redis stored: the map was still the one read."},
 };
 
 void ngx_http_tailor_events_add(ngx_http_tailor_events_counter_e c, uint64_t n) noexcept {

@@ -54,6 +54,7 @@ void ngx_http_tailor_events_sync(ngx_http_tailor_events_worker_t* w) noexcept {
     ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_REPLAYED, c.replayed);
     ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_DROPPED, c.dropped);
     ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_FAILED_BATCHES, c.failed_batches);
+    ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_LIVE_EDITS_SENT, c.edit_events);
 
     if (c.spool_write_failed) {
         ngx_http_tailor_events_log_limited(w, NGX_LOG_ERR,
@@ -172,9 +173,12 @@ bool ngx_http_tailor_events_answer(ngx_http_tailor_events_worker_t* w,
     }
 
     w->results.clear();
+    uint64_t taken = 0;
     for (size_t i = 0; i < sent; i++) {
         w->results.push_back(tailor::live_result_of(reply->str[i]));
+        taken += reply->str[i] == 'c' ? 1 : 0;
     }
+    ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_LIVE_EDITS_TAKEN, taken);
     w->delivery->answered(w->results.data(), w->results.size());
     return true;
 }
@@ -378,8 +382,8 @@ bool ngx_http_tailor_events_next_seq(std::string_view* producer, uint64_t* seq) 
     return true;
 }
 
-void ngx_http_tailor_events_enqueue(std::string_view blob,
-                                    const tailor::LiveFacts* facts) noexcept {
+void ngx_http_tailor_events_enqueue(std::string_view blob, const tailor::LiveFacts* facts,
+                                    std::string_view live_read) noexcept {
     ngx_http_tailor_events_worker_t* w = ngx_http_tailor_events_worker;
     if (w == nullptr) {
         return;
@@ -390,7 +394,7 @@ void ngx_http_tailor_events_enqueue(std::string_view blob,
     // an idle queue syncs at once, so shared memory never shows "nothing queued" while an
     // event waits: "queued 0" keeps meaning "everything emitted was handled".
     bool idle = w->delivery->queued() == 0;
-    if (w->delivery->enqueue(blob, facts) && !ngx_http_tailor_events_busy(w)) {
+    if (w->delivery->enqueue(blob, facts, live_read) && !ngx_http_tailor_events_busy(w)) {
         ngx_http_tailor_events_flush(w);  // a full batch waits
     } else if (idle) {
         ngx_http_tailor_events_sync(w);

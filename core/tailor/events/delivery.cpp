@@ -14,6 +14,11 @@ Delivery::Delivery(const DeliveryOptions& options) : options_(options), replay_l
     facts_.reset(new PackedLiveFacts[options_.queue]);
     spares_.reserve(std::min(options_.batch_events, options_.queue));
     carried_.assign(options_.queue, 0);
+    reads_.resize(std::min(2 * options_.batch_events, options_.queue));
+    for (size_t k = reads_.size(); k > 0; k--) {
+        free_reads_.push_back(static_cast<uint32_t>(k - 1));
+    }
+    read_of_.assign(options_.queue, 0);
     sending_.resize(std::min(options_.batch_events, options_.queue));
 }
 
@@ -33,6 +38,10 @@ bool Delivery::adopt(std::unique_ptr<Spool> spool) noexcept {
 // is reused at once, not only when the ring wraps around to its slot (after 32,768 events by
 // default), so enqueue() stops allocating after the first batches.
 void Delivery::pop_front() noexcept {
+    if (read_of_[head_] != 0) {
+        free_reads_.push_back(read_of_[head_] - 1);  // reserved: does not allocate
+        read_of_[head_] = 0;
+    }
     std::string& freed = ring_[head_];
     if (freed.capacity() > std::string().capacity() && spares_.size() < spares_.capacity()) {
         spares_.push_back(std::move(freed));  // reserved: does not allocate
@@ -50,6 +59,7 @@ void Delivery::requeue_sending() noexcept {
         head_ = (head_ + ring_.size() - 1) % ring_.size();
         std::swap(ring_[head_], sending_[k - 1]);
         carried_[head_] = 0;  // read again when sent
+        read_of_[head_] = 0;  // its live map went back to the pool when it was sent
         count_++;
     }
     sending_count_ = 0;
@@ -121,7 +131,27 @@ void Delivery::skip_flight_copies() noexcept {
     // on an error what is left is replayed: duplicates the script skips and counts
 }
 
-bool Delivery::enqueue(std::string_view blob, const LiveFacts* facts) noexcept {
+void Delivery::keep_read(size_t slot, std::string_view live_read) noexcept {
+    read_of_[slot] = 0;
+    if (live_read.empty() || free_reads_.empty()) {
+        return;
+    }
+    const uint32_t k = free_reads_.back();
+    try {
+        reads_[k].assign(live_read.data(), live_read.size());
+    } catch (const std::bad_alloc&) {
+        return;  // the event goes without: the script edits the map
+    }
+    free_reads_.pop_back();
+    read_of_[slot] = k + 1;
+}
+
+std::string_view Delivery::read_at(size_t slot) const noexcept {
+    return read_of_[slot] != 0 ? std::string_view(reads_[read_of_[slot] - 1]) : std::string_view();
+}
+
+bool Delivery::enqueue(std::string_view blob, const LiveFacts* facts,
+                       std::string_view live_read) noexcept {
     if (queued() == ring_.size()) {
         spool_queue();
     }
@@ -152,6 +182,7 @@ bool Delivery::enqueue(std::string_view blob, const LiveFacts* facts) noexcept {
         return false;
     }
     carried_[slot] = facts != nullptr && facts_[slot].pack(*facts, blob) ? 1 : 0;
+    keep_read(slot, live_read);
     count_++;
     counts_.emitted++;
     return count_ >= options_.batch_events && state_ == Flight::kNone;
@@ -190,7 +221,7 @@ DeliveryStep Delivery::send_queue() noexcept {
         if (carried_[head_] != 0) {
             carried = facts_[head_].unpack(slot);
         }
-        if (!batch_.add(slot, carried_[head_] != 0 ? &carried : nullptr)) {
+        if (!batch_.add(slot, carried_[head_] != 0 ? &carried : nullptr, read_at(head_))) {
             std::swap(slot, at(0));
             break;
         }
@@ -298,6 +329,7 @@ void Delivery::answered(const LiveResult* results, size_t n) noexcept {
     }
     counts_.batches++;
     counts_.batch_events += sent;
+    counts_.edit_events += batch_.edited_events();
     failures_ = 0;
 
     Spool* replayed = state_ == Flight::kSpool     ? spool_.get()

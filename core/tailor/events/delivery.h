@@ -50,6 +50,7 @@ struct DeliveryCounts {
     uint64_t replayed = 0;        // spooled events delivered
     uint64_t dropped = 0;         // events lost, for any reason below or at exit
     uint64_t failed_batches = 0;  // batches with no usable reply
+    uint64_t edit_events = 0;     // events answered whose batch carried their visitor's edit
 
     // notes for log lines
     uint64_t queue_full_dropped = 0;  // oldest queued events dropped to make room
@@ -112,7 +113,12 @@ class Delivery {
     //
     // `facts`: the blob's live facts from encode_event (views into `blob`), kept beside the
     // copy so the batch need not read the blob again; null: it is read when sent.
-    [[nodiscard]] bool enqueue(std::string_view blob, const LiveFacts* facts = nullptr) noexcept;
+    //
+    // `live_read`: the visitor's live map as the event's request read it, for the batch's
+    // edit of it (LiveBatch::add). A copy is kept while fewer than twice a batch of events
+    // hold one (a bounded pool); past that, or when requeued, the event goes without.
+    [[nodiscard]] bool enqueue(std::string_view blob, const LiveFacts* facts = nullptr,
+                               std::string_view live_read = {}) noexcept;
 
     // Delivery::next
     //
@@ -180,6 +186,8 @@ class Delivery {
 
     std::string& at(size_t i) noexcept { return ring_[(head_ + i) % ring_.size()]; }
     void pop_front() noexcept;
+    void keep_read(size_t slot, std::string_view live_read) noexcept;
+    std::string_view read_at(size_t slot) const noexcept;
     void requeue_sending() noexcept;
     void spool_queue() noexcept;
     bool spool_one(std::string_view record, bool copy) noexcept;
@@ -200,6 +208,11 @@ class Delivery {
     std::unique_ptr<PackedLiveFacts[]> facts_;
     std::vector<unsigned char> carried_;
     std::vector<std::string> spares_;  // popped slots' strings, their memory for enqueue()
+    // the live maps the events' requests read: a pool of 2 * batch_events strings, and per
+    // ring slot the one its event holds (index + 1; 0: none)
+    std::vector<std::string> reads_;
+    std::vector<uint32_t> free_reads_;
+    std::vector<uint32_t> read_of_;
     size_t head_ = 0;
     size_t count_ = 0;
 

@@ -56,6 +56,7 @@ void LiveBatch::reset(const LiveConfig& config) noexcept {
     visitor_edit_.clear();
     edits_used_ = 0;
     edit_keys_.clear();
+    edited_events_ = 0;
     argv_.clear();
     argvlen_.clear();
     resp_.clear();
@@ -320,6 +321,13 @@ bool LiveBatch::finish() noexcept {
             }
         }
         const Span edits = number(static_cast<int64_t>(edit_keys_.size()));
+        edited_events_ = 0;
+        for (const Pending& p : events_) {
+            if (p.key != 0) {
+                const int32_t e = visitor_edit_[visitor_of(p.key)];
+                edited_events_ += e >= 0 && edit_pool_[static_cast<size_t>(e)].ok() ? 1 : 0;
+            }
+        }
         std::vector<std::pair<Span, Span>>& indexes = indexes_;
         indexes.clear();
         size_t per_event = 0;

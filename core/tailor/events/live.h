@@ -131,14 +131,15 @@ enum class LiveResult : int {
 // live_result_of
 //
 // One byte of the script's reply, a string with one byte per event: '1'
-// applied, '0' duplicate, '-' invalid; anything else is kInvalid.
+// applied, 'c' applied through nginx's edit of the map (LiveBatch::add), '0' duplicate,
+// '-' invalid; anything else is kInvalid.
 //
 // Example:
 //   live_result_of('1') == LiveResult::kApplied, live_result_of('-') == LiveResult::kInvalid
 [[nodiscard]] constexpr LiveResult live_result_of(char c) noexcept {
-    return c == '1'   ? LiveResult::kApplied
-           : c == '0' ? LiveResult::kDuplicate
-                      : LiveResult::kInvalid;
+    return c == '1' || c == 'c' ? LiveResult::kApplied
+           : c == '0'           ? LiveResult::kDuplicate
+                                : LiveResult::kInvalid;
 }
 
 // LiveBatch
@@ -206,6 +207,8 @@ class LiveBatch {
     //
     // After finish(): the visitors whose edit the batch carries.
     [[nodiscard]] size_t edits() const noexcept { return edit_keys_.size(); }
+    // and the events of those visitors
+    [[nodiscard]] size_t edited_events() const noexcept { return edited_events_; }
 
     // LiveBatch::full
     //
@@ -311,6 +314,7 @@ class LiveBatch {
     std::vector<LiveMapEdit> edit_pool_;
     size_t edits_used_ = 0;
     std::vector<uint32_t> edit_keys_;  // finish(): the key indexes of the edits carried
+    size_t edited_events_ = 0;
     std::vector<const char*> argv_;
     std::vector<size_t> argvlen_;
     std::string resp_;

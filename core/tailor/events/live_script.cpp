@@ -297,7 +297,7 @@ while b < nargs do
       elseif not touched(v, t) then
         full(v, kind, t, blob, nil, nil, nil, 1)
       end
-      results[i] = '1'
+      results[i] = v.cas and 'c' or '1'
     end
   end
 end
