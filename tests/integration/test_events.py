@@ -50,22 +50,23 @@ EVENT_LOCATIONS = """
 """
 
 
-def events_http(spool=None, extra=""):
+def events_http(spool=None, extra="", interval="5ms"):
     lines = ["tailor_events on;", "tailor_events_stream %s maxlen=1000000;" % STREAM,
-             "tailor_event_strip coupon;", "tailor_events_flush_interval 5ms;"]
+             "tailor_event_strip coupon;", "tailor_events_flush_interval %s;" % interval]
     if spool:
         lines.append("tailor_events_spool %s max_size=8m segment_size=1m;" % spool)
     return "\n    ".join(lines) + "\n    " + extra
 
 
-def start(nginx, redis, keys, spool=None, consent=None, backend=None, extra=""):
+def start(nginx, redis, keys, spool=None, consent=None, backend=None, extra="", interval="5ms"):
     nginx.write_file("html/product.html", PAGE)
     nginx.write_file("html/cart/add", b'{"ok": true}\n')
     nginx.write_file("html/order/done.html", PAGE)
     nginx.write_file("html/wishlist.html", PAGE)
     scenario.start_shop(nginx, redis=redis.address, keys=keys.path, timeout="1s",
                         consent=consent, backend=backend,
-                        http_extra=events_http(spool, extra), location_extra=EVENT_LOCATIONS)
+                        http_extra=events_http(spool, extra, interval),
+                        location_extra=EVENT_LOCATIONS)
     return nginx
 
 

@@ -43,7 +43,10 @@
 // erase tombstone are read once per visitor and batch, one MGET). A new
 // visitor's first page view writes its stream entry and its live map, and
 // nothing else; each producer's watermark is written once per batch. The
-// stream is trimmed (XTRIM MAXLEN ~) once per batch, not on every XADD.
+// stream is trimmed (XTRIM MAXLEN ~) once per batch, not on every XADD. And
+// where nginx read the map for the request and could make those byte edits
+// itself (LiveMapEdit), the batch carries its edit and the script only checks
+// the stored map is the one read before storing it (format 6, live_script.cpp).
 //
 // Redis Cluster: a script may only touch keys of one slot, and the stream
 // key is in its own. There, ClusterBatch calls it per slot with
