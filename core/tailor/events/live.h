@@ -163,8 +163,8 @@ enum class LiveResult : int {
 class LiveBatch {
   public:
     // Arguments before the producers' (format, stream, maxlen, ttl, caps, gap, producers);
-    // then 4 per producer, the number of edits and 3 per edit (key index, map read, map
-    // edited), then per event 4 (key index, time, type, blob) + extra_args(type).
+    // then 4 per producer, the number of edits and 3 per edit (key index, the revision of the
+    // map read, map edited), then per event 4 (key index, time, type, blob) + extra_args(type).
     static constexpr size_t kFixedArgs = 8;
 
     // LiveBatch::extra_args
@@ -200,9 +200,10 @@ class LiveBatch {
     //
     // `live_before`: the visitor's live map as the event's request read it, if known. With
     // the visitor's first event in the batch it starts an edit (LiveMapEdit) that each of the
-    // visitor's events applies to; when every one applied, the batch carries the map read and
-    // the map edited, and the script stores the edit if the stored map is still the one read
-    // (compare-and-set) instead of editing it in Lua. Copied: need not outlive the call.
+    // visitor's events applies to; when every one applied, the batch carries the revision of
+    // the map read and the map edited, and the script stores the edit if the stored map's
+    // revision is still that one (compare-and-set) instead of editing it in Lua. Copied: need
+    // not outlive the call.
     [[nodiscard]] bool add(std::string_view blob, const LiveFacts* facts = nullptr,
                            std::string_view live_before = {}) noexcept;
 

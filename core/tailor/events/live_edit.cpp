@@ -22,10 +22,25 @@ constexpr std::string_view kLastSeen =
     "\xa9"
     "last_seen\xce"sv;
 constexpr std::string_view kSkuKey = "\xa3sku"sv;  // an entry's first key
+// The layout's first keys: "rev" (a uint32, bytes 8 to 11) and "viewed" (its list at byte 19).
+constexpr std::string_view kRevKey = "\xa3rev\xce"sv;
+constexpr std::string_view kViewedKey = "\xa6viewed"sv;
+constexpr size_t kRevAt = 3 + kRevKey.size();
+constexpr size_t kViewedAt = kRevAt + 4;
+constexpr size_t kListAt = kViewedAt + kViewedKey.size();
 constexpr int64_t kMaxUint32 = 4294967295;
 
 uint8_t byte_at(std::string_view s, size_t i) noexcept {
     return static_cast<uint8_t>(s[i]);
+}
+
+// The big-endian uint32 at `at`.
+std::optional<uint32_t> uint32_at_offset(std::string_view raw, size_t at) noexcept {
+    if (raw.size() < at + 4) {
+        return std::nullopt;
+    }
+    return (uint32_t{byte_at(raw, at)} << 24) | (uint32_t{byte_at(raw, at + 1)} << 16) |
+           (uint32_t{byte_at(raw, at + 2)} << 8) | uint32_t{byte_at(raw, at + 3)};
 }
 
 // uint32_at(): the big-endian uint32 after `key`, found once; nullopt otherwise.
@@ -36,8 +51,7 @@ std::optional<uint32_t> uint32_at(std::string_view raw, std::string_view key, si
         return std::nullopt;
     }
     *at = k + key.size();
-    return (uint32_t{byte_at(raw, *at)} << 24) | (uint32_t{byte_at(raw, *at + 1)} << 16) |
-           (uint32_t{byte_at(raw, *at + 2)} << 8) | uint32_t{byte_at(raw, *at + 3)};
+    return uint32_at_offset(raw, *at);
 }
 
 // str_head(): a string the entry layout can hold (no "\163sku" in it, under 64 KB).
@@ -91,10 +105,16 @@ bool LiveMapEdit::start(std::string_view stored, uint32_t session_gap,
     changed_ = false;
     read_ = false;
     has_top_ = false;
+    // the layout the script writes once a visitor is back (a first map is plain cmsgpack)
+    void_ = stored.size() < kLiveRevisionBytes || byte_at(stored, 0) != 0xde ||
+            byte_at(stored, 1) != 0 || byte_at(stored, 2) > 15 ||
+            stored.substr(3, kRevKey.size()) != kRevKey;
+    if (void_) {
+        return false;
+    }
     try {
         original_.assign(stored.data(), stored.size());
         bytes_.assign(stored.data(), stored.size());
-        void_ = stored.empty();  // no map: the script writes a visitor's first
     } catch (...) {
         void_ = true;
     }
@@ -171,33 +191,45 @@ bool LiveMapEdit::touched(int64_t t) noexcept {
     }
     if (t > last_) {
         last_ = t;
-        for (int i = 0; i < 4; ++i) {
-            bytes_[last_at_ + i] = static_cast<char>(t >> (8 * (3 - i)));
-        }
-        changed_ = true;
+        put_uint32(last_at_, static_cast<uint32_t>(t));
+        moved();
     }
     return true;
+}
+
+void LiveMapEdit::put_uint32(size_t at, uint32_t x) noexcept {
+    for (int i = 0; i < 4; ++i) {
+        bytes_[at + i] = static_cast<char>(x >> (8 * (3 - i)));
+    }
+}
+
+// A first change moves the revision on, as the script's write of the map does.
+void LiveMapEdit::moved() noexcept {
+    if (!changed_) {
+        changed_ = true;
+        put_uint32(kRevAt, *uint32_at_offset(bytes_, kRevAt) + 1);
+    }
 }
 
 // viewed_fast(): the product view's entry first, the same sku's out, the list capped.
 bool LiveMapEdit::viewed(int64_t t, std::string_view sku, std::string_view category,
                          std::optional<int64_t> price) {
     const std::string_view raw(bytes_);
-    if (viewed_cap_ < 1 || raw.size() < 11 || byte_at(raw, 0) != 0xde || byte_at(raw, 1) != 0 ||
-        byte_at(raw, 2) > 15 || byte_at(raw, 3) != 0xa6 || raw.substr(4, 6) != "viewed") {
-        return false;
+    if (viewed_cap_ < 1 || raw.size() <= kListAt ||
+        raw.substr(kViewedAt, kViewedKey.size()) != kViewedKey) {
+        return false;  // start() checked the header and "rev"
     }
     std::string& entry = entry_;
     if (!entry_bytes(sku, category, t, price, &entry)) {
         return false;
     }
-    size_t n = byte_at(raw, 10);
-    size_t p = 11;
+    size_t n = byte_at(raw, kListAt);
+    size_t p = kListAt + 1;
     if (n >= 0x90 && n < 0xa0) {
         n -= 0x90;
-    } else if (n == 0xdc && raw.size() >= 13) {
-        n = size_t{byte_at(raw, 11)} * 256 + byte_at(raw, 12);
-        p = 13;
+    } else if (n == 0xdc && raw.size() >= kListAt + 3) {
+        n = size_t{byte_at(raw, kListAt + 1)} * 256 + byte_at(raw, kListAt + 2);
+        p = kListAt + 3;
     } else {
         return false;
     }
@@ -245,7 +277,7 @@ bool LiveMapEdit::viewed(int64_t t, std::string_view sku, std::string_view categ
     const size_t keep = std::min<size_t>(n - (match ? 1 : 0), viewed_cap_ - 1);
     std::string& spliced = spliced_;
     spliced.clear();
-    spliced.append(raw.substr(0, 10));
+    spliced.append(raw.substr(0, kListAt));
     array_header(keep + 1, &spliced);
     spliced.append(entry);
     if (!match || keep <= *match) {
@@ -257,7 +289,7 @@ bool LiveMapEdit::viewed(int64_t t, std::string_view sku, std::string_view categ
     spliced.append(raw.substr(end));
     last_at_ = last_at_ - raw.size() + spliced.size();  // after the list: moved with its end
     bytes_.swap(spliced);
-    changed_ = true;
+    moved();
     return true;
 }
 

@@ -4,16 +4,17 @@
 // Why: on a shop, each event in a batch is a different visitor's, and the script spent most of
 // its ~200k instructions per event reading, splicing and writing that visitor's ~1 KB map in
 // Lua (docs/benchmarks.md, "Many visitors"). nginx read the map at the start of the request
-// anyway. LiveBatch edits the bytes it read, the script compares them with the stored map and,
-// when they are the same, stores the edit instead of making it (compare-and-set); when not
-// (another event came first, an erase), it edits the stored map itself, as before. Same bytes
-// in, same events, same bytes out: a differential test runs both on a real redis-server
-// (live_edit_test.cpp).
+// anyway. LiveBatch edits the bytes it read, the script compares their revision with the stored
+// map's and, when it is the same, stores the edit instead of making it (compare-and-set); when
+// not (another event came first, an erase), it edits the stored map itself, as before. Same
+// bytes in, same events, same bytes out, the revision moved on once per write: a differential
+// test runs both on a real redis-server (live_edit_test.cpp).
 //
 // Only what the script does on the bytes is done here: an event in the same visit patches
-// last_seen, a product view splices its entry into viewed. Anything the script decodes the
-// map for (a new visit, a cart change, an order, an Identify, an older layout, a string that
-// would not do) makes apply() false, and the visitor's events take the script's path.
+// last_seen, a product view splices its entry into viewed, and the first change moves "rev" on.
+// Anything the script decodes the map for (a new visit, a cart change, an order, an Identify,
+// an older layout, a string that would not do) makes apply() false, and the visitor's events
+// take the script's path; so does a map not in the layout with "rev" (start() is false).
 #pragma once
 
 #include <cstddef>
@@ -24,6 +25,12 @@
 #include <vector>
 
 namespace tailor {
+
+// kLiveRevisionBytes
+//
+// How many of an editable map's first bytes hold its revision (the map16 header, then "rev" and
+// its uint32): the live script takes nginx's edit when the stored map's are still those read.
+inline constexpr size_t kLiveRevisionBytes = 12;
 
 // LiveMapEdit
 //
@@ -75,6 +82,8 @@ class LiveMapEdit {
 
   private:
     bool touched(int64_t t) noexcept;
+    void moved() noexcept;
+    void put_uint32(size_t at, uint32_t x) noexcept;
     bool viewed(int64_t t, std::string_view sku, std::string_view category,
                 std::optional<int64_t> price);
 

@@ -23,8 +23,9 @@ namespace tailor {
 //         seq of its first and of its last event in the batch, and its
 //         events' seqs ("<event number> <seq> ..."; event numbers from 1);
 //         then the number of edits M, and per edit (3): a visitor's live key
-//         index, its map as nginx read it, and that map with all of the
-//         visitor's events in the batch applied ("": unchanged);
+//         index, the first 12 bytes of its map as nginx read it (the header
+//         and the revision), and that map with all of the visitor's events in
+//         the batch applied and its revision moved on ("": unchanged);
 //         then per event: live key index (0: not an event the script takes,
 //         reported '-'), time (unix seconds), type, blob, and by type:
 //         Product Viewed: product id, category, price in minor units;
@@ -51,11 +52,14 @@ namespace tailor {
 // instructions per event, 3x what storing a map nginx edited costs (docs/benchmarks.md, "Many
 // visitors"). nginx read the map at the start of the request; LiveMapEdit applies the same
 // byte edits the script makes (live_edit_test.cpp checks them against each other). The script
-// takes an edit only when the stored map is still the one nginx read (the MGET it makes
-// anyway: compare-and-set, by the bytes, so no writer needs a revision), the visitor is not
+// takes an edit only when the stored map is still the one nginx read, the visitor is not
 // erased, and no event in the batch is a replay (with the stream, a batch without replays has
 // no per-producer seq lists); else it edits the map itself, as before, and the edit costs only
-// its bytes on the wire.
+// its bytes on the wire. "Still the one read" is the map's revision ("rev", in its first 12
+// bytes, moved on by every write of the map: encode_live, rev_moved, LiveMapEdit): a GETRANGE
+// of 12 bytes and an EXISTS of the tombstone instead of loading the map. Comparing the whole
+// map cost ~20k instructions more per event: Redis's Lua hashes every byte of every string it
+// makes, and that was the map read (MGET) and the map nginx sent, 1 KB each.
 //
 // Why a watermark per producer (format 3 on) when the stream is appended to:
 // a producer delivers in seq order, so "seq <= the highest applied" is a
@@ -113,8 +117,9 @@ end
 -- Per visitor, loaded on its first event: the stored live map's bytes and
 -- its tombstone (one MGET), live decoded on first use, the ev hash (without
 -- the stream only), and what changed. With nginx's edit of the map it read
--- (edits: key index -> the edit's first argument), and that map stored: the
--- edit is the visitor's map, and its events edit nothing (cas).
+-- (edits: key index -> the edit's first argument) and that map still stored
+-- (its first 12 bytes, which hold its revision, the same): the edit is the
+-- visitor's map, its events edit nothing (cas), and the map is not read.
 local visitors = {}
 local edits = nil
 local function visitor(ki)
@@ -129,13 +134,17 @@ local function visitor(ki)
       end
     end
     -- key is tailor:{<vid>}:live; erased (tailorctl profile erase): tailor:{<vid>}:erased
-    local got = redis.call('MGET', key, string.sub(KEYS[ki], 1, -5) .. 'erased')
-    v = {ki = ki, h = h, set = {}, vid = sub(key, 9, -7),
-         raw = type(got[1]) == 'string' and got[1] or false, erased = got[2] ~= false}
+    local tombstone = string.sub(KEYS[ki], 1, -5) .. 'erased'
     local a = edits and edits[ki]
-    if a and not v.erased and v.raw == ARGV[a + 1] then
-      v.cas = true
-      if ARGV[a + 2] ~= '' then v.raw, v.spliced = ARGV[a + 2], true end
+    if a and redis.call('GETRANGE', key, 0, 11) == ARGV[a + 1] and
+       redis.call('EXISTS', tombstone) == 0 then
+      -- the map nginx read, by its revision: nginx's edit is the map (nil: unchanged)
+      v = {ki = ki, h = h, set = {}, vid = sub(key, 9, -7), cas = true,
+           raw = ARGV[a + 2] ~= '' and ARGV[a + 2] or false, erased = false}
+    else
+      local got = redis.call('MGET', key, tombstone)
+      v = {ki = ki, h = h, set = {}, vid = sub(key, 9, -7),
+           raw = type(got[1]) == 'string' and got[1] or false, erased = got[2] ~= false}
     end
     visitors[ki] = v
   end
@@ -315,14 +324,15 @@ end
 for ki, v in pairs(visitors) do
   if v.dirty then
     redis.call('SET', KEYS[ki], encode_live(v.l, v.raw), 'EX', ttl)
+  elseif v.cas then
+    if v.raw then redis.call('SET', KEYS[ki], v.raw, 'EX', ttl) end  -- nginx moved rev
   elseif v.patched or v.spliced then
     local raw = v.raw
     if v.patched then
-      local t, at = v.last, v.last_at
-      raw = sub(raw, 1, at - 1) .. char(floor(t / 16777216) % 256, floor(t / 65536) % 256,
-                                        floor(t / 256) % 256, t % 256) .. sub(raw, at + 4)
+      local at = v.last_at
+      raw = sub(raw, 1, at - 1) .. be32(v.last) .. sub(raw, at + 4)
     end
-    redis.call('SET', KEYS[ki], raw, 'EX', ttl)
+    redis.call('SET', KEYS[ki], rev_moved(raw), 'EX', ttl)
   end
   local args = {}
   for f, val in pairs(v.set) do

@@ -14,9 +14,13 @@ inline constexpr char kLiveScriptBytes[] = R"lua(
 -- events edit the stored bytes instead: an event without a product in the
 -- same visit patches last_seen, a product view splices its entry into
 -- viewed. The full path writes a map it can edit that way (encode_live):
---   map16 header (cmsgpack never writes one for 15 keys or fewer), "viewed"
---   first, each entry as entry_bytes() writes it (sku first; no string holds
+--   map16 header (cmsgpack never writes one for 15 keys or fewer), "rev" (a
+--   uint32, 0xce: bytes 1 to 12 of the map are the header and the revision),
+--   "viewed", each entry as entry_bytes() writes it (sku first; no string holds
 --   "\163sku"), then "v" = 1, then the other keys as cmsgpack packs them.
+-- Every write of a map moves "rev" on by one (encode_live, and rev_moved() for
+-- the byte edits): nginx's edits are taken when the stored map's first 12
+-- bytes are still those it read (live_script.cpp).
 -- Anything else (an older map, a string that would not do) takes the full
 -- path, which decodes the map, as before.
 -- (each piece one string: Lua interns every string it makes, ~1-2k instructions each)
@@ -54,6 +58,16 @@ local function entry_bytes(sku, category, at, price)
   end
   return char(128 + n, 163) .. 'sku' .. s .. sku .. c .. '\162at' .. a .. p, s
 end
+local function be32(x)
+  return char(floor(x / 16777216) % 256, floor(x / 65536) % 256, floor(x / 256) % 256, x % 256)
+end
+-- The map with its revision moved on (a map without one at its start: as it is).
+local function rev_moved(raw)
+  if sub(raw, 4, 8) ~= '\163rev\206' then return raw end
+  local b1, b2, b3, b4 = byte(raw, 9, 12)
+  return sub(raw, 1, 8) .. be32(((((b1 * 256 + b2) * 256) + b3) * 256 + b4 + 1) % 4294967296) ..
+         sub(raw, 13)
+end
 local function array_header(n)
   if n < 16 then return char(144 + n) end
   return '\220' .. char(floor(n / 256), n % 256)
@@ -77,15 +91,18 @@ end
 -- layout costs ~25k instructions to write (Lua strings); the second write
 -- (a later batch's full path) lays it out.
 local function encode_live(l, again)
+  local rev = ((num(l.rev) or 0) + 1) % 4294967296
   local viewed = l.viewed
+  l.rev = rev
   local items = again and l.v == 1 and type(viewed) == 'table' and encode_viewed(viewed)
-  if items then
-    l.viewed, l.v = nil, nil
+  if items and rev == floor(rev) then
+    l.viewed, l.v, l.rev = nil, nil, nil
     local rest = cmsgpack.pack(l)
-    l.viewed, l.v = viewed, 1
+    l.viewed, l.v, l.rev = viewed, 1, rev
     local h = byte(rest, 1)
-    if h >= 129 and h <= 141 then
-      return '\222\0' .. char(h - 126) .. '\166viewed' .. items .. '\161v\001' .. sub(rest, 2)
+    if h >= 129 and h <= 140 then
+      return '\222\0' .. char(h - 125) .. '\163rev\206' .. be32(rev) .. '\166viewed' .. items ..
+             '\161v\001' .. sub(rest, 2)
     end
   end
   return cmsgpack.pack(l)
@@ -137,19 +154,19 @@ local entry_starts = {}
 local function viewed_fast(v, t, sku, category, price)
   local raw = v.raw
   local b1, b2, b3, b4 = byte(raw, 1, 4)
-  if viewed_cap < 1 or b1 ~= 222 or b2 ~= 0 or not b4 or b3 > 15 or b4 ~= 166 or
-     find(raw, 'viewed', 5, true) ~= 5 then
+  if viewed_cap < 1 or b1 ~= 222 or b2 ~= 0 or not b4 or b3 > 15 or b4 ~= 163 or
+     sub(raw, 5, 8) ~= 'rev\206' or sub(raw, 13, 19) ~= '\166viewed' then
     return false
   end
   local e, head = entry_bytes(sku, category, t, price)
-  local n, p = byte(raw, 11), 12
+  local n, p = byte(raw, 20), 21
   if not e or not n then return false end
   if n >= 144 and n < 160 then
     n = n - 144
   elseif n == 220 then
-    local hi, lo = byte(raw, 12, 13)
+    local hi, lo = byte(raw, 21, 22)
     if not lo then return false end
-    n, p = hi * 256 + lo, 14
+    n, p = hi * 256 + lo, 23
   else
     return false
   end
@@ -193,13 +210,12 @@ local function viewed_fast(v, t, sku, category, price)
     local la, s1, s2, s3 = v.last_at, nil, '', ''
     if v.patched then
       local x = v.last
-      s1, s2, s3 = sub(raw, E, la - 1), char(floor(x / 16777216) % 256, floor(x / 65536) % 256,
-                                             floor(x / 256) % 256, x % 256), sub(raw, la + 4)
+      s1, s2, s3 = sub(raw, E, la - 1), be32(x), sub(raw, la + 4)
       v.patched = false
     else
       s1 = sub(raw, E)
     end
-    local out = sub(raw, 1, 10) .. array_header(keep + 1) .. e .. k1 .. k2 .. s1 .. s2 .. s3
+    local out = sub(raw, 1, 19) .. array_header(keep + 1) .. e .. k1 .. k2 .. s1 .. s2 .. s3
     v.last_at = la + #out - #raw
     v.raw, v.spliced = out, true
   end

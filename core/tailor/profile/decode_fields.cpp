@@ -348,6 +348,9 @@ bool read_live_pair(Cursor& c, std::string_view k, LiveParts* live) {
     if (is(k, "v")) {
         return c.version(kTop);
     }
+    if (is(k, "rev")) {
+        return c.skip_value(kTop);  // the live script's revision, for its writers only
+    }
     bool known = false;
     const bool ok = read_shared(c, k, &live->shared, &known);
     if (!ok || known) {

@@ -237,6 +237,8 @@ void read_live(Reader& rd, const msgpack_object_map& m, Profile* p, SharedParts*
         if (k == "v") {
             int64_t ignored = 0;
             rd.integer(v, 1, kProfileSchemaVersion, &ignored);
+        } else if (k == "rev") {
+            // the live script's revision, for its writers only
         } else if (read_shared(rd, k, v, s)) {
             // done
         } else if (k == "visits") {

@@ -72,6 +72,31 @@ TEST_F(EventLiveCas, TheScriptStoresTheEditWhenTheStoredMapIsTheOneRead) {
     EXPECT_EQ(hex(live_of(kVid)), hex(edited(now, more)));
 }
 
+// The revision: +1 per write of the map, whoever makes it (the script or nginx); none when
+// nothing changed.
+TEST_F(EventLiveCas, EveryWriteMovesTheRevisionOnByOne) {
+    seed();
+    auto rev = [this] {
+        const std::string live = live_of(kVid);
+        EXPECT_EQ(live.substr(3, 5), "\xa3rev\xce");
+        uint32_t r = 0;
+        for (size_t i = 8; i < 12 && i < live.size(); ++i) {
+            r = (r << 8) | static_cast<unsigned char>(live[i]);
+        }
+        return r;
+    };
+    const uint32_t r = rev();
+    (void)run({view("NEW-1", kT0 + 30000), page(kT0 + 31000)});  // the script's edit
+    EXPECT_EQ(rev(), r + 1);
+    EXPECT_EQ(send({view("NEW-2", kT0 + 32000), view("NEW-3", kT0 + 33000)}, live_of(kVid), 1),
+              "cc");  // nginx's
+    EXPECT_EQ(rev(), r + 2);
+    EXPECT_EQ(send({page(kT0 + 33000)}, live_of(kVid), 1), "c");  // the same second: unchanged
+    EXPECT_EQ(rev(), r + 2);
+    (void)run({event(EventType::kProductAdded, kVid, kT0 + 34000, {{"product_id", "A"}})});
+    EXPECT_EQ(rev(), r + 3) << "the full path's write";
+}
+
 TEST_F(EventLiveCas, AnEditThatChangesNothingWritesNothing) {
     seed();
     const std::string read = live_of(kVid);
