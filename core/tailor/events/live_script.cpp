@@ -81,7 +81,8 @@ if ARGV[1] ~= '6' then
 end
 local to_stream = ARGV[2] == 's'
 local maxlen = tonumber(ARGV[3]) or 0
-local ttl = tonumber(ARGV[4]) or 7776000
+-- a string: redis.call() formats a Lua number with snprintf("%.17g"), ~2k instructions each
+local ttl = tonumber(ARGV[4]) and ARGV[4] or '7776000'
 local viewed_cap = tonumber(ARGV[5]) or 20
 local cart_cap = tonumber(ARGV[6]) or 50
 local gap = tonumber(ARGV[7]) or 1800
@@ -136,7 +137,7 @@ local function visitor(ki)
     -- key is tailor:{<vid>}:live; erased (tailorctl profile erase): tailor:{<vid>}:erased
     local tombstone = string.sub(KEYS[ki], 1, -5) .. 'erased'
     local a = edits and edits[ki]
-    if a and redis.call('GETRANGE', key, 0, 11) == ARGV[a + 1] and
+    if a and redis.call('GETRANGE', key, '0', '11') == ARGV[a + 1] and
        redis.call('EXISTS', tombstone) == 0 then
       -- the map nginx read, by its revision: nginx's edit is the map (nil: unchanged)
       v = {ki = ki, h = h, set = {}, vid = sub(key, 9, -7), cas = true,
