@@ -25,9 +25,15 @@
 
 #include "tailor/events/delivery.h"
 #include "tailor/events/event.h"
+#include "tailor/events/live.h"
 #include "tailor/events/live_facts.h"
 
 namespace {
+
+// A live map in the script's layout (header, rev, an empty viewed, v): its edits are void (no
+// acquisition), which the batch must survive as any other.
+constexpr std::string_view kLiveRead{
+    "\xde\x00\x03\xa3rev\xce\x00\x00\x00\x01\xa6viewed\x90\xa1v\x01", 23};
 
 namespace fs = std::filesystem;
 
@@ -77,9 +83,10 @@ struct Model {
         std::vector<tailor::LiveResult> out;
         auto arg = [&b](size_t i) { return std::string_view(b.argv()[i], b.argvlen()[i]); };
         const size_t base = 3 + static_cast<size_t>(std::atoi(std::string(arg(2)).c_str()));
-        // format 5: 8 fixed arguments, 4 per producer (its events' seqs: "<number> <seq> ..."),
-        // then per event: key index, time, type, blob, and the facts its type needs; or "="
-        // and the blob when those are the event before it's
+        // format 6: 8 fixed arguments, 4 per producer (its events' seqs: "<number> <seq> ..."),
+        // the number of edits and 3 per edit (the model ignores them, as the script may), then
+        // per event: key index, time, type, blob, and the facts its type needs; or "=" and the
+        // blob when those are the event before it's
         const size_t producers = static_cast<size_t>(std::atoi(std::string(arg(base + 7)).c_str()));
         std::map<size_t, std::string> seq_at;
         for (size_t p = 0; p < producers; ++p) {
@@ -92,8 +99,14 @@ struct Model {
                 at = end + 1;
             }
         }
+        if (arg(1) != tailor::live_script_sha1() || arg(base) != "6") {
+            std::abort();  // the format this model reads
+        }
+        const size_t edits =
+            static_cast<size_t>(std::atoi(std::string(arg(base + 8 + 4 * producers)).c_str()));
         size_t event = 0;
-        for (size_t a = base + 8 + 4 * producers; a < static_cast<size_t>(b.argc());) {
+        for (size_t a = base + 8 + 4 * producers + 1 + 3 * edits;
+             a < static_cast<size_t>(b.argc());) {
             ++event;
             const bool run = arg(a) == "=";
             if (run && event == 1) {
@@ -166,10 +179,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             case 0:
             case 1:
                 for (uint8_t k = 0; k <= (arg & 0x07) && next_seq < kEvents; k++) {
-                    // half with the live facts the encoder would carry beside the blob
+                    // half with the live facts the encoder would carry beside the blob, half
+                    // with a live map the request read (the pool of reads: taken, given back)
                     const std::string& blob = blobs()[next_seq++];
                     const std::optional<tailor::LiveFacts> facts = tailor::live_facts(blob);
-                    (void)d.enqueue(blob, (arg & 0x08) != 0 && facts ? &*facts : nullptr);
+                    (void)d.enqueue(blob, (arg & 0x08) != 0 && facts ? &*facts : nullptr,
+                                    (arg & 0x10) != 0 ? kLiveRead : std::string_view());
                 }
                 break;
             case 2:
