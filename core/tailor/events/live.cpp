@@ -377,7 +377,7 @@ bool LiveBatch::finish() noexcept {
             const LiveMapEdit& e =
                 edit_pool_[static_cast<size_t>(visitor_edit_[visitor_of(edit_keys_[k])])];
             from(edit_indexes[k]);
-            add(e.original().substr(0, kLiveRevisionBytes));
+            add(e.read_revision());
             add(e.changed() ? e.bytes() : std::string_view());  // "": unchanged, nothing to write
         }
         for (size_t i = 0; i < events_.size(); ++i) {

@@ -112,8 +112,8 @@ bool LiveMapEdit::start(std::string_view stored, uint32_t session_gap,
     if (void_) {
         return false;
     }
+    stored.copy(read_revision_.data(), read_revision_.size());
     try {
-        original_.assign(stored.data(), stored.size());
         bytes_.assign(stored.data(), stored.size());
     } catch (...) {
         void_ = true;

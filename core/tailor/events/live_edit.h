@@ -17,6 +17,7 @@
 // take the script's path; so does a map not in the layout with "rev" (start() is false).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -60,10 +61,13 @@ class LiveMapEdit {
     [[nodiscard]] bool apply(std::string_view type, int64_t time_s, std::string_view sku,
                              std::string_view category, std::optional<int64_t> price) noexcept;
 
-    // LiveMapEdit::original
+    // LiveMapEdit::read_revision
     //
-    // The bytes start() was given (a copy).
-    [[nodiscard]] std::string_view original() const noexcept { return original_; }
+    // The first kLiveRevisionBytes of the map start() was given (its header and revision): what
+    // the script compares with the stored map's.
+    [[nodiscard]] std::string_view read_revision() const noexcept {
+        return {read_revision_.data(), read_revision_.size()};
+    }
 
     // LiveMapEdit::bytes
     //
@@ -87,7 +91,7 @@ class LiveMapEdit {
     bool viewed(int64_t t, std::string_view sku, std::string_view category,
                 std::optional<int64_t> price);
 
-    std::string original_;
+    std::array<char, kLiveRevisionBytes> read_revision_{};
     std::string bytes_;
     std::string entry_;           // viewed()'s scratch: the new entry
     std::string spliced_;         // viewed()'s scratch: the spliced map, swapped in
