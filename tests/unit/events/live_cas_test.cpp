@@ -169,7 +169,8 @@ TEST_F(EventLiveCas, RandomBatchesThroughEditsLeaveWhatTheScriptLeaves) {
         for (int k = 0; k < n; ++k) {
             const unsigned step = rng() % 100;
             t += step < 30 ? 0 : step < 98 ? 1000 * (rng() % 120) : 1000 * 1801;
-            plan.emplace_back(t, rng() % 3 == 0 ? -1 : static_cast<int>(rng() % 30));
+            const bool page_view = rng() % 3 == 0;
+            plan.emplace_back(t, page_view ? -1 : static_cast<int>(rng() % 30));
         }
         const std::string& category = categories[rng() % categories.size()];
         std::vector<std::string> mine;
@@ -191,7 +192,7 @@ TEST_F(EventLiveCas, RandomBatchesThroughEditsLeaveWhatTheScriptLeaves) {
         taken += takes ? 1 : 0;
         EXPECT_EQ(hex(live_of(kOther)), hex(live_of(kVid))) << "round " << round;
     }
-    EXPECT_GT(taken, 100);
+    EXPECT_GT(taken, 150) << "of 200 (194: the draws are fixed)";
 }
 
 }  // namespace

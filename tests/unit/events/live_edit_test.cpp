@@ -76,9 +76,12 @@ TEST_F(LiveMapEditTest, RandomBatchesGiveTheScriptsBytes) {
             if (rng() % 3 == 0) {
                 blobs.push_back(page(t));
             } else {
-                blobs.push_back(view("SKU-" + std::to_string(rng() % 30), t,
-                                     categories[rng() % categories.size()],
-                                     prices[rng() % (prices.size() - (rng() % 8 != 0))]));
+                // one draw per statement: the order of a call's arguments is unspecified
+                const unsigned product = rng() % 30;
+                const std::string& category = categories[rng() % categories.size()];
+                const bool over_32_bits = rng() % 8 == 0;  // the last price
+                const std::string& price = prices[rng() % (prices.size() - (over_32_bits ? 0 : 1))];
+                blobs.push_back(view("SKU-" + std::to_string(product), t, category, price));
             }
         }
         (both(blobs) ? applied : voided)++;
@@ -86,7 +89,7 @@ TEST_F(LiveMapEditTest, RandomBatchesGiveTheScriptsBytes) {
             break;
         }
     }
-    EXPECT_GT(applied, 150) << "voided " << voided;
+    EXPECT_GT(applied, 150) << "voided " << voided;  // 210 and 90 (the draws are fixed)
     EXPECT_GT(voided, 5);
 }
 
