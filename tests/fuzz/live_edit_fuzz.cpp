@@ -38,6 +38,13 @@ void require_at(bool ok, const char* what, int line) {
 constexpr int64_t kLastSeen = 1718000000;
 const char* const kSkus[] = {"SKU-0", "SKU-1", "SKU-2", "SKU-3", "SKU-4", "sku", "\xa3sku", "S"};
 
+// A uint32 in the script's format for times and "rev": always 0xce and four bytes.
+void uint32(tailor::MsgpackWriter* w, uint32_t x) {
+    const char b[5] = {'\xce', static_cast<char>(x >> 24), static_cast<char>(x >> 16),
+                       static_cast<char>(x >> 8), static_cast<char>(x)};
+    w->raw(b, sizeof b);
+}
+
 // A map as the script lays it out: header, rev, viewed (n entries), v, and the keys touched()
 // needs.
 std::string laid_out(size_t n, uint32_t rev) {
@@ -45,11 +52,7 @@ std::string laid_out(size_t n, uint32_t rev) {
     tailor::MsgpackWriter w(out.data(), out.size());
     w.raw("\xde\x00\x08", 3);  // map16, by hand: the writer would pick a fixmap for 8 keys
     w.str("rev");
-    w.raw("\xce", 1);
-    for (int i = 3; i >= 0; --i) {
-        const char b = static_cast<char>(rev >> (8 * i));
-        w.raw(&b, 1);
-    }
+    uint32(&w, rev);
     w.str("viewed");
     w.array(n);
     for (size_t i = 0; i < n; ++i) {
@@ -66,17 +69,9 @@ std::string laid_out(size_t n, uint32_t rev) {
     w.str("visits");
     w.uint(3);
     w.str("first_seen");
-    w.raw("\xce", 1);
-    for (int i = 3; i >= 0; --i) {
-        const char b = static_cast<char>((kLastSeen - 1000) >> (8 * i));
-        w.raw(&b, 1);
-    }
+    uint32(&w, kLastSeen - 1000);
     w.str("last_seen");
-    w.raw("\xce", 1);
-    for (int i = 3; i >= 0; --i) {
-        const char b = static_cast<char>(kLastSeen >> (8 * i));
-        w.raw(&b, 1);
-    }
+    uint32(&w, kLastSeen);
     w.str("acquisition");
     w.map(0);
     w.str("cart");

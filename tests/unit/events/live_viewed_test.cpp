@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "live_fixture.h"
+#include "live_edit_fixture.h"
 #include "tailor/events/event.h"
 #include "tailor/events/live.h"
 #include "tailor/profile/decode.h"
@@ -16,26 +16,9 @@
 namespace tailor {
 namespace {
 
-constexpr std::string_view kVid = "q3Zf0x8W2mYbT1kL9cVn_A";
-constexpr int64_t kT0 = 1718000000000;  // ms
-
-class EventLiveViewed : public LiveScriptTest {
+// LiveMapEditTest (live_edit_fixture.h) gives view() and seed().
+class EventLiveViewed : public LiveMapEditTest {
   protected:
-    std::string view(std::string_view sku, int64_t ts_ms, std::string_view category = "Shirts",
-                     std::string_view price = "19.99") {
-        std::vector<EventProperty> props = {{"product_id", sku}};
-        if (!category.empty()) {
-            props.push_back({"category", category});
-        }
-        if (!price.empty()) {
-            props.push_back({"price", price, PropertyKind::kNumber});
-        }
-        Event e = event_at(EventType::kProductViewed, kVid, ts_ms);
-        e.properties = props.data();
-        e.property_count = props.size();
-        return encoded(e);
-    }
-
     // Runs `blobs` as one batch, every event applied.
     void apply(const std::vector<std::string>& blobs) {
         EXPECT_EQ(run(blobs), std::vector<long long>(blobs.size(), 1));
@@ -56,19 +39,6 @@ class EventLiveViewed : public LiveScriptTest {
             }
         }
         return out;
-    }
-
-    // Seeds a full list, SKU-0 viewed first (the oldest) to SKU-19, in two batches so that
-    // the second writes the layout the script edits in place.
-    void seed() {
-        std::vector<std::string> blobs;
-        for (int i = 0; i < 19; ++i) {
-            blobs.push_back(view("SKU-" + std::to_string(i), kT0 + i * 1000));
-        }
-        apply(blobs);
-        apply({view("SKU-19", kT0 + 19000)});
-        ASSERT_EQ(static_cast<unsigned char>(redis_->command({"GET", live_key(kVid)}).str[0]),
-                  0xde);  // the editable layout: a map16 header, viewed first
     }
 
     static std::vector<std::string> skus(std::initializer_list<int> ids) {
