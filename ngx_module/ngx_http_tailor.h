@@ -262,10 +262,13 @@ void ngx_http_tailor_read_done(ngx_http_tailor_ctx_t* ctx, tailor::Outcome outco
 // detaches whatever is still in flight (deadline, pool cleanup).
 bool ngx_http_tailor_read_send(ngx_http_tailor_ctx_t* ctx, size_t max_bytes) noexcept;
 void ngx_http_tailor_read_cancel(ngx_http_tailor_ctx_t* ctx) noexcept;
-// The visitor's live map as the read got it (in r->pool), when every command answered and the
-// visitor is not erased; "" otherwise (no read, a missing map). The events module sends it
-// beside the request's events, for the live script's compare-and-set (LiveBatch::add).
-std::string_view ngx_http_tailor_read_live(const ngx_http_tailor_ctx_t* ctx) noexcept;
+// The live map of visitor `vid` as the read got it (in r->pool), when the read was for that
+// visitor, every command answered, the visitor is not erased and the map came back whole;
+// "" otherwise (no read, another visitor's, a missing map, one over the read's bound). The
+// events module sends it beside the request's events, for the live script's compare-and-set
+// (LiveBatch::add).
+std::string_view ngx_http_tailor_read_live(const ngx_http_tailor_ctx_t* ctx,
+                                           std::string_view vid) noexcept;
 
 // Walks an nginx list of headers in order until `stop(entry)` says true;
 // that entry, or null when none did.

@@ -26,6 +26,8 @@ struct ngx_http_tailor_read_part_t {
 
 struct ngx_http_tailor_read_t {
     ngx_http_tailor_ctx_t* ctx;
+    ngx_str_t vid;     // the visitor read (ctx->vid may change after: Identify, adoption)
+    size_t max_bytes;  // each GETRANGE's bound: a value longer than this came back cut
     ngx_http_tailor_read_part_t part[tailor::kVisitorReadCommands];
     ngx_uint_t pending;  // replies still due
     unsigned lost : 1;   // a command got no reply, or its reply could not be kept
@@ -114,6 +116,12 @@ bool ngx_http_tailor_read_send(ngx_http_tailor_ctx_t* ctx, size_t max_bytes) noe
         return false;
     }
     read->ctx = ctx;
+    read->max_bytes = max_bytes;
+    read->vid.len = ctx->vid.len;
+    read->vid.data = ngx_pstrdup(r->pool, &ctx->vid);
+    if (read->vid.data == nullptr) {
+        return false;
+    }
     ctx->read = read;
 
     try {
@@ -158,17 +166,21 @@ void ngx_http_tailor_read_cancel(ngx_http_tailor_ctx_t* ctx) noexcept {
     read->lost = 1;  // what was cancelled got no reply
 }
 
-std::string_view ngx_http_tailor_read_live(const ngx_http_tailor_ctx_t* ctx) noexcept {
+std::string_view ngx_http_tailor_read_live(const ngx_http_tailor_ctx_t* ctx,
+                                           std::string_view vid) noexcept {
     static_assert(tailor::kVisitorReadKinds[1] == tailor::VisitorKeyKind::kLive,
                   "the live map's GETRANGE is the read's third command");
     constexpr size_t kLive = 2;
 
     const ngx_http_tailor_read_t* read = ctx->read;
     if (read == nullptr || read->pending != 0 || read->lost ||
-        read->part[0].kind != Kind::kInteger || read->part[0].integer != 0 ||
-        read->part[kLive].kind != Kind::kBytes) {
+        ngx_http_tailor_view(read->vid) != vid || read->part[0].kind != Kind::kInteger ||
+        read->part[0].integer != 0 || read->part[kLive].kind != Kind::kBytes) {
         return {};
     }
     const ngx_str_t& bytes = read->part[kLive].bytes;
+    if (bytes.len > read->max_bytes) {
+        return {};  // cut by GETRANGE: not the map, only its start
+    }
     return {reinterpret_cast<const char*>(bytes.data), bytes.len};
 }

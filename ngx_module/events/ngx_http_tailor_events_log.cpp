@@ -119,12 +119,8 @@ void ngx_http_tailor_events_emit(ngx_http_tailor_events_request_t* er, tailor::E
         ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_BAD_PROPERTIES, res.dropped_properties);
     }
 
-    // the live map this request read, for the visitor it read it for
-    std::string_view live_read;
-    if (vid == ngx_http_tailor_view(er->tctx->vid)) {
-        live_read = ngx_http_tailor_read_live(er->tctx);
-    }
-    ngx_http_tailor_events_enqueue(blob, &facts, live_read);
+    // the live map this request read, if it read the map of this event's visitor
+    ngx_http_tailor_events_enqueue(blob, &facts, ngx_http_tailor_read_live(er->tctx, vid));
 }
 
 // Translates the finished request for plan_events().

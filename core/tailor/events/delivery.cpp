@@ -4,6 +4,8 @@
 #include <new>
 #include <utility>
 
+#include "tailor/events/live_edit.h"
+
 namespace tailor {
 
 Delivery::Delivery(const DeliveryOptions& options) : options_(options), replay_live_(options.live) {
@@ -133,8 +135,8 @@ void Delivery::skip_flight_copies() noexcept {
 
 void Delivery::keep_read(size_t slot, std::string_view live_read) noexcept {
     read_of_[slot] = 0;
-    if (live_read.empty() || free_reads_.empty()) {
-        return;
+    if (live_read.empty() || live_read.size() > kMaxLiveEditBytes || free_reads_.empty()) {
+        return;  // the pool's strings stay under kMaxLiveEditBytes
     }
     const uint32_t k = free_reads_.back();
     try {
@@ -225,7 +227,7 @@ DeliveryStep Delivery::send_queue() noexcept {
             std::swap(slot, at(0));
             break;
         }
-        bytes += slot.size();
+        bytes += slot.size() + read_at(head_).size();  // the edit rides in the batch too
         pop_front();
         sending_count_++;
     }

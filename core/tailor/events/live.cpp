@@ -102,13 +102,23 @@ uint32_t LiveBatch::key_for(std::string_view vid) {
         // KEYS is 1-based; the stream (when appended to) is KEYS[1].
         const auto index =
             static_cast<uint32_t>(keys_.size()) + 1 + (config_.append_to_stream ? 1 : 0);
-        for (VisitorKeyKind kind : {VisitorKeyKind::kLive, VisitorKeyKind::kEvents}) {
-            const size_t at = strings_.size();
-            strings_.resize(at + visitor_key_size(vid, kind));
-            write_visitor_key(strings_.data() + at, vid, kind);
-            keys_.emplace_back(at, strings_.size() - at);
-        }
+        // all or nothing: visitor_edit_ is indexed by keys_.size() / 2 (visitor_of)
+        const size_t keys_before = keys_.size();
+        const size_t strings_before = strings_.size();
         visitor_edit_.push_back(kUndecided);
+        try {
+            for (VisitorKeyKind kind : {VisitorKeyKind::kLive, VisitorKeyKind::kEvents}) {
+                const size_t at = strings_.size();
+                strings_.resize(at + visitor_key_size(vid, kind));
+                write_visitor_key(strings_.data() + at, vid, kind);
+                keys_.emplace_back(at, strings_.size() - at);
+            }
+        } catch (...) {
+            keys_.resize(keys_before);
+            strings_.resize(strings_before);
+            visitor_edit_.pop_back();
+            throw;
+        }
         *slot = KeySlot{vid, index, stamp_};
         visitors_++;
     }

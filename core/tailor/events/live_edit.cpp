@@ -106,8 +106,8 @@ bool LiveMapEdit::start(std::string_view stored, uint32_t session_gap,
     read_ = false;
     has_top_ = false;
     // the layout the script writes once a visitor is back (a first map is plain cmsgpack)
-    void_ = stored.size() < kLiveRevisionBytes || byte_at(stored, 0) != 0xde ||
-            byte_at(stored, 1) != 0 || byte_at(stored, 2) > 15 ||
+    void_ = stored.size() < kLiveRevisionBytes || stored.size() > kMaxLiveEditBytes ||
+            byte_at(stored, 0) != 0xde || byte_at(stored, 1) != 0 || byte_at(stored, 2) > 15 ||
             stored.substr(3, kRevKey.size()) != kRevKey;
     if (void_) {
         return false;

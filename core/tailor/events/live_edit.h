@@ -33,6 +33,12 @@ namespace tailor {
 // its uint32): the live script takes nginx's edit when the stored map's are still those read.
 inline constexpr size_t kLiveRevisionBytes = 12;
 
+// kMaxLiveEditBytes
+//
+// The largest map nginx edits (and the queue keeps a copy of): a full viewed list and a cart
+// are 1-3 KB; a larger map goes without an edit, and the script edits it, as it did before.
+inline constexpr size_t kMaxLiveEditBytes = 8 * 1024;
+
 // LiveMapEdit
 //
 // One visitor's map for one batch: start() with the bytes read, apply() each of the visitor's

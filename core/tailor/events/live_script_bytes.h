@@ -91,7 +91,9 @@ end
 -- layout costs ~25k instructions to write (Lua strings); the second write
 -- (a later batch's full path) lays it out.
 local function encode_live(l, again)
-  local rev = ((num(l.rev) or 0) + 1) % 4294967296
+  -- a map's first revision is its time, not 1: a map written again after an erase (and its
+  -- tombstone's end) does not take up the revisions of the one before
+  local rev = ((num(l.rev) or num(l.last_seen) or 0) + 1) % 4294967296
   local viewed = l.viewed
   l.rev = rev
   local items = again and l.v == 1 and type(viewed) == 'table' and encode_viewed(viewed)
