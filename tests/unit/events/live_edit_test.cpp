@@ -39,6 +39,8 @@ TEST_F(LiveMapEditTest, WhatTheScriptDecodesTheMapForVoidsTheEdit) {
     seed();
     const std::string stored = live_of(kVid);
     EXPECT_FALSE(edit(&e, "", {page(kT0 + 20000)})) << "no map";
+    EXPECT_FALSE(edit(&e, stored + std::string(kMaxLiveEditBytes, ' '), {page(kT0 + 20000)}))
+        << "a map over kMaxLiveEditBytes";
     EXPECT_FALSE(edit(&e, stored, {page(kT0 + 19000 + 1801 * 1000)})) << "a new visit";
     EXPECT_FALSE(
         edit(&e, stored,
