@@ -206,6 +206,11 @@ size_t LiveBatch::visitor_of(uint32_t key) const noexcept {
     return (key - 1 - (config_.append_to_stream ? 1 : 0)) / 2;
 }
 
+bool LiveBatch::carries_edit(size_t visitor) const noexcept {
+    const int32_t e = visitor_edit_[visitor];
+    return e >= 0 && edit_pool_[static_cast<size_t>(e)].ok();
+}
+
 void LiveBatch::no_edit(uint32_t key) noexcept {
     visitor_edit_[visitor_of(key)] = kNoEdit;
 }
@@ -323,8 +328,7 @@ bool LiveBatch::finish() noexcept {
         std::vector<Span>& edit_indexes = edit_indexes_;
         edit_indexes.clear();
         for (size_t v = 0; v < visitor_edit_.size(); ++v) {
-            const int32_t e = visitor_edit_[v];
-            if (e >= 0 && edit_pool_[static_cast<size_t>(e)].ok()) {
+            if (carries_edit(v)) {
                 const auto key = static_cast<uint32_t>(2 * v + 1 + stream_keys);
                 edit_keys_.push_back(key);
                 edit_indexes.push_back(number(static_cast<int64_t>(key)));
@@ -333,10 +337,7 @@ bool LiveBatch::finish() noexcept {
         const Span edits = number(static_cast<int64_t>(edit_keys_.size()));
         edited_events_ = 0;
         for (const Pending& p : events_) {
-            if (p.key != 0) {
-                const int32_t e = visitor_edit_[visitor_of(p.key)];
-                edited_events_ += e >= 0 && edit_pool_[static_cast<size_t>(e)].ok() ? 1 : 0;
-            }
+            edited_events_ += p.key != 0 && carries_edit(visitor_of(p.key)) ? 1 : 0;
         }
         std::vector<std::pair<Span, Span>>& indexes = indexes_;
         indexes.clear();

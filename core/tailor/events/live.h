@@ -293,6 +293,8 @@ class LiveBatch {
     void edit(const Pending& p, const LiveFacts& f, std::string_view live_before) noexcept;
     void no_edit(uint32_t key) noexcept;
     size_t visitor_of(uint32_t key) const noexcept;
+    // whether the visitor's edit started and every one of its events applied
+    bool carries_edit(size_t visitor) const noexcept;
     uint32_t key_for(std::string_view vid);
     bool has_visitor(std::string_view vid) noexcept;
     KeySlot* find_slot(std::string_view vid) noexcept;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "tailor/base/msgpack_format.h"
 #include "tailor/base/msgpack_writer.h"
 
 namespace tailor {
@@ -34,13 +35,10 @@ uint8_t byte_at(std::string_view s, size_t i) noexcept {
     return static_cast<uint8_t>(s[i]);
 }
 
-// The big-endian uint32 at `at`.
-std::optional<uint32_t> uint32_at_offset(std::string_view raw, size_t at) noexcept {
-    if (raw.size() < at + 4) {
-        return std::nullopt;
-    }
-    return (uint32_t{byte_at(raw, at)} << 24) | (uint32_t{byte_at(raw, at + 1)} << 16) |
-           (uint32_t{byte_at(raw, at + 2)} << 8) | uint32_t{byte_at(raw, at + 3)};
+// The big-endian value of `width` bytes at `at` (in bounds).
+uint32_t be_at(std::string_view raw, size_t at, unsigned width) noexcept {
+    return static_cast<uint32_t>(
+        msgpack_detail::load_be(reinterpret_cast<const unsigned char*>(raw.data() + at), width));
 }
 
 // uint32_at(): the big-endian uint32 after `key`, found once; nullopt otherwise.
@@ -51,7 +49,7 @@ std::optional<uint32_t> uint32_at(std::string_view raw, std::string_view key, si
         return std::nullopt;
     }
     *at = k + key.size();
-    return uint32_at_offset(raw, *at);
+    return be_at(raw, *at, 4);
 }
 
 // str_head(): a string the entry layout can hold (no "\163sku" in it, under 64 KB).
@@ -87,13 +85,10 @@ bool entry_bytes(std::string_view sku, std::string_view category, int64_t at,
 }
 
 void array_header(size_t n, std::string* out) {
-    if (n < 16) {
-        out->push_back(static_cast<char>(0x90 + n));
-    } else {
-        out->push_back(static_cast<char>(0xdc));
-        out->push_back(static_cast<char>(n >> 8));
-        out->push_back(static_cast<char>(n & 0xff));
-    }
+    char header[MsgpackWriter::kMaxHeaderBytes];
+    MsgpackWriter w(header, sizeof header);
+    w.array(n);
+    out->append(header, w.size());
 }
 
 }  // namespace
@@ -207,7 +202,7 @@ void LiveMapEdit::put_uint32(size_t at, uint32_t x) noexcept {
 void LiveMapEdit::moved() noexcept {
     if (!changed_) {
         changed_ = true;
-        put_uint32(kRevAt, *uint32_at_offset(bytes_, kRevAt) + 1);
+        put_uint32(kRevAt, be_at(bytes_, kRevAt, 4) + 1);  // start() saw the 4 bytes
     }
 }
 
@@ -228,7 +223,7 @@ bool LiveMapEdit::viewed(int64_t t, std::string_view sku, std::string_view categ
     if (n >= 0x90 && n < 0xa0) {
         n -= 0x90;
     } else if (n == 0xdc && raw.size() >= kListAt + 3) {
-        n = size_t{byte_at(raw, kListAt + 1)} * 256 + byte_at(raw, kListAt + 2);
+        n = be_at(raw, kListAt + 1, 2);
         p = kListAt + 3;
     } else {
         return false;
