@@ -196,6 +196,10 @@ TEST(TagScannerSimd, QuotingEdgeCasesAgreeAtEveryOffset) {
         "<a =\"x>y\">z</a>",                            // a name that starts with '='
         "<a b=\"x\"c=\"y>z\">w</a>",                    // no space after a value
         "<img alt=\"Women's shirt\" src=x>",            // apostrophe in a value
+        // a tag across a block's end, then text and a quote in it (the walk
+        // starts after the tag's '>')
+        "<div data-x=\"0123456789012345678901234567890123456789012345678901234567890123\">"
+        "a <i>b</i> 6'1\" <b>c</b></div>",
     };
     for (std::string_view c : kCases) {
         for (size_t at = 0; at <= 130; ++at) {
