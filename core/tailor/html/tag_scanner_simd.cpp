@@ -134,7 +134,7 @@ template <bool kEndTags>  // whether an end tag may matter (always checked here)
             first = _mm_or_si128(first, is(l1, c));
         }
         const __m128i end_tag = _mm_and_si128(slash1, _mm_or_si128(is(l2, k.slot), is(l2, k.body)));
-        b.lone |= bits(lt, lane);
+        b.lt |= bits(lt, lane);
         b.gt |= bits(is(v, '>'), lane);
         b.dq |= bits(is(v, '"'), lane);
         b.eq |= bits(eq, lane);
@@ -149,8 +149,9 @@ template <bool kEndTags>  // whether an end tag may matter (always checked here)
         b.candidates |= bits(_mm_and_si128(lt, _mm_or_si128(first, end_tag)), lane);
         b.odd |= bits(_mm_or_si128(sq, _mm_and_si128(eq, is_ws(v1))), lane);
     }
-    b.lone &= ~b.opens;
     b.candidates &= b.opens;
+    b.marks = b.opens | b.gt;
+    b.tag_stops = b.gt | b.odd | b.candidates;
     return b;
 }
 
@@ -264,7 +265,7 @@ template <bool kEndTags>  // whether an end tag may matter (always checked here)
     const Half lo = classify_half(p, k);
     const Half hi = classify_half(p + 32, k);
     Block b;
-    b.lone = bits(lo.lt, hi.lt);
+    b.lt = bits(lo.lt, hi.lt);
     b.gt = bits(lo.gt, hi.gt);
     b.dq = bits(lo.dq, hi.dq);
     b.eq = bits(lo.eq, hi.eq);
@@ -273,8 +274,9 @@ template <bool kEndTags>  // whether an end tag may matter (always checked here)
     b.opens = bits(lo.opens, hi.opens);
     b.candidates = bits(lo.candidates, hi.candidates);
     b.odd = bits(lo.odd, hi.odd);
-    b.lone &= ~b.opens;
     b.candidates &= b.opens;
+    b.marks = b.opens | b.gt;
+    b.tag_stops = b.gt | b.odd | b.candidates;
     return b;
 }
 

@@ -170,28 +170,36 @@ template <bool kEndTags>
     Block b;
     const __mmask64 lt = _mm512_cmpeq_epi8_mask(v, k.lt);
     b.dq = _mm512_cmpeq_epi8_mask(v, k.dq);
-    b.gt = _mm512_test_epi8_mask(cls, k.gt_bit);
+    const __mmask64 gt = _mm512_test_epi8_mask(cls, k.gt_bit);
+    b.gt = gt;
     b.eq = _mm512_test_epi8_mask(cls, k.eq_bit);
     b.ws = _mm512_test_epi8_mask(cls, k.ws_bit);
     b.special = _mm512_test_epi8_mask(cls, cls);
     const __mmask64 slash1 = _mm512_mask_cmpeq_epi8_mask(lt, v1, k.sl);
     const __mmask64 opens = _kor_mask64(is_alpha(lt, l1, k), is_alpha(slash1, l2, k));
     b.opens = _cvtmask64_u64(opens);
-    b.lone = _cvtmask64_u64(_kandn_mask64(opens, lt));
+    b.lt = _cvtmask64_u64(lt);
     // Start tags by their first three letters (vpermb reads the low six
     // bits; the scalar check drops the few look-alikes left).
     const __m512i l3 = _mm512_or_si512(load(p + 3), k.case_bit);
-    b.candidates = _mm512_mask_test_epi8_mask(
+    __mmask64 candidates = _mm512_mask_test_epi8_mask(
         opens, _mm512_and_si512(lookup(l1, k.first_bits), lookup(l2, k.second_bits)),
         lookup(l3, k.third_bits));
     if (kEndTags) {
-        b.candidates |= _mm512_mask_cmpeq_epi8_mask(_mm512_mask_cmpeq_epi8_mask(slash1, l2, k.slot),
-                                                    l3, k.after_t) |
+        candidates = _kor_mask64(
+            candidates,
+            _kor_mask64(_mm512_mask_cmpeq_epi8_mask(_mm512_mask_cmpeq_epi8_mask(slash1, l2, k.slot),
+                                                    l3, k.after_t),
                         _mm512_mask_cmpeq_epi8_mask(_mm512_mask_cmpeq_epi8_mask(slash1, l2, k.body),
-                                                    l3, k.after_b);
+                                                    l3, k.after_b)));
     }
-    b.odd = _mm512_test_epi8_mask(cls, k.sq_bit) |
-            _mm512_mask_cmpeq_epi8_mask(b.eq, _mm512_shuffle_epi8(k.ws_table, v1), v1);
+    const __mmask64 odd =
+        _kor_mask64(_mm512_test_epi8_mask(cls, k.sq_bit),
+                    _mm512_mask_cmpeq_epi8_mask(b.eq, _mm512_shuffle_epi8(k.ws_table, v1), v1));
+    b.candidates = candidates;
+    b.odd = odd;
+    b.marks = _kor_mask64(opens, gt);
+    b.tag_stops = _kor_mask64(_kor_mask64(gt, odd), candidates);
     return b;
 }
 

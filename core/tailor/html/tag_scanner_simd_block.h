@@ -17,7 +17,7 @@ namespace tailor::tag_scan::detail {
 // One 64-byte block's classes; bit i is byte i. The last three look at the
 // bytes after byte i (up to kReadAhead past the block).
 struct Block {
-    uint64_t lone;        // '<' followed by no letter nor by '/' and a letter: opens no tag
+    uint64_t lt;          // '<'
     uint64_t gt;          // '>'
     uint64_t dq;          // '"'
     uint64_t eq;          // '='
@@ -27,6 +27,9 @@ struct Block {
     uint64_t candidates;  // of those, the ones followed by the first letters of a start tag
                           // we act on, or by those of an end tag of interest
     uint64_t odd;         // '\'', or '=' then whitespace: what the model rejects in a tag
+    // Unions the judge needs (kept apart so AVX-512 forms them in mask registers):
+    uint64_t marks;      // opens | gt: what opens or closes a tag
+    uint64_t tag_stops;  // gt | odd | candidates: what needs a look in a tag
 };
 inline constexpr size_t kReadAhead = 3;
 
