@@ -189,6 +189,7 @@ TEST(TagScannerSimd, QuotingEdgeCasesAgreeAtEveryOffset) {
         "<div class='a>b' data-x='{\"k\":1}'>x</div>",  // single-quoted values
         "<p>He said \"hi\" and 6'1\" tall</p>",         // quotes in text
         "<nav>Home > Shop</nav>",                       // '>' in text
+        "<p>\"a\" > \"b\" 'c' > d</p><i>\"</i>",        // several in a row
         "<a b = \"x>y\">x</a>",                         // '=' then whitespace
         "<a b=c\"d>e\">x</a><a b=c=\"d>e\">x</a>",      // quotes in unquoted values
         "<a b=/c=\"x>y\">z</a><a/b=\"x>y\">z</a>",      // '/' before an attribute
