@@ -14,8 +14,9 @@
 
 namespace tailor::tag_scan::detail {
 
-// One 64-byte block's classes; bit i is byte i. The last three look at the
-// bytes after byte i (up to kReadAhead past the block).
+// One 64-byte block's classes; bit i is byte i. opens, candidates and odd
+// (and the unions with them) look at the bytes after byte i (up to
+// kReadAhead past the block).
 struct Block {
     uint64_t lt;          // '<'
     uint64_t gt;          // '>'
@@ -27,7 +28,8 @@ struct Block {
     uint64_t candidates;  // of those, the ones followed by the first letters of a start tag
                           // we act on, or by those of an end tag of interest
     uint64_t odd;         // '\'', or '=' then whitespace: what the model rejects in a tag
-    // Unions the judge needs (kept apart so AVX-512 forms them in mask registers):
+    // Unions the judge reads (separate fields, so AVX-512 forms them in mask
+    // registers and fewer masks leave them):
     uint64_t marks;      // opens | gt: what opens or closes a tag
     uint64_t tag_stops;  // gt | odd | candidates: what needs a look in a tag
 };
