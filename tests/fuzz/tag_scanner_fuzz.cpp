@@ -4,7 +4,7 @@
 // the rewriter pass; bytes 1-2 seed the split points and bound the chunk
 // size; the rest is the page. Every choice comes from the input, so a
 // crash replays.
-// Invariants, for each path this CPU has (SSE2, AVX2) against the scalar walk:
+// Invariants, for each path this CPU has (SSE2, AVX2, AVX-512) against the scalar walk:
 //   - skip_to_tag returns the same pointer, for the whole page and for
 //     sub-ranges cut at seeded points (each copied into a buffer of its own
 //     size, so a read past its end shows under ASan), with every TagInterest;
