@@ -301,7 +301,9 @@ ngx_http_tailor_redis_stats_t* ngx_http_tailor_metrics_redis_slot() noexcept {
         return nullptr;
     }
     ngx_http_tailor_redis_stats_t* slot = &ngx_http_tailor_metrics->redis[ngx_worker];
-    // counters carry on across reloads; the gauges belong to the new client
+    // counters carry on across reloads; the gauges belong to the new client, and the
+    // old worker of this slot, still draining, no longer sets them
+    slot->owner = static_cast<uint64_t>(ngx_pid);
     slot->in_flight = 0;
     slot->connected = 0;
     return slot;

@@ -97,11 +97,15 @@ ngx_http_tailor_redis_stats_t* ngx_http_tailor_events_redis_slot(ngx_uint_t slot
     if (ngx_http_tailor_events_shm == nullptr || slot >= NGX_HTTP_TAILOR_MAX_WORKERS) {
         return nullptr;
     }
+    // called once, by the worker that takes the slot: its gauges are this worker's from now
+    // on, and the old worker of the slot, still draining after a reload, no longer sets them
+    ngx_http_tailor_events_shm->redis[slot].owner = static_cast<uint64_t>(ngx_pid);
     return &ngx_http_tailor_events_shm->redis[slot];
 }
 
 void ngx_http_tailor_events_gauges(ngx_uint_t slot, uint64_t queued, uint64_t pending) noexcept {
-    if (ngx_http_tailor_events_shm == nullptr || slot >= NGX_HTTP_TAILOR_MAX_WORKERS) {
+    if (ngx_http_tailor_events_shm == nullptr || slot >= NGX_HTTP_TAILOR_MAX_WORKERS ||
+        ngx_http_tailor_events_shm->redis[slot].owner != static_cast<uint64_t>(ngx_pid)) {
         return;
     }
     ngx_http_tailor_events_shm->queued[slot] = static_cast<ngx_atomic_uint_t>(queued);

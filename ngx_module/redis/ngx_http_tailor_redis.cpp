@@ -21,7 +21,9 @@ void ngx_http_tailor_redis_set_in_flight(ngx_http_tailor_redis_t* rc) noexcept {
         return;
     }
 
-    rc->stats->in_flight = rc->in_flight;
+    if (ngx_http_tailor_redis_owns_gauges(rc)) {
+        rc->stats->in_flight = rc->in_flight;
+    }
 }
 
 void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privdata) noexcept {

@@ -74,6 +74,9 @@ char* ngx_http_tailor_redis_parse_conf(ngx_conf_t* cf, ngx_str_t* args, ngx_uint
 // One client's counters. Single writer (the worker that owns the client);
 // counters only grow, the two gauges are set. 64-bit aligned, so another
 // process may read them from shared memory without tearing on x86-64/arm64.
+// A block in shared memory is a worker slot's: after a reload the new worker
+// of the slot claims it (owner) while the old one may still be draining, and
+// only the owner sets the gauges, so the old one's exit does not zero them.
 struct ngx_http_tailor_redis_stats_t {
     uint64_t connects;          // connections that became ready
     uint64_t connect_failures;  // refused, timed out, AUTH/SELECT failed
@@ -90,6 +93,7 @@ struct ngx_http_tailor_redis_stats_t {
     uint64_t connected;         // gauge: 1 when ready (a cluster: every primary ready)
     uint64_t redirects;         // Redis Cluster: MOVED and ASK followed
     uint64_t slot_maps;         // Redis Cluster: slot maps loaded (CLUSTER SLOTS)
+    uint64_t owner;             // the pid of the client that sets the gauges (create)
 };
 
 struct ngx_http_tailor_redis_t;  // one client: one connection, or a cluster's; opaque
@@ -115,7 +119,8 @@ typedef void (*ngx_http_tailor_redis_handler_pt)(void* data, const redisReply* r
 // ngx_process == NGX_PROCESS_WORKER || ngx_process == NGX_PROCESS_SINGLE).
 // `name` (a string literal, e.g. "profile" or "events") tags log lines.
 // `stats` points where the counters go (e.g. this worker's slot in shared
-// memory, zeroed by the caller), one block per client, and must outlive the
+// memory, zeroed by the caller, its owner set to ngx_pid: the gauges are set
+// only by the owner's client), one block per client, and must outlive the
 // client; nullptr keeps them inside the client. Several clients may share one conf: each has its
 // own connection. With cluster=on the client keeps one connection per node
 // it routes to (docs/redis.md: Cluster). Returns nullptr on allocation failure (logged).

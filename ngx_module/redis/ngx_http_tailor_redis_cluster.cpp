@@ -331,7 +331,7 @@ void ngx_http_tailor_redis_cluster_gauges(ngx_http_tailor_redis_t* node) noexcep
     ngx_http_tailor_redis_cluster_t* cl = rc->cluster;
     uint64_t in_flight = 0;
 
-    if (cl == nullptr || cl->destroying) {
+    if (cl == nullptr || cl->destroying || !ngx_http_tailor_redis_owns_gauges(rc)) {
         return;
     }
 

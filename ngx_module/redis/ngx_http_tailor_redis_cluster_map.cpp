@@ -35,6 +35,9 @@ bool ngx_http_tailor_redis_cluster_degraded(ngx_http_tailor_redis_t* rc) noexcep
 }
 
 void ngx_http_tailor_redis_cluster_connected(ngx_http_tailor_redis_t* rc) noexcept {
+    if (!ngx_http_tailor_redis_owns_gauges(rc)) {
+        return;
+    }
     rc->stats->connected = ngx_http_tailor_redis_cluster_degraded(rc) ? 0 : 1;
 }
 

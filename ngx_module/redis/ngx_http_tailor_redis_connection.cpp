@@ -22,7 +22,9 @@ void ngx_http_tailor_redis_set_connected(ngx_http_tailor_redis_t* rc, bool conne
         return;
     }
 
-    rc->stats->connected = connected ? 1 : 0;
+    if (ngx_http_tailor_redis_owns_gauges(rc)) {
+        rc->stats->connected = connected ? 1 : 0;
+    }
 }
 
 namespace {
@@ -354,6 +356,7 @@ ngx_http_tailor_redis_t* ngx_http_tailor_redis_create(
                    reinterpret_cast<const char*>(conf->peer.data));
     rc->log = cycle->log;
     rc->stats = stats ? stats : &rc->own_stats;
+    rc->own_stats.owner = static_cast<uint64_t>(ngx_pid);  // a shared block is claimed by its slot
     rc->backoff = conf->reconnect;
     rc->state = NGX_HTTP_TAILOR_REDIS_DOWN;
 

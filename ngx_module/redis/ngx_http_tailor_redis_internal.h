@@ -74,6 +74,12 @@ struct ngx_http_tailor_redis_cluster_op_t {
 // privdata of AUTH and SELECT replies (ops are heap, fire-and-forget is null)
 extern char ngx_http_tailor_redis_handshake_tag;
 
+// The gauges (connected, in_flight) are the stats block's owner's: a worker of an older
+// generation draining after a reload leaves them to the new worker of its slot.
+inline bool ngx_http_tailor_redis_owns_gauges(const ngx_http_tailor_redis_t* rc) noexcept {
+    return rc->stats->owner == static_cast<uint64_t>(ngx_pid);
+}
+
 // ngx_http_tailor_redis.cpp
 void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privdata) noexcept;
 uint64_t ngx_http_tailor_redis_clock_us() noexcept;
