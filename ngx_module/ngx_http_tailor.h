@@ -185,6 +185,9 @@ struct ngx_http_tailor_ctx_t {
     unsigned rewriting : 1;
     unsigned finished : 1;
     unsigned ended_at_length : 1;  // finished at body_left 0; last_buf is still to come
+    // the body filter is handing its output to the next filter: a call that comes in
+    // meanwhile is a later filter's own output, sent again from the top of the chain
+    unsigned passing : 1;
 };
 
 static_assert(std::is_trivially_destructible<ngx_http_tailor_ctx_t>::value,

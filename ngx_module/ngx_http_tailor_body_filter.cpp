@@ -254,6 +254,15 @@ ngx_int_t ngx_http_tailor_body_filter(ngx_http_request_t* r, ngx_chain_t* in) no
         return ngx_http_next_body_filter(r, in);
     }
 
+    if (ctx->passing) {
+        // A filter after this one got our buffers and sends its own from the top of the
+        // chain before it returns: the addition filter (add_after_body) turns our last_buf
+        // into a sync and ends the response with a last_buf of its own. They follow the
+        // page as they are; neither dropped as if they were the upstream's (after an end
+        // at the declared length), nor appended to our output, which is on its way.
+        return ngx_http_next_body_filter(r, in);
+    }
+
     if (ctx->ended_at_length) {
         ngx_http_tailor_drop_after_length(r, in);
         in = nullptr;  // only what is still queued goes on
@@ -338,7 +347,9 @@ ngx_int_t ngx_http_tailor_body_filter(ngx_http_request_t* r, ngx_chain_t* in) no
         return NGX_OK;
     }
 
+    ctx->passing = 1;
     ngx_int_t rc = ngx_http_next_body_filter(r, ctx->out);
+    ctx->passing = 0;
 
     ngx_http_tailor_update_chains(r, ctx);
     return rc;
