@@ -110,6 +110,9 @@ struct ngx_http_tailor_loc_conf_t {
     ngx_http_tailor_cookie_conf_t cookie;
     ngx_http_tailor_consent_conf_t* consent;
     ngx_flag_t cookie_set;  // tailor_cookie given here (merge helper)
+    // an endpoint of the module here (tailor_status, tailor_events_status, the pop-up
+    // runtime and beacon): never a page to personalize, whatever "tailor" says; not inherited
+    ngx_flag_t endpoint;
 
     // where the checks of the merge point (ngx_http_tailor_module.cpp)
     ngx_http_tailor_conf_pos_t enable_pos;  // the "tailor" directive in effect here
@@ -371,6 +374,8 @@ char* ngx_http_tailor_logged_in_directive(ngx_conf_t* cf, ngx_command_t* cmd, vo
 char* ngx_http_tailor_rule_cookies_directive(ngx_conf_t* cf, ngx_command_t* cmd,
                                              void* conf) noexcept;
 char* ngx_http_tailor_status_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+// The location being parsed serves one of the module's endpoints: "tailor" is off there.
+void ngx_http_tailor_endpoint_here(ngx_conf_t* cf) noexcept;
 char* ngx_http_tailor_enable_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 
 // ngx_http_tailor_variables.cpp: $tailor_vid, $tailor_status, $tailor_segment.

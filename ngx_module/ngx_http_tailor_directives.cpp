@@ -327,10 +327,17 @@ char* ngx_http_tailor_consent_directive(ngx_conf_t* cf, ngx_command_t*, void* co
     return NGX_CONF_OK;
 }
 
+void ngx_http_tailor_endpoint_here(ngx_conf_t* cf) noexcept {
+    static_cast<ngx_http_tailor_loc_conf_t*>(
+        ngx_http_conf_get_module_loc_conf(cf, ngx_http_tailor_module))
+        ->endpoint = 1;
+}
+
 char* ngx_http_tailor_status_directive(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
     auto* clcf = static_cast<ngx_http_core_loc_conf_t*>(
         ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
     clcf->handler = ngx_http_tailor_status_handler;
+    ngx_http_tailor_endpoint_here(cf);
     return NGX_CONF_OK;
 }
 

@@ -259,6 +259,7 @@ void* ngx_http_tailor_create_loc_conf(ngx_conf_t* cf) noexcept {
      *     lcf->cookie.domain = { 0, NULL };
      *     lcf->cookie.path = { 0, NULL };
      *     lcf->cookie_set = 0;
+     *     lcf->endpoint = 0;
      *     lcf->consent = NULL;
      *     lcf->logged_in = NULL;
      *     lcf->rule_cookies = NULL;
@@ -280,6 +281,9 @@ char* ngx_http_tailor_merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) 
         conf->enable_pos = prev->enable_pos;
     }
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    if (conf->endpoint) {
+        conf->enable = 0;  // a metrics scrape or a beacon is no visitor's page view
+    }
     ngx_conf_merge_msec_value(conf->timeout, prev->timeout, kDefaultTimeout);
 
     if (ngx_http_merge_types(cf, &conf->types_keys, &conf->types, &prev->types_keys, &prev->types,

@@ -37,9 +37,8 @@ bool ngx_http_tailor_popup_parse_rate(ngx_str_t v, ngx_http_tailor_loc_conf_t* l
 
 }  // namespace
 
-char* ngx_http_tailor_popup_runtime_directive(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
-    // an endpoint of the module, not a page to personalize
-    static_cast<ngx_http_tailor_loc_conf_t*>(conf)->enable = 0;
+char* ngx_http_tailor_popup_runtime_directive(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
+    ngx_http_tailor_endpoint_here(cf);
     ngx_http_tailor_popup_core_conf(cf)->handler = ngx_http_tailor_popup_runtime_handler;
     return NGX_CONF_OK;
 }
@@ -105,7 +104,7 @@ char* ngx_http_tailor_popup_beacon_directive(ngx_conf_t* cf, ngx_command_t*, voi
         }
     }
 
-    lcf->enable = 0;  // an endpoint of the module, not a page to personalize
+    ngx_http_tailor_endpoint_here(cf);
     ngx_http_tailor_conf_pos_set(cf, &lcf->beacon_pos);
     ngx_http_tailor_popup_core_conf(cf)->handler = ngx_http_tailor_popup_beacon_handler;
     auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(

@@ -362,5 +362,6 @@ char* ngx_http_tailor_events_status(ngx_conf_t* cf, ngx_command_t*, void*) noexc
     auto* clcf = static_cast<ngx_http_core_loc_conf_t*>(
         ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
     clcf->handler = ngx_http_tailor_events_status_handler;
+    ngx_http_tailor_endpoint_here(cf);
     return NGX_CONF_OK;
 }
