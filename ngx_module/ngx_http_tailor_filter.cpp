@@ -46,6 +46,19 @@ bool ngx_http_tailor_personalizable(ngx_http_request_t* r,
            ngx_http_test_content_type(r, &lcf->types) != nullptr;
 }
 
+// A body the upstream encoded (gzip, br, ...), whose tags the rewriter cannot see.
+// "identity" is no encoding (RFC 9110 reserves it for Accept-Encoding, and some
+// servers send it anyway): that body is the page as it is.
+bool ngx_http_tailor_encoded(ngx_http_request_t* r) noexcept {
+    const ngx_table_elt_t* h = r->headers_out.content_encoding;
+    if (h == nullptr || h->value.len == 0) {
+        return false;
+    }
+    return !(h->value.len == sizeof("identity") - 1 &&
+             ngx_strncasecmp(h->value.data, reinterpret_cast<u_char*>(const_cast<char*>("identity")),
+                             sizeof("identity") - 1) == 0);
+}
+
 // Runs before nginx's not-modified filter (the page module's place in the
 // chain) and decides once whether this response is rewritten: a
 // personalizable page, not compressed, that the decision changes.
@@ -67,8 +80,7 @@ ngx_int_t ngx_http_tailor_decide_header_filter(ngx_http_request_t* r) noexcept {
         return ngx_http_next_decide_header_filter(r);
     }
 
-    if (r->headers_out.content_encoding != nullptr &&
-        r->headers_out.content_encoding->value.len != 0) {
+    if (ngx_http_tailor_encoded(r)) {
         // An upstream that compresses hides the tags; pass it on untouched.
         ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_COMPRESSED_PASSTHROUGH);
         ngx_http_tailor_restore_validators(r, &ctx->held);

@@ -39,3 +39,21 @@ def test_compressed_upstream_passes_through(nginx, redis, keys, sign, backend):
     after = scenario.status_metrics(nginx)
     name = "tailor_compressed_passthrough_total"
     assert metric(after, name) == metric(before, name) + 1
+
+
+def test_an_identity_content_encoding_is_no_encoding(nginx, redis, keys, sign, backend):
+    # RFC 9110 reserves "identity" for Accept-Encoding; a server that sends it
+    # anyway sends the page as it is, and it is personalized like any other
+    vid = new_vid()
+    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    b = backend(body=PAGE, chunk_size=100, chunked=False,
+                headers=[("Content-Encoding", "Identity")])
+    scenario.start_shop(nginx, redis=redis.address, keys=keys.path, backend=b.address,
+                        timeout="1s")
+    before = scenario.status_metrics(nginx)
+    r = nginx.get("/up/index.html", headers=cookie_header("tailor_vid", sign(vid)))
+    assert r.status == 200
+    assert b"Hi Ann" in r.body and r.body.endswith(b"</html>\n")
+    after = scenario.status_metrics(nginx)
+    name = "tailor_compressed_passthrough_total"
+    assert metric(after, name) == metric(before, name)
