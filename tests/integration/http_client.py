@@ -111,6 +111,16 @@ class Dechunker:
                     self.state = "done"
 
 
+def read_until_close(s):
+    """All a socket (plain or TLS) reads until the server closes it."""
+    raw = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            return raw
+        raw += chunk
+
+
 def raw_exchange(port, *requests, host="127.0.0.1", timeout=IO_TIMEOUT):
     """Sends `requests` (built bytes) on one fresh connection; returns all it
     reads until the server closes it."""
@@ -118,12 +128,7 @@ def raw_exchange(port, *requests, host="127.0.0.1", timeout=IO_TIMEOUT):
     try:
         for request in requests:
             s.sendall(request)
-        raw = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                return raw
-            raw += chunk
+        return read_until_close(s)
     finally:
         s.close()
 

@@ -15,7 +15,7 @@ import time
 import pytest
 
 import scenario
-from http_client import Dechunker, build_request
+from http_client import Dechunker, build_request, read_until_close
 from scenario import PAGE, cookie_header
 from visitor import new_vid
 
@@ -78,12 +78,7 @@ def test_a_slow_client_gets_the_whole_page_and_the_footer(nginx, redis, keys, si
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.sendall(build_request("GET", "/up/index.html", cookie))
     time.sleep(0.5)  # nginx fills the socket; the rest of the page stays queued
-    raw = b""
-    while True:
-        data = s.recv(65536)
-        if not data:
-            break
-        raw += data
+    raw = read_until_close(s)
     s.close()
     head, _, wire = raw.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200"), head

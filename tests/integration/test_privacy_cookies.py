@@ -19,6 +19,7 @@ import time
 import pytest
 
 from env import IO_TIMEOUT, module_has, wait_for
+from http_client import read_until_close
 from msgpack_codec import msgpack_unpack
 from ports import free_port
 from visitor import new_vid
@@ -145,12 +146,7 @@ def https_get(port, path="/index.html"):
     with socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT) as raw:
         with ctx.wrap_socket(raw, server_hostname="localhost") as s:
             s.sendall(("GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n" % path).encode())
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
+            data = read_until_close(s)
     head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
     return [l.split(":", 1)[1].strip() for l in head.split("\r\n")
             if l.lower().startswith("set-cookie:")]
