@@ -71,12 +71,13 @@ char* ngx_http_tailor_redis_parse_conf(ngx_conf_t* cf, ngx_str_t* args, ngx_uint
 
 // ngx_http_tailor_redis_stats_t
 //
-// One client's counters. Single writer (the worker that owns the client);
-// counters only grow, the two gauges are set. 64-bit aligned, so another
-// process may read them from shared memory without tearing on x86-64/arm64.
-// A block in shared memory is a worker slot's: after a reload the new worker
-// of the slot claims it (owner) while the old one may still be draining, and
-// only the owner sets the gauges, so the old one's exit does not zero them.
+// One client's counters, written by the worker that owns the client; counters
+// only grow, the two gauges are set. 64-bit aligned, so another process may
+// read them from shared memory without tearing on x86-64/arm64. A block in
+// shared memory is a worker slot's: after a reload the new worker of the slot
+// claims it (owner) while the old one may still be draining, and only the
+// owner sets the gauges, so the old one's exit does not zero them. Both add
+// to the counters meanwhile, without atomics: an increment may be lost then.
 struct ngx_http_tailor_redis_stats_t {
     uint64_t connects;          // connections that became ready
     uint64_t connect_failures;  // refused, timed out, AUTH/SELECT failed
