@@ -69,8 +69,7 @@ bool ngx_http_tailor_encoded(ngx_http_request_t* r) noexcept {
     if (ngx_http_tailor_names_encoding(*r->headers_out.content_encoding)) {
         return true;
     }
-    for (ngx_list_part_t* part = &r->headers_out.headers.part; part != nullptr;
-         part = part->next) {
+    for (ngx_list_part_t* part = &r->headers_out.headers.part; part != nullptr; part = part->next) {
         auto* h = static_cast<ngx_table_elt_t*>(part->elts);
         for (ngx_uint_t i = 0; i < part->nelts; i++) {
             if (ngx_http_tailor_names_encoding(h[i])) {
