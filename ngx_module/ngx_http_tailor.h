@@ -276,6 +276,13 @@ void ngx_http_tailor_read_cancel(ngx_http_tailor_ctx_t* ctx) noexcept;
 std::string_view ngx_http_tailor_read_live(const ngx_http_tailor_ctx_t* ctx,
                                            std::string_view vid) noexcept;
 
+// `s` is `word`, ASCII letters in any case (a header's name, or a token in its value).
+inline bool ngx_http_tailor_equals_nocase(const ngx_str_t& s, std::string_view word) noexcept {
+    return s.len == word.size() &&
+           ngx_strncasecmp(s.data, reinterpret_cast<u_char*>(const_cast<char*>(word.data())),
+                           word.size()) == 0;
+}
+
 // Walks an nginx list of headers in order until `stop(entry)` says true;
 // that entry, or null when none did.
 template <typename Stop>

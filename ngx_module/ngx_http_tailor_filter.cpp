@@ -49,35 +49,17 @@ bool ngx_http_tailor_personalizable(ngx_http_request_t* r,
 // One Content-Encoding header that names an encoding. "identity" is none (RFC 9110
 // reserves it for Accept-Encoding, and some servers send it anyway).
 bool ngx_http_tailor_names_encoding(const ngx_table_elt_t& h) noexcept {
-    static constexpr std::string_view kName = "content-encoding";
-    static constexpr std::string_view kIdentity = "identity";
-    auto is = [](const ngx_str_t& s, std::string_view word) noexcept {
-        return s.len == word.size() &&
-               ngx_strncasecmp(s.data, reinterpret_cast<u_char*>(const_cast<char*>(word.data())),
-                               word.size()) == 0;
-    };
-    return h.hash != 0 && is(h.key, kName) && h.value.len != 0 && !is(h.value, kIdentity);
+    return h.hash != 0 && ngx_http_tailor_equals_nocase(h.key, "content-encoding") &&
+           h.value.len != 0 && !ngx_http_tailor_equals_nocase(h.value, "identity");
 }
 
 // A body the upstream encoded (gzip, br, ...), whose tags the rewriter cannot see. nginx
 // points headers_out.content_encoding at the last of an upstream's Content-Encoding
 // headers; every one of them counts (gzip, then a stray identity, is still gzip).
 bool ngx_http_tailor_encoded(ngx_http_request_t* r) noexcept {
-    if (r->headers_out.content_encoding == nullptr) {
-        return false;
-    }
-    if (ngx_http_tailor_names_encoding(*r->headers_out.content_encoding)) {
-        return true;
-    }
-    for (ngx_list_part_t* part = &r->headers_out.headers.part; part != nullptr; part = part->next) {
-        auto* h = static_cast<ngx_table_elt_t*>(part->elts);
-        for (ngx_uint_t i = 0; i < part->nelts; i++) {
-            if (ngx_http_tailor_names_encoding(h[i])) {
-                return true;
-            }
-        }
-    }
-    return false;
+    return r->headers_out.content_encoding != nullptr &&
+           ngx_http_tailor_walk_headers(&r->headers_out.headers, ngx_http_tailor_names_encoding) !=
+               nullptr;
 }
 
 // Runs before nginx's not-modified filter (the page module's place in the
@@ -121,9 +103,7 @@ ngx_int_t ngx_http_tailor_decide_header_filter(ngx_http_request_t* r) noexcept {
 const ngx_table_elt_t* ngx_http_tailor_upstream_cookie(ngx_http_request_t* r,
                                                        const ngx_str_t& name) noexcept {
     auto names_visitor = [&name](const ngx_table_elt_t& h) noexcept {
-        if (h.hash == 0 || h.key.len != sizeof("set-cookie") - 1 ||
-            ngx_strncasecmp(h.key.data, reinterpret_cast<u_char*>(const_cast<char*>("set-cookie")),
-                            sizeof("set-cookie") - 1) != 0) {
+        if (h.hash == 0 || !ngx_http_tailor_equals_nocase(h.key, "set-cookie")) {
             return false;
         }
         const ngx_str_t& v = h.value;

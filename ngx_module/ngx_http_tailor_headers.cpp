@@ -8,9 +8,7 @@
 namespace {
 
 bool ngx_http_tailor_is_named(const ngx_table_elt_t& h, std::string_view lowcase) noexcept {
-    return h.key.len == lowcase.size() &&
-           ngx_strncasecmp(h.key.data, reinterpret_cast<u_char*>(const_cast<char*>(lowcase.data())),
-                           lowcase.size()) == 0;
+    return ngx_http_tailor_equals_nocase(h.key, lowcase);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tailor/base/msgpack_format.h"
 #include "tailor/base/msgpack_writer.h"
 #include "tailor/events/live_edit.h"
 #include "tailor/profile/decode.h"
@@ -80,12 +81,10 @@ std::string laid_out(size_t n, uint32_t rev) {
     return out;
 }
 
+// "rev": the uint32 at bytes 8-11 of the layout (kLiveRevisionBytes).
 uint32_t rev_of(std::string_view map) {
-    uint32_t r = 0;
-    for (size_t i = 8; i < 12; ++i) {
-        r = (r << 8) | static_cast<unsigned char>(map[i]);
-    }
-    return r;
+    return static_cast<uint32_t>(
+        tailor::msgpack_detail::load_be(reinterpret_cast<const unsigned char*>(map.data()) + 8, 4));
 }
 
 bool unique_skus(const tailor::Profile& p) {
