@@ -39,10 +39,13 @@ ngx_int_t ngx_http_tailor_make_private(ngx_http_request_t* r) noexcept {
 
 // A page Tailor may personalize: the main request's 200 of a tailor_types type.
 // Only such a page carries the visitor cookie; anything else leaves with
-// nginx's own headers.
+// nginx's own headers. A page nginx's slice module assembles (the only setter
+// of subrequest_ranges) is not one: its later slices reach the client through
+// subrequests that never pass the rewriter, so at most its first slice could
+// change.
 bool ngx_http_tailor_personalizable(ngx_http_request_t* r,
                                     ngx_http_tailor_loc_conf_t* lcf) noexcept {
-    return r == r->main && r->headers_out.status == NGX_HTTP_OK &&
+    return r == r->main && r->headers_out.status == NGX_HTTP_OK && !r->subrequest_ranges &&
            ngx_http_test_content_type(r, &lcf->types) != nullptr;
 }
 
