@@ -117,6 +117,7 @@ struct Consts {
 template <bool kEndTags>  // whether an end tag may matter (always checked here)
 [[gnu::always_inline]] inline Block classify(const char* p, const Consts& k) {
     Block b{};
+    uint64_t special = 0;  // not an attribute name byte
     const __m128i case_bit = _mm_set1_epi8(0x20);
     for (int lane = 0; lane < 4; ++lane) {
         const char* at = p + 16 * lane;
@@ -139,7 +140,7 @@ template <bool kEndTags>  // whether an end tag may matter (always checked here)
         b.dq |= bits(is(v, '"'), lane);
         b.eq |= bits(eq, lane);
         b.ws |= bits(ws, lane);
-        b.special |= bits(
+        special |= bits(
             _mm_or_si128(_mm_or_si128(_mm_or_si128(lt, is(v, '>')), _mm_or_si128(is(v, '"'), sq)),
                          _mm_or_si128(_mm_or_si128(eq, is(v, '/')), ws)),
             lane);
@@ -149,6 +150,7 @@ template <bool kEndTags>  // whether an end tag may matter (always checked here)
         b.candidates |= bits(_mm_and_si128(lt, _mm_or_si128(first, end_tag)), lane);
         b.odd |= bits(_mm_or_si128(sq, _mm_and_si128(eq, is_ws(v1))), lane);
     }
+    b.name = ~special;
     b.candidates &= b.opens;
     b.marks = b.opens | b.gt;
     b.tag_stops = b.gt | b.odd | b.candidates;
@@ -270,7 +272,7 @@ template <bool kEndTags>  // whether an end tag may matter (always checked here)
     b.dq = bits(lo.dq, hi.dq);
     b.eq = bits(lo.eq, hi.eq);
     b.ws = bits(lo.ws, hi.ws);
-    b.special = bits(lo.special, hi.special);
+    b.name = ~bits(lo.special, hi.special);
     b.opens = bits(lo.opens, hi.opens);
     b.candidates = bits(lo.candidates, hi.candidates);
     b.odd = bits(lo.odd, hi.odd);

@@ -174,7 +174,7 @@ template <bool kEndTags>
     b.gt = gt;
     b.eq = _mm512_test_epi8_mask(cls, k.eq_bit);
     b.ws = _mm512_test_epi8_mask(cls, k.ws_bit);
-    b.special = _mm512_test_epi8_mask(cls, cls);
+    b.name = _mm512_testn_epi8_mask(cls, cls);
     const __mmask64 slash1 = _mm512_mask_cmpeq_epi8_mask(lt, v1, k.sl);
     const __mmask64 opens = _kor_mask64(is_alpha(lt, l1, k), is_alpha(slash1, l2, k));
     b.opens = _cvtmask64_u64(opens);

@@ -23,7 +23,7 @@ struct Block {
     uint64_t dq;          // '"'
     uint64_t eq;          // '='
     uint64_t ws;          // HTML whitespace
-    uint64_t special;     // any of < > " ' = / and whitespace: not an attribute name byte
+    uint64_t name;        // none of < > " ' = / and whitespace: an attribute name byte
     uint64_t opens;       // '<' then a letter, or "</" then a letter
     uint64_t candidates;  // of those, the ones followed by the first letters of a start tag
                           // we act on, or by those of an end tag of interest
