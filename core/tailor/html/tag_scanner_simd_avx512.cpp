@@ -18,26 +18,52 @@
 
 namespace tailor::tag_scan::detail {
 
-// AVX-512BW with VBMI: one 64-byte register per block; compares give the
-// 64-bit masks directly, and masked compares AND them on the way. The byte
-// classes come from one 64-entry table lookup (vpermb) over the bytes below
-// 0x40, where every byte the model names lives; the first two letters of a
-// name from two more. The constants live in registers for the whole loop.
+// AVX-512BW with VBMI: one 64-byte register per block. The byte classes
+// come from table lookups (vpermb, vpermi2b) and are combined bytewise in
+// vector registers; a mask is taken only for each bit set the walk reads.
+// On Zen 4 the mask side is the narrow one, the operations between mask
+// registers most of all: four more korq (and a kandq) per block made the
+// product page 12 % slower, four more vptestmb ORed in with korq 14 %,
+// four more kmovq ORed in general registers 6 % (tailor_scan_best). The
+// constants live in registers for the whole loop.
 namespace vbmi {
 
-// Class bits of the bytes below 0x40.
-enum : char { kLt = 1, kGt = 2, kDq = 4, kSq = 8, kEq = 16, kSl = 32, kWs = 64 };
+// Class bits of the bytes below 0x40, looked up at min(byte, 0x3f) ('?',
+// 0x3f, is in no class). '<' has two bits, which line up with the bits of
+// what may follow it (kAfterLetter, kAfterSlash), so that ANDing the two
+// lookups keeps the '<'s that open a tag.
+enum : unsigned char {
+    kLt = 0x03,
+    kGt = 0x04,
+    kDq = 0x08,
+    kSq = 0x10,
+    kEq = 0x20,
+    kSl = 0x40,
+    kWs = 0x80,
+};
+// Bits of the byte after, looked up at min(byte, 0x7f): kAfterLetter and
+// kAfterSlash meet kLt, kAfterWs meets kEq (an '=' then whitespace, odd).
+enum : unsigned char { kAfterLetter = 0x01, kAfterSlash = 0x02, kAfterWs = kEq };
+// Bits of the second byte after: kAfterSlash for a letter, so that ANDed
+// with the byte after it keeps "/ then a letter"; kAfterLetter always, so
+// that it keeps "a letter" whatever follows.
+enum : unsigned char { kThenAny = kAfterLetter, kThenLetter = kAfterSlash };
 
 struct Tables {
-    alignas(64) char classes[64] = {};
-    // Indexed by a lower-cased letter's low six bits: for each of the first
-    // three letters of a start tag, the names we act on (a bit each) that
-    // have it there. Names that share their first two letters share a bit;
-    // past eight bits they wrap (a shared bit only lets more candidates
-    // through to the scalar check).
-    alignas(64) char first_bits[64] = {};
-    alignas(64) char second_bits[64] = {};
-    alignas(64) char third_bits[64] = {};
+    alignas(64) unsigned char classes[64] = {};
+    alignas(64) unsigned char after[128] = {};
+    alignas(64) unsigned char then[128] = {};
+    // For each of the first three letters of a start tag, the names we act
+    // on (a bit each) that have it there. Names that share their first two
+    // letters share a bit; past eight bits they wrap (a shared bit only lets
+    // more candidates through to the scalar check). The first is looked up
+    // at min(byte | 0x20, 0x7f), so only a letter finds a name (the
+    // candidates are '<'s that open a tag); the others at the low six bits
+    // of byte | 0x20, where a few other bytes look like letters (the scalar
+    // check drops them).
+    alignas(64) unsigned char first_bits[128] = {};
+    alignas(64) unsigned char second_bits[64] = {};
+    alignas(64) unsigned char third_bits[64] = {};
     std::string_view keys[16] = {};
     int key_count = 0;
     constexpr Tables() {
@@ -49,6 +75,13 @@ struct Tables {
         classes[static_cast<int>('/')] = kSl;
         for (char c : {' ', '\t', '\n', '\f', '\r'}) {
             classes[static_cast<int>(c)] = kWs;
+            after[static_cast<int>(c)] = kAfterWs;
+        }
+        after[static_cast<int>('/')] = kAfterSlash;
+        for (int i = 0; i < 128; ++i) {
+            const bool letter = (i >= 'a' && i <= 'z') || (i >= 'A' && i <= 'Z');
+            after[i] = static_cast<unsigned char>(after[i] | (letter ? kAfterLetter : 0));
+            then[i] = static_cast<unsigned char>(kThenAny | (letter ? kThenLetter : 0));
         }
         add_name(kSlotTag);
         for (std::string_view raw : kRawNames) {
@@ -63,11 +96,10 @@ struct Tables {
         if (key == key_count) {
             keys[key_count++] = name.substr(0, 2);
         }
-        const char bit = static_cast<char>(1 << (key % 8));
-        for (int i = 0; i < 3; ++i) {
-            char* t = i == 0 ? first_bits : i == 1 ? second_bits : third_bits;
-            t[name[i] & 63] = static_cast<char>(t[name[i] & 63] | bit);
-        }
+        const auto bit = static_cast<unsigned char>(1 << (key % 8));
+        first_bits[static_cast<int>(name[0])] |= bit;
+        second_bits[name[1] & 63] |= bit;
+        third_bits[name[2] & 63] |= bit;
     }
 };
 constexpr Tables kTables;
@@ -99,14 +131,19 @@ using namespace vbmi;
     return x;
 }
 
-[[gnu::always_inline]] inline __m512i table(const char* t) {
+[[gnu::always_inline]] inline __m512i table(const unsigned char* t) {
     return kept(_mm512_load_si512(t));
 }
 
+[[gnu::always_inline]] inline __m512i splat(unsigned char c) {
+    return kept(_mm512_set1_epi8(static_cast<char>(c)));
+}
+
 struct Consts {
-    __m512i classes, first_bits, second_bits, third_bits, ws_table;
-    __m512i below_classes, lt, dq, gt_bit, eq_bit, sq_bit, ws_bit, sl;
-    __m512i case_bit, a, letters;
+    __m512i classes, after_lo, after_hi, then_lo, then_hi;
+    __m512i first_lo, first_hi, second_bits, third_bits;
+    __m512i below_classes, ascii, lt, dq, gt_bit, eq_bit, ws_bit, after_ws, gt_sq, sq_bit, sl;
+    __m512i case_bit;
     __m512i slot;     // 't' if </tailor-slot matters, else 0 (no lower-cased byte is 0)
     __m512i body;     // 'b' if </body matters
     __m512i after_t;  // 'a': </ta(ilor-slot
@@ -115,25 +152,30 @@ struct Consts {
 
 [[gnu::always_inline]] inline Consts consts_for(TagInterest interest) {
     return Consts{table(kTables.classes),
+                  table(kTables.after),
+                  table(kTables.after + 64),
+                  table(kTables.then),
+                  table(kTables.then + 64),
                   table(kTables.first_bits),
+                  table(kTables.first_bits + 64),
                   table(kTables.second_bits),
                   table(kTables.third_bits),
-                  table(kShuffle.ws),
-                  kept(_mm512_set1_epi8(0x40)),
-                  kept(_mm512_set1_epi8('<')),
-                  kept(_mm512_set1_epi8('"')),
-                  kept(_mm512_set1_epi8(kGt)),
-                  kept(_mm512_set1_epi8(kEq)),
-                  kept(_mm512_set1_epi8(kSq)),
-                  kept(_mm512_set1_epi8(kWs)),
-                  kept(_mm512_set1_epi8('/')),
-                  kept(_mm512_set1_epi8(0x20)),
-                  kept(_mm512_set1_epi8('a')),
-                  kept(_mm512_set1_epi8(26)),
-                  kept(_mm512_set1_epi8(interest.slot_end ? 't' : '\0')),
-                  kept(_mm512_set1_epi8(interest.body_end ? 'b' : '\0')),
-                  kept(_mm512_set1_epi8(kSlotTag[1])),
-                  kept(_mm512_set1_epi8(kBodyTag[1]))};
+                  splat(0x3f),
+                  splat(0x7f),
+                  splat('<'),
+                  splat('"'),
+                  splat(kGt),
+                  splat(kEq),
+                  splat(kWs),
+                  splat(kAfterWs),
+                  splat(kGt | kSq),
+                  splat(kSq),
+                  splat('/'),
+                  splat(0x20),
+                  splat(interest.slot_end ? 't' : '\0'),
+                  splat(interest.body_end ? 'b' : '\0'),
+                  splat(kSlotTag[1]),
+                  splat(kBodyTag[1])};
 }
 
 [[gnu::always_inline]] inline __m512i load(const char* p) {
@@ -155,51 +197,62 @@ struct Consts {
     return _mm512_cmpeq_epi8_mask(load(p), k.dq) != 0;
 }
 
-[[gnu::always_inline]] inline __mmask64 is_alpha(__mmask64 where, __m512i lower, const Consts& k) {
-    return _mm512_mask_cmplt_epu8_mask(where, _mm512_sub_epi8(lower, k.a), k.letters);
+// vpermi2b: the entries of the 128-byte table (lo, hi) at min(byte, 0x7f).
+[[gnu::always_inline]] inline __m512i lookup128(__m512i bytes, __m512i lo, __m512i hi,
+                                                const Consts& k) {
+    return _mm512_permutex2var_epi8(lo, _mm512_min_epu8(bytes, k.ascii), hi);
 }
+
+// vpternlogd immediates, from the operands' truth columns 0xf0, 0xcc, 0xaa.
+constexpr int kAAndBOrC = (0xf0 & 0xcc) | 0xaa;
 
 template <bool kEndTags>
 [[gnu::always_inline]] inline Block classify(const char* p, const Consts& k) {
     const __m512i v = load(p);
     const __m512i v1 = load(p + 1);
-    const __m512i l1 = _mm512_or_si512(v1, k.case_bit);  // letters only stay letters
-    const __m512i l2 = _mm512_or_si512(load(p + 2), k.case_bit);
-    const __m512i cls =
-        _mm512_maskz_permutexvar_epi8(_mm512_cmplt_epu8_mask(v, k.below_classes), v, k.classes);
-    Block b;
+    const __m512i v2 = load(p + 2);
+    const __m512i cls = lookup(_mm512_min_epu8(v, k.below_classes), k.classes);
+    const __m512i after = lookup128(v1, k.after_lo, k.after_hi, k);
+    const __m512i then = lookup128(v2, k.then_lo, k.then_hi, k);
+    // Per byte: kLt's bits where a letter, or '/' then a letter, follows.
+    const __m512i open_bits = _mm512_and_si512(after, then);
     const __mmask64 lt = _mm512_cmpeq_epi8_mask(v, k.lt);
+    Block b;
+    b.lt = lt;
     b.dq = _mm512_cmpeq_epi8_mask(v, k.dq);
-    const __mmask64 gt = _mm512_test_epi8_mask(cls, k.gt_bit);
-    b.gt = gt;
+    b.gt = _mm512_test_epi8_mask(cls, k.gt_bit);
     b.eq = _mm512_test_epi8_mask(cls, k.eq_bit);
     b.ws = _mm512_test_epi8_mask(cls, k.ws_bit);
     b.name = _mm512_testn_epi8_mask(cls, cls);
-    const __mmask64 slash1 = _mm512_mask_cmpeq_epi8_mask(lt, v1, k.sl);
-    const __mmask64 opens = _kor_mask64(is_alpha(lt, l1, k), is_alpha(slash1, l2, k));
-    b.opens = _cvtmask64_u64(opens);
-    b.lt = _cvtmask64_u64(lt);
-    // Start tags by their first three letters (vpermb reads the low six
-    // bits; the scalar check drops the few look-alikes left).
+    b.opens = _mm512_test_epi8_mask(cls, open_bits);
+    b.marks = _mm512_test_epi8_mask(
+        cls, _mm512_ternarylogic_epi32(after, then, k.gt_bit, kAAndBOrC));
+    // A '\'', or an '=' then whitespace.
+    b.odd = _mm512_test_epi8_mask(
+        cls, _mm512_ternarylogic_epi32(after, k.after_ws, k.sq_bit, kAAndBOrC));
+    // Start tags by their first three letters (the first exactly, so only
+    // '<'s that open a tag pass).
+    const __m512i l1 = _mm512_or_si512(v1, k.case_bit);
+    const __m512i l2 = _mm512_or_si512(v2, k.case_bit);
     const __m512i l3 = _mm512_or_si512(load(p + 3), k.case_bit);
-    __mmask64 candidates = _mm512_mask_test_epi8_mask(
-        opens, _mm512_and_si512(lookup(l1, k.first_bits), lookup(l2, k.second_bits)),
+    uint64_t candidates = _mm512_mask_test_epi8_mask(
+        lt,
+        _mm512_and_si512(lookup128(l1, k.first_lo, k.first_hi, k), lookup(l2, k.second_bits)),
         lookup(l3, k.third_bits));
     if (kEndTags) {
-        candidates = _kor_mask64(
-            candidates,
-            _kor_mask64(_mm512_mask_cmpeq_epi8_mask(_mm512_mask_cmpeq_epi8_mask(slash1, l2, k.slot),
-                                                    l3, k.after_t),
-                        _mm512_mask_cmpeq_epi8_mask(_mm512_mask_cmpeq_epi8_mask(slash1, l2, k.body),
-                                                    l3, k.after_b)));
+        const __mmask64 slash1 = _mm512_mask_cmpeq_epi8_mask(lt, v1, k.sl);
+        candidates |= _kor_mask64(
+            _mm512_mask_cmpeq_epi8_mask(_mm512_mask_cmpeq_epi8_mask(slash1, l2, k.slot), l3,
+                                        k.after_t),
+            _mm512_mask_cmpeq_epi8_mask(_mm512_mask_cmpeq_epi8_mask(slash1, l2, k.body), l3,
+                                        k.after_b));
     }
-    const __mmask64 odd =
-        _kor_mask64(_mm512_test_epi8_mask(cls, k.sq_bit),
-                    _mm512_mask_cmpeq_epi8_mask(b.eq, _mm512_shuffle_epi8(k.ws_table, v1), v1));
     b.candidates = candidates;
-    b.odd = odd;
-    b.marks = _kor_mask64(opens, gt);
-    b.tag_stops = _kor_mask64(_kor_mask64(gt, odd), candidates);
+    // '>', '\'', '=' then whitespace: one mask; the candidates join it in a
+    // general register (an OR there is cheaper than korq).
+    b.tag_stops = _mm512_test_epi8_mask(
+                      cls, _mm512_ternarylogic_epi32(after, k.after_ws, k.gt_sq, kAAndBOrC)) |
+                  candidates;
     return b;
 }
 
