@@ -131,6 +131,15 @@ using namespace vbmi;
     return x;
 }
 
+// A mask, moved to a general register here. g++ would otherwise fold the
+// AND that judge() applies to `eq` into a masked vptestmb late in the
+// block, moving the other operand into a mask register and back.
+[[gnu::always_inline]] inline uint64_t in_gpr(__mmask64 m) {
+    uint64_t x = _cvtmask64_u64(m);
+    asm("" : "+r"(x));
+    return x;
+}
+
 [[gnu::always_inline]] inline __m512i table(const unsigned char* t) {
     return kept(_mm512_load_si512(t));
 }
@@ -221,7 +230,7 @@ template <bool kEndTags>
     b.lt = lt;
     b.dq = _mm512_cmpeq_epi8_mask(v, k.dq);
     b.gt = _mm512_test_epi8_mask(cls, k.gt_bit);
-    b.eq = _mm512_test_epi8_mask(cls, k.eq_bit);
+    b.eq = in_gpr(_mm512_test_epi8_mask(cls, k.eq_bit));
     b.ws = _mm512_test_epi8_mask(cls, k.ws_bit);
     b.name = _mm512_testn_epi8_mask(cls, cls);
     b.opens = _mm512_test_epi8_mask(cls, open_bits);
