@@ -29,16 +29,17 @@ namespace tailor::tag_scan::detail {
 namespace vbmi {
 
 // Class bits of the bytes below 0x40, looked up at min(byte, 0x3f) ('?',
-// 0x3f, is in no class). '<' has two bits, which line up with the bits of
-// what may follow it (kAfterLetter, kAfterSlash), so that ANDing the two
-// lookups keeps the '<'s that open a tag.
+// 0x3f, is in no class). '<' has three bits, which line up with the bits
+// of what may follow it (kAfterLetter, kAfterSlash) and with the three
+// groups of names we act on, so that ANDing lookups keeps the '<'s that
+// open a tag, or a tag we act on. '"' and '/' share a bit: the walk takes
+// '"' from a compare, and '/' only needs to be in some class.
 enum : unsigned char {
-    kLt = 0x03,
-    kGt = 0x04,
-    kDq = 0x08,
-    kSq = 0x10,
-    kEq = 0x20,
-    kSl = 0x40,
+    kLt = 0x07,
+    kGt = 0x08,
+    kDqSl = 0x10,
+    kSq = 0x20,
+    kEq = 0x40,
     kWs = 0x80,
 };
 // Bits of the byte after, looked up at min(byte, 0x7f): kAfterLetter and
@@ -49,30 +50,36 @@ enum : unsigned char { kAfterLetter = 0x01, kAfterSlash = 0x02, kAfterWs = kEq }
 // that it keeps "a letter" whatever follows.
 enum : unsigned char { kThenAny = kAfterLetter, kThenLetter = kAfterSlash };
 
+// The group (a bit of kLt) of a name we act on, by its first two letters:
+// a candidate's three letters must all match names of one group. With one
+// group, <strong>, <small>, <search>, <param> and <path> would match (s-t
+// from style, r from script...); with style's and plaintext's apart, of
+// the HTML and common SVG elements only <text> does, as with a bit for
+// each pair of first letters.
+constexpr unsigned char name_group(std::string_view name) {
+    return name.substr(0, 2) == "st" ? 0x02 : name.substr(0, 2) == "pl" ? 0x04 : 0x01;
+}
+
 struct Tables {
     alignas(64) unsigned char classes[64] = {};
     alignas(64) unsigned char after[128] = {};
     alignas(64) unsigned char then[128] = {};
-    // For each of the first three letters of a start tag, the names we act
-    // on (a bit each) that have it there. Names that share their first two
-    // letters share a bit; past eight bits they wrap (a shared bit only lets
-    // more candidates through to the scalar check). The first is looked up
-    // at min(byte | 0x20, 0x7f), so only a letter finds a name (the
+    // For each of the first three letters of a start tag, the groups of
+    // the names we act on that have it there. The first is looked up at
+    // min(byte | 0x20, 0x7f), so only a letter finds a name (the
     // candidates are '<'s that open a tag); the others at the low six bits
     // of byte | 0x20, where a few other bytes look like letters (the scalar
     // check drops them).
     alignas(64) unsigned char first_bits[128] = {};
     alignas(64) unsigned char second_bits[64] = {};
     alignas(64) unsigned char third_bits[64] = {};
-    std::string_view keys[16] = {};
-    int key_count = 0;
     constexpr Tables() {
         classes[static_cast<int>('<')] = kLt;
         classes[static_cast<int>('>')] = kGt;
-        classes[static_cast<int>('"')] = kDq;
+        classes[static_cast<int>('"')] = kDqSl;
         classes[static_cast<int>('\'')] = kSq;
         classes[static_cast<int>('=')] = kEq;
-        classes[static_cast<int>('/')] = kSl;
+        classes[static_cast<int>('/')] = kDqSl;
         for (char c : {' ', '\t', '\n', '\f', '\r'}) {
             classes[static_cast<int>(c)] = kWs;
             after[static_cast<int>(c)] = kAfterWs;
@@ -89,17 +96,10 @@ struct Tables {
         }
     }
     constexpr void add_name(std::string_view name) {
-        int key = 0;
-        while (key < key_count && keys[key] != name.substr(0, 2)) {
-            ++key;
-        }
-        if (key == key_count) {
-            keys[key_count++] = name.substr(0, 2);
-        }
-        const auto bit = static_cast<unsigned char>(1 << (key % 8));
-        first_bits[static_cast<int>(name[0])] |= bit;
-        second_bits[name[1] & 63] |= bit;
-        third_bits[name[2] & 63] |= bit;
+        const unsigned char group = name_group(name);
+        first_bits[static_cast<int>(name[0])] |= group;
+        second_bits[name[1] & 63] |= group;
+        third_bits[name[2] & 63] |= group;
     }
 };
 constexpr Tables kTables;
@@ -244,24 +244,27 @@ template <bool kEndTags>
     const __m512i l1 = _mm512_or_si512(v1, k.case_bit);
     const __m512i l2 = _mm512_or_si512(v2, k.case_bit);
     const __m512i l3 = _mm512_or_si512(load(p + 3), k.case_bit);
-    uint64_t candidates = _mm512_mask_test_epi8_mask(
-        lt,
+    const __m512i name_bits = _mm512_and_si512(
         _mm512_and_si512(lookup128(l1, k.first_lo, k.first_hi, k), lookup(l2, k.second_bits)),
         lookup(l3, k.third_bits));
+    uint64_t candidates = _mm512_test_epi8_mask(cls, name_bits);
+    uint64_t end_candidates = 0;
     if (kEndTags) {
         const __mmask64 slash1 = _mm512_mask_cmpeq_epi8_mask(lt, v1, k.sl);
-        candidates |= _kor_mask64(
+        end_candidates = _kor_mask64(
             _mm512_mask_cmpeq_epi8_mask(_mm512_mask_cmpeq_epi8_mask(slash1, l2, k.slot), l3,
                                         k.after_t),
             _mm512_mask_cmpeq_epi8_mask(_mm512_mask_cmpeq_epi8_mask(slash1, l2, k.body), l3,
                                         k.after_b));
     }
-    b.candidates = candidates;
-    // '>', '\'', '=' then whitespace: one mask; the candidates join it in a
-    // general register (an OR there is cheaper than korq).
+    b.candidates = candidates | end_candidates;
+    // '>', '\'', '=' then whitespace, and the candidates for start tags: one
+    // mask (the end tags' join it in a general register: an OR there is
+    // cheaper than korq).
     b.tag_stops = _mm512_test_epi8_mask(
-                      cls, _mm512_ternarylogic_epi32(after, k.after_ws, k.gt_sq, kAAndBOrC)) |
-                  candidates;
+                      cls, _mm512_or_si512(name_bits, _mm512_ternarylogic_epi32(
+                                                          after, k.after_ws, k.gt_sq, kAAndBOrC))) |
+                  end_candidates;
     return b;
 }
 
