@@ -65,13 +65,14 @@ struct Tables {
     alignas(64) unsigned char after[128] = {};
     alignas(64) unsigned char then[128] = {};
     // For each of the first three letters of a start tag, the groups of
-    // the names we act on that have it there. The first is looked up at
-    // min(byte | 0x20, 0x7f), so only a letter finds a name (the
-    // candidates are '<'s that open a tag); the others at the low six bits
+    // the names we act on that have it there, in either case. The first
+    // two are looked up at min(byte, 0x7f), as `after` and `then` are (one
+    // index for two lookups), so only a letter finds a name there (the
+    // candidates are '<'s that open a tag); the third at the low six bits
     // of byte | 0x20, where a few other bytes look like letters (the scalar
     // check drops them).
     alignas(64) unsigned char first_bits[128] = {};
-    alignas(64) unsigned char second_bits[64] = {};
+    alignas(64) unsigned char second_bits[128] = {};
     alignas(64) unsigned char third_bits[64] = {};
     constexpr Tables() {
         classes[static_cast<int>('<')] = kLt;
@@ -97,8 +98,12 @@ struct Tables {
     }
     constexpr void add_name(std::string_view name) {
         const unsigned char group = name_group(name);
-        first_bits[static_cast<int>(name[0])] |= group;
-        second_bits[name[1] & 63] |= group;
+        for (int c : {name[0] & ~0x20, name[0] | 0x20}) {
+            first_bits[c] |= group;
+        }
+        for (int c : {name[1] & ~0x20, name[1] | 0x20}) {
+            second_bits[c] |= group;
+        }
         third_bits[name[2] & 63] |= group;
     }
 };
@@ -150,7 +155,7 @@ using namespace vbmi;
 
 struct Consts {
     __m512i classes, after_lo, after_hi, then_lo, then_hi;
-    __m512i first_lo, first_hi, second_bits, third_bits;
+    __m512i first_lo, first_hi, second_lo, second_hi, third_bits;
     __m512i below_classes, ascii, lt, dq, gt_bit, eq_bit, ws_bit, after_ws, gt_sq, sq_bit, sl;
     __m512i case_bit;
     __m512i slot;     // 't' if </tailor-slot matters, else 0 (no lower-cased byte is 0)
@@ -168,6 +173,7 @@ struct Consts {
                   table(kTables.first_bits),
                   table(kTables.first_bits + 64),
                   table(kTables.second_bits),
+                  table(kTables.second_bits + 64),
                   table(kTables.third_bits),
                   splat(0x3f),
                   splat(0x7f),
@@ -206,14 +212,15 @@ struct Consts {
     return _mm512_cmpeq_epi8_mask(load(p), k.dq) != 0;
 }
 
-// vpermi2b: the entries of the 128-byte table (lo, hi) at min(byte, 0x7f).
-[[gnu::always_inline]] inline __m512i lookup128(__m512i bytes, __m512i lo, __m512i hi,
-                                                const Consts& k) {
-    return _mm512_permutex2var_epi8(lo, _mm512_min_epu8(bytes, k.ascii), hi);
+// vpermi2b: the entries of the 128-byte table (lo, hi) at `index`, a
+// byte below 0x80.
+[[gnu::always_inline]] inline __m512i lookup128(__m512i index, __m512i lo, __m512i hi) {
+    return _mm512_permutex2var_epi8(lo, index, hi);
 }
 
 // vpternlogd immediates, from the operands' truth columns 0xf0, 0xcc, 0xaa.
 constexpr int kAAndBOrC = (0xf0 & 0xcc) | 0xaa;
+constexpr int kAAndBAndC = 0xf0 & 0xcc & 0xaa;
 
 template <bool kEndTags>
 [[gnu::always_inline]] inline Block classify(const char* p, const Consts& k) {
@@ -221,8 +228,10 @@ template <bool kEndTags>
     const __m512i v1 = load(p + 1);
     const __m512i v2 = load(p + 2);
     const __m512i cls = lookup(_mm512_min_epu8(v, k.below_classes), k.classes);
-    const __m512i after = lookup128(v1, k.after_lo, k.after_hi, k);
-    const __m512i then = lookup128(v2, k.then_lo, k.then_hi, k);
+    const __m512i ascii1 = _mm512_min_epu8(v1, k.ascii);
+    const __m512i ascii2 = _mm512_min_epu8(v2, k.ascii);
+    const __m512i after = lookup128(ascii1, k.after_lo, k.after_hi);
+    const __m512i then = lookup128(ascii2, k.then_lo, k.then_hi);
     // Per byte: kLt's bits where a letter, or '/' then a letter, follows.
     const __m512i open_bits = _mm512_and_si512(after, then);
     const __mmask64 lt = _mm512_cmpeq_epi8_mask(v, k.lt);
@@ -235,21 +244,20 @@ template <bool kEndTags>
     b.name = _mm512_testn_epi8_mask(cls, cls);
     b.opens = _mm512_test_epi8_mask(cls, open_bits);
     b.marks = _mm512_test_epi8_mask(
-        cls, _mm512_ternarylogic_epi32(after, then, k.gt_bit, kAAndBOrC));
+        cls, _mm512_ternarylogic_epi32(then, after, k.gt_bit, kAAndBOrC));
     // A '\'', or an '=' then whitespace.
     b.odd = _mm512_test_epi8_mask(
         cls, _mm512_ternarylogic_epi32(after, k.after_ws, k.sq_bit, kAAndBOrC));
     // Start tags by their first three letters (the first exactly, so only
     // '<'s that open a tag pass).
-    const __m512i l1 = _mm512_or_si512(v1, k.case_bit);
-    const __m512i l2 = _mm512_or_si512(v2, k.case_bit);
     const __m512i l3 = _mm512_or_si512(load(p + 3), k.case_bit);
-    const __m512i name_bits = _mm512_and_si512(
-        _mm512_and_si512(lookup128(l1, k.first_lo, k.first_hi, k), lookup(l2, k.second_bits)),
-        lookup(l3, k.third_bits));
+    const __m512i name_bits = _mm512_ternarylogic_epi32(
+        lookup128(ascii1, k.first_lo, k.first_hi), lookup128(ascii2, k.second_lo, k.second_hi),
+        lookup(l3, k.third_bits), kAAndBAndC);
     uint64_t candidates = _mm512_test_epi8_mask(cls, name_bits);
     uint64_t end_candidates = 0;
     if (kEndTags) {
+        const __m512i l2 = _mm512_or_si512(v2, k.case_bit);
         const __mmask64 slash1 = _mm512_mask_cmpeq_epi8_mask(lt, v1, k.sl);
         end_candidates = _kor_mask64(
             _mm512_mask_cmpeq_epi8_mask(_mm512_mask_cmpeq_epi8_mask(slash1, l2, k.slot), l3,
