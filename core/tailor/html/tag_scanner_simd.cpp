@@ -172,6 +172,9 @@ template <bool kEndTags>  // whether an end tag may matter (always checked here)
 // Candidates are checked inside the block loop (its constants are
 // rebuilt or read from memory anyway; a first-letter check lets many through).
 constexpr bool kStopsInLoop = true;
+// The loop's events are the marks outside quotes (see judge: taking all
+// the marks helps AVX-512, not this copy).
+constexpr bool kQuickEvents = false;
 
 #include "tailor/html/tag_scanner_simd_walk.inc"
 
@@ -298,6 +301,9 @@ template <bool kEndTags>  // whether an end tag may matter (always checked here)
 // Candidates are checked inside the block loop (its constants are
 // read from memory anyway; a first-letter check lets many through).
 constexpr bool kStopsInLoop = true;
+// The loop's events are the marks outside quotes (see judge: taking all
+// the marks helps AVX-512, not this copy).
+constexpr bool kQuickEvents = false;
 
 #include "tailor/html/tag_scanner_simd_walk.inc"
 

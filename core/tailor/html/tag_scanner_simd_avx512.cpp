@@ -279,6 +279,8 @@ template <bool kEndTags>
 // Candidates (few, with three letters checked) leave the block loop, so
 // no call clobbers the constants it keeps in vector registers.
 constexpr bool kStopsInLoop = false;
+// The loop takes all the marks for its events (see judge).
+constexpr bool kQuickEvents = true;
 
 #include "tailor/html/tag_scanner_simd_walk.inc"
 
