@@ -243,27 +243,27 @@ template <bool kEndTags>
     b.ws = _mm512_test_epi8_mask(cls, k.ws_bit);
     b.name = _mm512_testn_epi8_mask(cls, cls);
     b.opens = _mm512_test_epi8_mask(cls, open_bits);
-    b.marks = _mm512_test_epi8_mask(
-        cls, _mm512_ternarylogic_epi32(then, after, k.gt_bit, kAAndBOrC));
+    b.marks =
+        _mm512_test_epi8_mask(cls, _mm512_ternarylogic_epi32(then, after, k.gt_bit, kAAndBOrC));
     // A '\'', or an '=' then whitespace.
     b.odd = _mm512_test_epi8_mask(
         cls, _mm512_ternarylogic_epi32(after, k.after_ws, k.sq_bit, kAAndBOrC));
     // Start tags by their first three letters (the first exactly, so only
     // '<'s that open a tag pass).
     const __m512i l3 = _mm512_or_si512(load(p + 3), k.case_bit);
-    const __m512i name_bits = _mm512_ternarylogic_epi32(
-        lookup128(ascii1, k.first_lo, k.first_hi), lookup128(ascii2, k.second_lo, k.second_hi),
-        lookup(l3, k.third_bits), kAAndBAndC);
+    const __m512i name_bits = _mm512_ternarylogic_epi32(lookup128(ascii1, k.first_lo, k.first_hi),
+                                                        lookup128(ascii2, k.second_lo, k.second_hi),
+                                                        lookup(l3, k.third_bits), kAAndBAndC);
     uint64_t candidates = _mm512_test_epi8_mask(cls, name_bits);
     uint64_t end_candidates = 0;
     if (kEndTags) {
         const __m512i l2 = _mm512_or_si512(v2, k.case_bit);
         const __mmask64 slash1 = _mm512_mask_cmpeq_epi8_mask(lt, v1, k.sl);
-        end_candidates = _kor_mask64(
-            _mm512_mask_cmpeq_epi8_mask(_mm512_mask_cmpeq_epi8_mask(slash1, l2, k.slot), l3,
-                                        k.after_t),
-            _mm512_mask_cmpeq_epi8_mask(_mm512_mask_cmpeq_epi8_mask(slash1, l2, k.body), l3,
-                                        k.after_b));
+        end_candidates =
+            _kor_mask64(_mm512_mask_cmpeq_epi8_mask(_mm512_mask_cmpeq_epi8_mask(slash1, l2, k.slot),
+                                                    l3, k.after_t),
+                        _mm512_mask_cmpeq_epi8_mask(_mm512_mask_cmpeq_epi8_mask(slash1, l2, k.body),
+                                                    l3, k.after_b));
     }
     b.candidates = candidates | end_candidates;
     // '>', '\'', '=' then whitespace, and the candidates for start tags: one
