@@ -230,7 +230,10 @@ void ngx_http_tailor_update_chains(ngx_http_request_t* r, ngx_http_tailor_ctx_t*
 // empty last_buf, is consumed here and never passed on (a second last_buf
 // would send a second terminator). The proxy's input filter stops at the
 // declared length, so no page bytes can follow; any that did would be past
-// the page the client was promised, and are dropped.
+// the page the client was promised, and are dropped. A response that expects
+// trailers (add_trailer) ends at the upstream's last_buf instead: the headers
+// filter before this one adds them when it sees that last_buf, and the
+// terminator must carry them.
 void ngx_http_tailor_drop_after_length(ngx_http_request_t* r, ngx_chain_t* in) noexcept {
     for (ngx_chain_t* cl = in; cl != nullptr; cl = cl->next) {
         ngx_buf_t* b = cl->buf;
@@ -311,7 +314,7 @@ ngx_int_t ngx_http_tailor_body_filter(ngx_http_request_t* r, ngx_chain_t* in) no
                                          ngx_http_tailor_sink_write, &sink);
             if (ctx->body_left > 0) {
                 ctx->body_left = n < ctx->body_left ? ctx->body_left - n : 0;
-                at_length = ctx->body_left == 0 && !b->last_buf;
+                at_length = ctx->body_left == 0 && !b->last_buf && !r->expect_trailers;
             }
         }
 

@@ -1,0 +1,89 @@
+# The operator's own caching headers (nginx's headers module: expires, add_header) on a
+# location with `tailor on`. A personalized page, or a page that hands out a new visitor's
+# cookie, must never be stored by a shared cache (docs/directives.md, "What happens to
+# headers"): Cache-Control is private, Expires and the CDN-targeted fields are gone. The
+# headers module's filter runs after the module's in nginx's default order for a dynamic
+# filter module, so what `expires` and `add_header` set used to be added back after the
+# module had made the page private: "Cache-Control: public, max-age=600" beside "private",
+# Expires, and a Surrogate-Control a CDN obeys. A page the module changes nothing in keeps
+# the operator's headers.
+
+import pytest
+
+import scenario
+from scenario import PAGE, cookie_header, set_cookies
+from visitor import new_vid
+
+CONFIGS = {
+    "expires": ("expires 1h;", {}),
+    "add_header cache-control": ('add_header Cache-Control "public, max-age=600";',
+                                 {"Cache-Control": "public, max-age=600"}),
+    "add_header surrogate-control": ('add_header Surrogate-Control "max-age=3600";',
+                                     {"Surrogate-Control": "max-age=3600"}),
+    "add_header cdn-cache-control": ('add_header CDN-Cache-Control "max-age=3600";',
+                                     {"CDN-Cache-Control": "max-age=3600"}),
+}
+
+SHARED_CACHE_FIELDS = ("Expires", "Surrogate-Control", "CDN-Cache-Control")
+
+
+@pytest.fixture(params=sorted(CONFIGS))
+def shop(request, nginx, redis, keys, sign, backend):
+    extra, _ = CONFIGS[request.param]
+    vid = new_vid()
+    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    b = backend(body=PAGE, chunk_size=4096, chunked=False)
+    scenario.start_shop(nginx, redis=redis.address, keys=keys.path, backend=b.address,
+                        location_extra=extra, backend_extra=extra)
+    return nginx, cookie_header("tailor_vid", sign(vid)), request.param
+
+
+def assert_private(r):
+    assert r.header_all("Cache-Control") == ["private"], r.headers
+    for name in SHARED_CACHE_FIELDS:
+        assert not r.has(name), "%s left on a private page: %r" % (name, r.header(name))
+
+
+@pytest.mark.parametrize("path", ["/index.html", "/up/index.html"])
+def test_a_personalized_page_stays_private(shop, path):
+    nginx, cookie, _ = shop
+    r = nginx.get(path, headers=cookie)
+    assert r.status == 200, r
+    assert r.body == PAGE.replace(b"Welcome, shopper", b"Hi Ann")
+    assert_private(r)
+
+
+@pytest.mark.parametrize("path", ["/index.html", "/up/index.html"])
+def test_a_new_visitors_cookie_stays_private(shop, path):
+    nginx, _, _ = shop
+    r = nginx.get(path)
+    assert r.status == 200, r
+    assert r.body == PAGE
+    assert set_cookies(r), "a new visitor gets a cookie"
+    assert_private(r)
+
+
+@pytest.mark.parametrize("path", ["/index.html", "/up/index.html"])
+def test_an_unchanged_page_keeps_the_operators_headers(shop, sign, path):
+    nginx, _, which = shop
+    r = nginx.get(path, headers=cookie_header("tailor_vid", sign(new_vid())))  # no profile
+    assert r.status == 200 and r.body == PAGE
+    assert not set_cookies(r)
+    if which == "expires":
+        assert r.has("Expires") and r.header("Cache-Control") == "max-age=3600"
+    for name, value in CONFIGS[which][1].items():
+        assert r.header(name) == value
+
+
+# The headers module's add_trailer goes with a personalized page's end, also when the
+# page ends at its upstream's declared length (before the upstream's own last_buf).
+@pytest.mark.parametrize("chunked", [False, True])
+def test_add_trailer_follows_a_personalized_page(nginx, redis, keys, sign, backend, chunked):
+    vid = new_vid()
+    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    b = backend(body=PAGE, chunk_size=4096, chunked=chunked)
+    scenario.start_shop(nginx, redis=redis.address, keys=keys.path, backend=b.address,
+                        backend_extra="add_trailer X-Trailer yes;")
+    r = nginx.get("/up/index.html", headers=cookie_header("tailor_vid", sign(vid)))
+    assert r.status == 200 and r.body == PAGE.replace(b"Welcome, shopper", b"Hi Ann")
+    assert r.raw.endswith(b"\r\n0\r\nX-Trailer: yes\r\n\r\n"), r.raw[-60:]
