@@ -1,0 +1,85 @@
+# Personalized static pages under nginx's file I/O settings: aio threads, directio (the
+# file is opened O_DIRECT), sendfile off with small output_buffers, postpone_output 0,
+# limit_rate, open_file_cache. Pages of several sizes around the page cache's page_max
+# (one byte under, exactly at, one byte over) and one of several megabytes with many
+# slots, each fetched twice (the page cache reads the first, replays the second; a page
+# over page_max streams both times). Every byte of every page must be right.
+
+import pytest
+
+import scenario
+from scenario import cookie_header
+from visitor import new_vid
+
+PAGE_MAX = 65536
+SLOT = b'<tailor-slot name="hero">Welcome, shopper</tailor-slot>'
+
+SITE = """
+    tailor_redis {{REDIS}} connect_timeout=100ms;
+    tailor_keys {{KEYS}};
+    tailor_page_cache page_max=%d;
+    aio_write off;
+
+    server {
+        listen 127.0.0.1:{{PORT}};
+        root html;
+        tailor on;
+        tailor_timeout 2s;
+
+        location /aio/ { alias html/; aio threads; }
+        location /directio/ { alias html/; directio 4k; }
+        location /buffers/ { alias html/; sendfile off; output_buffers 2 4k; }
+        location /postpone/ { alias html/; postpone_output 0; sendfile off; }
+        location /rate/ { alias html/; limit_rate 4m; }
+        location /ofc/ { alias html/; open_file_cache max=16; }
+    }
+""" % PAGE_MAX
+
+
+def page_of(size, slots=1):
+    """An HTML page of exactly `size` bytes with `slots` hero slots spread through it."""
+    head = b"<!doctype html>\n<html><body>\n"
+    tail = b"</body></html>\n"
+    filler = size - len(head) - len(tail) - slots * (len(SLOT) + 1)
+    assert filler >= 0
+    per, extra = divmod(filler, slots)
+    parts = [head]
+    for i in range(slots):
+        parts.append(b"x" * (per + (extra if i == 0 else 0)) + SLOT + b"\n")
+    parts.append(tail)
+    page = b"".join(parts)
+    assert len(page) == size
+    return page
+
+
+PAGES = {
+    "under": page_of(PAGE_MAX - 1),
+    "at": page_of(PAGE_MAX),
+    "over": page_of(PAGE_MAX + 1),
+    "big": page_of(3 * 1024 * 1024 + 17, slots=300),
+}
+
+
+@pytest.fixture
+def shop(nginx, redis, keys, sign):
+    vid = new_vid()
+    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    for name, page in PAGES.items():
+        nginx.write_file("html/%s.html" % name, page)
+    nginx.write(SITE, REDIS=redis.address, KEYS=keys.path)
+    nginx.start()
+    return nginx, cookie_header("tailor_vid", sign(vid))
+
+
+@pytest.mark.parametrize("where", ["aio", "directio", "buffers", "postpone", "rate", "ofc"])
+def test_every_page_whole_and_personalized(shop, where):
+    nginx, cookie = shop
+    workers = nginx.workers()
+    for name, page in PAGES.items():
+        want = page.replace(b"Welcome, shopper", b"Hi Ann")
+        for attempt in range(2):
+            r = nginx.get("/%s/%s.html" % (where, name), headers=cookie, timeout=30)
+            assert r.status == 200, r
+            assert len(r.body) == len(want), (name, attempt)
+            assert r.body == want, (name, attempt)
+    assert nginx.workers() == workers, "no worker restarted"
