@@ -6,6 +6,7 @@
 
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -102,3 +103,29 @@ def test_head_over_h2(shop, tmp_path):
     # and a GET after them is whole
     for status, _, body in curl_h2(nginx, cookie, PATHS, tmp_path):
         assert status == 200 and body == PERSONALIZED
+
+
+@pytest.mark.parametrize("paused", [0.6, 2.5])
+def test_h2_clients_that_leave_while_the_profile_is_read(shop, redis, tmp_path, paused):
+    # curl gives up (and closes the connection) while Redis does not answer: the
+    # streams wait in the access phase, their connection gone, until the replies
+    # come (0.6 s) or the 2 s deadline passes (2.5 s)
+    nginx, cookie = shop
+    workers = nginx.workers()
+    curl_h2(nginx, cookie, ["/index.html"], tmp_path)  # connected to Redis
+    redis.pause()
+    try:
+        procs = [subprocess.Popen([CURL, "-s", "--http2-prior-knowledge", "--max-time", "0.3",
+                                   "-A", UA, "-H", "Cookie: " + cookie["Cookie"], "-o",
+                                   "/dev/null", "--parallel"]
+                                  + ["http://127.0.0.1:%d%s" % (nginx.port, p) for p in PATHS])
+                 for _ in range(4)]
+        for p in procs:
+            p.wait(timeout=10)
+        time.sleep(paused)
+    finally:
+        redis.resume()
+    time.sleep(0.5)
+    for status, _, body in curl_h2(nginx, cookie, PATHS, tmp_path):
+        assert status == 200 and body == PERSONALIZED
+    assert nginx.workers() == workers
