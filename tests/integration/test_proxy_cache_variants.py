@@ -1,6 +1,7 @@
 # Personalized pages from proxy_cache in its less common modes: a stale copy served while
 # a background subrequest updates it (proxy_cache_use_stale updating,
-# proxy_cache_background_update), HEAD requests on a miss (converted to a GET that fills
+# proxy_cache_background_update), a copy revalidated by an upstream's 304
+# (proxy_cache_revalidate), HEAD requests on a miss (converted to a GET that fills
 # the cache) and on a hit, proxy_cache_convert_head off, and proxy_store. Every page whole,
 # personalized, and the cache's copy stays the generic page.
 
@@ -30,6 +31,13 @@ SITE = """
             proxy_cache_valid 200 1s;
             proxy_cache_use_stale updating;
             proxy_cache_background_update on;
+            add_header X-Cache $upstream_cache_status always;
+        }
+        location /reval/ {
+            proxy_pass http://{{BACKEND}}/;
+            proxy_cache pages;
+            proxy_cache_valid 200 1s;
+            proxy_cache_revalidate on;
             add_header X-Cache $upstream_cache_status always;
         }
         location /head/ {
@@ -96,6 +104,20 @@ def test_stale_while_a_background_update_runs(shop):
     # the generic page from the cache, for a cookie that changes nothing
     r = nginx.get("/bg/index.html", headers=cookie_header("tailor_vid", "x"))
     assert r.body == page2
+
+
+def test_a_copy_revalidated_with_a_304_from_upstream(shop):
+    nginx, cookie, b = shop
+    b.routes["/index.html"] = {"headers": [("ETag", '"v1"'), ("Last-Modified",
+                                                             "Mon, 01 Jan 2024 00:00:00 GMT")]}
+    assert get(nginx, "/reval/index.html", cookie).body == personalized(PAGE)
+    time.sleep(2.2)  # validity is counted in whole seconds
+    b.routes["/index.html"].update(status=304, body=b"")
+    for _ in range(2):
+        r = get(nginx, "/reval/index.html", cookie)
+        assert r.body == personalized(PAGE), r.headers
+    assert r.header("X-Cache") in ("REVALIDATED", "HIT"), r.headers
+    assert any(k.lower() == "if-none-match" for k, _ in b.requests[-1][2]), b.requests[-1]
 
 
 @pytest.mark.parametrize("where", ["/head/", "/head-noconvert/"])
