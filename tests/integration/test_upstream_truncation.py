@@ -125,3 +125,32 @@ def test_an_http10_upstream_that_ends_by_closing(nginx, redis, keys, sign):
             assert d.body == PERSONALIZED
     finally:
         up.stop()
+
+
+def test_an_upstream_whose_chunked_framing_breaks_mid_page(nginx, redis, keys, sign):
+    sent = len(PAGE) // 2
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked"
+    body = b"%x\r\n%s\r\nzz-not-a-chunk-size\r\n" % (sent, PAGE[:sent])
+    up = RawBackend(response(head, body), close=True).start()
+    try:
+        cookie = start(nginx, redis, keys, sign, up.address)
+        nginx.allow_log(r"upstream sent invalid chunked response")
+        status, headers, d = exchange(nginx, cookie)
+        # nginx itself (tailor off as well) sends nothing when the break comes in
+        # the same read as the page's first bytes
+        assert_cut(status, headers, d, sent, may_be_empty=True)
+    finally:
+        up.stop()
+
+
+def test_an_upstream_that_sends_more_than_its_length(nginx, redis, keys, sign):
+    # the page ends at the declared length; what follows is not part of it
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d" % len(PAGE)
+    up = RawBackend(response(head, PAGE + b"<script>evil()</script>"), close=True).start()
+    try:
+        cookie = start(nginx, redis, keys, sign, up.address)
+        for _ in range(3):
+            status, _, d = exchange(nginx, cookie)
+            assert status == 200 and d.done and d.body == PERSONALIZED
+    finally:
+        up.stop()
