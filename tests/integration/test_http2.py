@@ -27,6 +27,14 @@ SITE = """
             tailor_timeout 2s;
         }
 
+        location /up-unbuffered/ {
+            tailor on;
+            tailor_timeout 2s;
+            proxy_pass http://{{BACKEND}}/;
+            proxy_http_version 1.1;
+            proxy_buffering off;
+        }
+
         location /up/ {
             tailor on;
             tailor_timeout 2s;
@@ -37,11 +45,12 @@ SITE = """
 """
 
 PERSONALIZED = PAGE.replace(b"Welcome, shopper", b"Hi Ann")
+BIG = PAGE.replace(b"<main>", b"<main>" + b"<p>a line of the page</p>\n" * 120000)  # ~3 MB
 CURL = shutil.which("curl")
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
 
 
-def curl_h2(nginx, cookie, paths, tmp, method="GET"):
+def curl_h2(nginx, cookie, paths, tmp, method="GET", extra=()):
     """Fetches each of `paths` over h2c; returns [(status, headers, body)]. (One
     connection each: curl 7.88 breaks its own reuse of an h2c connection, with
     or without the module.)"""
@@ -52,6 +61,7 @@ def curl_h2(nginx, cookie, paths, tmp, method="GET"):
                 "-o", str(tmp / "body"), "http://127.0.0.1:%d%s" % (nginx.port, p)]
         if method == "HEAD":
             argv += ["-X", "HEAD", "--max-filesize", "0"]
+        argv += list(extra)
         (tmp / "body").write_bytes(b"")
         done = subprocess.run(argv, capture_output=True, timeout=30)
         assert done.returncode == 0, (p, done.stderr)
@@ -73,8 +83,10 @@ def shop(nginx, redis, keys, sign, backend):
     scenario.seed(redis, vid, {"hero": "Hi Ann"})
     b = backend(body=PAGE, chunk_size=4096, chunked=False,
                 routes={"/chunked.html": {"chunked": True},
+                        "/big.html": {"body": BIG, "chunk_size": 65536},
                         "/etag.html": {"headers": [("ETag", '"v1"')]}})
     nginx.write_file("html/index.html", PAGE)
+    nginx.write_file("html/big.html", BIG)
     nginx.write(SITE, REDIS=redis.address, KEYS=keys.path, BACKEND=b.address)
     nginx.start()
     return nginx, cookie_header("tailor_vid", sign(vid))
@@ -126,6 +138,24 @@ def test_h2_clients_that_leave_while_the_profile_is_read(shop, redis, tmp_path, 
     finally:
         redis.resume()
     time.sleep(0.5)
+    for status, _, body in curl_h2(nginx, cookie, PATHS, tmp_path):
+        assert status == 200 and body == PERSONALIZED
+    assert nginx.workers() == workers
+
+
+@pytest.mark.parametrize("path", ["/big.html", "/up/big.html", "/up-unbuffered/big.html"])
+def test_a_large_page_to_a_slow_h2_reader(shop, tmp_path, path):
+    # the client reads at 4 MB/s: the page waits on HTTP/2 flow control and the socket
+    nginx, cookie = shop
+    workers = nginx.workers()
+    for status, _, body in curl_h2(nginx, cookie, [path], tmp_path,
+                                   extra=["--limit-rate", "4M"]):
+        assert status == 200 and body == BIG.replace(b"Welcome, shopper", b"Hi Ann")
+    # and one that leaves half-way
+    done = subprocess.run([CURL, "-s", "--http2-prior-knowledge", "--limit-rate", "2M",
+                           "--max-time", "0.5", "-A", UA, "-H", "Cookie: " + cookie["Cookie"],
+                           "-o", "/dev/null", "http://127.0.0.1:%d%s" % (nginx.port, path)])
+    assert done.returncode == 28, "curl gave up half-way"
     for status, _, body in curl_h2(nginx, cookie, PATHS, tmp_path):
         assert status == 200 and body == PERSONALIZED
     assert nginx.workers() == workers
