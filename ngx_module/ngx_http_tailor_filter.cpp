@@ -13,6 +13,21 @@ namespace {
 ngx_http_output_header_filter_pt ngx_http_next_header_filter;
 ngx_http_output_header_filter_pt ngx_http_next_decide_header_filter;
 
+// The Cache-Control a private response gets in place of its own: private, and
+// the response's own no-cache and no-store (they only restrict; an account
+// page the shop marked no-store stays out of the browser's disk).
+ngx_str_t ngx_http_tailor_private_cache_control(ngx_http_request_t* r) noexcept {
+    tailor::PrivateCacheControl cc;
+    (void)ngx_http_tailor_walk_headers(&r->headers_out.headers, [&cc](ngx_table_elt_t& h) noexcept {
+        if (h.hash != 0 && ngx_http_tailor_equals_nocase(h.key, "cache-control")) {
+            cc.add(ngx_http_tailor_view(h.value));
+        }
+        return false;
+    });
+    const std::string_view v = cc.value();  // a literal: lives as long as the worker
+    return {v.size(), reinterpret_cast<u_char*>(const_cast<char*>(v.data()))};
+}
+
 // One visitor's page (or cookie) must never be stored by a shared cache:
 // Cache-Control says private, the targeted fields CDNs obey instead of it
 // (RFC 9213 and the vendors' own) go, and Vary: Cookie keeps any cache that
@@ -21,6 +36,7 @@ ngx_int_t ngx_http_tailor_make_private(ngx_http_request_t* r) noexcept {
     static constexpr std::string_view kSharedCacheFields[] = {
         "cache-control", "surrogate-control", "cdn-cache-control", "cloudflare-cdn-cache-control",
         "edge-control"};
+    const ngx_str_t cache_control = ngx_http_tailor_private_cache_control(r);
     for (std::string_view name : kSharedCacheFields) {
         (void)ngx_http_tailor_find_header(&r->headers_out.headers, name, true);
     }
@@ -34,7 +50,7 @@ ngx_int_t ngx_http_tailor_make_private(ngx_http_request_t* r) noexcept {
     if (ngx_http_tailor_add_header(r, ngx_string("Vary"), ngx_string("Cookie")) != NGX_OK) {
         return NGX_ERROR;
     }
-    return ngx_http_tailor_add_header(r, ngx_string("Cache-Control"), ngx_string("private"));
+    return ngx_http_tailor_add_header(r, ngx_string("Cache-Control"), cache_control);
 }
 
 // A page Tailor may personalize: the main request's 200 of a tailor_types type.

@@ -87,3 +87,33 @@ def test_add_trailer_follows_a_personalized_page(nginx, redis, keys, sign, backe
     r = nginx.get("/up/index.html", headers=cookie_header("tailor_vid", sign(vid)))
     assert r.status == 200 and r.body == PAGE.replace(b"Welcome, shopper", b"Hi Ann")
     assert r.raw.endswith(b"\r\n0\r\nX-Trailer: yes\r\n\r\n"), r.raw[-60:]
+
+
+# What only restricts stays: a page its shop (or the operator) marked no-store or no-cache
+# is made private without becoming storable in the browser (an account page stays out of
+# its disk). It used to become plain "private".
+@pytest.mark.parametrize("upstream,config,want", [
+    ("no-store", "", "private, no-store"),
+    ("private, no-cache=\"Set-Cookie, X-A\", max-age=60", "", "private, no-cache"),
+    ("public, max-age=600", 'add_header Cache-Control "No-Store, no-cache";',
+     "private, no-cache, no-store"),
+    (None, 'add_header Cache-Control "no-cache";', "private, no-cache"),
+    ('public, x-note="a, no-store, b"', "", "private"),
+])
+@pytest.mark.parametrize("visitor", ["known", "new"])
+def test_no_store_and_no_cache_stay(nginx, redis, keys, sign, backend, upstream, config, want,
+                                    visitor):
+    vid = new_vid()
+    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    headers = [("Cache-Control", upstream)] if upstream else []
+    b = backend(body=PAGE, chunk_size=4096, chunked=False, headers=headers)
+    scenario.start_shop(nginx, redis=redis.address, keys=keys.path, backend=b.address,
+                        backend_extra=config)
+    cookie = cookie_header("tailor_vid", sign(vid)) if visitor == "known" else {}
+    r = nginx.get("/up/index.html", headers=cookie)
+    assert r.status == 200
+    if visitor == "known":
+        assert r.body == PAGE.replace(b"Welcome, shopper", b"Hi Ann")
+    else:
+        assert set_cookies(r)
+    assert r.header_all("Cache-Control") == [want], r.headers

@@ -1,6 +1,7 @@
 // CookiePolicy: reading the request's visitor cookies (several, aged, re-signed).
 #include "tailor/visitor/cookie_policy.h"
 
+#include "tailor/base/ascii.h"
 #include "tailor/request/cookie_header.h"
 
 namespace tailor {
@@ -54,6 +55,42 @@ VisitorCookieRead read_visitor_cookies(const std::string_view* headers, size_t h
         out.resign = false;
     }
     return out;
+}
+
+void PrivateCacheControl::add(std::string_view cache_control) noexcept {
+    const std::string_view v = cache_control;
+    size_t i = 0;
+    while (i < v.size()) {
+        while (i < v.size() && (v[i] == ',' || is_ascii_space(v[i]))) {
+            ++i;
+        }
+        const size_t name_start = i;
+        while (i < v.size() && v[i] != ',' && v[i] != '=' && !is_ascii_space(v[i])) {
+            ++i;
+        }
+        const std::string_view name = v.substr(name_start, i - name_start);
+        no_cache_ = no_cache_ || ascii_iequals(name, "no-cache");
+        no_store_ = no_store_ || ascii_iequals(name, "no-store");
+        bool quoted = false;  // the directive's argument, if any, up to the next comma
+        while (i < v.size() && (quoted || v[i] != ',')) {
+            if (v[i] == '\\' && quoted && i + 1 < v.size()) {
+                ++i;
+            } else if (v[i] == '"') {
+                quoted = !quoted;
+            }
+            ++i;
+        }
+    }
+}
+
+std::string_view PrivateCacheControl::value() const noexcept {
+    if (no_cache_ && no_store_) {
+        return "private, no-cache, no-store";
+    }
+    if (no_store_) {
+        return "private, no-store";
+    }
+    return no_cache_ ? "private, no-cache" : "private";
 }
 
 }  // namespace tailor

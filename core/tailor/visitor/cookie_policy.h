@@ -17,6 +17,13 @@
 // invitation to create state. A cookie that carries an identity link, a
 // logout or a re-signature may leave on any non-error response (logins and
 // logouts answer with redirects).
+//
+// Keeping private: a response that carries the visitor cookie, or that was
+// personalized, gets Cache-Control: private in place of whatever it had. What
+// it had may have asked for more than that: a shop's account page with
+// no-store must stay out of the browser's disk too, and no-cache must still
+// make the browser ask before it shows a stored copy. Those two only ever
+// restrict, so they stay.
 #pragma once
 
 #include <cstddef>
@@ -135,5 +142,29 @@ enum class CookieSecure : unsigned char { kAuto = 0, kAlways, kNever };
 [[nodiscard]] constexpr bool visitor_cookie_secure(CookieSecure setting, bool https) noexcept {
     return setting == CookieSecure::kAlways || (setting == CookieSecure::kAuto && https);
 }
+
+// PrivateCacheControl
+//
+// The Cache-Control value for a response made private: add() each of the
+// response's own Cache-Control fields (zero or more), then value() is
+// "private", with "no-cache" and "no-store" kept when any field has that
+// directive (in any case; a no-cache that names fields counts). A comma
+// inside a quoted string separates no directives.
+//
+// Example:
+//   PrivateCacheControl cc;
+//   cc.add("public, max-age=600");
+//   cc.add("No-Store");
+//   cc.value() == "private, no-store"
+//   PrivateCacheControl().value() == "private"
+class PrivateCacheControl {
+  public:
+    void add(std::string_view cache_control) noexcept;
+    [[nodiscard]] std::string_view value() const noexcept;
+
+  private:
+    bool no_cache_ = false;
+    bool no_store_ = false;
+};
 
 }  // namespace tailor

@@ -165,5 +165,37 @@ TEST(CookiePolicy, ReasonsOfAPreparedCookie) {
     EXPECT_TRUE(may_send_visitor_cookie(VisitorCookieReason::kResigned, 302, false));
 }
 
+std::string_view private_value(std::initializer_list<std::string_view> fields) {
+    PrivateCacheControl cc;
+    for (std::string_view f : fields) {
+        cc.add(f);
+    }
+    return cc.value();
+}
+
+TEST(CookiePolicy, APrivateResponseIsPrivateWhateverItWasBefore) {
+    EXPECT_EQ(private_value({}), "private");
+    EXPECT_EQ(private_value({"public, max-age=600", "s-maxage=60"}), "private");
+    EXPECT_EQ(private_value({"max-age=0, must-revalidate"}), "private");
+    EXPECT_EQ(private_value({""}), "private");
+}
+
+TEST(CookiePolicy, NoCacheAndNoStoreStayWhereverTheyAre) {
+    EXPECT_EQ(private_value({"no-store"}), "private, no-store");
+    EXPECT_EQ(private_value({"public", " No-Cache "}), "private, no-cache");
+    EXPECT_EQ(private_value({"max-age=1,no-store,no-cache"}), "private, no-cache, no-store");
+    EXPECT_EQ(private_value({"no-cache=\"Set-Cookie, X-A\", max-age=60"}), "private, no-cache");
+    EXPECT_EQ(private_value({"private=\"X\",no-store"}), "private, no-store");
+}
+
+TEST(CookiePolicy, OnlyWholeDirectiveNamesCount) {
+    EXPECT_EQ(private_value({"x-note=\"a, no-store, b\""}), "private");
+    EXPECT_EQ(private_value({"x-note=\"say \\\"no-store, still quoted\""}), "private");
+    EXPECT_EQ(private_value({"no-stored, x-no-cache, no-cache-please"}), "private");
+    EXPECT_EQ(private_value({"max-age=no-store"}), "private");
+    // a malformed field never makes the response less private
+    EXPECT_EQ(private_value({"\"unterminated, no-store"}), "private, no-store");
+}
+
 }  // namespace
 }  // namespace tailor
