@@ -2,7 +2,8 @@
 # Content-Length the page ends when nginx closes the connection, so the whole page must be
 # on the wire before it does (a page ended at its upstream's declared length, a replayed
 # page, a static page), and a keep-alive the client asks for is declined, never left
-# open with a page of unknown length.
+# open with a page of unknown length. The same for an HTTP/1.1 client where
+# chunked_transfer_encoding is off.
 
 import socket
 
@@ -26,6 +27,16 @@ SITE = """
         location /up/ {
             proxy_pass http://{{BACKEND}}/;
             proxy_http_version 1.1;
+        }
+
+        location /nochunk/ {
+            alias html/;
+            chunked_transfer_encoding off;
+        }
+        location /nochunk-up/ {
+            proxy_pass http://{{BACKEND}}/;
+            proxy_http_version 1.1;
+            chunked_transfer_encoding off;
         }
     }
 """
@@ -65,3 +76,15 @@ def test_an_http10_client_gets_the_whole_page_then_the_close(shop, path, keepali
         assert "transfer-encoding" not in h and "content-length" not in h, h
         assert h.get("connection", "close").lower() == "close", h
         assert body == PERSONALIZED
+
+
+@pytest.mark.parametrize("path", ["/nochunk/index.html", "/nochunk-up/index.html",
+                                  "/nochunk-up/etag.html"])
+def test_an_http11_client_where_chunked_is_off(shop, path):
+    # chunked_transfer_encoding off: the same close-delimited page for HTTP/1.1
+    nginx, cookie = shop
+    for _ in range(3):
+        r = nginx.get(path, headers=cookie)
+        assert r.status == 200 and r.body == PERSONALIZED
+        assert not r.has("Transfer-Encoding") and not r.has("Content-Length")
+        assert r.header("Connection") == "close"
