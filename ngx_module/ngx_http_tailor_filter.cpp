@@ -31,21 +31,22 @@ ngx_str_t ngx_http_tailor_private_cache_control(ngx_http_request_t* r) noexcept 
 // One visitor's page (or cookie) must never be stored by a shared cache:
 // Cache-Control says private, the targeted fields CDNs obey instead of it
 // (RFC 9213 and the vendors' own) go, and Vary: Cookie keeps any cache that
-// still stores it from handing it to another visitor.
+// still stores it from handing it to another visitor. Each field goes by
+// name, not through nginx's pointer to it: an upstream (or a cached copy of
+// its response) may send one twice, and nginx points at one of them only.
 ngx_int_t ngx_http_tailor_make_private(ngx_http_request_t* r) noexcept {
-    static constexpr std::string_view kSharedCacheFields[] = {
-        "cache-control", "surrogate-control", "cdn-cache-control", "cloudflare-cdn-cache-control",
-        "edge-control"};
+    static constexpr std::string_view kSharedCacheFields[] = {"cache-control",
+                                                              "expires",
+                                                              "surrogate-control",
+                                                              "cdn-cache-control",
+                                                              "cloudflare-cdn-cache-control",
+                                                              "edge-control"};
     const ngx_str_t cache_control = ngx_http_tailor_private_cache_control(r);
     for (std::string_view name : kSharedCacheFields) {
         (void)ngx_http_tailor_find_header(&r->headers_out.headers, name, true);
     }
     r->headers_out.cache_control.nelts = 0;
-
-    if (r->headers_out.expires != nullptr) {
-        r->headers_out.expires->hash = 0;
-        r->headers_out.expires = nullptr;
-    }
+    r->headers_out.expires = nullptr;
 
     if (ngx_http_tailor_add_header(r, ngx_string("Vary"), ngx_string("Cookie")) != NGX_OK) {
         return NGX_ERROR;
@@ -212,12 +213,18 @@ ngx_int_t ngx_http_tailor_header_filter(ngx_http_request_t* r) noexcept {
         ctx->upstream_etag = r->headers_out.etag->value;  // the page filter's proxied path
     }
     ngx_http_clear_content_length(r);
-    ngx_http_clear_accept_ranges(r);
     // The generic file's validators describe someone else's bytes; a weak
     // ETag would still let a later unpersonalized request answer 304 to a
-    // browser holding this page. Drop them.
-    ngx_http_clear_etag(r);
-    ngx_http_clear_last_modified(r);
+    // browser holding this page. Drop them, every copy an upstream sent (nginx
+    // points at one of them only).
+    static constexpr std::string_view kGenericFields[] = {"accept-ranges", "etag", "last-modified"};
+    for (std::string_view name : kGenericFields) {
+        (void)ngx_http_tailor_find_header(&r->headers_out.headers, name, true);
+    }
+    r->headers_out.accept_ranges = nullptr;
+    r->headers_out.etag = nullptr;
+    r->headers_out.last_modified = nullptr;
+    r->headers_out.last_modified_time = -1;
 
     if (!made_private && ngx_http_tailor_make_private(r) != NGX_OK) {
         return NGX_ERROR;

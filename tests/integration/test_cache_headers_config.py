@@ -11,6 +11,7 @@
 import pytest
 
 import scenario
+from raw_backend import RawBackend
 from scenario import PAGE, cookie_header, set_cookies
 from visitor import new_vid
 
@@ -117,3 +118,36 @@ def test_no_store_and_no_cache_stay(nginx, redis, keys, sign, backend, upstream,
     else:
         assert set_cookies(r)
     assert r.header_all("Cache-Control") == [want], r.headers
+
+
+DUPLICATED = (b"Expires: Thu, 01 Jan 2037 00:00:00 GMT\r\nExpires: Thu, 01 Jan 2037 00:00:01 GMT\r\n"
+              b'ETag: "a"\r\nETag: "b"\r\n'
+              b"Last-Modified: Mon, 01 Jan 2024 00:00:00 GMT\r\n"
+              b"Last-Modified: Mon, 01 Jan 2024 00:00:01 GMT\r\n"
+              b"Accept-Ranges: bytes\r\nAccept-Ranges: bytes\r\n")
+
+
+# An upstream that sends a field twice: nginx points at one copy, and the other used to
+# stay on a personalized page (the generic page's ETag and Last-Modified, an Expires).
+@pytest.mark.parametrize("visitor", ["known", "new"])
+def test_every_copy_of_a_duplicated_field_goes(nginx, redis, keys, sign, visitor):
+    vid = new_vid()
+    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n" % len(PAGE)
+    up = RawBackend(head + DUPLICATED + b"\r\n" + PAGE).start()
+    try:
+        scenario.start_shop(nginx, redis=redis.address, keys=keys.path, backend=up.address)
+        cookie = cookie_header("tailor_vid", sign(vid)) if visitor == "known" else {}
+        r = nginx.get("/up/index.html", headers=cookie)
+        assert r.status == 200
+        if visitor == "known":
+            assert r.body == PAGE.replace(b"Welcome, shopper", b"Hi Ann")
+            gone = ("Expires", "ETag", "Last-Modified", "Accept-Ranges")
+        else:
+            assert r.body == PAGE and set_cookies(r)
+            gone = ("Expires",)  # a page it does not rewrite keeps its validators
+        for name in gone:
+            assert not r.has(name), "%s: %r" % (name, r.header_all(name))
+        assert r.header_all("Cache-Control") == ["private"]
+    finally:
+        up.stop()
