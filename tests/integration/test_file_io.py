@@ -8,6 +8,7 @@
 import pytest
 
 import scenario
+from metrics_text import metric
 from scenario import cookie_header
 from visitor import new_vid
 
@@ -83,3 +84,39 @@ def test_every_page_whole_and_personalized(shop, where):
             assert len(r.body) == len(want), (name, attempt)
             assert r.body == want, (name, attempt)
     assert nginx.workers() == workers, "no worker restarted"
+
+
+BIG_SITE = """
+    tailor_redis {{REDIS}} connect_timeout=100ms;
+    tailor_keys {{KEYS}};
+    tailor_page_cache page_max=8m size=64m;
+
+    server {
+        listen 127.0.0.1:{{PORT}} sndbuf=64k;
+        root html;
+        tailor on;
+        tailor_timeout 2s;
+
+        location /slow/ { alias html/; limit_rate 8m; }
+        location = /tailor-status { tailor_status; }
+    }
+"""
+
+
+# A page of 5 MB with 2000 slots, replayed from the page cache: some 4000 buffers, more
+# than one writev (IOV_MAX) takes, to a reader that keeps up and to a rate-limited one.
+@pytest.mark.parametrize("where", ["/", "/slow/"])
+def test_a_large_page_with_many_slots_replayed(nginx, redis, keys, sign, where):
+    vid = new_vid()
+    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    page = page_of(5 * 1024 * 1024 + 3, slots=2000)
+    nginx.write_file("html/big.html", page)
+    nginx.write(BIG_SITE, REDIS=redis.address, KEYS=keys.path)
+    nginx.start()
+    cookie = cookie_header("tailor_vid", sign(vid))
+    want = page.replace(b"Welcome, shopper", b"Hi Ann")
+    for _ in range(3):
+        r = nginx.get(where + "big.html", headers=cookie, timeout=30)
+        assert r.status == 200 and len(r.body) == len(want) and r.body == want
+    replays = metric(scenario.status_metrics(nginx), "tailor_page_replays_total")
+    assert replays == 3, "every response was replayed from the page cache"
