@@ -1,6 +1,7 @@
 # nginx's own body filters after Tailor's on a personalized page: charset recoding (an
 # 8-bit table recodes buffers in place; the page cache's copy is shared by every request
 # of the worker and must come out of it unrecoded each time), sub_filter, SSI includes,
+# add_before_body with add_after_body,
 # and gunzip of a compressed upstream for a client that takes no gzip (the module passes
 # a compressed page through; the client gets the whole generic page). Each page is
 # fetched three times, so that static and ETag'd proxied pages are replayed from the page
@@ -68,6 +69,16 @@ SITE = """
             gunzip on;
         }
         location = /inc.html {
+        }
+        location /around/ {
+            alias html/;
+            add_before_body /inc.html;
+            add_after_body /inc.html;
+        }
+        location /up-around/ {
+            proxy_pass http://{{BACKEND}}/;
+            add_before_body /inc.html;
+            add_after_body /inc.html;
         }
     }
 """
@@ -146,3 +157,10 @@ def test_gunzip_for_a_client_without_gzip(shop):
     r = nginx.get("/up-gz/gz.html", headers=dict(cookie, **{"Accept-Encoding": "gzip"}))
     assert r.header("Content-Encoding") == "gzip"
     assert gzip.decompress(r.body) == PAGE
+
+
+@pytest.mark.parametrize("path", ["/around/plain.html", "/up-around/plain.html"])
+def test_add_before_and_after_body(shop, path):
+    nginx, cookie = shop
+    for r in fetch3(nginx, path, cookie):
+        assert r.body == INCLUDE + personalized(PAGE) + INCLUDE
