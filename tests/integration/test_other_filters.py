@@ -1,7 +1,7 @@
 # nginx's own body filters after Tailor's on a personalized page: charset recoding (an
 # 8-bit table recodes buffers in place; the page cache's copy is shared by every request
 # of the worker and must come out of it unrecoded each time), sub_filter, SSI includes,
-# add_before_body with add_after_body,
+# add_before_body with add_after_body, gzip with few small buffers,
 # and gunzip of a compressed upstream for a client that takes no gzip (the module passes
 # a compressed page through; the client gets the whole generic page). Each page is
 # fetched three times, so that static and ETag'd proxied pages are replayed from the page
@@ -69,6 +69,16 @@ SITE = """
             gunzip on;
         }
         location = /inc.html {
+        }
+        location /gz/ {
+            alias html/;
+            gzip on; gzip_types text/html; gzip_min_length 0; gzip_proxied any;
+            gzip_buffers 2 1k;
+        }
+        location /up-gz-out/ {
+            proxy_pass http://{{BACKEND}}/;
+            gzip on; gzip_types text/html; gzip_min_length 0; gzip_proxied any;
+            gzip_buffers 2 1k;
         }
         location /around/ {
             alias html/;
@@ -164,3 +174,14 @@ def test_add_before_and_after_body(shop, path):
     nginx, cookie = shop
     for r in fetch3(nginx, path, cookie):
         assert r.body == INCLUDE + personalized(PAGE) + INCLUDE
+
+
+@pytest.mark.parametrize("path", ["/gz/plain.html", "/up-gz-out/plain.html",
+                                  "/up-gz-out/index.html"])
+def test_gzip_with_few_small_buffers_after_personalization(shop, path):
+    # gzip_buffers 2 1k: gzip holds the module's buffers while its own are busy
+    nginx, cookie = shop
+    want = personalized(PAGE if "plain" in path else PAGE_KOI8)
+    for r in fetch3(nginx, path, dict(cookie, **{"Accept-Encoding": "gzip"})):
+        assert r.header("Content-Encoding") == "gzip"
+        assert gzip.decompress(r.body) == want
