@@ -216,8 +216,12 @@ ngx_int_t ngx_http_tailor_header_filter(ngx_http_request_t* r) noexcept {
     // The generic file's validators describe someone else's bytes; a weak
     // ETag would still let a later unpersonalized request answer 304 to a
     // browser holding this page. Drop them, every copy an upstream sent (nginx
-    // points at one of them only).
-    static constexpr std::string_view kGenericFields[] = {"accept-ranges", "etag", "last-modified"};
+    // points at one of them only), and the digests of the generic bytes (RFC
+    // 9530 and before it): a client that checks one would take the
+    // personalized page for a corrupted one.
+    static constexpr std::string_view kGenericFields[] = {
+        "accept-ranges", "etag",           "last-modified", "content-md5",
+        "digest",        "content-digest", "repr-digest"};
     for (std::string_view name : kGenericFields) {
         (void)ngx_http_tailor_find_header(&r->headers_out.headers, name, true);
     }

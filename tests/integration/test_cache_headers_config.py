@@ -151,3 +151,26 @@ def test_every_copy_of_a_duplicated_field_goes(nginx, redis, keys, sign, visitor
         assert r.header_all("Cache-Control") == ["private"]
     finally:
         up.stop()
+
+
+DIGESTS = [("Content-MD5", "Q2hlY2sgSW50ZWdyaXR5IQ=="),
+           ("Digest", "sha-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE="),
+           ("Content-Digest", "sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:"),
+           ("Repr-Digest", "sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:")]
+
+
+# The upstream's digest of its generic bytes would call the personalized page corrupted
+# (RFC 9530: a mismatch is a failed integrity check); a page left as it is keeps them.
+def test_the_generic_pages_digests_leave_a_personalized_page(nginx, redis, keys, sign, backend):
+    vid = new_vid()
+    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    b = backend(body=PAGE, chunk_size=4096, chunked=False, headers=DIGESTS)
+    scenario.start_shop(nginx, redis=redis.address, keys=keys.path, backend=b.address)
+    r = nginx.get("/up/index.html", headers=cookie_header("tailor_vid", sign(vid)))
+    assert r.status == 200 and r.body == PAGE.replace(b"Welcome, shopper", b"Hi Ann")
+    for name, _ in DIGESTS:
+        assert not r.has(name), name
+    r = nginx.get("/up/index.html", headers=cookie_header("tailor_vid", sign(new_vid())))
+    assert r.status == 200 and r.body == PAGE
+    for name, value in DIGESTS:
+        assert r.header(name) == value, name
