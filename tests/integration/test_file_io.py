@@ -120,3 +120,54 @@ def test_a_large_page_with_many_slots_replayed(nginx, redis, keys, sign, where):
         assert r.status == 200 and len(r.body) == len(want) and r.body == want
     replays = metric(scenario.status_metrics(nginx), "tailor_page_replays_total")
     assert replays == 3, "every response was replayed from the page cache"
+
+
+OFC_SITE = """
+    tailor_redis {{REDIS}} connect_timeout=100ms;
+    tailor_keys {{KEYS}};
+
+    server {
+        listen 127.0.0.1:{{PORT}};
+        root html;
+        open_file_cache max=16 inactive=60s;
+        open_file_cache_valid 60s;
+
+        location / { tailor on; tailor_timeout 2s; }
+        location /plain/ { alias html/; }
+    }
+"""
+
+
+# open_file_cache keeps the file nginx opened: a file replaced (renamed over) is still the
+# old one for nginx until the cached entry is checked again, and one rewritten in place is
+# read anew. The personalized page is always the page nginx serves to everyone else,
+# personalized: the page cache never answers with a version nginx does not send.
+def test_a_file_replaced_or_rewritten_under_open_file_cache(nginx, redis, keys, sign):
+    import os
+    vid = new_vid()
+    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    v1 = page_of(20000)
+    v2 = v1.replace(b"xxxxxxxxxx", b"yyyyyyyyyy", 1)  # same size, other bytes
+    v3 = v1.replace(b"xxxxxxxxxx", b"zzzzzzzzzz", 1)
+    nginx.write_file("html/p.html", v1)
+    nginx.write(OFC_SITE, REDIS=redis.address, KEYS=keys.path)
+    nginx.start()
+    cookie = cookie_header("tailor_vid", sign(vid))
+
+    def check():
+        plain = nginx.get("/plain/p.html").body
+        for _ in range(2):
+            r = nginx.get("/p.html", headers=cookie)
+            assert r.status == 200
+            assert r.body == plain.replace(b"Welcome, shopper", b"Hi Ann")
+        return plain
+
+    assert check() == v1
+    path = nginx.path("html", "p.html")
+    with open(path + ".new", "wb") as f:
+        f.write(v2)
+    os.rename(path + ".new", path)  # replaced: nginx keeps the old file open
+    check()
+    with open(path, "r+b") as f:  # rewritten in place, same size
+        f.write(v3)
+    check()
