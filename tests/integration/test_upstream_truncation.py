@@ -78,15 +78,17 @@ def assert_cut(status, headers, d, sent, may_be_empty=False):
     assert len(d.body) <= len(PERSONALIZED) - (len(PAGE) - sent), "nothing past what came"
 
 
+@pytest.mark.parametrize("buffering", ["on", "off"])
 @pytest.mark.parametrize("etag", [False, True])
-def test_an_upstream_that_closes_short_of_its_length(nginx, redis, keys, sign, etag):
+def test_an_upstream_that_closes_short_of_its_length(nginx, redis, keys, sign, etag, buffering):
     sent = len(PAGE) // 2
     head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d" % len(PAGE)
     if etag:
         head += b'\r\nETag: "v1"'
     full = RawBackend(response(head, PAGE), close=True).start()
     try:
-        cookie = start(nginx, redis, keys, sign, full.address)
+        cookie = start(nginx, redis, keys, sign, full.address,
+                       extra="proxy_buffering %s;" % buffering)
         if etag:
             # the page cache keeps a copy of the whole page under its ETag, so
             # the cut one below is compared with it (the replay path)
