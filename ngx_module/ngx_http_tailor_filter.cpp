@@ -95,6 +95,16 @@ ngx_int_t ngx_http_tailor_decide_header_filter(ngx_http_request_t* r) noexcept {
     }
     auto* lcf = static_cast<ngx_http_tailor_loc_conf_t*>(
         ngx_http_get_module_loc_conf(r, ngx_http_tailor_module));
+    auto* mcf = static_cast<ngx_http_tailor_main_conf_t*>(
+        ngx_http_get_module_main_conf(r, ngx_http_tailor_module));
+
+    // Who the visitor is, as the upstream's response says (a login names
+    // them, a logout forgets them and the page they get), is settled first:
+    // before deciding, and before the headers filter's add_header reads
+    // $tailor_vid.
+    if (ngx_http_tailor_core_identify(r, mcf, lcf, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     if (!ngx_http_tailor_core_changes_page(ctx->personalization) ||
         !ngx_http_tailor_personalizable(r, lcf)) {
@@ -172,10 +182,6 @@ ngx_int_t ngx_http_tailor_header_filter(ngx_http_request_t* r) noexcept {
     }
     auto* lcf = static_cast<ngx_http_tailor_loc_conf_t*>(
         ngx_http_get_module_loc_conf(r, ngx_http_tailor_module));
-
-    if (ngx_http_tailor_core_identify(r, mcf, lcf, ctx) != NGX_OK) {
-        return NGX_ERROR;
-    }
 
     // A minted id goes out only with a page it may personalize (a 404, an
     // image, a 304 leave untouched, and the next page mints again); an id the

@@ -176,3 +176,16 @@ def test_the_generic_pages_digests_leave_a_personalized_page(nginx, redis, keys,
     assert r.status == 200 and r.body == PAGE
     for name, value in DIGESTS:
         assert r.header(name) == value, name
+
+
+# $tailor_vid in add_header on a login response is the id the upstream identified, as the
+# access log has it (the module settles the visitor before the headers filter runs).
+def test_add_header_sees_the_identified_visitor(nginx, redis, keys, sign, backend):
+    known = new_vid()
+    b = backend(body=PAGE, chunk_size=4096, headers=[("X-Tailor-Identify", known)])
+    scenario.start_shop(nginx, redis=redis.address, keys=keys.path, backend=b.address,
+                        backend_extra='add_header X-Vid "$tailor_vid" always;')
+    r = nginx.get("/up/login", headers=cookie_header("tailor_vid", sign(new_vid())))
+    assert r.status == 200
+    assert set_cookies(r)[0][1].split(".")[0] == known
+    assert r.header("X-Vid") == known
