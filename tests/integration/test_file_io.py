@@ -5,6 +5,8 @@
 # slots, each fetched twice (the page cache reads the first, replays the second; a page
 # over page_max streams both times). Every byte of every page must be right.
 
+import os
+
 import pytest
 
 import scenario
@@ -143,7 +145,6 @@ OFC_SITE = """
 # read anew. The personalized page is always the page nginx serves to everyone else,
 # personalized: the page cache never answers with a version nginx does not send.
 def test_a_file_replaced_or_rewritten_under_open_file_cache(nginx, redis, keys, sign):
-    import os
     vid = new_vid()
     scenario.seed(redis, vid, {"hero": "Hi Ann"})
     v1 = page_of(20000)

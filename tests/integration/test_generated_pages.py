@@ -5,6 +5,8 @@
 # PUT/DELETE. A page that has slots is personalized whole; anything else leaves as nginx
 # makes it, without the visitor cookie.
 
+import os
+
 import pytest
 
 import scenario
@@ -51,7 +53,6 @@ def shop(nginx, redis, keys, sign, backend):
     nginx.write_file("html/dir/a.html", PAGE)
     nginx.write_file("html/dav/.keep", b"")
     nginx.write(SITE, REDIS=redis.address, KEYS=keys.path, BACKEND=b.address)
-    import os
     os.chmod(nginx.path("html", "dav"), 0o777)  # the worker's user writes there
     nginx.start()
     return nginx, cookie_header("tailor_vid", sign(vid))

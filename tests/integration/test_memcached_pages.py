@@ -5,7 +5,6 @@
 # looks complete; a miss (404) goes to the error_page fallback, which is personalized.
 
 import socket
-import threading
 
 import pytest
 

@@ -7,7 +7,6 @@
 # the body.) An HTTP/1.0 upstream that ends its page by closing is not cut: that page ends.
 
 import socket
-import time
 
 import pytest
 
