@@ -7,6 +7,7 @@ extern "C" {
 #include <ngx_http.h>
 }
 
+#include <initializer_list>
 #include <new>
 #include <string_view>
 #include <type_traits>
@@ -309,6 +310,9 @@ ngx_table_elt_t* ngx_http_tailor_walk_headers(ngx_list_t* headers, Stop stop) no
 // `headers`, or null; with `hide`, every such header is taken off the list.
 const ngx_table_elt_t* ngx_http_tailor_find_header(ngx_list_t* headers, std::string_view lowcase,
                                                    bool hide) noexcept;
+// Takes every header named one of `lowcase` (any case) off `headers`, in one walk.
+void ngx_http_tailor_hide_headers(ngx_list_t* headers,
+                                  std::initializer_list<std::string_view> lowcase) noexcept;
 // Takes the client's validators and range off the request (and off the list
 // an upstream is sent) into `held`, so a page that may be rewritten is never
 // answered from them; ngx_http_tailor_restore_validators gives them back to

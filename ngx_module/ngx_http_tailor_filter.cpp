@@ -35,16 +35,11 @@ ngx_str_t ngx_http_tailor_private_cache_control(ngx_http_request_t* r) noexcept 
 // name, not through nginx's pointer to it: an upstream (or a cached copy of
 // its response) may send one twice, and nginx points at one of them only.
 ngx_int_t ngx_http_tailor_make_private(ngx_http_request_t* r) noexcept {
-    static constexpr std::string_view kSharedCacheFields[] = {"cache-control",
-                                                              "expires",
-                                                              "surrogate-control",
-                                                              "cdn-cache-control",
-                                                              "cloudflare-cdn-cache-control",
-                                                              "edge-control"};
     const ngx_str_t cache_control = ngx_http_tailor_private_cache_control(r);
-    for (std::string_view name : kSharedCacheFields) {
-        (void)ngx_http_tailor_find_header(&r->headers_out.headers, name, true);
-    }
+    ngx_http_tailor_hide_headers(
+        &r->headers_out.headers,
+        {"cache-control", "expires", "surrogate-control", "cdn-cache-control",
+         "cloudflare-cdn-cache-control", "edge-control"});
     r->headers_out.cache_control.nelts = 0;
     r->headers_out.expires = nullptr;
 
@@ -225,12 +220,9 @@ ngx_int_t ngx_http_tailor_header_filter(ngx_http_request_t* r) noexcept {
     // points at one of them only), and the digests of the generic bytes (RFC
     // 9530 and before it): a client that checks one would take the
     // personalized page for a corrupted one.
-    static constexpr std::string_view kGenericFields[] = {
-        "accept-ranges", "etag",           "last-modified", "content-md5",
-        "digest",        "content-digest", "repr-digest"};
-    for (std::string_view name : kGenericFields) {
-        (void)ngx_http_tailor_find_header(&r->headers_out.headers, name, true);
-    }
+    ngx_http_tailor_hide_headers(&r->headers_out.headers,
+                                 {"accept-ranges", "etag", "last-modified", "content-md5", "digest",
+                                  "content-digest", "repr-digest"});
     r->headers_out.accept_ranges = nullptr;
     r->headers_out.etag = nullptr;
     r->headers_out.last_modified = nullptr;

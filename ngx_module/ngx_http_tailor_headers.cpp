@@ -13,6 +13,19 @@ bool ngx_http_tailor_is_named(const ngx_table_elt_t& h, std::string_view lowcase
 
 }  // namespace
 
+void ngx_http_tailor_hide_headers(ngx_list_t* headers,
+                                  std::initializer_list<std::string_view> lowcase) noexcept {
+    (void)ngx_http_tailor_walk_headers(headers, [lowcase](ngx_table_elt_t& h) noexcept {
+        if (h.hash != 0 &&
+            std::any_of(lowcase.begin(), lowcase.end(), [&h](std::string_view name) noexcept {
+                return ngx_http_tailor_is_named(h, name);
+            })) {
+            h.hash = 0;
+        }
+        return false;
+    });
+}
+
 const ngx_table_elt_t* ngx_http_tailor_find_header(ngx_list_t* headers, std::string_view lowcase,
                                                    bool hide) noexcept {
     const ngx_table_elt_t* found = nullptr;
