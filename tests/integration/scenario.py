@@ -9,7 +9,7 @@ from env import IO_TIMEOUT, VALGRIND, module_has, wait_for
 from http_client import parse_cookie
 from metrics_text import parse_metrics
 from tailorctl import encode_profile
-from visitor import profile_key
+from visitor import new_vid, profile_key
 
 
 PAGE = (b"<!doctype html>\n<html><head><title>shop</title></head>\n<body>\n"
@@ -33,6 +33,14 @@ def profile_for(slots=None, **attrs):
 
 def seed(redis, vid, slots=None, **attrs):
     redis.set(profile_key(vid), encode_profile(profile_for(slots, **attrs)))
+
+
+def known_visitor(redis, sign, slots=None):
+    """A new visitor whose profile, seeded in `redis`, fills `slots` (by default the hero
+    reads "Hi Ann"); returns the Cookie header of a browser that holds its signed cookie."""
+    vid = new_vid()
+    seed(redis, vid, {"hero": "Hi Ann"} if slots is None else slots)
+    return cookie_header("tailor_vid", sign(vid))
 
 
 def tailor_http(redis=None, keys=None, backend=None, timeout="1s", consent=None,

@@ -12,8 +12,7 @@ import pytest
 
 import scenario
 from http_client import build_request
-from scenario import PAGE, cookie_header
-from visitor import new_vid
+from scenario import PAGE
 
 BIG = PAGE.replace(b"<main>", b"<main>" + b"<p>a line of the page</p>\n" * 30000)  # ~800 KB
 HUGE = PAGE.replace(b"<main>", b"<main>" + b"<p>a line of the page</p>\n" * 120000)  # ~3 MB
@@ -47,8 +46,7 @@ def personalized(page):
 
 @pytest.fixture
 def shop(nginx, redis, keys, sign, backend):
-    vid = new_vid()
-    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    cookie = scenario.known_visitor(redis, sign)
     b = backend(body=PAGE, chunk_size=1024, chunked=True, stall_at=len(PAGE) // 2,
                 routes={"/big.html": {"body": BIG, "chunk_size": 65536, "stall_at": None,
                                       "chunked": False, "headers": [("ETag", '"big"')]}})
@@ -57,7 +55,7 @@ def shop(nginx, redis, keys, sign, backend):
     nginx.write_file("html/huge.html", HUGE)
     nginx.write(SITE, REDIS=redis.address, KEYS=keys.path, BACKEND=b.address)
     nginx.start()
-    return nginx, cookie_header("tailor_vid", sign(vid)), b
+    return nginx, cookie, b
 
 
 def reset_after(nginx, path, cookie, read=0, wait=0.0):

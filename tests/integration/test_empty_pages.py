@@ -6,8 +6,6 @@ import pytest
 
 import scenario
 from raw_backend import RawBackend
-from scenario import cookie_header
-from visitor import new_vid
 
 SITE = """
     tailor_redis {{REDIS}} connect_timeout=100ms;
@@ -35,15 +33,13 @@ RESPONSES = {
 
 @pytest.mark.parametrize("kind", sorted(RESPONSES) + ["static"])
 def test_an_empty_page(nginx, redis, keys, sign, kind):
-    vid = new_vid()
-    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    cookie = scenario.known_visitor(redis, sign)
     up = RawBackend(RESPONSES.get(kind, RESPONSES["length"]), close=True).start()
     try:
         nginx.write_file("html/empty.html", b"")
         nginx.write(SITE, REDIS=redis.address, KEYS=keys.path, BACKEND=up.address)
         nginx.start()
         path = "/empty.html" if kind == "static" else "/up/empty.html"
-        cookie = cookie_header("tailor_vid", sign(vid))
         for method in ("GET", "HEAD", "GET", "GET"):
             r = nginx.get(path, headers=cookie, method=method, timeout=10)
             assert r.status == 200 and r.body == b"", (method, r)

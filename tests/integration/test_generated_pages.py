@@ -10,8 +10,7 @@ import os
 import pytest
 
 import scenario
-from scenario import PAGE, cookie_header, set_cookies
-from visitor import new_vid
+from scenario import PAGE, set_cookies
 
 SLOTTED = ('<html><body><tailor-slot name="hero">Welcome, shopper</tailor-slot>'
            '</body></html>')
@@ -46,8 +45,7 @@ SITE = """
 
 @pytest.fixture
 def shop(nginx, redis, keys, sign, backend):
-    vid = new_vid()
-    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    cookie = scenario.known_visitor(redis, sign)
     b = backend(body=b"<html>not here</html>", status=404, chunked=False)
     nginx.write_file("html/index.html", PAGE)
     nginx.write_file("html/dir/a.html", PAGE)
@@ -55,7 +53,7 @@ def shop(nginx, redis, keys, sign, backend):
     nginx.write(SITE, REDIS=redis.address, KEYS=keys.path, BACKEND=b.address)
     os.chmod(nginx.path("html", "dav"), 0o777)  # the worker's user writes there
     nginx.start()
-    return nginx, cookie_header("tailor_vid", sign(vid))
+    return nginx, cookie
 
 
 def personalized(page):

@@ -11,8 +11,7 @@ import pytest
 
 import scenario
 from http_client import parse_head, read_until_close
-from scenario import PAGE, cookie_header
-from visitor import new_vid
+from scenario import PAGE
 
 SITE = """
     tailor_redis {{REDIS}} connect_timeout=100ms;
@@ -46,15 +45,14 @@ PERSONALIZED = PAGE.replace(b"Welcome, shopper", b"Hi Ann")
 
 @pytest.fixture
 def shop(nginx, redis, keys, sign, backend):
-    vid = new_vid()
-    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    cookie = scenario.known_visitor(redis, sign)
     b = backend(body=PAGE, chunk_size=4096, chunked=False,
                 routes={"/chunked.html": {"chunked": True},
                         "/etag.html": {"headers": [("ETag", '"v1"')]}})
     nginx.write_file("html/index.html", PAGE)
     nginx.write(SITE, REDIS=redis.address, KEYS=keys.path, BACKEND=b.address)
     nginx.start()
-    return nginx, cookie_header("tailor_vid", sign(vid))
+    return nginx, cookie
 
 
 @pytest.mark.parametrize("path", ["/index.html", "/up/index.html", "/up/chunked.html",

@@ -11,8 +11,7 @@ import time
 import pytest
 
 import scenario
-from scenario import PAGE, cookie_header
-from visitor import new_vid
+from scenario import PAGE
 
 SITE = """
     tailor_redis {{REDIS}} connect_timeout=100ms;
@@ -79,8 +78,7 @@ def curl_h2(nginx, cookie, paths, tmp, method="GET", extra=()):
 def shop(nginx, redis, keys, sign, backend):
     if CURL is None or b"HTTP2" not in subprocess.run([CURL, "-V"], capture_output=True).stdout:
         pytest.skip("needs curl with HTTP/2")
-    vid = new_vid()
-    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    cookie = scenario.known_visitor(redis, sign)
     b = backend(body=PAGE, chunk_size=4096, chunked=False,
                 routes={"/chunked.html": {"chunked": True},
                         "/big.html": {"body": BIG, "chunk_size": 65536},
@@ -89,7 +87,7 @@ def shop(nginx, redis, keys, sign, backend):
     nginx.write_file("html/big.html", BIG)
     nginx.write(SITE, REDIS=redis.address, KEYS=keys.path, BACKEND=b.address)
     nginx.start()
-    return nginx, cookie_header("tailor_vid", sign(vid))
+    return nginx, cookie
 
 
 PATHS = ["/index.html", "/up/index.html", "/up/chunked.html", "/up/etag.html"]

@@ -10,9 +10,8 @@ import pytest
 
 import scenario
 from http_client import Dechunker, build_request, parse_head, read_until_close
-from scenario import PAGE, cookie_header
+from scenario import PAGE
 from tcp_server import TcpServer
-from visitor import new_vid
 
 SITE = """
     tailor_redis {{REDIS}} connect_timeout=100ms;
@@ -74,14 +73,13 @@ class FakeMemcached(TcpServer):
 
 @pytest.fixture
 def shop(nginx, redis, keys, sign):
-    vid = new_vid()
-    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    cookie = scenario.known_visitor(redis, sign)
     mc = FakeMemcached().start()
     mc.values["/mc/index.html"] = PAGE
     nginx.write_file("html/fallback.html", PAGE)
     nginx.write(SITE, REDIS=redis.address, KEYS=keys.path, MEMCACHED=mc.address)
     nginx.start()
-    yield nginx, cookie_header("tailor_vid", sign(vid)), mc
+    yield nginx, cookie, mc
     mc.stop()
 
 

@@ -11,8 +11,7 @@ import pytest
 
 import scenario
 from http_client import Dechunker, build_request
-from scenario import PAGE, cookie_header
-from visitor import new_vid
+from scenario import PAGE
 
 SITE = """
     tailor_redis {{REDIS}} connect_timeout=100ms;
@@ -40,14 +39,12 @@ PERSONALIZED = BIG.replace(b"Welcome, shopper", b"Hi Ann")
 
 @pytest.mark.parametrize("timeout", ["1s", None])
 def test_a_reload_while_pages_are_half_sent(nginx, redis, keys, sign, backend, timeout):
-    vid = new_vid()
-    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    cookie = scenario.known_visitor(redis, sign)
     b = backend(body=BIG, chunk_size=65536, chunked=False)
     nginx.write_file("html/big.html", BIG)
     main = "worker_shutdown_timeout %s;" % timeout if timeout else ""
     nginx.write(SITE, main=main, REDIS=redis.address, KEYS=keys.path, BACKEND=b.address)
     nginx.start()
-    cookie = cookie_header("tailor_vid", sign(vid))
     assert nginx.get("/fast/big.html", headers=cookie).body == PERSONALIZED  # cached
 
     socks = []

@@ -10,8 +10,7 @@
 import pytest
 
 import scenario
-from scenario import PAGE, cookie_header
-from visitor import new_vid
+from scenario import PAGE
 
 SITE = """
     tailor_redis {{REDIS}} connect_timeout=100ms;
@@ -45,12 +44,11 @@ SITE = """
 
 
 def start(nginx, redis, keys, sign, slice_size):
-    vid = new_vid()
-    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    cookie = scenario.known_visitor(redis, sign)
     nginx.write_file("html/index.html", PAGE)
     nginx.write(SITE, REDIS=redis.address, KEYS=keys.path, SLICE=slice_size)
     nginx.start()
-    return cookie_header("tailor_vid", sign(vid))
+    return cookie
 
 
 # 64 bytes: the hero slot lies in the second slice; 1m: the whole page is the first.

@@ -11,8 +11,7 @@ import pytest
 
 import scenario
 from http_client import Dechunker, build_request
-from scenario import PAGE, cookie_header
-from visitor import new_vid
+from scenario import PAGE
 
 SITE = """
     tailor_redis {{REDIS}} connect_timeout=100ms;
@@ -48,15 +47,14 @@ PERSONALIZED = BIG.replace(b"Welcome, shopper", b"Hi Ann")
 
 @pytest.fixture
 def shop(nginx, redis, keys, sign, backend):
-    vid = new_vid()
-    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    cookie = scenario.known_visitor(redis, sign)
     b = backend(body=BIG, chunk_size=16384, chunked=False,
                 routes={"/chunked.html": {"chunked": True, "chunk_size": 3000},
                         "/etag.html": {"headers": [("ETag", '"v1"')]}})
     nginx.write_file("html/big.html", BIG)
     nginx.write(SITE, REDIS=redis.address, KEYS=keys.path, BACKEND=b.address)
     nginx.start()
-    return nginx, cookie_header("tailor_vid", sign(vid))
+    return nginx, cookie
 
 
 def slow_get(nginx, path, cookie):

@@ -13,8 +13,7 @@ import pytest
 import scenario
 from http_client import Dechunker, build_request, parse_head, read_until_close
 from raw_backend import RawBackend
-from scenario import PAGE, cookie_header
-from visitor import new_vid
+from scenario import PAGE
 
 SITE = """
     tailor_redis {{REDIS}} connect_timeout=100ms;
@@ -37,11 +36,10 @@ PERSONALIZED = PAGE.replace(b"Welcome, shopper", b"Hi Ann")
 
 
 def start(nginx, redis, keys, sign, backend_address, extra=""):
-    vid = new_vid()
-    scenario.seed(redis, vid, {"hero": "Hi Ann"})
+    cookie = scenario.known_visitor(redis, sign)
     nginx.write(SITE % extra, REDIS=redis.address, KEYS=keys.path, BACKEND=backend_address)
     nginx.start()
-    return cookie_header("tailor_vid", sign(vid))
+    return cookie
 
 
 def exchange(nginx, cookie, timeout=10):
