@@ -5,20 +5,12 @@
 #include <algorithm>
 #include <string_view>
 
-namespace {
-
-bool ngx_http_tailor_is_named(const ngx_table_elt_t& h, std::string_view lowcase) noexcept {
-    return ngx_http_tailor_equals_nocase(h.key, lowcase);
-}
-
-}  // namespace
-
 void ngx_http_tailor_hide_headers(ngx_list_t* headers,
                                   std::initializer_list<std::string_view> lowcase) noexcept {
     (void)ngx_http_tailor_walk_headers(headers, [lowcase](ngx_table_elt_t& h) noexcept {
         if (h.hash != 0 &&
             std::any_of(lowcase.begin(), lowcase.end(), [&h](std::string_view name) noexcept {
-                return ngx_http_tailor_is_named(h, name);
+                return ngx_http_tailor_equals_nocase(h.key, name);
             })) {
             h.hash = 0;
         }
@@ -30,7 +22,7 @@ const ngx_table_elt_t* ngx_http_tailor_find_header(ngx_list_t* headers, std::str
                                                    bool hide) noexcept {
     const ngx_table_elt_t* found = nullptr;
     (void)ngx_http_tailor_walk_headers(headers, [&](ngx_table_elt_t& h) noexcept {
-        if (h.hash == 0 || !ngx_http_tailor_is_named(h, lowcase)) {
+        if (h.hash == 0 || !ngx_http_tailor_equals_nocase(h.key, lowcase)) {
             return false;
         }
         if (found == nullptr) {
@@ -143,7 +135,7 @@ bool ngx_http_tailor_request_header_is(const ngx_table_elt_t& h,
         return false;
     }
     if (h.lowcase_key == nullptr) {
-        return ngx_http_tailor_is_named(h, lowcase);
+        return ngx_http_tailor_equals_nocase(h.key, lowcase);
     }
     return ngx_memcmp(h.lowcase_key, lowcase.data(), lowcase.size()) == 0;
 }
