@@ -205,8 +205,8 @@ ngx_int_t ngx_http_tailor_header_filter(ngx_http_request_t* r) noexcept {
         return ngx_http_next_header_filter(r);
     }
 
-    ctx->rewriting = 1;
-    r->filter_need_in_memory = 1;
+    ctx->rewriting =
+        1;  // the page filter asks the copy filter for memory (ngx_http_tailor_page.cpp)
     r->allow_ranges = 0;
 
     ctx->body_left = r->headers_out.content_length_n;  // the body filter ends the page there

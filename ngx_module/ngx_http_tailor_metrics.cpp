@@ -70,6 +70,13 @@ constexpr ngx_http_tailor_counter_desc_t
         {"tailor_page_mismatches_total",
          "Proxied pages whose bytes differed from the cached copy kept under the same strong "
          "ETag and length: streamed, and the copy dropped."},
+        {"tailor_page_rendered_total",
+         "Replayed pages sent as a file with sendfile: their body, fills and all, was rendered "
+         "to an unlinked file the second time the same fills came under one layout."},
+        {"tailor_page_renders_total", "Replayed pages' bodies written to a file (rendered=)."},
+        {"tailor_page_render_failures_total",
+         "Bodies that could not be written to a file (no O_TMPFILE in client_body_temp_path's "
+         "file system, no space): sent from memory, and logged."},
 };
 
 ngx_int_t ngx_http_tailor_metrics_init(ngx_shm_zone_t* zone, void* data) noexcept {

@@ -5,20 +5,29 @@
 // it sees the content handler's single file buffer before anything reads it
 // (../shared/research/sendfile-slot-index.md). When the header filter has
 // started a rewrite and the body is one whole, unchanged file, it replays the
-// page's recorded layout (core page/) as memory buffers: one writev. A file
-// that changed, a temp file, a page over the cap, any failure before the first
-// buffer is linked pass the buffer on untouched, and the streaming rewriter
-// after the copy filter handles it. A body in memory buffers (proxied) takes
-// the proxied path (ngx_http_tailor_page_proxied.cpp).
+// page's recorded layout (core page/) as memory buffers: one writev; or, when
+// the same fills came before and nginx sends files with sendfile, as one file
+// buffer of the body rendered to an unlinked file (core page/rendered.h). A
+// file that changed, a temp file, a page over the cap, any failure before the
+// first buffer is linked pass the buffer on untouched, and the streaming
+// rewriter after the copy filter handles it. A body in memory buffers
+// (proxied) takes the proxied path (ngx_http_tailor_page_proxied.cpp).
+//
+// Whether the copy filter reads the body into memory is decided here, at the
+// first body buffer, not in the header filter: every path but a rendered body
+// needs memory, and by now every header filter has said whether it does too.
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdarg>
 #include <memory>
 #include <new>
 #include <string>
 
 #include "ngx_http_tailor_page.h"
 
+#include "ngx_http_tailor_log_limit.h"
 #include "ngx_http_tailor_metrics.h"
 #include "tailor/engine/engine.h"
 
@@ -33,8 +42,11 @@ struct ngx_http_tailor_page_conf_t {
     ngx_uint_t entries;
     size_t size;
     size_t page_max;
-    ngx_flag_t proxied;  // proxied pages join the cache (proxied=on|off)
+    ngx_flag_t proxied;   // proxied pages join the cache (proxied=on|off)
+    ngx_uint_t rendered;  // rendered bodies kept per layout (rendered=N; 0: none)
 };
+
+ngx_http_tailor_log_limit_t ngx_http_tailor_page_render_log_limit;  // rendered bodies' failures
 
 ngx_http_output_body_filter_pt ngx_http_next_body_filter;
 
@@ -43,10 +55,25 @@ ngx_http_output_body_filter_pt ngx_http_next_body_filter;
 struct ngx_http_tailor_page_hold_t {
     std::shared_ptr<const tailor::Page> page;
     std::shared_ptr<const tailor::PageLayout> layout;
+    std::shared_ptr<const tailor::RenderedPage> rendered;  // its file stays open with it
 };
 
 void ngx_http_tailor_page_release(void* data) noexcept {
     static_cast<ngx_http_tailor_page_hold_t*>(data)->~ngx_http_tailor_page_hold_t();
+}
+
+// Keeps `page` and `layout` (and a rendered body, set on the hold) alive until the request's
+// pool goes, since the response's buffers point into them; null when the pool is out of memory.
+ngx_http_tailor_page_hold_t* ngx_http_tailor_page_hold(
+    ngx_http_request_t* r, const std::shared_ptr<const tailor::Page>& page,
+    const std::shared_ptr<const tailor::PageLayout>& layout) noexcept {
+    ngx_pool_cleanup_t* cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_tailor_page_hold_t));
+    if (cln == nullptr) {
+        return nullptr;
+    }
+    auto* hold = new (cln->data) ngx_http_tailor_page_hold_t{page, layout, nullptr};
+    cln->handler = ngx_http_tailor_page_release;
+    return hold;
 }
 
 // The one buffer of a whole file, as the static handler and a cache hit send it.
@@ -100,10 +127,80 @@ std::shared_ptr<const tailor::Page> ngx_http_tailor_page_get(ngx_buf_t* b, size_
     return ngx_http_tailor_page_cache->insert(*key, version, std::move(bytes));
 }
 
+// Whether this response's body may leave as a file nginx sends with sendfile: HTTP/1.x
+// (the file carries the chunked framing, if any), nothing after this filter reads it in
+// memory, and no trailers (they are the chunked filter's to write).
+bool ngx_http_tailor_page_may_send_file(ngx_http_request_t* r, bool others_need_memory) noexcept {
+    return !others_need_memory && r->connection->sendfile &&
+           r->http_version <= NGX_HTTP_VERSION_11 && !r->expect_trailers &&
+           r->headers_out.trailers.part.nelts == 0;
+}
+
+void ngx_http_tailor_page_log(ngx_http_request_t* r, const char* fmt, ...) noexcept {
+    va_list args;
+    va_start(args, fmt);
+    ngx_http_tailor_log_limited_v(&ngx_http_tailor_page_render_log_limit, NGX_LOG_WARN,
+                                  r->connection->log, "tailor: ", fmt, args);
+    va_end(args);
+}
+
+// This response's body rendered to a file (found, or written now); null to replay it from
+// memory.
+std::shared_ptr<const tailor::RenderedPage> ngx_http_tailor_page_rendered(
+    ngx_http_request_t* r, const tailor::PageKey& key,
+    const std::shared_ptr<const tailor::Page>& page, const tailor::PageLayout& layout,
+    const tailor::Decision& decision) noexcept {
+    const std::vector<tailor::SlotFill>& fills = decision.fills();
+    tailor::RenderedContent content;
+    content.layout = &layout;
+    content.fills = fills.data();
+    content.count = fills.size();
+    content.injection = decision.directives_html();
+    content.chunked = r->chunked != 0;
+    auto* clcf = static_cast<ngx_http_core_loc_conf_t*>(
+        ngx_http_get_module_loc_conf(r, ngx_http_core_module));
+    tailor::PageCache::RenderedLookup found = ngx_http_tailor_page_cache->rendered(
+        key, page, content, ngx_http_tailor_view(clcf->client_body_temp_path->name));
+    if (found.written) {
+        ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_PAGE_RENDERS);
+    }
+    if (found.failed) {
+        ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_PAGE_RENDER_FAILURES);
+        ngx_http_tailor_page_log(r, "page not rendered to a file in \"%V\" (%s), sent from memory",
+                                 &clcf->client_body_temp_path->name,
+                                 found.error != 0 ? strerror(found.error) : "out of memory");
+    }
+    return found.body;
+}
+
+// The one file buffer of a rendered body.
+ngx_chain_t* ngx_http_tailor_page_file_chain(ngx_http_request_t* r,
+                                             const tailor::RenderedPage& body) noexcept {
+    static ngx_str_t name = ngx_string("<tailor rendered page>");
+    auto* file = static_cast<ngx_file_t*>(ngx_pcalloc(r->pool, sizeof(ngx_file_t)));
+    auto* b = static_cast<ngx_buf_t*>(ngx_calloc_buf(r->pool));
+    ngx_chain_t* out = ngx_alloc_chain_link(r->pool);
+    if (file == nullptr || b == nullptr || out == nullptr) {
+        return nullptr;
+    }
+    file->fd = body.fd();
+    file->name = name;
+    file->log = r->connection->log;
+    b->in_file = 1;
+    b->file = file;
+    b->file_pos = 0;
+    b->file_last = static_cast<off_t>(body.size());
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+    out->buf = b;
+    out->next = nullptr;
+    return out;
+}
+
 // Replays the page's layout for this response; NGX_DECLINED leaves `in` untouched.
 ngx_int_t ngx_http_tailor_page_splice(ngx_http_request_t* r, ngx_http_tailor_ctx_t* ctx,
                                       ngx_http_tailor_page_conf_t* pcf, ngx_chain_t* in,
-                                      ngx_chain_t** out) noexcept {
+                                      bool may_send_file, ngx_chain_t** out) noexcept {
     ngx_buf_t* b = in->buf;
     tailor::PageKey key;
     std::shared_ptr<const tailor::Page> page = ngx_http_tailor_page_get(b, pcf->page_max, &key);
@@ -119,10 +216,27 @@ ngx_int_t ngx_http_tailor_page_splice(ngx_http_request_t* r, ngx_http_tailor_ctx
         return NGX_DECLINED;
     }
 
-    if (ngx_http_tailor_page_hold(r, page, layout) != NGX_OK) {
+    std::shared_ptr<const tailor::RenderedPage> rendered;
+    if (may_send_file && pcf->rendered > 0) {
+        rendered = ngx_http_tailor_page_rendered(r, key, page, *layout, decision);
+    }
+    ngx_http_tailor_page_hold_t* hold = ngx_http_tailor_page_hold(r, page, layout);
+    if (hold == nullptr) {
         return NGX_DECLINED;
     }
-    *out = ngx_http_tailor_page_chain(r, *page, *layout, decision);
+    if (rendered) {
+        *out = ngx_http_tailor_page_file_chain(r, *rendered);
+        if (*out != nullptr) {
+            hold->rendered = rendered;
+            r->filter_need_in_memory = 0;  // only ours was set: sendfile sends it
+            if (r->chunked) {
+                r->chunked = 0;  // the file holds the chunked framing
+            }
+            ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_PAGE_RENDERED_SENT);
+        }
+    } else {
+        *out = ngx_http_tailor_page_chain(r, *page, *layout, decision);
+    }
     if (*out == nullptr) {
         return NGX_DECLINED;
     }
@@ -132,17 +246,21 @@ ngx_int_t ngx_http_tailor_page_splice(ngx_http_request_t* r, ngx_http_tailor_ctx
 }
 
 ngx_int_t ngx_http_tailor_page_body_filter(ngx_http_request_t* r, ngx_chain_t* in) noexcept {
-    if (r != r->main || ngx_http_tailor_page_cache == nullptr) {
+    if (r != r->main) {
         return ngx_http_next_body_filter(r, in);
     }
     auto* ctx =
         static_cast<ngx_http_tailor_ctx_t*>(ngx_http_get_module_ctx(r, ngx_http_tailor_module));
-    if (ctx == nullptr || !ctx->rewriting || ctx->finished || ctx->personalization == nullptr) {
+    if (ctx == nullptr || !ctx->rewriting || ctx->finished) {
         return ngx_http_next_body_filter(r, in);
     }
+    // The copy filter reads this flag at its first buffer, which comes after ours: the
+    // streaming rewriter after it reads memory. Only a rendered body clears it again.
+    const bool others_need_memory = r->filter_need_in_memory || r->main_filter_need_in_memory;
+    r->filter_need_in_memory = 1;
     auto* pcf = static_cast<ngx_http_tailor_page_conf_t*>(
         ngx_http_get_module_main_conf(r, ngx_http_tailor_page_module));
-    if (!pcf->enable) {
+    if (ctx->personalization == nullptr || !pcf->enable || ngx_http_tailor_page_cache == nullptr) {
         return ngx_http_next_body_filter(r, in);
     }
     if (!ngx_http_tailor_page_candidate(in)) {
@@ -153,7 +271,9 @@ ngx_int_t ngx_http_tailor_page_body_filter(ngx_http_request_t* r, ngx_chain_t* i
     }
 
     ngx_chain_t* out = nullptr;
-    if (ngx_http_tailor_page_splice(r, ctx, pcf, in, &out) != NGX_OK) {
+    if (ngx_http_tailor_page_splice(r, ctx, pcf, in,
+                                    ngx_http_tailor_page_may_send_file(r, others_need_memory),
+                                    &out) != NGX_OK) {
         ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_PAGE_FALLBACKS);
         return ngx_http_next_body_filter(r, in);  // the streaming rewriter takes it
     }
@@ -175,6 +295,7 @@ ssize_t ngx_http_tailor_page_param(const ngx_str_t& arg, std::string_view name) 
 }
 
 // tailor_page_cache off | [entries=N] [size=SIZE] [page_max=SIZE] [proxied=on|off]
+//                   [rendered=N]
 char* ngx_http_tailor_page_cache_directive(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
     auto* pcf = static_cast<ngx_http_tailor_page_conf_t*>(conf);
     if (pcf->enable != NGX_CONF_UNSET) {
@@ -194,6 +315,12 @@ char* ngx_http_tailor_page_cache_directive(ngx_conf_t* cf, ngx_command_t*, void*
             pcf->size = static_cast<size_t>(n);
         } else if ((n = ngx_http_tailor_page_param(value[i], "page_max=")) > 0) {
             pcf->page_max = static_cast<size_t>(n);
+        } else if (ngx_http_tailor_view(value[i]).substr(0, 9) == "rendered=") {
+            ngx_int_t n = ngx_atoi(value[i].data + 9, value[i].len - 9);
+            if (n == NGX_ERROR) {
+                return const_cast<char*>("takes rendered=N, a number (0: none)");
+            }
+            pcf->rendered = static_cast<ngx_uint_t>(n);
         } else if (ngx_http_tailor_view(value[i]) == "proxied=on") {
             pcf->proxied = 1;
         } else if (ngx_http_tailor_view(value[i]) == "proxied=off") {
@@ -201,7 +328,7 @@ char* ngx_http_tailor_page_cache_directive(ngx_conf_t* cf, ngx_command_t*, void*
         } else {
             return const_cast<char*>(
                 "takes \"off\" or entries=N size=SIZE page_max=SIZE (each a positive number) "
-                "proxied=on|off");
+                "proxied=on|off rendered=N");
         }
     }
     return NGX_CONF_OK;
@@ -218,6 +345,7 @@ void* ngx_http_tailor_page_create_main_conf(ngx_conf_t* cf) noexcept {
     pcf->size = NGX_CONF_UNSET_SIZE;
     pcf->page_max = NGX_CONF_UNSET_SIZE;
     pcf->proxied = NGX_CONF_UNSET;
+    pcf->rendered = NGX_CONF_UNSET_UINT;
     return pcf;
 }
 
@@ -229,6 +357,7 @@ char* ngx_http_tailor_page_init_main_conf(ngx_conf_t*, void* conf) noexcept {
     ngx_conf_init_size_value(pcf->size, defaults.max_bytes);
     ngx_conf_init_size_value(pcf->page_max, defaults.max_page_bytes);
     ngx_conf_init_value(pcf->proxied, 1);
+    ngx_conf_init_uint_value(pcf->rendered, defaults.max_rendered_per_layout);
     return NGX_CONF_OK;
 }
 
@@ -250,6 +379,7 @@ ngx_int_t ngx_http_tailor_page_init_process(ngx_cycle_t* cycle) noexcept {
     limits.max_entries = pcf->entries;
     limits.max_bytes = pcf->size;
     limits.max_page_bytes = pcf->page_max;
+    limits.max_rendered_per_layout = pcf->rendered;
     // Without a cache every page streams: slower, never wrong.
     ngx_http_tailor_page_cache = new (std::nothrow) tailor::PageCache(limits);
     return NGX_OK;
@@ -295,18 +425,6 @@ bool ngx_http_tailor_page_read(ngx_buf_t* b, std::string* bytes) noexcept {
         got += static_cast<size_t>(n);
     }
     return true;
-}
-
-ngx_int_t ngx_http_tailor_page_hold(
-    ngx_http_request_t* r, const std::shared_ptr<const tailor::Page>& page,
-    const std::shared_ptr<const tailor::PageLayout>& layout) noexcept {
-    ngx_pool_cleanup_t* cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_tailor_page_hold_t));
-    if (cln == nullptr) {
-        return NGX_ERROR;
-    }
-    new (cln->data) ngx_http_tailor_page_hold_t{page, layout};
-    cln->handler = ngx_http_tailor_page_release;
-    return NGX_OK;
 }
 
 // Links one memory buffer per layout piece; nothing is linked unless all are.

@@ -18,12 +18,6 @@ extern tailor::PageCache* ngx_http_tailor_page_cache;  // one per worker; null: 
 // memory runs out or the read fails.
 bool ngx_http_tailor_page_read(ngx_buf_t* b, std::string* bytes) noexcept;
 
-// Keeps `page` and `layout` alive until the request's pool goes, since the
-// response's buffers point into them; NGX_ERROR when the pool is out of memory.
-ngx_int_t ngx_http_tailor_page_hold(
-    ngx_http_request_t* r, const std::shared_ptr<const tailor::Page>& page,
-    const std::shared_ptr<const tailor::PageLayout>& layout) noexcept;
-
 // The layout's replay for this request's decision: one memory buffer per
 // piece, the last with last_buf; null when the pool is out of memory.
 ngx_chain_t* ngx_http_tailor_page_chain(ngx_http_request_t* r, const tailor::Page& page,

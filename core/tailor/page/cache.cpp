@@ -1,5 +1,7 @@
 #include "tailor/page/cache.h"
 
+#include <algorithm>
+
 namespace tailor {
 
 PageCache::List::iterator PageCache::locate(const PageKey& key) noexcept {
@@ -81,9 +83,9 @@ std::shared_ptr<const PageLayout> PageCache::layout(const PageKey& key,
         auto it = locate(key);
         const bool cached = it != lru_.end() && it->page == page;
         if (cached) {
-            for (const auto& [sig, layout] : it->layouts) {
-                if (sig == signature) {
-                    return layout;
+            for (const LayoutEntry& known : it->layouts) {
+                if (known.signature == signature) {
+                    return known.layout;
                 }
             }
         }
@@ -97,7 +99,10 @@ std::shared_ptr<const PageLayout> PageCache::layout(const PageKey& key,
         if (cached && !layout->content_specific() &&
             it->layouts.size() < limits_.max_layouts_per_page &&
             bytes_ + footprint <= limits_.max_bytes) {
-            it->layouts.emplace_back(std::move(signature), layout);
+            LayoutEntry entry;
+            entry.signature = std::move(signature);
+            entry.layout = layout;
+            it->layouts.push_back(std::move(entry));
             it->bytes += footprint;
             bytes_ += footprint;
         }
@@ -105,6 +110,66 @@ std::shared_ptr<const PageLayout> PageCache::layout(const PageKey& key,
     } catch (...) {
         return nullptr;
     }
+}
+
+PageCache::RenderedLookup PageCache::rendered(const PageKey& key,
+                                              const std::shared_ptr<const Page>& page,
+                                              const RenderedContent& content,
+                                              std::string_view dir) noexcept {
+    RenderedLookup out;
+    if (limits_.max_rendered_per_layout == 0 || !page || content.layout == nullptr) {
+        return out;
+    }
+    auto it = locate(key);
+    if (it == lru_.end() || it->page != page) {
+        return out;
+    }
+    auto known = std::find_if(it->layouts.begin(), it->layouts.end(), [&](const LayoutEntry& e) {
+        return e.layout.get() == content.layout;
+    });
+    if (known == it->layouts.end()) {
+        return out;  // a layout the page had no room to keep: nor for its bodies
+    }
+    const uint64_t hash = content.hash();
+    for (const auto& body : known->rendered) {
+        if (body->hash() == hash && body->same(content)) {
+            out.body = body;
+            return out;
+        }
+    }
+    const uint64_t mark = std::max<uint64_t>(hash, 1);  // 0 marks a free seen slot
+    uint64_t* seen = std::find(std::begin(known->seen), std::end(known->seen), mark);
+    if (seen == std::end(known->seen)) {
+        known->seen[known->next_seen++ % kSeen] = mark;
+        return out;
+    }
+    *seen = 0;
+
+    std::shared_ptr<const RenderedPage> body =
+        RenderedPage::write(dir, page->bytes, content, &out.error);
+    if (!body) {
+        out.failed = true;
+        return out;
+    }
+    out.written = true;
+    out.body = body;
+    try {
+        if (known->rendered.size() >= limits_.max_rendered_per_layout) {
+            const size_t old = known->rendered.back()->footprint();
+            known->rendered.pop_back();  // a response still sending it keeps the file open
+            it->bytes -= old;
+            bytes_ -= old;
+        }
+        const size_t footprint = body->footprint();
+        if (bytes_ + footprint <= limits_.max_bytes) {
+            known->rendered.insert(known->rendered.begin(), body);
+            it->bytes += footprint;
+            bytes_ += footprint;
+        }
+    } catch (...) {
+        // not kept: this response still sends it
+    }
+    return out;
 }
 
 }  // namespace tailor

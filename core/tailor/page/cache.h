@@ -20,6 +20,7 @@
 
 #include "tailor/html/slot_fill.h"
 #include "tailor/page/layout.h"
+#include "tailor/page/rendered.h"
 
 namespace tailor {
 
@@ -59,6 +60,8 @@ struct PageCacheLimits {
     size_t max_bytes = 32 * 1024 * 1024;
     size_t max_page_bytes = 1024 * 1024;
     size_t max_layouts_per_page = 16;
+    // Rendered bodies kept per layout (rendered.h); 0: every replay leaves memory.
+    size_t max_rendered_per_layout = 4;
 };
 
 // Page
@@ -115,14 +118,45 @@ class PageCache {
                                                            const SlotFill* fills, size_t count,
                                                            std::string_view injection) noexcept;
 
+    // RenderedLookup
+    //
+    // rendered()'s answer: the body to send as a file (null: replay from memory), whether
+    // it was written by this call, and, when writing failed, the errno (0: memory).
+    struct RenderedLookup {
+        std::shared_ptr<const RenderedPage> body;
+        bool written = false;
+        bool failed = false;
+        int error = 0;
+    };
+
+    // rendered
+    //
+    // The rendered body of `page` for `content`, whose layout must be one layout() keeps
+    // for this page. The second time the same content comes under that layout, the body is
+    // written to an unlinked file in `dir` and kept (at most max_rendered_per_layout per
+    // layout, the oldest replaced, all within the byte budget): a body seen once is never
+    // written, so visitors whose fills are their own cost a hash and no file.
+    [[nodiscard]] RenderedLookup rendered(const PageKey& key,
+                                          const std::shared_ptr<const Page>& page,
+                                          const RenderedContent& content,
+                                          std::string_view dir) noexcept;
+
     [[nodiscard]] size_t entries() const noexcept { return lru_.size(); }
     [[nodiscard]] size_t bytes() const noexcept { return bytes_; }
 
   private:
+    static constexpr size_t kSeen = 8;
+    struct LayoutEntry {
+        std::string signature;
+        std::shared_ptr<const PageLayout> layout;
+        std::vector<std::shared_ptr<const RenderedPage>> rendered;  // most recent first
+        uint64_t seen[kSeen] = {};  // hashes of content seen once under this layout (0: none)
+        size_t next_seen = 0;
+    };
     struct Entry {
         PageKey key;
         std::shared_ptr<const Page> page;
-        std::vector<std::pair<std::string, std::shared_ptr<const PageLayout>>> layouts;
+        std::vector<LayoutEntry> layouts;
         size_t bytes = 0;
     };
     using List = std::list<Entry>;

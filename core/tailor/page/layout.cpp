@@ -169,15 +169,19 @@ std::string_view PageLayout::resolve(const LayoutPiece& piece, std::string_view 
             return range(carried_, piece);
         case LayoutPiece::Kind::kInjection:
             return injection;
-        case LayoutPiece::Kind::kFill: {
-            if (piece.fill >= names_.size()) {
-                return {};
-            }
-            const SlotFill* f = first_fill(fills, count, names_[piece.fill]);
-            return f == nullptr ? std::string_view() : f->html;
-        }
+        case LayoutPiece::Kind::kFill:
+            return fill_text(piece.fill, fills, count);
     }
     return {};
+}
+
+std::string_view PageLayout::fill_text(size_t index, const SlotFill* fills,
+                                       size_t count) const noexcept {
+    if (index >= names_.size()) {
+        return {};
+    }
+    const SlotFill* f = first_fill(fills, count, names_[index]);
+    return f == nullptr ? std::string_view() : f->html;
 }
 
 size_t PageLayout::footprint() const noexcept {

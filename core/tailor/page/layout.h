@@ -73,6 +73,13 @@ class PageLayout {
                                            const SlotFill* fills, size_t count,
                                            std::string_view injection) const noexcept;
 
+    // fill_text
+    //
+    // The text fill_names()[index] has in `fills` (the first fill with that name, as the
+    // rewriter picks it); empty when none has it.
+    [[nodiscard]] std::string_view fill_text(size_t index, const SlotFill* fills,
+                                             size_t count) const noexcept;
+
     [[nodiscard]] const std::vector<LayoutPiece>& pieces() const noexcept { return pieces_; }
     [[nodiscard]] const std::vector<std::string>& fill_names() const noexcept { return names_; }
     [[nodiscard]] std::string_view carried() const noexcept { return carried_; }

@@ -1,0 +1,190 @@
+// RenderedPage and PageCache::rendered: a body written to an unlinked file holds exactly the
+// replay's bytes (with chunked framing when asked), is written only the second time the same
+// content comes, and is never handed to content that differs.
+#include "tailor/page/rendered.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "tailor/page/cache.h"
+#include "temp_dir.h"
+
+namespace tailor {
+namespace {
+
+const std::string kPage =
+    "<html><body><tailor-slot name=hero>Hi</tailor-slot><p>text</p>"
+    "<tailor-slot name=cart></tailor-slot><tailor-slot name=hero>again</tailor-slot></body></html>";
+
+std::string replay(const PageLayout& layout, const SlotFill* fills, size_t n,
+                   std::string_view injection) {
+    std::string out;
+    for (const LayoutPiece& piece : layout.pieces()) {
+        out.append(layout.resolve(piece, kPage, fills, n, injection));
+    }
+    return out;
+}
+
+std::string contents(const RenderedPage& body) {
+    std::string out(body.size(), '\0');
+    EXPECT_EQ(::pread(body.fd(), out.data(), out.size(), 0), static_cast<ssize_t>(out.size()));
+    char extra;
+    EXPECT_EQ(::pread(body.fd(), &extra, 1, static_cast<off_t>(out.size())), 0);
+    return out;
+}
+
+PageKey key() {
+    return PageKey{1, 1, 0};
+}
+
+TEST(RenderedPage, HoldsTheReplaysBytesPlainOrChunked) {
+    TempDir dir("rendered");
+    const SlotFill fills[] = {{"hero", "<p>Ann</p>"}, {"cart", "<b>2 items</b>"}};
+    auto layout = PageLayout::record(kPage, fills, 2, "<script>x</script>");
+    ASSERT_TRUE(layout);
+    const std::string want = replay(*layout, fills, 2, "<script>x</script>");
+
+    RenderedContent plain{&*layout, fills, 2, "<script>x</script>", false};
+    auto body = RenderedPage::write(dir.path(), kPage, plain);
+    ASSERT_NE(body, nullptr);
+    EXPECT_EQ(contents(*body), want);
+    EXPECT_TRUE(body->same(plain));
+
+    RenderedContent chunked = plain;
+    chunked.chunked = true;
+    auto framed = RenderedPage::write(dir.path(), kPage, chunked);
+    ASSERT_NE(framed, nullptr);
+    char size[16];
+    snprintf(size, sizeof size, "%zx", want.size());
+    EXPECT_EQ(contents(*framed), std::string(size) + "\r\n" + want + "\r\n0\r\n\r\n");
+    EXPECT_FALSE(framed->same(plain));
+    EXPECT_TRUE(framed->same(chunked));
+}
+
+TEST(RenderedPage, IsSameOnlyForTheSameTextOfEveryNamedFillAndTheInjection) {
+    TempDir dir("rendered");
+    const SlotFill ann[] = {{"hero", "<p>Ann</p>"}, {"cart", "c"}};
+    auto layout = PageLayout::record(kPage, ann, 2, "");
+    ASSERT_TRUE(layout);
+    auto body = RenderedPage::write(dir.path(), kPage, {&*layout, ann, 2, "", false});
+    ASSERT_NE(body, nullptr);
+
+    // the same texts in another order, and a second fill of a name (never used): same
+    const SlotFill reordered[] = {{"cart", "c"}, {"hero", "<p>Ann</p>"}, {"hero", "<p>Bob</p>"}};
+    EXPECT_TRUE(body->same({&*layout, reordered, 3, "", false}));
+    const SlotFill bob[] = {{"hero", "<p>Bob</p>"}, {"cart", "c"}};
+    EXPECT_FALSE(body->same({&*layout, bob, 2, "", false}));
+    const SlotFill longer[] = {{"hero", "<p>Ann</p>!"}, {"cart", "c"}};
+    EXPECT_FALSE(body->same({&*layout, longer, 2, "", false}));
+    EXPECT_FALSE(body->same({&*layout, ann, 2, "<script></script>", false}));
+}
+
+TEST(RenderedPage, FailsCleanlyWhereNoFileCanBeMade) {
+    const SlotFill fills[] = {{"hero", "x"}};
+    auto layout = PageLayout::record(kPage, fills, 1, "");
+    ASSERT_TRUE(layout);
+    int error = 0;
+    EXPECT_EQ(
+        RenderedPage::write("/nonexistent/tailor", kPage, {&*layout, fills, 1, "", false}, &error),
+        nullptr);
+    EXPECT_EQ(error, ENOENT);
+}
+
+TEST(PageCacheRendered, WritesABodyTheSecondTimeItsContentComesAndReusesIt) {
+    TempDir dir("rendered");
+    PageCache cache({});
+    auto page = cache.insert(key(), PageVersion{1, 1, 1}, kPage);
+    const SlotFill fills[] = {{"hero", "<p>Ann</p>"}};
+    auto layout = cache.layout(key(), page, fills, 1, "");
+    ASSERT_NE(layout, nullptr);
+    const RenderedContent content{layout.get(), fills, 1, "", true};
+
+    auto first = cache.rendered(key(), page, content, dir.path());
+    EXPECT_EQ(first.body, nullptr);  // seen once: replayed from memory
+    EXPECT_FALSE(first.written);
+    const size_t bytes = cache.bytes();
+
+    auto second = cache.rendered(key(), page, content, dir.path());
+    ASSERT_NE(second.body, nullptr);
+    EXPECT_TRUE(second.written);
+    EXPECT_EQ(cache.bytes(), bytes + second.body->footprint());
+
+    auto third = cache.rendered(key(), page, content, dir.path());
+    EXPECT_EQ(third.body, second.body);
+    EXPECT_FALSE(third.written);
+}
+
+TEST(PageCacheRendered, NeverHandsABodyToOtherFills) {
+    TempDir dir("rendered");
+    PageCache cache({});
+    auto page = cache.insert(key(), PageVersion{1, 1, 1}, kPage);
+    const SlotFill ann[] = {{"hero", "<p>Ann</p>"}};
+    const SlotFill bob[] = {{"hero", "<p>Bob</p>"}};
+    auto layout = cache.layout(key(), page, ann, 1, "");
+    const RenderedContent for_ann{layout.get(), ann, 1, "", false};
+    const RenderedContent for_bob{layout.get(), bob, 1, "", false};
+    (void)cache.rendered(key(), page, for_ann, dir.path());
+    auto anns = cache.rendered(key(), page, for_ann, dir.path()).body;
+    ASSERT_NE(anns, nullptr);
+
+    EXPECT_EQ(cache.rendered(key(), page, for_bob, dir.path()).body, nullptr);
+    auto bobs = cache.rendered(key(), page, for_bob, dir.path()).body;
+    ASSERT_NE(bobs, nullptr);
+    EXPECT_NE(bobs, anns);
+    EXPECT_NE(contents(*bobs).find("Bob"), std::string::npos);
+    EXPECT_EQ(cache.rendered(key(), page, for_ann, dir.path()).body, anns);
+}
+
+TEST(PageCacheRendered, KeepsAtMostTheCapPerLayoutAndNoneWhenOff) {
+    TempDir dir("rendered");
+    PageCacheLimits limits;
+    limits.max_rendered_per_layout = 1;
+    PageCache cache(limits);
+    auto page = cache.insert(key(), PageVersion{1, 1, 1}, kPage);
+    const SlotFill a[] = {{"hero", "a"}};
+    const SlotFill b[] = {{"hero", "b"}};
+    auto layout = cache.layout(key(), page, a, 1, "");
+    const RenderedContent ca{layout.get(), a, 1, "", false};
+    const RenderedContent cb{layout.get(), b, 1, "", false};
+    (void)cache.rendered(key(), page, ca, dir.path());
+    ASSERT_NE(cache.rendered(key(), page, ca, dir.path()).body, nullptr);
+    const size_t bytes_with_a = cache.bytes();
+    (void)cache.rendered(key(), page, cb, dir.path());
+    auto held_b = cache.rendered(key(), page, cb, dir.path()).body;
+    ASSERT_NE(held_b, nullptr);
+    EXPECT_EQ(cache.bytes(), bytes_with_a);  // b replaced a
+    auto again_a = cache.rendered(key(), page, ca, dir.path());
+    EXPECT_FALSE(again_a.written);  // a's sighting was spent: it must come twice again
+    EXPECT_EQ(again_a.body, nullptr);
+
+    limits.max_rendered_per_layout = 0;
+    PageCache off(limits);
+    auto p = off.insert(key(), PageVersion{1, 1, 1}, kPage);
+    auto l = off.layout(key(), p, a, 1, "");
+    const RenderedContent c{l.get(), a, 1, "", false};
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(off.rendered(key(), p, c, dir.path()).body, nullptr);
+    }
+}
+
+TEST(PageCacheRendered, AnEvictedBodyStaysReadableWhileAResponseHoldsIt) {
+    TempDir dir("rendered");
+    PageCacheLimits limits;
+    limits.max_entries = 1;
+    PageCache cache(limits);
+    auto page = cache.insert(key(), PageVersion{1, 1, 1}, kPage);
+    const SlotFill a[] = {{"hero", "kept"}};
+    auto layout = cache.layout(key(), page, a, 1, "");
+    const RenderedContent content{layout.get(), a, 1, "", false};
+    (void)cache.rendered(key(), page, content, dir.path());
+    auto held = cache.rendered(key(), page, content, dir.path()).body;
+    ASSERT_NE(held, nullptr);
+    ASSERT_NE(cache.insert(PageKey{1, 2, 0}, PageVersion{1, 1, 1}, "other"), nullptr);
+    EXPECT_EQ(cache.find(key(), PageVersion{1, 1, 1}), nullptr);
+    EXPECT_EQ(contents(*held), replay(*layout, a, 1, ""));
+}
+
+}  // namespace
+}  // namespace tailor
