@@ -19,15 +19,12 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstdarg>
 #include <memory>
 #include <new>
 #include <string>
 
 #include "ngx_http_tailor_page.h"
 
-#include "ngx_http_tailor_log_limit.h"
 #include "ngx_http_tailor_metrics.h"
 #include "tailor/engine/engine.h"
 
@@ -45,8 +42,6 @@ struct ngx_http_tailor_page_conf_t {
     ngx_flag_t proxied;   // proxied pages join the cache (proxied=on|off)
     ngx_uint_t rendered;  // rendered bodies kept per layout (rendered=N; 0: none)
 };
-
-ngx_http_tailor_log_limit_t ngx_http_tailor_page_render_log_limit;  // rendered bodies' failures
 
 ngx_http_output_body_filter_pt ngx_http_next_body_filter;
 
@@ -125,76 +120,6 @@ std::shared_ptr<const tailor::Page> ngx_http_tailor_page_get(ngx_buf_t* b, size_
     }
     ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_PAGE_READS);
     return ngx_http_tailor_page_cache->insert(*key, version, std::move(bytes));
-}
-
-// Whether this response's body may leave as a file nginx sends with sendfile: HTTP/1.x
-// (the file carries the chunked framing, if any), nothing after this filter reads it in
-// memory, and no trailers (they are the chunked filter's to write).
-bool ngx_http_tailor_page_may_send_file(ngx_http_request_t* r, bool others_need_memory) noexcept {
-    return !others_need_memory && r->connection->sendfile &&
-           r->http_version <= NGX_HTTP_VERSION_11 && !r->expect_trailers &&
-           r->headers_out.trailers.part.nelts == 0;
-}
-
-void ngx_http_tailor_page_log(ngx_http_request_t* r, const char* fmt, ...) noexcept {
-    va_list args;
-    va_start(args, fmt);
-    ngx_http_tailor_log_limited_v(&ngx_http_tailor_page_render_log_limit, NGX_LOG_WARN,
-                                  r->connection->log, "tailor: ", fmt, args);
-    va_end(args);
-}
-
-// This response's body rendered to a file (found, or written now); null to replay it from
-// memory.
-std::shared_ptr<const tailor::RenderedPage> ngx_http_tailor_page_rendered(
-    ngx_http_request_t* r, const tailor::PageKey& key,
-    const std::shared_ptr<const tailor::Page>& page, const tailor::PageLayout& layout,
-    const tailor::Decision& decision) noexcept {
-    const std::vector<tailor::SlotFill>& fills = decision.fills();
-    tailor::RenderedContent content;
-    content.layout = &layout;
-    content.fills = fills.data();
-    content.count = fills.size();
-    content.injection = decision.directives_html();
-    content.chunked = r->chunked != 0;
-    auto* clcf = static_cast<ngx_http_core_loc_conf_t*>(
-        ngx_http_get_module_loc_conf(r, ngx_http_core_module));
-    tailor::PageCache::RenderedLookup found = ngx_http_tailor_page_cache->rendered(
-        key, page, content, ngx_http_tailor_view(clcf->client_body_temp_path->name));
-    if (found.written) {
-        ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_PAGE_RENDERS);
-    }
-    if (found.failed) {
-        ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_PAGE_RENDER_FAILURES);
-        ngx_http_tailor_page_log(r, "page not rendered to a file in \"%V\" (%s), sent from memory",
-                                 &clcf->client_body_temp_path->name,
-                                 found.error != 0 ? strerror(found.error) : "out of memory");
-    }
-    return found.body;
-}
-
-// The one file buffer of a rendered body.
-ngx_chain_t* ngx_http_tailor_page_file_chain(ngx_http_request_t* r,
-                                             const tailor::RenderedPage& body) noexcept {
-    static ngx_str_t name = ngx_string("<tailor rendered page>");
-    auto* file = static_cast<ngx_file_t*>(ngx_pcalloc(r->pool, sizeof(ngx_file_t)));
-    auto* b = static_cast<ngx_buf_t*>(ngx_calloc_buf(r->pool));
-    ngx_chain_t* out = ngx_alloc_chain_link(r->pool);
-    if (file == nullptr || b == nullptr || out == nullptr) {
-        return nullptr;
-    }
-    file->fd = body.fd();
-    file->name = name;
-    file->log = r->connection->log;
-    b->in_file = 1;
-    b->file = file;
-    b->file_pos = 0;
-    b->file_last = static_cast<off_t>(body.size());
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-    out->buf = b;
-    out->next = nullptr;
-    return out;
 }
 
 // Replays the page's layout for this response; NGX_DECLINED leaves `in` untouched.

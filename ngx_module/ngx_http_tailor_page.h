@@ -27,6 +27,25 @@ ngx_chain_t* ngx_http_tailor_page_chain(ngx_http_request_t* r, const tailor::Pag
 // Counts a replay and the slots its layout filled.
 void ngx_http_tailor_page_count_replay(const tailor::PageLayout& layout) noexcept;
 
+// Whether this response's body may leave as a file nginx sends with sendfile
+// (ngx_http_tailor_page_rendered.cpp): HTTP/1.x (the file carries the chunked framing, if
+// any), nothing after the page filter reads it in memory (`others_need_memory`: a header
+// filter asked for memory), and no trailers (they are the chunked filter's to write).
+bool ngx_http_tailor_page_may_send_file(ngx_http_request_t* r, bool others_need_memory) noexcept;
+
+// This response's body rendered to a file (found, or written now: the second time these
+// fills come under `layout`); null to replay it from memory. Counts writes and failures, and
+// logs a failure (rate-limited).
+std::shared_ptr<const tailor::RenderedPage> ngx_http_tailor_page_rendered(
+    ngx_http_request_t* r, const tailor::PageKey& key,
+    const std::shared_ptr<const tailor::Page>& page, const tailor::PageLayout& layout,
+    const tailor::Decision& decision) noexcept;
+
+// The one file buffer (last_buf) that sends a rendered body; null when the pool is out of
+// memory.
+ngx_chain_t* ngx_http_tailor_page_file_chain(ngx_http_request_t* r,
+                                             const tailor::RenderedPage& body) noexcept;
+
 // The proxied path, for a body that is not one whole file: called for every
 // body buffer chain of a rewritten page; passes on to `next` what the
 // streaming rewriter or the client should get.
