@@ -143,6 +143,13 @@ PageCache::RenderedLookup PageCache::rendered(const PageKey& key,
         known->seen[known->next_seen++ % kSeen] = mark;
         return out;
     }
+    // Write only what can be kept: a body sent once and dropped costs a file per sighting.
+    const size_t freed = known->rendered.size() >= limits_.max_rendered_per_layout
+                             ? known->rendered.back()->footprint()
+                             : 0;
+    if (bytes_ - freed + content.layout->output_size() > limits_.max_bytes) {
+        return out;
+    }
     *seen = 0;
 
     std::shared_ptr<const RenderedPage> body =

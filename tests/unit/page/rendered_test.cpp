@@ -169,6 +169,25 @@ TEST(PageCacheRendered, KeepsAtMostTheCapPerLayoutAndNoneWhenOff) {
     }
 }
 
+TEST(PageCacheRendered, WritesNothingTheByteBudgetCouldNotKeep) {
+    TempDir dir("rendered");
+    PageCacheLimits limits;
+    limits.max_bytes = 4096;
+    PageCache cache(limits);
+    const std::string big = "<tailor-slot name=hero>x</tailor-slot>" + std::string(3000, 'p');
+    auto page = cache.insert(key(), PageVersion{1, 1, 1}, big);
+    const SlotFill a[] = {{"hero", "a"}};
+    auto layout = cache.layout(key(), page, a, 1, "");
+    ASSERT_LT(cache.bytes(), limits.max_bytes);
+    const RenderedContent content{layout.get(), a, 1, "", false};
+    for (int i = 0; i < 3; ++i) {
+        auto found = cache.rendered(key(), page, content, dir.path());
+        EXPECT_EQ(found.body, nullptr);
+        EXPECT_FALSE(found.written);
+    }
+    EXPECT_LE(cache.bytes(), limits.max_bytes);
+}
+
 TEST(PageCacheRendered, AnEvictedBodyStaysReadableWhileAResponseHoldsIt) {
     TempDir dir("rendered");
     PageCacheLimits limits;
