@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "page/page_cases.h"
 #include "tailor/page/cache.h"
 #include "temp_dir.h"
 
@@ -61,6 +62,28 @@ TEST(RenderedPage, HoldsTheReplaysBytesPlainOrChunked) {
     EXPECT_EQ(contents(*framed), std::string(size) + "\r\n" + want + "\r\n0\r\n\r\n");
     EXPECT_FALSE(framed->same(plain));
     EXPECT_TRUE(framed->same(chunked));
+}
+
+TEST(RenderedPage, HoldsTheStreamingRewritersBytesForEveryPageFillsAndInjection) {
+    TempDir dir("rendered");
+    for (const page_cases::Case& c : page_cases::pages()) {
+        for (const auto& fills : page_cases::fill_sets()) {
+            for (std::string_view injection : {std::string_view(), std::string_view("<i>d</i>")}) {
+                auto layout = PageLayout::record(c.page, fills.data(), fills.size(), injection);
+                ASSERT_TRUE(layout.has_value()) << c.what;
+                const std::string want =
+                    page_cases::stream(c.page, fills, injection, c.page.size() + 1);
+                auto body = RenderedPage::write(
+                    dir.path(), c.page, {&*layout, fills.data(), fills.size(), injection, false});
+                if (want.empty()) {
+                    EXPECT_EQ(body, nullptr) << "an empty body is replayed, never a file";
+                    continue;
+                }
+                ASSERT_NE(body, nullptr) << c.what;
+                EXPECT_EQ(contents(*body), want) << c.what << " with " << fills.size() << " fills";
+            }
+        }
+    }
 }
 
 TEST(RenderedPage, IsSameOnlyForTheSameTextOfEveryNamedFillAndTheInjection) {
