@@ -131,9 +131,10 @@ PageCache::RenderedLookup PageCache::rendered(const PageKey& key,
         return out;  // a layout the page had no room to keep: nor for its bodies
     }
     const uint64_t hash = content.hash();
-    for (const auto& body : known->rendered) {
-        if (body->hash() == hash && body->same(content)) {
-            out.body = body;
+    for (auto at = known->rendered.begin(); at != known->rendered.end(); ++at) {
+        if ((*at)->hash() == hash && (*at)->same(content)) {
+            std::rotate(known->rendered.begin(), at, at + 1);  // most recently used first
+            out.body = known->rendered.front();
             return out;
         }
     }
@@ -163,7 +164,8 @@ PageCache::RenderedLookup PageCache::rendered(const PageKey& key,
     try {
         if (known->rendered.size() >= limits_.max_rendered_per_layout) {
             const size_t old = known->rendered.back()->footprint();
-            known->rendered.pop_back();  // a response still sending it keeps the file open
+            known->rendered.pop_back();  // the least recently used; a response still sending
+                                         // it keeps the file open
             it->bytes -= old;
             bytes_ -= old;
         }

@@ -135,7 +135,8 @@ class PageCache {
     // for this page. The second time the same content comes under that layout, the body is
     // written to an unlinked file in `dir` and kept (at most max_rendered_per_layout per
     // layout, the oldest replaced, all within the byte budget): a body seen once is never
-    // written, so visitors whose fills are their own cost a hash and no file.
+    // written, so visitors whose fills are their own cost a hash and no file. The body
+    // replaced at the cap is the least recently used.
     [[nodiscard]] RenderedLookup rendered(const PageKey& key,
                                           const std::shared_ptr<const Page>& page,
                                           const RenderedContent& content,
@@ -149,7 +150,7 @@ class PageCache {
     struct LayoutEntry {
         std::string signature;
         std::shared_ptr<const PageLayout> layout;
-        std::vector<std::shared_ptr<const RenderedPage>> rendered;  // most recent first
+        std::vector<std::shared_ptr<const RenderedPage>> rendered;  // most recently used first
         uint64_t seen[kSeen] = {};  // hashes of content seen once under this layout (0: none)
         size_t next_seen = 0;
     };

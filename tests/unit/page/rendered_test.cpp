@@ -192,6 +192,35 @@ TEST(PageCacheRendered, KeepsAtMostTheCapPerLayoutAndNoneWhenOff) {
     }
 }
 
+TEST(PageCacheRendered, ReplacesTheLeastRecentlyUsedBodyAtTheCap) {
+    TempDir dir("rendered");
+    PageCacheLimits limits;
+    limits.max_rendered_per_layout = 2;
+    PageCache cache(limits);
+    auto page = cache.insert(key(), PageVersion{1, 1, 1}, kPage);
+    const SlotFill a[] = {{"hero", "a"}};
+    const SlotFill b[] = {{"hero", "b"}};
+    const SlotFill c[] = {{"hero", "c"}};
+    auto layout = cache.layout(key(), page, a, 1, "");
+    auto render = [&](const SlotFill* f) {
+        const RenderedContent content{layout.get(), f, 1, "", false};
+        (void)cache.rendered(key(), page, content, dir.path());
+        return cache.rendered(key(), page, content, dir.path()).body;
+    };
+    auto body_a = render(a);
+    auto body_b = render(b);
+    ASSERT_NE(body_a, nullptr);
+    ASSERT_NE(body_b, nullptr);
+    // a is used again: b is now the least recently used, and c replaces it
+    EXPECT_EQ(cache.rendered(key(), page, {layout.get(), a, 1, "", false}, dir.path()).body,
+              body_a);
+    ASSERT_NE(render(c), nullptr);
+    EXPECT_EQ(cache.rendered(key(), page, {layout.get(), a, 1, "", false}, dir.path()).body,
+              body_a);
+    EXPECT_EQ(cache.rendered(key(), page, {layout.get(), b, 1, "", false}, dir.path()).body,
+              nullptr);
+}
+
 TEST(PageCacheRendered, WritesNothingTheByteBudgetCouldNotKeep) {
     TempDir dir("rendered");
     PageCacheLimits limits;
