@@ -16,9 +16,11 @@
 // Whether the copy filter reads the body into memory is decided here, at the
 // first body buffer, not in the header filter: every path but a rendered body
 // needs memory, and by now every header filter has said whether it does too.
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <new>
 #include <string>
@@ -287,6 +289,7 @@ char* ngx_http_tailor_page_init_main_conf(ngx_conf_t*, void* conf) noexcept {
 }
 
 ngx_int_t ngx_http_tailor_page_postconfiguration(ngx_conf_t* cf) noexcept {
+    ngx_http_tailor_page_find_addition(cf->cycle);
     ngx_http_next_body_filter = ngx_http_top_body_filter;
     ngx_http_top_body_filter = ngx_http_tailor_page_body_filter;
     // This module's place in the chain is before nginx's not-modified filter,
@@ -305,6 +308,12 @@ ngx_int_t ngx_http_tailor_page_init_process(ngx_cycle_t* cycle) noexcept {
     limits.max_bytes = pcf->size;
     limits.max_page_bytes = pcf->page_max;
     limits.max_rendered_per_layout = pcf->rendered;
+    // Each kept body holds a descriptor: at most 1/16 of what the worker may open.
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {
+        limits.max_rendered_files =
+            std::min<size_t>(limits.max_rendered_files, static_cast<size_t>(nofile.rlim_cur / 16));
+    }
     // Without a cache every page streams: slower, never wrong.
     ngx_http_tailor_page_cache = new (std::nothrow) tailor::PageCache(limits);
     return NGX_OK;

@@ -27,10 +27,16 @@ ngx_chain_t* ngx_http_tailor_page_chain(ngx_http_request_t* r, const tailor::Pag
 // Counts a replay and the slots its layout filled.
 void ngx_http_tailor_page_count_replay(const tailor::PageLayout& layout) noexcept;
 
+// Finds nginx's addition filter among the cycle's modules (at postconfiguration), so that
+// ngx_http_tailor_page_may_send_file() can see a response it adds bytes to.
+void ngx_http_tailor_page_find_addition(ngx_cycle_t* cycle) noexcept;
+
 // Whether this response's body may leave as a file nginx sends with sendfile
 // (ngx_http_tailor_page_rendered.cpp): HTTP/1.x (the file carries the chunked framing, if
 // any), nothing after the page filter reads it in memory (`others_need_memory`: a header
-// filter asked for memory), and no trailers (they are the chunked filter's to write).
+// filter asked for memory) or adds to it (nginx's addition filter; a third-party filter that
+// adds body bytes without asking for memory needs rendered=0), and no trailers (they are the
+// chunked filter's to write).
 bool ngx_http_tailor_page_may_send_file(ngx_http_request_t* r, bool others_need_memory) noexcept;
 
 // This response's body rendered to a file (found, or written now: the second time these

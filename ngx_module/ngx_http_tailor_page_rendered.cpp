@@ -23,9 +23,29 @@ void ngx_http_tailor_page_log(ngx_http_request_t* r, const char* fmt, ...) noexc
     va_end(args);
 }
 
+// nginx's addition filter's ctx_index, or -1: the filter adds body bytes (add_before_body,
+// add_after_body) after the page filter without asking for memory, and they would land
+// outside a file's chunked framing.
+ngx_int_t ngx_http_tailor_page_addition_index = -1;
+
 }  // namespace
 
+void ngx_http_tailor_page_find_addition(ngx_cycle_t* cycle) noexcept {
+    ngx_http_tailor_page_addition_index = -1;
+    for (ngx_uint_t i = 0; i < cycle->modules_n; i++) {
+        if (cycle->modules[i]->name != nullptr &&
+            std::strcmp(cycle->modules[i]->name, "ngx_http_addition_filter_module") == 0) {
+            ngx_http_tailor_page_addition_index =
+                static_cast<ngx_int_t>(cycle->modules[i]->ctx_index);
+        }
+    }
+}
+
 bool ngx_http_tailor_page_may_send_file(ngx_http_request_t* r, bool others_need_memory) noexcept {
+    if (ngx_http_tailor_page_addition_index >= 0 &&
+        r->ctx[ngx_http_tailor_page_addition_index] != nullptr) {
+        return false;  // add_before_body / add_after_body: their bytes join the body
+    }
     return !others_need_memory && r->connection->sendfile &&
            r->http_version <= NGX_HTTP_VERSION_11 && !r->expect_trailers &&
            r->headers_out.trailers.part.nelts == 0;

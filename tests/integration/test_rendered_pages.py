@@ -156,6 +156,49 @@ def test_aio_threads_and_a_proxy_cache_hit_send_the_file_too(nginx, redis, keys,
     assert c["renders"] == 2 and c["rendered"] == 2 + 2
 
 
+def test_add_before_and_after_body_keep_the_page_in_memory(nginx, redis, keys, sign):
+    # nginx's addition filter adds its bytes after the page filter, without asking for
+    # memory: a file carrying its own chunked framing would leave them outside it
+    nginx.write_file("html/inc.html", b"<p>included</p>")
+    start(nginx, redis, keys, extra="""
+        location /around/ {
+            alias html/;
+            tailor on;
+            add_before_body /inc.html;
+            add_after_body /inc.html;
+        }
+        location = /inc.html { tailor off; }""")
+    cookie = scenario.known_visitor(redis, sign, {"hero": "Hi Ann"})
+    want = b"<p>included</p>" + streamed(nginx, cookie) + b"<p>included</p>"
+    s = socket.create_connection(("127.0.0.1", nginx.port), timeout=15)
+    try:
+        headers = dict(cookie)
+        headers["Connection"] = "keep-alive"
+        s.sendall(build_request("GET", "/around/index.html", headers) * 3)
+        got = read_responses(s, ["GET"] * 3)
+    finally:
+        s.close()
+    assert [body for _, _, body in got] == [want] * 3
+    assert rendered(nginx)["rendered"] == 0
+
+
+def test_a_low_descriptor_limit_caps_the_files_kept(nginx, redis, keys, sign):
+    # 128 descriptors: at most 128 / 16 = 8 bodies kept open
+    nginx.write_file("html/index.html", PAGE)
+    for i in range(12):
+        nginx.write_file("html/p%d.html" % i, PAGE)
+    nginx.write(site(redis, keys), main="worker_rlimit_nofile 128;")
+    nginx.start()
+    cookie = scenario.known_visitor(redis, sign, {"hero": "Hi Ann"})
+    want = streamed(nginx, cookie)
+    for _ in range(3):
+        for i in range(12):
+            assert nginx.get("/p%d.html" % i, headers=cookie).body == want
+    c = rendered(nginx)
+    assert c["renders"] == 8 and c["render_failures"] == 0
+    assert c["rendered"] == 8 * 2
+
+
 def test_rendered_0_replays_every_page_from_memory(nginx, redis, keys, sign):
     start(nginx, redis, keys, page_cache="tailor_page_cache rendered=0;")
     cookie = scenario.known_visitor(redis, sign, {"hero": "Hi Ann"})

@@ -15,6 +15,9 @@ PageCache::List::iterator PageCache::locate(const PageKey& key) noexcept {
 
 void PageCache::evict(List::iterator it) noexcept {
     bytes_ -= it->bytes;
+    for (const LayoutEntry& known : it->layouts) {
+        rendered_files_ -= known.rendered.size();
+    }
     lru_.erase(it);  // responses still holding the page or a layout keep them alive
 }
 
@@ -144,11 +147,12 @@ PageCache::RenderedLookup PageCache::rendered(const PageKey& key,
         known->seen[known->next_seen++ % kSeen] = mark;
         return out;
     }
-    // Write only what can be kept: a body sent once and dropped costs a file per sighting.
-    const size_t freed = known->rendered.size() >= limits_.max_rendered_per_layout
-                             ? known->rendered.back()->footprint()
-                             : 0;
-    if (bytes_ - freed + content.layout->output_size() > limits_.max_bytes) {
+    // Write only what will be kept: a body sent once and dropped costs a file per sighting.
+    const bool replaces = known->rendered.size() >= limits_.max_rendered_per_layout;
+    const size_t freed = replaces ? known->rendered.back()->footprint() : 0;
+    const size_t footprint = RenderedPage::footprint_of(page->bytes, content);
+    if (bytes_ - freed + footprint > limits_.max_bytes ||
+        (!replaces && rendered_files_ >= limits_.max_rendered_files)) {
         return out;
     }
     *seen = 0;
@@ -162,22 +166,20 @@ PageCache::RenderedLookup PageCache::rendered(const PageKey& key,
     out.written = true;
     out.body = body;
     try {
-        if (known->rendered.size() >= limits_.max_rendered_per_layout) {
-            const size_t old = known->rendered.back()->footprint();
-            known->rendered.pop_back();  // the least recently used; a response still sending
-                                         // it keeps the file open
-            it->bytes -= old;
-            bytes_ -= old;
-        }
-        const size_t footprint = body->footprint();
-        if (bytes_ + footprint <= limits_.max_bytes) {
-            known->rendered.insert(known->rendered.begin(), body);
-            it->bytes += footprint;
-            bytes_ += footprint;
-        }
+        known->rendered.insert(known->rendered.begin(), body);
     } catch (...) {
-        // not kept: this response still sends it
+        return out;  // not kept: this response still sends it
     }
+    if (replaces) {
+        known->rendered.pop_back();  // the least recently used; a response still sending
+                                     // it keeps the file open
+        it->bytes -= freed;
+        bytes_ -= freed;
+    } else {
+        ++rendered_files_;
+    }
+    it->bytes += body->footprint();
+    bytes_ += body->footprint();
     return out;
 }
 

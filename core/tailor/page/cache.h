@@ -62,6 +62,8 @@ struct PageCacheLimits {
     size_t max_layouts_per_page = 16;
     // Rendered bodies kept per layout (rendered.h); 0: every replay leaves memory.
     size_t max_rendered_per_layout = 4;
+    // Rendered bodies kept in all: each holds an open file descriptor.
+    size_t max_rendered_files = 64;
 };
 
 // Page
@@ -136,13 +138,15 @@ class PageCache {
     // written to an unlinked file in `dir` and kept (at most max_rendered_per_layout per
     // layout, the oldest replaced, all within the byte budget): a body seen once is never
     // written, so visitors whose fills are their own cost a hash and no file. The body
-    // replaced at the cap is the least recently used.
+    // replaced at the cap is the least recently used. Nothing is written that the byte
+    // budget or max_rendered_files could not keep.
     [[nodiscard]] RenderedLookup rendered(const PageKey& key,
                                           const std::shared_ptr<const Page>& page,
                                           const RenderedContent& content,
                                           std::string_view dir) noexcept;
 
     [[nodiscard]] size_t entries() const noexcept { return lru_.size(); }
+    [[nodiscard]] size_t rendered_files() const noexcept { return rendered_files_; }
     [[nodiscard]] size_t bytes() const noexcept { return bytes_; }
 
   private:
@@ -168,6 +172,7 @@ class PageCache {
 
     PageCacheLimits limits_;
     size_t bytes_ = 0;
+    size_t rendered_files_ = 0;
     List lru_;  // most recent first; a page set is small, so a list walk is the index
 };
 

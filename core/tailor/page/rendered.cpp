@@ -145,10 +145,31 @@ bool RenderedPage::same(const RenderedContent& content) const noexcept {
     return true;
 }
 
+size_t RenderedPage::footprint_of(std::string_view page, const RenderedContent& content) noexcept {
+    if (content.layout == nullptr) {
+        return 0;
+    }
+    const PageLayout& layout = *content.layout;
+    size_t body = 0;
+    for (const LayoutPiece& piece : layout.pieces()) {
+        body += layout.resolve(piece, page, content.fills, content.count, content.injection).size();
+    }
+    size_t n = sizeof(RenderedPage) + body + content.injection.size();
+    if (content.chunked) {
+        char head[24];
+        n += static_cast<size_t>(std::snprintf(head, sizeof head, "%zx\r\n", body)) +
+             kLastChunk.size();
+    }
+    for (size_t i = 0; i < layout.fill_names().size(); ++i) {
+        n += sizeof(std::string) + layout.fill_text(i, content.fills, content.count).size();
+    }
+    return n;
+}
+
 size_t RenderedPage::footprint() const noexcept {
-    size_t n = sizeof(RenderedPage) + size_ + injection_.capacity();
+    size_t n = sizeof(RenderedPage) + size_ + injection_.size();
     for (const std::string& text : texts_) {
-        n += sizeof(std::string) + text.capacity();
+        n += sizeof(std::string) + text.size();
     }
     return n;
 }

@@ -74,6 +74,10 @@ class RenderedPage {
     // The bytes this body holds in the page cache's budget: the file and what same() keeps.
     [[nodiscard]] size_t footprint() const noexcept;
 
+    // footprint() of the body `content` would render to, before writing it.
+    [[nodiscard]] static size_t footprint_of(std::string_view page,
+                                             const RenderedContent& content) noexcept;
+
   private:
     RenderedPage() = default;
 

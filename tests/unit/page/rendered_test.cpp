@@ -240,6 +240,34 @@ TEST(PageCacheRendered, WritesNothingTheByteBudgetCouldNotKeep) {
     EXPECT_LE(cache.bytes(), limits.max_bytes);
 }
 
+TEST(PageCacheRendered, KeepsNoMoreFilesThanItsCapAcrossLayouts) {
+    TempDir dir("rendered");
+    PageCacheLimits limits;
+    limits.max_rendered_files = 2;
+    PageCache cache(limits);
+    const SlotFill a[] = {{"hero", "a"}};
+    const SlotFill b[] = {{"cart", "b"}};
+    const SlotFill c[] = {{"hero", "c"}};
+    auto page = cache.insert(key(), PageVersion{1, 1, 1}, kPage);
+    auto hero = cache.layout(key(), page, a, 1, "");
+    auto cart = cache.layout(key(), page, b, 1, "");
+    auto twice = [&](const RenderedContent& content) {
+        (void)cache.rendered(key(), page, content, dir.path());
+        return cache.rendered(key(), page, content, dir.path());
+    };
+    EXPECT_TRUE(twice({hero.get(), a, 1, "", false}).written);
+    EXPECT_TRUE(twice({cart.get(), b, 1, "", false}).written);
+    EXPECT_EQ(cache.rendered_files(), 2u);
+    auto third = twice({hero.get(), c, 1, "", false});
+    EXPECT_FALSE(third.written);  // a third file would pass the cap
+    EXPECT_EQ(third.body, nullptr);
+    EXPECT_EQ(cache.rendered_files(), 2u);
+
+    cache.erase(key());  // the page's bodies go with it
+    EXPECT_EQ(cache.rendered_files(), 0u);
+    EXPECT_EQ(cache.bytes(), 0u);
+}
+
 TEST(PageCacheRendered, AnEvictedBodyStaysReadableWhileAResponseHoldsIt) {
     TempDir dir("rendered");
     PageCacheLimits limits;
