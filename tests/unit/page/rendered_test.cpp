@@ -40,6 +40,13 @@ PageKey key() {
     return PageKey{1, 1, 0};
 }
 
+// The second time `content` comes under its layout: the call that writes its body.
+PageCache::RenderedLookup second_sight(PageCache& cache, const std::shared_ptr<const Page>& page,
+                                       const RenderedContent& content, const std::string& dir) {
+    (void)cache.rendered(key(), page, content, dir);
+    return cache.rendered(key(), page, content, dir);
+}
+
 TEST(RenderedPage, HoldsTheReplaysBytesPlainOrChunked) {
     TempDir dir("rendered");
     const SlotFill fills[] = {{"hero", "<p>Ann</p>"}, {"cart", "<b>2 items</b>"}};
@@ -148,8 +155,7 @@ TEST(PageCacheRendered, NeverHandsABodyToOtherFills) {
     auto layout = cache.layout(key(), page, ann, 1, "");
     const RenderedContent for_ann{layout.get(), ann, 1, "", false};
     const RenderedContent for_bob{layout.get(), bob, 1, "", false};
-    (void)cache.rendered(key(), page, for_ann, dir.path());
-    auto anns = cache.rendered(key(), page, for_ann, dir.path()).body;
+    auto anns = second_sight(cache, page, for_ann, dir.path()).body;
     ASSERT_NE(anns, nullptr);
 
     EXPECT_EQ(cache.rendered(key(), page, for_bob, dir.path()).body, nullptr);
@@ -171,11 +177,9 @@ TEST(PageCacheRendered, KeepsAtMostTheCapPerLayoutAndNoneWhenOff) {
     auto layout = cache.layout(key(), page, a, 1, "");
     const RenderedContent ca{layout.get(), a, 1, "", false};
     const RenderedContent cb{layout.get(), b, 1, "", false};
-    (void)cache.rendered(key(), page, ca, dir.path());
-    ASSERT_NE(cache.rendered(key(), page, ca, dir.path()).body, nullptr);
+    ASSERT_NE(second_sight(cache, page, ca, dir.path()).body, nullptr);
     const size_t bytes_with_a = cache.bytes();
-    (void)cache.rendered(key(), page, cb, dir.path());
-    auto held_b = cache.rendered(key(), page, cb, dir.path()).body;
+    auto held_b = second_sight(cache, page, cb, dir.path()).body;
     ASSERT_NE(held_b, nullptr);
     EXPECT_EQ(cache.bytes(), bytes_with_a);  // b replaced a
     auto again_a = cache.rendered(key(), page, ca, dir.path());
@@ -203,9 +207,7 @@ TEST(PageCacheRendered, ReplacesTheLeastRecentlyUsedBodyAtTheCap) {
     const SlotFill c[] = {{"hero", "c"}};
     auto layout = cache.layout(key(), page, a, 1, "");
     auto render = [&](const SlotFill* f) {
-        const RenderedContent content{layout.get(), f, 1, "", false};
-        (void)cache.rendered(key(), page, content, dir.path());
-        return cache.rendered(key(), page, content, dir.path()).body;
+        return second_sight(cache, page, {layout.get(), f, 1, "", false}, dir.path()).body;
     };
     auto body_a = render(a);
     auto body_b = render(b);
@@ -251,14 +253,10 @@ TEST(PageCacheRendered, KeepsNoMoreFilesThanItsCapAcrossLayouts) {
     auto page = cache.insert(key(), PageVersion{1, 1, 1}, kPage);
     auto hero = cache.layout(key(), page, a, 1, "");
     auto cart = cache.layout(key(), page, b, 1, "");
-    auto twice = [&](const RenderedContent& content) {
-        (void)cache.rendered(key(), page, content, dir.path());
-        return cache.rendered(key(), page, content, dir.path());
-    };
-    EXPECT_TRUE(twice({hero.get(), a, 1, "", false}).written);
-    EXPECT_TRUE(twice({cart.get(), b, 1, "", false}).written);
+    EXPECT_TRUE(second_sight(cache, page, {hero.get(), a, 1, "", false}, dir.path()).written);
+    EXPECT_TRUE(second_sight(cache, page, {cart.get(), b, 1, "", false}, dir.path()).written);
     EXPECT_EQ(cache.rendered_files(), 2u);
-    auto third = twice({hero.get(), c, 1, "", false});
+    auto third = second_sight(cache, page, {hero.get(), c, 1, "", false}, dir.path());
     EXPECT_FALSE(third.written);  // a third file would pass the cap
     EXPECT_EQ(third.body, nullptr);
     EXPECT_EQ(cache.rendered_files(), 2u);
@@ -277,8 +275,7 @@ TEST(PageCacheRendered, AnEvictedBodyStaysReadableWhileAResponseHoldsIt) {
     const SlotFill a[] = {{"hero", "kept"}};
     auto layout = cache.layout(key(), page, a, 1, "");
     const RenderedContent content{layout.get(), a, 1, "", false};
-    (void)cache.rendered(key(), page, content, dir.path());
-    auto held = cache.rendered(key(), page, content, dir.path()).body;
+    auto held = second_sight(cache, page, content, dir.path()).body;
     ASSERT_NE(held, nullptr);
     ASSERT_NE(cache.insert(PageKey{1, 2, 0}, PageVersion{1, 1, 1}, "other"), nullptr);
     EXPECT_EQ(cache.find(key(), PageVersion{1, 1, 1}), nullptr);
