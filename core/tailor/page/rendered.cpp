@@ -15,6 +15,11 @@ namespace {
 
 constexpr std::string_view kLastChunk = "\r\n0\r\n\r\n";
 
+// Writes the chunk-size line of a `body`-byte chunk into `head`; returns its length.
+size_t chunk_head(char (&head)[24], size_t body) noexcept {
+    return static_cast<size_t>(std::snprintf(head, sizeof head, "%zx\r\n", body));
+}
+
 uint64_t mix(uint64_t h, uint64_t v) noexcept {
     h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
     return h;
@@ -111,10 +116,9 @@ std::shared_ptr<const RenderedPage> RenderedPage::write(std::string_view dir, st
             return fail(0);  // an empty chunk would end the body: the caller replays it
         }
         if (content.chunked) {
-            const int n = std::snprintf(head, sizeof head, "%zx\r\n", size);
-            iov[0].iov_len = static_cast<size_t>(n);
+            iov[0].iov_len = chunk_head(head, size);
             iov.push_back({const_cast<char*>(kLastChunk.data()), kLastChunk.size()});
-            size += static_cast<size_t>(n) + kLastChunk.size();
+            size += iov[0].iov_len + kLastChunk.size();
         }
 
         const std::string path(dir);
@@ -157,8 +161,7 @@ size_t RenderedPage::footprint_of(std::string_view page, const RenderedContent& 
     size_t n = sizeof(RenderedPage) + body + content.injection.size();
     if (content.chunked) {
         char head[24];
-        n += static_cast<size_t>(std::snprintf(head, sizeof head, "%zx\r\n", body)) +
-             kLastChunk.size();
+        n += chunk_head(head, body) + kLastChunk.size();
     }
     for (size_t i = 0; i < layout.fill_names().size(); ++i) {
         n += sizeof(std::string) + layout.fill_text(i, content.fills, content.count).size();
