@@ -71,6 +71,16 @@ class Resp {
         return command(args);
     }
 
+    // Sends commands already in RESP, one after the other (WatchedBatch's), and reads one
+    // reply for each.
+    std::vector<Reply> pipeline(std::string_view bytes, size_t commands) {
+        send_all(std::string(bytes));
+        std::vector<Reply> out;
+        for (size_t i = 0; i < commands; ++i) {
+            out.push_back(read_reply());
+        }
+        return out;
+    }
     // Sends a command core laid out as hiredis takes it (argc(), argv(), argvlen()): a
     // LiveBatch, a StreamAppend, ...
     template <typename Command>

@@ -258,6 +258,40 @@ class LiveBatch {
     [[nodiscard]] const char** argv() noexcept { return argv_.data(); }
     [[nodiscard]] const size_t* argvlen() const noexcept { return argvlen_.data(); }
 
+    // What Redis's own commands need of the batch (WatchedBatch), after finish(): its
+    // config, its visitors with their edits, its producers and each event's visitor and the
+    // facts an edit applies. Views into this batch, valid until the next reset().
+    [[nodiscard]] const LiveConfig& config() const noexcept { return config_; }
+
+    struct VisitorView {
+        std::string_view live_key;
+        const LiveMapEdit* edit = nullptr;  // nullptr: not every event of it applied to one
+    };
+    [[nodiscard]] size_t visitor_count() const noexcept { return keys_.size() / 2; }
+    [[nodiscard]] VisitorView visitor(size_t v) const noexcept;
+
+    struct ProducerView {
+        std::string_view mark_key;  // its watermark (with the stream)
+        std::string_view first_seq, last_seq;
+    };
+    [[nodiscard]] size_t producer_count() const noexcept { return producers_.size(); }
+    [[nodiscard]] ProducerView producer(size_t j) const noexcept;
+
+    // The visitor (visitor()'s index) of event i; kNoVisitor: the script reports it invalid.
+    static constexpr size_t kNoVisitor = static_cast<size_t>(-1);
+    [[nodiscard]] size_t event_visitor(size_t i) const noexcept;
+    // Whether event i names a previous visitor (an Identify's merge: the script's alone).
+    [[nodiscard]] bool event_merges(size_t i) const noexcept { return events_[i].previous != 0; }
+
+    // What LiveMapEdit::apply takes for event i (with a visitor).
+    struct EditFacts {
+        std::string_view type;
+        int64_t time_s = 0;
+        std::string_view sku, category;
+        std::optional<int64_t> price;
+    };
+    [[nodiscard]] EditFacts edit_facts(size_t i) const noexcept;
+
   private:
     using Span = std::pair<size_t, size_t>;  // (offset, length) in strings_; {0, 0}: ""
 

@@ -1,0 +1,135 @@
+// WatchedBatch: a LiveBatch committed with Redis's own commands instead of the live script,
+// when nginx edited every visitor's live map in it: a compare-and-set made of WATCH, one MGET
+// and one MULTI/EXEC.
+//
+// Why: on Redis 7.0 the script's cost is mostly Lua's, not the writes': each argument becomes
+// a Lua string (every byte hashed), each redis.call converts its arguments and its reply, and
+// the interpreter runs the batch's loop. A batch of 1000 visitors' product views cost Redis
+// 88.5k instructions an event through the script (bench/http/events_callgrind 8 4 1000 50ms);
+// the same writes as plain commands need neither (docs/benchmarks.md, "Events without the
+// script").
+//
+// The protocol, on the events connection (one server, with the stream):
+//
+//   check   WATCH <live>... <mark>...
+//           MGET  <live>... <erased>... <mark>...
+//   commit  MULTI
+//           XADD <stream> * type <type> vid <vid> e <blob>     per event, in order
+//           SET <live> <map> EX <ttl>                          per visitor whose map changed
+//           SET <mark> <last seq> EX <ttl>                     per producer
+//           XTRIM <stream> MAXLEN ~ <maxlen>                   when maxlen > 0
+//           EXEC
+//
+// The check stands in for the script's reads. decide() commits only when the script would have
+// applied every event with the maps nginx edited: no visitor erased (its tombstone), every map
+// still stored, every producer's first seq above its watermark (no replay). A map another
+// batch wrote since the request read it is edited again here, from the bytes the MGET returned
+// (LiveMapEdit, the script's own byte edits); when that cannot be done in nginx either, the
+// batch goes by the script. WATCH makes the commit conditional: if any of those keys changes
+// between the check and EXEC (another worker's batch, an erase, which deletes the map first),
+// EXEC does nothing and answers nil, and the batch goes by the script, which sees what
+// changed. EXEC runs all of it or none of it, so a lost reply is a batch that either ran whole
+// (its producer's watermark moved: the script's dedupe skips it when it goes again) or did not
+// run at all.
+//
+// Not taken (the script's path, as before): Redis Cluster (the stream is in another slot), a
+// batch with an event the script alone takes (an Identify's merge, a first visit, a cart
+// change, an order: LiveMapEdit cannot make those), an event without a time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tailor/events/live.h"
+#include "tailor/events/live_edit.h"
+#include "tailor/profile/read.h"
+
+namespace tailor {
+
+// A reply element, as the glue hands hiredis's over: nil, bytes (bulk or status), an integer,
+// an error.
+using WatchedReply = ProfileReplyElement;
+
+// WatchedBatch
+//
+// Example (the glue, one batch):
+//   WatchedBatch w;
+//   if (w.plan(batch)) {
+//       send w.check() (w.check_lengths(): WATCH, MGET), the handler gets the MGET reply
+//       if (w.decide(mget_elements, n)) send w.commit() (w.commit_lengths()), the handler gets
+//       EXEC's reply: w.committed(exec_nil, exec_elements, n) == kCommitted -> every event applied
+//   }
+//   anything else: the batch's own argv (the script)
+class WatchedBatch {
+  public:
+    // WatchedBatch::plan
+    //
+    // Reads a finished LiveBatch (which must outlive this object's use): true when it may go
+    // by commands, and check() then holds the check. Keeps allocated capacity between batches.
+    [[nodiscard]] bool plan(const LiveBatch& batch) noexcept;
+
+    // The check's two commands in RESP, one after the other, and each one's length.
+    [[nodiscard]] std::string_view check() const noexcept { return check_; }
+    [[nodiscard]] const std::vector<size_t>& check_lengths() const noexcept {
+        return check_lengths_;
+    }
+    // The number of elements the MGET answers with.
+    [[nodiscard]] size_t check_elements() const noexcept { return 2 * visitors_ + marks_; }
+
+    // WatchedBatch::decide
+    //
+    // The MGET's elements: true when the batch can be committed, and commit() then holds the
+    // commands. False: the script's path (a tombstone, a replay, a map gone, an edit nginx
+    // cannot make, a reply not of the shape asked for, memory).
+    [[nodiscard]] bool decide(const WatchedReply* elements, size_t n) noexcept;
+
+    // The commit's commands in RESP (MULTI ... EXEC) and each one's length.
+    [[nodiscard]] std::string_view commit() const noexcept { return commit_; }
+    [[nodiscard]] const std::vector<size_t>& commit_lengths() const noexcept {
+        return commit_lengths_;
+    }
+
+    // Of the visitors, how many maps decide() edited again from the stored bytes.
+    [[nodiscard]] size_t reedited() const noexcept { return reedited_; }
+
+    enum class Outcome : unsigned char {
+        kCommitted,  // every event appended and applied
+        kConflict,   // EXEC answered nil: a watched key changed; nothing was written
+        kFailed,     // anything else (an error, another shape): written or not, unknown
+    };
+
+    // WatchedBatch::committed
+    //
+    // EXEC's reply: `nil` when it was nil, else its elements (one per queued command).
+    [[nodiscard]] Outcome committed(bool nil, const WatchedReply* elements,
+                                    size_t n) const noexcept;
+
+  private:
+    bool build_check();
+    bool build_commit();
+    bool edit_again(size_t v, std::string_view stored);
+    void command(std::string* out, std::vector<size_t>* lengths,
+                 std::initializer_list<std::string_view> args);
+
+    const LiveBatch* batch_ = nullptr;
+    size_t visitors_ = 0;
+    size_t marks_ = 0;
+    size_t reedited_ = 0;
+    size_t queued_ = 0;  // commands between MULTI and EXEC
+    std::vector<std::string> tombstones_;
+    // per visitor: the map to store (a view into its edit or into again_), or empty: unchanged
+    std::vector<std::string_view> maps_;
+    std::vector<LiveMapEdit> again_;  // maps edited again from the stored bytes
+    std::string ttl_;
+    std::string maxlen_;
+    std::string check_;
+    std::vector<size_t> check_lengths_;
+    std::string commit_;
+    std::vector<size_t> commit_lengths_;
+};
+
+}  // namespace tailor

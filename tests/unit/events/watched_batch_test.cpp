@@ -1,0 +1,296 @@
+// WatchedBatch on a real redis-server: a batch whose every visitor carries nginx's edit is
+// committed with WATCH, MGET and MULTI/EXEC, storing what the live script would have stored
+// (the edit, or the stored map edited again), and goes by the script when the script would
+// decide otherwise (an erased visitor, a replay) or when a watched key changed before EXEC.
+#include "tailor/events/watched_batch.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "live_edit_fixture.h"
+#include "tailor/events/live.h"
+#include "tailor/store/keys.h"
+
+namespace tailor {
+namespace {
+
+constexpr std::string_view kOther = "Zq3f0x8W2mYbT1kL9cVn_B";
+
+WatchedReply element_of(const Reply& r) {
+    WatchedReply e;
+    if (r.nil) {
+        e.kind = WatchedReply::Kind::kNil;
+    } else if (r.kind == '$' || r.kind == '+') {
+        e.kind = WatchedReply::Kind::kBytes;
+        e.bytes = r.str;
+    } else if (r.kind == ':') {
+        e.kind = WatchedReply::Kind::kInteger;
+        e.integer = r.integer;
+    } else if (r.kind == '-') {
+        e.kind = WatchedReply::Kind::kError;
+        e.bytes = r.str;
+    } else {
+        e.kind = WatchedReply::Kind::kOther;
+    }
+    return e;
+}
+
+std::vector<WatchedReply> elements_of(const Reply& r) {
+    std::vector<WatchedReply> out;
+    for (const Reply& e : r.elements) {
+        out.push_back(element_of(e));
+    }
+    return out;
+}
+
+class WatchedBatchTest : public LiveMapEditTest {
+  protected:
+    // The batch of `blobs`, each with `read` as the map its request read. The blobs are kept
+    // for the test's length: the batch's commands view them.
+    void fill(LiveBatch* batch, std::vector<std::string> blobs, std::string_view read,
+              const LiveConfig& config = LiveConfig()) {
+        batch->reset(config);
+        kept_.push_back(std::move(blobs));
+        for (const std::string& b : kept_.back()) {
+            EXPECT_TRUE(batch->add(b, nullptr, read));
+        }
+        ASSERT_TRUE(batch->finish());
+    }
+
+    // The check on this test's connection: whether decide() commits.
+    bool check(WatchedBatch* w) {
+        const std::vector<Reply> r = redis_->pipeline(w->check(), w->check_lengths().size());
+        EXPECT_EQ(r.size(), 2u);
+        EXPECT_EQ(r[0].str, "OK") << "WATCH";
+        EXPECT_EQ(r[1].kind, '*') << "MGET";
+        const std::vector<WatchedReply> e = elements_of(r[1]);
+        return w->decide(e.data(), e.size());
+    }
+
+    WatchedBatch::Outcome commit(const WatchedBatch& w) {
+        const std::vector<Reply> r = redis_->pipeline(w.commit(), w.commit_lengths().size());
+        EXPECT_EQ(r.front().str, "OK") << "MULTI";
+        for (size_t i = 1; i + 1 < r.size(); ++i) {
+            EXPECT_EQ(r[i].str, "QUEUED");
+        }
+        const std::vector<WatchedReply> e = elements_of(r.back());
+        return w.committed(r.back().nil, e.data(), e.size());
+    }
+
+    static std::string edited(std::string_view read, const std::vector<std::string>& blobs) {
+        LiveMapEdit e;
+        EXPECT_TRUE(edit(&e, read, blobs));
+        return std::string(e.bytes());
+    }
+
+    long long xlen() { return redis_->command({"XLEN", "tailor:events"}).integer; }
+
+    std::deque<std::vector<std::string>> kept_;
+};
+
+TEST_F(WatchedBatchTest, ACommitStoresTheEditAppendsTheEventsAndMovesTheWatermark) {
+    seq_ = 100;
+    seed();
+    const std::string read = live_of(kVid);
+    const std::vector<std::string> blobs = {view("NEW-1", kT0 + 30000), page(kT0 + 31000)};
+    LiveBatch batch;
+    fill(&batch, blobs, read);
+    WatchedBatch w;
+    ASSERT_TRUE(w.plan(batch));
+    const long long before = xlen();
+    ASSERT_TRUE(check(&w));
+    EXPECT_EQ(w.reedited(), 0u);
+    EXPECT_EQ(commit(w), WatchedBatch::Outcome::kCommitted);
+
+    EXPECT_EQ(hex(live_of(kVid)), hex(edited(read, blobs))) << "the script's bytes";
+    EXPECT_GT(redis_->command({"TTL", live_key(kVid)}).integer, 89 * 86400);
+    EXPECT_EQ(xlen(), before + 2);
+    const Reply last = redis_->command({"XREVRANGE", "tailor:events", "+", "-", "COUNT", "2"});
+    ASSERT_EQ(last.elements.size(), 2u);
+    const Reply& fields = last.elements[1].elements[1];  // the older of the two: the view
+    ASSERT_EQ(fields.elements.size(), 6u);
+    EXPECT_EQ(fields.elements[0].str, "type");
+    EXPECT_EQ(fields.elements[1].str, "Product Viewed");
+    EXPECT_EQ(fields.elements[3].str, kVid);
+    EXPECT_EQ(fields.elements[5].str, blobs[0]);
+    EXPECT_EQ(redis_->command({"GET", "tailor:events:seq:w0-test"}).str, std::to_string(seq_ - 1));
+
+    // the script takes what comes after it as its own: the same revision rule
+    const std::string now = live_of(kVid);
+    const std::vector<std::string> more = {view("NEW-2", kT0 + 41000)};
+    LiveBatch next;
+    fill(&next, more, now);
+    ASSERT_EQ(redis_->send(next).str, "c");
+    EXPECT_EQ(hex(live_of(kVid)), hex(edited(now, more)));
+}
+
+TEST_F(WatchedBatchTest, AStaleReadIsEditedAgainFromTheStoredMap) {
+    seed();
+    const std::string stale = live_of(kVid);
+    (void)run({view("OTHER", kT0 + 25000)});  // another worker's batch came first
+    const std::string now = live_of(kVid);
+    ASSERT_NE(now, stale);
+    const std::vector<std::string> blobs = {view("NEW-1", kT0 + 30000)};
+    LiveBatch batch;
+    fill(&batch, blobs, stale);
+    WatchedBatch w;
+    ASSERT_TRUE(w.plan(batch));
+    ASSERT_TRUE(check(&w));
+    EXPECT_EQ(w.reedited(), 1u);
+    EXPECT_EQ(commit(w), WatchedBatch::Outcome::kCommitted);
+    EXPECT_EQ(hex(live_of(kVid)), hex(edited(now, blobs))) << "what the script's edit stores";
+}
+
+TEST_F(WatchedBatchTest, AWriteBetweenCheckAndExecLeavesEverythingAsItWas) {
+    seq_ = 100;
+    seed();
+    const std::string read = live_of(kVid);
+    LiveBatch batch;
+    fill(&batch, {view("NEW-1", kT0 + 30000)}, read);
+    WatchedBatch w;
+    ASSERT_TRUE(w.plan(batch));
+    ASSERT_TRUE(check(&w));
+
+    Resp other(server_.port());
+    ASSERT_TRUE(other.ok());
+    vid_ = kVid;
+    LiveBatch theirs;
+    fill(&theirs, {view("THEIRS", kT0 + 29000)}, read);
+    ASSERT_EQ(other.send(theirs).str, "c");  // another worker's batch, between the two
+    const std::string stored = live_of(kVid);
+    const long long appended = xlen();
+
+    EXPECT_EQ(commit(w), WatchedBatch::Outcome::kConflict);
+    EXPECT_EQ(hex(live_of(kVid)), hex(stored));
+    EXPECT_EQ(xlen(), appended) << "EXEC ran nothing";
+}
+
+TEST_F(WatchedBatchTest, AnEraseBetweenCheckAndExecLeavesNothingOfTheVisitor) {
+    seed();
+    const std::string read = live_of(kVid);
+    LiveBatch batch;
+    fill(&batch, {view("NEW-1", kT0 + 30000)}, read);
+    WatchedBatch w;
+    ASSERT_TRUE(w.plan(batch));
+    ASSERT_TRUE(check(&w));
+
+    Resp other(server_.port());  // tailorctl profile erase: the tombstone, then the keys
+    const std::string tombstone = visitor_key(kVid, VisitorKeyKind::kErased);
+    ASSERT_EQ(other.command({"SET", tombstone, "1"}).str, "OK");
+    ASSERT_EQ(other.command({"DEL", live_key(kVid)}).integer, 1);
+    const long long appended = xlen();
+
+    EXPECT_EQ(commit(w), WatchedBatch::Outcome::kConflict);
+    EXPECT_EQ(redis_->command({"EXISTS", live_key(kVid)}).integer, 0);
+    EXPECT_EQ(xlen(), appended);
+}
+
+TEST_F(WatchedBatchTest, AnErasedVisitorGoesByTheScript) {
+    seed();
+    const std::string read = live_of(kVid);
+    ASSERT_EQ(redis_->command({"SET", visitor_key(kVid, VisitorKeyKind::kErased), "1"}).str, "OK");
+    LiveBatch batch;
+    fill(&batch, {view("NEW-1", kT0 + 30000)}, read);
+    WatchedBatch w;
+    ASSERT_TRUE(w.plan(batch));
+    EXPECT_FALSE(check(&w));
+    ASSERT_EQ(redis_->command({"UNWATCH"}).str, "OK");
+}
+
+TEST_F(WatchedBatchTest, AReplayGoesByTheScript) {
+    seq_ = 1;
+    seed();  // seqs 1 to 20, the watermark 20
+    const std::string read = live_of(kVid);
+    seq_ = 20;  // applied already, its reply lost
+    LiveBatch batch;
+    fill(&batch, {page(kT0 + 30000), view("NEW-1", kT0 + 31000)}, read);
+    WatchedBatch w;
+    ASSERT_TRUE(w.plan(batch));
+    EXPECT_FALSE(check(&w));
+}
+
+TEST_F(WatchedBatchTest, AMapGoneSinceTheReadGoesByTheScript) {
+    seed();
+    const std::string read = live_of(kVid);
+    ASSERT_EQ(redis_->command({"DEL", live_key(kVid)}).integer, 1);  // expired
+    LiveBatch batch;
+    fill(&batch, {view("NEW-1", kT0 + 30000)}, read);
+    WatchedBatch w;
+    ASSERT_TRUE(w.plan(batch));
+    EXPECT_FALSE(check(&w));
+}
+
+TEST_F(WatchedBatchTest, TwoVisitorsEachGetTheirOwnMap) {
+    seed();
+    vid_ = kOther;
+    seed();
+    const std::string mine = live_of(kVid);
+    const std::string theirs = live_of(kOther);
+    vid_ = kVid;
+    const std::string a = view("MINE", kT0 + 30000);
+    vid_ = kOther;
+    const std::string b = view("THEIRS", kT0 + 30000);
+    LiveBatch batch;
+    batch.reset(LiveConfig());
+    ASSERT_TRUE(batch.add(a, nullptr, mine));
+    ASSERT_TRUE(batch.add(b, nullptr, theirs));
+    ASSERT_TRUE(batch.finish());
+    WatchedBatch w;
+    ASSERT_TRUE(w.plan(batch));
+    ASSERT_TRUE(check(&w));
+    EXPECT_EQ(commit(w), WatchedBatch::Outcome::kCommitted);
+    EXPECT_EQ(hex(live_of(kVid)), hex(edited(mine, {a})));
+    EXPECT_EQ(hex(live_of(kOther)), hex(edited(theirs, {b})));
+}
+
+TEST_F(WatchedBatchTest, BatchesOnlyTheScriptCanApplyAreNotPlanned) {
+    seed();
+    const std::string read = live_of(kVid);
+    WatchedBatch w;
+    LiveBatch batch;
+
+    fill(&batch, {view("NEW-1", kT0 + 30000)}, "");
+    EXPECT_FALSE(w.plan(batch)) << "no map read: the script makes the first visit's";
+
+    fill(&batch, {event(EventType::kProductAdded, kVid, kT0 + 30000, {{"product_id", "A"}})}, read);
+    EXPECT_FALSE(w.plan(batch)) << "a cart change: LiveMapEdit does not make it";
+
+    fill(&batch, {page(kT0 + 30000), event(EventType::kIdentify, kOther, kT0 + 31000, {}, 0, kVid)},
+         read);
+    EXPECT_FALSE(w.plan(batch)) << "an Identify's merge";
+
+    LiveConfig cluster;
+    cluster.append_to_stream = false;
+    fill(&batch, {view("NEW-1", kT0 + 30000)}, read, cluster);
+    EXPECT_FALSE(w.plan(batch)) << "Redis Cluster: the stream is in another slot";
+}
+
+TEST_F(WatchedBatchTest, AnswersOfTheWrongShapeAreNotCommitted) {
+    seed();
+    LiveBatch batch;
+    fill(&batch, {view("NEW-1", kT0 + 30000)}, live_of(kVid));
+    WatchedBatch w;
+    ASSERT_TRUE(w.plan(batch));
+    std::vector<WatchedReply> e(w.check_elements());
+    EXPECT_FALSE(w.decide(e.data(), e.size() - 1)) << "one element short";
+    e[0].kind = WatchedReply::Kind::kError;
+    EXPECT_FALSE(w.decide(e.data(), e.size())) << "the map read failed";
+
+    ASSERT_TRUE(check(&w));
+    std::vector<WatchedReply> exec(w.commit_lengths().size() - 2);
+    for (WatchedReply& x : exec) {
+        x.kind = WatchedReply::Kind::kBytes;
+    }
+    EXPECT_EQ(w.committed(false, exec.data(), exec.size()), WatchedBatch::Outcome::kCommitted);
+    EXPECT_EQ(w.committed(false, exec.data(), exec.size() - 1), WatchedBatch::Outcome::kFailed);
+    exec[0].kind = WatchedReply::Kind::kError;
+    EXPECT_EQ(w.committed(false, exec.data(), exec.size()), WatchedBatch::Outcome::kFailed);
+    EXPECT_EQ(w.committed(true, nullptr, 0), WatchedBatch::Outcome::kConflict);
+    ASSERT_EQ(redis_->command({"UNWATCH"}).str, "OK");
+}
+
+}  // namespace
+}  // namespace tailor
