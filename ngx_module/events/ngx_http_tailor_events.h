@@ -46,6 +46,7 @@ struct ngx_http_tailor_events_main_conf_t {
     ngx_uint_t spool_sync;          // tailor::SpoolSync
     ngx_uint_t batch;               // tailor_events_batch: events per EVALSHA; 256
     ngx_uint_t batch_visitors;      // tailor_events_batch_visitors: visitors per EVALSHA; 16
+    ngx_flag_t watch;               // tailor_events_watch: WatchedBatch's commands; on
     ngx_msec_t interval;            // tailor_events_flush_interval; 10ms
     ngx_uint_t queue;               // tailor_events_queue: per-worker bound; 32768
     time_t live_ttl;                // tailor_events_live ttl=; 90d
@@ -91,6 +92,9 @@ enum ngx_http_tailor_events_counter_e : ngx_uint_t {
     NGX_HTTP_TAILOR_EVENTS_UPSTREAM_IGNORED,
     NGX_HTTP_TAILOR_EVENTS_LIVE_EDITS_SENT,
     NGX_HTTP_TAILOR_EVENTS_LIVE_EDITS_TAKEN,
+    NGX_HTTP_TAILOR_EVENTS_WATCHED_BATCHES,
+    NGX_HTTP_TAILOR_EVENTS_WATCH_CONFLICTS,
+    NGX_HTTP_TAILOR_EVENTS_WATCH_DECLINED,
     NGX_HTTP_TAILOR_EVENTS_COUNTER_COUNT
 };
 

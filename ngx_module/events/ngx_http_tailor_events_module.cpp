@@ -68,6 +68,9 @@ ngx_command_t ngx_http_tailor_events_commands[] = {
      offsetof(ngx_http_tailor_events_main_conf_t, batch_visitors),
      &ngx_http_tailor_events_batch_bounds},
 
+    {ngx_string("tailor_events_watch"), NGX_HTTP_MAIN_CONF | NGX_CONF_FLAG, ngx_conf_set_flag_slot,
+     NGX_HTTP_MAIN_CONF_OFFSET, offsetof(ngx_http_tailor_events_main_conf_t, watch), nullptr},
+
     {ngx_string("tailor_events_flush_interval"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
      ngx_conf_set_msec_slot, NGX_HTTP_MAIN_CONF_OFFSET,
      offsetof(ngx_http_tailor_events_main_conf_t, interval), &ngx_http_tailor_events_interval_post},
@@ -179,6 +182,7 @@ void* ngx_http_tailor_events_create_main_conf(ngx_conf_t* cf) noexcept {
     emcf->spool_segment = NGX_CONF_UNSET_SIZE;
     emcf->batch = NGX_CONF_UNSET_UINT;
     emcf->batch_visitors = NGX_CONF_UNSET_UINT;
+    emcf->watch = NGX_CONF_UNSET;
     emcf->interval = NGX_CONF_UNSET_MSEC;
     emcf->queue = NGX_CONF_UNSET_UINT;
     emcf->live_ttl = NGX_CONF_UNSET;
@@ -212,6 +216,7 @@ char* ngx_http_tailor_events_init_main_conf(ngx_conf_t* cf, void* conf) noexcept
     ngx_conf_init_size_value(emcf->spool_segment, kDefaultSpoolSegment);
     ngx_conf_init_uint_value(emcf->batch, kDefaultBatch);
     ngx_conf_init_uint_value(emcf->batch_visitors, kDefaultBatchVisitors);
+    ngx_conf_init_value(emcf->watch, 1);
     ngx_conf_init_msec_value(emcf->interval, kDefaultInterval);
     ngx_conf_init_uint_value(emcf->queue, kDefaultQueue);
     ngx_conf_init_value(emcf->live_ttl, 90 * 24 * 3600);

@@ -52,6 +52,14 @@ constexpr ngx_http_tailor_events_desc_t
          "Events sent with nginx's edit of their visitor's live map (compare-and-set)."},
         {"tailor_events_live_edits_taken_total",
          "Of those, events whose edit Redis stored: the map was still the one read."},
+        {"tailor_events_watched_batches_total",
+         "Batches committed as WATCH/MGET and MULTI/EXEC instead of the live script."},
+        {"tailor_events_watch_conflicts_total",
+         "Of the batches checked so, those whose EXEC ran nothing (a watched key changed): "
+         "sent by the script."},
+        {"tailor_events_watch_declined_total",
+         "Batches checked that went by the script: an erased visitor, a replay, a map gone "
+         "or not editable in nginx."},
 };
 
 void ngx_http_tailor_events_add(ngx_http_tailor_events_counter_e c, uint64_t n) noexcept {

@@ -92,8 +92,10 @@ void ngx_http_tailor_events_arm(ngx_http_tailor_events_worker_t* w) noexcept {
 
 void ngx_http_tailor_events_reply(void* data, const redisReply* reply, uint64_t) noexcept;
 
-// Sends the delivery's batch; false when Redis would not take it.
-bool ngx_http_tailor_events_send(ngx_http_tailor_events_worker_t* w) noexcept {
+}  // namespace
+
+// Sends the delivery's batch as the live script; false when Redis would not take it.
+bool ngx_http_tailor_events_send_script(ngx_http_tailor_events_worker_t* w) noexcept {
     const ngx_http_tailor_redis_stats_t* st = ngx_http_tailor_redis_stats(w->redis);
     if (st != nullptr && st->connects + 1 != w->script_connects) {
         // once per connection; Redis runs it before the EVALSHA behind it
@@ -116,10 +118,17 @@ bool ngx_http_tailor_events_send(ngx_http_tailor_events_worker_t* w) noexcept {
     return w->op != nullptr;
 }
 
+namespace {
+
+// Sends the delivery's batch: by commands where it may (WatchedBatch), else by the script.
+bool ngx_http_tailor_events_send(ngx_http_tailor_events_worker_t* w) noexcept {
+    return ngx_http_tailor_events_send_watched(w) || ngx_http_tailor_events_send_script(w);
+}
+
 bool ngx_http_tailor_events_resend_as_eval(void* data) noexcept {
     auto* w = static_cast<ngx_http_tailor_events_worker_t*>(data);
     w->delivery->batch().use_eval();
-    return ngx_http_tailor_events_send(w);
+    return ngx_http_tailor_events_send_script(w);
 }
 
 void ngx_http_tailor_events_flush(ngx_http_tailor_events_worker_t* w) noexcept {
@@ -282,6 +291,7 @@ ngx_int_t ngx_http_tailor_events_init_worker(ngx_cycle_t* cycle,
         opts.live.max_visitors = static_cast<uint32_t>(emcf->batch_visitors);
         w->shards = emcf->shards == NGX_CONF_UNSET_UINT ? 1 : static_cast<uint32_t>(emcf->shards);
         w->split = mcf->redis->cluster || w->shards > 1;
+        w->watch = emcf->watch == 1 && !w->split;
         if (w->split && emcf->replica_wait != NGX_CONF_UNSET_MSEC && emcf->replica_wait > 0) {
             w->replica_wait = std::to_string(emcf->replica_wait);
         }

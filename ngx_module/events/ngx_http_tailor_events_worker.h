@@ -16,6 +16,7 @@
 #include "tailor/events/cluster_batch.h"
 #include "tailor/events/delivery.h"
 #include "tailor/events/live.h"
+#include "tailor/events/watched_batch.h"
 
 struct ngx_http_tailor_events_worker_t;
 
@@ -69,6 +70,16 @@ struct ngx_http_tailor_events_worker_t {
     ngx_msec_t adopt_at = 0;
     ngx_msec_t retry_at = 0;  // after failed batches: nothing is sent before (backoff)
 
+    // One server with the stream: a batch whose every visitor carries nginx's edit goes as
+    // WATCH/MGET, then MULTI/EXEC (tailor::WatchedBatch); the script is the fallback
+    bool watch = false;  // tailor_events_watch
+    enum class watch_phase_t : unsigned char { kNone, kCheck, kCommit };
+    watch_phase_t watch_phase = watch_phase_t::kNone;
+    tailor::WatchedBatch watched;
+    std::vector<tailor::WatchedReply> watched_replies;
+    uint32_t watch_failures = 0;  // in a row: at kMaxWatchFailures, off for the connection
+    uint64_t watch_off_at = 0;    // the connection count (+1) the commands were turned off at
+
     ngx_event_t timer;
     ngx_http_tailor_log_limit_t log_limit{};
 };
@@ -90,6 +101,14 @@ bool ngx_http_tailor_events_adopt(ngx_http_tailor_events_worker_t* w) noexcept;
 // ngx_http_tailor_events_spool.cpp: opens this worker's own spool (null: none, logged).
 std::unique_ptr<tailor::Spool> ngx_http_tailor_events_open_spool(ngx_http_tailor_events_worker_t* w,
                                                                  ngx_cycle_t* cycle) noexcept;
+
+// ngx_http_tailor_events_worker.cpp: sends the delivery's batch as the live script (EVALSHA);
+// false when Redis would not take it.
+bool ngx_http_tailor_events_send_script(ngx_http_tailor_events_worker_t* w) noexcept;
+
+// ngx_http_tailor_events_watched.cpp: sends the delivery's batch as WatchedBatch's check when
+// it may go by commands; false when it may not, or was not sent (then send the script).
+bool ngx_http_tailor_events_send_watched(ngx_http_tailor_events_worker_t* w) noexcept;
 
 // ngx_http_tailor_events_cluster.cpp: sends the delivery's batch split (phase 1, the live
 // parts); false when nothing went.

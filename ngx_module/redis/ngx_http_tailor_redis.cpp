@@ -68,11 +68,25 @@ void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privda
         return;
     }
 
+    if (op->pending > 1) {
+        // a pipeline's command before its last: only whether it went well is kept
+        op->pending--;
+        if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) {
+            if (reply != nullptr && !op->broken) {
+                ngx_http_tailor_redis_log_error(rc, NGX_LOG_ERR, "command failed: %*s",
+                                                static_cast<size_t>(reply->len), reply->str);
+            }
+            op->broken = 1;
+        }
+        return;
+    }
+
     handler = op->handler;
 
     if (handler != nullptr) {
         op->handler = nullptr;  // a cancel from inside the handler is a no-op
-        handler(op->data, reply, ngx_http_tailor_redis_clock_us() - op->sent_us);
+        handler(op->data, op->broken ? nullptr : reply,
+                ngx_http_tailor_redis_clock_us() - op->sent_us);
     }
 
     ngx_free(op);
@@ -141,6 +155,8 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_op_new(ngx_http_tailor_redis_t
     op->handler = handler;
     op->data = data;
     op->sent_us = ngx_http_tailor_redis_clock_us();
+    op->pending = 1;
+    op->broken = 0;
     return op;
 }
 
@@ -262,6 +278,47 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_formatted(
     }
 
     ngx_http_tailor_redis_op_sent(rc);
+    return op;
+}
+
+ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_pipeline(
+    ngx_http_tailor_redis_t* rc, const char* cmds, const size_t* lens, size_t count,
+    ngx_http_tailor_redis_handler_pt handler, void* data) noexcept {
+    ngx_http_tailor_redis_op_t* op;
+
+    if (rc == nullptr || handler == nullptr || cmds == nullptr || lens == nullptr || count == 0 ||
+        rc->cluster != nullptr) {
+        return nullptr;  // a cluster's commands would go to several nodes
+    }
+
+    if (rc->in_flight + count > rc->conf->max_pending) {
+        rc->stats->busy_rejects++;
+        return nullptr;
+    }
+
+    op = ngx_http_tailor_redis_op_new(rc, handler, data);
+    if (op == nullptr) {
+        return nullptr;
+    }
+
+    // hiredis appends each command to its output buffer and queues its callback; a refusal
+    // can only come first (the context is closing), so nothing is half sent
+    const char* at = cmds;
+    for (size_t i = 0; i < count; i++) {
+        if (lens[i] == 0 || redisAsyncFormattedCommand(rc->ac, ngx_http_tailor_redis_on_reply, op,
+                                                       at, lens[i]) != REDIS_OK) {
+            if (i == 0) {
+                ngx_free(op);
+                return nullptr;
+            }
+            op->broken = 1;  // the commands queued get their replies; the handler nullptr
+            break;
+        }
+        op->pending = i + 1;
+        ngx_http_tailor_redis_op_sent(rc);
+        at += lens[i];
+    }
+
     return op;
 }
 

@@ -195,6 +195,17 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_formatted(
     ngx_http_tailor_redis_t* rc, const ngx_str_t* key, const char* name, const char* cmd,
     size_t len, ngx_http_tailor_redis_handler_pt handler, void* data) noexcept;
 
+// ngx_http_tailor_redis_send_pipeline
+//
+// As send_formatted, for `count` commands already in RESP, one after the other in `cmds`
+// (`lens[i]` bytes each), on one server's connection (nullptr with a cluster): they go out in
+// one write and the handler is called once, with the last command's reply; with nullptr when
+// an earlier one got an error (logged) or no reply. WATCH ... MGET and MULTI ... EXEC are
+// sent so (the events' WatchedBatch): their commands must not be split by others.
+ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_pipeline(
+    ngx_http_tailor_redis_t* rc, const char* cmds, const size_t* lens, size_t count,
+    ngx_http_tailor_redis_handler_pt handler, void* data) noexcept;
+
 // ngx_http_tailor_redis_send_nowait
 //
 // Fire-and-forget (e.g. XADD ... MAXLEN ~ N): the reply is read, counted and

@@ -58,6 +58,10 @@ struct ngx_http_tailor_redis_op_t {
     ngx_http_tailor_redis_handler_pt handler;  // nullptr: cancelled
     void* data;
     uint64_t sent_us;
+    // send_pipeline's: replies still due (1 for any other op), and whether an earlier one
+    // was an error or none (the handler then gets nullptr)
+    ngx_uint_t pending;
+    ngx_flag_t broken;
 };
 
 // Every op on a cluster node's connection is one of these (the cluster code makes them all):

@@ -3,8 +3,8 @@
 # (LiveMapEdit), and the live script stores that edit when the stored map is still the one
 # read. Real nginx and redis-server: the counters say the edits were sent and taken, and the map
 # holds what the script's own edits would have left (the views newest first, last_seen moved).
-# A map another writer changed (its revision moved on) since the request read it is edited by
-# the script itself.
+# A map another writer changed (its revision moved on) since the request read it is edited as
+# stored: by nginx again, under WATCH (tailor_events_watch on, the default), or by the script.
 
 import struct
 import time
@@ -67,12 +67,14 @@ def test_a_returning_visitors_views_go_through_nginxs_edit(nginx, redis, keys, s
     assert redis.command("TTL", "tailor:{%s}:live" % vid) > 89 * 86400
 
 
-def test_a_map_changed_behind_nginxs_back_is_edited_by_the_script(nginx, redis, keys, sign):
+@pytest.mark.parametrize("watch", ["on", "off"])
+def test_a_map_changed_behind_nginxs_back_is_edited_as_stored(nginx, redis, keys, sign, watch):
     """A flush interval of 1.5 s leaves time, after a view's response and before its batch, to
-    change the map the request read, as another worker's batch would."""
+    change the map the request read, as another worker's batch would. With tailor_events_watch
+    on, nginx edits the stored map again under WATCH; off, the script edits it."""
     vid = new_vid()
     cookie = cookie_header("tailor_vid", sign(vid))
-    start(nginx, redis, keys, interval="1500ms")
+    start(nginx, redis, keys, interval="1500ms", extra="tailor_events_watch %s;" % watch)
     for sku in ("A", "B", "C"):
         m = view(nginx, cookie, sku)
     sent = counter(m, "tailor_events_live_edits_sent_total")
@@ -93,8 +95,10 @@ def test_a_map_changed_behind_nginxs_back_is_edited_by_the_script(nginx, redis, 
     assert counter(m, "tailor_events_live_edits_sent_total") == sent + 1
     assert counter(m, "tailor_events_live_edits_taken_total") == taken, "the read was stale"
     live = live_map(redis, vid)
-    assert live["visits"] == 2, "the script edited the map as stored, not as read"
+    assert live["visits"] == 2, "the map was edited as stored, not as read"
     assert [v["sku"] for v in live["viewed"]] == ["D", "C", "B", "A"]
+    watched = counter(m, "tailor_events_watched_batches_total")
+    assert (watched >= 1) if watch == "on" else (watched == 0), m
 
 
 def laid_out(t, viewed, cart):

@@ -164,6 +164,7 @@ bool WatchedBatch::decide(const WatchedReply* elements, size_t n) noexcept {
     try {
         maps_.assign(visitors_, std::string_view());
         reedited_ = 0;
+        reedited_events_ = 0;
         for (size_t v = 0; v < visitors_; ++v) {
             const WatchedReply& stored = elements[v];
             if (stored.kind != Kind::kBytes) {
@@ -202,6 +203,7 @@ bool WatchedBatch::edit_again(size_t v, std::string_view stored) {
         if (!e.apply(f.type, f.time_s, f.sku, f.category, f.price)) {
             return false;
         }
+        ++reedited_events_;
     }
     ++reedited_;
     maps_[v] = e.changed() ? e.bytes() : std::string_view();

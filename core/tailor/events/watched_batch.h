@@ -93,8 +93,10 @@ class WatchedBatch {
         return commit_lengths_;
     }
 
-    // Of the visitors, how many maps decide() edited again from the stored bytes.
+    // Of the visitors, how many maps decide() edited again from the stored bytes, and their
+    // events (the others' went with the edit of the map their request read).
     [[nodiscard]] size_t reedited() const noexcept { return reedited_; }
+    [[nodiscard]] size_t reedited_events() const noexcept { return reedited_events_; }
 
     enum class Outcome : unsigned char {
         kCommitted,  // every event appended and applied
@@ -119,6 +121,7 @@ class WatchedBatch {
     size_t visitors_ = 0;
     size_t marks_ = 0;
     size_t reedited_ = 0;
+    size_t reedited_events_ = 0;
     size_t queued_ = 0;  // commands between MULTI and EXEC
     std::vector<std::string> tombstones_;
     // per visitor: the map to store (a view into its edit or into again_), or empty: unchanged

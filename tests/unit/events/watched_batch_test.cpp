@@ -140,6 +140,7 @@ TEST_F(WatchedBatchTest, AStaleReadIsEditedAgainFromTheStoredMap) {
     ASSERT_TRUE(w.plan(batch));
     ASSERT_TRUE(check(&w));
     EXPECT_EQ(w.reedited(), 1u);
+    EXPECT_EQ(w.reedited_events(), 1u);
     EXPECT_EQ(commit(w), WatchedBatch::Outcome::kCommitted);
     EXPECT_EQ(hex(live_of(kVid)), hex(edited(now, blobs))) << "what the script's edit stores";
 }

@@ -1,0 +1,191 @@
+// A batch as Redis's own commands (tailor::WatchedBatch, core/tailor/events/watched_batch.h):
+// the check (WATCH, MGET), then the commit (MULTI ... EXEC), each sent as one pipeline on the
+// events connection. What the replies mean is core's; this file sends, translates and falls
+// back to the live script, which is always right: a batch goes by the script when core says
+// so, when EXEC did nothing (a watched key changed), and when the check got no answer.
+#include "ngx_http_tailor_events.h"
+#include "ngx_http_tailor_events_worker.h"
+
+#include <exception>
+
+#include "ngx_http_tailor_redis.h"
+#include "tailor/events/watched_batch.h"
+
+namespace {
+
+using Kind = tailor::WatchedReply::Kind;
+using Phase = ngx_http_tailor_events_worker_t::watch_phase_t;
+
+// Failures in a row (no answer to the check, a commit that failed) before the commands are
+// left for the connection's life: a Redis or a proxy that refuses WATCH or MULTI.
+constexpr uint32_t kMaxWatchFailures = 3;
+
+tailor::WatchedReply ngx_http_tailor_events_watched_element(const redisReply* r) noexcept {
+    tailor::WatchedReply e;
+    switch (r->type) {
+        case REDIS_REPLY_NIL:
+            e.kind = Kind::kNil;
+            break;
+        case REDIS_REPLY_STRING:
+        case REDIS_REPLY_STATUS:
+            e.kind = Kind::kBytes;
+            e.bytes = std::string_view(r->str, r->len);
+            break;
+        case REDIS_REPLY_INTEGER:
+            e.kind = Kind::kInteger;
+            e.integer = r->integer;
+            break;
+        case REDIS_REPLY_ERROR:
+            e.kind = Kind::kError;
+            e.bytes = std::string_view(r->str, r->len);
+            break;
+        default:
+            e.kind = Kind::kOther;
+            break;
+    }
+    return e;
+}
+
+// The reply's elements into w->watched_replies; false when it is not an array (or memory).
+bool ngx_http_tailor_events_watched_elements(ngx_http_tailor_events_worker_t* w,
+                                             const redisReply* reply) noexcept {
+    if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) {
+        return false;
+    }
+    try {
+        w->watched_replies.clear();
+        for (size_t i = 0; i < reply->elements; i++) {
+            w->watched_replies.push_back(ngx_http_tailor_events_watched_element(reply->element[i]));
+        }
+    } catch (const std::exception&) {
+        return false;
+    }
+    return true;
+}
+
+void ngx_http_tailor_events_watch_failed(ngx_http_tailor_events_worker_t* w,
+                                         const char* what) noexcept {
+    if (++w->watch_failures < kMaxWatchFailures) {
+        return;
+    }
+    const ngx_http_tailor_redis_stats_t* st = ngx_http_tailor_redis_stats(w->redis);
+    w->watch_off_at = st != nullptr ? st->connects + 1 : 1;
+    w->watch_failures = 0;
+    ngx_http_tailor_events_log_limited(w, NGX_LOG_WARN,
+                                       "%s %ui times in a row: batches go by the live script "
+                                       "until Redis is connected again",
+                                       what, static_cast<ngx_uint_t>(kMaxWatchFailures));
+}
+
+// The batch goes by the script after all; from inside a reply handler.
+void ngx_http_tailor_events_watched_to_script(ngx_http_tailor_events_worker_t* w) noexcept {
+    w->watch_phase = Phase::kNone;
+    if (!ngx_http_tailor_events_send_script(w)) {
+        // nothing of it was written: first in line again, at the next flush
+        w->delivery->not_sent();
+        ngx_http_tailor_events_done(w, true);
+    }
+}
+
+void ngx_http_tailor_events_committed(void* data, const redisReply* reply, uint64_t) noexcept {
+    auto* w = static_cast<ngx_http_tailor_events_worker_t*>(data);
+    w->op = nullptr;
+    w->watch_phase = Phase::kNone;
+
+    tailor::LiveBatch& batch = w->delivery->batch();
+    if (reply != nullptr && reply->type == REDIS_REPLY_NIL) {
+        // a watched key changed after the check: EXEC ran nothing
+        ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_WATCH_CONFLICTS);
+        ngx_http_tailor_events_watched_to_script(w);
+        return;
+    }
+
+    const bool array = ngx_http_tailor_events_watched_elements(w, reply);
+    tailor::WatchedBatch::Outcome outcome =
+        array ? w->watched.committed(false, w->watched_replies.data(), w->watched_replies.size())
+              : tailor::WatchedBatch::Outcome::kFailed;
+    if (outcome != tailor::WatchedBatch::Outcome::kCommitted) {
+        // written or not, unknown: it goes again, and the check then sees its producer's
+        // watermark if EXEC ran it (the script skips what was applied)
+        if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
+            ngx_http_tailor_events_log_limited(w, NGX_LOG_ERR, "batch of %uz events failed: %*s",
+                                               batch.events(), reply->len, reply->str);
+        } else if (reply != nullptr) {
+            ngx_http_tailor_events_log_limited(
+                w, NGX_LOG_ERR, "batch of %uz events got an unexpected reply", batch.events());
+        }
+        ngx_http_tailor_events_watch_failed(w, "MULTI/EXEC failed");
+        w->delivery->failed();
+        ngx_http_tailor_events_done(w, false);
+        return;
+    }
+
+    w->watch_failures = 0;
+    ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_WATCHED_BATCHES);
+    ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_LIVE_EDITS_TAKEN,
+                                 batch.events() - w->watched.reedited_events());
+    w->results.assign(batch.events(), tailor::LiveResult::kApplied);
+    w->delivery->answered(w->results.data(), w->results.size());
+    ngx_http_tailor_events_done(w, true);
+}
+
+void ngx_http_tailor_events_checked(void* data, const redisReply* reply, uint64_t) noexcept {
+    auto* w = static_cast<ngx_http_tailor_events_worker_t*>(data);
+    w->op = nullptr;
+
+    if (!ngx_http_tailor_events_watched_elements(w, reply)) {
+        // WATCH or MGET refused (an ACL, a proxy), or the connection lost: the script
+        ngx_http_tailor_events_watch_failed(w, "WATCH/MGET failed");
+        ngx_http_tailor_events_watched_to_script(w);
+        return;
+    }
+    w->watch_failures = 0;
+
+    if (!w->watched.decide(w->watched_replies.data(), w->watched_replies.size())) {
+        // a tombstone, a replay, a map nginx cannot edit: the script decides; the keys are
+        // let go first, so no EXEC later fails for them
+        ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_WATCH_DECLINED);
+        const char* argv[] = {"UNWATCH"};
+        size_t argvlen[] = {7};
+        (void)ngx_http_tailor_redis_send_nowait(w->redis, nullptr, 1, argv, argvlen);
+        ngx_http_tailor_events_watched_to_script(w);
+        return;
+    }
+
+    const std::string_view commit = w->watched.commit();
+    const std::vector<size_t>& lens = w->watched.commit_lengths();
+    w->op = ngx_http_tailor_redis_send_pipeline(w->redis, commit.data(), lens.data(), lens.size(),
+                                                ngx_http_tailor_events_committed, w);
+    if (w->op == nullptr) {
+        ngx_http_tailor_events_watched_to_script(w);
+        return;
+    }
+    w->watch_phase = Phase::kCommit;
+}
+
+}  // namespace
+
+bool ngx_http_tailor_events_send_watched(ngx_http_tailor_events_worker_t* w) noexcept {
+    if (!w->watch || w->split) {
+        return false;
+    }
+    const ngx_http_tailor_redis_stats_t* st = ngx_http_tailor_redis_stats(w->redis);
+    if (w->watch_off_at != 0) {
+        if (st != nullptr && st->connects + 1 == w->watch_off_at) {
+            return false;  // refused on this connection
+        }
+        w->watch_off_at = 0;
+    }
+    if (!w->watched.plan(w->delivery->batch())) {
+        return false;
+    }
+    const std::string_view check = w->watched.check();
+    const std::vector<size_t>& lens = w->watched.check_lengths();
+    w->op = ngx_http_tailor_redis_send_pipeline(w->redis, check.data(), lens.data(), lens.size(),
+                                                ngx_http_tailor_events_checked, w);
+    if (w->op == nullptr) {
+        return false;
+    }
+    w->watch_phase = Phase::kCheck;
+    return true;
+}
