@@ -1,0 +1,136 @@
+# Batches as Redis's own commands (tailor_events_watch, on by default): once every visitor in a
+# batch carries nginx's edit of its live map, the batch goes as WATCH and MGET, then MULTI and
+# EXEC, instead of the live script's EVALSHA, and leaves the stream, the live map and the
+# producer's watermark as the script would. Redis's own command counts (INFO commandstats) say
+# which way each batch went. Off, or on a Redis that refuses WATCH, every batch goes by the
+# script and nothing is lost.
+
+from env import module_has, wait_for
+from msgpack_codec import msgpack_unpack
+from scenario import cookie_header
+from test_events import counter, events_metrics, start, stream_entries
+from visitor import new_vid
+
+import pytest
+
+if not module_has("tailor_events"):
+    pytest.skip("module built without tailor_events", allow_module_level=True)
+
+
+def flushed(nginx, before):
+    def done():
+        m = events_metrics(nginx)
+        emitted = counter(m, "tailor_events_emitted_total")
+        if (emitted > counter(before, "tailor_events_emitted_total")
+                and counter(m, "tailor_events_flushed_total") == emitted):
+            return m
+        return None
+    return wait_for(done, 10, "events flushed")
+
+
+def view(nginx, cookie, sku):
+    m = events_metrics(nginx)
+    r = nginx.get("/product.html?sku=%s&price=9.50&cat=coffee" % sku, headers=cookie)
+    assert r.status == 200, r
+    return flushed(nginx, m)
+
+
+def calls(redis):
+    """INFO commandstats: calls per command, lower-case names."""
+    out = {}
+    for line in redis.command("INFO", "commandstats").decode().splitlines():
+        if line.startswith("cmdstat_"):
+            name, rest = line[len("cmdstat_"):].split(":", 1)
+            fields = dict(kv.split("=") for kv in rest.split(","))
+            out[name] = int(fields["calls"])
+    return out
+
+
+def returning(nginx, cookie, first_skus):
+    """A visitor whose live map exists and is laid out for nginx's edits: the first view
+    writes it, the second lays it out (test_events_live_edit.py)."""
+    m = None
+    for sku in first_skus:
+        m = view(nginx, cookie, sku)
+    return m
+
+
+def test_returning_visitors_batches_are_committed_without_the_script(nginx, redis, keys, sign):
+    start(nginx, redis, keys)
+    vids = [new_vid() for _ in range(3)]
+    cookies = [cookie_header("tailor_vid", sign(v)) for v in vids]
+    for c in cookies:
+        returning(nginx, c, ["FIRST", "SECOND"])
+    before = events_metrics(nginx)
+    redis.command("CONFIG", "RESETSTAT")
+    skus = ["S%d" % i for i in range(8)]
+    for sku in skus:
+        for c in cookies:
+            m = view(nginx, c, sku)
+
+    n = len(skus) * len(vids)
+    stats = calls(redis)
+    watched = counter(m, "tailor_events_watched_batches_total") - counter(
+        before, "tailor_events_watched_batches_total")
+    assert watched >= 1 and stats.get("exec", 0) == watched, (m, stats)
+    assert stats.get("evalsha", 0) + stats.get("eval", 0) == 0, stats
+    assert stats.get("xadd", 0) == n, stats
+    assert counter(m, "tailor_events_dropped_total") == 0
+    assert counter(m, "tailor_events_watch_conflicts_total") == 0
+    assert counter(m, "tailor_events_watch_declined_total") == 0
+    taken = counter(m, "tailor_events_live_edits_taken_total") - counter(
+        before, "tailor_events_live_edits_taken_total")
+    assert taken == n, "every event went with the edit of the map its request read"
+
+    # the stream: each event once, in order, as the script writes it (type, vid, e)
+    mine = [(f, e) for _, f, e in stream_entries(redis)
+            if e.get("props", {}).get("product_id") in skus]
+    assert [(e["vid"], e["props"]["product_id"]) for _, e in mine] == [
+        (v, s) for s in skus for v in vids]
+    for fields, e in mine:
+        assert fields["type"] == b"Product Viewed" and fields["vid"].decode() == e["vid"]
+    # the live maps: the views newest first, as the script's edits leave them
+    for v in vids:
+        live = msgpack_unpack(redis.get("tailor:{%s}:live" % v))
+        assert [x["sku"] for x in live["viewed"]] == list(reversed(skus)) + ["SECOND", "FIRST"]
+        assert redis.command("TTL", "tailor:{%s}:live" % v) > 89 * 86400
+    # the producer's watermark: the last seq it applied, as the script keeps it
+    last = max(int(e["seq"]) for _, e in mine if e["src"] == mine[-1][1]["src"])
+    mark = redis.get("tailor:events:seq:%s" % mine[-1][1]["src"])
+    assert mark is not None and int(mark) == last
+
+
+def test_with_watch_off_every_batch_goes_by_the_script(nginx, redis, keys, sign):
+    start(nginx, redis, keys, extra="tailor_events_watch off;")
+    cookie = cookie_header("tailor_vid", sign(new_vid()))
+    returning(nginx, cookie, ["FIRST", "SECOND"])
+    redis.command("CONFIG", "RESETSTAT")
+    for sku in ("A", "B", "C"):
+        m = view(nginx, cookie, sku)
+    stats = calls(redis)
+    assert stats.get("exec", 0) == 0 and stats.get("watch", 0) == 0, stats
+    assert stats.get("evalsha", 0) == 3, stats
+    assert counter(m, "tailor_events_watched_batches_total") == 0
+
+
+def test_a_redis_that_refuses_watch_gets_every_batch_by_the_script(nginx, redis, keys, sign):
+    """An ACL without WATCH (or a proxy without transactions): each check fails, the batch goes
+    by the script at once, and after three failures in a row the connection stops trying."""
+    start(nginx, redis, keys)
+    vid = new_vid()
+    cookie = cookie_header("tailor_vid", sign(vid))
+    returning(nginx, cookie, ["FIRST", "SECOND"])
+    assert redis.command("ACL", "SETUSER", "default", "-watch") in ("OK", b"OK")
+    redis.command("CONFIG", "RESETSTAT")
+    skus = ["A", "B", "C", "D", "E", "F"]
+    for sku in skus:
+        m = view(nginx, cookie, sku)
+    stats = calls(redis)
+    assert stats.get("evalsha", 0) == len(skus), stats
+    assert stats.get("exec", 0) == 0, stats
+    assert stats.get("watch", 0) <= 3, "the connection stopped trying: %r" % stats
+    assert counter(m, "tailor_events_dropped_total") == 0
+    live = msgpack_unpack(redis.get("tailor:{%s}:live" % vid))
+    assert [x["sku"] for x in live["viewed"]][:len(skus)] == list(reversed(skus))
+    log = nginx.read_log()
+    assert "WATCH/MGET failed 3 times in a row" in log, log[-2000:]
