@@ -14,7 +14,6 @@
 namespace {
 
 using Kind = tailor::WatchedReply::Kind;
-using Phase = ngx_http_tailor_events_worker_t::watch_phase_t;
 
 // Failures in a row (no answer to the check, a commit that failed) before the commands are
 // left for the connection's life: a Redis or a proxy that refuses WATCH or MULTI.
@@ -63,9 +62,11 @@ bool ngx_http_tailor_events_watched_elements(ngx_http_tailor_events_worker_t* w,
     return true;
 }
 
+// A check or commit that failed on a connection still up (a lost connection is not the
+// commands' fault).
 void ngx_http_tailor_events_watch_failed(ngx_http_tailor_events_worker_t* w,
                                          const char* what) noexcept {
-    if (++w->watch_failures < kMaxWatchFailures) {
+    if (!ngx_http_tailor_redis_ready(w->redis) || ++w->watch_failures < kMaxWatchFailures) {
         return;
     }
     const ngx_http_tailor_redis_stats_t* st = ngx_http_tailor_redis_stats(w->redis);
@@ -77,9 +78,15 @@ void ngx_http_tailor_events_watch_failed(ngx_http_tailor_events_worker_t* w,
                                        what, static_cast<ngx_uint_t>(kMaxWatchFailures));
 }
 
-// The batch goes by the script after all; from inside a reply handler.
-void ngx_http_tailor_events_watched_to_script(ngx_http_tailor_events_worker_t* w) noexcept {
-    w->watch_phase = Phase::kNone;
+// The batch goes by the script after all; from inside a reply handler. `unwatch`: the
+// check's WATCH may stand, and is let go first, so no later EXEC fails for its keys.
+void ngx_http_tailor_events_watched_to_script(ngx_http_tailor_events_worker_t* w,
+                                              bool unwatch) noexcept {
+    if (unwatch) {
+        const char* argv[] = {"UNWATCH"};
+        size_t argvlen[] = {7};
+        (void)ngx_http_tailor_redis_send_nowait(w->redis, nullptr, 1, argv, argvlen);
+    }
     if (!ngx_http_tailor_events_send_script(w)) {
         // nothing of it was written: first in line again, at the next flush
         w->delivery->not_sent();
@@ -90,13 +97,12 @@ void ngx_http_tailor_events_watched_to_script(ngx_http_tailor_events_worker_t* w
 void ngx_http_tailor_events_committed(void* data, const redisReply* reply, uint64_t) noexcept {
     auto* w = static_cast<ngx_http_tailor_events_worker_t*>(data);
     w->op = nullptr;
-    w->watch_phase = Phase::kNone;
 
     tailor::LiveBatch& batch = w->delivery->batch();
     if (reply != nullptr && reply->type == REDIS_REPLY_NIL) {
         // a watched key changed after the check: EXEC ran nothing
         ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_WATCH_CONFLICTS);
-        ngx_http_tailor_events_watched_to_script(w);
+        ngx_http_tailor_events_watched_to_script(w, false);
         return;
     }
 
@@ -136,19 +142,15 @@ void ngx_http_tailor_events_checked(void* data, const redisReply* reply, uint64_
     if (!ngx_http_tailor_events_watched_elements(w, reply)) {
         // WATCH or MGET refused (an ACL, a proxy), or the connection lost: the script
         ngx_http_tailor_events_watch_failed(w, "WATCH/MGET failed");
-        ngx_http_tailor_events_watched_to_script(w);
+        ngx_http_tailor_events_watched_to_script(w, true);
         return;
     }
     w->watch_failures = 0;
 
     if (!w->watched.decide(w->watched_replies.data(), w->watched_replies.size())) {
-        // a tombstone, a replay, a map nginx cannot edit: the script decides; the keys are
-        // let go first, so no EXEC later fails for them
+        // a tombstone, a replay, a map nginx cannot edit: the script decides
         ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_WATCH_DECLINED);
-        const char* argv[] = {"UNWATCH"};
-        size_t argvlen[] = {7};
-        (void)ngx_http_tailor_redis_send_nowait(w->redis, nullptr, 1, argv, argvlen);
-        ngx_http_tailor_events_watched_to_script(w);
+        ngx_http_tailor_events_watched_to_script(w, true);
         return;
     }
 
@@ -157,10 +159,8 @@ void ngx_http_tailor_events_checked(void* data, const redisReply* reply, uint64_
     w->op = ngx_http_tailor_redis_send_pipeline(w->redis, commit.data(), lens.data(), lens.size(),
                                                 ngx_http_tailor_events_committed, w);
     if (w->op == nullptr) {
-        ngx_http_tailor_events_watched_to_script(w);
-        return;
+        ngx_http_tailor_events_watched_to_script(w, true);
     }
-    w->watch_phase = Phase::kCommit;
 }
 
 }  // namespace
@@ -183,9 +183,5 @@ bool ngx_http_tailor_events_send_watched(ngx_http_tailor_events_worker_t* w) noe
     const std::vector<size_t>& lens = w->watched.check_lengths();
     w->op = ngx_http_tailor_redis_send_pipeline(w->redis, check.data(), lens.data(), lens.size(),
                                                 ngx_http_tailor_events_checked, w);
-    if (w->op == nullptr) {
-        return false;
-    }
-    w->watch_phase = Phase::kCheck;
-    return true;
+    return w->op != nullptr;
 }

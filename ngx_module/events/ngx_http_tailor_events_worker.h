@@ -73,8 +73,6 @@ struct ngx_http_tailor_events_worker_t {
     // One server with the stream: a batch whose every visitor carries nginx's edit goes as
     // WATCH/MGET, then MULTI/EXEC (tailor::WatchedBatch); the script is the fallback
     bool watch = false;  // tailor_events_watch
-    enum class watch_phase_t : unsigned char { kNone, kCheck, kCommit };
-    watch_phase_t watch_phase = watch_phase_t::kNone;
     tailor::WatchedBatch watched;
     std::vector<tailor::WatchedReply> watched_replies;
     uint32_t watch_failures = 0;  // in a row: at kMaxWatchFailures, off for the connection

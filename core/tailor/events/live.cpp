@@ -49,6 +49,7 @@ void LiveBatch::reset(const LiveConfig& config) noexcept {
         stamp_ = 1;
     }
     visitors_ = 0;
+    cap_units_ = 0;
     full_ = false;
     last_vid_ = {};
     last_key_ = 0;
@@ -157,7 +158,11 @@ bool LiveBatch::add(std::string_view blob, const LiveFacts* facts,
         (!f->previous_vid.empty() && !is_valid_vid(f->previous_vid))) {
         return false;
     }
-    if (config_.max_visitors != 0 && visitors_ >= config_.max_visitors && f->time_s &&
+    // the cap in quarters: a visitor nginx edits the map of costs Redis a quarter of one the
+    // script edits (LiveConfig::max_visitors)
+    const uint32_t weight = !live_before.empty() && config_.append_to_stream ? 1 : 4;
+    if (config_.max_visitors != 0 && f->time_s &&
+        cap_units_ + weight > 4 * static_cast<uint64_t>(config_.max_visitors) &&
         !has_visitor(f->vid)) {
         full_ = true;
         return false;
@@ -171,7 +176,9 @@ bool LiveBatch::add(std::string_view blob, const LiveFacts* facts,
             events_.push_back(p);  // key 0: the script reports it invalid
             return true;
         }
+        const size_t visitors_before = visitors_;
         p.key = key_for(f->vid);
+        cap_units_ += visitors_ != visitors_before ? weight : 0;
         // without the stream (Redis Cluster) the previous visitor's keys are in another slot
         if (config_.append_to_stream && !f->previous_vid.empty() && f->type == "Identify" &&
             f->previous_vid != f->vid) {

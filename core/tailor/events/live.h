@@ -100,6 +100,9 @@ struct LiveConfig {
     uint32_t session_gap_seconds = 30 * 60;  // a new visit after 30 minutes idle
     // Visitors whose events one batch may carry (0: no cap). Each costs Redis a map read, edit
     // and write (~150-200k instructions), and every other command waits while a script runs.
+    // A visitor whose first event in the batch comes with the map its request read counts a
+    // quarter: nginx edits that map, and Redis only compares and stores it (~4x cheaper
+    // through the script, more by commands: WatchedBatch), so up to 4x as many of those.
     uint32_t max_visitors = 0;
 };
 
@@ -194,9 +197,10 @@ class LiveBatch {
     // `facts`, if given, are the blob's (encode_event's, as views into `blob`): the blob is
     // then not read again.
     //
-    // Also false when the batch holds config.max_visitors visitors and the event is another
-    // one's: then full() is true until reset(). (An Identify's previous visitor does not
-    // count: its keys ride with the event.)
+    // Also false when the batch holds config.max_visitors visitors (those that came with the
+    // map their request read count a quarter each) and the event is another one's: then
+    // full() is true until reset(). (An Identify's previous visitor does not count: its keys
+    // ride with the event.)
     //
     // `live_before`: the visitor's live map as the event's request read it, if known. With
     // the visitor's first event in the batch it starts an edit (LiveMapEdit) that each of the
@@ -342,6 +346,7 @@ class LiveBatch {
     std::vector<KeySlot> key_table_;  // size a power of two, or empty
     uint32_t stamp_ = 1;
     size_t visitors_ = 0;
+    uint64_t cap_units_ = 0;  // against max_visitors, in quarters (add())
     bool full_ = false;
     std::string_view last_vid_;  // the blob of the last add() holds it
     uint32_t last_key_ = 0;

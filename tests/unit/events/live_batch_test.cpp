@@ -193,6 +193,40 @@ TEST(EventLiveBatch, AVisitorCapRefusesANewVisitorButTakesMoreOfItsOwn) {
     EXPECT_FALSE(batch.full());
 }
 
+// A visitor that comes with the map its request read counts a quarter against the cap: nginx
+// edits that map, and Redis only stores it. One without counts whole.
+TEST(EventLiveBatch, AVisitorWithItsMapReadCountsAQuarterOfTheCap) {
+    LiveConfig config;
+    config.stream.key = "s";
+    config.max_visitors = 2;
+    std::vector<std::string> blobs;  // the batch views them
+    for (char v = 'a'; v <= 'j'; ++v) {
+        blobs.push_back(page_view(std::string(22, v)));
+    }
+    const std::string read = "\xde\x00\x01\xa1v\x01";  // a map (its layout is not checked here)
+    LiveBatch batch;
+    batch.reset(config);
+    for (size_t i = 0; i < 8; ++i) {
+        ASSERT_TRUE(batch.add(blobs[i], nullptr, read)) << i;
+    }
+    EXPECT_FALSE(batch.add(blobs[8], nullptr, read)) << "8 quarters: the cap of 2";
+    EXPECT_TRUE(batch.full());
+
+    batch.reset(config);
+    ASSERT_TRUE(batch.add(blobs[0]));  // a whole one
+    for (size_t i = 1; i < 5; ++i) {
+        ASSERT_TRUE(batch.add(blobs[i], nullptr, read)) << i;
+    }
+    EXPECT_FALSE(batch.add(blobs[5], nullptr, read));
+    EXPECT_FALSE(batch.add(blobs[6])) << "nor a whole one";
+
+    config.append_to_stream = false;  // Redis Cluster: the script edits every map there
+    batch.reset(config);
+    ASSERT_TRUE(batch.add(blobs[0], nullptr, read));
+    ASSERT_TRUE(batch.add(blobs[1], nullptr, read));
+    EXPECT_FALSE(batch.add(blobs[2], nullptr, read));
+}
+
 // The seqs travel per producer: first, last and each event's, by its number in the batch (an
 // event without a time is not listed: the script reports it invalid anyway).
 TEST(EventLiveBatch, SeqsTravelPerProducer) {
