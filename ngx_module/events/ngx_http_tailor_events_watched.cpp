@@ -15,8 +15,8 @@ namespace {
 
 using Kind = tailor::WatchedReply::Kind;
 
-// Failures in a row (no answer to the check, a commit that failed) before the commands are
-// left for the connection's life: a Redis or a proxy that refuses WATCH or MULTI.
+// Failures (a check refused, a commit aborted) since the last commit before the commands are
+// left for the connection's life: a Redis or a proxy that refuses WATCH, MULTI or EXEC.
 constexpr uint32_t kMaxWatchFailures = 3;
 
 tailor::WatchedReply ngx_http_tailor_events_watched_element(const redisReply* r) noexcept {
@@ -72,14 +72,16 @@ void ngx_http_tailor_events_watch_failed(ngx_http_tailor_events_worker_t* w,
     const ngx_http_tailor_redis_stats_t* st = ngx_http_tailor_redis_stats(w->redis);
     w->watch_off_at = st != nullptr ? st->connects + 1 : 1;
     w->watch_failures = 0;
-    ngx_http_tailor_events_log_limited(w, NGX_LOG_WARN,
-                                       "%s %ui times in a row: batches go by the live script "
-                                       "until Redis is connected again",
-                                       what, static_cast<ngx_uint_t>(kMaxWatchFailures));
+    // once per connection at most: not rate-limited away behind the errors that led here
+    ngx_log_error(NGX_LOG_WARN, w->log, 0,
+                  "tailor events: %s %ui times since the last commit: batches go by the live "
+                  "script until Redis is connected again",
+                  what, static_cast<ngx_uint_t>(kMaxWatchFailures));
 }
 
-// The batch goes by the script after all; from inside a reply handler. `unwatch`: the
-// check's WATCH may stand, and is let go first, so no later EXEC fails for its keys.
+// The batch goes by the script after all, nothing of it written; from inside a reply handler.
+// `unwatch`: the check's WATCH may stand, and is let go first, so no later EXEC fails for its
+// keys.
 void ngx_http_tailor_events_watched_to_script(ngx_http_tailor_events_worker_t* w,
                                               bool unwatch) noexcept {
     if (unwatch) {
@@ -106,31 +108,57 @@ void ngx_http_tailor_events_committed(void* data, const redisReply* reply, uint6
         return;
     }
 
-    const bool array = ngx_http_tailor_events_watched_elements(w, reply);
-    tailor::WatchedBatch::Outcome outcome =
-        array ? w->watched.committed(false, w->watched_replies.data(), w->watched_replies.size())
-              : tailor::WatchedBatch::Outcome::kFailed;
-    if (outcome != tailor::WatchedBatch::Outcome::kCommitted) {
-        // written or not, unknown: it goes again, and the check then sees its producer's
-        // watermark if EXEC ran it (the script skips what was applied)
-        if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
-            ngx_http_tailor_events_log_limited(w, NGX_LOG_ERR, "batch of %uz events failed: %*s",
+    if ((reply == nullptr && ngx_http_tailor_redis_ready(w->redis)) ||
+        (reply != nullptr && reply->type == REDIS_REPLY_ERROR)) {
+        // EXEC refused (EXECABORT: a command refused while queued, or EXEC itself), or an
+        // error before its answer on a connection still up: the transaction was discarded,
+        // nothing ran (MULTI was taken at the check)
+        if (reply != nullptr) {
+            ngx_http_tailor_events_log_limited(w, NGX_LOG_ERR, "EXEC of %uz events refused: %*s",
                                                batch.events(), reply->len, reply->str);
-        } else if (reply != nullptr) {
+        }
+        ngx_http_tailor_events_watch_failed(w, "MULTI/EXEC failed");
+        ngx_http_tailor_events_watched_to_script(w, false);
+        return;
+    }
+
+    tailor::WatchedBatch::Outcome outcome = tailor::WatchedBatch::Outcome::kFailed;
+    try {
+        if (ngx_http_tailor_events_watched_elements(w, reply)) {
+            outcome = w->watched.committed(false, w->watched_replies.data(),
+                                           w->watched_replies.size(), &w->results);
+        }
+    } catch (const std::exception&) {
+        outcome = tailor::WatchedBatch::Outcome::kFailed;
+    }
+    if (outcome == tailor::WatchedBatch::Outcome::kFailed) {
+        // no answer (the connection lost), or not EXEC's: written or not, unknown. It goes
+        // again, without its edits, so by the script, which skips what EXEC applied
+        if (reply != nullptr) {
             ngx_http_tailor_events_log_limited(
                 w, NGX_LOG_ERR, "batch of %uz events got an unexpected reply", batch.events());
         }
-        ngx_http_tailor_events_watch_failed(w, "MULTI/EXEC failed");
         w->delivery->failed();
         ngx_http_tailor_events_done(w, false);
         return;
+    }
+    if (outcome == tailor::WatchedBatch::Outcome::kPartial) {
+        // MULTI does not roll back: the maps and the watermark are stored, the events whose
+        // XADD failed are not on the stream (counted invalid)
+        for (const tailor::WatchedReply& e : w->watched_replies) {
+            if (e.kind == tailor::WatchedReply::Kind::kError) {
+                ngx_http_tailor_events_log_limited(
+                    w, NGX_LOG_ERR, "a command of a batch of %uz events failed inside EXEC: %*s",
+                    batch.events(), e.bytes.size(), e.bytes.data());
+                break;
+            }
+        }
     }
 
     w->watch_failures = 0;
     ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_WATCHED_BATCHES);
     ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_LIVE_EDITS_TAKEN,
                                  batch.events() - w->watched.reedited_events());
-    w->results.assign(batch.events(), tailor::LiveResult::kApplied);
     w->delivery->answered(w->results.data(), w->results.size());
     ngx_http_tailor_events_done(w, true);
 }
@@ -145,7 +173,6 @@ void ngx_http_tailor_events_checked(void* data, const redisReply* reply, uint64_
         ngx_http_tailor_events_watched_to_script(w, true);
         return;
     }
-    w->watch_failures = 0;
 
     if (!w->watched.decide(w->watched_replies.data(), w->watched_replies.size())) {
         // a tombstone, a replay, a map nginx cannot edit: the script decides
@@ -176,7 +203,7 @@ bool ngx_http_tailor_events_send_watched(ngx_http_tailor_events_worker_t* w) noe
         }
         w->watch_off_at = 0;
     }
-    if (!w->watched.plan(w->delivery->batch())) {
+    if (!w->watched.plan(w->delivery->batch(), w->watch_max_commands)) {
         return false;
     }
     const std::string_view check = w->watched.check();

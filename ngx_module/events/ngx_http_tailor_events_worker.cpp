@@ -292,6 +292,7 @@ ngx_int_t ngx_http_tailor_events_init_worker(ngx_cycle_t* cycle,
         w->shards = emcf->shards == NGX_CONF_UNSET_UINT ? 1 : static_cast<uint32_t>(emcf->shards);
         w->split = mcf->redis->cluster || w->shards > 1;
         w->watch = emcf->watch == 1 && !w->split;
+        w->watch_max_commands = mcf->redis->max_pending;
         if (w->split && emcf->replica_wait != NGX_CONF_UNSET_MSEC && emcf->replica_wait > 0) {
             w->replica_wait = std::to_string(emcf->replica_wait);
         }

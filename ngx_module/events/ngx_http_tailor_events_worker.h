@@ -75,8 +75,9 @@ struct ngx_http_tailor_events_worker_t {
     bool watch = false;  // tailor_events_watch
     tailor::WatchedBatch watched;
     std::vector<tailor::WatchedReply> watched_replies;
-    uint32_t watch_failures = 0;  // in a row: at kMaxWatchFailures, off for the connection
-    uint64_t watch_off_at = 0;    // the connection count (+1) the commands were turned off at
+    size_t watch_max_commands = 0;  // the connection's max_pending: a commit's bound
+    uint32_t watch_failures = 0;    // since a commit: at kMaxWatchFailures, off for the connection
+    uint64_t watch_off_at = 0;      // the connection count (+1) the commands were turned off at
 
     ngx_event_t timer;
     ngx_http_tailor_log_limit_t log_limit{};

@@ -10,6 +10,20 @@ namespace {
 redisReplyObjectFunctions ngx_http_tailor_redis_default_fns;
 redisReplyObjectFunctions ngx_http_tailor_redis_guarded_fns;
 
+// The status replies a pipeline gets one of per command (+QUEUED inside MULTI, +OK), shared
+// rather than allocated: a batch of events sent as MULTI/EXEC gets one per event. Never
+// freed (free_object); only ever a whole reply, never an array's element.
+char ngx_http_tailor_redis_queued_text[] = "QUEUED";
+char ngx_http_tailor_redis_ok_text[] = "OK";
+redisReply ngx_http_tailor_redis_queued_reply = {
+    REDIS_REPLY_STATUS, 0, 6, ngx_http_tailor_redis_queued_text, 0, nullptr};
+redisReply ngx_http_tailor_redis_ok_reply = {
+    REDIS_REPLY_STATUS, 0, 2, ngx_http_tailor_redis_ok_text, 0, nullptr};
+
+bool ngx_http_tailor_redis_shared_reply(const void* reply) noexcept {
+    return reply == &ngx_http_tailor_redis_queued_reply || reply == &ngx_http_tailor_redis_ok_reply;
+}
+
 bool ngx_http_tailor_redis_refuse(redisAsyncContext* ac, const char* why) noexcept {
     auto* rc = static_cast<ngx_http_tailor_redis_t*>(ac->data);
 
@@ -77,7 +91,22 @@ void* ngx_http_tailor_redis_create_string(const redisReadTask* task, char* str,
         return nullptr;
     }
 
+    if (task->parent == nullptr && task->type == REDIS_REPLY_STATUS) {
+        if (len == 6 && ngx_memcmp(str, "QUEUED", 6) == 0) {
+            return &ngx_http_tailor_redis_queued_reply;
+        }
+        if (len == 2 && str[0] == 'O' && str[1] == 'K') {
+            return &ngx_http_tailor_redis_ok_reply;
+        }
+    }
+
     return ngx_http_tailor_redis_default_fns.createString(task, str, len);
+}
+
+void ngx_http_tailor_redis_free_object(void* reply) noexcept {
+    if (!ngx_http_tailor_redis_shared_reply(reply)) {
+        ngx_http_tailor_redis_default_fns.freeObject(reply);
+    }
 }
 
 void* ngx_http_tailor_redis_create_array(const redisReadTask* task, int elements) noexcept {
@@ -119,6 +148,7 @@ void ngx_http_tailor_redis_guard_reader(redisAsyncContext* ac) noexcept {
         ngx_http_tailor_redis_guarded_fns.createArray = ngx_http_tailor_redis_create_array;
         ngx_http_tailor_redis_guarded_fns.createInteger = ngx_http_tailor_redis_create_integer;
         ngx_http_tailor_redis_guarded_fns.createNil = ngx_http_tailor_redis_create_nil;
+        ngx_http_tailor_redis_guarded_fns.freeObject = ngx_http_tailor_redis_free_object;
     }
 
     reader->fn = &ngx_http_tailor_redis_guarded_fns;

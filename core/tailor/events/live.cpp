@@ -50,6 +50,7 @@ void LiveBatch::reset(const LiveConfig& config) noexcept {
     }
     visitors_ = 0;
     cap_units_ = 0;
+    cap_weight_.clear();
     full_ = false;
     last_vid_ = {};
     last_key_ = 0;
@@ -159,7 +160,7 @@ bool LiveBatch::add(std::string_view blob, const LiveFacts* facts,
         return false;
     }
     // the cap in quarters: a visitor nginx edits the map of costs Redis a quarter of one the
-    // script edits (LiveConfig::max_visitors)
+    // script edits (LiveConfig::max_visitors); whether it will is known after edit()
     const uint32_t weight = !live_before.empty() && config_.append_to_stream ? 1 : 4;
     if (config_.max_visitors != 0 && f->time_s &&
         cap_units_ + weight > 4 * static_cast<uint64_t>(config_.max_visitors) &&
@@ -167,6 +168,7 @@ bool LiveBatch::add(std::string_view blob, const LiveFacts* facts,
         full_ = true;
         return false;
     }
+    bool new_visitor = false;
     try {
         Pending p;
         p.blob = blob;
@@ -178,7 +180,7 @@ bool LiveBatch::add(std::string_view blob, const LiveFacts* facts,
         }
         const size_t visitors_before = visitors_;
         p.key = key_for(f->vid);
-        cap_units_ += visitors_ != visitors_before ? weight : 0;
+        new_visitor = visitors_ != visitors_before;
         // without the stream (Redis Cluster) the previous visitor's keys are in another slot
         if (config_.append_to_stream && !f->previous_vid.empty() && f->type == "Identify" &&
             f->previous_vid != f->vid) {
@@ -198,6 +200,7 @@ bool LiveBatch::add(std::string_view blob, const LiveFacts* facts,
             p.qty = number(f->quantity());
         }
         events_.push_back(p);
+        cap_weight_.resize(visitors_, 0);
     } catch (...) {
         return false;
     }
@@ -206,7 +209,19 @@ bool LiveBatch::add(std::string_view blob, const LiveFacts* facts,
         no_edit(events_.back().previous);
     }
     edit(events_.back(), *f, live_before);
+    count_against_cap(visitor_of(events_.back().key), new_visitor);
     return true;
+}
+
+// A visitor weighs a quarter while it carries nginx's edit, a whole one once it does not (an
+// event the edit cannot make): the batch then takes fewer new visitors.
+void LiveBatch::count_against_cap(size_t visitor, bool new_visitor) noexcept {
+    const unsigned char weight = carries_edit(visitor) ? 1 : 4;
+    unsigned char& counted = cap_weight_[visitor];
+    if (new_visitor || (counted != 0 && counted < weight)) {
+        cap_units_ += weight - counted;
+        counted = weight;
+    }
 }
 
 size_t LiveBatch::visitor_of(uint32_t key) const noexcept {

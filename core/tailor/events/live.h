@@ -330,6 +330,7 @@ class LiveBatch {
     bool same_facts(const Pending& a, const Pending& b) const noexcept;
     void edit(const Pending& p, const LiveFacts& f, std::string_view live_before) noexcept;
     void no_edit(uint32_t key) noexcept;
+    void count_against_cap(size_t visitor, bool new_visitor) noexcept;
     size_t visitor_of(uint32_t key) const noexcept;
     // whether the visitor's edit started and every one of its events applied
     bool carries_edit(size_t visitor) const noexcept;
@@ -346,7 +347,8 @@ class LiveBatch {
     std::vector<KeySlot> key_table_;  // size a power of two, or empty
     uint32_t stamp_ = 1;
     size_t visitors_ = 0;
-    uint64_t cap_units_ = 0;  // against max_visitors, in quarters (add())
+    uint64_t cap_units_ = 0;                 // against max_visitors, in quarters (add())
+    std::vector<unsigned char> cap_weight_;  // per visitor: what it counts (0: not counted)
     bool full_ = false;
     std::string_view last_vid_;  // the blob of the last add() holds it
     uint32_t last_key_ = 0;

@@ -54,11 +54,15 @@ void WatchedBatch::command(std::string* out, std::vector<size_t>* lengths,
     lengths->push_back(n);
 }
 
-bool WatchedBatch::plan(const LiveBatch& batch) noexcept {
+bool WatchedBatch::plan(const LiveBatch& batch, size_t max_commands) noexcept {
     batch_ = &batch;
     const LiveConfig& config = batch.config();
     if (!config.append_to_stream || config.stream.key.empty() || batch.events() == 0 ||
         batch.visitor_count() == 0) {
+        return false;
+    }
+    // MULTI, an XADD per event, a SET per map and watermark, XTRIM, EXEC
+    if (batch.events() + batch.visitor_count() + batch.producer_count() + 3 > max_commands) {
         return false;
     }
     for (size_t v = 0; v < batch.visitor_count(); ++v) {
@@ -94,7 +98,7 @@ bool WatchedBatch::build_check() {
     }
     std::vector<const char*> argv;
     std::vector<size_t> argvlen;
-    argv.reserve(1 + 3 * visitors_ + 2 * marks_);
+    argv.reserve(1 + 2 * visitors_ + marks_);
     argvlen.reserve(argv.capacity());
     auto add = [&](std::string_view s) {
         argv.push_back(s.data());
@@ -114,13 +118,35 @@ bool WatchedBatch::build_check() {
     };
     check_.clear();
     check_lengths_.clear();
+    // MULTI must be taken before a commit relies on it: refused (an ACL), the commit's writes
+    // would run one by one, unguarded. Refused here, DISCARD fails too, and the batch goes by
+    // the script.
+    add("MULTI");
+    if (!flush()) {
+        return false;
+    }
+    add("DISCARD");
+    if (!flush()) {
+        return false;
+    }
+    // the tombstones too: an erase sets one before it deletes the maps, in another command
     add("WATCH");
     for (size_t v = 0; v < visitors_; ++v) {
         add(batch.visitor(v).live_key);
     }
+    for (size_t v = 0; v < visitors_; ++v) {
+        add(tombstones_[v]);
+    }
     for (size_t j = 0; j < marks_; ++j) {
         add(batch.producer(j).mark_key);
     }
+    if (!flush()) {
+        return false;
+    }
+    // a stream key of another type fails every XADD inside EXEC, after the maps were stored:
+    // XLEN fails here instead, and the script's batch fails whole
+    add("XLEN");
+    add(batch.config().stream.key);
     if (!flush()) {
         return false;
     }
@@ -152,7 +178,11 @@ bool WatchedBatch::decide(const WatchedReply* elements, size_t n) noexcept {
         const WatchedReply& mark = elements[2 * visitors_ + j];
         double high = -1;
         if (mark.kind == Kind::kBytes) {
-            high = seq_number(mark.bytes).value_or(-1);
+            const std::optional<double> stored = seq_number(mark.bytes);
+            if (!stored) {
+                return false;  // not as this code writes it: the script reads it its own way
+            }
+            high = *stored;
         } else if (mark.kind != Kind::kNil) {
             return false;
         }
@@ -163,6 +193,7 @@ bool WatchedBatch::decide(const WatchedReply* elements, size_t n) noexcept {
     }
     try {
         maps_.assign(visitors_, std::string_view());
+        again_of_.assign(visitors_, kNotAgain);
         reedited_ = 0;
         reedited_events_ = 0;
         for (size_t v = 0; v < visitors_; ++v) {
@@ -173,40 +204,50 @@ bool WatchedBatch::decide(const WatchedReply* elements, size_t n) noexcept {
             const LiveMapEdit& edit = *batch.visitor(v).edit;
             if (stored.bytes.substr(0, kLiveRevisionBytes) == edit.read_revision()) {
                 maps_[v] = edit.changed() ? edit.bytes() : std::string_view();
-            } else if (!edit_again(v, stored.bytes)) {
+            } else if (!start_again(v, stored.bytes)) {
                 return false;
             }
         }
-        return build_commit();
+        return (reedited_ == 0 || edit_again()) && build_commit();
     } catch (...) {
         return false;
     }
 }
 
-// Another batch wrote the visitor's map after its request read it: its events again, on the
-// map stored now (which WATCH holds until EXEC).
-bool WatchedBatch::edit_again(size_t v, std::string_view stored) {
-    const LiveBatch& batch = *batch_;
-    const LiveConfig& config = batch.config();
+// Another batch wrote the visitor's map after its request read it: its events go again, on
+// the map stored now (which WATCH holds until EXEC), in edit_again().
+bool WatchedBatch::start_again(size_t v, std::string_view stored) {
+    const LiveConfig& config = batch_->config();
     if (reedited_ == again_.size()) {
         again_.emplace_back();
     }
-    LiveMapEdit& e = again_[reedited_];
-    if (!e.start(stored, config.session_gap_seconds, config.viewed_cap)) {
+    if (!again_[reedited_].start(stored, config.session_gap_seconds, config.viewed_cap)) {
         return false;
     }
+    again_of_[v] = reedited_++;
+    return true;
+}
+
+// One pass over the events for every map started again.
+bool WatchedBatch::edit_again() {
+    const LiveBatch& batch = *batch_;
     for (size_t i = 0; i < batch.events(); ++i) {
-        if (batch.event_visitor(i) != v) {
+        const size_t k = again_of_[batch.event_visitor(i)];
+        if (k == kNotAgain) {
             continue;
         }
         const LiveBatch::EditFacts f = batch.edit_facts(i);
-        if (!e.apply(f.type, f.time_s, f.sku, f.category, f.price)) {
+        if (!again_[k].apply(f.type, f.time_s, f.sku, f.category, f.price)) {
             return false;
         }
         ++reedited_events_;
     }
-    ++reedited_;
-    maps_[v] = e.changed() ? e.bytes() : std::string_view();
+    for (size_t v = 0; v < visitors_; ++v) {
+        const size_t k = again_of_[v];
+        if (k != kNotAgain) {
+            maps_[v] = again_[k].changed() ? again_[k].bytes() : std::string_view();
+        }
+    }
     return true;
 }
 
@@ -247,8 +288,8 @@ bool WatchedBatch::build_commit() {
     return true;
 }
 
-WatchedBatch::Outcome WatchedBatch::committed(bool nil, const WatchedReply* elements,
-                                              size_t n) const noexcept {
+WatchedBatch::Outcome WatchedBatch::committed(bool nil, const WatchedReply* elements, size_t n,
+                                              std::vector<LiveResult>* results) const {
     using Kind = WatchedReply::Kind;
     if (nil) {
         return Outcome::kConflict;
@@ -256,14 +297,18 @@ WatchedBatch::Outcome WatchedBatch::committed(bool nil, const WatchedReply* elem
     if (batch_ == nullptr || elements == nullptr || n != queued_) {
         return Outcome::kFailed;
     }
+    bool all = true;
     for (size_t k = 0; k < n; ++k) {
         const bool xadd = k < batch_->events();
-        if (elements[k].kind == Kind::kError || elements[k].kind == Kind::kOther ||
-            (xadd && elements[k].kind != Kind::kBytes)) {
-            return Outcome::kFailed;
-        }
+        all = all && elements[k].kind != Kind::kError && elements[k].kind != Kind::kOther &&
+              (!xadd || elements[k].kind == Kind::kBytes);
     }
-    return Outcome::kCommitted;
+    results->clear();
+    for (size_t i = 0; i < batch_->events(); ++i) {
+        results->push_back(elements[i].kind == Kind::kBytes ? LiveResult::kApplied
+                                                            : LiveResult::kInvalid);
+    }
+    return all ? Outcome::kCommitted : Outcome::kPartial;
 }
 
 }  // namespace tailor

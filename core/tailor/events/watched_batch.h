@@ -11,7 +11,9 @@
 //
 // The protocol, on the events connection (one server, with the stream):
 //
-//   check   WATCH <live>... <mark>...
+//   check   MULTI, DISCARD                      MULTI is allowed here (else the script)
+//           WATCH <live>... <erased>... <mark>...
+//           XLEN  <stream>                      the stream is a stream (else the script)
 //           MGET  <live>... <erased>... <mark>...
 //   commit  MULTI
 //           XADD <stream> * type <type> vid <vid> e <blob>     per event, in order
@@ -22,15 +24,16 @@
 //
 // The check stands in for the script's reads. decide() commits only when the script would have
 // applied every event with the maps nginx edited: no visitor erased (its tombstone), every map
-// still stored, every producer's first seq above its watermark (no replay). A map another
+// still stored, every producer's first seq above its watermark (no replay), and the watermark
+// one this code can read as the script would (else the script reads it). A map another
 // batch wrote since the request read it is edited again here, from the bytes the MGET returned
 // (LiveMapEdit, the script's own byte edits); when that cannot be done in nginx either, the
 // batch goes by the script. WATCH makes the commit conditional: if any of those keys changes
-// between the check and EXEC (another worker's batch, an erase, which deletes the map first),
-// EXEC does nothing and answers nil, and the batch goes by the script, which sees what
-// changed. EXEC runs all of it or none of it, so a lost reply is a batch that either ran whole
-// (its producer's watermark moved: the script's dedupe skips it when it goes again) or did not
-// run at all.
+// between the check and EXEC (another worker's batch; an erase, which sets the tombstone and
+// then deletes the map), EXEC does nothing and answers nil, and the batch goes by the script,
+// which sees what changed. EXEC runs all of it or none of it, so a lost reply is a batch that
+// either ran whole (its producer's watermark moved: the script's dedupe skips it when it goes
+// again) or did not run at all.
 //
 // Not taken (the script's path, as before): Redis Cluster (the stream is in another slot), a
 // batch with an event the script alone takes (an Identify's merge, a first visit, a cart
@@ -69,16 +72,20 @@ class WatchedBatch {
     // WatchedBatch::plan
     //
     // Reads a finished LiveBatch (which must outlive this object's use): true when it may go
-    // by commands, and check() then holds the check. Keeps allocated capacity between batches.
-    [[nodiscard]] bool plan(const LiveBatch& batch) noexcept;
+    // by commands, at most `max_commands` of them in the commit (the connection's bound on
+    // commands in flight), and check() then holds the check. Keeps allocated capacity between
+    // batches.
+    [[nodiscard]] bool plan(const LiveBatch& batch, size_t max_commands) noexcept;
 
-    // The check's two commands in RESP, one after the other, and each one's length.
+    // The check's commands in RESP, one after the other, and each one's length.
     [[nodiscard]] std::string_view check() const noexcept { return check_; }
     [[nodiscard]] const std::vector<size_t>& check_lengths() const noexcept {
         return check_lengths_;
     }
     // The number of elements the MGET answers with.
     [[nodiscard]] size_t check_elements() const noexcept { return 2 * visitors_ + marks_; }
+    // The commands the check pipeline sends; the last is the MGET.
+    static constexpr size_t kCheckCommands = 5;
 
     // WatchedBatch::decide
     //
@@ -101,19 +108,24 @@ class WatchedBatch {
     enum class Outcome : unsigned char {
         kCommitted,  // every event appended and applied
         kConflict,   // EXEC answered nil: a watched key changed; nothing was written
-        kFailed,     // anything else (an error, another shape): written or not, unknown
+        kPartial,    // EXEC ran, and a command in it failed (MULTI does not roll back): what
+                     // ran stays; `results` says which events were appended
+        kFailed,     // not EXEC's answer (another shape): written or not, unknown
     };
 
     // WatchedBatch::committed
     //
-    // EXEC's reply: `nil` when it was nil, else its elements (one per queued command).
-    [[nodiscard]] Outcome committed(bool nil, const WatchedReply* elements,
-                                    size_t n) const noexcept;
+    // EXEC's reply: `nil` when it was nil, else its elements (one per queued command). For
+    // kCommitted and kPartial, `results` gets one per event: kApplied where its XADD was
+    // answered with an id, kInvalid where it failed.
+    [[nodiscard]] Outcome committed(bool nil, const WatchedReply* elements, size_t n,
+                                    std::vector<LiveResult>* results) const;
 
   private:
     bool build_check();
     bool build_commit();
-    bool edit_again(size_t v, std::string_view stored);
+    bool start_again(size_t v, std::string_view stored);
+    bool edit_again();
     void command(std::string* out, std::vector<size_t>* lengths,
                  std::initializer_list<std::string_view> args);
 
@@ -127,6 +139,8 @@ class WatchedBatch {
     // per visitor: the map to store (a view into its edit or into again_), or empty: unchanged
     std::vector<std::string_view> maps_;
     std::vector<LiveMapEdit> again_;  // maps edited again from the stored bytes
+    static constexpr size_t kNotAgain = static_cast<size_t>(-1);
+    std::vector<size_t> again_of_;  // per visitor: its map in again_, or kNotAgain
     std::string ttl_;
     std::string maxlen_;
     std::string check_;

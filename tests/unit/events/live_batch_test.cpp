@@ -32,6 +32,31 @@ std::string page_view(std::string_view vid) {
     return blob;
 }
 
+// A live map in the layout nginx edits (LiveMapEdit): page_view()'s second is its last_seen.
+std::string editable_map() {
+    auto u32 = [](uint32_t x) {
+        std::string out(1, '\xce');
+        for (int i = 3; i >= 0; --i) {
+            out.push_back(static_cast<char>(x >> (8 * i)));
+        }
+        return out;
+    };
+    const auto t = static_cast<uint32_t>(kT0 / 1000);
+    std::string m("\xde\x00\x06", 3);
+    m += "\xa3rev" + u32(t);
+    m += std::string("\xa6viewed\x90", 8);
+    m += std::string("\xa1v\x01", 3);
+    m += "\xaa"
+         "first_seen" +
+         u32(t - 60);
+    m += "\xa9last_seen" + u32(t);
+    m += std::string(
+        "\xab"
+        "acquisition\x80",
+        13);
+    return m;
+}
+
 TEST(EventLiveBatch, ProductFactsTravelBesideTheBlob) {
     LiveConfig config;
     config.stream.key = "s";
@@ -203,7 +228,7 @@ TEST(EventLiveBatch, AVisitorWithItsMapReadCountsAQuarterOfTheCap) {
     for (char v = 'a'; v <= 'j'; ++v) {
         blobs.push_back(page_view(std::string(22, v)));
     }
-    const std::string read = "\xde\x00\x01\xa1v\x01";  // a map (its layout is not checked here)
+    const std::string read = editable_map();
     LiveBatch batch;
     batch.reset(config);
     for (size_t i = 0; i < 8; ++i) {
@@ -219,6 +244,12 @@ TEST(EventLiveBatch, AVisitorWithItsMapReadCountsAQuarterOfTheCap) {
     }
     EXPECT_FALSE(batch.add(blobs[5], nullptr, read));
     EXPECT_FALSE(batch.add(blobs[6])) << "nor a whole one";
+
+    // a map nginx cannot edit: the script edits it, and it counts whole
+    batch.reset(config);
+    ASSERT_TRUE(batch.add(blobs[0], nullptr, "\x81\xa1v\x01"));
+    ASSERT_TRUE(batch.add(blobs[1], nullptr, "\x81\xa1v\x01"));
+    EXPECT_FALSE(batch.add(blobs[2], nullptr, read)) << "two whole ones: the cap";
 
     config.append_to_stream = false;  // Redis Cluster: the script edits every map there
     batch.reset(config);

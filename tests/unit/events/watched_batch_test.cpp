@@ -63,10 +63,13 @@ class WatchedBatchTest : public LiveMapEditTest {
     // The check on this test's connection: whether decide() commits.
     bool check(WatchedBatch* w) {
         const std::vector<Reply> r = redis_->pipeline(w->check(), w->check_lengths().size());
-        EXPECT_EQ(r.size(), 2u);
-        EXPECT_EQ(r[0].str, "OK") << "WATCH";
-        EXPECT_EQ(r[1].kind, '*') << "MGET";
-        const std::vector<WatchedReply> e = elements_of(r[1]);
+        EXPECT_EQ(r.size(), WatchedBatch::kCheckCommands);
+        EXPECT_EQ(r[0].str, "OK") << "MULTI";
+        EXPECT_EQ(r[1].str, "OK") << "DISCARD";
+        EXPECT_EQ(r[2].str, "OK") << "WATCH";
+        EXPECT_EQ(r[3].kind, ':') << "XLEN";
+        EXPECT_EQ(r.back().kind, '*') << "MGET";
+        const std::vector<WatchedReply> e = elements_of(r.back());
         return w->decide(e.data(), e.size());
     }
 
@@ -77,7 +80,7 @@ class WatchedBatchTest : public LiveMapEditTest {
             EXPECT_EQ(r[i].str, "QUEUED");
         }
         const std::vector<WatchedReply> e = elements_of(r.back());
-        return w.committed(r.back().nil, e.data(), e.size());
+        return w.committed(r.back().nil, e.data(), e.size(), &results_);
     }
 
     static std::string edited(std::string_view read, const std::vector<std::string>& blobs) {
@@ -89,6 +92,7 @@ class WatchedBatchTest : public LiveMapEditTest {
     long long xlen() { return redis_->command({"XLEN", "tailor:events"}).integer; }
 
     std::deque<std::vector<std::string>> kept_;
+    std::vector<LiveResult> results_;
 };
 
 TEST_F(WatchedBatchTest, ACommitStoresTheEditAppendsTheEventsAndMovesTheWatermark) {
@@ -99,7 +103,7 @@ TEST_F(WatchedBatchTest, ACommitStoresTheEditAppendsTheEventsAndMovesTheWatermar
     LiveBatch batch;
     fill(&batch, blobs, read);
     WatchedBatch w;
-    ASSERT_TRUE(w.plan(batch));
+    ASSERT_TRUE(w.plan(batch, 4096));
     const long long before = xlen();
     ASSERT_TRUE(check(&w));
     EXPECT_EQ(w.reedited(), 0u);
@@ -137,7 +141,7 @@ TEST_F(WatchedBatchTest, AStaleReadIsEditedAgainFromTheStoredMap) {
     LiveBatch batch;
     fill(&batch, blobs, stale);
     WatchedBatch w;
-    ASSERT_TRUE(w.plan(batch));
+    ASSERT_TRUE(w.plan(batch, 4096));
     ASSERT_TRUE(check(&w));
     EXPECT_EQ(w.reedited(), 1u);
     EXPECT_EQ(w.reedited_events(), 1u);
@@ -152,7 +156,7 @@ TEST_F(WatchedBatchTest, AWriteBetweenCheckAndExecLeavesEverythingAsItWas) {
     LiveBatch batch;
     fill(&batch, {view("NEW-1", kT0 + 30000)}, read);
     WatchedBatch w;
-    ASSERT_TRUE(w.plan(batch));
+    ASSERT_TRUE(w.plan(batch, 4096));
     ASSERT_TRUE(check(&w));
 
     Resp other(server_.port());
@@ -175,7 +179,7 @@ TEST_F(WatchedBatchTest, AnEraseBetweenCheckAndExecLeavesNothingOfTheVisitor) {
     LiveBatch batch;
     fill(&batch, {view("NEW-1", kT0 + 30000)}, read);
     WatchedBatch w;
-    ASSERT_TRUE(w.plan(batch));
+    ASSERT_TRUE(w.plan(batch, 4096));
     ASSERT_TRUE(check(&w));
 
     Resp other(server_.port());  // tailorctl profile erase: the tombstone, then the keys
@@ -189,6 +193,77 @@ TEST_F(WatchedBatchTest, AnEraseBetweenCheckAndExecLeavesNothingOfTheVisitor) {
     EXPECT_EQ(xlen(), appended);
 }
 
+// tailorctl profile erase sets the tombstone in one command and deletes the keys in another:
+// the tombstone alone, between check and EXEC, makes EXEC run nothing.
+TEST_F(WatchedBatchTest, ATombstoneSetBetweenCheckAndExecLeavesNothingWritten) {
+    seed();
+    const std::string read = live_of(kVid);
+    LiveBatch batch;
+    fill(&batch, {view("NEW-1", kT0 + 30000)}, read);
+    WatchedBatch w;
+    ASSERT_TRUE(w.plan(batch, 4096));
+    ASSERT_TRUE(check(&w));
+    Resp other(server_.port());
+    ASSERT_EQ(other.command({"SET", visitor_key(kVid, VisitorKeyKind::kErased), "1"}).str, "OK");
+    const long long appended = xlen();
+    EXPECT_EQ(commit(w), WatchedBatch::Outcome::kConflict);
+    EXPECT_EQ(hex(live_of(kVid)), hex(read));
+    EXPECT_EQ(xlen(), appended);
+}
+
+// An ACL that refuses MULTI would let the commit's writes run one by one, unguarded: the
+// check's MULTI is refused first, and its DISCARD with it.
+TEST_F(WatchedBatchTest, ARefusedMultiFailsTheCheck) {
+    seed();
+    LiveBatch batch;
+    fill(&batch, {view("NEW-1", kT0 + 30000)}, live_of(kVid));
+    WatchedBatch w;
+    ASSERT_TRUE(w.plan(batch, 4096));
+    ASSERT_EQ(redis_->command({"ACL", "SETUSER", "default", "-multi"}).str, "OK");
+    const std::vector<Reply> r = redis_->pipeline(w.check(), w.check_lengths().size());
+    ASSERT_EQ(redis_->command({"ACL", "SETUSER", "default", "+multi"}).str, "OK");
+    EXPECT_EQ(r[0].kind, '-') << "MULTI";
+    EXPECT_EQ(r[1].kind, '-') << "DISCARD without MULTI";
+    ASSERT_EQ(redis_->command({"UNWATCH"}).str, "OK");
+}
+
+// A stream key of another type would fail every XADD inside EXEC after the maps were stored.
+TEST_F(WatchedBatchTest, AStreamKeyOfAnotherTypeFailsTheCheck) {
+    seed();
+    LiveBatch batch;
+    LiveConfig config;
+    config.stream.key = "not-a-stream";
+    ASSERT_EQ(redis_->command({"SET", "not-a-stream", "x"}).str, "OK");
+    fill(&batch, {view("NEW-1", kT0 + 30000)}, live_of(kVid), config);
+    WatchedBatch w;
+    ASSERT_TRUE(w.plan(batch, 4096));
+    const std::vector<Reply> r = redis_->pipeline(w.check(), w.check_lengths().size());
+    EXPECT_EQ(r[3].kind, '-') << "XLEN: WRONGTYPE";
+    ASSERT_EQ(redis_->command({"UNWATCH"}).str, "OK");
+}
+
+// A watermark this code cannot read as a number is left to the script, which reads it its way.
+TEST_F(WatchedBatchTest, AWatermarkNotANumberGoesByTheScript) {
+    seq_ = 100;
+    seed();
+    ASSERT_EQ(redis_->command({"SET", "tailor:events:seq:w0-test", "119 "}).str, "OK");
+    LiveBatch batch;
+    fill(&batch, {view("NEW-1", kT0 + 30000)}, live_of(kVid));
+    WatchedBatch w;
+    ASSERT_TRUE(w.plan(batch, 4096));
+    EXPECT_FALSE(check(&w));
+    ASSERT_EQ(redis_->command({"UNWATCH"}).str, "OK");
+}
+
+TEST_F(WatchedBatchTest, ABatchOverTheCommandBoundIsNotPlanned) {
+    seed();
+    LiveBatch batch;
+    fill(&batch, {view("NEW-1", kT0 + 30000), page(kT0 + 31000)}, live_of(kVid));
+    WatchedBatch w;
+    EXPECT_FALSE(w.plan(batch, 5)) << "MULTI, 2 XADD, a SET, XTRIM, EXEC: 6";
+    EXPECT_TRUE(w.plan(batch, 6));
+}
+
 TEST_F(WatchedBatchTest, AnErasedVisitorGoesByTheScript) {
     seed();
     const std::string read = live_of(kVid);
@@ -196,7 +271,7 @@ TEST_F(WatchedBatchTest, AnErasedVisitorGoesByTheScript) {
     LiveBatch batch;
     fill(&batch, {view("NEW-1", kT0 + 30000)}, read);
     WatchedBatch w;
-    ASSERT_TRUE(w.plan(batch));
+    ASSERT_TRUE(w.plan(batch, 4096));
     EXPECT_FALSE(check(&w));
     ASSERT_EQ(redis_->command({"UNWATCH"}).str, "OK");
 }
@@ -209,7 +284,7 @@ TEST_F(WatchedBatchTest, AReplayGoesByTheScript) {
     LiveBatch batch;
     fill(&batch, {page(kT0 + 30000), view("NEW-1", kT0 + 31000)}, read);
     WatchedBatch w;
-    ASSERT_TRUE(w.plan(batch));
+    ASSERT_TRUE(w.plan(batch, 4096));
     EXPECT_FALSE(check(&w));
 }
 
@@ -220,7 +295,7 @@ TEST_F(WatchedBatchTest, AMapGoneSinceTheReadGoesByTheScript) {
     LiveBatch batch;
     fill(&batch, {view("NEW-1", kT0 + 30000)}, read);
     WatchedBatch w;
-    ASSERT_TRUE(w.plan(batch));
+    ASSERT_TRUE(w.plan(batch, 4096));
     EXPECT_FALSE(check(&w));
 }
 
@@ -240,7 +315,7 @@ TEST_F(WatchedBatchTest, TwoVisitorsEachGetTheirOwnMap) {
     ASSERT_TRUE(batch.add(b, nullptr, theirs));
     ASSERT_TRUE(batch.finish());
     WatchedBatch w;
-    ASSERT_TRUE(w.plan(batch));
+    ASSERT_TRUE(w.plan(batch, 4096));
     ASSERT_TRUE(check(&w));
     EXPECT_EQ(commit(w), WatchedBatch::Outcome::kCommitted);
     EXPECT_EQ(hex(live_of(kVid)), hex(edited(mine, {a})));
@@ -254,19 +329,19 @@ TEST_F(WatchedBatchTest, BatchesOnlyTheScriptCanApplyAreNotPlanned) {
     LiveBatch batch;
 
     fill(&batch, {view("NEW-1", kT0 + 30000)}, "");
-    EXPECT_FALSE(w.plan(batch)) << "no map read: the script makes the first visit's";
+    EXPECT_FALSE(w.plan(batch, 4096)) << "no map read: the script makes the first visit's";
 
     fill(&batch, {event(EventType::kProductAdded, kVid, kT0 + 30000, {{"product_id", "A"}})}, read);
-    EXPECT_FALSE(w.plan(batch)) << "a cart change: LiveMapEdit does not make it";
+    EXPECT_FALSE(w.plan(batch, 4096)) << "a cart change: LiveMapEdit does not make it";
 
     fill(&batch, {page(kT0 + 30000), event(EventType::kIdentify, kOther, kT0 + 31000, {}, 0, kVid)},
          read);
-    EXPECT_FALSE(w.plan(batch)) << "an Identify's merge";
+    EXPECT_FALSE(w.plan(batch, 4096)) << "an Identify's merge";
 
     LiveConfig cluster;
     cluster.append_to_stream = false;
     fill(&batch, {view("NEW-1", kT0 + 30000)}, read, cluster);
-    EXPECT_FALSE(w.plan(batch)) << "Redis Cluster: the stream is in another slot";
+    EXPECT_FALSE(w.plan(batch, 4096)) << "Redis Cluster: the stream is in another slot";
 }
 
 TEST_F(WatchedBatchTest, AnswersOfTheWrongShapeAreNotCommitted) {
@@ -274,7 +349,7 @@ TEST_F(WatchedBatchTest, AnswersOfTheWrongShapeAreNotCommitted) {
     LiveBatch batch;
     fill(&batch, {view("NEW-1", kT0 + 30000)}, live_of(kVid));
     WatchedBatch w;
-    ASSERT_TRUE(w.plan(batch));
+    ASSERT_TRUE(w.plan(batch, 4096));
     std::vector<WatchedReply> e(w.check_elements());
     EXPECT_FALSE(w.decide(e.data(), e.size() - 1)) << "one element short";
     e[0].kind = WatchedReply::Kind::kError;
@@ -285,11 +360,14 @@ TEST_F(WatchedBatchTest, AnswersOfTheWrongShapeAreNotCommitted) {
     for (WatchedReply& x : exec) {
         x.kind = WatchedReply::Kind::kBytes;
     }
-    EXPECT_EQ(w.committed(false, exec.data(), exec.size()), WatchedBatch::Outcome::kCommitted);
-    EXPECT_EQ(w.committed(false, exec.data(), exec.size() - 1), WatchedBatch::Outcome::kFailed);
-    exec[0].kind = WatchedReply::Kind::kError;
-    EXPECT_EQ(w.committed(false, exec.data(), exec.size()), WatchedBatch::Outcome::kFailed);
-    EXPECT_EQ(w.committed(true, nullptr, 0), WatchedBatch::Outcome::kConflict);
+    std::vector<LiveResult> r;
+    EXPECT_EQ(w.committed(false, exec.data(), exec.size(), &r), WatchedBatch::Outcome::kCommitted);
+    EXPECT_EQ(r, std::vector<LiveResult>{LiveResult::kApplied});
+    EXPECT_EQ(w.committed(false, exec.data(), exec.size() - 1, &r), WatchedBatch::Outcome::kFailed);
+    exec[0].kind = WatchedReply::Kind::kError;  // the XADD failed inside EXEC
+    EXPECT_EQ(w.committed(false, exec.data(), exec.size(), &r), WatchedBatch::Outcome::kPartial);
+    EXPECT_EQ(r, std::vector<LiveResult>{LiveResult::kInvalid});
+    EXPECT_EQ(w.committed(true, nullptr, 0, &r), WatchedBatch::Outcome::kConflict);
     ASSERT_EQ(redis_->command({"UNWATCH"}).str, "OK");
 }
 
