@@ -12,7 +12,7 @@
 // The protocol, on the events connection (one server, with the stream):
 //
 //   check   MULTI, DISCARD                      MULTI is allowed here (else the script)
-//           WATCH <live>... <erased>... <mark>...
+//           WATCH <live>... <mark>...
 //           XLEN  <stream>                      the stream is a stream (else the script)
 //           MGET  <live>... <erased>... <mark>...
 //   commit  MULTI
@@ -31,9 +31,11 @@
 // batch goes by the script. WATCH makes the commit conditional: if any of those keys changes
 // between the check and EXEC (another worker's batch; an erase, which sets the tombstone and
 // then deletes the map), EXEC does nothing and answers nil, and the batch goes by the script,
-// which sees what changed. EXEC runs all of it or none of it, so a lost reply is a batch that
-// either ran whole (its producer's watermark moved: the script's dedupe skips it when it goes
-// again) or did not run at all.
+// which sees what changed. (A commit that lands between an erase's tombstone and its DEL ran
+// before the erase: the DEL takes its map, and its events precede the erase's Profile Erased
+// on the stream; build_check() says why the tombstones are not watched.) EXEC runs all of it or
+// none of it, so a lost reply is a batch that either ran whole (its producer's watermark moved: the
+// script's dedupe skips it when it goes again) or did not run at all.
 //
 // Not taken (the script's path, as before): Redis Cluster (the stream is in another slot), a
 // batch with an event the script alone takes (an Identify's merge, a first visit, a cart

@@ -193,9 +193,10 @@ TEST_F(WatchedBatchTest, AnEraseBetweenCheckAndExecLeavesNothingOfTheVisitor) {
     EXPECT_EQ(xlen(), appended);
 }
 
-// tailorctl profile erase sets the tombstone in one command and deletes the keys in another:
-// the tombstone alone, between check and EXEC, makes EXEC run nothing.
-TEST_F(WatchedBatchTest, ATombstoneSetBetweenCheckAndExecLeavesNothingWritten) {
+// tailorctl profile erase sets the tombstone in one command and deletes the keys in another.
+// A commit between the two ran before the erase: the DEL takes its map, and its event comes
+// before the erase's own on the stream. Nothing of the visitor is left.
+TEST_F(WatchedBatchTest, ACommitBetweenAnErasesTombstoneAndItsDelIsErasedWithTheRest) {
     seed();
     const std::string read = live_of(kVid);
     LiveBatch batch;
@@ -205,10 +206,14 @@ TEST_F(WatchedBatchTest, ATombstoneSetBetweenCheckAndExecLeavesNothingWritten) {
     ASSERT_TRUE(check(&w));
     Resp other(server_.port());
     ASSERT_EQ(other.command({"SET", visitor_key(kVid, VisitorKeyKind::kErased), "1"}).str, "OK");
-    const long long appended = xlen();
-    EXPECT_EQ(commit(w), WatchedBatch::Outcome::kConflict);
-    EXPECT_EQ(hex(live_of(kVid)), hex(read));
-    EXPECT_EQ(xlen(), appended);
+    EXPECT_EQ(commit(w), WatchedBatch::Outcome::kCommitted);
+    ASSERT_EQ(other.command({"DEL", live_key(kVid)}).integer, 1);
+    const Reply erased = other.command({"XADD", "tailor:events", "*", "type", "Profile Erased"});
+    EXPECT_EQ(redis_->command({"EXISTS", live_key(kVid)}).integer, 0);
+    const Reply last = redis_->command({"XREVRANGE", "tailor:events", "+", "-", "COUNT", "2"});
+    ASSERT_EQ(last.elements.size(), 2u);
+    EXPECT_EQ(last.elements[0].elements[0].str, erased.str) << "the erase's event last";
+    EXPECT_EQ(last.elements[1].elements[1].elements[3].str, kVid) << "the commit's before it";
 }
 
 // An ACL that refuses MULTI would let the commit's writes run one by one, unguarded: the
