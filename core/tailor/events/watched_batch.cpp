@@ -36,22 +36,37 @@ std::string decimal(uint64_t v) {
 
 }  // namespace
 
-void WatchedBatch::command(std::string* out, std::vector<size_t>* lengths,
-                           std::initializer_list<std::string_view> args) {
-    const char* argv[16];
-    size_t argvlen[16];
-    int argc = 0;
+void WatchedBatch::Commands::clear() noexcept {
+    bytes.clear();
+    lengths.clear();
+    argv_.clear();
+    argvlen_.clear();
+}
+
+void WatchedBatch::Commands::arg(std::string_view a) {
+    argv_.push_back(a.data());
+    argvlen_.push_back(a.size());
+}
+
+bool WatchedBatch::Commands::end() {
+    const int argc = static_cast<int>(argv_.size());
+    const size_t need = resp_command_bytes(argc, argvlen_.data());
+    const size_t at = bytes.size();
+    bytes.resize(at + need);
+    const size_t n =
+        write_resp_command(bytes.data() + at, need, argc, argv_.data(), argvlen_.data());
+    bytes.resize(at + n);
+    lengths.push_back(n);
+    argv_.clear();
+    argvlen_.clear();
+    return n != 0;
+}
+
+bool WatchedBatch::Commands::add(std::initializer_list<std::string_view> args) {
     for (std::string_view a : args) {
-        argv[argc] = a.data();
-        argvlen[argc] = a.size();
-        ++argc;
+        arg(a);
     }
-    const size_t bytes = resp_command_bytes(argc, argvlen);
-    const size_t at = out->size();
-    out->resize(at + bytes);
-    const size_t n = write_resp_command(out->data() + at, bytes, argc, argv, argvlen);
-    out->resize(at + n);
-    lengths->push_back(n);
+    return end();
 }
 
 bool WatchedBatch::plan(const LiveBatch& batch, size_t max_commands) noexcept {
@@ -96,37 +111,11 @@ bool WatchedBatch::build_check() {
             t = visitor_key(batch.event(i).vid, VisitorKeyKind::kErased);
         }
     }
-    std::vector<const char*> argv;
-    std::vector<size_t> argvlen;
-    argv.reserve(1 + 2 * visitors_ + marks_);  // the MGET's
-    argvlen.reserve(argv.capacity());
-    auto add = [&](std::string_view s) {
-        argv.push_back(s.data());
-        argvlen.push_back(s.size());
-    };
-    auto flush = [&] {
-        const size_t bytes = resp_command_bytes(static_cast<int>(argv.size()), argvlen.data());
-        const size_t at = check_.size();
-        check_.resize(at + bytes);
-        const size_t n = write_resp_command(
-            check_.data() + at, bytes, static_cast<int>(argv.size()), argv.data(), argvlen.data());
-        check_.resize(at + n);
-        check_lengths_.push_back(n);
-        argv.clear();
-        argvlen.clear();
-        return n != 0;
-    };
     check_.clear();
-    check_lengths_.clear();
     // MULTI must be taken before a commit relies on it: refused (an ACL), the commit's writes
     // would run one by one, unguarded. Refused here, DISCARD fails too, and the batch goes by
     // the script.
-    add("MULTI");
-    if (!flush()) {
-        return false;
-    }
-    add("DISCARD");
-    if (!flush()) {
+    if (!check_.add({"MULTI"}) || !check_.add({"DISCARD"})) {
         return false;
     }
     // Not the tombstones: Redis 7.0 checks each watched key against all the others a client
@@ -135,34 +124,32 @@ bool WatchedBatch::build_check() {
     // nothing), one between the two ran before the erase (its map is deleted with the rest,
     // its events precede the erase's Profile Erased on the stream), and one whose check saw
     // the tombstone is not made.
-    add("WATCH");
+    check_.arg("WATCH");
     for (size_t v = 0; v < visitors_; ++v) {
-        add(batch.visitor(v).live_key);
+        check_.arg(batch.visitor(v).live_key);
     }
     for (size_t j = 0; j < marks_; ++j) {
-        add(batch.producer(j).mark_key);
+        check_.arg(batch.producer(j).mark_key);
     }
-    if (!flush()) {
+    if (!check_.end()) {
         return false;
     }
     // a stream key of another type fails every XADD inside EXEC, after the maps were stored:
     // XLEN fails here instead, and the script's batch fails whole
-    add("XLEN");
-    add(batch.config().stream.key);
-    if (!flush()) {
+    if (!check_.add({"XLEN", batch.config().stream.key})) {
         return false;
     }
-    add("MGET");
+    check_.arg("MGET");
     for (size_t v = 0; v < visitors_; ++v) {
-        add(batch.visitor(v).live_key);
+        check_.arg(batch.visitor(v).live_key);
     }
     for (size_t v = 0; v < visitors_; ++v) {
-        add(tombstones_[v]);
+        check_.arg(tombstones_[v]);
     }
     for (size_t j = 0; j < marks_; ++j) {
-        add(batch.producer(j).mark_key);
+        check_.arg(batch.producer(j).mark_key);
     }
-    return flush();
+    return check_.end();
 }
 
 bool WatchedBatch::decide(const WatchedReply* elements, size_t n) noexcept {
@@ -260,34 +247,26 @@ bool WatchedBatch::build_commit() {
     ttl_ = decimal(config.ttl_seconds);
     maxlen_ = decimal(config.stream.maxlen);
     commit_.clear();
-    commit_lengths_.clear();
-    command(&commit_, &commit_lengths_, {"MULTI"});
+    bool ok = commit_.add({"MULTI"});
     for (size_t i = 0; i < batch.events(); ++i) {
         const LiveBatch::EventView e = batch.event(i);
-        command(&commit_, &commit_lengths_,
-                {"XADD", stream, "*", "type", e.type, "vid", e.vid, "e", e.blob});
+        ok = ok && commit_.add({"XADD", stream, "*", "type", e.type, "vid", e.vid, "e", e.blob});
     }
     for (size_t v = 0; v < visitors_; ++v) {
         if (!maps_[v].empty()) {
-            command(&commit_, &commit_lengths_,
-                    {"SET", batch.visitor(v).live_key, maps_[v], "EX", ttl_});
+            ok = ok && commit_.add({"SET", batch.visitor(v).live_key, maps_[v], "EX", ttl_});
         }
     }
     for (size_t j = 0; j < marks_; ++j) {
         const LiveBatch::ProducerView p = batch.producer(j);
-        command(&commit_, &commit_lengths_, {"SET", p.mark_key, p.last_seq, "EX", ttl_});
+        ok = ok && commit_.add({"SET", p.mark_key, p.last_seq, "EX", ttl_});
     }
     if (config.stream.maxlen > 0) {
-        command(&commit_, &commit_lengths_, {"XTRIM", stream, "MAXLEN", "~", maxlen_});
+        ok = ok && commit_.add({"XTRIM", stream, "MAXLEN", "~", maxlen_});
     }
-    command(&commit_, &commit_lengths_, {"EXEC"});
-    queued_ = commit_lengths_.size() - 2;
-    for (size_t len : commit_lengths_) {
-        if (len == 0) {
-            return false;
-        }
-    }
-    return true;
+    ok = ok && commit_.add({"EXEC"});
+    queued_ = commit_.lengths.size() - 2;
+    return ok;
 }
 
 WatchedBatch::Outcome WatchedBatch::committed(bool nil, const WatchedReply* elements, size_t n,

@@ -80,9 +80,9 @@ class WatchedBatch {
     [[nodiscard]] bool plan(const LiveBatch& batch, size_t max_commands) noexcept;
 
     // The check's commands in RESP, one after the other, and each one's length.
-    [[nodiscard]] std::string_view check() const noexcept { return check_; }
+    [[nodiscard]] std::string_view check() const noexcept { return check_.bytes; }
     [[nodiscard]] const std::vector<size_t>& check_lengths() const noexcept {
-        return check_lengths_;
+        return check_.lengths;
     }
     // The number of elements the MGET answers with.
     [[nodiscard]] size_t check_elements() const noexcept { return 2 * visitors_ + marks_; }
@@ -97,9 +97,9 @@ class WatchedBatch {
     [[nodiscard]] bool decide(const WatchedReply* elements, size_t n) noexcept;
 
     // The commit's commands in RESP (MULTI ... EXEC) and each one's length.
-    [[nodiscard]] std::string_view commit() const noexcept { return commit_; }
+    [[nodiscard]] std::string_view commit() const noexcept { return commit_.bytes; }
     [[nodiscard]] const std::vector<size_t>& commit_lengths() const noexcept {
-        return commit_lengths_;
+        return commit_.lengths;
     }
 
     // Of the visitors, how many maps decide() edited again from the stored bytes, and their
@@ -124,12 +124,25 @@ class WatchedBatch {
                                     std::vector<LiveResult>* results) const;
 
   private:
+    // Commands in RESP, one after the other, and each one's length; arg() ... end() builds one
+    // of any length, add() one of a few arguments. False: memory (resp.h refused).
+    struct Commands {
+        std::string bytes;
+        std::vector<size_t> lengths;
+        void clear() noexcept;
+        void arg(std::string_view a);
+        bool end();
+        bool add(std::initializer_list<std::string_view> args);
+
+      private:
+        std::vector<const char*> argv_;
+        std::vector<size_t> argvlen_;
+    };
+
     bool build_check();
     bool build_commit();
     bool start_again(size_t v, std::string_view stored);
     bool edit_again();
-    void command(std::string* out, std::vector<size_t>* lengths,
-                 std::initializer_list<std::string_view> args);
 
     const LiveBatch* batch_ = nullptr;
     size_t visitors_ = 0;
@@ -145,10 +158,8 @@ class WatchedBatch {
     std::vector<size_t> again_of_;  // per visitor: its map in again_, or kNotAgain
     std::string ttl_;
     std::string maxlen_;
-    std::string check_;
-    std::vector<size_t> check_lengths_;
-    std::string commit_;
-    std::vector<size_t> commit_lengths_;
+    Commands check_;
+    Commands commit_;
 };
 
 }  // namespace tailor
