@@ -5,34 +5,17 @@
 # which way each batch went. Off, or on a Redis that refuses WATCH, every batch goes by the
 # script and nothing is lost.
 
-from env import module_has, wait_for
+from env import module_has
 from msgpack_codec import msgpack_unpack
 from scenario import cookie_header
 from test_events import counter, events_metrics, start, stream_entries
+from test_events_live_edit import view
 from visitor import new_vid
 
 import pytest
 
 if not module_has("tailor_events"):
     pytest.skip("module built without tailor_events", allow_module_level=True)
-
-
-def flushed(nginx, before):
-    def done():
-        m = events_metrics(nginx)
-        emitted = counter(m, "tailor_events_emitted_total")
-        if (emitted > counter(before, "tailor_events_emitted_total")
-                and counter(m, "tailor_events_flushed_total") == emitted):
-            return m
-        return None
-    return wait_for(done, 10, "events flushed")
-
-
-def view(nginx, cookie, sku):
-    m = events_metrics(nginx)
-    r = nginx.get("/product.html?sku=%s&price=9.50&cat=coffee" % sku, headers=cookie)
-    assert r.status == 200, r
-    return flushed(nginx, m)
 
 
 def calls(redis):

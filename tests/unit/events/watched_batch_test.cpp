@@ -83,6 +83,13 @@ class WatchedBatchTest : public LiveMapEditTest {
         return w.committed(r.back().nil, e.data(), e.size(), &results_);
     }
 
+    // A batch of one product view from `read`, planned and checked: ready to commit.
+    void checked_view(LiveBatch* batch, WatchedBatch* w, std::string_view read) {
+        fill(batch, {view("NEW-1", kT0 + 30000)}, read);
+        ASSERT_TRUE(w->plan(*batch, 4096));
+        ASSERT_TRUE(check(w));
+    }
+
     static std::string edited(std::string_view read, const std::vector<std::string>& blobs) {
         LiveMapEdit e;
         EXPECT_TRUE(edit(&e, read, blobs));
@@ -154,10 +161,8 @@ TEST_F(WatchedBatchTest, AWriteBetweenCheckAndExecLeavesEverythingAsItWas) {
     seed();
     const std::string read = live_of(kVid);
     LiveBatch batch;
-    fill(&batch, {view("NEW-1", kT0 + 30000)}, read);
     WatchedBatch w;
-    ASSERT_TRUE(w.plan(batch, 4096));
-    ASSERT_TRUE(check(&w));
+    ASSERT_NO_FATAL_FAILURE(checked_view(&batch, &w, read));
 
     Resp other(server_.port());
     ASSERT_TRUE(other.ok());
@@ -177,10 +182,8 @@ TEST_F(WatchedBatchTest, AnEraseBetweenCheckAndExecLeavesNothingOfTheVisitor) {
     seed();
     const std::string read = live_of(kVid);
     LiveBatch batch;
-    fill(&batch, {view("NEW-1", kT0 + 30000)}, read);
     WatchedBatch w;
-    ASSERT_TRUE(w.plan(batch, 4096));
-    ASSERT_TRUE(check(&w));
+    ASSERT_NO_FATAL_FAILURE(checked_view(&batch, &w, read));
 
     Resp other(server_.port());  // tailorctl profile erase: the tombstone, then the keys
     const std::string tombstone = visitor_key(kVid, VisitorKeyKind::kErased);
@@ -200,10 +203,8 @@ TEST_F(WatchedBatchTest, ACommitBetweenAnErasesTombstoneAndItsDelIsErasedWithThe
     seed();
     const std::string read = live_of(kVid);
     LiveBatch batch;
-    fill(&batch, {view("NEW-1", kT0 + 30000)}, read);
     WatchedBatch w;
-    ASSERT_TRUE(w.plan(batch, 4096));
-    ASSERT_TRUE(check(&w));
+    ASSERT_NO_FATAL_FAILURE(checked_view(&batch, &w, read));
     Resp other(server_.port());
     ASSERT_EQ(other.command({"SET", visitor_key(kVid, VisitorKeyKind::kErased), "1"}).str, "OK");
     EXPECT_EQ(commit(w), WatchedBatch::Outcome::kCommitted);
