@@ -77,7 +77,8 @@ bool WatchedBatch::plan(const LiveBatch& batch, size_t max_commands) noexcept {
         return false;
     }
     // MULTI, an XADD per event, a SET per map and watermark, XTRIM, EXEC
-    if (batch.events() + batch.visitor_count() + batch.producer_count() + 3 > max_commands) {
+    if (batch.events() + batch.visitor_count() + batch.producer_count() + 3 > max_commands ||
+        batch.visitor_count() > kMaxVisitors) {
         return false;
     }
     for (size_t v = 0; v < batch.visitor_count(); ++v) {

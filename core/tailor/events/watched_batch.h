@@ -89,6 +89,12 @@ class WatchedBatch {
     // The commands the check pipeline sends; the last is the MGET.
     static constexpr size_t kCheckCommands = 5;
 
+    // The most visitors a batch may hold to go by commands: Redis 7.0's WATCH compares each
+    // key with every key the client watches already, so n maps cost n²/2 comparisons, with
+    // Redis blocked meanwhile (128: ~8k, tens of microseconds). The default batch holds 64 at
+    // most (tailor_events_batch_visitors 16, a quarter each); a larger one goes by the script.
+    static constexpr size_t kMaxVisitors = 128;
+
     // WatchedBatch::decide
     //
     // The MGET's elements: true when the batch can be committed, and commit() then holds the

@@ -261,6 +261,25 @@ TEST_F(WatchedBatchTest, AWatermarkNotANumberGoesByTheScript) {
     ASSERT_EQ(redis_->command({"UNWATCH"}).str, "OK");
 }
 
+TEST_F(WatchedBatchTest, ABatchOfMoreVisitorsThanWatchCanAffordIsNotPlanned) {
+    seed();
+    const std::string read = live_of(kVid);
+    std::vector<std::string> blobs;
+    for (size_t v = 0; v <= WatchedBatch::kMaxVisitors; ++v) {
+        std::string vid(22, 'a');
+        vid.replace(0, std::to_string(v).size(), std::to_string(v));
+        blobs.push_back(event(EventType::kPageViewed, vid, kT0 + 19000));
+    }
+    LiveBatch batch;
+    fill(&batch, blobs, read);
+    ASSERT_EQ(batch.visitor_count(), WatchedBatch::kMaxVisitors + 1);
+    WatchedBatch w;
+    EXPECT_FALSE(w.plan(batch, 4096));
+    blobs.pop_back();
+    fill(&batch, blobs, read);
+    EXPECT_TRUE(w.plan(batch, 4096));
+}
+
 TEST_F(WatchedBatchTest, ABatchOverTheCommandBoundIsNotPlanned) {
     seed();
     LiveBatch batch;
