@@ -117,7 +117,7 @@ void ngx_http_tailor_events_committed(void* data, const redisReply* reply, uint6
             ngx_http_tailor_events_log_limited(w, NGX_LOG_ERR, "EXEC of %uz events refused: %*s",
                                                batch.events(), reply->len, reply->str);
         }
-        ngx_http_tailor_events_watch_failed(w, "MULTI/EXEC failed");
+        ngx_http_tailor_events_watch_failed(w, "the commit failed");
         ngx_http_tailor_events_watched_to_script(w, false);
         return;
     }
@@ -169,7 +169,7 @@ void ngx_http_tailor_events_checked(void* data, const redisReply* reply, uint64_
 
     if (!ngx_http_tailor_events_watched_elements(w, reply)) {
         // WATCH or MGET refused (an ACL, a proxy), or the connection lost: the script
-        ngx_http_tailor_events_watch_failed(w, "WATCH/MGET failed");
+        ngx_http_tailor_events_watch_failed(w, "the check failed");
         ngx_http_tailor_events_watched_to_script(w, true);
         return;
     }

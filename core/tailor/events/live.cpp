@@ -91,6 +91,14 @@ bool LiveBatch::has_visitor(std::string_view vid) noexcept {
     return !key_table_.empty() && find_slot(vid)->stamp == stamp_;
 }
 
+// The KEYS index of a visitor the batch holds (has_visitor()).
+uint32_t LiveBatch::find_key(std::string_view vid) noexcept {
+    if (last_key_ != 0 && vid == last_vid_) {
+        return last_key_;
+    }
+    return find_slot(vid)->index;
+}
+
 uint32_t LiveBatch::key_for(std::string_view vid) {
     // a batch is mostly runs of one visitor's events (a page view and its product view)
     if (last_key_ != 0 && vid == last_vid_) {
@@ -159,12 +167,8 @@ bool LiveBatch::add(std::string_view blob, const LiveFacts* facts,
         (!f->previous_vid.empty() && !is_valid_vid(f->previous_vid))) {
         return false;
     }
-    // the cap in quarters: a visitor nginx edits the map of costs Redis a quarter of one the
-    // script edits (LiveConfig::max_visitors); whether it will is known after edit()
-    const uint32_t weight = !live_before.empty() && config_.append_to_stream ? 1 : 4;
-    if (config_.max_visitors != 0 && f->time_s &&
-        cap_units_ + weight > 4 * static_cast<uint64_t>(config_.max_visitors) &&
-        !has_visitor(f->vid)) {
+    if (config_.max_visitors != 0 && f->time_s && !events_.empty() &&
+        cap_units_ + cap_need(*f, live_before) > 4 * static_cast<uint64_t>(config_.max_visitors)) {
         full_ = true;
         return false;
     }
@@ -184,7 +188,13 @@ bool LiveBatch::add(std::string_view blob, const LiveFacts* facts,
         // without the stream (Redis Cluster) the previous visitor's keys are in another slot
         if (config_.append_to_stream && !f->previous_vid.empty() && f->type == "Identify" &&
             f->previous_vid != f->vid) {
+            const size_t before_previous = visitors_;
             p.previous = key_for(f->previous_vid);
+            if (visitors_ != before_previous) {  // the script loads its map whole: one visitor
+                cap_weight_.resize(visitors_, 0);
+                cap_weight_[visitor_of(p.previous)] = 4;
+                cap_units_ += 4;
+            }
         }
         p.time = number(*f->time_s);
         p.src = f->src;
@@ -211,6 +221,26 @@ bool LiveBatch::add(std::string_view blob, const LiveFacts* facts,
     edit(events_.back(), *f, live_before);
     count_against_cap(visitor_of(events_.back().key), new_visitor);
     return true;
+}
+
+// The quarters an event would add to the cap, before add() takes it: a new visitor's (a
+// quarter when it comes with its map read and the event is one nginx's edit can make), three
+// more for a visitor counted a quarter whose event the edit cannot make (a cart change, an
+// order, an Identify), and a whole one for an Identify's new previous visitor.
+uint64_t LiveBatch::cap_need(const LiveFacts& f, std::string_view live_before) noexcept {
+    const bool editable = f.type != "Product Added" && f.type != "Product Removed" &&
+                          f.type != "Order Completed" && f.type != "Identify";
+    uint64_t need = 0;
+    if (!has_visitor(f.vid)) {
+        need += !live_before.empty() && config_.append_to_stream && editable ? 1 : 4;
+    } else if (!editable && cap_weight_[visitor_of(find_key(f.vid))] == 1) {
+        need += 3;
+    }
+    if (!f.previous_vid.empty() && f.type == "Identify" && f.previous_vid != f.vid &&
+        config_.append_to_stream && !has_visitor(f.previous_vid)) {
+        need += 4;
+    }
+    return need;
 }
 
 // A visitor weighs a quarter while it carries nginx's edit, a whole one once it does not (an

@@ -331,6 +331,8 @@ class LiveBatch {
     void edit(const Pending& p, const LiveFacts& f, std::string_view live_before) noexcept;
     void no_edit(uint32_t key) noexcept;
     void count_against_cap(size_t visitor, bool new_visitor) noexcept;
+    uint64_t cap_need(const LiveFacts& f, std::string_view live_before) noexcept;
+    uint32_t find_key(std::string_view vid) noexcept;
     size_t visitor_of(uint32_t key) const noexcept;
     // whether the visitor's edit started and every one of its events applied
     bool carries_edit(size_t visitor) const noexcept;

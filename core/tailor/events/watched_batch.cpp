@@ -78,7 +78,7 @@ bool WatchedBatch::plan(const LiveBatch& batch, size_t max_commands) noexcept {
     }
     // MULTI, an XADD per event, a SET per map and watermark, XTRIM, EXEC
     if (batch.events() + batch.visitor_count() + batch.producer_count() + 3 > max_commands ||
-        batch.visitor_count() > kMaxVisitors) {
+        batch.visitor_count() + batch.producer_count() > kMaxVisitors) {
         return false;
     }
     for (size_t v = 0; v < batch.visitor_count(); ++v) {
@@ -114,9 +114,10 @@ bool WatchedBatch::build_check() {
     }
     check_.clear();
     // MULTI must be taken before a commit relies on it: refused (an ACL), the commit's writes
-    // would run one by one, unguarded. Refused here, DISCARD fails too, and the batch goes by
-    // the script.
-    if (!check_.add({"MULTI"}) || !check_.add({"DISCARD"})) {
+    // would run one by one, unguarded. Refused here, the EXEC fails too, and the batch goes by
+    // the script. EXEC, not DISCARD: a refused EXEC aborts the transaction, a refused DISCARD
+    // would leave the connection in it. The empty EXEC also lets go of any WATCH left over.
+    if (!check_.add({"MULTI"}) || !check_.add({"EXEC"})) {
         return false;
     }
     // Not the tombstones: Redis 7.0 checks each watched key against all the others a client

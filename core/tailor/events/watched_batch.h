@@ -11,7 +11,7 @@
 //
 // The protocol, on the events connection (one server, with the stream):
 //
-//   check   MULTI, DISCARD                      MULTI is allowed here (else the script)
+//   check   MULTI, EXEC                         MULTI and EXEC are allowed (else the script)
 //           WATCH <live>... <mark>...
 //           XLEN  <stream>                      the stream is a stream (else the script)
 //           MGET  <live>... <erased>... <mark>...
@@ -89,10 +89,11 @@ class WatchedBatch {
     // The commands the check pipeline sends; the last is the MGET.
     static constexpr size_t kCheckCommands = 5;
 
-    // The most visitors a batch may hold to go by commands: Redis 7.0's WATCH compares each
-    // key with every key the client watches already, so n maps cost n²/2 comparisons, with
-    // Redis blocked meanwhile (128: ~8k, tens of microseconds). The default batch holds 64 at
-    // most (tailor_events_batch_visitors 16, a quarter each); a larger one goes by the script.
+    // The most visitors (and producers: their watermarks are watched too) a batch may hold to
+    // go by commands: Redis 7.0's WATCH compares each key with every key the client watches
+    // already, so n keys cost n²/2 comparisons, with Redis blocked meanwhile (128: ~8k, tens
+    // of microseconds). The default batch holds 64 visitors at most
+    // (tailor_events_batch_visitors 16, a quarter each); a larger one goes by the script.
     static constexpr size_t kMaxVisitors = 128;
 
     // WatchedBatch::decide

@@ -258,6 +258,62 @@ TEST(EventLiveBatch, AVisitorWithItsMapReadCountsAQuarterOfTheCap) {
     EXPECT_FALSE(batch.add(blobs[2], nullptr, read));
 }
 
+// A visitor counted a quarter whose next event nginx's edit cannot make (a cart change) would
+// count whole: refused when that is over the cap. An Identify's new previous visitor counts
+// whole (the script loads its map).
+TEST(EventLiveBatch, AVisitorsWeightIsCheckedAgainstTheCapWhenItGrows) {
+    LiveConfig config;
+    config.stream.key = "s";
+    config.max_visitors = 1;  // 4 quarters
+    const std::string read = editable_map();
+    auto vid = [](char c) { return std::string(22, c); };
+    const std::string a = page_view(vid('a')), b = page_view(vid('b'));
+    const std::string vid_a = vid('a'), vid_c = vid('c'), vid_d = vid('d');  // Event views them
+    Event added(*EventId::generate(kT0));
+    added.type = EventType::kProductAdded;
+    added.vid = vid_a;
+    added.ts_ms = kT0;
+    const EventProperty props[] = {{"product_id", "A"}};
+    added.properties = props;
+    added.property_count = 1;
+    std::string cart;
+    ASSERT_EQ(encode_event(added, &cart).status, EncodeStatus::kOk);
+
+    LiveBatch batch;
+    batch.reset(config);
+    ASSERT_TRUE(batch.add(a, nullptr, read));
+    ASSERT_TRUE(batch.add(b, nullptr, read));  // 2 quarters
+    EXPECT_FALSE(batch.add(cart, nullptr, read)) << "a's cart change: 2 + 3 quarters";
+    EXPECT_TRUE(batch.full());
+
+    batch.reset(config);
+    ASSERT_TRUE(batch.add(a, nullptr, read));
+    EXPECT_TRUE(batch.add(cart, nullptr, read)) << "1 + 3 quarters: at the cap";
+    EXPECT_FALSE(batch.add(b, nullptr, read)) << "no room for another";
+
+    Event identify(*EventId::generate(kT0));
+    identify.type = EventType::kIdentify;
+    identify.vid = vid_c;
+    identify.previous_vid = vid_d;
+    identify.ts_ms = kT0;
+    std::string merge;
+    ASSERT_EQ(encode_event(identify, &merge).status, EncodeStatus::kOk);
+    config.max_visitors = 2;  // 8 quarters
+    batch.reset(config);
+    ASSERT_TRUE(batch.add(a, nullptr, read));
+    EXPECT_FALSE(batch.add(merge, nullptr, read)) << "1 + 4 (c) + 4 (d, the previous one): 9";
+
+    config.max_visitors = 3;  // 12 quarters
+    const std::string e = page_view(vid('e')), f = page_view(vid('f')), g = page_view(vid('g'));
+    batch.reset(config);
+    ASSERT_TRUE(batch.add(a, nullptr, read));
+    ASSERT_TRUE(batch.add(merge, nullptr, read));  // 9
+    ASSERT_TRUE(batch.add(b, nullptr, read));
+    ASSERT_TRUE(batch.add(e, nullptr, read));
+    ASSERT_TRUE(batch.add(f, nullptr, read));  // 12
+    EXPECT_FALSE(batch.add(g, nullptr, read));
+}
+
 // The seqs travel per producer: first, last and each event's, by its number in the batch (an
 // event without a time is not listed: the script reports it invalid anyway).
 TEST(EventLiveBatch, SeqsTravelPerProducer) {

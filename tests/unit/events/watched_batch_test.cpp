@@ -65,7 +65,7 @@ class WatchedBatchTest : public LiveMapEditTest {
         const std::vector<Reply> r = redis_->pipeline(w->check(), w->check_lengths().size());
         EXPECT_EQ(r.size(), WatchedBatch::kCheckCommands);
         EXPECT_EQ(r[0].str, "OK") << "MULTI";
-        EXPECT_EQ(r[1].str, "OK") << "DISCARD";
+        EXPECT_EQ(r[1].kind, '*') << "EXEC, of nothing";
         EXPECT_EQ(r[2].str, "OK") << "WATCH";
         EXPECT_EQ(r[3].kind, ':') << "XLEN";
         EXPECT_EQ(r.back().kind, '*') << "MGET";
@@ -218,7 +218,7 @@ TEST_F(WatchedBatchTest, ACommitBetweenAnErasesTombstoneAndItsDelIsErasedWithThe
 }
 
 // An ACL that refuses MULTI would let the commit's writes run one by one, unguarded: the
-// check's MULTI is refused first, and its DISCARD with it.
+// check's MULTI is refused first, and its EXEC with it.
 TEST_F(WatchedBatchTest, ARefusedMultiFailsTheCheck) {
     seed();
     LiveBatch batch;
@@ -229,7 +229,7 @@ TEST_F(WatchedBatchTest, ARefusedMultiFailsTheCheck) {
     const std::vector<Reply> r = redis_->pipeline(w.check(), w.check_lengths().size());
     ASSERT_EQ(redis_->command({"ACL", "SETUSER", "default", "+multi"}).str, "OK");
     EXPECT_EQ(r[0].kind, '-') << "MULTI";
-    EXPECT_EQ(r[1].kind, '-') << "DISCARD without MULTI";
+    EXPECT_EQ(r[1].kind, '-') << "EXEC without MULTI";
     ASSERT_EQ(redis_->command({"UNWATCH"}).str, "OK");
 }
 
