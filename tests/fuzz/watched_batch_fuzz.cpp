@@ -52,9 +52,14 @@ std::string laid_out(uint32_t rev) {
     m += "\xa3rev" + u32(rev);
     m += std::string("\xa6viewed\x90", 8);
     m += std::string("\xa1v\x01", 3);
-    m += "\xaa" "first_seen" + u32(kLastSeen - 60);
+    m += "\xaa"
+         "first_seen" +
+         u32(kLastSeen - 60);
     m += "\xa9last_seen" + u32(kLastSeen);
-    m += std::string("\xab" "acquisition\x80", 13);
+    m += std::string(
+        "\xab"
+        "acquisition\x80",
+        13);
     return m;
 }
 
