@@ -11,8 +11,9 @@ redisReplyObjectFunctions ngx_http_tailor_redis_default_fns;
 redisReplyObjectFunctions ngx_http_tailor_redis_guarded_fns;
 
 // The status replies a pipeline gets one of per command (+QUEUED inside MULTI, +OK), shared
-// rather than allocated: a batch of events sent as MULTI/EXEC gets one per event. Never
-// freed (free_object); only ever a whole reply, never an array's element.
+// rather than allocated: a batch of events sent as MULTI/EXEC gets one per event, and its
+// EXEC's array an +OK per map it stores. Never freed: free_object takes them out of an array
+// before hiredis frees it (its freeReplyObject skips a null element).
 char ngx_http_tailor_redis_queued_text[] = "QUEUED";
 char ngx_http_tailor_redis_ok_text[] = "OK";
 redisReply ngx_http_tailor_redis_queued_reply = {
@@ -22,6 +23,22 @@ redisReply ngx_http_tailor_redis_ok_reply = {
 
 bool ngx_http_tailor_redis_shared_reply(const void* reply) noexcept {
     return reply == &ngx_http_tailor_redis_queued_reply || reply == &ngx_http_tailor_redis_ok_reply;
+}
+
+// The shared replies in an array (and the arrays in it), nulled; depth is bounded by the
+// reader (admit_object).
+void ngx_http_tailor_redis_unshare(redisReply* array) noexcept {
+    if (array->element == nullptr) {
+        return;
+    }
+    for (size_t i = 0; i < array->elements; i++) {
+        redisReply* e = array->element[i];
+        if (ngx_http_tailor_redis_shared_reply(e)) {
+            array->element[i] = nullptr;
+        } else if (e != nullptr && e->type == REDIS_REPLY_ARRAY) {
+            ngx_http_tailor_redis_unshare(e);
+        }
+    }
 }
 
 bool ngx_http_tailor_redis_refuse(redisAsyncContext* ac, const char* why) noexcept {
@@ -91,12 +108,19 @@ void* ngx_http_tailor_redis_create_string(const redisReadTask* task, char* str,
         return nullptr;
     }
 
-    if (task->parent == nullptr && task->type == REDIS_REPLY_STATUS) {
+    if (task->type == REDIS_REPLY_STATUS) {
+        redisReply* shared = nullptr;
         if (len == 6 && ngx_memcmp(str, "QUEUED", 6) == 0) {
-            return &ngx_http_tailor_redis_queued_reply;
+            shared = &ngx_http_tailor_redis_queued_reply;
+        } else if (len == 2 && str[0] == 'O' && str[1] == 'K') {
+            shared = &ngx_http_tailor_redis_ok_reply;
         }
-        if (len == 2 && str[0] == 'O' && str[1] == 'K') {
-            return &ngx_http_tailor_redis_ok_reply;
+        if (shared != nullptr && task->parent != nullptr) {
+            // as hiredis's own createString does: the element goes into its array
+            static_cast<redisReply*>(task->parent->obj)->element[task->idx] = shared;
+        }
+        if (shared != nullptr) {
+            return shared;
         }
     }
 
@@ -104,9 +128,14 @@ void* ngx_http_tailor_redis_create_string(const redisReadTask* task, char* str,
 }
 
 void ngx_http_tailor_redis_free_object(void* reply) noexcept {
-    if (!ngx_http_tailor_redis_shared_reply(reply)) {
-        ngx_http_tailor_redis_default_fns.freeObject(reply);
+    if (ngx_http_tailor_redis_shared_reply(reply)) {
+        return;
     }
+    auto* r = static_cast<redisReply*>(reply);
+    if (r != nullptr && r->type == REDIS_REPLY_ARRAY) {
+        ngx_http_tailor_redis_unshare(r);
+    }
+    ngx_http_tailor_redis_default_fns.freeObject(reply);
 }
 
 void* ngx_http_tailor_redis_create_array(const redisReadTask* task, int elements) noexcept {

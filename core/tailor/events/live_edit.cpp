@@ -236,13 +236,26 @@ bool LiveMapEdit::viewed(int64_t t, std::string_view sku, std::string_view categ
     if (n != 0 && raw.compare(p, entry.size(), entry) == 0) {
         return true;  // first already
     }
-    // the entries' starts: "\163sku" after a map header of 2 to 4 keys
+    // The entries' starts: "\163sku" after a map header of 2 to 4 keys. This sku's entry, if
+    // any, is the one whose "\163sku", string header and sku are `pat` (the script looks for
+    // `pat` where an entry starts, twice: the full path takes them all out). `pat` starts with
+    // "\163sku", so an entry's start is the only place it can count: one pass finds both.
+    const size_t sku_head = sku.size() < 32 ? 1 : sku.size() < 256 ? 2 : 3;
+    const std::string_view pat =
+        std::string_view(entry).substr(1, kSkuKey.size() + sku_head + sku.size());
     std::vector<size_t>& at = starts_;
     at.clear();
+    std::optional<size_t> match;
     for (size_t q = raw.find(kSkuKey, p); q != std::string_view::npos && q < end;
          q = raw.find(kSkuKey, q + 4)) {
         const uint8_t h = byte_at(raw, q - 1);
         if (h >= 130 && h <= 132) {
+            if (raw.compare(q, pat.size(), pat) == 0) {
+                if (match) {
+                    return false;
+                }
+                match = at.size();
+            }
             at.push_back(q - 1);
         }
     }
@@ -250,25 +263,6 @@ bool LiveMapEdit::viewed(int64_t t, std::string_view sku, std::string_view categ
         return false;
     }
     at.push_back(end);
-    // this sku's entry, if any: "\163sku", its header and the sku, where an entry starts
-    // (twice: the full path takes them all out)
-    const size_t sku_head = sku.size() < 32 ? 1 : sku.size() < 256 ? 2 : 3;
-    const std::string_view pat =
-        std::string_view(entry).substr(1, kSkuKey.size() + sku_head + sku.size());
-    std::optional<size_t> match;
-    size_t j = 0;
-    for (size_t q = raw.find(pat, p); q != std::string_view::npos && q < end;
-         q = raw.find(pat, q + 1)) {
-        while (j < n && at[j] + 1 < q) {
-            ++j;
-        }
-        if (j < n && at[j] + 1 == q) {
-            if (match) {
-                return false;
-            }
-            match = j;
-        }
-    }
     const size_t keep = std::min<size_t>(n - (match ? 1 : 0), viewed_cap_ - 1);
     std::string& spliced = spliced_;
     spliced.clear();
