@@ -155,6 +155,27 @@ ngx_http_tailor_ctx_t* ngx_http_tailor_create_ctx(ngx_http_request_t* r) noexcep
     return ctx;
 }
 
+namespace {
+
+// The ctx of a request an internal redirect took to another location. Where that location has
+// `tailor off`, the response is nginx's alone, as sub_filter or add_header follow the location
+// that answers: no rewrite, no cookie, no event, no $tailor_* value. The client's validators,
+// held since the access phase, go back to nginx (a 304 or a 206 as without Tailor), and the
+// ctx stays unset, so every later lookup in this location finds nothing.
+ngx_http_tailor_ctx_t* ngx_http_tailor_redirected_ctx(ngx_http_request_t* r,
+                                                      ngx_http_tailor_ctx_t* ctx) noexcept {
+    auto* lcf = static_cast<ngx_http_tailor_loc_conf_t*>(
+        ngx_http_get_module_loc_conf(r, ngx_http_tailor_module));
+    if (!lcf->enable) {
+        ngx_http_tailor_restore_validators(r, &ctx->held);
+        return nullptr;
+    }
+    ngx_http_set_ctx(r, ctx, ngx_http_tailor_module);
+    return ctx;
+}
+
+}  // namespace
+
 ngx_http_tailor_ctx_t* ngx_http_tailor_get_ctx(ngx_http_request_t* r) noexcept {
     auto* ctx =
         static_cast<ngx_http_tailor_ctx_t*>(ngx_http_get_module_ctx(r, ngx_http_tailor_module));
@@ -168,8 +189,7 @@ ngx_http_tailor_ctx_t* ngx_http_tailor_get_ctx(ngx_http_request_t* r) noexcept {
         if (cln->handler == ngx_http_tailor_ctx_cleanup) {
             ctx = static_cast<ngx_http_tailor_ctx_t*>(cln->data);
             if (ctx->request == r) {
-                ngx_http_set_ctx(r, ctx, ngx_http_tailor_module);
-                return ctx;
+                return ngx_http_tailor_redirected_ctx(r, ctx);
             }
         }
     }

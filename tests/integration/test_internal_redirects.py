@@ -1,6 +1,7 @@
 # Internal redirects and subrequests around a personalized page: the access
 # phase's ctx survives try_files, error_page, X-Accel-Redirect and named
-# locations (r->ctx is wiped, the pool cleanup finds it again), and the filters
+# locations (r->ctx is wiped, the pool cleanup finds it again), unless the
+# location it ends in has tailor off; the filters
 # leave subrequests (auth_request, SSI, mirror) alone while the main request's
 # page is rewritten. Each request reads its profile from Redis, so the access
 # phase parks and is woken before the redirect happens.
@@ -56,6 +57,29 @@ SITE = """
             alias html/;
         }
 
+        # the redirects below end in a location with tailor off
+        location /plain/ {
+            tailor off;
+            alias html/;
+        }
+
+        location /to-plain/ {
+            try_files /nothing-here /plain/index.html;
+        }
+
+        location /missing-plain/ {
+            error_page 404 =200 /plain/index.html;
+        }
+
+        location /gone-plain/ {
+            error_page 404 = @plain;
+        }
+
+        location @plain {
+            tailor off;
+            proxy_pass http://127.0.0.1:{{BACKEND_PORT}};
+        }
+
         location /auth/ {
             auth_request /authcheck;
             alias html/;
@@ -102,6 +126,10 @@ SITE = """
         }
 
         location /gone/ {
+            alias html/;
+        }
+
+        location /gone-plain/ {
             alias html/;
         }
 
@@ -164,3 +192,33 @@ def test_a_mirrored_personalized_page(site):
     nginx, cookie = site
     assert_personalized(nginx.get("/mirrored/index.html", headers=cookie))
     wait_for(lambda: "/ok" in nginx.read_log("backend.log"), IO_TIMEOUT, "mirror request")
+
+
+def assert_untouched(r):
+    assert r.status == 200, r
+    assert b"Welcome, shopper" in r.body and b"Hi Ann" not in r.body, r.body[:300]
+    assert r.header("Cache-Control") is None, r.headers
+    assert r.header("Set-Cookie") is None, r.headers
+
+
+@pytest.mark.parametrize("path", ["/to-plain/index.html", "/missing-plain/nothing.html",
+                                  "/gone-plain/index.html"])
+def test_a_page_redirected_into_tailor_off_is_nginx_s_alone(site, path):
+    # the access phase ran (and read the profile) where tailor is on; the location that
+    # answers has it off: no rewrite, no private, no $tailor_status, as add_header or
+    # sub_filter follow the location that answers
+    nginx, cookie = site
+    assert_untouched(nginx.get(path, headers=cookie))
+    assert_untouched(nginx.get(path))  # a new visitor: no id minted either
+    assert [o[2] for o in scenario.outcomes(nginx)] == ["-", "-"], scenario.outcomes(nginx)
+
+
+def test_a_conditional_request_redirected_into_tailor_off_gets_nginx_s_304(site):
+    # the validators Tailor held for a page it might rewrite go back to nginx
+    nginx, cookie = site
+    etag = nginx.get("/plain/index.html").header("ETag")
+    assert etag
+    r = nginx.get("/to-plain/index.html", headers={**cookie, "If-None-Match": etag})
+    assert r.status == 304, r
+    r = nginx.get("/to-plain/index.html", headers={**cookie, "Range": "bytes=0-14"})
+    assert r.status == 206 and r.body == PAGE[:15], r
