@@ -321,6 +321,11 @@ void ngx_http_tailor_hold_validators(ngx_http_request_t* r,
                                      ngx_http_tailor_validators_t* held) noexcept;
 void ngx_http_tailor_restore_validators(ngx_http_request_t* r,
                                         ngx_http_tailor_validators_t* held) noexcept;
+// Gives them back to the request as the client sent them: on the list an upstream is sent too,
+// for a request that has left Tailor (redirected into a location with tailor off) before its
+// content phase.
+void ngx_http_tailor_give_back_validators(ngx_http_request_t* r,
+                                          ngx_http_tailor_validators_t* held) noexcept;
 // The first request header named `lowcase`, or null. One compare per header
 // of the same length: nginx lower-cases request header names as it reads them.
 const ngx_table_elt_t* ngx_http_tailor_find_request_header(ngx_http_request_t* r,

@@ -161,13 +161,14 @@ namespace {
 // `tailor off`, the response is nginx's alone, as sub_filter or add_header follow the location
 // that answers: no rewrite, no cookie, no event, no $tailor_* value. The client's validators,
 // held since the access phase, go back to nginx (a 304 or a 206 as without Tailor), and the
-// ctx stays unset, so every later lookup in this location finds nothing.
+// ctx stays unset, so every later lookup in this location finds nothing. The access phase
+// looks it up first, so an upstream there gets the validators too.
 ngx_http_tailor_ctx_t* ngx_http_tailor_redirected_ctx(ngx_http_request_t* r,
                                                       ngx_http_tailor_ctx_t* ctx) noexcept {
     auto* lcf = static_cast<ngx_http_tailor_loc_conf_t*>(
         ngx_http_get_module_loc_conf(r, ngx_http_tailor_module));
     if (!lcf->enable) {
-        ngx_http_tailor_restore_validators(r, &ctx->held);
+        ngx_http_tailor_give_back_validators(r, &ctx->held);
         return nullptr;
     }
     ngx_http_set_ctx(r, ctx, ngx_http_tailor_module);
@@ -201,6 +202,11 @@ ngx_int_t ngx_http_tailor_access_handler(ngx_http_request_t* r) noexcept {
         ngx_http_get_module_loc_conf(r, ngx_http_tailor_module));
 
     if (!lcf->enable || r != r->main) {
+        if (r == r->main && r->internal) {
+            // redirected here from a location with tailor on: what its access phase held goes
+            // back before this location's content handler reads the request
+            (void)ngx_http_tailor_get_ctx(r);
+        }
         return NGX_DECLINED;
     }
 

@@ -125,6 +125,27 @@ void ngx_http_tailor_restore_validators(ngx_http_request_t* r,
     *held = {};
 }
 
+void ngx_http_tailor_give_back_validators(ngx_http_request_t* r,
+                                          ngx_http_tailor_validators_t* held) noexcept {
+    ngx_table_elt_t** shortcuts[] = {&r->headers_in.if_none_match, &r->headers_in.if_modified_since,
+                                     &r->headers_in.range, &r->headers_in.if_range};
+    ngx_table_elt_t* entries[] = {held->if_none_match, held->if_modified_since, held->range,
+                                  held->if_range};
+    for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++) {
+        if (entries[i] == nullptr) {
+            continue;
+        }
+        // back on the list an upstream is sent (at its end: the order of different names
+        // means nothing); out of memory, at least nginx's own filters see it
+        auto* copy = static_cast<ngx_table_elt_t*>(ngx_list_push(&r->headers_in.headers));
+        if (copy != nullptr) {
+            *copy = *entries[i];
+        }
+        *shortcuts[i] = copy != nullptr ? copy : entries[i];
+    }
+    *held = {};
+}
+
 namespace {
 
 // nginx's parsers (HTTP/1, 2 and 3) set lowcase_key on every request header;

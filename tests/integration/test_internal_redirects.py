@@ -214,11 +214,17 @@ def test_a_page_redirected_into_tailor_off_is_nginx_s_alone(site, path):
 
 
 def test_a_conditional_request_redirected_into_tailor_off_gets_nginx_s_304(site):
-    # the validators Tailor held for a page it might rewrite go back to nginx
+    # the validators Tailor held for a page it might rewrite go back to nginx, and to the
+    # upstream of a location with tailor off
     nginx, cookie = site
     etag = nginx.get("/plain/index.html").header("ETag")
     assert etag
     r = nginx.get("/to-plain/index.html", headers={**cookie, "If-None-Match": etag})
     assert r.status == 304, r
     r = nginx.get("/to-plain/index.html", headers={**cookie, "Range": "bytes=0-14"})
+    assert r.status == 206 and r.body == PAGE[:15], r
+    # an upstream there gets them too (the backend serves the same file: the same ETag)
+    r = nginx.get("/gone-plain/index.html", headers={**cookie, "If-None-Match": etag})
+    assert r.status == 304, r
+    r = nginx.get("/gone-plain/index.html", headers={**cookie, "Range": "bytes=0-14"})
     assert r.status == 206 and r.body == PAGE[:15], r
