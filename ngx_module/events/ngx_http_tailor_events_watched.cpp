@@ -1,8 +1,15 @@
 // A batch as Redis's own commands (tailor::WatchedBatch, core/tailor/events/watched_batch.h):
-// the check (WATCH, MGET), then the commit (MULTI ... EXEC), each sent as one pipeline on the
-// events connection. What the replies mean is core's; this file sends, translates and falls
-// back to the live script, which is always right: a batch goes by the script when core says
-// so, when EXEC did nothing (a watched key changed), and when the check got no answer.
+// the check (WATCH, MGET) and MULTI, written together, then the commit (XADD ... EXEC) once
+// MULTI's +OK says the transaction is open, on the events connection. What the replies mean is
+// core's; this file sends, translates and falls back to the live script, which is always
+// right: a batch goes by the script when core says so, when EXEC did nothing (a watched key
+// changed), and when the check or MULTI got no answer.
+//
+// The states, with w->op the reply awaited (the batch's busy state):
+//   check sent, MULTI sent   checked(): core decides (w->watch_commit); the MULTI is awaited
+//   MULTI answered           opened(): +OK and decided -> the commit; else the transaction
+//                            is closed (EXEC) or the WATCH let go (UNWATCH), and the script
+//   commit sent              committed()
 #include "ngx_http_tailor_events.h"
 #include "ngx_http_tailor_events_worker.h"
 
@@ -79,14 +86,20 @@ void ngx_http_tailor_events_watch_failed(ngx_http_tailor_events_worker_t* w,
                   what, static_cast<ngx_uint_t>(kMaxWatchFailures));
 }
 
+// What is left of the check on the connection, before the script.
+enum class Leftover : unsigned char {
+    kNothing,      // EXEC ran or answered: no transaction, no WATCH
+    kWatch,        // the check's WATCH may stand: UNWATCH, so no later EXEC fails for its keys
+    kTransaction,  // MULTI opened it: EXEC of nothing closes it, and lets go of the WATCH
+};
+
 // The batch goes by the script after all, nothing of it written; from inside a reply handler.
-// `unwatch`: the check's WATCH may stand, and is let go first, so no later EXEC fails for its
-// keys.
 void ngx_http_tailor_events_watched_to_script(ngx_http_tailor_events_worker_t* w,
-                                              bool unwatch) noexcept {
-    if (unwatch) {
-        const char* argv[] = {"UNWATCH"};
-        size_t argvlen[] = {7};
+                                              Leftover leftover) noexcept {
+    if (leftover != Leftover::kNothing) {
+        const bool open = leftover == Leftover::kTransaction;
+        const char* argv[] = {open ? "EXEC" : "UNWATCH"};
+        size_t argvlen[] = {open ? size_t{4} : size_t{7}};
         (void)ngx_http_tailor_redis_send_nowait(w->redis, nullptr, 1, argv, argvlen);
     }
     if (!ngx_http_tailor_events_send_script(w)) {
@@ -104,7 +117,7 @@ void ngx_http_tailor_events_committed(void* data, const redisReply* reply, uint6
     if (reply != nullptr && reply->type == REDIS_REPLY_NIL) {
         // a watched key changed after the check: EXEC ran nothing
         ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_WATCH_CONFLICTS);
-        ngx_http_tailor_events_watched_to_script(w, false);
+        ngx_http_tailor_events_watched_to_script(w, Leftover::kNothing);
         return;
     }
 
@@ -112,13 +125,13 @@ void ngx_http_tailor_events_committed(void* data, const redisReply* reply, uint6
         (reply != nullptr && reply->type == REDIS_REPLY_ERROR)) {
         // EXEC refused (EXECABORT: a command refused while queued, or EXEC itself), or an
         // error before its answer on a connection still up: the transaction was discarded,
-        // nothing ran (MULTI was taken at the check)
+        // nothing ran (the commit went into the transaction MULTI opened)
         if (reply != nullptr) {
             ngx_http_tailor_events_log_limited(w, NGX_LOG_ERR, "EXEC of %uz events refused: %*s",
                                                batch.events(), reply->len, reply->str);
         }
         ngx_http_tailor_events_watch_failed(w, "the commit failed");
-        ngx_http_tailor_events_watched_to_script(w, false);
+        ngx_http_tailor_events_watched_to_script(w, Leftover::kNothing);
         return;
     }
 
@@ -163,21 +176,49 @@ void ngx_http_tailor_events_committed(void* data, const redisReply* reply, uint6
     ngx_http_tailor_events_done(w, true);
 }
 
+// The check's last reply (MGET's): core decides; MULTI's answer, awaited next, acts on it.
 void ngx_http_tailor_events_checked(void* data, const redisReply* reply, uint64_t) noexcept {
     auto* w = static_cast<ngx_http_tailor_events_worker_t*>(data);
-    w->op = nullptr;
+    w->op = w->watch_open;
+    w->watch_open = nullptr;
+    w->watch_commit = false;
+    if (w->op == nullptr) {
+        // no MULTI to wait for (send_watched sends both or neither): never leave a batch
+        // without a reply to wait for
+        ngx_http_tailor_events_watched_to_script(w, Leftover::kWatch);
+        return;
+    }
 
     if (!ngx_http_tailor_events_watched_elements(w, reply)) {
         // WATCH or MGET refused (an ACL, a proxy), or the connection lost: the script
         ngx_http_tailor_events_watch_failed(w, "the check failed");
-        ngx_http_tailor_events_watched_to_script(w, true);
         return;
     }
 
     if (!w->watched.decide(w->watched_replies.data(), w->watched_replies.size())) {
         // a tombstone, a replay, a map nginx cannot edit: the script decides
         ngx_http_tailor_events_count(NGX_HTTP_TAILOR_EVENTS_WATCH_DECLINED);
-        ngx_http_tailor_events_watched_to_script(w, true);
+        return;
+    }
+    w->watch_commit = true;
+}
+
+// MULTI's reply: the commit goes only into the transaction its +OK opened.
+void ngx_http_tailor_events_opened(void* data, const redisReply* reply, uint64_t) noexcept {
+    auto* w = static_cast<ngx_http_tailor_events_worker_t*>(data);
+    w->op = nullptr;
+
+    const bool open = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
+    if (!open) {
+        if (w->watch_commit) {
+            // refused since the check's own MULTI (an ACL changed), or the connection lost
+            ngx_http_tailor_events_watch_failed(w, "MULTI failed");
+        }
+        ngx_http_tailor_events_watched_to_script(w, Leftover::kWatch);
+        return;
+    }
+    if (!w->watch_commit) {
+        ngx_http_tailor_events_watched_to_script(w, Leftover::kTransaction);
         return;
     }
 
@@ -186,7 +227,7 @@ void ngx_http_tailor_events_checked(void* data, const redisReply* reply, uint64_
     w->op = ngx_http_tailor_redis_send_pipeline(w->redis, commit.data(), lens.data(), lens.size(),
                                                 ngx_http_tailor_events_committed, w);
     if (w->op == nullptr) {
-        ngx_http_tailor_events_watched_to_script(w, true);
+        ngx_http_tailor_events_watched_to_script(w, Leftover::kTransaction);
     }
 }
 
@@ -208,7 +249,23 @@ bool ngx_http_tailor_events_send_watched(ngx_http_tailor_events_worker_t* w) noe
     }
     const std::string_view check = w->watched.check();
     const std::vector<size_t>& lens = w->watched.check_lengths();
-    w->op = ngx_http_tailor_redis_send_pipeline(w->redis, check.data(), lens.data(), lens.size(),
-                                                ngx_http_tailor_events_checked, w);
-    return w->op != nullptr;
+    ngx_http_tailor_redis_op_t* op = ngx_http_tailor_redis_send_pipeline(
+        w->redis, check.data(), lens.data(), lens.size(), ngx_http_tailor_events_checked, w);
+    if (op == nullptr) {
+        return false;
+    }
+    const std::string_view open = tailor::WatchedBatch::open();
+    const size_t open_len = open.size();
+    w->watch_open = ngx_http_tailor_redis_send_pipeline(w->redis, open.data(), &open_len, 1,
+                                                        ngx_http_tailor_events_opened, w);
+    if (w->watch_open == nullptr) {
+        // the check is on its way: its replies go nowhere, its WATCH is let go
+        ngx_http_tailor_redis_cancel(op);
+        const char* argv[] = {"UNWATCH"};
+        size_t argvlen[] = {7};
+        (void)ngx_http_tailor_redis_send_nowait(w->redis, nullptr, 1, argv, argvlen);
+        return false;
+    }
+    w->op = op;
+    return true;
 }

@@ -364,6 +364,10 @@ void ngx_http_tailor_events_exit_worker(ngx_cycle_t* cycle) noexcept {
         ngx_http_tailor_redis_cancel(w->op);
         w->op = nullptr;
     }
+    if (w->watch_open != nullptr) {
+        ngx_http_tailor_redis_cancel(w->watch_open);
+        w->watch_open = nullptr;
+    }
     for (ngx_http_tailor_events_part_t& p : w->parts) {
         if (p.op != nullptr) {
             ngx_http_tailor_redis_cancel(p.op);

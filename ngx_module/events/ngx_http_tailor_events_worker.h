@@ -78,6 +78,8 @@ struct ngx_http_tailor_events_worker_t {
     size_t watch_max_commands = 0;  // the connection's max_pending: a commit's bound
     uint32_t watch_failures = 0;    // since a commit: at kMaxWatchFailures, off for the connection
     uint64_t watch_off_at = 0;      // the connection count (+1) the commands were turned off at
+    ngx_http_tailor_redis_op_t* watch_open = nullptr;  // MULTI, sent after the check in flight
+    bool watch_commit = false;  // the check's verdict, acted on at MULTI's answer
 
     ngx_event_t timer;
     ngx_http_tailor_log_limit_t log_limit{};

@@ -76,7 +76,7 @@ bool WatchedBatch::plan(const LiveBatch& batch, size_t max_commands) noexcept {
         batch.visitor_count() == 0) {
         return false;
     }
-    // MULTI, an XADD per event, a SET per map and watermark, XTRIM, EXEC
+    // MULTI (open()), an XADD per event, a SET per map and watermark, XTRIM, EXEC
     if (batch.events() + batch.visitor_count() + batch.producer_count() + 3 > max_commands ||
         batch.visitor_count() + batch.producer_count() > kMaxVisitors) {
         return false;
@@ -113,10 +113,10 @@ bool WatchedBatch::build_check() {
         }
     }
     check_.clear();
-    // MULTI must be taken before a commit relies on it: refused (an ACL), the commit's writes
-    // would run one by one, unguarded. Refused here, the EXEC fails too, and the batch goes by
-    // the script. EXEC, not DISCARD: a refused EXEC aborts the transaction, a refused DISCARD
-    // would leave the connection in it. The empty EXEC also lets go of any WATCH left over.
+    // A Redis that refuses MULTI or EXEC (an ACL, a proxy) fails the check here, before any
+    // WATCH, and counts toward turning the commands off (the commit itself waits for open()'s
+    // +OK). EXEC, not DISCARD: a refused EXEC aborts the transaction, a refused DISCARD would
+    // leave the connection in it. The empty EXEC also lets go of any WATCH left over.
     if (!check_.add({"MULTI"}) || !check_.add({"EXEC"})) {
         return false;
     }
@@ -249,7 +249,7 @@ bool WatchedBatch::build_commit() {
     ttl_ = decimal(config.ttl_seconds);
     maxlen_ = decimal(config.stream.maxlen);
     commit_.clear();
-    bool ok = commit_.add({"MULTI"});
+    bool ok = true;  // MULTI went with the check (open())
     for (size_t i = 0; i < batch.events(); ++i) {
         const LiveBatch::EventView e = batch.event(i);
         ok = ok && commit_.add({"XADD", stream, "*", "type", e.type, "vid", e.vid, "e", e.blob});
@@ -267,7 +267,7 @@ bool WatchedBatch::build_commit() {
         ok = ok && commit_.add({"XTRIM", stream, "MAXLEN", "~", maxlen_});
     }
     ok = ok && commit_.add({"EXEC"});
-    queued_ = commit_.lengths.size() - 2;
+    queued_ = commit_.lengths.size() - 1;
     return ok;
 }
 

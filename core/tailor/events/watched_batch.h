@@ -15,8 +15,8 @@
 //           WATCH <live>... <mark>...
 //           XLEN  <stream>                      the stream is a stream (else the script)
 //           MGET  <live>... <erased>... <mark>...
-//   commit  MULTI
-//           XADD <stream> * type <type> vid <vid> e <blob>     per event, in order
+//   open    MULTI                               sent with the check, answered on its own
+//   commit  XADD <stream> * type <type> vid <vid> e <blob>     per event, in order
 //           SET <live> <map> EX <ttl>                          per visitor whose map changed
 //           SET <mark> <last seq> EX <ttl>                     per producer
 //           XTRIM <stream> MAXLEN ~ <maxlen>                   when maxlen > 0
@@ -36,6 +36,11 @@
 // on the stream; build_check() says why the tombstones are not watched.) EXEC runs all of it or
 // none of it, so a lost reply is a batch that either ran whole (its producer's watermark moved: the
 // script's dedupe skips it when it goes again) or did not run at all.
+//
+// The commit goes only into a transaction MULTI's +OK says is open: were MULTI refused (an ACL
+// changed since the check's own MULTI), its writes would run one by one, unguarded. Not
+// committing, the glue closes the transaction (EXEC: of nothing, and it lets go of the WATCH)
+// or, MULTI refused, UNWATCHes, before the script.
 //
 // Not taken (the script's path, as before): Redis Cluster (the stream is in another slot), a
 // batch with an event the script alone takes (an Identify's merge, a first visit, a cart
@@ -64,8 +69,10 @@ using WatchedReply = ProfileReplyElement;
 // Example (the glue, one batch):
 //   WatchedBatch w;
 //   if (w.plan(batch)) {
-//       send w.check() (w.check_lengths(): WATCH, MGET), the handler gets the MGET reply
-//       if (w.decide(mget_elements, n)) send w.commit() (w.commit_lengths()), the handler gets
+//       send w.check() (w.check_lengths(): WATCH, MGET), a handler gets the MGET reply,
+//       and WatchedBatch::open() right after it, a handler gets MULTI's
+//       at the MGET: w.decide(mget_elements, n)
+//       at MULTI's +OK, if decided: send w.commit() (w.commit_lengths()), the handler gets
 //       EXEC's reply: w.committed(exec_nil, exec_elements, n) == kCommitted -> every event applied
 //   }
 //   anything else: the batch's own argv (the script)
@@ -89,6 +96,12 @@ class WatchedBatch {
     // The commands the check pipeline sends; the last is the MGET.
     static constexpr size_t kCheckCommands = 5;
 
+    // MULTI, sent right after the check and answered on its own: the commit that follows
+    // its +OK runs inside the transaction it opened (the commit itself has no MULTI).
+    [[nodiscard]] static constexpr std::string_view open() noexcept {
+        return "*1\r\n$5\r\nMULTI\r\n";
+    }
+
     // The most visitors (and producers: their watermarks are watched too) a batch may hold to
     // go by commands: Redis 7.0's WATCH compares each key with every key the client watches
     // already, so n keys cost n²/2 comparisons, with Redis blocked meanwhile (128: ~8k, tens
@@ -103,7 +116,8 @@ class WatchedBatch {
     // cannot make, a reply not of the shape asked for, memory).
     [[nodiscard]] bool decide(const WatchedReply* elements, size_t n) noexcept;
 
-    // The commit's commands in RESP (MULTI ... EXEC) and each one's length.
+    // The commit's commands in RESP (XADD ... EXEC, for the MULTI open() opened) and each one's
+    // length.
     [[nodiscard]] std::string_view commit() const noexcept { return commit_.bytes; }
     [[nodiscard]] const std::vector<size_t>& commit_lengths() const noexcept {
         return commit_.lengths;

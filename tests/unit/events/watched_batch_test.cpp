@@ -73,8 +73,12 @@ class WatchedBatchTest : public LiveMapEditTest {
         return w->decide(e.data(), e.size());
     }
 
+    // open()'s MULTI then the commit (the glue sends MULTI with the check, and the commit at
+    // its +OK; here the reads between check and commit share the connection).
     WatchedBatch::Outcome commit(const WatchedBatch& w) {
-        const std::vector<Reply> r = redis_->pipeline(w.commit(), w.commit_lengths().size());
+        const std::string open_and_commit = std::string(WatchedBatch::open()) += w.commit();
+        const std::vector<Reply> r =
+            redis_->pipeline(open_and_commit, w.commit_lengths().size() + 1);
         EXPECT_EQ(r.front().str, "OK") << "MULTI";
         for (size_t i = 1; i + 1 < r.size(); ++i) {
             EXPECT_EQ(r[i].str, "QUEUED");
@@ -381,7 +385,7 @@ TEST_F(WatchedBatchTest, AnswersOfTheWrongShapeAreNotCommitted) {
     EXPECT_FALSE(w.decide(e.data(), e.size())) << "the map read failed";
 
     ASSERT_TRUE(check(&w));
-    std::vector<WatchedReply> exec(w.commit_lengths().size() - 2);
+    std::vector<WatchedReply> exec(w.commit_lengths().size() - 1);  // all but EXEC
     for (WatchedReply& x : exec) {
         x.kind = WatchedReply::Kind::kBytes;
     }
