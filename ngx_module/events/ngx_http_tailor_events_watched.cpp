@@ -100,7 +100,16 @@ void ngx_http_tailor_events_watched_to_script(ngx_http_tailor_events_worker_t* w
         const bool open = leftover == Leftover::kTransaction;
         const char* argv[] = {open ? "EXEC" : "UNWATCH"};
         size_t argvlen[] = {open ? size_t{4} : size_t{7}};
-        (void)ngx_http_tailor_redis_send_nowait(w->redis, nullptr, 1, argv, argvlen);
+        if (ngx_http_tailor_redis_send_nowait(w->redis, nullptr, 1, argv, argvlen) != NGX_OK &&
+            open && ngx_http_tailor_redis_ready(w->redis)) {
+            // The transaction stays open: a script sent now would only be queued in it. Later,
+            // after a backoff: the next check's MULTI fails as nested, its EXEC closes this
+            // one, and the batch goes by the script from there. (A WATCH left standing only
+            // makes that next EXEC conflict; the check's own EXEC lets go of it.)
+            w->delivery->failed();
+            ngx_http_tailor_events_done(w, false);
+            return;
+        }
     }
     if (!ngx_http_tailor_events_send_script(w)) {
         // nothing of it was written: first in line again, at the next flush
@@ -183,8 +192,7 @@ void ngx_http_tailor_events_checked(void* data, const redisReply* reply, uint64_
     w->watch_open = nullptr;
     w->watch_commit = false;
     if (w->op == nullptr) {
-        // no MULTI to wait for (send_watched sends both or neither): never leave a batch
-        // without a reply to wait for
+        // MULTI was refused where the check was not (send_watched): the script
         ngx_http_tailor_events_watched_to_script(w, Leftover::kWatch);
         return;
     }
@@ -258,14 +266,9 @@ bool ngx_http_tailor_events_send_watched(ngx_http_tailor_events_worker_t* w) noe
     const size_t open_len = open.size();
     w->watch_open = ngx_http_tailor_redis_send_pipeline(w->redis, open.data(), &open_len, 1,
                                                         ngx_http_tailor_events_opened, w);
-    if (w->watch_open == nullptr) {
-        // the check is on its way: its replies go nowhere, its WATCH is let go
-        ngx_http_tailor_redis_cancel(op);
-        const char* argv[] = {"UNWATCH"};
-        size_t argvlen[] = {7};
-        (void)ngx_http_tailor_redis_send_nowait(w->redis, nullptr, 1, argv, argvlen);
-        return false;
-    }
+    // Refused (the check filled the output buffer past max_output, or in_flight reached
+    // max_pending), the check still goes: checked() finds no MULTI to wait for and, its
+    // replies in, lets go of the WATCH and sends the script, with the buffer drained.
     w->op = op;
     return true;
 }

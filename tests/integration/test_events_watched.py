@@ -5,11 +5,13 @@
 # which way each batch went. Off, or on a Redis that refuses WATCH, every batch goes by the
 # script and nothing is lost.
 
+from types import SimpleNamespace
+
 from env import module_has
 from msgpack_codec import msgpack_unpack
 from scenario import cookie_header
 from test_events import counter, events_metrics, start, stream_entries
-from test_events_live_edit import view
+from test_events_live_edit import flushed, view
 from visitor import new_vid
 
 import pytest
@@ -125,3 +127,37 @@ def test_a_redis_that_refuses_transactions_gets_every_batch_by_the_script(
     assert entries == skus, "each event on the stream once"
     log = nginx.read_log()
     assert "the check failed 3 times since the last commit" in log, log[-2000:]
+
+
+def test_a_check_that_fills_the_output_buffer_still_delivers_every_event(
+        nginx, redis, keys, sign):
+    """max_output below one check's size (16 visitors' keys, ~2 KB; a profile read is far
+    smaller): the check is written, the MULTI after it is refused (the buffer is over the
+    bound until the write event), and once the check is answered the WATCH is let go and the
+    batch goes by the script, at once. Nothing is stuck, written twice or lost."""
+    start(nginx, SimpleNamespace(address=redis.address + " max_output=1k"), keys,
+          interval="300ms")
+    vids = [new_vid() for _ in range(16)]
+    cookies = [cookie_header("tailor_vid", sign(v)) for v in vids]
+    for c in cookies:
+        returning(nginx, c, ["FIRST", "SECOND"])
+    before = events_metrics(nginx)
+    redis.command("CONFIG", "RESETSTAT")
+    for c in cookies:  # within one flush interval: one batch
+        r = nginx.get("/product.html?sku=NEXT&price=9.50&cat=coffee", headers=c)
+        assert r.status == 200, r
+    m = flushed(nginx, before)
+    stats = calls(redis)
+    assert stats.get("xlen", 0) >= 1, "checked: %r" % stats
+    assert stats.get("multi", 0) == stats["xlen"], "the checks' own MULTI, no other: %r" % stats
+    assert stats.get("evalsha", 0) == stats["xlen"], stats
+    assert stats.get("unwatch", 0) == stats["xlen"], "the WATCH let go first: %r" % stats
+    assert counter(m, "tailor_events_watched_batches_total") == counter(
+        before, "tailor_events_watched_batches_total")
+    assert counter(m, "tailor_events_dropped_total") == 0
+    for v in vids:
+        live = msgpack_unpack(redis.get("tailor:{%s}:live" % v))
+        assert [x["sku"] for x in live["viewed"]] == ["NEXT", "SECOND", "FIRST"]
+    entries = [e["vid"] for _, _, e in stream_entries(redis)
+               if e["props"].get("product_id") == "NEXT"]
+    assert sorted(entries) == sorted(vids), "each event on the stream once"
