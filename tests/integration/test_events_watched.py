@@ -40,12 +40,18 @@ def returning(nginx, cookie, first_skus):
     return m
 
 
-def test_returning_visitors_batches_are_committed_without_the_script(nginx, redis, keys, sign):
-    start(nginx, redis, keys)
-    vids = [new_vid() for _ in range(3)]
+def returning_visitors(nginx, sign, n):
+    """n new visitors made returning ones (FIRST, then SECOND viewed): (vids, cookies)."""
+    vids = [new_vid() for _ in range(n)]
     cookies = [cookie_header("tailor_vid", sign(v)) for v in vids]
     for c in cookies:
         returning(nginx, c, ["FIRST", "SECOND"])
+    return vids, cookies
+
+
+def test_returning_visitors_batches_are_committed_without_the_script(nginx, redis, keys, sign):
+    start(nginx, redis, keys)
+    vids, cookies = returning_visitors(nginx, sign, 3)
     before = events_metrics(nginx)
     redis.command("CONFIG", "RESETSTAT")
     skus = ["S%d" % i for i in range(8)]
@@ -137,10 +143,7 @@ def test_a_check_that_fills_the_output_buffer_still_delivers_every_event(
     batch goes by the script, at once. Nothing is stuck, written twice or lost."""
     start(nginx, SimpleNamespace(address=redis.address + " max_output=1k"), keys,
           interval="300ms")
-    vids = [new_vid() for _ in range(16)]
-    cookies = [cookie_header("tailor_vid", sign(v)) for v in vids]
-    for c in cookies:
-        returning(nginx, c, ["FIRST", "SECOND"])
+    vids, cookies = returning_visitors(nginx, sign, 16)
     before = events_metrics(nginx)
     redis.command("CONFIG", "RESETSTAT")
     for c in cookies:  # within one flush interval: one batch
