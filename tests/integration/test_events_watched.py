@@ -164,3 +164,31 @@ def test_a_check_that_fills_the_output_buffer_still_delivers_every_event(
     entries = [e["vid"] for _, _, e in stream_entries(redis)
                if e["props"].get("product_id") == "NEXT"]
     assert sorted(entries) == sorted(vids), "each event on the stream once"
+
+
+def test_a_batch_the_check_declines_closes_the_transaction_before_the_script(
+        nginx, redis, keys, sign):
+    """A watermark the commands cannot read (not a number) is the script's to judge: the
+    check declines, the MULTI sent with it is closed by an EXEC of nothing (which also lets
+    go of the WATCH), and the script, sent after it, applies the event once."""
+    start(nginx, redis, keys)
+    vids, cookies = returning_visitors(nginx, sign, 1)
+    marks = redis.command("KEYS", "tailor:events:seq:*")
+    assert marks, "a producer's watermark"
+    for k in marks:
+        redis.command("SET", k, "not-a-number")
+    before = events_metrics(nginx)
+    redis.command("CONFIG", "RESETSTAT")
+    m = view(nginx, cookies[0], "NEXT")
+    stats = calls(redis)
+    declined = counter(m, "tailor_events_watch_declined_total") - counter(
+        before, "tailor_events_watch_declined_total")
+    assert declined == 1, m
+    assert stats.get("multi", 0) == 2 and stats.get("exec", 0) == 2, (
+        "the check's own MULTI/EXEC, then MULTI and the EXEC that closes it: %r" % stats)
+    assert stats.get("evalsha", 0) == 1 and stats.get("xadd", 0) == 1, "the script's: %r" % stats
+    live = msgpack_unpack(redis.get("tailor:{%s}:live" % vids[0]))
+    assert [x["sku"] for x in live["viewed"]] == ["NEXT", "SECOND", "FIRST"]
+    entries = [e["vid"] for _, _, e in stream_entries(redis)
+               if e["props"].get("product_id") == "NEXT"]
+    assert entries == vids, "the event on the stream once"
