@@ -483,9 +483,8 @@ bool LiveBatch::finish() noexcept {
 std::string_view LiveBatch::resp() noexcept {
     const int argc = static_cast<int>(argv_.size());
     try {
-        resp_.resize(resp_command_bytes(argc, argvlen_.data()));
-        resp_.resize(
-            write_resp_command(resp_.data(), resp_.size(), argc, argv_.data(), argvlen_.data()));
+        resp_.clear();
+        (void)append_resp_command(&resp_, argc, argv_.data(), argvlen_.data());
     } catch (...) {
         resp_.clear();
     }

@@ -49,13 +49,8 @@ void WatchedBatch::Commands::arg(std::string_view a) {
 }
 
 bool WatchedBatch::Commands::end() {
-    const int argc = static_cast<int>(argv_.size());
-    const size_t need = resp_command_bytes(argc, argvlen_.data());
-    const size_t at = bytes.size();
-    bytes.resize(at + need);
     const size_t n =
-        write_resp_command(bytes.data() + at, need, argc, argv_.data(), argvlen_.data());
-    bytes.resize(at + n);
+        append_resp_command(&bytes, static_cast<int>(argv_.size()), argv_.data(), argvlen_.data());
     lengths.push_back(n);
     argv_.clear();
     argvlen_.clear();

@@ -57,4 +57,14 @@ size_t write_resp_command(char* out, size_t cap, int argc, const char* const* ar
     return static_cast<size_t>(p - out);
 }
 
+size_t append_resp_command(std::string* out, int argc, const char* const* argv,
+                           const size_t* argvlen) {
+    const size_t need = resp_command_bytes(argc, argvlen);
+    const size_t at = out->size();
+    out->resize(at + need);
+    const size_t n = write_resp_command(out->data() + at, need, argc, argv, argvlen);
+    out->resize(at + n);
+    return n;
+}
+
 }  // namespace tailor

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 namespace tailor {
 
@@ -25,5 +26,12 @@ namespace tailor {
 // is smaller than resp_command_bytes() or argc < 1.
 [[nodiscard]] size_t write_resp_command(char* out, size_t cap, int argc, const char* const* argv,
                                         const size_t* argvlen) noexcept;
+
+// append_resp_command
+//
+// Appends the command to `out` and returns the bytes appended, or 0 (nothing appended) when
+// argc < 1. Throws std::bad_alloc as std::string does.
+size_t append_resp_command(std::string* out, int argc, const char* const* argv,
+                           const size_t* argvlen);
 
 }  // namespace tailor
