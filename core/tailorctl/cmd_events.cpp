@@ -32,6 +32,7 @@
 #include "commands.h"
 #include "redis_client.h"
 #include "stream_keys.h"
+#include "stream_options.h"
 #include "tailor/events/event.h"
 #include "tailor/triggers/forward.h"
 
@@ -139,20 +140,7 @@ int run_events(const Args& args) {
     long long count = -1;
     long long shards = 0;  // 0: as <stream>:shards says
     std::string format = "json";
-    for (size_t i = 1; i < args.size(); i++) {
-        std::string_view a = args[i];
-        bool bad = false;
-        if (parse_redis_option(args, &i, &redis, &bad) ||
-            parse_shards_option(args, &i, &shards, &bad)) {
-            if (bad) {
-                return usage_events();
-            }
-            continue;
-        }
-        if (i + 1 >= args.size()) {
-            return usage_events();
-        }
-        std::string v(args[++i]);
+    auto take_value = [&](std::string_view a, const std::string& v) {
         if (a == "--stream") {
             stream = v;
         } else if (a == "--from") {
@@ -161,21 +149,20 @@ int run_events(const Args& args) {
             type = v;
         } else if (a == "--format") {
             if (v != "json" && v != "klaviyo" && v != "segment") {
-                return usage_events();
+                return false;
             }
             format = v;
         } else if (a == "--vid") {
             vid = v;
         } else if (a == "--count") {
             count = std::strtoll(v.c_str(), nullptr, 10);
-            if (count <= 0) {
-                return usage_events();
-            }
+            return count > 0;
         } else {
-            return usage_events();
+            return false;
         }
-    }
-    if (redis.address.empty()) {
+        return true;
+    };
+    if (!parse_stream_options(args, &redis, &shards, take_value) || redis.address.empty()) {
         return usage_events();
     }
 

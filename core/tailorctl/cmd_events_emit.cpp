@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "redis_client.h"
 #include "stream_keys.h"
+#include "stream_options.h"
 #include "tailor/events/stream_shard.h"
 #include "tailor/events/event.h"
 
@@ -54,20 +55,7 @@ int run_events_emit(const Args& args) {
     long long shards = 0;  // 0: as <stream>:shards says
     std::vector<std::pair<std::string, std::string>> raw_props;
     std::vector<std::string> raw_exposures;
-    for (size_t i = 1; i < args.size(); i++) {
-        std::string_view a = args[i];
-        bool bad = false;
-        if (parse_redis_option(args, &i, &redis, &bad) ||
-            parse_shards_option(args, &i, &shards, &bad)) {
-            if (bad) {
-                return usage_emit();
-            }
-            continue;
-        }
-        if (i + 1 >= args.size()) {
-            return usage_emit();
-        }
-        std::string v(args[++i]);
+    auto take_value = [&](std::string_view a, const std::string& v) {
         if (a == "--type") {
             type = v;
         } else if (a == "--vid") {
@@ -82,22 +70,22 @@ int run_events_emit(const Args& args) {
             ts = std::strtoll(v.c_str(), nullptr, 10);
         } else if (a == "--count") {
             count = std::strtoll(v.c_str(), nullptr, 10);
-            if (count <= 0) {
-                return usage_emit();
-            }
+            return count > 0;
         } else if (a == "--exp") {
             raw_exposures.push_back(v);
         } else if (a == "--prop") {
             size_t eq = v.find('=');
             if (eq == std::string::npos || eq == 0) {
-                return usage_emit();
+                return false;
             }
             raw_props.emplace_back(v.substr(0, eq), v.substr(eq + 1));
         } else {
-            return usage_emit();
+            return false;
         }
-    }
-    if (redis.address.empty() || type.empty() || vid.empty()) {
+        return true;
+    };
+    if (!parse_stream_options(args, &redis, &shards, take_value) || redis.address.empty() ||
+        type.empty() || vid.empty()) {
         return usage_emit();
     }
     if (ts <= 0) {

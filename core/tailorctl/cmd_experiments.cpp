@@ -22,6 +22,7 @@
 #include "commands.h"
 #include "redis_client.h"
 #include "stream_keys.h"
+#include "stream_options.h"
 #include "tailor/events/event.h"
 #include "tailor/triggers/experiment_report.h"
 
@@ -68,20 +69,7 @@ int run_experiments(const Args& args) {
     std::string holdout = "holdout";
     std::string format = "table";
     long long shards = 0;  // 0: as <stream>:shards says
-    for (size_t i = 1; i < args.size(); i++) {
-        std::string_view a = args[i];
-        bool bad = false;
-        if (parse_redis_option(args, &i, &redis, &bad) ||
-            parse_shards_option(args, &i, &shards, &bad)) {
-            if (bad) {
-                return usage_experiments();
-            }
-            continue;
-        }
-        if (i + 1 >= args.size()) {
-            return usage_experiments();
-        }
-        std::string v(args[++i]);
+    auto take_value = [&](std::string_view a, const std::string& v) {
         if (a == "--stream") {
             stream = v;
         } else if (a == "--conversion") {
@@ -93,10 +81,11 @@ int run_experiments(const Args& args) {
         } else if (a == "--format" && (v == "table" || v == "json")) {
             format = v;
         } else {
-            return usage_experiments();
+            return false;
         }
-    }
-    if (redis.address.empty()) {
+        return true;
+    };
+    if (!parse_stream_options(args, &redis, &shards, take_value) || redis.address.empty()) {
         return usage_experiments();
     }
     if (conversions.empty()) {

@@ -37,6 +37,7 @@
 
 #include "cmd_triggers.h"
 #include "stream_keys.h"
+#include "stream_options.h"
 #include "tailor/events/event.h"
 #include "tailor/store/keys.h"
 #include "tailor/triggers/apply.h"
@@ -238,24 +239,14 @@ int run_triggers(const Args& args) {
     }
     TriggerOptions opts;
     opts.redis = redis_options_from_env();
-    for (size_t i = 1; i < args.size(); i++) {
-        std::string_view a = args[i];
-        bool bad = false;
-        if (parse_redis_option(args, &i, &opts.redis, &bad) ||
-            parse_shards_option(args, &i, &opts.shards, &bad)) {
-            if (bad) {
-                return usage_triggers();
-            }
-            continue;
+    auto take_switch = [&opts](std::string_view a) {
+        if (a != "--once") {
+            return false;
         }
-        if (a == "--once") {
-            opts.once = true;
-            continue;
-        }
-        if (i + 1 >= args.size()) {
-            return usage_triggers();
-        }
-        std::string v(args[++i]);
+        opts.once = true;
+        return true;
+    };
+    auto take_value = [&opts](std::string_view a, const std::string& v) {
         if (a == "--group") {
             opts.group = v;
         } else if (a == "--consumer") {
@@ -268,14 +259,16 @@ int run_triggers(const Args& args) {
             char* end = nullptr;
             long long n = std::strtoll(v.c_str(), &end, 10);
             if (v.empty() || *end != '\0' || n <= 0) {
-                return usage_triggers();
+                return false;
             }
             opts.now_ms = n;
         } else {
-            return usage_triggers();
+            return false;
         }
-    }
-    if (opts.redis.address.empty()) {
+        return true;
+    };
+    if (!parse_stream_options(args, &opts.redis, &opts.shards, take_value, take_switch) ||
+        opts.redis.address.empty()) {
         return usage_triggers();
     }
     tailor::TriggerConfig config;
