@@ -322,20 +322,24 @@ class Parser {
         return true;
     }
 
-    bool array(size_t depth) noexcept {
+    // An array or an object, at its opening bracket: members separated by commas up to
+    // `closer`. `member` reads one (a value; a key, a colon and a value) into the container
+    // pushed at the index it is given.
+    template <typename ReadMember>
+    bool container(size_t depth, JsonType type, char closer, ReadMember&& member) noexcept {
         size_t index = 0;
-        if (!enter(depth) || !push(JsonType::kArray, &index)) {
+        if (!enter(depth) || !push(type, &index)) {
             return false;
         }
         ++p_;
         skip_space();
         uint32_t count = 0;
-        if (p_ != end_ && *p_ == ']') {
+        if (p_ != end_ && *p_ == closer) {
             ++p_;
         } else {
             for (;;) {
                 skip_space();
-                if (!value(depth + 1)) {
+                if (!member(index)) {
                     return false;
                 }
                 ++count;
@@ -344,7 +348,7 @@ class Parser {
                     ++p_;
                     continue;
                 }
-                if (p_ != end_ && *p_ == ']') {
+                if (p_ != end_ && *p_ == closer) {
                     ++p_;
                     break;
                 }
@@ -354,6 +358,11 @@ class Parser {
         (*values_)[index].count = count;
         close(index);
         return true;
+    }
+
+    bool array(size_t depth) noexcept {
+        return container(depth, JsonType::kArray, ']',
+                         [this, depth](size_t) { return value(depth + 1); });
     }
 
     // Is the key just pushed at `key` already one of the object's at `object`?
@@ -367,54 +376,30 @@ class Parser {
         return false;
     }
 
-    bool object(size_t depth) noexcept {
-        size_t index = 0;
-        if (!enter(depth) || !push(JsonType::kObject, &index)) {
+    // One member of the object at `object`: its key (unique in the object), a colon, a value.
+    bool member(size_t object, size_t depth) noexcept {
+        if (p_ == end_ || *p_ != '"') {
+            return fail(JsonError::kSyntax);
+        }
+        const size_t key = values_->size();
+        if (!string()) {
             return false;
+        }
+        if (duplicate(object, key)) {
+            return fail(JsonError::kDuplicateKey);
+        }
+        skip_space();
+        if (p_ == end_ || *p_ != ':') {
+            return fail(JsonError::kSyntax);
         }
         ++p_;
         skip_space();
-        uint32_t count = 0;
-        if (p_ != end_ && *p_ == '}') {
-            ++p_;
-        } else {
-            for (;;) {
-                skip_space();
-                if (p_ == end_ || *p_ != '"') {
-                    return fail(JsonError::kSyntax);
-                }
-                const size_t key = values_->size();
-                if (!string()) {
-                    return false;
-                }
-                if (duplicate(index, key)) {
-                    return fail(JsonError::kDuplicateKey);
-                }
-                skip_space();
-                if (p_ == end_ || *p_ != ':') {
-                    return fail(JsonError::kSyntax);
-                }
-                ++p_;
-                skip_space();
-                if (!value(depth + 1)) {
-                    return false;
-                }
-                ++count;
-                skip_space();
-                if (p_ != end_ && *p_ == ',') {
-                    ++p_;
-                    continue;
-                }
-                if (p_ != end_ && *p_ == '}') {
-                    ++p_;
-                    break;
-                }
-                return fail(JsonError::kSyntax);
-            }
-        }
-        (*values_)[index].count = count;
-        close(index);
-        return true;
+        return value(depth + 1);
+    }
+
+    bool object(size_t depth) noexcept {
+        return container(depth, JsonType::kObject, '}',
+                         [this, depth](size_t index) { return member(index, depth); });
     }
 
     const char* p_;
