@@ -5,6 +5,8 @@
 # log of $tailor_status. Directives the built module does not know yet are left
 # out (nginx-tests' has()), so the plain tests keep working while the module grows.
 
+import re
+
 from env import IO_TIMEOUT, VALGRIND, module_has, wait_for
 from http_client import parse_cookie
 from metrics_text import parse_metrics
@@ -20,6 +22,36 @@ PAGE = (b"<!doctype html>\n<html><head><title>shop</title></head>\n<body>\n"
         b"</body></html>\n")
 
 DEFAULT_HERO = b"<tailor-slot name=\"hero\">Welcome, shopper</tailor-slot>"
+
+# curl-like User-Agents are bots: no events, no decisions
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+# What an order changes on the very next page (issue 16): the hero recommends
+# the products viewed, each as <i>SKU</i> (recommended() reads them back), and
+# is no promotion itself; the promo slot's sale and the browse-help pop-up are
+# promotions, which a visitor who has just bought no longer gets.
+AFTER_ORDER_PACK = """\
+local t = require "tailor"
+t.slot "hero" {
+  t.recommendations { sources = { "viewed" }, limit = 5,
+                      item_html = [[<i>{{sku}}</i>]], html = [[Recs:{{{items}}}]] },
+  promotional = false,
+}
+t.slot "promo" {
+  t.rule "sale" { html = [[SALE NOW]] },
+}
+t.popup "browse-help" {
+  trigger = t.linger(20), intent = "browse",
+  html = [[<p>Need a hand?</p>]],
+  caps = { per_visit = false, per_day = false, cooldown_hours = false,
+           stop_after_conversion = false },
+}
+"""
+
+
+def recommended(r):
+    """The SKUs AFTER_ORDER_PACK's hero recommends on the page of response r."""
+    return re.findall(rb"<i>([^<]+)</i>", r.body)
 
 
 def profile_for(slots=None, **attrs):

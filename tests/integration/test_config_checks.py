@@ -26,6 +26,21 @@ def emerg_at(nginx, out, needle):
     return emerg[0]
 
 
+def refused_at(nginx, needle):
+    """nginx -t refuses the conf written last, at the line holding needle:
+    the [emerg] line that says so."""
+    rc, out = nginx.test_config()
+    assert rc != 0
+    return emerg_at(nginx, out, needle)
+
+
+def accepted(nginx):
+    """nginx -t accepts the conf written last: what it said (warnings too)."""
+    rc, out = nginx.test_config()
+    assert rc == 0, out
+    return out
+
+
 def test_tailor_on_without_keys_names_the_tailor_line(nginx):
     nginx.write(http("""
     server {
@@ -36,9 +51,7 @@ def test_tailor_on_without_keys_names_the_tailor_line(nginx):
         }
     }
 """))
-    rc, out = nginx.test_config()
-    assert rc != 0
-    line = emerg_at(nginx, out, "tailor on;")
+    line = refused_at(nginx, "tailor on;")
     assert '"tailor on" needs "tailor_keys"' in line
 
 
@@ -50,9 +63,7 @@ def test_tailor_on_at_http_level_is_named_where_it_is_written(nginx):
         location / { }
     }
 """))
-    rc, out = nginx.test_config()
-    assert rc != 0
-    emerg_at(nginx, out, "tailor on;")
+    refused_at(nginx, "tailor on;")
 
 
 def test_a_server_without_keys_is_refused_when_another_has_them(nginx, keys):
@@ -69,9 +80,7 @@ def test_a_server_without_keys_is_refused_when_another_has_them(nginx, keys):
         location / { tailor   on; }
     }
 """ % keys.path))
-    rc, out = nginx.test_config()
-    assert rc != 0
-    emerg_at(nginx, out, "tailor   on;")
+    refused_at(nginx, "tailor   on;")
 
 
 def test_a_bad_key_file_line_is_named_once(nginx):
@@ -79,9 +88,7 @@ def test_a_bad_key_file_line_is_named_once(nginx):
     nginx.write(http("""
     server { listen 127.0.0.1:{{PORT}}; location / { tailor on; } }
 """, keys=bad))
-    rc, out = nginx.test_config()
-    assert rc != 0
-    line = emerg_at(nginx, out, "tailor_keys")
+    line = refused_at(nginx, "tailor_keys")
     assert '"tailor_keys" file "%s", line 2: secret shorter than 32 bytes' % bad in line, line
     assert line.count("line 2") == 1, line
 
@@ -91,9 +98,7 @@ def test_a_missing_key_file_is_named_once(nginx):
     nginx.write(http("""
     server { listen 127.0.0.1:{{PORT}}; location / { tailor on; } }
 """, keys=missing))
-    rc, out = nginx.test_config()
-    assert rc != 0
-    line = emerg_at(nginx, out, "tailor_keys")
+    line = refused_at(nginx, "tailor_keys")
     assert line.count(missing) == 1, line
     assert "cannot open" in line, line
 
@@ -111,9 +116,7 @@ BEACON_SERVER = """
 
 def test_the_beacon_without_a_rule_pack_fails_at_its_line(nginx, keys):
     nginx.write(http(BEACON_SERVER, keys=keys.path, redis="127.0.0.1:1"))
-    rc, out = nginx.test_config()
-    assert rc != 0
-    line = emerg_at(nginx, out, "tailor_popup_beacon;")
+    line = refused_at(nginx, "tailor_popup_beacon;")
     assert '"tailor_popup_beacon" needs "tailor_rules"' in line
 
 
@@ -121,24 +124,17 @@ def test_the_beacon_without_keys_or_redis_fails_at_its_line(nginx, keys):
     pack = nginx.write_file("rules.lua", b'local t = require "tailor"\n')
     nginx.write(http(BEACON_SERVER.replace("location / { tailor on; }", ""),
                      redis="127.0.0.1:1", extra="tailor_rules %s;" % pack))
-    rc, out = nginx.test_config()
-    assert rc != 0
-    assert '"tailor_popup_beacon" needs "tailor_keys"' in emerg_at(nginx, out,
-                                                                   "tailor_popup_beacon;")
+    assert '"tailor_popup_beacon" needs "tailor_keys"' in refused_at(nginx, "tailor_popup_beacon;")
 
     nginx.write(http(BEACON_SERVER, keys=keys.path, extra="tailor_rules %s;" % pack))
-    rc, out = nginx.test_config()
-    assert rc != 0
-    assert '"tailor_popup_beacon" needs "tailor_redis"' in emerg_at(nginx, out,
-                                                                    "tailor_popup_beacon;")
+    assert '"tailor_popup_beacon" needs "tailor_redis"' in refused_at(nginx, "tailor_popup_beacon;")
 
 
 def test_the_beacon_with_keys_redis_and_a_pack_passes(nginx, keys):
     pack = nginx.write_file("rules.lua", b'local t = require "tailor"\n')
     nginx.write(http(BEACON_SERVER, keys=keys.path, redis="127.0.0.1:1",
                      extra="tailor_rules %s;" % pack))
-    rc, out = nginx.test_config()
-    assert rc == 0, out
+    accepted(nginx)
 
 
 events = pytest.mark.skipif(not module_has("tailor_events"), reason="built without events")
@@ -154,9 +150,7 @@ def test_events_without_tailor_on_anywhere_fail_at_the_events_line(nginx, keys):
         }
     }
 """, keys=keys.path, redis="127.0.0.1:1"))
-    rc, out = nginx.test_config()
-    assert rc != 0
-    line = emerg_at(nginx, out, "tailor_events on;")
+    line = refused_at(nginx, "tailor_events on;")
     assert '"tailor_events on" has no effect' in line
 
 
@@ -171,9 +165,7 @@ def test_events_without_redis_fail_at_the_events_line(nginx, keys):
         }
     }
 """, keys=keys.path))
-    rc, out = nginx.test_config()
-    assert rc != 0
-    line = emerg_at(nginx, out, "tailor_events on;")
+    line = refused_at(nginx, "tailor_events on;")
     assert 'needs "tailor_redis"' in line
 
 
@@ -186,8 +178,7 @@ def test_events_with_tailor_on_elsewhere_pass(nginx, keys):
         location / { tailor on; }
     }
 """, keys=keys.path, redis="127.0.0.1:1"))
-    rc, out = nginx.test_config()
-    assert rc == 0, out
+    accepted(nginx)
 
 
 def test_tailor_max_profile_out_of_bounds_names_its_line(nginx, keys):
@@ -195,9 +186,7 @@ def test_tailor_max_profile_out_of_bounds_names_its_line(nginx, keys):
     tailor_max_profile 5m;
     server { listen 127.0.0.1:{{PORT}}; location / { tailor on; } }
 """, keys=keys.path))
-    rc, out = nginx.test_config()
-    assert rc != 0
-    assert '"tailor_max_profile" must be between' in emerg_at(nginx, out, "tailor_max_profile 5m")
+    assert '"tailor_max_profile" must be between' in refused_at(nginx, "tailor_max_profile 5m")
 
 
 @events
@@ -212,8 +201,7 @@ def test_an_event_where_tailor_is_off_warns_at_the_event_line(nginx, keys):
         }
     }
 """, keys=keys.path, redis="127.0.0.1:1"))
-    rc, out = nginx.test_config()
-    assert rc == 0, out
+    out = accepted(nginx)
     warn = [l for l in out.splitlines() if "[warn]" in l and "tailor_event" in l]
     assert warn, out
     line = nginx.line_of('tailor_event "Product Viewed"')
@@ -231,9 +219,7 @@ def test_a_cookie_max_age_of_zero_is_refused_at_its_line(nginx, keys):
         }
     }
 """, keys=keys.path))
-    rc, out = nginx.test_config()
-    assert rc != 0
-    assert 'invalid max_age "0"' in emerg_at(nginx, out, "max_age=0")
+    assert 'invalid max_age "0"' in refused_at(nginx, "max_age=0")
 
 
 EVENTS_SERVER = """
@@ -248,9 +234,7 @@ EVENTS_SERVER = """
 def test_a_zero_flush_interval_is_refused_at_its_line(nginx, keys):
     nginx.write(http(EVENTS_SERVER, keys=keys.path, redis="127.0.0.1:1",
                      extra="tailor_events_flush_interval 0;"))
-    rc, out = nginx.test_config()
-    assert rc != 0
-    line = emerg_at(nginx, out, "tailor_events_flush_interval 0;")
+    line = refused_at(nginx, "tailor_events_flush_interval 0;")
     assert '"tailor_events_flush_interval" must be > 0' in line
 
 
@@ -262,9 +246,7 @@ def test_spool_sizes_that_do_not_fit_are_refused_at_the_spool_line(nginx, keys, 
     # the error still names the tailor_events_spool line, not the closing brace
     nginx.write(http(EVENTS_SERVER, keys=keys.path, redis="127.0.0.1:1",
                      extra="tailor_events_spool spool %s;" % params))
-    rc, out = nginx.test_config()
-    assert rc != 0
-    line = emerg_at(nginx, out, "tailor_events_spool spool")
+    line = refused_at(nginx, "tailor_events_spool spool")
     assert "segment_size must be at least 72k and at most half of max_size" in line
 
 
@@ -272,8 +254,7 @@ def test_spool_sizes_that_do_not_fit_are_refused_at_the_spool_line(nginx, keys, 
 def test_spool_sizes_that_fit_pass(nginx, keys):
     nginx.write(http(EVENTS_SERVER, keys=keys.path, redis="127.0.0.1:1",
                      extra="tailor_events_spool spool max_size=100m segment_size=1m;"))
-    rc, out = nginx.test_config()
-    assert rc == 0, out
+    accepted(nginx)
 
 
 @events
@@ -287,8 +268,7 @@ def test_tailor_events_on_where_tailor_is_off_warns_at_its_line(nginx, keys):
         }
     }
 """, keys=keys.path, redis="127.0.0.1:1"))
-    rc, out = nginx.test_config()
-    assert rc == 0, out
+    out = accepted(nginx)
     warn = [l for l in out.splitlines() if "[warn]" in l and "tailor_events on" in l]
     assert len(warn) == 1, out
     assert '"tailor_events on" has no effect where "tailor" is off' in warn[0]
@@ -309,6 +289,5 @@ def test_tailor_events_on_inherited_by_assets_and_a_beacon_does_not_warn(nginx, 
         location = /tailor/beacon { tailor_popup_beacon; tailor_events on; }
     }
 """, keys=keys.path, redis="127.0.0.1:1", extra="tailor_rules %s;" % rules))
-    rc, out = nginx.test_config()
-    assert rc == 0, out
+    out = accepted(nginx)
     assert "[warn]" not in out, out

@@ -218,28 +218,40 @@ def test_identify_link_becomes_an_identify_event(nginx, redis, keys, sign, backe
 # ---------------------------------------------------------------------------
 # configuration
 
+def refused_events_conf(nginx, keys, location="", http="", at=None):
+    """nginx -t on keys, a Redis address it never dials, `http`, and a server
+    whose one location turns tailor and events on and adds `location`. Asserts
+    that nginx -t refuses it and, given `at`, that it names the file and the
+    line holding `at`; returns what nginx -t said."""
+    nginx.write(http="""
+    tailor_keys %s;
+    tailor_redis 127.0.0.1:1;
+    %s
+    server {
+        listen 127.0.0.1:{{PORT}};
+        location / {
+            tailor on;
+            tailor_events on;
+            %s
+        }
+    }""" % (keys.path, http, location))
+    rc, out = nginx.test_config()
+    assert rc != 0
+    if at is not None:
+        line = nginx.line_of(at)
+        assert "%s:%d" % (nginx.conf_path, line) in out, "file and line named: " + out
+    return out
+
+
 @pytest.mark.parametrize("prop,reason", [
     ("email=$arg_e", "names personal data"),
     ("customerEmail=$arg_e", "names personal data"),
     ("9lives=$arg_x", "must be letters"),
 ])
 def test_pii_or_bad_property_name_fails_nginx_t_with_file_and_line(nginx, keys, prop, reason):
-    nginx.write(http="""
-    tailor_keys %s;
-    tailor_redis 127.0.0.1:1;
-    server {
-        listen 127.0.0.1:{{PORT}};
-        location / {
-            tailor on;
-            tailor_events on;
-            tailor_event "Product Viewed" product_id=$arg_sku %s;
-        }
-    }""" % (keys.path, prop))
-    rc, out = nginx.test_config()
-    assert rc != 0
+    declaration = 'tailor_event "Product Viewed" product_id=$arg_sku %s;' % prop
+    out = refused_events_conf(nginx, keys, declaration, at='tailor_event "Product Viewed"')
     assert "[emerg]" in out and reason in out, out
-    line = nginx.line_of("tailor_event \"Product Viewed\"")
-    assert "%s:%d" % (nginx.conf_path, line) in out, "file and line named: " + out
 
 
 @pytest.mark.parametrize("directive,needle", [
@@ -249,15 +261,8 @@ def test_pii_or_bad_property_name_fails_nginx_t_with_file_and_line(nginx, keys, 
     ('tailor_event "Product Viewed" sku=$a sku=$b;', "duplicate event property"),
 ])
 def test_bad_event_declarations_fail_nginx_t(nginx, keys, directive, needle):
-    nginx.write(http="""
-    tailor_keys %s;
-    tailor_redis 127.0.0.1:1;
-    server {
-        listen 127.0.0.1:{{PORT}};
-        location / { tailor on; tailor_events on; %s }
-    }""" % (keys.path, directive))
-    rc, out = nginx.test_config()
-    assert rc != 0 and needle in out, out
+    out = refused_events_conf(nginx, keys, directive)
+    assert needle in out, out
 
 
 def test_events_need_tailor_redis(nginx, keys):

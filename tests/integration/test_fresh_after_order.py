@@ -3,35 +3,16 @@
 # recommends what was just bought nor promotes (promotional slot and pop-up),
 # long before the shop's backend rewrites the profile.
 
-import re
-
 import pytest
 
 from env import IO_TIMEOUT, module_has, wait_for
 from visitor import new_vid
 import scenario
-from scenario import cookie_header
+from scenario import BROWSER, cookie_header, recommended
+from test_popups import popup_ids
 
 if not module_has("tailor_events"):
     pytest.skip("module built without tailor_events", allow_module_level=True)
-
-PACK = """\
-local t = require "tailor"
-t.slot "hero" {
-  t.recommendations { sources = { "viewed" }, limit = 5,
-                      item_html = [[<i>{{sku}}</i>]], html = [[Recs:{{{items}}}]] },
-  promotional = false,
-}
-t.slot "promo" {
-  t.rule "sale" { html = [[SALE NOW]] },
-}
-t.popup "browse-help" {
-  trigger = t.linger(20), intent = "browse",
-  html = [[<p>Need a hand?</p>]],
-  caps = { per_visit = false, per_day = false, cooldown_hours = false,
-           stop_after_conversion = false },
-}
-"""
 
 LOCATIONS = """
             location = /product.html {
@@ -48,13 +29,9 @@ POPUP_LOCATIONS = """
         location = /tailor/beacon { tailor_popup_beacon rate=30r/m timeout=5s; }
 """
 
-# curl-like User-Agents are bots: no events, no decisions
-BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-DIRECTIVES = re.compile(rb'<script type="application/json" id="tailor-directives">(.*?)</script>')
-
 
 def start(nginx, redis, keys):
-    pack = nginx.write_file("rules.lua", PACK)
+    pack = nginx.write_file("rules.lua", scenario.AFTER_ORDER_PACK)
     for name in ("index.html", "product.html", "order/done.html"):
         nginx.write_file("html/" + name, scenario.PAGE)
     extra = ("tailor_rules %s;\n    tailor_events on;\n    tailor_events_stream tailor:events;"
@@ -73,15 +50,6 @@ def get(nginx, cookie, path="/index.html"):
     r = nginx.get(path, headers=h)
     assert r.status == 200, r
     return r
-
-
-def recommended(r):
-    return re.findall(rb"<i>([^<]+)</i>", r.body)
-
-
-def popup_ids(r):
-    m = DIRECTIVES.search(r.body)
-    return re.findall(rb'"id":"([^"]+)"', m.group(1)) if m else []
 
 
 def test_after_an_order_the_next_page_drops_the_product_and_promotions(nginx, redis, keys,

@@ -16,11 +16,10 @@ from env import IO_TIMEOUT, wait_for
 from msgpack_codec import msgpack_unpack
 from visitor import new_vid
 import scenario
+from scenario import BROWSER
 from test_popups import beacon, offered, popup_ids, shop_http, start
 from test_triggers import ctl, emit
 from test_triggers import pytestmark  # noqa: F401 (skips without tailorctl)
-
-BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 PACK = """\
 local t = require "tailor"

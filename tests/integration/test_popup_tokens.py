@@ -12,12 +12,11 @@ import time
 
 from env import IO_TIMEOUT, wait_for
 from msgpack_codec import msgpack_pack, msgpack_unpack
+from scenario import BROWSER
 from tailorctl import KeyFile
 from test_popups import (DIRECTIVES, beacon, caps, counter, offered, page, page_token, popup_ids,
                          popup_token, seed_cart, start)
 from visitor import new_vid
-
-BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 CART = "e=impression&p=cart-rescue"
 

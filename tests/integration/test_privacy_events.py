@@ -15,12 +15,11 @@ from msgpack_codec import msgpack_unpack
 from visitor import new_vid
 import scenario
 from scenario import cookie_header
+from test_events import STREAM, refused_events_conf
 
 
 if not module_has("tailor_events"):
     pytest.skip("module built without tailor_events", allow_module_level=True)
-
-STREAM = "tailor:events"
 
 # issue 14, "What was seen", item 1, one parameter each
 ISSUE_QUERY = ("user%5Bemail%5D=ann.lee%40example.com&email%5B%5D=ann.lee%40example.com"
@@ -121,22 +120,9 @@ def test_the_beacon_parameter_is_not_counted_as_sensitive(nginx, redis, keys, si
 ])
 def test_personal_property_variables_fail_nginx_t_with_file_and_line(nginx, keys, prop,
                                                                       variable):
-    nginx.write(http="""
-    tailor_keys %s;
-    tailor_redis 127.0.0.1:1;
-    server {
-        listen 127.0.0.1:{{PORT}};
-        location / {
-            tailor on;
-            tailor_events on;
-            tailor_event "Product Viewed" product_id=$arg_sku %s;
-        }
-    }""" % (keys.path, prop))
-    rc, out = nginx.test_config()
-    assert rc != 0
+    declaration = 'tailor_event "Product Viewed" product_id=$arg_sku %s;' % prop
+    out = refused_events_conf(nginx, keys, declaration, at='tailor_event "Product Viewed"')
     assert "[emerg]" in out and "identifies a person" in out and variable in out, out
-    line = nginx.line_of("tailor_event \"Product Viewed\"")
-    assert "%s:%d" % (nginx.conf_path, line) in out, "file and line named: " + out
 
 
 @pytest.mark.parametrize("names,needle", [
@@ -145,13 +131,6 @@ def test_personal_property_variables_fail_nginx_t_with_file_and_line(nginx, keys
     ("bad*name", "optionally ending in *"),
 ])
 def test_event_params_refuse_personal_or_bad_names(nginx, keys, names, needle):
-    nginx.write(http="""
-    tailor_keys %s;
-    tailor_redis 127.0.0.1:1;
-    tailor_event_params page %s;
-    server { listen 127.0.0.1:{{PORT}}; location / { tailor on; tailor_events on; } }
-    """ % (keys.path, names))
-    rc, out = nginx.test_config()
-    assert rc != 0 and needle in out, out
-    line = nginx.line_of("tailor_event_params")
-    assert "%s:%d" % (nginx.conf_path, line) in out, out
+    out = refused_events_conf(nginx, keys, http="tailor_event_params page %s;" % names,
+                              at="tailor_event_params")
+    assert needle in out, out

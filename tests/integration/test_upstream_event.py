@@ -17,34 +17,13 @@ from metrics_text import metric
 from msgpack_codec import msgpack_unpack
 from visitor import new_vid
 import scenario
-from scenario import cookie_header
+from scenario import BROWSER, cookie_header, recommended
+from test_popups import popup_ids
 
 if not module_has("tailor_events_upstream_header"):
     pytest.skip("module built without tailor_events_upstream_header", allow_module_level=True)
 
 STREAM = "tailor:events"
-
-PACK = """\
-local t = require "tailor"
-t.slot "hero" {
-  t.recommendations { sources = { "viewed" }, limit = 5,
-                      item_html = [[<i>{{sku}}</i>]], html = [[Recs:{{{items}}}]] },
-  promotional = false,
-}
-t.slot "promo" {
-  t.rule "sale" { html = [[SALE NOW]] },
-}
-t.popup "browse-help" {
-  trigger = t.linger(20), intent = "browse",
-  html = [[<p>Need a hand?</p>]],
-  caps = { per_visit = false, per_day = false, cooldown_hours = false,
-           stop_after_conversion = false },
-}
-"""
-
-# curl-like User-Agents are bots: no events, no decisions
-BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-DIRECTIVES = re.compile(rb'<script type="application/json" id="tailor-directives">(.*?)</script>')
 
 
 def order(sku, order_id="A-1", **extra):
@@ -58,7 +37,7 @@ def order(sku, order_id="A-1", **extra):
 
 def start(nginx, redis, keys, backend, routes):
     b = backend(body=scenario.PAGE, chunk_size=4096, chunked=False, routes=routes)
-    nginx.write_file("rules.lua", PACK)
+    nginx.write_file("rules.lua", scenario.AFTER_ORDER_PACK)
     for name in ("index.html", "product.html"):
         nginx.write_file("html/" + name, scenario.PAGE)
     locations = """
@@ -100,15 +79,6 @@ def get(nginx, cookie, path="/index.html", headers=None):
     assert r.status == 200, r
     assert not r.has("X-Tailor-Event"), "the header never reaches the client"
     return r
-
-
-def recommended(r):
-    return re.findall(rb"<i>([^<]+)</i>", r.body)
-
-
-def popup_ids(r):
-    m = DIRECTIVES.search(r.body)
-    return re.findall(rb'"id":"([^"]+)"', m.group(1)) if m else []
 
 
 def events(redis, vid=None, kind=None):
