@@ -26,6 +26,16 @@ constexpr std::array<uint8_t, 256> kDecode = make_decode_table();
 
 }  // namespace
 
+bool all_base64url(std::string_view s) noexcept {
+    // The OR of every character's value: the alphabet's are 0-63, anything else is kInvalid,
+    // whose top bits stay set; one branch for the whole string.
+    uint8_t seen = 0;
+    for (char c : s) {
+        seen |= kDecode[static_cast<unsigned char>(c)];
+    }
+    return (seen & 0xc0) == 0;
+}
+
 size_t base64url_encode_to(const unsigned char* in, size_t n, char* out) noexcept {
     char* o = out;
     size_t i = 0;

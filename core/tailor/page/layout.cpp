@@ -1,6 +1,7 @@
 #include "tailor/page/layout.h"
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
 #include <new>
 
@@ -110,19 +111,35 @@ std::string_view range(std::string_view from, const LayoutPiece& piece) noexcept
 }  // namespace
 
 std::string fill_signature(const SlotFill* fills, size_t count, std::string_view injection) {
-    std::vector<const SlotFill*> chosen;
-    chosen.reserve(count);
+    // Asked on every replayed response: the chosen fills sit on the stack when there are
+    // few, and the signature is written with one allocation at most.
+    constexpr size_t kOnStack = 16;
+    const SlotFill* on_stack[kOnStack];
+    std::vector<const SlotFill*> on_heap;
+    const SlotFill** chosen = on_stack;
+    if (count > kOnStack) {
+        on_heap.resize(count);
+        chosen = on_heap.data();
+    }
+    size_t n = 0;
+    size_t bytes = 1;
     for (size_t i = 0; i < count; ++i) {
         if (!fills[i].name.empty() && first_fill(fills, count, fills[i].name) == &fills[i]) {
-            chosen.push_back(&fills[i]);
+            chosen[n++] = &fills[i];
+            bytes += std::numeric_limits<size_t>::digits10 + 2 + fills[i].name.size();
         }
     }
-    std::sort(chosen.begin(), chosen.end(),
+    std::sort(chosen, chosen + n,
               [](const SlotFill* a, const SlotFill* b) { return a->name < b->name; });
-    std::string sig(injection.empty() ? "-" : "+");
-    for (const SlotFill* f : chosen) {
+    std::string sig;
+    sig.reserve(bytes);
+    sig += injection.empty() ? '-' : '+';
+    for (size_t i = 0; i < n; ++i) {
+        const SlotFill* f = chosen[i];
         // length-prefixed, so no name can pass for two
-        sig += std::to_string(f->name.size());
+        char digits[std::numeric_limits<size_t>::digits10 + 1];
+        const char* end = std::to_chars(digits, digits + sizeof digits, f->name.size()).ptr;
+        sig.append(digits, static_cast<size_t>(end - digits));
         sig += f->html.empty() ? 'e' : 'f';
         sig.append(f->name);
     }

@@ -26,15 +26,8 @@ constexpr int64_t kMaxIssueTime = 0xffffffffLL;  // 8 hex digits
 constexpr char kHex[] = "0123456789abcdef";
 
 bool valid_popup_id(std::string_view id) noexcept {
-    if (id.empty() || id.size() > kMaxPopupIdBytes) {
-        return false;
-    }
-    for (char c : id) {
-        if (!is_base64url_char(c)) {  // the same alphabet: [A-Za-z0-9_-]
-            return false;
-        }
-    }
-    return true;
+    // the same alphabet: [A-Za-z0-9_-]
+    return !id.empty() && id.size() <= kMaxPopupIdBytes && all_base64url(id);
 }
 
 // "tailor-popup-token\n<vid>\n<id>\n<kid>.<stamp>" into `buf`, which holds

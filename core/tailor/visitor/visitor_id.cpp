@@ -17,15 +17,6 @@ static_assert(base64url_encoded_size(kMacBytes) == kMacLength);
 static_assert(8 + base64url_encoded_size(kNonceBytes) == kStampLength);
 static_assert(kVisitorCookieMaxLength < 256, "lengths are stored in one byte");
 
-bool all_base64url(std::string_view s) noexcept {
-    for (char c : s) {
-        if (!is_base64url_char(c)) {
-            return false;
-        }
-    }
-    return true;
-}
-
 bool is_stamp(std::string_view s) noexcept {
     if (s.size() != kStampLength) {
         return false;

@@ -84,5 +84,19 @@ TEST(Base64url, ClassifiesAlphabetCharacters) {
     EXPECT_FALSE(is_base64url_char('='));
 }
 
+TEST(Base64url, AllBase64urlAgreesWithTheAlphabetOnEveryByte) {
+    EXPECT_TRUE(all_base64url(""));
+    EXPECT_TRUE(all_base64url("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"));
+    for (int c = 0; c < 256; ++c) {
+        const char ch = static_cast<char>(c);
+        // alone, first, in the middle and last of an otherwise valid string
+        for (const std::string& s :
+             {std::string(1, ch), std::string(1, ch) + "abc", "ab" + std::string(1, ch) + "cd",
+              "abc" + std::string(1, ch)}) {
+            EXPECT_EQ(all_base64url(s), is_base64url_char(ch)) << c;
+        }
+    }
+}
+
 }  // namespace
 }  // namespace tailor

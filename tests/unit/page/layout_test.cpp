@@ -70,6 +70,24 @@ TEST(PageLayout, SignaturesTellApartWhatChangesTheOutput) {
     EXPECT_NE(fill_signature(ab, 1, ""), fill_signature(a_b, 2, ""));
 }
 
+TEST(PageLayout, ManyFillsSignAlikeInAnyOrder) {
+    std::vector<std::string> names;  // more than fill_signature keeps on its stack
+    for (int i = 0; i < 40; ++i) {
+        names.push_back("slot-" + std::to_string(i));
+    }
+    std::vector<SlotFill> fills;
+    for (int i = 0; i < 40; ++i) {
+        fills.push_back({names[static_cast<size_t>(i)], i % 3 == 0 ? "" : "x"});
+    }
+    std::vector<SlotFill> reversed(fills.rbegin(), fills.rend());
+    reversed.push_back({"slot-7", ""});  // a later duplicate changes nothing
+    const std::string sig = fill_signature(fills.data(), fills.size(), "");
+    EXPECT_EQ(sig, fill_signature(reversed.data(), reversed.size(), ""));
+    EXPECT_EQ(sig.substr(0, 22), "-6eslot-06fslot-17fslo");  // by name: slot-0, slot-1, slot-10
+    fills[1].html = "";
+    EXPECT_NE(sig, fill_signature(fills.data(), fills.size(), ""));
+}
+
 TEST(PageLayout, AnUnchangedPageIsOnePieceOfThePage) {
     const std::string page = read_page("product_noslots.html");
     auto layout = PageLayout::record(page, nullptr, 0, "");
