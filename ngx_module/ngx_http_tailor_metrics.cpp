@@ -77,6 +77,9 @@ constexpr ngx_http_tailor_counter_desc_t
         {"tailor_page_render_failures_total",
          "Bodies that could not be written to a file (no O_TMPFILE in client_body_temp_path's "
          "file system, no space): sent from memory, and logged."},
+        {"tailor_page_renders_declined_total",
+         "Bodies seen twice but not written to a file, because the layout's files were not "
+         "sent often enough to pay for a new one (rendered=): sent from memory."},
 };
 
 ngx_int_t ngx_http_tailor_metrics_init(ngx_shm_zone_t* zone, void* data) noexcept {

@@ -69,6 +69,9 @@ std::shared_ptr<const tailor::RenderedPage> ngx_http_tailor_page_rendered(
     if (found.written) {
         ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_PAGE_RENDERS);
     }
+    if (found.declined) {
+        ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_PAGE_RENDERS_DECLINED);
+    }
     if (found.failed) {
         ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_PAGE_RENDER_FAILURES);
         ngx_http_tailor_page_log(r, "page not rendered to a file in \"%V\" (%s), sent from memory",

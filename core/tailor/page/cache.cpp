@@ -138,6 +138,7 @@ PageCache::RenderedLookup PageCache::rendered(const PageKey& key,
         if ((*at)->hash() == hash && (*at)->same(content)) {
             std::rotate(known->rendered.begin(), at, at + 1);  // most recently used first
             out.body = known->rendered.front();
+            known->sends += known->sends < UINT32_MAX ? 1 : 0;
             return out;
         }
     }
@@ -145,6 +146,14 @@ PageCache::RenderedLookup PageCache::rendered(const PageKey& key,
     uint64_t* seen = std::find(std::begin(known->seen), std::end(known->seen), mark);
     if (seen == std::end(known->seen)) {
         known->seen[known->next_seen++ % kSeen] = mark;
+        return out;
+    }
+    // Write only what pays (kSendsPerRender in the header says why), but for a probe.
+    if (known->renders >= kFreeRenders &&
+        static_cast<uint64_t>(known->sends) <
+            static_cast<uint64_t>(kSendsPerRender) * known->renders &&
+        ++known->declined % kProbeEvery != 0) {
+        out.declined = true;
         return out;
     }
     // Write only what will be kept: a body sent once and dropped costs a file per sighting.
@@ -165,6 +174,12 @@ PageCache::RenderedLookup PageCache::rendered(const PageKey& key,
     }
     out.written = true;
     out.body = body;
+    known->declined = 0;
+    if (++known->renders >= kRenderWindow) {
+        known->renders /= 2;
+        known->sends /= 2;
+    }
+    known->sends += known->sends < UINT32_MAX ? 1 : 0;
     try {
         known->rendered.insert(known->rendered.begin(), body);
     } catch (...) {

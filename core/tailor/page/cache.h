@@ -128,6 +128,7 @@ class PageCache {
         std::shared_ptr<const RenderedPage> body;
         bool written = false;
         bool failed = false;
+        bool declined = false;  // seen twice, but the layout's files do not pay for a new one
         int error = 0;
     };
 
@@ -140,6 +141,21 @@ class PageCache {
     // written, so visitors whose fills are their own cost a hash and no file. The body
     // replaced at the cap is the least recently used. Nothing is written that the byte
     // budget or max_rendered_files could not keep.
+    //
+    // A file pays for itself only if it is sent many times: writing one cost about 0.5 ms of
+    // a worker's CPU in bench/http/run's visitors row, and a send from a file costs more CPU
+    // than one from memory (it buys the tail: docs/directives.md). So past a layout's first
+    // kFreeRenders files, a new one is written only while the layout's files have been sent
+    // kSendsPerRender times for each file written (counts halved every kRenderWindow files,
+    // so they follow what the layout's visitors do now); otherwise the body is `declined`
+    // and sent from memory, but for one in kProbeEvery, which is written and must earn its
+    // sends. Many visitors whose bodies come back, but not often (a product each, a shop's
+    // worth of them), would otherwise write a file for nearly every second sighting and
+    // evict it after a few sends.
+    static constexpr uint32_t kFreeRenders = 8;
+    static constexpr uint32_t kSendsPerRender = 64;
+    static constexpr uint32_t kRenderWindow = 256;
+    static constexpr uint32_t kProbeEvery = 64;
     [[nodiscard]] RenderedLookup rendered(const PageKey& key,
                                           const std::shared_ptr<const Page>& page,
                                           const RenderedContent& content,
@@ -157,6 +173,9 @@ class PageCache {
         std::vector<std::shared_ptr<const RenderedPage>> rendered;  // most recently used first
         uint64_t seen[kSeen] = {};  // hashes of content seen once under this layout (0: none)
         size_t next_seen = 0;
+        uint32_t renders = 0;   // files written (halved with sends)
+        uint32_t sends = 0;     // responses sent from those files
+        uint32_t declined = 0;  // writes declined since the last probe
     };
     struct Entry {
         PageKey key;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "page/page_cases.h"
 #include "tailor/page/cache.h"
@@ -280,6 +281,62 @@ TEST(PageCacheRendered, AnEvictedBodyStaysReadableWhileAResponseHoldsIt) {
     ASSERT_NE(cache.insert(PageKey{1, 2, 0}, PageVersion{1, 1, 1}, "other"), nullptr);
     EXPECT_EQ(cache.find(key(), PageVersion{1, 1, 1}), nullptr);
     EXPECT_EQ(contents(*held), replay(*layout, a, 1, ""));
+}
+
+// Bodies that each come exactly twice: the second sighting of each would write a file that
+// is never sent again.
+TEST(PageCacheRendered, StopsWritingFilesThatAreNotSentAgainButProbes) {
+    TempDir dir("rendered");
+    PageCache cache({});
+    auto page = cache.insert(key(), PageVersion{1, 1, 1}, kPage);
+    std::vector<std::string> texts;
+    for (int i = 0; i < 400; ++i) {
+        texts.push_back("visitor " + std::to_string(i));
+    }
+    const SlotFill first[] = {{"hero", texts[0]}};
+    auto layout = cache.layout(key(), page, first, 1, "");
+    ASSERT_NE(layout, nullptr);
+    size_t written = 0;
+    size_t declined = 0;
+    for (const std::string& text : texts) {
+        const SlotFill fills[] = {{"hero", text}};
+        auto found = second_sight(cache, page, {layout.get(), fills, 1, "", false}, dir.path());
+        written += found.written ? 1 : 0;
+        declined += found.declined ? 1 : 0;
+        EXPECT_FALSE(found.written && found.declined);
+    }
+    // the free ones, then one probe in every kProbeEvery declined
+    EXPECT_EQ(written, PageCache::kFreeRenders +
+                           (texts.size() - PageCache::kFreeRenders) / PageCache::kProbeEvery);
+    EXPECT_EQ(written + declined, texts.size());
+}
+
+// A body sent from its file again and again pays for more files: the layout keeps writing.
+TEST(PageCacheRendered, KeepsWritingWhileTheFilesAreSent) {
+    TempDir dir("rendered");
+    PageCache cache({});
+    auto page = cache.insert(key(), PageVersion{1, 1, 1}, kPage);
+    const SlotFill hot[] = {{"hero", "a segment's offer"}};
+    auto layout = cache.layout(key(), page, hot, 1, "");
+    const RenderedContent hot_content{layout.get(), hot, 1, "", false};
+    auto hot_body = second_sight(cache, page, hot_content, dir.path()).body;
+    ASSERT_NE(hot_body, nullptr);
+    std::vector<std::string> texts;
+    for (int i = 0; i < 100; ++i) {
+        texts.push_back("visitor " + std::to_string(i));
+    }
+    size_t written = 0;
+    for (const std::string& text : texts) {
+        for (int i = 0; i < 2 * static_cast<int>(PageCache::kSendsPerRender); ++i) {
+            EXPECT_EQ(cache.rendered(key(), page, hot_content, dir.path()).body, hot_body);
+        }
+        const SlotFill fills[] = {{"hero", text}};
+        auto found = second_sight(cache, page, {layout.get(), fills, 1, "", false}, dir.path());
+        EXPECT_FALSE(found.declined) << text;
+        written += found.written ? 1 : 0;
+        // the hot body is used again before the next one comes, so it stays
+    }
+    EXPECT_EQ(written, texts.size());
 }
 
 }  // namespace
