@@ -283,60 +283,65 @@ TEST(PageCacheRendered, AnEvictedBodyStaysReadableWhileAResponseHoldsIt) {
     EXPECT_EQ(contents(*held), replay(*layout, a, 1, ""));
 }
 
+// The hero layout of kPage in a fresh cache, and `n` distinct hero texts to fill it with.
+struct HeroBodies {
+    explicit HeroBodies(size_t n) {
+        for (size_t i = 0; i < n; ++i) {
+            texts.push_back("visitor " + std::to_string(i));
+        }
+        const SlotFill any[] = {{"hero", "any"}};
+        layout = cache.layout(key(), page, any, 1, "");
+    }
+    // The second sighting of `text`'s body: the call that may write it.
+    PageCache::RenderedLookup second_sight_of(const std::string& text) {
+        const SlotFill fills[] = {{"hero", text}};
+        return second_sight(cache, page, {layout.get(), fills, 1, "", false}, dir.path());
+    }
+
+    TempDir dir{"rendered"};
+    PageCache cache{PageCacheLimits{}};
+    std::shared_ptr<const Page> page = cache.insert(key(), PageVersion{1, 1, 1}, kPage);
+    std::shared_ptr<const PageLayout> layout;
+    std::vector<std::string> texts;
+};
+
 // Bodies that each come exactly twice: the second sighting of each would write a file that
 // is never sent again.
 TEST(PageCacheRendered, StopsWritingFilesThatAreNotSentAgainButProbes) {
-    TempDir dir("rendered");
-    PageCache cache({});
-    auto page = cache.insert(key(), PageVersion{1, 1, 1}, kPage);
-    std::vector<std::string> texts;
-    for (int i = 0; i < 400; ++i) {
-        texts.push_back("visitor " + std::to_string(i));
-    }
-    const SlotFill first[] = {{"hero", texts[0]}};
-    auto layout = cache.layout(key(), page, first, 1, "");
-    ASSERT_NE(layout, nullptr);
+    HeroBodies h(400);
+    ASSERT_NE(h.layout, nullptr);
     size_t written = 0;
     size_t declined = 0;
-    for (const std::string& text : texts) {
-        const SlotFill fills[] = {{"hero", text}};
-        auto found = second_sight(cache, page, {layout.get(), fills, 1, "", false}, dir.path());
+    for (const std::string& text : h.texts) {
+        auto found = h.second_sight_of(text);
         written += found.written ? 1 : 0;
         declined += found.declined ? 1 : 0;
         EXPECT_FALSE(found.written && found.declined);
     }
     // the free ones, then one probe in every kProbeEvery declined
     EXPECT_EQ(written, PageCache::kFreeRenders +
-                           (texts.size() - PageCache::kFreeRenders) / PageCache::kProbeEvery);
-    EXPECT_EQ(written + declined, texts.size());
+                           (h.texts.size() - PageCache::kFreeRenders) / PageCache::kProbeEvery);
+    EXPECT_EQ(written + declined, h.texts.size());
 }
 
 // A body sent from its file again and again pays for more files: the layout keeps writing.
 TEST(PageCacheRendered, KeepsWritingWhileTheFilesAreSent) {
-    TempDir dir("rendered");
-    PageCache cache({});
-    auto page = cache.insert(key(), PageVersion{1, 1, 1}, kPage);
+    HeroBodies h(100);
     const SlotFill hot[] = {{"hero", "a segment's offer"}};
-    auto layout = cache.layout(key(), page, hot, 1, "");
-    const RenderedContent hot_content{layout.get(), hot, 1, "", false};
-    auto hot_body = second_sight(cache, page, hot_content, dir.path()).body;
+    const RenderedContent hot_content{h.layout.get(), hot, 1, "", false};
+    auto hot_body = second_sight(h.cache, h.page, hot_content, h.dir.path()).body;
     ASSERT_NE(hot_body, nullptr);
-    std::vector<std::string> texts;
-    for (int i = 0; i < 100; ++i) {
-        texts.push_back("visitor " + std::to_string(i));
-    }
     size_t written = 0;
-    for (const std::string& text : texts) {
+    for (const std::string& text : h.texts) {
         for (int i = 0; i < 2 * static_cast<int>(PageCache::kSendsPerRender); ++i) {
-            EXPECT_EQ(cache.rendered(key(), page, hot_content, dir.path()).body, hot_body);
+            EXPECT_EQ(h.cache.rendered(key(), h.page, hot_content, h.dir.path()).body, hot_body);
         }
-        const SlotFill fills[] = {{"hero", text}};
-        auto found = second_sight(cache, page, {layout.get(), fills, 1, "", false}, dir.path());
+        auto found = h.second_sight_of(text);
         EXPECT_FALSE(found.declined) << text;
         written += found.written ? 1 : 0;
         // the hot body is used again before the next one comes, so it stays
     }
-    EXPECT_EQ(written, texts.size());
+    EXPECT_EQ(written, h.texts.size());
 }
 
 }  // namespace
