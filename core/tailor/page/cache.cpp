@@ -138,7 +138,7 @@ PageCache::RenderedLookup PageCache::rendered(const PageKey& key,
         if ((*at)->hash() == hash && (*at)->same(content)) {
             std::rotate(known->rendered.begin(), at, at + 1);  // most recently used first
             out.body = known->rendered.front();
-            known->sends += known->sends < UINT32_MAX ? 1 : 0;
+            known->count_send();
             return out;
         }
     }
@@ -179,7 +179,7 @@ PageCache::RenderedLookup PageCache::rendered(const PageKey& key,
         known->renders /= 2;
         known->sends /= 2;
     }
-    known->sends += known->sends < UINT32_MAX ? 1 : 0;
+    known->count_send();
     try {
         known->rendered.insert(known->rendered.begin(), body);
     } catch (...) {

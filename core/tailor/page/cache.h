@@ -176,6 +176,7 @@ class PageCache {
         uint32_t renders = 0;   // files written (halved with sends)
         uint32_t sends = 0;     // responses sent from those files
         uint32_t declined = 0;  // writes declined since the last probe
+        void count_send() noexcept { sends += sends < UINT32_MAX ? 1 : 0; }
     };
     struct Entry {
         PageKey key;
