@@ -1,8 +1,9 @@
 // ngx_http_tailor_read: the visitor read in flight. tailor::VisitorRead's commands (the
 // tombstone's EXISTS, a bounded GETRANGE per key) go out as one op each, routed by the
 // visitor's key, so a cluster's MOVED, ASK and replica reads apply to each as to any command.
-// Each reply is kept in r->pool as core's ProfileReplyElement will need it; the last one hands
-// them all to core (ngx_http_tailor_core_personalize_reply).
+// Each reply is kept until the request's pool goes (a string reply itself, else what core's
+// ProfileReplyElement needs of it); the last one hands them all to core
+// (ngx_http_tailor_core_personalize_reply).
 #include "ngx_http_tailor.h"
 
 #include "ngx_http_tailor_core.h"
@@ -20,8 +21,9 @@ struct ngx_http_tailor_read_part_t {
     ngx_http_tailor_read_t* read;
     ngx_http_tailor_redis_op_t* op;  // in flight: detach on cancel
     Kind kind;
-    ngx_str_t bytes;  // in r->pool: a bulk string, or an error's text
+    ngx_str_t bytes;  // a bulk string, or an error's text: in `kept`, or in r->pool
     long long integer;
+    const redisReply* kept;  // released with the pool (ngx_http_tailor_read_release)
 };
 
 struct ngx_http_tailor_read_t {
@@ -63,8 +65,25 @@ bool ngx_http_tailor_read_keep(ngx_http_request_t* r, ngx_http_tailor_read_part_
 
     ngx_str_t str = {reply->len, reinterpret_cast<u_char*>(reply->str)};
     part->bytes.len = str.len;
+    if (ngx_http_tailor_redis_keep_reply(reply)) {
+        part->kept = reply;
+        part->bytes.data = str.data;
+        return true;
+    }
     part->bytes.data = ngx_pstrdup(r->pool, &str);
     return part->bytes.data != nullptr;
+}
+
+// The pool's cleanup: the replies kept, which the read's bytes (and the live map the events
+// take from it, ngx_http_tailor_read_live) point into until the request ends.
+void ngx_http_tailor_read_release(void* data) noexcept {
+    auto* read = static_cast<ngx_http_tailor_read_t*>(data);
+    for (ngx_http_tailor_read_part_t& part : read->part) {
+        if (part.kept != nullptr) {
+            ngx_http_tailor_redis_release_reply(part.kept);
+            part.kept = nullptr;
+        }
+    }
 }
 
 tailor::Outcome ngx_http_tailor_read_outcome(ngx_http_tailor_read_t* read) noexcept {
@@ -115,6 +134,12 @@ bool ngx_http_tailor_read_send(ngx_http_tailor_ctx_t* ctx, size_t max_bytes) noe
     if (read == nullptr) {
         return false;
     }
+    ngx_pool_cleanup_t* cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == nullptr) {
+        return false;
+    }
+    cln->handler = ngx_http_tailor_read_release;
+    cln->data = read;
     read->ctx = ctx;
     read->max_bytes = max_bytes;
     read->vid.len = ctx->vid.len;

@@ -103,7 +103,8 @@ struct ngx_http_tailor_redis_t;  // one client: one connection, or a cluster's; 
 //
 // Completion of one command. `reply` is hiredis's parsed reply, valid only
 // during the call (copy what you need); nullptr when the command got no reply
-// (connection lost, stall reset, reply too large, client destroyed). A Redis
+// (connection lost, stall reset, reply too large, client destroyed).
+// (A string reply may also be kept: ngx_http_tailor_redis_keep_reply.) A Redis
 // error reply is a non-null reply of type REDIS_REPLY_ERROR. `elapsed_us` is
 // the monotonic time from send to now, in microseconds.
 // Runs inside hiredis: record the outcome and post an event; never run request
@@ -111,6 +112,17 @@ struct ngx_http_tailor_redis_t;  // one client: one connection, or a cluster's; 
 // commands and cancelling other ops is fine.
 typedef void (*ngx_http_tailor_redis_handler_pt)(void* data, const redisReply* reply,
                                                  uint64_t elapsed_us) noexcept;
+
+// ngx_http_tailor_redis_keep_reply
+//
+// Keeps a string reply (REDIS_REPLY_STRING, _STATUS or _ERROR) past its handler's call, so its
+// bytes need no copy; the caller frees it with ngx_http_tailor_redis_release_reply, exactly
+// once (a request's: in a pool cleanup). False, and nothing kept, for any other reply (or one
+// kept already): copy what you need then.
+// Example:
+//   if (ngx_http_tailor_redis_keep_reply(reply)) { part->reply = reply; }
+bool ngx_http_tailor_redis_keep_reply(const redisReply* reply) noexcept;
+void ngx_http_tailor_redis_release_reply(const redisReply* reply) noexcept;
 
 // ngx_http_tailor_redis_create
 //

@@ -3,6 +3,8 @@
 // assert in async.c (the worker aborts), and a declared `*2147483647` is allocated and then
 // parsed element by element for as long as the peer sends. Here each object passes a check
 // first, and a refusal (NULL) is a reader error, which costs the connection, not the worker.
+// A string reply is one allocation, not hiredis's two, and a handler may keep one past its call
+// (ngx_http_tailor_redis_keep_reply) instead of copying its bytes.
 #include "ngx_http_tailor_redis_internal.h"
 
 namespace {
@@ -12,8 +14,7 @@ redisReplyObjectFunctions ngx_http_tailor_redis_guarded_fns;
 
 // The status replies a pipeline gets one of per command (+QUEUED inside MULTI, +OK), shared
 // rather than allocated: a batch of events sent as MULTI/EXEC gets one per event, and its
-// EXEC's array an +OK per map it stores. Never freed: free_object takes them out of an array
-// before hiredis frees it (its freeReplyObject skips a null element).
+// EXEC's array an +OK per map it stores. Never freed: free_object passes them, in an array too.
 char ngx_http_tailor_redis_queued_text[] = "QUEUED";
 char ngx_http_tailor_redis_ok_text[] = "OK";
 redisReply ngx_http_tailor_redis_queued_reply = {
@@ -23,22 +24,6 @@ redisReply ngx_http_tailor_redis_ok_reply = {
 
 bool ngx_http_tailor_redis_shared_reply(const void* reply) noexcept {
     return reply == &ngx_http_tailor_redis_queued_reply || reply == &ngx_http_tailor_redis_ok_reply;
-}
-
-// The shared replies in an array (and the arrays in it), nulled; depth is bounded by the
-// reader (admit_object).
-void ngx_http_tailor_redis_unshare(redisReply* array) noexcept {
-    if (array->element == nullptr) {
-        return;
-    }
-    for (size_t i = 0; i < array->elements; i++) {
-        redisReply* e = array->element[i];
-        if (ngx_http_tailor_redis_shared_reply(e)) {
-            array->element[i] = nullptr;
-        } else if (e != nullptr && e->type == REDIS_REPLY_ARRAY) {
-            ngx_http_tailor_redis_unshare(e);
-        }
-    }
 }
 
 bool ngx_http_tailor_redis_refuse(redisAsyncContext* ac, const char* why) noexcept {
@@ -102,40 +87,93 @@ bool ngx_http_tailor_redis_admit_object(const redisReadTask* task, long long ele
     return true;
 }
 
+// A string reply (bulk, status or error) and its bytes in one allocation, where hiredis makes
+// two; the reply first, so the pointer hiredis holds is the block's. `kept`: a handler took the
+// reply (ngx_http_tailor_redis_keep_reply) and free_object leaves it for
+// ngx_http_tailor_redis_release_reply.
+struct ngx_http_tailor_redis_string_t {
+    redisReply reply;
+    bool kept;
+};
+
+char* ngx_http_tailor_redis_string_bytes(ngx_http_tailor_redis_string_t* s) noexcept {
+    return reinterpret_cast<char*>(s + 1);
+}
+
+// The block of a string reply: every one but the shared ones (create_string makes them all).
+ngx_http_tailor_redis_string_t* ngx_http_tailor_redis_string_of(const redisReply* r) noexcept {
+    if (r == nullptr || ngx_http_tailor_redis_shared_reply(r) ||
+        (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS &&
+         r->type != REDIS_REPLY_ERROR)) {
+        return nullptr;
+    }
+    auto* s = reinterpret_cast<ngx_http_tailor_redis_string_t*>(const_cast<redisReply*>(r));
+    return r->str == ngx_http_tailor_redis_string_bytes(s) ? s : nullptr;
+}
+
 void* ngx_http_tailor_redis_create_string(const redisReadTask* task, char* str,
                                           size_t len) noexcept {
     if (!ngx_http_tailor_redis_admit_object(task, -1)) {
         return nullptr;
     }
 
+    redisReply* r = nullptr;
     if (task->type == REDIS_REPLY_STATUS) {
-        redisReply* shared = nullptr;
         if (len == 6 && ngx_memcmp(str, "QUEUED", 6) == 0) {
-            shared = &ngx_http_tailor_redis_queued_reply;
+            r = &ngx_http_tailor_redis_queued_reply;
         } else if (len == 2 && str[0] == 'O' && str[1] == 'K') {
-            shared = &ngx_http_tailor_redis_ok_reply;
-        }
-        if (shared != nullptr && task->parent != nullptr) {
-            // as hiredis's own createString does: the element goes into its array
-            static_cast<redisReply*>(task->parent->obj)->element[task->idx] = shared;
-        }
-        if (shared != nullptr) {
-            return shared;
+            r = &ngx_http_tailor_redis_ok_reply;
         }
     }
 
-    return ngx_http_tailor_redis_default_fns.createString(task, str, len);
+    if (r == nullptr) {
+        // len is a bulk's bytes, already in the reader's buffer: the sum cannot wrap
+        auto* s = static_cast<ngx_http_tailor_redis_string_t*>(
+            malloc(sizeof(ngx_http_tailor_redis_string_t) + len + 1));
+        if (s == nullptr) {
+            return nullptr;
+        }
+        char* bytes = ngx_http_tailor_redis_string_bytes(s);
+        ngx_memcpy(bytes, str, len);
+        bytes[len] = '\0';
+        s->reply = redisReply{task->type, 0, len, bytes, 0, nullptr};
+        s->kept = false;
+        r = &s->reply;
+    }
+
+    if (task->parent != nullptr) {
+        // as hiredis's own createString does: the element goes into its array
+        static_cast<redisReply*>(task->parent->obj)->element[task->idx] = r;
+    }
+    return r;
+}
+
+// A reply and all it holds, as hiredis's freeReplyObject does, but for the string blocks (one
+// free each, none while kept) and the shared replies (never freed).
+void ngx_http_tailor_redis_free_reply(redisReply* r) noexcept {
+    if (r == nullptr || ngx_http_tailor_redis_shared_reply(r)) {
+        return;
+    }
+    if (ngx_http_tailor_redis_string_t* s = ngx_http_tailor_redis_string_of(r)) {
+        if (!s->kept) {
+            free(s);
+        }
+        return;
+    }
+    if (r->type == REDIS_REPLY_ARRAY && r->element != nullptr) {
+        // as deep as the reader admits (admit_object)
+        for (size_t i = 0; i < r->elements; i++) {
+            ngx_http_tailor_redis_free_reply(r->element[i]);
+        }
+        free(r->element);
+        r->element = nullptr;
+        r->elements = 0;
+    }
+    ngx_http_tailor_redis_default_fns.freeObject(r);  // an integer, a nil, an emptied array
 }
 
 void ngx_http_tailor_redis_free_object(void* reply) noexcept {
-    if (ngx_http_tailor_redis_shared_reply(reply)) {
-        return;
-    }
-    auto* r = static_cast<redisReply*>(reply);
-    if (r != nullptr && r->type == REDIS_REPLY_ARRAY) {
-        ngx_http_tailor_redis_unshare(r);
-    }
-    ngx_http_tailor_redis_default_fns.freeObject(reply);
+    ngx_http_tailor_redis_free_reply(static_cast<redisReply*>(reply));
 }
 
 void* ngx_http_tailor_redis_create_array(const redisReadTask* task, int elements) noexcept {
@@ -182,4 +220,20 @@ void ngx_http_tailor_redis_guard_reader(redisAsyncContext* ac) noexcept {
 
     reader->fn = &ngx_http_tailor_redis_guarded_fns;
     reader->privdata = ac;
+}
+
+bool ngx_http_tailor_redis_keep_reply(const redisReply* reply) noexcept {
+    ngx_http_tailor_redis_string_t* s = ngx_http_tailor_redis_string_of(reply);
+    if (s == nullptr || s->kept) {
+        return false;
+    }
+    s->kept = true;
+    return true;
+}
+
+void ngx_http_tailor_redis_release_reply(const redisReply* reply) noexcept {
+    ngx_http_tailor_redis_string_t* s = ngx_http_tailor_redis_string_of(reply);
+    if (s != nullptr && s->kept) {
+        free(s);
+    }
 }

@@ -30,7 +30,7 @@ Decision& Decision::operator=(const Decision& other) {
 // inline), so every view is taken afresh rather than patched.
 void Decision::rebuild_fills() {
     fills_.clear();
-    fills_.reserve(slots_.size());
+    fills_.reserve(slots_.capacity());  // set_slot's push_back stays in place until slots_ grows
     for (const Slot& s : slots_) {
         fills_.push_back(SlotFill{s.name, s.html});
     }
