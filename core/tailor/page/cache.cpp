@@ -28,6 +28,20 @@ void PageCache::trim(size_t incoming) noexcept {
     }
 }
 
+PageCache::LayoutEntry* PageCache::oldest_rendered(List::iterator* entry) noexcept {
+    LayoutEntry* oldest = nullptr;
+    for (auto it = lru_.begin(); it != lru_.end(); ++it) {
+        for (LayoutEntry& known : it->layouts) {
+            if (!known.rendered.empty() &&
+                (oldest == nullptr || known.rendered.back().used < oldest->rendered.back().used)) {
+                oldest = &known;
+                *entry = it;
+            }
+        }
+    }
+    return oldest;
+}
+
 std::shared_ptr<const Page> PageCache::find(const PageKey& key,
                                             const PageVersion& version) noexcept {
     auto it = locate(key);
@@ -123,6 +137,7 @@ PageCache::RenderedLookup PageCache::rendered(const PageKey& key,
     if (limits_.max_rendered_per_layout == 0 || !page || content.layout == nullptr) {
         return out;
     }
+    ++clock_;
     auto it = locate(key);
     if (it == lru_.end() || it->page != page) {
         return out;
@@ -135,9 +150,10 @@ PageCache::RenderedLookup PageCache::rendered(const PageKey& key,
     }
     const uint64_t hash = content.hash();
     for (auto at = known->rendered.begin(); at != known->rendered.end(); ++at) {
-        if ((*at)->hash() == hash && (*at)->same(content)) {
+        if (at->body->hash() == hash && at->body->same(content)) {
+            at->used = clock_;
             std::rotate(known->rendered.begin(), at, at + 1);  // most recently used first
-            out.body = known->rendered.front();
+            out.body = known->rendered.front().body;
             known->count_send();
             return out;
         }
@@ -156,12 +172,23 @@ PageCache::RenderedLookup PageCache::rendered(const PageKey& key,
         out.declined = true;
         return out;
     }
-    // Write only what will be kept: a body sent once and dropped costs a file per sighting.
-    const bool replaces = known->rendered.size() >= limits_.max_rendered_per_layout;
-    const size_t freed = replaces ? known->rendered.back()->footprint() : 0;
+    // Room: this layout's least recently used file at its cap, else at the cache's cap the
+    // least recently used file of all if it has gone idle, and the byte budget. Nothing is written
+    // that would not be kept: a body sent once and dropped costs a file per sighting.
+    LayoutEntry* victim = nullptr;
+    auto victim_entry = it;
+    if (known->rendered.size() >= limits_.max_rendered_per_layout) {
+        victim = &*known;
+    } else if (rendered_files_ >= limits_.max_rendered_files) {
+        victim = oldest_rendered(&victim_entry);
+        if (victim == nullptr ||
+            clock_ - victim->rendered.back().used < kIdleLookups * limits_.max_rendered_files) {
+            return out;  // max_rendered_files is 0, or every file kept is in use
+        }
+    }
+    const size_t freed = victim != nullptr ? victim->rendered.back().body->footprint() : 0;
     const size_t footprint = RenderedPage::footprint_of(page->bytes, content);
-    if (bytes_ - freed + footprint > limits_.max_bytes ||
-        (!replaces && rendered_files_ >= limits_.max_rendered_files)) {
+    if (bytes_ - freed + footprint > limits_.max_bytes) {
         return out;
     }
     *seen = 0;
@@ -175,20 +202,16 @@ PageCache::RenderedLookup PageCache::rendered(const PageKey& key,
     out.written = true;
     out.body = body;
     known->declined = 0;
-    if (++known->renders >= kRenderWindow) {
-        known->renders /= 2;
-        known->sends /= 2;
-    }
+    known->count_render();
     known->count_send();
     try {
-        known->rendered.insert(known->rendered.begin(), body);
+        known->rendered.insert(known->rendered.begin(), KeptBody{body, clock_});
     } catch (...) {
         return out;  // not kept: this response still sends it
     }
-    if (replaces) {
-        known->rendered.pop_back();  // the least recently used; a response still sending
-                                     // it keeps the file open
-        it->bytes -= freed;
+    if (victim != nullptr) {
+        victim->rendered.pop_back();  // a response still sending it keeps the file open
+        victim_entry->bytes -= freed;
         bytes_ -= freed;
     } else {
         ++rendered_files_;

@@ -140,14 +140,19 @@ class PageCache {
     // layout, the oldest replaced, all within the byte budget): a body seen once is never
     // written, so visitors whose fills are their own cost a hash and no file. The body
     // replaced at the cap is the least recently used. Nothing is written that the byte
-    // budget or max_rendered_files could not keep.
+    // budget could not keep. At max_rendered_files, the least recently used file of any
+    // layout of any page makes room once it has gone unused for kIdleLookups lookups per file
+    // the cache may keep: pages loaded twice and never again do not keep a busy page's file
+    // out, and pages in turn, more than the cap, do not replace each other's files forever.
     //
     // A file pays for itself only if it is sent many times: writing one cost about 0.5 ms of
     // a worker's CPU in bench/http/run's visitors row, and a send from a file costs more CPU
     // than one from memory (it buys the tail: docs/directives.md). So past a layout's first
     // kFreeRenders files, a new one is written only while the layout's files have been sent
-    // kSendsPerRender times for each file written (counts halved every kRenderWindow files,
-    // so they follow what the layout's visitors do now); otherwise the body is `declined`
+    // kSendsPerRender times for each file written (both counts halved every kRenderWindow
+    // files, and every kSendWindow sends, so they follow what the layout's visitors do now:
+    // sends banked long ago pay for kSendWindow / kSendsPerRender files at most); otherwise
+    // the body is `declined`
     // and sent from memory, but for one in kProbeEvery, which is written and must earn its
     // sends. Many visitors whose bodies come back, but not often (a product each, a shop's
     // worth of them), would otherwise write a file for nearly every second sighting and
@@ -155,7 +160,9 @@ class PageCache {
     static constexpr uint32_t kFreeRenders = 8;
     static constexpr uint32_t kSendsPerRender = 64;
     static constexpr uint32_t kRenderWindow = 256;
+    static constexpr uint32_t kSendWindow = 2048;
     static constexpr uint32_t kProbeEvery = 64;
+    static constexpr uint64_t kIdleLookups = 16;
     [[nodiscard]] RenderedLookup rendered(const PageKey& key,
                                           const std::shared_ptr<const Page>& page,
                                           const RenderedContent& content,
@@ -167,16 +174,31 @@ class PageCache {
 
   private:
     static constexpr size_t kSeen = 8;
+    struct KeptBody {
+        std::shared_ptr<const RenderedPage> body;
+        uint64_t used = 0;  // clock_ when last written or sent
+    };
     struct LayoutEntry {
         std::string signature;
         std::shared_ptr<const PageLayout> layout;
-        std::vector<std::shared_ptr<const RenderedPage>> rendered;  // most recently used first
-        uint64_t seen[kSeen] = {};  // hashes of content seen once under this layout (0: none)
+        std::vector<KeptBody> rendered;  // most recently used first
+        uint64_t seen[kSeen] = {};       // hashes of content seen once under this layout (0: none)
         size_t next_seen = 0;
         uint32_t renders = 0;   // files written (halved with sends)
-        uint32_t sends = 0;     // responses sent from those files
+        uint32_t sends = 0;     // responses sent from those files (halved with renders)
         uint32_t declined = 0;  // writes declined since the last probe
-        void count_send() noexcept { sends += sends < UINT32_MAX ? 1 : 0; }
+        void count_send() noexcept {
+            if (++sends >= kSendWindow) {
+                sends /= 2;
+                renders /= 2;
+            }
+        }
+        void count_render() noexcept {
+            if (++renders >= kRenderWindow) {
+                renders /= 2;
+                sends /= 2;
+            }
+        }
     };
     struct Entry {
         PageKey key;
@@ -189,11 +211,15 @@ class PageCache {
     [[nodiscard]] List::iterator locate(const PageKey& key) noexcept;
     void evict(List::iterator it) noexcept;
     void trim(size_t incoming) noexcept;
+    // The layout whose least recently used file is the least recently used of all (null when
+    // no file is kept), and its entry.
+    [[nodiscard]] LayoutEntry* oldest_rendered(List::iterator* entry) noexcept;
 
     PageCacheLimits limits_;
     size_t bytes_ = 0;
     size_t rendered_files_ = 0;
-    List lru_;  // most recent first; a page set is small, so a list walk is the index
+    uint64_t clock_ = 0;  // a tick per rendered() lookup
+    List lru_;            // most recent first; a page set is small, so a list walk is the index
 };
 
 }  // namespace tailor

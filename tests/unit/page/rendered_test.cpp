@@ -243,6 +243,8 @@ TEST(PageCacheRendered, WritesNothingTheByteBudgetCouldNotKeep) {
     EXPECT_LE(cache.bytes(), limits.max_bytes);
 }
 
+// At the cache's cap a new file takes the place of the least recently used one, whatever
+// its layout, once that one has gone idle: the cap holds and the bodies in use stay.
 TEST(PageCacheRendered, KeepsNoMoreFilesThanItsCapAcrossLayouts) {
     TempDir dir("rendered");
     PageCacheLimits limits;
@@ -254,17 +256,63 @@ TEST(PageCacheRendered, KeepsNoMoreFilesThanItsCapAcrossLayouts) {
     auto page = cache.insert(key(), PageVersion{1, 1, 1}, kPage);
     auto hero = cache.layout(key(), page, a, 1, "");
     auto cart = cache.layout(key(), page, b, 1, "");
-    EXPECT_TRUE(second_sight(cache, page, {hero.get(), a, 1, "", false}, dir.path()).written);
-    EXPECT_TRUE(second_sight(cache, page, {cart.get(), b, 1, "", false}, dir.path()).written);
+    const RenderedContent hero_a{hero.get(), a, 1, "", false};
+    const RenderedContent cart_b{cart.get(), b, 1, "", false};
+    auto first = second_sight(cache, page, hero_a, dir.path()).body;
+    EXPECT_NE(first, nullptr);
+    EXPECT_TRUE(second_sight(cache, page, cart_b, dir.path()).written);
     EXPECT_EQ(cache.rendered_files(), 2u);
-    auto third = second_sight(cache, page, {hero.get(), c, 1, "", false}, dir.path());
-    EXPECT_FALSE(third.written);  // a third file would pass the cap
-    EXPECT_EQ(third.body, nullptr);
+    const RenderedContent hero_c{hero.get(), c, 1, "", false};
+    auto third = second_sight(cache, page, hero_c, dir.path());
+    EXPECT_FALSE(third.written);  // both files are in use: none makes room yet
     EXPECT_EQ(cache.rendered_files(), 2u);
+
+    for (uint64_t i = 0; i < PageCache::kIdleLookups * limits.max_rendered_files; ++i) {
+        EXPECT_EQ(cache.rendered(key(), page, hero_a, dir.path()).body, first);  // a in use
+    }
+    third = cache.rendered(key(), page, hero_c, dir.path());
+    EXPECT_TRUE(third.written);
+    EXPECT_EQ(cache.rendered_files(), 2u);
+    EXPECT_EQ(cache.rendered(key(), page, hero_a, dir.path()).body, first);    // kept
+    EXPECT_EQ(cache.rendered(key(), page, cart_b, dir.path()).body, nullptr);  // replaced
 
     cache.erase(key());  // the page's bodies go with it
     EXPECT_EQ(cache.rendered_files(), 0u);
     EXPECT_EQ(cache.bytes(), 0u);
+}
+
+// Pages loaded twice each and never again fill every file the cache may keep; a page sent
+// every second must still get its file (their least recently used ones make room).
+TEST(PageCacheRendered, ColdPagesDoNotKeepTheirFilesFromAHotOne) {
+    TempDir dir("rendered");
+    PageCacheLimits limits;
+    limits.max_rendered_files = 4;
+    PageCache cache(limits);
+    const SlotFill fills[] = {{"hero", "offer"}};
+    for (uint64_t cold = 10; cold < 14; ++cold) {
+        const PageKey k{1, cold, 0};
+        auto page = cache.insert(k, PageVersion{1, 1, 1}, kPage);
+        auto layout = cache.layout(k, page, fills, 1, "");
+        const RenderedContent content{layout.get(), fills, 1, "", false};
+        (void)cache.rendered(k, page, content, dir.path());
+        EXPECT_TRUE(cache.rendered(k, page, content, dir.path()).written);
+    }
+    EXPECT_EQ(cache.rendered_files(), 4u);
+
+    auto page = cache.insert(key(), PageVersion{1, 1, 1}, kPage);
+    auto layout = cache.layout(key(), page, fills, 1, "");
+    const RenderedContent hot{layout.get(), fills, 1, "", false};
+    std::shared_ptr<const RenderedPage> body;
+    size_t sends = 0;
+    for (; sends < 1000 && body == nullptr; ++sends) {
+        body = cache.rendered(key(), page, hot, dir.path()).body;
+    }
+    ASSERT_NE(body, nullptr);  // once the cold files went idle
+    EXPECT_LE(sends, PageCache::kIdleLookups * limits.max_rendered_files + 2);
+    for (int i = 0; i < 100; ++i) {
+        EXPECT_EQ(cache.rendered(key(), page, hot, dir.path()).body, body);
+    }
+    EXPECT_EQ(cache.rendered_files(), 4u);
 }
 
 TEST(PageCacheRendered, AnEvictedBodyStaysReadableWhileAResponseHoldsIt) {
@@ -342,6 +390,28 @@ TEST(PageCacheRendered, KeepsWritingWhileTheFilesAreSent) {
         // the hot body is used again before the next one comes, so it stays
     }
     EXPECT_EQ(written, h.texts.size());
+}
+
+// Sends long past do not pay for files now: a body sent a million times, then bodies that
+// each come exactly twice; the bank of sends the first one left pays for at most
+// kSendWindow / kSendsPerRender of them before the layout stops writing (but for probes).
+TEST(PageCacheRendered, SendsLongPastPayForFewFiles) {
+    HeroBodies h(3000);
+    const SlotFill hot[] = {{"hero", "last season's offer"}};
+    const RenderedContent hot_content{h.layout.get(), hot, 1, "", false};
+    auto hot_body = second_sight(h.cache, h.page, hot_content, h.dir.path()).body;
+    ASSERT_NE(hot_body, nullptr);
+    for (int i = 0; i < 1000000; ++i) {
+        (void)h.cache.rendered(key(), h.page, hot_content, h.dir.path());
+    }
+    size_t written = 0;
+    for (const std::string& text : h.texts) {
+        written += h.second_sight_of(text).written ? 1 : 0;
+    }
+    EXPECT_LE(written, PageCache::kFreeRenders +
+                           PageCache::kSendWindow / PageCache::kSendsPerRender +
+                           h.texts.size() / PageCache::kProbeEvery);
+    EXPECT_GE(written, h.texts.size() / PageCache::kProbeEvery);
 }
 
 }  // namespace
