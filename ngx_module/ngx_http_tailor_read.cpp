@@ -1,6 +1,7 @@
 // ngx_http_tailor_read: the visitor read in flight. tailor::VisitorRead's commands (the
-// tombstone's EXISTS, a bounded GETRANGE per key) go out as one op each, routed by the
-// visitor's key, so a cluster's MOVED, ASK and replica reads apply to each as to any command.
+// tombstone's EXISTS, a bounded GETRANGE per key) go out as one op to one server, a reply to
+// each part; to a cluster, as one op each, routed by the visitor's key, so MOVED, ASK and
+// replica reads apply to each as to any command.
 // Each reply is kept until the request's pool goes (a string reply itself, else what core's
 // ProfileReplyElement needs of it); the last one hands them all to core
 // (ngx_http_tailor_core_personalize_reply).
@@ -9,6 +10,7 @@
 #include "ngx_http_tailor_core.h"
 #include "ngx_http_tailor_redis.h"
 #include "tailor/profile/read.h"
+#include "tailor/store/resp.h"
 #include "tailor/store/visitor_read.h"
 
 #include <exception>
@@ -31,8 +33,9 @@ struct ngx_http_tailor_read_t {
     ngx_str_t vid;     // the visitor read (ctx->vid may change after: Identify, adoption)
     size_t max_bytes;  // each GETRANGE's bound: a value longer than this came back cut
     ngx_http_tailor_read_part_t part[tailor::kVisitorReadCommands];
-    ngx_uint_t pending;  // replies still due
-    unsigned lost : 1;   // a command got no reply, or its reply could not be kept
+    void* parts[tailor::kVisitorReadCommands];  // &part[i]: send_each's datas
+    ngx_uint_t pending;                         // replies still due
+    unsigned lost : 1;  // a command got no reply, or its reply could not be kept
 };
 
 namespace {
@@ -123,6 +126,46 @@ void ngx_http_tailor_read_handler(void* data, const redisReply* reply,
     ngx_http_tailor_read_done(read->ctx, ngx_http_tailor_read_outcome(read), elapsed_us);
 }
 
+// One server: the read's commands as one op, framed here in one buffer, a reply to each part.
+bool ngx_http_tailor_read_send_each(ngx_http_tailor_read_t* read, tailor::VisitorRead* cmd,
+                                    ngx_http_tailor_redis_t* redis) noexcept {
+    constexpr size_t n = tailor::kVisitorReadCommands;
+    size_t lens[n];
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        lens[i] = tailor::resp_command_bytes(cmd->argc(i), cmd->argvlen(i));
+        total += lens[i];
+    }
+    char stack[512];
+    char* buf = total <= sizeof stack
+                    ? stack
+                    : static_cast<char*>(ngx_palloc(read->ctx->request->pool, total));
+    if (buf == nullptr) {
+        return false;
+    }
+    char* at = buf;
+    for (size_t i = 0; i < n; i++) {
+        if (lens[i] == 0 || tailor::write_resp_command(at, lens[i], cmd->argc(i), cmd->argv(i),
+                                                       cmd->argvlen(i)) != lens[i]) {
+            return false;
+        }
+        at += lens[i];
+        read->part[i].read = read;
+        read->parts[i] = &read->part[i];
+    }
+
+    ngx_http_tailor_redis_op_t* op = ngx_http_tailor_redis_send_each(
+        redis, buf, lens, n, ngx_http_tailor_read_handler, read->parts);
+    if (op == nullptr) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        read->part[i].op = op;  // one op: a cancel of any part cancels the read
+    }
+    read->pending = n;  // handlers never run inside send
+    return true;
+}
+
 }  // namespace
 
 bool ngx_http_tailor_read_send(ngx_http_tailor_ctx_t* ctx, size_t max_bytes) noexcept {
@@ -151,6 +194,16 @@ bool ngx_http_tailor_read_send(ngx_http_tailor_ctx_t* ctx, size_t max_bytes) noe
 
     try {
         tailor::VisitorRead cmd(ngx_http_tailor_view(ctx->vid), max_bytes);
+        if (!ngx_http_tailor_redis_is_cluster(redis)) {
+            if (!ngx_http_tailor_read_send_each(read, &cmd, redis)) {
+                ngx_http_tailor_read_cancel(ctx);
+                return false;
+            }
+            return true;
+        }
+
+        // a cluster routes each command by its key (one slot: the hash tag), so a MOVED, an
+        // ASK or a replica read applies to each as to any command
         std::string_view key = cmd.route_key();
         ngx_str_t route = {key.size(), reinterpret_cast<u_char*>(const_cast<char*>(key.data()))};
 

@@ -26,6 +26,30 @@ void ngx_http_tailor_redis_set_in_flight(ngx_http_tailor_redis_t* rc) noexcept {
     }
 }
 
+namespace {
+
+// A reply to a send_each op: its command's data gets it, unless the op was cancelled; the op
+// goes with its last reply.
+void ngx_http_tailor_redis_on_each_reply(ngx_http_tailor_redis_op_t* op,
+                                         const redisReply* reply) noexcept {
+    const ngx_uint_t i = op->next++;
+    const bool last = --op->pending == 0;
+    ngx_http_tailor_redis_handler_pt handler = op->handler;
+
+    if (handler != nullptr) {
+        if (last) {
+            op->handler = nullptr;  // a cancel from inside the handler is a no-op
+        }
+        handler(op->each[i], reply, ngx_http_tailor_redis_clock_us() - op->sent_us);
+    }
+
+    if (last) {
+        ngx_free(op);
+    }
+}
+
+}  // namespace
+
 void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privdata) noexcept {
     ngx_http_tailor_redis_op_t* op;
     ngx_http_tailor_redis_handler_pt handler;
@@ -65,6 +89,11 @@ void ngx_http_tailor_redis_on_reply(redisAsyncContext* ac, void* r, void* privda
     if (rc->owner != nullptr) {
         // a cluster node's: MOVED and ASK are followed there
         ngx_http_tailor_redis_cluster_on_reply(rc, op, reply);
+        return;
+    }
+
+    if (op->each != nullptr) {
+        ngx_http_tailor_redis_on_each_reply(op, reply);
         return;
     }
 
@@ -157,6 +186,8 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_op_new(ngx_http_tailor_redis_t
     op->sent_us = ngx_http_tailor_redis_clock_us();
     op->pending = 1;
     op->broken = 0;
+    op->each = nullptr;
+    op->next = 0;
     return op;
 }
 
@@ -195,6 +226,10 @@ void ngx_http_tailor_redis_op_sent(ngx_http_tailor_redis_t* rc) noexcept {
 }
 
 }  // namespace
+
+bool ngx_http_tailor_redis_is_cluster(const ngx_http_tailor_redis_t* rc) noexcept {
+    return rc != nullptr && rc->cluster != nullptr;
+}
 
 bool ngx_http_tailor_redis_ready(const ngx_http_tailor_redis_t* rc) noexcept {
     if (rc != nullptr && rc->cluster != nullptr) {
@@ -313,6 +348,48 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_pipeline(
             }
             op->broken = 1;  // the commands queued get their replies; the handler nullptr
             break;
+        }
+        op->pending = i + 1;
+        ngx_http_tailor_redis_op_sent(rc);
+        at += lens[i];
+    }
+
+    return op;
+}
+
+ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_each(
+    ngx_http_tailor_redis_t* rc, const char* cmds, const size_t* lens, size_t count,
+    ngx_http_tailor_redis_handler_pt handler, void* const* datas) noexcept {
+    ngx_http_tailor_redis_op_t* op;
+
+    if (rc == nullptr || handler == nullptr || cmds == nullptr || lens == nullptr ||
+        datas == nullptr || count == 0 || rc->cluster != nullptr) {
+        return nullptr;
+    }
+
+    if (rc->in_flight + count > rc->conf->max_pending) {
+        rc->stats->busy_rejects++;
+        return nullptr;
+    }
+
+    op = ngx_http_tailor_redis_op_new(rc, handler, nullptr);
+    if (op == nullptr) {
+        return nullptr;
+    }
+    op->each = datas;
+    op->pending = 0;
+
+    // as send_pipeline: a refusal can only come first (the context is closing)
+    const char* at = cmds;
+    for (size_t i = 0; i < count; i++) {
+        if (lens[i] == 0 || redisAsyncFormattedCommand(rc->ac, ngx_http_tailor_redis_on_reply, op,
+                                                       at, lens[i]) != REDIS_OK) {
+            if (i == 0) {
+                ngx_free(op);
+                return nullptr;
+            }
+            op->handler = nullptr;  // the commands queued get their replies, dropped
+            return nullptr;
         }
         op->pending = i + 1;
         ngx_http_tailor_redis_op_sent(rc);

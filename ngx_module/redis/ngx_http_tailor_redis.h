@@ -156,6 +156,11 @@ void ngx_http_tailor_redis_destroy(ngx_http_tailor_redis_t* rc) noexcept;
 // functions accept rc == nullptr (no "tailor_redis"): not ready, not sent.
 bool ngx_http_tailor_redis_ready(const ngx_http_tailor_redis_t* rc) noexcept;
 
+// ngx_http_tailor_redis_is_cluster
+//
+// Whether the client is a cluster's (cluster=on): its commands are routed one by one.
+bool ngx_http_tailor_redis_is_cluster(const ngx_http_tailor_redis_t* rc) noexcept;
+
 // ngx_http_tailor_redis_send
 //
 // Queues one command, argv/argvlen form (binary-safe; hiredis copies the
@@ -217,6 +222,18 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_formatted(
 ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_pipeline(
     ngx_http_tailor_redis_t* rc, const char* cmds, const size_t* lens, size_t count,
     ngx_http_tailor_redis_handler_pt handler, void* data) noexcept;
+
+// ngx_http_tailor_redis_send_each
+//
+// As send_pipeline, but the handler is called once per reply, in command order, with
+// `datas[i]` for command i's reply (nullptr for one that got none); `datas` must stay valid
+// until the op is cancelled or its last call. One server's connection only (nullptr with a
+// cluster: route each command with send or send_read). All or nothing: nullptr when any
+// command could not be queued (those queued are dropped as cancelled).
+// Example: the visitor read (ngx_http_tailor_read.cpp), four commands, four parts.
+ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_each(
+    ngx_http_tailor_redis_t* rc, const char* cmds, const size_t* lens, size_t count,
+    ngx_http_tailor_redis_handler_pt handler, void* const* datas) noexcept;
 
 // ngx_http_tailor_redis_send_nowait
 //

@@ -62,6 +62,10 @@ struct ngx_http_tailor_redis_op_t {
     // was an error or none (the handler then gets nullptr)
     ngx_uint_t pending;
     ngx_flag_t broken;
+    // send_each's: the handler's data for each command's reply (nullptr: one call, with
+    // `data`, at the last), and the next reply's index
+    void* const* each;
+    ngx_uint_t next;
 };
 
 // Every op on a cluster node's connection is one of these (the cluster code makes them all):
