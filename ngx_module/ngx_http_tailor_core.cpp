@@ -135,7 +135,7 @@ ngx_int_t ngx_http_tailor_cookie_headers(ngx_http_request_t* r,
 
 // Runs the decision for `stored` and keeps it in the request.
 tailor::Outcome ngx_http_tailor_decide(ngx_http_request_t* r, ngx_http_tailor_ctx_t* ctx,
-                                       const tailor::StoredVisitor* stored) noexcept {
+                                       const tailor::StoredView* stored) noexcept {
     auto* sscf = ngx_http_tailor_get_srv_conf(r);
     auto* lcf = static_cast<ngx_http_tailor_loc_conf_t*>(
         ngx_http_get_module_loc_conf(r, ngx_http_tailor_module));
@@ -297,7 +297,8 @@ bool ngx_http_tailor_core_personalize_cached(ngx_http_request_t* r,
         return false;
     }
     ngx_http_tailor_metrics_count(NGX_HTTP_TAILOR_CACHE_HITS);
-    (void)ngx_http_tailor_decide(r, ctx, stored);
+    const tailor::StoredView view = stored->view();
+    (void)ngx_http_tailor_decide(r, ctx, &view);
     return true;
 }
 
@@ -333,7 +334,7 @@ tailor::Outcome ngx_http_tailor_core_personalize_reply(ngx_http_request_t* r,
 
         tailor::ProfileCache* cache = ngx_http_tailor_core_cache();
         if (cache != nullptr && tailor::is_cacheable_outcome(outcome)) {
-            cache->put(ngx_http_tailor_view(ctx->vid), std::move(read.stored),
+            cache->put(ngx_http_tailor_view(ctx->vid), tailor::StoredVisitor::copy_of(read.stored),
                        ngx_http_tailor_now_ms());
         }
         return outcome;

@@ -129,7 +129,7 @@ bool Engine::decide_memoized(const RequestFacts& facts, Personalization& out) {
     return true;
 }
 
-Outcome Engine::decide(const StoredVisitor* stored, const RequestFacts& facts,
+Outcome Engine::decide(const StoredView* stored, const RequestFacts& facts,
                        Personalization& out) noexcept {
     // Nothing stored: the empty profile and no caps, as decoded below.
     if (stored == nullptr ||
@@ -145,9 +145,8 @@ Outcome Engine::decide(const StoredVisitor* stored, const RequestFacts& facts,
         }
     }
 
-    static const std::string_view kAbsent;
-    std::string_view profile_bytes = kAbsent;
-    std::string_view live_bytes = kAbsent;
+    std::string_view profile_bytes;
+    std::string_view live_bytes;
     if (stored != nullptr && stored->profile.present) {
         profile_bytes = stored->profile.bytes;
     }

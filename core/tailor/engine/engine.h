@@ -71,8 +71,21 @@ class Engine {
     // in `out.failed_rules()`. A visitor with nothing stored gets the
     // memoized decision for the same facts when there is one
     // (`out.memo_hit()`; decision_memo.h says why that is the same decision).
-    [[nodiscard]] Outcome decide(const StoredVisitor* stored, const RequestFacts& facts,
+    [[nodiscard]] Outcome decide(const StoredView* stored, const RequestFacts& facts,
                                  Personalization& out) noexcept;
+    [[nodiscard]] Outcome decide(std::nullptr_t, const RequestFacts& facts,
+                                 Personalization& out) noexcept {
+        return decide(static_cast<const StoredView*>(nullptr), facts, out);
+    }
+    // The same, from the owned copy the profile cache keeps.
+    [[nodiscard]] Outcome decide(const StoredVisitor* stored, const RequestFacts& facts,
+                                 Personalization& out) noexcept {
+        if (stored == nullptr) {
+            return decide(static_cast<const StoredView*>(nullptr), facts, out);
+        }
+        const StoredView view = stored->view();
+        return decide(&view, facts, out);
+    }
 
     [[nodiscard]] bool has_rules() const noexcept { return rules_.has_value(); }
 

@@ -13,21 +13,50 @@
 
 namespace tailor {
 
+// StoredBlobView, StoredView
+//
+// What Redis holds for one visitor (tailor:{vid}:profile, :live and :caps), each value absent
+// or its bytes, viewed where they lie: in the read's replies (profile/read.h), or in a
+// StoredVisitor. What the engine decides from.
+struct StoredBlobView {
+    bool present = false;
+    std::string_view bytes;
+};
+
+struct StoredView {
+    StoredBlobView profile;
+    StoredBlobView live;
+    StoredBlobView caps;
+};
+
 // StoredBlob
 //
-// One value of the MGET: absent (Redis nil) or the bytes stored.
+// One value: absent (Redis nil) or the bytes stored, owned.
 struct StoredBlob {
     bool present = false;
     std::string bytes;
+
+    [[nodiscard]] StoredBlobView view() const noexcept { return {present, bytes}; }
 };
 
 // StoredVisitor
 //
-// What Redis holds for one visitor: tailor:{vid}:profile, :live and :caps.
+// A StoredView's values, owned: what the profile cache keeps.
 struct StoredVisitor {
     StoredBlob profile;
     StoredBlob live;
     StoredBlob caps;
+
+    // A copy of `v`'s values. Throws std::bad_alloc.
+    [[nodiscard]] static StoredVisitor copy_of(const StoredView& v) {
+        return StoredVisitor{{v.profile.present, std::string(v.profile.bytes)},
+                             {v.live.present, std::string(v.live.bytes)},
+                             {v.caps.present, std::string(v.caps.bytes)}};
+    }
+
+    [[nodiscard]] StoredView view() const noexcept {
+        return {profile.view(), live.view(), caps.view()};
+    }
 
     [[nodiscard]] size_t size() const noexcept {
         return profile.bytes.size() + live.bytes.size() + caps.bytes.size();

@@ -4,7 +4,7 @@
 namespace tailor {
 namespace {
 
-StoredBlob& blob_of(StoredVisitor& stored, VisitorKeyKind kind) noexcept {
+StoredBlobView& blob_of(StoredView& stored, VisitorKeyKind kind) noexcept {
     if (kind == VisitorKeyKind::kLive) {
         return stored.live;
     }
@@ -61,9 +61,9 @@ ProfileReply decode_profile_reply(const ProfileReplyElement* elements, size_t co
                 if (e.bytes.empty()) {
                     break;  // GETRANGE's answer for a missing key
                 }
-                StoredBlob& blob = blob_of(reply.stored, kVisitorReadKinds[i - 1]);
+                StoredBlobView& blob = blob_of(reply.stored, kVisitorReadKinds[i - 1]);
                 blob.present = true;
-                blob.bytes.assign(e.bytes.data(), e.bytes.size());
+                blob.bytes = e.bytes;
             } break;
             case ProfileReplyElement::Kind::kError:
                 if (e.bytes.substr(0, 10) == "WRONGTYPE ") {
@@ -71,7 +71,7 @@ ProfileReply decode_profile_reply(const ProfileReplyElement* elements, size_t co
                 }
                 reply.status = ProfileReply::Status::kRedisError;
                 reply.why = e.bytes;
-                reply.stored = StoredVisitor();
+                reply.stored = StoredView();
                 return reply;
             case ProfileReplyElement::Kind::kInteger:
             case ProfileReplyElement::Kind::kOther:
@@ -79,7 +79,7 @@ ProfileReply decode_profile_reply(const ProfileReplyElement* elements, size_t co
         }
     }
     if (reply.status == ProfileReply::Status::kOversize) {
-        reply.stored = StoredVisitor();
+        reply.stored = StoredView();
     }
     return reply;
 }

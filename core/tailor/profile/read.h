@@ -37,7 +37,7 @@ struct ProfileReplyElement {
 struct ProfileReply {
     enum class Status : unsigned char { kOk, kOversize, kRedisError, kMalformed };
     Status status = Status::kMalformed;
-    StoredVisitor stored;
+    StoredView stored;  // views the elements' bytes
     long long oversize = 0;
     std::string_view why;
 };

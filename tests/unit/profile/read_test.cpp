@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace tailor {
 namespace {
 
@@ -31,6 +33,27 @@ TEST(ProfileRead, TheRepliesAreDecodedInKeyOrder) {
     EXPECT_FALSE(r.stored.live.present);  // GETRANGE of a missing key is empty
     EXPECT_TRUE(r.stored.caps.present);
     EXPECT_EQ(r.stored.caps.bytes, "C");
+}
+
+// The values are viewed where the replies hold them, not copied; the profile cache takes an
+// owned copy, whose view is the same.
+TEST(ProfileRead, TheValuesViewTheRepliesAndACopyOwnsThem) {
+    const std::string profile = "profile bytes, long enough not to be a short string";
+    ProfileReplyElement e[4] = {
+        kNotErased, {Kind::kBytes, profile, 0}, {Kind::kBytes, "L", 0}, {Kind::kNil, {}, 0}};
+    ProfileReply r = decode_profile_reply(e, 4, kMax);
+    ASSERT_EQ(r.status, ProfileReply::Status::kOk) << r.why;
+    EXPECT_EQ(r.stored.profile.bytes.data(), profile.data());
+    EXPECT_EQ(r.stored.live.bytes.data(), e[2].bytes.data());
+
+    const StoredVisitor copy = StoredVisitor::copy_of(r.stored);
+    EXPECT_NE(copy.profile.bytes.data(), profile.data());
+    const StoredView again = copy.view();
+    EXPECT_TRUE(again.profile.present && again.live.present);
+    EXPECT_FALSE(again.caps.present);
+    EXPECT_EQ(again.profile.bytes, profile);
+    EXPECT_EQ(again.live.bytes, "L");
+    EXPECT_EQ(copy.size(), profile.size() + 1);
 }
 
 TEST(ProfileRead, AnErasedVisitorIsNobodyWhateverCameBack) {
