@@ -316,11 +316,18 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_formatted(
     return op;
 }
 
-ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_pipeline(
-    ngx_http_tailor_redis_t* rc, const char* cmds, const size_t* lens, size_t count,
-    ngx_http_tailor_redis_handler_pt handler, void* data) noexcept {
-    ngx_http_tailor_redis_op_t* op;
+namespace {
 
+// send_pipeline's and send_each's: `count` commands already in RESP, queued as one op for
+// `handler`; nullptr when none was. hiredis appends each command to its output buffer and
+// queues its callback; a refusal can only come first (the context is closing), so nothing is
+// half sent, but should one come later, *partial says so and the commands queued still get
+// their replies.
+ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_queue(ngx_http_tailor_redis_t* rc,
+                                                        const char* cmds, const size_t* lens,
+                                                        size_t count,
+                                                        ngx_http_tailor_redis_handler_pt handler,
+                                                        void* data, bool* partial) noexcept {
     if (rc == nullptr || handler == nullptr || cmds == nullptr || lens == nullptr || count == 0 ||
         rc->cluster != nullptr) {
         return nullptr;  // a cluster's commands would go to several nodes
@@ -331,13 +338,12 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_pipeline(
         return nullptr;
     }
 
-    op = ngx_http_tailor_redis_op_new(rc, handler, data);
+    ngx_http_tailor_redis_op_t* op = ngx_http_tailor_redis_op_new(rc, handler, data);
     if (op == nullptr) {
         return nullptr;
     }
 
-    // hiredis appends each command to its output buffer and queues its callback; a refusal
-    // can only come first (the context is closing), so nothing is half sent
+    *partial = false;
     const char* at = cmds;
     for (size_t i = 0; i < count; i++) {
         if (lens[i] == 0 || redisAsyncFormattedCommand(rc->ac, ngx_http_tailor_redis_on_reply, op,
@@ -346,7 +352,7 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_pipeline(
                 ngx_free(op);
                 return nullptr;
             }
-            op->broken = 1;  // the commands queued get their replies; the handler nullptr
+            *partial = true;
             break;
         }
         op->pending = i + 1;
@@ -357,45 +363,37 @@ ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_pipeline(
     return op;
 }
 
+}  // namespace
+
+ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_pipeline(
+    ngx_http_tailor_redis_t* rc, const char* cmds, const size_t* lens, size_t count,
+    ngx_http_tailor_redis_handler_pt handler, void* data) noexcept {
+    bool partial = false;
+    ngx_http_tailor_redis_op_t* op =
+        ngx_http_tailor_redis_queue(rc, cmds, lens, count, handler, data, &partial);
+    if (op != nullptr && partial) {
+        op->broken = 1;  // the commands queued get their replies; the handler nullptr
+    }
+    return op;
+}
+
 ngx_http_tailor_redis_op_t* ngx_http_tailor_redis_send_each(
     ngx_http_tailor_redis_t* rc, const char* cmds, const size_t* lens, size_t count,
     ngx_http_tailor_redis_handler_pt handler, void* const* datas) noexcept {
-    ngx_http_tailor_redis_op_t* op;
-
-    if (rc == nullptr || handler == nullptr || cmds == nullptr || lens == nullptr ||
-        datas == nullptr || count == 0 || rc->cluster != nullptr) {
+    if (datas == nullptr) {
         return nullptr;
     }
-
-    if (rc->in_flight + count > rc->conf->max_pending) {
-        rc->stats->busy_rejects++;
-        return nullptr;
-    }
-
-    op = ngx_http_tailor_redis_op_new(rc, handler, nullptr);
+    bool partial = false;
+    ngx_http_tailor_redis_op_t* op =
+        ngx_http_tailor_redis_queue(rc, cmds, lens, count, handler, nullptr, &partial);
     if (op == nullptr) {
         return nullptr;
     }
-    op->each = datas;
-    op->pending = 0;
-
-    // as send_pipeline: a refusal can only come first (the context is closing)
-    const char* at = cmds;
-    for (size_t i = 0; i < count; i++) {
-        if (lens[i] == 0 || redisAsyncFormattedCommand(rc->ac, ngx_http_tailor_redis_on_reply, op,
-                                                       at, lens[i]) != REDIS_OK) {
-            if (i == 0) {
-                ngx_free(op);
-                return nullptr;
-            }
-            op->handler = nullptr;  // the commands queued get their replies, dropped
-            return nullptr;
-        }
-        op->pending = i + 1;
-        ngx_http_tailor_redis_op_sent(rc);
-        at += lens[i];
+    op->each = datas;  // no reply comes inside send
+    if (partial) {
+        op->handler = nullptr;  // all or nothing: the replies queued are dropped
+        return nullptr;
     }
-
     return op;
 }
 

@@ -282,7 +282,7 @@ TEST(PageCacheRendered, KeepsNoMoreFilesThanItsCapAcrossLayouts) {
 }
 
 // Pages loaded twice each and never again fill every file the cache may keep; a page sent
-// every second must still get its file (their least recently used ones make room).
+// every second must still get its file (the cold files make room once they are idle).
 TEST(PageCacheRendered, ColdPagesDoNotKeepTheirFilesFromAHotOne) {
     TempDir dir("rendered");
     PageCacheLimits limits;
