@@ -152,11 +152,10 @@ class PageCache {
     // kSendsPerRender times for each file written (both counts halved every kRenderWindow
     // files, and every kSendWindow sends, so they follow what the layout's visitors do now:
     // sends banked long ago pay for kSendWindow / kSendsPerRender files at most); otherwise
-    // the body is `declined`
-    // and sent from memory, but for one in kProbeEvery, which is written and must earn its
-    // sends. Many visitors whose bodies come back, but not often (a product each, a shop's
-    // worth of them), would otherwise write a file for nearly every second sighting and
-    // evict it after a few sends.
+    // the body is `declined` and sent from memory, but for one in kProbeEvery, which is
+    // written and must earn its sends. Many visitors whose bodies come back, but not often (a
+    // product each, a shop's worth of them), would otherwise write a file for nearly every second
+    // sighting and evict it after a few sends.
     static constexpr uint32_t kFreeRenders = 8;
     static constexpr uint32_t kSendsPerRender = 64;
     static constexpr uint32_t kRenderWindow = 256;
@@ -189,15 +188,17 @@ class PageCache {
         uint32_t declined = 0;  // writes declined since the last probe
         void count_send() noexcept {
             if (++sends >= kSendWindow) {
-                sends /= 2;
-                renders /= 2;
+                age();
             }
         }
         void count_render() noexcept {
             if (++renders >= kRenderWindow) {
-                renders /= 2;
-                sends /= 2;
+                age();
             }
+        }
+        void age() noexcept {  // both halved: the ratio kept, the past weighed less
+            renders /= 2;
+            sends /= 2;
         }
     };
     struct Entry {
