@@ -35,6 +35,9 @@ ngx_int_t ngx_http_tailor_core_init_worker(ngx_cycle_t* cycle,
 void ngx_http_tailor_core_exit_worker() noexcept;
 ngx_http_tailor_redis_t* ngx_http_tailor_core_profile_redis() noexcept;
 tailor::ProfileCache* ngx_http_tailor_core_cache() noexcept;
+// Whether visitor reads ask for the caps: when some pack of this configuration has pop-ups
+// (one answer for every server, since the profile cache is shared by all).
+bool ngx_http_tailor_core_reads_caps() noexcept;
 // Drops the visitor from this worker's cache (their caps just changed).
 void ngx_http_tailor_core_forget_visitor(const ngx_str_t& vid) noexcept;
 

@@ -24,6 +24,7 @@ namespace {
 // Per worker: set in init_process, gone in exit_process.
 ngx_http_tailor_redis_t* ngx_http_tailor_profile_redis;
 tailor::ProfileCache* ngx_http_tailor_cache;
+bool ngx_http_tailor_reads_caps = true;  // set per worker once its packs are loaded
 
 }  // namespace
 
@@ -168,6 +169,7 @@ ngx_int_t ngx_http_tailor_core_init_worker(ngx_cycle_t* cycle,
     }
 
     auto** engines = static_cast<tailor::Engine**>(mcf->engines.elts);
+    ngx_http_tailor_reads_caps = false;
     for (ngx_uint_t i = 0; i < mcf->engines.nelts; i++) {
         tailor::RulesError error;
         if (!engines[i]->start_worker(&error)) {
@@ -176,6 +178,7 @@ ngx_int_t ngx_http_tailor_core_init_worker(ngx_cycle_t* cycle,
                 "tailor: rule pack could not be loaded in this worker, pages stay default: %s",
                 error.message().c_str());
         }
+        ngx_http_tailor_reads_caps = ngx_http_tailor_reads_caps || engines[i]->has_popups();
     }
 
     if (mcf->redis != nullptr) {
@@ -209,4 +212,8 @@ ngx_http_tailor_redis_t* ngx_http_tailor_core_profile_redis() noexcept {
 
 tailor::ProfileCache* ngx_http_tailor_core_cache() noexcept {
     return ngx_http_tailor_cache;
+}
+
+bool ngx_http_tailor_core_reads_caps() noexcept {
+    return ngx_http_tailor_reads_caps;
 }

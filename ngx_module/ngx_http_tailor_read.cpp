@@ -34,6 +34,7 @@ struct ngx_http_tailor_read_t {
     size_t max_bytes;  // each GETRANGE's bound: a value longer than this came back cut
     ngx_http_tailor_read_part_t part[tailor::kVisitorReadCommands];
     void* parts[tailor::kVisitorReadCommands];  // &part[i]: send_each's datas
+    ngx_uint_t count;                           // commands sent (VisitorRead::count())
     ngx_uint_t pending;                         // replies still due
     unsigned lost : 1;  // a command got no reply, or its reply could not be kept
 };
@@ -95,7 +96,7 @@ tailor::Outcome ngx_http_tailor_read_outcome(ngx_http_tailor_read_t* read) noexc
     }
 
     tailor::ProfileReplyElement elements[tailor::kVisitorReadCommands];
-    for (size_t i = 0; i < tailor::kVisitorReadCommands; i++) {
+    for (size_t i = 0; i < read->count; i++) {
         const ngx_http_tailor_read_part_t& part = read->part[i];
         elements[i].kind = part.kind;
         elements[i].bytes =
@@ -104,7 +105,7 @@ tailor::Outcome ngx_http_tailor_read_outcome(ngx_http_tailor_read_t* read) noexc
     }
 
     return ngx_http_tailor_core_personalize_reply(read->ctx->request, read->ctx, elements,
-                                                  tailor::kVisitorReadCommands);
+                                                  read->count);
 }
 
 // Runs inside hiredis, once per command.
@@ -129,8 +130,8 @@ void ngx_http_tailor_read_handler(void* data, const redisReply* reply,
 // One server: the read's commands as one op, framed here in one buffer, a reply to each part.
 bool ngx_http_tailor_read_send_each(ngx_http_tailor_read_t* read, tailor::VisitorRead* cmd,
                                     ngx_http_tailor_redis_t* redis) noexcept {
-    constexpr size_t n = tailor::kVisitorReadCommands;
-    size_t lens[n];
+    const size_t n = cmd->count();
+    size_t lens[tailor::kVisitorReadCommands];
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
         lens[i] = tailor::resp_command_bytes(cmd->argc(i), cmd->argvlen(i));
@@ -193,7 +194,10 @@ bool ngx_http_tailor_read_send(ngx_http_tailor_ctx_t* ctx, size_t max_bytes) noe
     ctx->read = read;
 
     try {
-        tailor::VisitorRead cmd(ngx_http_tailor_view(ctx->vid), max_bytes);
+        tailor::VisitorRead cmd(ngx_http_tailor_view(ctx->vid), max_bytes,
+                                ngx_http_tailor_core_reads_caps() ? tailor::VisitorReadCaps::kRead
+                                                                  : tailor::VisitorReadCaps::kSkip);
+        read->count = cmd.count();
         if (!ngx_http_tailor_redis_is_cluster(redis)) {
             if (!ngx_http_tailor_read_send_each(read, &cmd, redis)) {
                 ngx_http_tailor_read_cancel(ctx);
@@ -207,7 +211,7 @@ bool ngx_http_tailor_read_send(ngx_http_tailor_ctx_t* ctx, size_t max_bytes) noe
         std::string_view key = cmd.route_key();
         ngx_str_t route = {key.size(), reinterpret_cast<u_char*>(const_cast<char*>(key.data()))};
 
-        for (size_t i = 0; i < tailor::kVisitorReadCommands; i++) {
+        for (size_t i = 0; i < cmd.count(); i++) {
             ngx_http_tailor_read_part_t* part = &read->part[i];
             part->read = read;
             part->op =

@@ -1,5 +1,8 @@
 // Profile fuzz: decode arbitrary bytes as profile, as live map, and split between the two.
 //
+// A ProfileDecoder that lives across all inputs decodes each too, and must give what
+// decode_profile gives: nothing of one input's lists may show in the next's.
+//
 // The split point comes from the first byte, and a tightened ProfileLimits
 // from the last two, so every run replays from its input. Differential:
 // every decode is repeated by the msgpack-c decoder it replaced
@@ -73,15 +76,23 @@ void check(const tailor::ProfileDecodeResult& r, std::string_view input) {
     (void)p.days_since_first_seen(kNow);
 }
 
-// decode_profile, held to the reference's result.
+// decode_profile, held to the reference's result, and a ProfileDecoder kept across every
+// input (its lists' room reused) held to decode_profile's.
 tailor::ProfileDecodeResult decode(std::string_view profile, std::string_view live,
                                    const tailor::ProfileLimits& limits = {}) {
+    static tailor::ProfileDecoder reused;
     tailor::ProfileDecodeResult r = tailor::decode_profile(profile, live, limits);
     const tailor::ProfileDecodeResult want =
         tailor::decode_profile_reference(profile, live, limits);
-    const std::string diff = tailor::profile_testing::decode_difference(r, want);
+    std::string diff = tailor::profile_testing::decode_difference(r, want);
     if (!diff.empty()) {
         std::fprintf(stderr, "profile_fuzz: the decoders differ on %s\n", diff.c_str());
+        std::abort();
+    }
+    diff = tailor::profile_testing::decode_difference(
+        tailor::profile_testing::as_result(reused.decode(profile, live, limits)), r);
+    if (!diff.empty()) {
+        std::fprintf(stderr, "profile_fuzz: the reused decoder differs on %s\n", diff.c_str());
         std::abort();
     }
     return r;

@@ -255,6 +255,47 @@ def test_an_impression_caps_the_popup_on_the_next_request_on_any_device(nginx, r
     assert counter(nginx, "tailor_popup_beacons_recorded_total") == 1
 
 
+# ---------------------------------------------------------------------------
+# only a pack with pop-ups reads the caps
+
+SLOT_ONLY_PACK = """\
+local t = require "tailor"
+t.slot "hero" { t.rule "hello" { html = [[Hello {{first_name}}]] } }
+"""
+
+
+def getrange_calls(redis):
+    """The GETRANGE commands Redis has run: the visitor read sends one per value it asks for
+    (store/visitor_read.h)."""
+    for line in redis.command("INFO", "commandstats").decode().splitlines():
+        if line.startswith("cmdstat_getrange:"):
+            return int(line.split("calls=")[1].split(",")[0])
+    return 0
+
+
+def values_read_per_page(nginx, redis, cookie, pages=4):
+    before = getrange_calls(redis)
+    for _ in range(pages):
+        page(nginx, cookie)
+    assert scenario.last_outcome(nginx) == "hit"
+    return (getrange_calls(redis) - before) / pages
+
+
+def test_a_pack_with_popups_reads_profile_live_map_and_caps(nginx, redis, keys, sign):
+    vid = new_vid()
+    seed_cart(redis, vid)
+    start(nginx, redis, keys, pack=PACK)
+    assert values_read_per_page(nginx, redis, sign(vid)) == 3
+
+
+def test_a_pack_without_popups_leaves_the_caps_unread(nginx, redis, keys, sign):
+    vid = new_vid()
+    seed_cart(redis, vid)
+    redis.set("tailor:{%s}:caps" % vid, b"\xc1")  # stored, and not one byte of it asked for
+    start(nginx, redis, keys, pack=SLOT_ONLY_PACK)
+    assert values_read_per_page(nginx, redis, sign(vid)) == 2
+
+
 def test_a_beacon_refreshes_the_workers_profile_cache(nginx, redis, keys, sign):
     vid = new_vid()
     seed_cart(redis, vid)

@@ -156,8 +156,8 @@ Outcome Engine::decide(const StoredView* stored, const RequestFacts& facts,
 
     ProfileLimits limits;
     limits.max_bytes = options_.max_profile_bytes;
-    ProfileDecodeResult result = decode_profile(profile_bytes, live_bytes, limits);
-    if (!result.profile) {
+    ProfileDecoder::Result result = decoder_.decode(profile_bytes, live_bytes, limits);
+    if (result.profile == nullptr) {
         return Outcome::kBadProfile;
     }
 

@@ -13,6 +13,7 @@
 #include "tailor/engine/personalization.h"
 #include "tailor/base/outcome.h"
 #include "tailor/profile/cache.h"
+#include "tailor/profile/decode.h"
 #include "tailor/profile/profile.h"
 #include "tailor/rules/pack.h"
 #include "tailor/request/facts.h"
@@ -99,6 +100,12 @@ class Engine {
     // True when this worker's pack declares the pop-up `id`.
     [[nodiscard]] bool has_popup(std::string_view id) const noexcept;
 
+    // True when this worker's pack declares any pop-up: only then do its decisions read the
+    // caps (a visitor read may leave them out otherwise: store/visitor_read.h).
+    [[nodiscard]] bool has_popups() const noexcept {
+        return runtime_ != nullptr && runtime_->has_popups();
+    }
+
     // Decisions for visitors with nothing stored, reused and run, since the
     // worker started.
     [[nodiscard]] uint64_t memo_hits() const noexcept { return memo_hits_; }
@@ -113,6 +120,7 @@ class Engine {
     std::optional<RulePack> rules_;
     std::unique_ptr<RuleRuntime> runtime_;
     std::unique_ptr<DecisionMemo> memo_;  // with the runtime, per worker
+    ProfileDecoder decoder_;              // its lists' room kept from one page view to the next
     uint64_t memo_hits_ = 0;
     uint64_t memo_misses_ = 0;
 };

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <memory>
 #include <utility>
 
 #include "tailor/profile/decode_cursor.h"
@@ -118,7 +119,7 @@ void merge_live_orders(Profile* p, LiveParts* live) {
     if (live->purchased.empty()) {
         return;
     }
-    std::vector<Purchase> all = std::move(live->purchased);
+    std::vector<Purchase>& all = live->purchased;
     all.reserve(std::min(all.size() + p->purchases.size(), kMaxPurchases));
     for (const Purchase& line : p->purchases) {
         if (all.size() == kMaxPurchases) {
@@ -126,55 +127,114 @@ void merge_live_orders(Profile* p, LiveParts* live) {
         }
         all.push_back(line);
     }
-    p->purchases = std::move(all);
+    p->purchases.swap(all);  // swapped, not moved: a reused decoder keeps both lists' room
 }
 
-ProfileDecodeResult decode(std::string_view profile_bytes, std::string_view live_bytes,
-                           const ProfileLimits& limits) {
-    ProfileDecodeResult r;
-    Profile p;
-    SharedParts shop;
-    LiveParts live;
+// Clears `v` and keeps its room.
+template <typename T>
+void keep_room(std::vector<T>* v, std::vector<T>* from) noexcept {
+    v->swap(*from);
+    v->clear();
+}
+
+// Every field back to its default, every list empty with its room kept.
+void reset(SharedParts* s) noexcept {
+    SharedParts fresh;
+    keep_room(&fresh.viewed, &s->viewed);
+    keep_room(&fresh.cart, &s->cart);
+    *s = std::move(fresh);
+}
+
+void reset(LiveParts* live) noexcept {
+    LiveParts fresh;
+    reset(&live->shared);
+    fresh.shared = std::move(live->shared);
+    keep_room(&fresh.purchased, &live->purchased);
+    *live = std::move(fresh);
+}
+
+void reset(Profile* p) noexcept {
+    Profile fresh;
+    keep_room(&fresh.affinities, &p->affinities);
+    keep_room(&fresh.purchases, &p->purchases);
+    keep_room(&fresh.attributes, &p->attributes);
+    keep_room(&fresh.viewed, &p->viewed);
+    keep_room(&fresh.cart, &p->cart);
+    *p = std::move(fresh);
+}
+
+}  // namespace
+
+namespace profile_detail {
+
+// The decode itself, into `s` (reset first). Lists are swapped, never moved, between the
+// parts and the Profile, so a DecodeScratch used again has every list's room.
+ProfileError decode_into(std::string_view profile_bytes, std::string_view live_bytes,
+                         const ProfileLimits& limits, DecodeScratch* s, ProfileError* live_error,
+                         ProfileDecodeStats* stats) {
+    reset(&s->profile);
+    reset(&s->shop);
+    reset(&s->live);
+    *live_error = ProfileError::kNone;
+    *stats = {};
+    Profile& p = s->profile;
+    SharedParts& shop = s->shop;
+    LiveParts& live = s->live;
     if (!profile_bytes.empty()) {
-        r.error = read_blob(
-            profile_bytes, limits, &r.stats, &p.version,
+        const ProfileError error = read_blob(
+            profile_bytes, limits, stats, &p.version,
             [&p, &shop](Cursor& c, std::string_view k) { return read_shop_pair(c, k, &p, &shop); });
-        if (r.error != ProfileError::kNone) {
-            r.stats = {};  // a refused blob was never read
-            return r;
+        if (error != ProfileError::kNone) {
+            *stats = {};  // a refused blob was never read
+            return error;
         }
         p.has_shop_profile = true;
     }
     if (!live_bytes.empty()) {
-        const ProfileDecodeStats before = r.stats;
+        const ProfileDecodeStats before = *stats;
         int64_t version = kProfileSchemaVersion;  // only the shop's is kept
-        r.live_error = read_blob(
-            live_bytes, limits, &r.stats, &version,
+        *live_error = read_blob(
+            live_bytes, limits, stats, &version,
             [&live](Cursor& c, std::string_view k) { return read_live_pair(c, k, &live); });
-        if (r.live_error == ProfileError::kNone) {
+        if (*live_error == ProfileError::kNone) {
             p.visits = live.visits;
             p.last_seen = live.last_seen;
             p.acquisition = live.acquisition;
             p.has_live = true;
         } else {
-            r.stats = before;
-            live = LiveParts();
+            *stats = before;
+            reset(&live);
         }
     }
     SharedParts& live_shared = live.shared;
     p.first_seen = earliest_known(shop.first_seen, live_shared.first_seen);
-    merge_viewed(&r.stats, &shop.viewed, live_shared.viewed);
-    p.viewed = std::move(shop.viewed);
+    merge_viewed(stats, &shop.viewed, live_shared.viewed);
+    p.viewed.swap(shop.viewed);
     // The cart is a snapshot, not a log: take one side whole. The module sees
     // add-to-cart pages as they happen, the shop sees checkouts; whichever
     // snapshot is newer wins, the shop's on a tie.
     const bool use_live_cart =
         live_shared.has_cart && (!shop.has_cart || live_shared.cart_at > shop.cart_at);
     SharedParts& cart_side = use_live_cart ? live_shared : shop;
-    p.cart = std::move(cart_side.cart);
+    p.cart.swap(cart_side.cart);
     p.cart_at = cart_side.cart_at;
     merge_live_orders(&p, &live);
-    r.profile = std::move(p);
+    return ProfileError::kNone;
+}
+
+}  // namespace profile_detail
+
+namespace {
+
+ProfileDecodeResult decode(std::string_view profile_bytes, std::string_view live_bytes,
+                           const ProfileLimits& limits) {
+    ProfileDecodeResult r;
+    profile_detail::DecodeScratch s;
+    r.error =
+        profile_detail::decode_into(profile_bytes, live_bytes, limits, &s, &r.live_error, &r.stats);
+    if (r.error == ProfileError::kNone) {
+        r.profile = std::move(s.profile);
+    }
     return r;
 }
 
@@ -190,6 +250,32 @@ ProfileDecodeResult decode_profile(std::string_view profile_bytes, std::string_v
         return r;
     }
 }
+
+ProfileDecoder::Result ProfileDecoder::decode(std::string_view profile_bytes,
+                                              std::string_view live_bytes,
+                                              const ProfileLimits& limits) noexcept {
+    Result r;
+    try {
+        if (!scratch_) {
+            scratch_ = std::make_unique<profile_detail::DecodeScratch>();
+        }
+        r.error = profile_detail::decode_into(profile_bytes, live_bytes, limits, scratch_.get(),
+                                              &r.live_error, &r.stats);
+    } catch (...) {  // only std::bad_alloc can get here; fail open
+        r = Result();
+        r.error = ProfileError::kNoMemory;
+        return r;
+    }
+    if (r.error == ProfileError::kNone) {
+        r.profile = &scratch_->profile;
+    }
+    return r;
+}
+
+ProfileDecoder::ProfileDecoder() noexcept = default;
+ProfileDecoder::~ProfileDecoder() = default;
+ProfileDecoder::ProfileDecoder(ProfileDecoder&&) noexcept = default;
+ProfileDecoder& ProfileDecoder::operator=(ProfileDecoder&&) noexcept = default;
 
 ProfileError check_profile_blob(std::string_view bytes, const ProfileLimits& limits) noexcept {
     if (bytes.empty()) {

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 
@@ -58,6 +59,44 @@ struct ProfileDecodeResult {
 [[nodiscard]] ProfileDecodeResult decode_profile(std::string_view profile_bytes,
                                                  std::string_view live_bytes = {},
                                                  const ProfileLimits& limits = {}) noexcept;
+
+namespace profile_detail {
+struct DecodeScratch;
+}
+
+// ProfileDecoder
+//
+// decode_profile for a caller that decodes over and over (a worker, a profile per page view):
+// the Profile's lists keep their room between decodes, so a decode allocates nothing once
+// the lists have grown to the visitors' sizes (they are capped: profile.h). The Profile
+// returned lives until the next decode or the decoder's end, and views the blobs as
+// decode_profile's does. Not thread-safe: one per worker.
+//
+// Example:
+//   ProfileDecoder decoder;
+//   ProfileDecoder::Result r = decoder.decode(profile_blob, live_blob);
+//   if (r.profile != nullptr) { run_rules(*r.profile); }
+class ProfileDecoder {
+  public:
+    // As ProfileDecodeResult, with the Profile kept by the decoder.
+    struct Result {
+        const Profile* profile = nullptr;  // null when the shop's blob was refused
+        ProfileError error = ProfileError::kNone;
+        ProfileError live_error = ProfileError::kNone;
+        ProfileDecodeStats stats;
+    };
+
+    ProfileDecoder() noexcept;
+    ~ProfileDecoder();
+    ProfileDecoder(ProfileDecoder&&) noexcept;
+    ProfileDecoder& operator=(ProfileDecoder&&) noexcept;
+
+    [[nodiscard]] Result decode(std::string_view profile_bytes, std::string_view live_bytes = {},
+                                const ProfileLimits& limits = {}) noexcept;
+
+  private:
+    std::unique_ptr<profile_detail::DecodeScratch> scratch_;  // made at the first decode
+};
 
 // check_profile_blob
 //

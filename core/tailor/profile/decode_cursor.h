@@ -385,6 +385,20 @@ struct LiveParts {
     int64_t last_order_at = 0;
 };
 
+// What a decode builds, kept by a ProfileDecoder between decodes for the lists' room.
+struct DecodeScratch {
+    Profile profile;
+    SharedParts shop;
+    LiveParts live;
+};
+
+// The decode into `s`, which it resets first; *live_error and *stats as ProfileDecodeResult's.
+// The Profile is s->profile unless the shop's blob was refused (the error returned).
+// Throws std::bad_alloc.
+[[nodiscard]] ProfileError decode_into(std::string_view profile_bytes, std::string_view live_bytes,
+                                       const ProfileLimits& limits, DecodeScratch* s,
+                                       ProfileError* live_error, ProfileDecodeStats* stats);
+
 inline ProfileError Cursor::error() const noexcept {
     switch (r_.error()) {
         case MsgpackError::kTruncated:

@@ -25,7 +25,7 @@ ProfileReply malformed(std::string_view why) {
 
 ProfileReply decode_profile_reply(const ProfileReplyElement* elements, size_t count,
                                   size_t max_bytes) {
-    if (count != kVisitorReadCommands) {
+    if (count != kVisitorReadCommands && count != kVisitorReadCommands - 1) {
         return malformed("the visitor read has the wrong number of replies");
     }
 

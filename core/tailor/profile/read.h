@@ -44,8 +44,9 @@ struct ProfileReply {
 
 // decode_profile_reply
 //
-// Decodes `count` elements (kVisitorReadCommands: the tombstone's, then one per
-// kVisitorReadKinds entry); `max_bytes` is the limit the read was sent with.
+// Decodes `count` elements (VisitorRead::count(): the tombstone's, then one per
+// kVisitorReadKinds entry, the caps' left out by a read without them: no caps then);
+// `max_bytes` is the limit the read was sent with.
 // `why` may point into the elements' bytes.
 //
 // Example:

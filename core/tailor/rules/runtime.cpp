@@ -139,6 +139,10 @@ EvalSummary RuleRuntime::evaluate(const Profile& profile, const RequestFacts& fa
     return summary;
 }
 
+bool RuleRuntime::has_popups() const noexcept {
+    return !impl_->popups.empty();
+}
+
 bool RuleRuntime::has_popup(std::string_view id) const noexcept {
     for (const Impl::Popup& p : impl_->popups) {
         if (impl_->rules[p.rule].info.id == id) {

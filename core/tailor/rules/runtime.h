@@ -198,6 +198,11 @@ class RuleRuntime {
     //   rt->has_popup("cart-rescue")
     [[nodiscard]] bool has_popup(std::string_view id) const noexcept;
 
+    // has_popups
+    //
+    // Whether the pack declares any pop-up: without one, nothing reads the caps.
+    [[nodiscard]] bool has_popups() const noexcept;
+
     // rule_stats
     //
     // Per-rule counters, in evaluation order (the pack's RuleInfo order).

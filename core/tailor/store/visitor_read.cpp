@@ -2,19 +2,22 @@
 
 namespace tailor {
 
-VisitorRead::VisitorRead(std::string_view vid, size_t max_bytes) : max_(std::to_string(max_bytes)) {
+VisitorRead::VisitorRead(std::string_view vid, size_t max_bytes, VisitorReadCaps caps)
+    : max_(std::to_string(max_bytes)),
+      count_(caps == VisitorReadCaps::kRead ? kVisitorReadCommands : kVisitorReadCommands - 1) {
+    static_assert(kVisitorReadKinds.back() == VisitorKeyKind::kCaps, "the caps are read last");
     constexpr std::string_view kExists = "EXISTS";
     constexpr std::string_view kGetRange = "GETRANGE";
 
     size_t total = visitor_key_size(vid, VisitorKeyKind::kErased);
-    for (VisitorKeyKind kind : kVisitorReadKinds) {
-        total += visitor_key_size(vid, kind);
+    for (size_t i = 1; i < count_; i++) {
+        total += visitor_key_size(vid, kVisitorReadKinds[i - 1]);
     }
     keys_.resize(total);
 
     // the tombstone first, then the values in kVisitorReadKinds order
     char* at = keys_.data();
-    for (size_t i = 0; i < kVisitorReadCommands; i++) {
+    for (size_t i = 0; i < count_; i++) {
         VisitorKeyKind kind = i == 0 ? VisitorKeyKind::kErased : kVisitorReadKinds[i - 1];
         char* end = write_visitor_key(at, vid, kind);
         argv_[i][0] = i == 0 ? kExists.data() : kGetRange.data();

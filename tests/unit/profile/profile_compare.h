@@ -138,4 +138,18 @@ inline std::string decode_difference(const ProfileDecodeResult& a, const Profile
     return a.profile ? profile_difference(*a.profile, *b.profile) : std::string();
 }
 
+// as_result
+//
+// A ProfileDecoder's result as decode_profile's, the Profile copied, for decode_difference.
+inline ProfileDecodeResult as_result(const ProfileDecoder::Result& r) {
+    ProfileDecodeResult out;
+    if (r.profile != nullptr) {
+        out.profile = *r.profile;
+    }
+    out.error = r.error;
+    out.live_error = r.live_error;
+    out.stats = r.stats;
+    return out;
+}
+
 }  // namespace tailor::profile_testing

@@ -8,10 +8,12 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <set>
 #include <string>
 #include <string_view>
 
+#include "profile/profile_compare.h"
 #include "profile_test_util.h"
 
 namespace tailor {
@@ -174,6 +176,50 @@ TEST(ProfileErrorName, EveryErrorHasADistinctName) {
     EXPECT_EQ(names.size(), static_cast<size_t>(ProfileError::kCount));
     EXPECT_EQ(profile_error_name(ProfileError::kTooDeep), "too-deep");
     EXPECT_EQ(profile_error_name(ProfileError::kUnsupportedVersion), "unsupported-version");
+}
+
+// --- a decoder used again -------------------------------------------------------
+
+// One ProfileDecoder through inputs of every kind, each after another: each decode gives
+// exactly what decode_profile gives for it, so nothing of the decode before (a longer list,
+// a live map, a refused blob) shows through the lists it keeps.
+TEST(ProfileDecoder, EachDecodeGivesWhatDecodeProfileGives) {
+    const std::string shop = typical_profile();
+    const std::string live = live_blob();
+    Mp small;
+    small.map(2).ki("v", 1).s("purchases").arr(1).map(2).ks("sku", "MUG-1").ki("at", kNow);
+    const std::string small_shop = small.str();
+    const std::string truncated("\x81\xa6visits", 8);
+    const struct {
+        std::string_view shop;
+        std::string_view live;
+    } inputs[] = {
+        {shop, live}, {small_shop, {}}, {{}, live},         {truncated, live}, {shop, truncated},
+        {{}, {}},     {shop, live},     {small_shop, live}, {shop, {}},
+    };
+    ProfileDecoder decoder;
+    for (size_t i = 0; i < std::size(inputs); ++i) {
+        const ProfileDecodeResult want = decode_profile(inputs[i].shop, inputs[i].live);
+        const ProfileDecodeResult got =
+            profile_testing::as_result(decoder.decode(inputs[i].shop, inputs[i].live));
+        EXPECT_EQ(profile_testing::decode_difference(got, want), "") << "input " << i;
+    }
+}
+
+// The Profile a decode returns is the decoder's own, and decoding the same bytes again fills
+// the same lists in place.
+TEST(ProfileDecoder, DecodingAgainKeepsTheListsRoom) {
+    const std::string shop = typical_profile();
+    ProfileDecoder decoder;
+    const ProfileDecoder::Result first = decoder.decode(shop);
+    ASSERT_NE(first.profile, nullptr);
+    const Purchase* purchases = first.profile->purchases.data();
+    const Attribute* attributes = first.profile->attributes.data();
+    const ProfileDecoder::Result again = decoder.decode(shop);
+    ASSERT_EQ(again.profile, first.profile);
+    EXPECT_EQ(again.profile->purchases.data(), purchases);
+    EXPECT_EQ(again.profile->attributes.data(), attributes);
+    EXPECT_EQ(again.profile->purchases.size(), 2u);
 }
 
 }  // namespace

@@ -19,7 +19,7 @@ TEST(ProfileRead, TheCommandReadsProfileLiveAndCapsInThatOrder) {
     EXPECT_EQ(kVisitorReadKinds[1], VisitorKeyKind::kLive);
     EXPECT_EQ(kVisitorReadKinds[2], VisitorKeyKind::kCaps);
     EXPECT_EQ(kVisitorReadCommands, 4u);
-    VisitorRead cmd("q3Zf0x8W2mYbT1kL9cVn_A", kMax);
+    VisitorRead cmd("q3Zf0x8W2mYbT1kL9cVn_A", kMax, VisitorReadCaps::kRead);
     EXPECT_EQ(cmd.route_key(), "tailor:{q3Zf0x8W2mYbT1kL9cVn_A}:profile");
 }
 
@@ -33,6 +33,18 @@ TEST(ProfileRead, TheRepliesAreDecodedInKeyOrder) {
     EXPECT_FALSE(r.stored.live.present);  // GETRANGE of a missing key is empty
     EXPECT_TRUE(r.stored.caps.present);
     EXPECT_EQ(r.stored.caps.bytes, "C");
+}
+
+// A read without the caps has one reply less: no caps, the rest in place; fewer still is
+// refused.
+TEST(ProfileRead, AReadWithoutTheCapsHasNoCaps) {
+    ProfileReplyElement e[3] = {kNotErased, {Kind::kBytes, "P", 0}, {Kind::kBytes, "L", 0}};
+    ProfileReply r = decode_profile_reply(e, 3, kMax);
+    ASSERT_EQ(r.status, ProfileReply::Status::kOk) << r.why;
+    EXPECT_EQ(r.stored.profile.bytes, "P");
+    EXPECT_EQ(r.stored.live.bytes, "L");
+    EXPECT_FALSE(r.stored.caps.present);
+    EXPECT_EQ(decode_profile_reply(e, 2, kMax).status, ProfileReply::Status::kMalformed);
 }
 
 // The values are viewed where the replies hold them, not copied; the profile cache takes an
@@ -98,7 +110,9 @@ TEST(ProfileRead, AWrongTypeIsNoValueAndAnyOtherErrorIsRedisAnswer) {
 
 TEST(ProfileRead, RepliesOfAnotherShapeAreRefused) {
     ProfileReplyElement e[4] = {kNotErased, {}, {}, {}};
-    EXPECT_EQ(decode_profile_reply(e, 3, kMax).status, ProfileReply::Status::kMalformed);
+    EXPECT_EQ(decode_profile_reply(e, 2, kMax).status, ProfileReply::Status::kMalformed);
+    ProfileReplyElement five[5] = {kNotErased, {}, {}, {}, {}};
+    EXPECT_EQ(decode_profile_reply(five, 5, kMax).status, ProfileReply::Status::kMalformed);
     e[1].kind = Kind::kOther;
     ProfileReply r = decode_profile_reply(e, 4, kMax);
     EXPECT_EQ(r.status, ProfileReply::Status::kMalformed);

@@ -40,7 +40,7 @@ TEST(StoreKeys, TheScriptsSpellTheTombstoneAndTheLinksAsTheSchemaDoes) {
 }
 
 TEST(StoreKeys, TheVisitorReadAsksForTheTombstoneByItsKey) {
-    VisitorRead cmd("abc", 1024);
+    VisitorRead cmd("abc", 1024, VisitorReadCaps::kRead);
     ASSERT_EQ(cmd.argc(0), 2);
     EXPECT_EQ(std::string_view(cmd.argv(0)[1], cmd.argvlen(0)[1]),
               visitor_key("abc", VisitorKeyKind::kErased));

@@ -22,20 +22,21 @@ class StoreVisitorRead : public RedisTest {
         ASSERT_EQ(redis_->command({"SET", visitor_key(kVid, kind), value}).str, "OK");
     }
 
-    // The four commands, each reply as the glue hands it to core.
-    std::array<Reply, kVisitorReadCommands> send(size_t max_bytes) {
-        VisitorRead cmd(kVid, max_bytes);
+    // The commands (four, three without the caps), each reply as the glue hands it to core.
+    std::array<Reply, kVisitorReadCommands> send(size_t max_bytes, VisitorReadCaps caps) {
+        VisitorRead cmd(kVid, max_bytes, caps);
+        count_ = cmd.count();
         std::array<Reply, kVisitorReadCommands> replies;
-        for (size_t i = 0; i < kVisitorReadCommands; i++) {
+        for (size_t i = 0; i < count_; i++) {
             replies[i] = redis_->command_argv(cmd.argc(i), cmd.argv(i), cmd.argvlen(i));
         }
         return replies;
     }
 
-    ProfileReply read(size_t max_bytes) {
-        replies_ = send(max_bytes);
+    ProfileReply read(size_t max_bytes, VisitorReadCaps caps = VisitorReadCaps::kRead) {
+        replies_ = send(max_bytes, caps);
         std::array<ProfileReplyElement, kVisitorReadCommands> e;
-        for (size_t i = 0; i < kVisitorReadCommands; i++) {
+        for (size_t i = 0; i < count_; i++) {
             const Reply& r = replies_[i];
             if (r.nil) {
                 e[i].kind = ProfileReplyElement::Kind::kNil;
@@ -49,10 +50,11 @@ class StoreVisitorRead : public RedisTest {
                 e[i].kind = ProfileReplyElement::Kind::kOther;
             }
         }
-        return decode_profile_reply(e.data(), e.size(), max_bytes);
+        return decode_profile_reply(e.data(), count_, max_bytes);
     }
 
     std::array<Reply, kVisitorReadCommands> replies_;
+    size_t count_ = 0;
 };
 
 TEST_F(StoreVisitorRead, ReadsProfileLiveAndCapsIntoTheirPlaces) {
@@ -100,7 +102,7 @@ TEST_F(StoreVisitorRead, AKeyOfAnotherTypeIsNoValue) {
 }
 
 TEST_F(StoreVisitorRead, CommandsAreTheTombstonesExistsThenABoundedGetrangePerKey) {
-    VisitorRead cmd(kVid, 262144);
+    VisitorRead cmd(kVid, 262144, VisitorReadCaps::kRead);
     ASSERT_EQ(cmd.argc(0), 2);
     EXPECT_EQ(std::string_view(cmd.argv(0)[0], cmd.argvlen(0)[0]), "EXISTS");
     EXPECT_EQ(std::string_view(cmd.argv(0)[1], cmd.argvlen(0)[1]),
@@ -114,6 +116,27 @@ TEST_F(StoreVisitorRead, CommandsAreTheTombstonesExistsThenABoundedGetrangePerKe
         EXPECT_EQ(std::string_view(cmd.argv(i)[3], cmd.argvlen(i)[3]), "262144");
     }
     EXPECT_EQ(cmd.route_key(), visitor_key(kVid, VisitorKeyKind::kProfile));
+}
+
+// A pack without pop-ups reads no caps: the caps' GETRANGE is left out, the rest is the same.
+TEST_F(StoreVisitorRead, WithoutTheCapsTheReadLeavesTheirCommandOut) {
+    VisitorRead cmd(kVid, 262144, VisitorReadCaps::kSkip);
+    ASSERT_EQ(cmd.count(), kVisitorReadCommands - 1);
+    EXPECT_EQ(std::string_view(cmd.argv(0)[0], cmd.argvlen(0)[0]), "EXISTS");
+    for (size_t i = 1; i < cmd.count(); i++) {
+        EXPECT_EQ(std::string_view(cmd.argv(i)[1], cmd.argvlen(i)[1]),
+                  visitor_key(kVid, kVisitorReadKinds[i - 1]));
+    }
+    EXPECT_EQ(VisitorRead(kVid, 262144, VisitorReadCaps::kRead).count(), kVisitorReadCommands);
+
+    set(VisitorKeyKind::kProfile, "P");
+    set(VisitorKeyKind::kLive, "L");
+    set(VisitorKeyKind::kCaps, "C");
+    ProfileReply r = read(1024, VisitorReadCaps::kSkip);
+    ASSERT_EQ(r.status, ProfileReply::Status::kOk) << r.why;
+    EXPECT_EQ(r.stored.profile.bytes, "P");
+    EXPECT_EQ(r.stored.live.bytes, "L");
+    EXPECT_FALSE(r.stored.caps.present);  // stored, but not asked for
 }
 
 TEST_F(StoreVisitorRead, AnErasedVisitorReadsAsNobodyWhateverIsStored) {
