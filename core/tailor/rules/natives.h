@@ -91,6 +91,11 @@ struct RuleRuntime::Impl {
     std::vector<PopupVerdict> popup_whatif_verdicts;
     const PopupCaps* caps = nullptr;  // null: the caps blob was refused
 
+    // native.recommend's candidates and items, reused: the call copies its html into Lua,
+    // so neither outlives it, and their room stays for the next call.
+    std::vector<std::string_view> recommend_picked;
+    std::string recommend_html;
+
     // Per evaluation.
     std::vector<ExperimentDraw> draws;  // native.assign, in order
     size_t current_rule = 0;            // the rule whose code runs (t.variant's exposures)

@@ -49,12 +49,15 @@ void render_item(lua_State* L, const Template& tpl, std::string_view sku, int en
     tpl.render_with(html, lookup);
 }
 
+// What native.recommend's reused html may keep between calls (Impl::recommend_html).
+constexpr size_t kKeptRecommendBytes = 16 * 1024;
+
 // Candidate picking for native.recommend: an array and a set at once, as
 // the kit's offer_all did it, straight from the Profile.
 struct Picker {
     const Profile& p;
     double limit;
-    std::vector<std::string_view> picked;
+    std::vector<std::string_view>& picked;  // empty at the start
 
     bool full() const { return static_cast<double>(picked.size()) >= limit; }
 
@@ -123,7 +126,9 @@ int native_recommend(lua_State* L) {
     }
     const Profile& p = *profile;
     std::optional<std::vector<const Purchase*>> consumables;
-    std::string html;
+    std::string& html = m->recommend_html;
+    html.clear();
+    m->recommend_picked.clear();
     size_t n = 0;
     // Lua errors (longjmp) may only be raised outside the guarded C++ body.
     const char* bad_pairs = nullptr;
@@ -143,8 +148,7 @@ int native_recommend(lua_State* L) {
         return bad_pairs == nullptr;
     };
     guarded(L, [&]() -> int {
-        Picker picker{p, limit, {}};
-        picker.picked.reserve(limit > 0 && limit < 8 ? static_cast<size_t>(limit) + 1 : 8);
+        Picker picker{p, limit, m->recommend_picked};
         int sources = static_cast<int>(lua_objlen(L, 3));
         for (int si = 1; si <= sources && !picker.full(); ++si) {
             lua_rawgeti(L, 3, si);
@@ -220,6 +224,9 @@ int native_recommend(lua_State* L) {
     }
     lua_pushnumber(L, static_cast<lua_Number>(n));
     lua_pushlstring(L, html.data(), html.size());
+    if (html.capacity() > kKeptRecommendBytes) {
+        std::string().swap(html);  // a rare long list keeps no room
+    }
     return 2;
 }
 
