@@ -1,4 +1,4 @@
-// Metrics: atomic counters in one shared zone, so every worker adds to the same numbers.
+// Metrics: atomic counters in one shared zone, a slot per worker, summed by the status.
 #include "ngx_http_tailor_metrics.h"
 
 #include <cinttypes>
@@ -11,8 +11,9 @@
 namespace {
 
 // The zone is re-used across reloads when its name and size stay the same, so
-// counters survive `nginx -s reload`.
-ngx_str_t ngx_http_tailor_metrics_zone_name = ngx_string("tailor_metrics");
+// counters survive `nginx -s reload`. The name carries the layout's version: a module
+// whose layout differs gets its own zone on a reload, never the old one read its way.
+ngx_str_t ngx_http_tailor_metrics_zone_name = ngx_string("tailor_metrics_2");
 
 ngx_http_tailor_metrics_t* ngx_http_tailor_metrics;
 
@@ -92,6 +93,38 @@ void ngx_http_tailor_add(ngx_atomic_t* counter, ngx_atomic_int_t n) noexcept {
     (void)ngx_atomic_fetch_add(counter, n);
 }
 
+// This process's slot (the master and helpers, never counting, would share slot 0).
+ngx_http_tailor_worker_metrics_t* ngx_http_tailor_my_metrics() noexcept {
+    return &ngx_http_tailor_metrics->workers[ngx_worker % NGX_HTTP_TAILOR_MAX_WORKERS];
+}
+
+// The slots summed: what every worker counted.
+struct ngx_http_tailor_metrics_sum_t {
+    uintptr_t counters[NGX_HTTP_TAILOR_COUNTER_COUNT];
+    uintptr_t outcomes[tailor::kOutcomeCount];
+    uintptr_t latency_buckets[NGX_HTTP_TAILOR_LATENCY_BUCKETS + 1];
+    uintptr_t latency_sum_us;
+    uintptr_t latency_count;
+};
+
+void ngx_http_tailor_metrics_sum(const ngx_http_tailor_metrics_t* m,
+                                 ngx_http_tailor_metrics_sum_t* sum) noexcept {
+    *sum = {};
+    for (const ngx_http_tailor_worker_metrics_t& w : m->workers) {
+        for (ngx_uint_t i = 0; i < NGX_HTTP_TAILOR_COUNTER_COUNT; i++) {
+            sum->counters[i] += w.counters[i];
+        }
+        for (size_t i = 0; i < tailor::kOutcomeCount; i++) {
+            sum->outcomes[i] += w.outcomes[i];
+        }
+        for (ngx_uint_t i = 0; i <= NGX_HTTP_TAILOR_LATENCY_BUCKETS; i++) {
+            sum->latency_buckets[i] += w.latency_buckets[i];
+        }
+        sum->latency_sum_us += w.latency_sum_us;
+        sum->latency_count += w.latency_count;
+    }
+}
+
 // Appends to the status body; the buffer is sized before rendering.
 struct ngx_http_tailor_text_t {
     u_char* pos;
@@ -119,6 +152,8 @@ void ngx_http_tailor_print(ngx_http_tailor_text_t* t, const char* fmt, ...) noex
 }
 
 void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t* m) noexcept {
+    ngx_http_tailor_metrics_sum_t all;
+    ngx_http_tailor_metrics_sum(m, &all);
     auto version = tailor::version();
     ngx_http_tailor_print(t,
                           "# HELP tailor_build_info The Tailor build serving: always 1, "
@@ -130,7 +165,7 @@ void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t
     for (ngx_uint_t i = 0; i < NGX_HTTP_TAILOR_COUNTER_COUNT; i++) {
         const auto& d = ngx_http_tailor_counter_descs[i];
         ngx_http_tailor_print(t, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIuPTR "\n", d.name,
-                              d.help, d.name, d.name, static_cast<uintptr_t>(m->counters[i]));
+                              d.help, d.name, d.name, all.counters[i]);
     }
 
     ngx_http_tailor_print(t,
@@ -139,8 +174,7 @@ void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t
     for (size_t i = 1; i < tailor::kOutcomeCount; i++) {
         auto name = tailor::outcome_name(static_cast<tailor::Outcome>(i));
         ngx_http_tailor_print(t, "tailor_outcomes_total{outcome=\"%.*s\"} %" PRIuPTR "\n",
-                              static_cast<int>(name.size()), name.data(),
-                              static_cast<uintptr_t>(m->outcomes[i]));
+                              static_cast<int>(name.size()), name.data(), all.outcomes[i]);
     }
 
     ngx_http_tailor_redis_stats_t redis = {};
@@ -215,22 +249,21 @@ void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t
                           "# TYPE tailor_redis_latency_seconds histogram\n");
     uintptr_t cumulative = 0;
     for (ngx_uint_t i = 0; i < NGX_HTTP_TAILOR_LATENCY_BUCKETS; i++) {
-        cumulative += m->latency_buckets[i];
+        cumulative += all.latency_buckets[i];
         ngx_msec_int_t us = ngx_http_tailor_latency_bounds_us[i];
         ngx_http_tailor_print(
             t, "tailor_redis_latency_seconds_bucket{le=\"%d.%06d\"} %" PRIuPTR "\n",
             static_cast<int>(us / 1000000), static_cast<int>(us % 1000000), cumulative);
     }
-    cumulative += m->latency_buckets[NGX_HTTP_TAILOR_LATENCY_BUCKETS];
-    uintptr_t sum = m->latency_sum_us;
+    cumulative += all.latency_buckets[NGX_HTTP_TAILOR_LATENCY_BUCKETS];
+    uintptr_t sum = all.latency_sum_us;
     ngx_http_tailor_print(t,
                           "tailor_redis_latency_seconds_bucket{le=\"+Inf\"} %" PRIuPTR
                           "\n"
                           "tailor_redis_latency_seconds_sum %" PRIuPTR ".%06" PRIuPTR
                           "\n"
                           "tailor_redis_latency_seconds_count %" PRIuPTR "\n",
-                          cumulative, sum / 1000000, sum % 1000000,
-                          static_cast<uintptr_t>(m->latency_count));
+                          cumulative, sum / 1000000, sum % 1000000, all.latency_count);
 
     ngx_http_tailor_series_render(ngx_http_tailor_status_series, &t->pos, t->end);
     ngx_http_tailor_limit_render_status(&t->pos, t->end);
@@ -268,8 +301,12 @@ void ngx_http_tailor_status_print(u_char** pos, u_char* end, const char* fmt, ..
 }
 
 ngx_int_t ngx_http_tailor_metrics_init_zone(ngx_conf_t* cf) noexcept {
-    ngx_shm_zone_t* zone = ngx_shared_memory_add(cf, &ngx_http_tailor_metrics_zone_name,
-                                                 16 * ngx_pagesize, &ngx_http_tailor_module);
+    // the slab pool's own pages besides the struct's
+    const size_t size =
+        ngx_max(16 * ngx_pagesize,
+                ngx_align(sizeof(ngx_http_tailor_metrics_t), ngx_pagesize) + 8 * ngx_pagesize);
+    ngx_shm_zone_t* zone = ngx_shared_memory_add(cf, &ngx_http_tailor_metrics_zone_name, size,
+                                                 &ngx_http_tailor_module);
     if (zone == nullptr) {
         return NGX_ERROR;
     }
@@ -280,14 +317,14 @@ ngx_int_t ngx_http_tailor_metrics_init_zone(ngx_conf_t* cf) noexcept {
 
 void ngx_http_tailor_metrics_count(ngx_http_tailor_counter_e counter, ngx_atomic_int_t n) noexcept {
     if (ngx_http_tailor_metrics != nullptr && counter < NGX_HTTP_TAILOR_COUNTER_COUNT) {
-        ngx_http_tailor_add(&ngx_http_tailor_metrics->counters[counter], n);
+        ngx_http_tailor_add(&ngx_http_tailor_my_metrics()->counters[counter], n);
     }
 }
 
 void ngx_http_tailor_metrics_outcome(tailor::Outcome outcome) noexcept {
     auto i = static_cast<size_t>(outcome);
     if (ngx_http_tailor_metrics != nullptr && i < tailor::kOutcomeCount) {
-        ngx_http_tailor_add(&ngx_http_tailor_metrics->outcomes[i], 1);
+        ngx_http_tailor_add(&ngx_http_tailor_my_metrics()->outcomes[i], 1);
     }
 }
 
@@ -300,10 +337,10 @@ void ngx_http_tailor_metrics_latency(uint64_t usec) noexcept {
            usec > static_cast<uint64_t>(ngx_http_tailor_latency_bounds_us[i])) {
         i++;
     }
-    ngx_http_tailor_add(&ngx_http_tailor_metrics->latency_buckets[i], 1);
-    ngx_http_tailor_add(&ngx_http_tailor_metrics->latency_sum_us,
-                        static_cast<ngx_atomic_int_t>(usec));
-    ngx_http_tailor_add(&ngx_http_tailor_metrics->latency_count, 1);
+    ngx_http_tailor_worker_metrics_t* mine = ngx_http_tailor_my_metrics();
+    ngx_http_tailor_add(&mine->latency_buckets[i], 1);
+    ngx_http_tailor_add(&mine->latency_sum_us, static_cast<ngx_atomic_int_t>(usec));
+    ngx_http_tailor_add(&mine->latency_count, 1);
 }
 
 ngx_http_tailor_redis_stats_t* ngx_http_tailor_metrics_redis_slot() noexcept {

@@ -1,6 +1,8 @@
 # The status endpoint serves Prometheus text with the counters summed over
 # workers, and they say what happened to the requests before.
 
+from concurrent.futures import ThreadPoolExecutor
+
 from metrics_text import parse_metrics
 from visitor import new_vid
 import scenario
@@ -37,3 +39,26 @@ def test_status_is_not_personalized_or_logged_as_a_visit(nginx, redis, keys):
     r = nginx.get("/tailor-status")
     assert r.status == 200 and not r.header_all("Set-Cookie")
     parse_metrics(r.text)   # parses as Prometheus text
+
+
+def requests_total(nginx):
+    return scenario.status_metrics(nginx).get(("tailor_requests_total", ()), 0.0)
+
+
+def test_counters_are_summed_over_workers_and_survive_a_reload(nginx_factory, redis, keys):
+    # each worker counts in its own slot of the zone; the status sums them
+    nginx = nginx_factory(worker_processes=2)
+    scenario.start_shop(nginx, redis=redis.address, keys=keys.path, timeout="1s")
+    before = requests_total(nginx)
+
+    def pages(n):
+        # concurrent connections, so that both workers take some
+        with ThreadPoolExecutor(8) as pool:
+            for r in pool.map(lambda _: nginx.get("/index.html"), range(n)):
+                assert r.status == 200, r
+
+    pages(40)
+    assert requests_total(nginx) - before == 40
+    nginx.reload()
+    pages(40)
+    assert requests_total(nginx) - before == 80
