@@ -98,17 +98,9 @@ ngx_http_tailor_worker_metrics_t* ngx_http_tailor_my_metrics() noexcept {
     return &ngx_http_tailor_metrics->workers[ngx_worker % NGX_HTTP_TAILOR_MAX_WORKERS];
 }
 
-// The slots summed: what every worker counted.
-struct ngx_http_tailor_metrics_sum_t {
-    uintptr_t counters[NGX_HTTP_TAILOR_COUNTER_COUNT];
-    uintptr_t outcomes[tailor::kOutcomeCount];
-    uintptr_t latency_buckets[NGX_HTTP_TAILOR_LATENCY_BUCKETS + 1];
-    uintptr_t latency_sum_us;
-    uintptr_t latency_count;
-};
-
+// The slots summed into one, for the status: what every worker counted.
 void ngx_http_tailor_metrics_sum(const ngx_http_tailor_metrics_t* m,
-                                 ngx_http_tailor_metrics_sum_t* sum) noexcept {
+                                 ngx_http_tailor_worker_metrics_t* sum) noexcept {
     *sum = {};
     for (const ngx_http_tailor_worker_metrics_t& w : m->workers) {
         for (ngx_uint_t i = 0; i < NGX_HTTP_TAILOR_COUNTER_COUNT; i++) {
@@ -152,7 +144,7 @@ void ngx_http_tailor_print(ngx_http_tailor_text_t* t, const char* fmt, ...) noex
 }
 
 void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t* m) noexcept {
-    ngx_http_tailor_metrics_sum_t all;
+    ngx_http_tailor_worker_metrics_t all;
     ngx_http_tailor_metrics_sum(m, &all);
     auto version = tailor::version();
     ngx_http_tailor_print(t,
@@ -165,7 +157,7 @@ void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t
     for (ngx_uint_t i = 0; i < NGX_HTTP_TAILOR_COUNTER_COUNT; i++) {
         const auto& d = ngx_http_tailor_counter_descs[i];
         ngx_http_tailor_print(t, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIuPTR "\n", d.name,
-                              d.help, d.name, d.name, all.counters[i]);
+                              d.help, d.name, d.name, static_cast<uintptr_t>(all.counters[i]));
     }
 
     ngx_http_tailor_print(t,
@@ -174,7 +166,8 @@ void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t
     for (size_t i = 1; i < tailor::kOutcomeCount; i++) {
         auto name = tailor::outcome_name(static_cast<tailor::Outcome>(i));
         ngx_http_tailor_print(t, "tailor_outcomes_total{outcome=\"%.*s\"} %" PRIuPTR "\n",
-                              static_cast<int>(name.size()), name.data(), all.outcomes[i]);
+                              static_cast<int>(name.size()), name.data(),
+                              static_cast<uintptr_t>(all.outcomes[i]));
     }
 
     ngx_http_tailor_redis_stats_t redis = {};
@@ -256,14 +249,15 @@ void ngx_http_tailor_render(ngx_http_tailor_text_t* t, ngx_http_tailor_metrics_t
             static_cast<int>(us / 1000000), static_cast<int>(us % 1000000), cumulative);
     }
     cumulative += all.latency_buckets[NGX_HTTP_TAILOR_LATENCY_BUCKETS];
-    uintptr_t sum = all.latency_sum_us;
+    uintptr_t sum = static_cast<uintptr_t>(all.latency_sum_us);
     ngx_http_tailor_print(t,
                           "tailor_redis_latency_seconds_bucket{le=\"+Inf\"} %" PRIuPTR
                           "\n"
                           "tailor_redis_latency_seconds_sum %" PRIuPTR ".%06" PRIuPTR
                           "\n"
                           "tailor_redis_latency_seconds_count %" PRIuPTR "\n",
-                          cumulative, sum / 1000000, sum % 1000000, all.latency_count);
+                          cumulative, sum / 1000000, sum % 1000000,
+                          static_cast<uintptr_t>(all.latency_count));
 
     ngx_http_tailor_series_render(ngx_http_tailor_status_series, &t->pos, t->end);
     ngx_http_tailor_limit_render_status(&t->pos, t->end);
